@@ -1,0 +1,267 @@
+//! Diagnostics as the user sees them: `human` (miette graphics), `json` (one object per
+//! line, for editors), `github` (workflow annotations).
+
+use std::fmt::Write as _;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+use envc::diagnostic::{Diagnostic, Label, Severity};
+use envc::source::{SourceMap, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        match format {
+            Format::Human => out.push_str(&human(diagnostic, sources, color)),
+            Format::Json => {
+                out.push_str(&json(diagnostic, sources).to_string());
+                out.push('\n');
+            }
+            Format::Github => {
+                out.push_str(&github(diagnostic, sources));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// One-line summary after human output.
+pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => None,
+        (e, 0) => Some(format!("envc: {}", plural(e, "error"))),
+        (0, w) => Some(format!("envc: {}", plural(w, "warning"))),
+        (e, w) => Some(format!("envc: {}, {}", plural(e, "error"), plural(w, "warning"))),
+    }
+}
+
+struct Located {
+    file: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn locate(span: Span, sources: &SourceMap) -> Located {
+    let file = sources.file(span.file);
+    let start = file.line_col(span.start);
+    let end = file.line_col(span.end);
+    Located {
+        file: file.display_path(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+fn json(diagnostic: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
+    let mut object = serde_json::json!({
+        "severity": diagnostic.severity.as_str(),
+        "code": diagnostic.code.as_str(),
+        "message": diagnostic.message,
+        "help": diagnostic.help,
+        "notes": diagnostic.notes,
+    });
+    let mut place = |label: &Label| {
+        let at = locate(label.span, sources);
+        serde_json::json!({
+            "file": at.file,
+            "line": at.line,
+            "column": at.column,
+            "end_line": at.end_line,
+            "end_column": at.end_column,
+            "label": label.text,
+        })
+    };
+    if let Some(primary) = &diagnostic.primary {
+        let at = place(primary);
+        for key in ["file", "line", "column", "end_line", "end_column", "label"] {
+            object[key] = at[key].clone();
+        }
+    } else {
+        for key in ["file", "line", "column", "end_line", "end_column"] {
+            object[key] = serde_json::Value::Null;
+        }
+    }
+    object["related"] = diagnostic.secondary.iter().map(&mut place).collect();
+    object
+}
+
+fn github(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    let level = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        let _ = write!(message, "\nhelp: {help}");
+    }
+    for note in &diagnostic.notes {
+        let _ = write!(message, "\nnote: {note}");
+    }
+    let mut properties = Vec::new();
+    if let Some(primary) = &diagnostic.primary {
+        let at = locate(primary.span, sources);
+        properties.push(format!("file={}", escape_property(&at.file)));
+        properties.push(format!("line={}", at.line));
+        properties.push(format!("col={}", at.column));
+        properties.push(format!("endLine={}", at.end_line));
+        properties.push(format!("endColumn={}", at.end_column));
+    }
+    properties.push(format!("title={}", escape_property(diagnostic.code.as_str())));
+    format!("::{level} {}::{}", properties.join(","), escape_data(&message))
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A diagnostic as miette wants it: one source, labels in it, other files as related reports.
+#[derive(Debug)]
+struct Graphical {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<String>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Graphical>,
+}
+
+impl std::fmt::Display for Graphical {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Graphical {}
+
+impl miette::Diagnostic for Graphical {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.code.as_ref().map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        }
+    }
+}
+
+/// The file's text with redacted spans masked, so a credential is never shown.
+fn masked_source(span_file: Span, diagnostic: &Diagnostic, sources: &SourceMap) -> NamedSource<String> {
+    let file = sources.file(span_file.file);
+    let mut text = file.text.to_string();
+    for redact in diagnostic.redact.iter().filter(|r| r.file == span_file.file) {
+        if let Some(slice) = text.get(redact.start..redact.end) {
+            let mask: String = slice.chars().map(|c| if c == '"' { '"' } else { '*' }).collect();
+            text.replace_range(redact.start..redact.end, &mask);
+        }
+    }
+    NamedSource::new(file.display_path(), text).with_language("kdl")
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let span = SourceSpan::new(label.span.start.into(), label.span.len());
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(label.text.clone()), span)
+    } else {
+        LabeledSpan::new_with_span(Some(label.text.clone()), span)
+    }
+}
+
+fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
+    let severity = match diagnostic.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    };
+    let mut help = diagnostic.help.clone();
+    for note in &diagnostic.notes {
+        help = Some(match help {
+            Some(h) => format!("{h}\nnote: {note}"),
+            None => format!("note: {note}"),
+        });
+    }
+    let mut result = Graphical {
+        message: diagnostic.message.clone(),
+        code: Some(diagnostic.code.as_str().to_string()),
+        severity,
+        help,
+        source: None,
+        labels: Vec::new(),
+        related: Vec::new(),
+    };
+    let Some(primary) = &diagnostic.primary else {
+        return result;
+    };
+    result.source = Some(masked_source(primary.span, diagnostic, sources));
+    result.labels.push(labeled(primary, true));
+    for label in &diagnostic.secondary {
+        if label.span.file == primary.span.file {
+            result.labels.push(labeled(label, false));
+        } else {
+            result.related.push(Graphical {
+                message: label.text.clone(),
+                code: None,
+                severity: miette::Severity::Advice,
+                help: None,
+                source: Some(masked_source(label.span, diagnostic, sources)),
+                labels: vec![labeled(label, true)],
+                related: Vec::new(),
+            });
+        }
+    }
+    result
+}
+
+fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    let report = graphical(diagnostic, sources);
+    if handler.render_report(&mut out, &report).is_err() {
+        let _ = writeln!(out, "error[{}]: {}", diagnostic.code, diagnostic.message);
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,312 @@
+//! The one diagnostic type every stage reports problems with.
+//!
+//! A [`Diagnostic`] is a value: a stable [`Code`], a message, labelled spans, help and notes.
+//! Library code never prints; the CLI renders diagnostics as human, JSON or GitHub output.
+
+use crate::source::Span;
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, )*) => {
+        /// Stable diagnostic codes. The text form (`envc::resolve::cycle`) never changes meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $(#[$doc])* $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $text,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A file or directory could not be read or written.
+    Io = "envc::io",
+    /// The directory has no `stacks.kdl` or no `env/` folder.
+    NoProject = "envc::project::missing",
+    /// An environment named on the command line does not exist.
+    UnknownEnv = "envc::project::unknown-env",
+    /// KDL syntax error.
+    Syntax = "envc::parse::syntax",
+    /// A type annotation that envc does not know, like `(repalce)`.
+    UnknownAnnotation = "envc::parse::unknown-annotation",
+    /// The same node (or keyed node) twice in one scope of one file.
+    DuplicateNode = "envc::parse::duplicate",
+    /// A node is missing the argument it needs, or has too many.
+    Arity = "envc::parse::arity",
+    /// A node mixes shapes, like arguments and children on a scalar.
+    Shape = "envc::parse::shape",
+    /// A property given twice on one node.
+    DuplicateProperty = "envc::parse::duplicate-property",
+    /// An environment file name that is not a valid environment name.
+    EnvName = "envc::parse::env-name",
+    /// `extends` names an environment that does not exist.
+    MissingParent = "envc::resolve::missing-parent",
+    /// `extends` chains form a cycle.
+    ExtendsCycle = "envc::resolve::cycle",
+    /// `(remove)` of something the environment does not inherit.
+    RemoveMissing = "envc::resolve::remove-missing",
+    /// `(append)` on something that is not a list.
+    AppendNotList = "envc::resolve::append-not-list",
+    /// A node sets a name envc reserves, like `env`.
+    Reserved = "envc::resolve::reserved",
+    /// `${path}` names no value of the merged environment.
+    UnknownRef = "envc::resolve::unknown-ref",
+    /// `${path}` references form a cycle.
+    RefCycle = "envc::resolve::ref-cycle",
+    /// `${path}` names a table or list where a scalar is needed.
+    RefNotScalar = "envc::resolve::ref-not-scalar",
+    /// A `${` without its closing `}`.
+    RefSyntax = "envc::resolve::ref-syntax",
+    /// A key the schema does not know.
+    UnknownKey = "envc::schema::unknown-key",
+    /// A required key is missing.
+    MissingKey = "envc::schema::missing-key",
+    /// A value of the wrong type.
+    WrongType = "envc::schema::type",
+    /// A value outside the allowed set.
+    NotAllowed = "envc::schema::enum",
+    /// A number out of range.
+    OutOfRange = "envc::schema::range",
+    /// A string that does not match its format.
+    BadFormat = "envc::schema::format",
+    /// Any other schema violation.
+    SchemaInvalid = "envc::schema::invalid",
+    /// The committed `schema/` differs from what this envc generates.
+    SchemaStale = "envc::schema::stale",
+    /// A CIDR block that is not valid for a VPC.
+    CidrSyntax = "envc::network::cidr",
+    /// Two environments in one account and region have overlapping VPC CIDRs.
+    CidrOverlap = "envc::network::cidr-overlap",
+    /// A network that is neither new (`cidr`) nor existing (`vpc-id`), or both.
+    NetworkSource = "envc::network::source",
+    /// More NAT gateways than availability zones.
+    NatGateways = "envc::network::nat-gateways",
+    /// A cpu/memory pair Fargate does not offer.
+    FargateSize = "envc::service::fargate-size",
+    /// A minimum above its maximum.
+    MinMax = "envc::scaling::min-max",
+    /// An RDS instance class that does not exist.
+    InstanceClass = "envc::database::instance-class",
+    /// Database settings that do not fit the engine.
+    DatabaseEngine = "envc::database::engine",
+    /// A domain name that is not valid.
+    Domain = "envc::domain::invalid",
+    /// A literal that looks like a credential.
+    PlaintextSecret = "envc::secret::plaintext",
+    /// A worker consumes a queue that is not defined.
+    UnknownQueue = "envc::worker::unknown-queue",
+    /// `needs` names a stack that does not exist.
+    UnknownStack = "envc::stack::unknown",
+    /// Stack `needs` form a cycle.
+    StackCycle = "envc::stack::cycle",
+    /// A stack has both or neither of `kind` and `template`.
+    StackSource = "envc::stack::source",
+    /// An environment needs a region and neither it nor `stacks.kdl` gives one.
+    MissingRegion = "envc::env::region",
+    /// An abstract environment was asked for where only a deployable one will do.
+    AbstractEnv = "envc::env::abstract",
+    /// `envc explain` was given a path that names no value.
+    UnknownPath = "envc::explain::unknown-path",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A span with the text to show beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+/// One problem found in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is. `None` only for problems with no place in a file (like a missing
+    /// directory).
+    pub primary: Option<Label>,
+    /// Other places that explain the problem (the other CIDR of an overlap, the first of two
+    /// duplicates).
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+    /// Spans whose text must never be shown (values that look like credentials).
+    pub redact: Vec<Span>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            redact: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.primary = Some(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn also(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds help only when there is some.
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn redacting(mut self, span: Span) -> Self {
+        self.redact.push(span);
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Diagnostics gathered over a whole run, in a stable order and without repeats.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Sorted by file position, with problems found through several environments (a value
+    /// that staging sets and staging2 inherits) merged into one whose notes name them all.
+    pub fn into_sorted(self) -> Vec<Diagnostic> {
+        let mut merged: Vec<Diagnostic> = Vec::with_capacity(self.items.len());
+        for diagnostic in self.items {
+            if let Some(same) = merged.iter_mut().find(|d| {
+                d.code == diagnostic.code
+                    && d.message == diagnostic.message
+                    && d.primary == diagnostic.primary
+            }) {
+                for note in diagnostic.notes {
+                    if !same.notes.contains(&note) {
+                        same.notes.push(note);
+                    }
+                }
+                continue;
+            }
+            merged.push(diagnostic);
+        }
+        merged.sort_by(|a, b| {
+            let key = |d: &Diagnostic| d.primary.as_ref().map(|l| (l.span.file, l.span.start));
+            key(a).cmp(&key(b)).then(a.code.cmp(&b.code))
+        });
+        merged
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(code.as_str().starts_with("envc::"), "{code}");
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+        }
+    }
+
+    #[test]
+    fn same_problem_through_two_envs_is_reported_once() {
+        let span = Span::new(FileId(0), 3, 5);
+        let mut all = Diagnostics::default();
+        all.push(Diagnostic::error(Code::MinMax, "m").at(span, "x").note("in staging"));
+        all.push(Diagnostic::error(Code::MinMax, "m").at(span, "x").note("in staging2"));
+        let sorted = all.into_sorted();
+        assert_eq!(sorted.len(), 1);
+        assert_eq!(sorted[0].notes, vec!["in staging", "in staging2"]);
+    }
+}

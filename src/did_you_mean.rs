@@ -1,0 +1,29 @@
+//! "Did you mean …?" suggestions for misspelt keys, environment and stack names.
+
+/// The closest candidate to `input`, phrased as help, when one is close enough to be a typo.
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The closest candidate to `input` by Jaro-Winkler similarity, above a typo threshold.
+pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != input)
+        .map(|c| (strsim::jaro_winkler(input, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        assert_eq!(closest("stagin", ["dev", "staging", "prod"]), Some("staging"));
+        assert_eq!(closest("instance-clas", ["instance-class", "engine"]), Some("instance-class"));
+        assert_eq!(closest("zzz", ["dev", "staging", "prod"]), None);
+    }
+}

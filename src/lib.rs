@@ -1,0 +1,196 @@
+//! envc: short, reviewable environment files to deployed AWS infrastructure.
+//!
+//! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`]. Each stage takes the
+//! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
+//! module runs the stages for each command and never prints.
+
+pub mod diagnostic;
+pub mod did_you_mean;
+pub mod explain;
+pub mod model;
+pub mod parse;
+pub mod resolve;
+pub mod source;
+pub mod validate;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use diagnostic::{Code, Diagnostic, Diagnostics};
+use did_you_mean::did_you_mean;
+use resolve::{ResolvedProject, Shapes};
+use source::{FileId, SourceMap, Span};
+use validate::{Schemas, ValidatedProject};
+
+/// What a run of the pipeline produced: the files it read, what it found wrong, and the
+/// environments that passed.
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub resolved: ResolvedProject,
+    pub validated: ValidatedProject,
+}
+
+impl Checked {
+    /// 0 clean (warnings allowed), 1 problems in the input, 2 a usage or I/O problem.
+    pub fn exit_code(&self) -> i32 {
+        exit_code(&self.diagnostics)
+    }
+}
+
+pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
+    let usage = [Code::Io, Code::NoProject, Code::UnknownEnv];
+    if diagnostics.iter().any(|d| usage.contains(&d.code)) {
+        2
+    } else if diagnostics.iter().any(Diagnostic::is_error) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Loads, resolves and validates the project in `root`. With `only` non-empty, checks just
+/// those environments (and reports problems only in the files they are made of).
+pub fn check(root: &Path, only: &[String]) -> Checked {
+    let mut sources = SourceMap::default();
+    let mut all = Diagnostics::default();
+    let (parsed, found) = parse::load_project(root, &mut sources);
+    all.extend(found);
+
+    let mut wanted: Option<HashSet<FileId>> = None;
+    if !only.is_empty() {
+        let mut files: HashSet<FileId> = parsed.stacks.iter().map(|s| s.file).collect();
+        for name in only {
+            if parsed.env(name).is_none() && !parsed.broken_envs.contains(name) {
+                all.push(unknown_env(name, parsed.envs.iter().map(|e| e.name.as_str())));
+            }
+            let mut next = parsed.env(name);
+            let mut guard = 0;
+            while let Some(env) = next {
+                files.insert(env.file);
+                next = env.extends.as_ref().and_then(|p| parsed.env(&p.name));
+                guard += 1;
+                if guard > parsed.envs.len() {
+                    break;
+                }
+            }
+        }
+        for (id, file) in sources.files() {
+            if only.iter().any(|n| file.path.ends_with(format!("{n}.kdl"))) {
+                files.insert(id);
+            }
+        }
+        wanted = Some(files);
+    }
+
+    let shapes = Shapes::from_model();
+    let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, &shapes);
+    all.extend(found);
+    if !only.is_empty() {
+        resolved.envs.retain(|e| only.contains(&e.name));
+    }
+
+    let schemas = Schemas::compile();
+    let (validated, found) = validate::validate_project(&resolved, &schemas);
+    all.extend(found);
+    all.extend(stale_schema_diagnostics(root, &mut sources));
+
+    let mut diagnostics = all.into_sorted();
+    if let Some(files) = wanted {
+        diagnostics.retain(|d| match &d.primary {
+            Some(label) => files.contains(&label.span.file) || !is_project_file(&sources, label.span.file),
+            None => true,
+        });
+    }
+    Checked {
+        sources,
+        diagnostics,
+        resolved,
+        validated,
+    }
+}
+
+fn is_project_file(sources: &SourceMap, file: FileId) -> bool {
+    let path = &sources.file(file).path;
+    path.extension().is_some_and(|e| e == "kdl")
+}
+
+pub(crate) fn unknown_env<'a>(name: &str, known: impl Iterator<Item = &'a str> + Clone) -> Diagnostic {
+    let help = did_you_mean(name, known.clone()).unwrap_or_else(|| {
+        format!("environments are: {}", known.collect::<Vec<_>>().join(", "))
+    });
+    Diagnostic::error(Code::UnknownEnv, format!("there is no environment `{name}`")).help(help)
+}
+
+/// The path of `relative` inside a project, as shown to users.
+pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}
+
+/// Schema files that differ from what this envc generates, when the project commits `schema/`.
+fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnostic> {
+    let dir = root.join("schema");
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for schema in model::schema_files() {
+        let relative = Path::new("schema").join(schema.file_name);
+        let current = std::fs::read_to_string(root.join(&relative)).unwrap_or_default();
+        if current != schema.text() {
+            let file = sources.add(display_path(root, &relative), current);
+            found.push(
+                Diagnostic::error(
+                    Code::SchemaStale,
+                    format!("`{}` is out of date with this envc", relative.display()),
+                )
+                .at(Span::new(file, 0, 0), "stale schema")
+                .help("run `envc schema` and commit the result"),
+            );
+        }
+    }
+    found
+}
+
+/// Writes `schema/*.schema.json`; returns the files written.
+pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let dir = root.join("schema");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+    })?;
+    let mut written = Vec::new();
+    for schema in model::schema_files() {
+        let path = dir.join(schema.file_name);
+        write_atomically(&path, &schema.text())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Schema files that are missing or differ: (path, committed text, generated text).
+pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
+    model::schema_files()
+        .into_iter()
+        .filter_map(|schema| {
+            let path = root.join("schema").join(schema.file_name);
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            let expected = schema.text();
+            (current != expected).then_some((path, current, expected))
+        })
+        .collect()
+}
+
+/// Writes through a temporary file and a rename, so no reader sees half a file.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let tmp = path.with_extension("envc-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
+        })
+}

@@ -1,0 +1,312 @@
+//! The typed model of one merged environment (`env/<name>.kdl` after inheritance).
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One deployable environment: an AWS account and region with its network, data stores,
+/// services, workers and queues.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "envc environment")]
+pub struct Environment {
+    /// The environment's name (its file name); set by envc, usable as `${env}`.
+    pub env: String,
+    /// The project name from `stacks.kdl`; set by envc, usable as `${project}`.
+    pub project: String,
+    /// The 12-digit AWS account id the environment deploys to.
+    #[schemars(pattern(r"^[0-9]{12}$"))]
+    pub account: String,
+    /// AWS region, like `us-east-1`. Defaults to the `region` of `stacks.kdl`.
+    pub region: Option<String>,
+    /// Protected environments keep termination protection on and guard stateful resources.
+    #[serde(default)]
+    pub protected: bool,
+    /// The public domain of the API, like `${env}-api.example.com`.
+    pub domain: Option<String>,
+    /// Tags put on every stack (and so every resource) of the environment.
+    #[serde(default)]
+    pub tags: IndexMap<String, String>,
+    pub network: Network,
+    pub dns: Option<Dns>,
+    pub database: Option<Database>,
+    /// Name of the Secrets Manager secret holding the environment's JSON configuration.
+    pub config_secret: Option<String>,
+    #[serde(default)]
+    pub service: IndexMap<String, Service>,
+    #[serde(default)]
+    pub worker: IndexMap<String, Worker>,
+    #[serde(default)]
+    pub queue: IndexMap<String, Queue>,
+    pub waf: Option<Waf>,
+    pub monitoring: Option<Monitoring>,
+    pub ci: Option<Ci>,
+}
+
+/// The VPC: a new one from `cidr`, or an existing one by `vpc-id`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Network {
+    /// IPv4 CIDR of a new VPC, `/16` to `/28`.
+    pub cidr: Option<String>,
+    /// Number of availability zones to spread subnets over.
+    #[serde(default = "default_azs")]
+    #[schemars(range(min = 1, max = 6))]
+    pub azs: u8,
+    /// NAT gateways for private subnets; 0 means private subnets reach AWS through endpoints.
+    #[serde(default)]
+    #[schemars(range(max = 6))]
+    pub nat_gateways: u8,
+    /// Isolated subnets (no route out) for databases.
+    #[serde(default)]
+    pub isolated_subnets: bool,
+    /// Interface and gateway VPC endpoints.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    /// An existing VPC to deploy into instead of creating one.
+    #[schemars(pattern(r"^vpc-[0-9a-f]{8,17}$"))]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub public_subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub private_subnet_ids: Vec<String>,
+}
+
+fn default_azs() -> u8 {
+    2
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endpoint {
+    S3,
+    Ecr,
+    Logs,
+    Secretsmanager,
+    Sqs,
+    Ssm,
+}
+
+/// A hosted zone and certificate: created, or existing ones by id and ARN.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dns {
+    /// Id of an existing Route 53 hosted zone.
+    #[schemars(pattern(r"^Z[A-Z0-9]{1,32}$"))]
+    pub zone_id: Option<String>,
+    /// Name of the hosted zone, like `example.com`.
+    pub zone_name: Option<String>,
+    /// ARN of an existing ACM certificate for `domain`.
+    #[schemars(pattern(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"))]
+    pub certificate_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// RDS for PostgreSQL, one instance.
+    Postgres,
+    /// Aurora PostgreSQL Serverless v2.
+    AuroraPostgresql,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Database {
+    pub engine: Engine,
+    /// Engine major version, like `"15"`.
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?$"))]
+    pub version: String,
+    /// RDS instance class (PostgreSQL only), like `db.t3.small`.
+    pub instance_class: Option<String>,
+    /// Allocated storage in GiB (PostgreSQL only).
+    #[schemars(range(min = 20, max = 65536))]
+    pub storage_gb: Option<u32>,
+    #[serde(default)]
+    pub multi_az: bool,
+    /// Days of automated backups.
+    #[serde(default = "default_backup_days")]
+    #[schemars(range(max = 35))]
+    pub backup_days: u8,
+    /// Aurora Serverless v2 minimum capacity; 0 lets the cluster pause.
+    #[schemars(range(min = 0, max = 256))]
+    pub min_acu: Option<f64>,
+    /// Aurora Serverless v2 maximum capacity.
+    #[schemars(range(min = 1, max = 256))]
+    pub max_acu: Option<f64>,
+}
+
+fn default_backup_days() -> u8 {
+    7
+}
+
+/// Where a container secret comes from: a Secrets Manager secret (and JSON key) or an SSM
+/// parameter. Never a value.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretRef {
+    /// Secrets Manager secret name or ARN.
+    pub from: Option<String>,
+    /// JSON key inside the secret.
+    pub key: Option<String>,
+    /// SSM parameter name, like `/app/prod/token`.
+    pub ssm: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scaling {
+    #[schemars(range(max = 1000))]
+    pub min: u32,
+    #[schemars(range(min = 1, max = 1000))]
+    pub max: u32,
+    /// Target average CPU utilisation, percent.
+    #[schemars(range(min = 1, max = 100))]
+    pub cpu_target: Option<u8>,
+    /// Target average memory utilisation, percent.
+    #[schemars(range(min = 1, max = 100))]
+    pub memory_target: Option<u8>,
+    /// Target ALB requests per task per minute.
+    #[schemars(range(min = 1))]
+    pub requests_target: Option<u32>,
+    /// Target visible messages per task (workers).
+    #[schemars(range(min = 1))]
+    pub queue_depth_target: Option<u32>,
+}
+
+/// A long-running ECS Fargate service behind the load balancer.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Service {
+    /// Container image; defaults to the project's ECR repository.
+    pub image: Option<String>,
+    /// Fargate CPU units (256 = 0.25 vCPU).
+    pub cpu: u32,
+    /// Fargate memory in MiB.
+    pub memory: u32,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+    /// Path the load balancer checks.
+    #[serde(default = "default_health_check")]
+    #[schemars(pattern(r"^/"))]
+    pub health_check: String,
+    #[serde(default = "one")]
+    #[schemars(range(max = 1000))]
+    pub desired: u32,
+    pub scaling: Option<Scaling>,
+    #[serde(default)]
+    pub secret: IndexMap<String, SecretRef>,
+    /// Plain environment variables (never credentials: use `secret`).
+    #[serde(default)]
+    pub environment: IndexMap<String, String>,
+}
+
+fn default_health_check() -> String {
+    "/health".to_string()
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkerRuntime {
+    Fargate,
+    Lambda,
+}
+
+/// A queue consumer: a Fargate service or a Lambda function with an SQS event source.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Worker {
+    pub runtime: WorkerRuntime,
+    /// The `queue` it consumes.
+    pub queue: String,
+    pub image: Option<String>,
+    pub cpu: Option<u32>,
+    /// Fargate memory in MiB, or Lambda memory in MB.
+    pub memory: Option<u32>,
+    pub scaling: Option<Scaling>,
+    /// Lambda: messages per invocation.
+    #[schemars(range(min = 1, max = 10000))]
+    pub batch_size: Option<u32>,
+    /// Lambda: seconds to gather a batch.
+    #[schemars(range(max = 300))]
+    pub batch_window: Option<u32>,
+    /// Lambda: reserved concurrent executions.
+    #[schemars(range(min = 1))]
+    pub reserved_concurrency: Option<u32>,
+    /// Lambda: timeout in seconds.
+    #[schemars(range(min = 1, max = 900))]
+    pub timeout: Option<u32>,
+    #[serde(default)]
+    pub secret: IndexMap<String, SecretRef>,
+    #[serde(default)]
+    pub environment: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Queue {
+    /// Seconds a received message stays hidden.
+    #[serde(default = "default_visibility")]
+    #[schemars(range(max = 43200))]
+    pub visibility_timeout: u32,
+    /// Days messages are kept.
+    #[serde(default = "default_retention")]
+    #[schemars(range(min = 1, max = 14))]
+    pub retention_days: u32,
+    #[serde(default)]
+    pub fifo: bool,
+    pub dead_letter: Option<DeadLetter>,
+    /// Alarm when this many messages are visible.
+    #[schemars(range(min = 1))]
+    pub alarm_depth: Option<u32>,
+}
+
+fn default_visibility() -> u32 {
+    30
+}
+
+fn default_retention() -> u32 {
+    4
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeadLetter {
+    /// Receives before a message moves to the dead-letter queue.
+    #[schemars(range(min = 1, max = 1000))]
+    pub max_receives: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Waf {
+    /// Requests per 5 minutes from one IP before it is blocked.
+    #[schemars(range(min = 10, max = 2000000000))]
+    pub rate_limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Monitoring {
+    /// Where alarms are sent.
+    pub alarm_email: Option<String>,
+    /// Monthly cost budget in USD.
+    #[schemars(range(min = 1))]
+    pub budget_usd: Option<u32>,
+    #[serde(default)]
+    pub dashboard: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Ci {
+    /// GitHub repository allowed to assume the deploy role, `owner/name`.
+    #[schemars(pattern(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"))]
+    pub github_repo: String,
+    /// Branch allowed to deploy; any branch when absent.
+    pub branch: Option<String>,
+}

@@ -1,0 +1,386 @@
+//! Parse: read `stacks.kdl` and `env/*.kdl` and turn KDL into [`ast`] nodes.
+//!
+//! Every node, argument and property keeps the span it was written at. A file with a syntax
+//! error yields diagnostics and no document; the other files still parse.
+
+pub mod ast;
+
+use std::path::Path;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::source::{FileId, SourceMap, Span};
+pub use ast::*;
+
+/// Every file of a project, parsed.
+#[derive(Debug, Default)]
+pub struct ParsedProject {
+    pub stacks: Option<StacksFile>,
+    pub envs: Vec<EnvFile>,
+    /// Environments whose file exists but did not parse: children of these are not told
+    /// their parent is missing.
+    pub broken_envs: Vec<String>,
+}
+
+impl ParsedProject {
+    pub fn env(&self, name: &str) -> Option<&EnvFile> {
+        self.envs.iter().find(|e| e.name == name)
+    }
+}
+
+/// Reads and parses the project in `root`. Paths in `sources` are relative to `root`.
+pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec<Diagnostic>) {
+    let mut project = ParsedProject::default();
+    let mut diagnostics = Vec::new();
+
+    let env_dir = root.join("env");
+    if !root.join("stacks.kdl").is_file() && !env_dir.is_dir() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NoProject,
+                format!("`{}` is not an envc project", root.display()),
+            )
+            .help("an envc project has a `stacks.kdl` and an `env/` folder; use `-C DIR` to point at one"),
+        );
+        return (project, diagnostics);
+    }
+
+    match read(root, Path::new("stacks.kdl"), sources) {
+        Ok(file) => {
+            if let Some(nodes) = parse_document(file, sources, &mut diagnostics) {
+                project.stacks = Some(StacksFile { file, nodes });
+            }
+        }
+        Err(diagnostic) => diagnostics.push(diagnostic),
+    }
+
+    let mut names = match std::fs::read_dir(&env_dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".kdl"))
+            .collect::<Vec<_>>(),
+        Err(err) => {
+            diagnostics.push(
+                Diagnostic::error(Code::Io, format!("cannot read `env/`: {err}"))
+                    .help("create `env/` with one `<name>.kdl` per environment"),
+            );
+            Vec::new()
+        }
+    };
+    names.sort();
+
+    for file_name in names {
+        let relative = Path::new("env").join(&file_name);
+        let file = match read(root, &relative, sources) {
+            Ok(file) => file,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let name = file_name.trim_end_matches(".kdl").to_string();
+        if !is_env_name(&name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::EnvName,
+                    format!("`{name}` is not a valid environment name"),
+                )
+                .at(Span::new(file, 0, 0), "in this file")
+                .help("environment names are lowercase letters, digits and `-`, starting with a letter (they become part of stack names)"),
+            );
+            continue;
+        }
+        match parse_document(file, sources, &mut diagnostics) {
+            Some(nodes) => project
+                .envs
+                .push(env_file(name, file, nodes, &mut diagnostics)),
+            None => project.broken_envs.push(name),
+        }
+    }
+    (project, diagnostics)
+}
+
+/// Environment names become part of CloudFormation stack names.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.len() <= 32
+}
+
+fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
+    match std::fs::read_to_string(root.join(relative)) {
+        Ok(text) => Ok(sources.add(crate::display_path(root, relative), text)),
+        Err(err) => Err(Diagnostic::error(
+            Code::Io,
+            format!("cannot read `{}`: {err}", relative.display()),
+        )),
+    }
+}
+
+/// Parses one file's text (already in `sources`) into nodes.
+pub fn parse_document(
+    file: FileId,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<Node>> {
+    let text = sources.file(file).text.clone();
+    match kdl::KdlDocument::parse_v2(&text) {
+        Ok(document) => {
+            let converter = Converter {
+                file,
+                text: &text,
+                diagnostics,
+            };
+            Some(converter.document(&document))
+        }
+        Err(error) => {
+            for kdl_diagnostic in error.diagnostics {
+                let span = Span::from_miette(file, kdl_diagnostic.span);
+                let message = kdl_diagnostic
+                    .message
+                    .unwrap_or_else(|| "invalid KDL".to_string());
+                let label = kdl_diagnostic.label.unwrap_or_else(|| "here".to_string());
+                diagnostics.push(
+                    Diagnostic::error(Code::Syntax, message)
+                        .at(span, label)
+                        .maybe_help(kdl_diagnostic.help)
+                        .note("envc files are KDL v2: https://kdl.dev"),
+                );
+            }
+            None
+        }
+    }
+}
+
+struct Converter<'a> {
+    file: FileId,
+    text: &'a str,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Converter<'_> {
+    fn span(&self, span: miette::SourceSpan) -> Span {
+        Span::from_miette(self.file, span)
+    }
+
+    fn document(mut self, document: &kdl::KdlDocument) -> Vec<Node> {
+        document.nodes().iter().map(|n| self.node(n)).collect()
+    }
+
+    fn node(&mut self, node: &kdl::KdlNode) -> Node {
+        let mut mode = MergeMode::Merge;
+        let mut mode_span = None;
+        if let Some(ty) = node.ty() {
+            let span = self.span(ty.span());
+            mode_span = Some(span);
+            match MergeMode::from_annotation(ty.value()) {
+                Some(m) => mode = m,
+                None => self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownAnnotation,
+                        format!("unknown annotation `({})`", ty.value()),
+                    )
+                    .at(span, "not an envc annotation")
+                    .help(
+                        did_you_mean(ty.value(), MergeMode::ANNOTATIONS.iter().copied())
+                            .unwrap_or_else(|| {
+                                "envc knows `(replace)`, `(remove)` and `(append)`".to_string()
+                            }),
+                    ),
+                ),
+            }
+        }
+
+        let mut args = Vec::new();
+        let mut props: Vec<Property> = Vec::new();
+        for entry in node.entries() {
+            if let Some(ty) = entry.ty() {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownAnnotation,
+                        format!("envc does not use value annotations like `({})`", ty.value()),
+                    )
+                    .at(self.span(ty.span()), "remove this annotation")
+                    .help("merge annotations go before the node name: `(replace)network { … }`"),
+                );
+            }
+            let value = scalar(entry.value());
+            let span = self.span(entry.span());
+            match entry.name() {
+                None => args.push(Argument { value, span }),
+                Some(name) => {
+                    let name_span = self.span(name.span());
+                    let value_span = self.value_span(span, name_span);
+                    if let Some(first) = props.iter().find(|p| p.name == name.value()) {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::DuplicateProperty,
+                                format!("property `{}` is given twice", name.value()),
+                            )
+                            .at(name_span, "given again here")
+                            .also(first.name_span, "first given here")
+                            .help("keep one of them"),
+                        );
+                        continue;
+                    }
+                    props.push(Property {
+                        name: name.value().to_string(),
+                        name_span,
+                        value,
+                        value_span,
+                    });
+                }
+            }
+        }
+
+        let children = node
+            .children()
+            .map(|doc| doc.nodes().iter().map(|n| self.node(n)).collect());
+        let node_span = self.span(node.span());
+        Node {
+            name: node.name().value().to_string(),
+            name_span: self.span(node.name().span()),
+            mode,
+            mode_span,
+            args,
+            props,
+            children,
+            span: node_span,
+        }
+    }
+
+    /// The span of the value in `name=value`, found after the `=` in the source.
+    fn value_span(&self, entry: Span, name: Span) -> Span {
+        let rest = self.text.get(name.end..entry.end).unwrap_or("");
+        let skip = rest
+            .find('=')
+            .map(|eq| eq + 1 + (rest[eq + 1..].len() - rest[eq + 1..].trim_start().len()))
+            .unwrap_or(0);
+        Span::new(self.file, name.end + skip, entry.end)
+    }
+}
+
+fn scalar(value: &kdl::KdlValue) -> Scalar {
+    match value {
+        kdl::KdlValue::String(s) => Scalar::String(s.clone()),
+        kdl::KdlValue::Integer(i) => i64::try_from(*i)
+            .map(Scalar::Integer)
+            .unwrap_or(Scalar::Float(*i as f64)),
+        kdl::KdlValue::Float(f) => Scalar::Float(*f),
+        kdl::KdlValue::Bool(b) => Scalar::Bool(*b),
+        kdl::KdlValue::Null => Scalar::Null,
+    }
+}
+
+/// Splits the envc directives (`extends`, `abstract`) off an environment's nodes.
+fn env_file(
+    name: String,
+    file: FileId,
+    nodes: Vec<Node>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> EnvFile {
+    let mut env = EnvFile {
+        name,
+        file,
+        extends: None,
+        is_abstract: false,
+        nodes: Vec::with_capacity(nodes.len()),
+    };
+    let mut seen_extends: Option<Span> = None;
+    for node in nodes {
+        match node.name.as_str() {
+            "extends" => {
+                if let Some(first) = seen_extends {
+                    diagnostics.push(
+                        Diagnostic::error(Code::DuplicateNode, "`extends` is given twice")
+                            .at(node.name_span, "given again here")
+                            .also(first, "first given here")
+                            .help("an environment extends exactly one parent"),
+                    );
+                    continue;
+                }
+                seen_extends = Some(node.name_span);
+                match single_string(&node) {
+                    Some(arg) => {
+                        env.extends = Some(NameRef {
+                            name: arg.value.as_str().unwrap_or_default().to_string(),
+                            span: arg.span,
+                        })
+                    }
+                    None => diagnostics.push(
+                        Diagnostic::error(Code::Arity, "`extends` takes one environment name")
+                            .at(node.span, "expected `extends \"<parent>\"`")
+                            .help("an environment extends exactly one parent, e.g. `extends \"staging\"`"),
+                    ),
+                }
+            }
+            "abstract" => match node.args.as_slice() {
+                [Argument {
+                    value: Scalar::Bool(b),
+                    ..
+                }] if !node.has_body() => env.is_abstract = *b,
+                _ => diagnostics.push(
+                    Diagnostic::error(Code::Arity, "`abstract` takes `#true` or `#false`")
+                        .at(node.span, "expected `abstract #true`")
+                        .help("write `abstract #true` to mark an environment that only others extend"),
+                ),
+            },
+            _ => env.nodes.push(node),
+        }
+    }
+    env
+}
+
+fn single_string(node: &Node) -> Option<&Argument> {
+    match node.args.as_slice() {
+        [arg] if arg.value.as_str().is_some() && !node.has_body() => Some(arg),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Vec<Node>, Vec<Diagnostic>, SourceMap) {
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.kdl", text.to_string());
+        let mut diagnostics = Vec::new();
+        let nodes = parse_document(file, &sources, &mut diagnostics).unwrap_or_default();
+        (nodes, diagnostics, sources)
+    }
+
+    #[test]
+    fn keeps_spans_of_names_arguments_and_property_values() {
+        let (nodes, diagnostics, sources) =
+            parse("service \"api\" {\n  scaling min=1 max = 3\n}\n(remove)queue \"old\"");
+        assert!(diagnostics.is_empty());
+        let service = &nodes[0];
+        assert_eq!(sources.text(service.name_span), "service");
+        assert_eq!(sources.text(service.args[0].span), "\"api\"");
+        let scaling = &service.children.as_ref().unwrap()[0];
+        assert_eq!(sources.text(scaling.props[0].value_span), "1");
+        assert_eq!(sources.text(scaling.props[1].name_span), "max");
+        assert_eq!(sources.text(scaling.props[1].value_span), "3");
+        assert_eq!(nodes[1].mode, MergeMode::Remove);
+        assert_eq!(sources.text(nodes[1].mode_span.unwrap()), "remove");
+    }
+
+    #[test]
+    fn syntax_errors_become_diagnostics_with_spans() {
+        let (_, diagnostics, sources) = parse("network {\n  cidr 1.\n");
+        assert!(!diagnostics.is_empty());
+        assert!(diagnostics.iter().all(|d| d.code == Code::Syntax));
+        let span = diagnostics[0].primary.as_ref().unwrap().span;
+        assert!(span.end <= sources.file(span.file).text.len());
+    }
+
+    #[test]
+    fn unknown_annotation_suggests_the_near_one() {
+        let (_, diagnostics, _) = parse("(repalce)network { cidr \"10.0.0.0/16\" }");
+        assert_eq!(diagnostics[0].code, Code::UnknownAnnotation);
+        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `replace`?"));
+    }
+}

@@ -1,0 +1,260 @@
+//! `${path}` references, resolved after merging so a child's override is seen by strings the
+//! parent wrote. `$${` writes a literal `${`.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::parse::Scalar;
+use crate::source::{SourceMap, Span};
+
+use super::value::{Table, Value};
+
+/// One piece of a string with references.
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Ref(&'a str),
+}
+
+/// Splits a string into text and `${ref}` pieces; `Err(offset)` at an unclosed `${`.
+fn pieces(text: &str) -> Result<Vec<Piece<'_>>, usize> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(at) = rest.find('$') {
+        if rest[at..].starts_with("$${") {
+            out.push(Piece::Text(&rest[..at]));
+            out.push(Piece::Text("${"));
+            rest = &rest[at + 3..];
+            offset += at + 3;
+        } else if rest[at..].starts_with("${") {
+            out.push(Piece::Text(&rest[..at]));
+            let Some(close) = rest[at..].find('}') else {
+                return Err(offset + at);
+            };
+            out.push(Piece::Ref(rest[at + 2..at + close].trim()));
+            rest = &rest[at + close + 1..];
+            offset += at + close + 1;
+        } else {
+            out.push(Piece::Text(&rest[..=at]));
+            rest = &rest[at + 1..];
+            offset += at + 1;
+        }
+    }
+    out.push(Piece::Text(rest));
+    Ok(out)
+}
+
+pub fn has_references(text: &str) -> bool {
+    text.contains("${")
+}
+
+struct Resolver<'a> {
+    root: &'a Table,
+    sources: &'a SourceMap,
+    env: &'a str,
+    done: HashMap<String, Option<String>>,
+    stack: Vec<String>,
+    diagnostics: Vec<Diagnostic>,
+    failed: HashSet<String>,
+}
+
+/// Resolves every reference in `root`. Returns the paths whose strings could not be resolved
+/// (left as written) and the diagnostics.
+pub fn interpolate(root: &mut Table, env: &str, sources: &SourceMap) -> (HashSet<String>, Vec<Diagnostic>) {
+    let templates: Vec<String> = root
+        .leaf_paths()
+        .into_iter()
+        .filter(|p| matches!(root.get_path(p), Some(Value::Scalar(s)) if s.value.as_str().is_some_and(has_references)))
+        .collect();
+    if templates.is_empty() {
+        return (HashSet::new(), Vec::new());
+    }
+    let mut resolver = Resolver {
+        root,
+        sources,
+        env,
+        done: HashMap::new(),
+        stack: Vec::new(),
+        diagnostics: Vec::new(),
+        failed: HashSet::new(),
+    };
+    for path in &templates {
+        resolver.resolve(path);
+    }
+    let Resolver {
+        done,
+        diagnostics,
+        failed,
+        ..
+    } = resolver;
+    for path in templates {
+        if let Some(Some(resolved)) = done.get(&path) {
+            if let Some(Value::Scalar(scalar)) = get_path_mut(root, &path) {
+                let written = std::mem::replace(&mut scalar.value, Scalar::String(resolved.clone()));
+                if let Scalar::String(written) = written {
+                    scalar.template = Some(written);
+                }
+            }
+        }
+    }
+    (failed, diagnostics)
+}
+
+fn get_path_mut<'t>(table: &'t mut Table, path: &str) -> Option<&'t mut Value> {
+    let mut parts = path.split('.');
+    let mut value = table.entries.get_mut(parts.next()?).map(|e| &mut e.value)?;
+    for part in parts {
+        match value {
+            Value::Table(t) => value = t.entries.get_mut(part).map(|e| &mut e.value)?,
+            _ => return None,
+        }
+    }
+    Some(value)
+}
+
+impl Resolver<'_> {
+    /// The resolved string at `path` (a string scalar with references).
+    fn resolve(&mut self, path: &str) -> Option<String> {
+        if let Some(done) = self.done.get(path) {
+            return done.clone();
+        }
+        let Some(Value::Scalar(scalar)) = self.root.get_path(path) else {
+            return None;
+        };
+        let text = scalar.value.as_str().unwrap_or_default().to_string();
+        let span = scalar.origin.span;
+        let origin_env = scalar.origin.env.clone();
+        self.stack.push(path.to_string());
+        let result = match pieces(&text) {
+            Err(offset) => {
+                let at = self.locate(span, &text[offset..offset + 2]);
+                self.report(
+                    &origin_env,
+                    Diagnostic::error(Code::RefSyntax, "`${` is not closed")
+                        .at(at, "opened here")
+                        .help("close the reference with `}`, or write `$${` for a literal `${`"),
+                );
+                None
+            }
+            Ok(parts) => {
+                let mut out = String::new();
+                let mut ok = true;
+                for part in parts {
+                    match part {
+                        Piece::Text(t) => out.push_str(t),
+                        Piece::Ref(reference) => match self.lookup(reference, span, &origin_env) {
+                            Some(value) => out.push_str(&value),
+                            None => ok = false,
+                        },
+                    }
+                }
+                ok.then_some(out)
+            }
+        };
+        self.stack.pop();
+        if result.is_none() {
+            self.failed.insert(path.to_string());
+        }
+        self.done.insert(path.to_string(), result.clone());
+        result
+    }
+
+    fn lookup(&mut self, reference: &str, span: Span, origin_env: &str) -> Option<String> {
+        let at = self.locate(span, &format!("${{{reference}}}"));
+        if let Some(position) = self.stack.iter().position(|p| p == reference) {
+            let chain = self.stack[position..].join("` → `");
+            self.report(
+                origin_env,
+                Diagnostic::error(Code::RefCycle, format!("`${{{reference}}}` refers to itself"))
+                    .at(at, "this reference closes a cycle")
+                    .help(format!("break the cycle: `{chain}` → `{reference}`")),
+            );
+            return None;
+        }
+        match self.root.get_path(reference) {
+            Some(Value::Scalar(scalar)) => match scalar.value.as_str() {
+                Some(s) if has_references(s) => self.resolve(reference),
+                _ => Some(scalar.value.to_plain()),
+            },
+            Some(_) => {
+                self.report(
+                    origin_env,
+                    Diagnostic::error(
+                        Code::RefNotScalar,
+                        format!("`${{{reference}}}` is a block or list, not a single value"),
+                    )
+                    .at(at, "refers to a block or list")
+                    .help("refer to one value inside it, like `${network.cidr}`"),
+                );
+                None
+            }
+            None => {
+                let paths = self.root.leaf_paths();
+                let help = did_you_mean(reference, paths.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        "references name a value of the merged environment by its path, like `${env}` or `${network.cidr}`".to_string()
+                    });
+                self.report(
+                    origin_env,
+                    Diagnostic::error(Code::UnknownRef, format!("`${{{reference}}}` names no value"))
+                        .at(at, "unknown reference")
+                        .help(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// The span of `needle` inside the source of a string value, or the whole value.
+    fn locate(&self, span: Span, needle: &str) -> Span {
+        match self.sources.text(span).find(needle) {
+            Some(at) => Span::new(span.file, span.start + at, span.start + at + needle.len()),
+            None => span,
+        }
+    }
+
+    fn report(&mut self, origin_env: &str, mut diagnostic: Diagnostic) {
+        if origin_env != self.env {
+            diagnostic = diagnostic.note(format!("inherited by environment `{}`", self.env));
+        }
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_text_and_references() {
+        assert_eq!(
+            pieces("${env}-api.${ domain }").unwrap(),
+            vec![
+                Piece::Text(""),
+                Piece::Ref("env"),
+                Piece::Text("-api."),
+                Piece::Ref("domain"),
+                Piece::Text("")
+            ]
+        );
+        assert_eq!(pieces("a$${b}").unwrap().concat_text(), "a${b}");
+        assert_eq!(pieces("cost $5").unwrap().concat_text(), "cost $5");
+        assert_eq!(pieces("x ${open"), Err(2));
+    }
+
+    trait ConcatText {
+        fn concat_text(&self) -> String;
+    }
+    impl ConcatText for Vec<Piece<'_>> {
+        fn concat_text(&self) -> String {
+            self.iter()
+                .map(|p| match p {
+                    Piece::Text(t) => *t,
+                    Piece::Ref(_) => "?",
+                })
+                .collect()
+        }
+    }
+}

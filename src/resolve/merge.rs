@@ -1,0 +1,360 @@
+//! Applying one file's nodes on top of what it inherits.
+//!
+//! Tables merge key by key (properties and child nodes alike), scalars and lists replace,
+//! `(replace)` replaces whole, `(remove)` deletes, `(append)` extends an inherited list.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::Shape;
+use crate::parse::{Argument, MergeMode, Node, Property, Scalar};
+use crate::source::Span;
+
+use super::value::{Entry, ListValue, Origin, Overridden, ScalarValue, Table, Value};
+
+/// Applies the nodes of one file (by environment `env`) onto `table`.
+pub struct Merger<'a> {
+    pub env: &'a Arc<str>,
+    pub diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+/// What a node is, once its shape and syntax are put together.
+enum Form {
+    Table,
+    List,
+    Scalar,
+}
+
+impl Merger<'_> {
+    /// Applies `nodes` (and a node's `props`) as one scope: a key set twice in it is an error.
+    pub fn apply(&mut self, table: &mut Table, props: &[Property], nodes: &[Node], shape: &Shape) {
+        let mut seen: HashMap<(String, Option<String>), Span> = HashMap::new();
+        for prop in props {
+            if let Some(first) = seen.insert((prop.name.clone(), None), prop.name_span) {
+                self.duplicate(&prop.name, prop.name_span, first);
+                continue;
+            }
+            self.apply_property(table, prop, shape.child(&prop.name));
+        }
+        for node in nodes {
+            let field_shape = shape.child(&node.name);
+            let keyed = matches!(field_shape, Shape::Keyed(_))
+                || (*field_shape == Shape::Unknown
+                    && node.args.len() == 1
+                    && node.args[0].value.as_str().is_some()
+                    && node.has_body());
+            let key = if keyed {
+                match node.args.first().and_then(|a| a.value.as_str()) {
+                    Some(key) if node.args.len() == 1 => Some(key.to_string()),
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::Arity,
+                                format!("`{}` needs one name", node.name),
+                            )
+                            .at(node.name_span, "expected a name after this")
+                            .help(format!(
+                                "name it, like `{} \"api\" {{ … }}`; every `{}` has its own name",
+                                node.name, node.name
+                            )),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            if let Some(first) = seen.insert((node.name.clone(), key.clone()), node.name_span) {
+                let what = match &key {
+                    Some(k) => format!("{} \"{k}\"", node.name),
+                    None => node.name.clone(),
+                };
+                self.duplicate(&what, node.name_span, first);
+                continue;
+            }
+            match (key, field_shape) {
+                (Some(key), Shape::Keyed(inner)) => self.apply_keyed(table, node, key, inner),
+                (Some(key), _) => self.apply_keyed(table, node, key, &Shape::Unknown),
+                (None, field_shape) => self.apply_node(table, node, field_shape),
+            }
+        }
+    }
+
+    fn duplicate(&mut self, what: &str, span: Span, first: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(Code::DuplicateNode, format!("`{what}` is set twice"))
+                .at(span, "set again here")
+                .also(first, "first set here")
+                .help("set each key once per file; to change an inherited value, set it once in the child"),
+        );
+    }
+
+    fn origin(&self, span: Span) -> Origin {
+        Origin::new(self.env, span)
+    }
+
+    fn apply_property(&mut self, table: &mut Table, prop: &Property, shape: &Shape) {
+        let scalar = ScalarValue {
+            value: prop.value.clone(),
+            template: None,
+            origin: self.origin(prop.value_span),
+        };
+        let value = match shape {
+            Shape::List => Value::List(ListValue {
+                origin: scalar.origin.clone(),
+                items: vec![scalar],
+            }),
+            Shape::Record(_) | Shape::Keyed(_) | Shape::Dictionary => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::Shape,
+                        format!("`{}` is a block, not a single value", prop.name),
+                    )
+                    .at(prop.name_span, "written as a property here")
+                    .help(format!("write it as a child node: `{} {{ … }}`", prop.name)),
+                );
+                return;
+            }
+            _ => Value::Scalar(scalar),
+        };
+        set(table, &prop.name, prop.name_span, value);
+    }
+
+    fn apply_keyed(&mut self, table: &mut Table, node: &Node, key: String, inner: &Shape) {
+        let key_span = node.args[0].span;
+        let group_origin = self.origin(node.name_span);
+        let group = match table.entries.get_mut(&node.name) {
+            Some(Entry {
+                value: Value::Table(t),
+                ..
+            }) => t,
+            _ => {
+                if node.mode == MergeMode::Remove {
+                    self.remove_missing(node, &format!("{} \"{key}\"", node.name), &[]);
+                    return;
+                }
+                set(
+                    table,
+                    &node.name,
+                    node.name_span,
+                    Value::Table(Table::new(group_origin)),
+                );
+                match table.entries.get_mut(&node.name) {
+                    Some(Entry {
+                        value: Value::Table(t),
+                        ..
+                    }) => t,
+                    _ => unreachable!("just inserted a table"),
+                }
+            }
+        };
+        match node.mode {
+            MergeMode::Remove => {
+                if group.entries.shift_remove(&key).is_none() {
+                    let known: Vec<String> = group.entries.keys().cloned().collect();
+                    self.remove_missing(node, &format!("{} \"{key}\"", node.name), &known);
+                }
+            }
+            MergeMode::Append => self.append_not_list(node),
+            MergeMode::Merge => {
+                if let Some(Entry {
+                    value: Value::Table(existing),
+                    ..
+                }) = group.entries.get_mut(&key)
+                {
+                    let children = node.children.as_deref().unwrap_or(&[]);
+                    self.apply(existing, &node.props, children, inner);
+                    return;
+                }
+                let fresh = self.fresh_table(node, inner);
+                set(group, &key, key_span, Value::Table(fresh));
+            }
+            MergeMode::Replace => {
+                let fresh = self.fresh_table(node, inner);
+                set(group, &key, key_span, Value::Table(fresh));
+            }
+        }
+    }
+
+    fn fresh_table(&mut self, node: &Node, shape: &Shape) -> Table {
+        let mut fresh = Table::new(self.origin(node.span));
+        let children = node.children.as_deref().unwrap_or(&[]);
+        self.apply(&mut fresh, &node.props, children, shape);
+        fresh
+    }
+
+    fn apply_node(&mut self, table: &mut Table, node: &Node, shape: &Shape) {
+        if node.mode == MergeMode::Remove {
+            if table.entries.shift_remove(&node.name).is_none() {
+                let known: Vec<String> = table.entries.keys().cloned().collect();
+                self.remove_missing(node, &node.name, &known);
+            }
+            return;
+        }
+        let Some(form) = self.form(node, shape) else {
+            return;
+        };
+        match form {
+            Form::Table => {
+                if node.mode == MergeMode::Append {
+                    self.append_not_list(node);
+                    return;
+                }
+                if node.mode == MergeMode::Merge {
+                    if let Some(Entry {
+                        value: Value::Table(existing),
+                        ..
+                    }) = table.entries.get_mut(&node.name)
+                    {
+                        let children = node.children.as_deref().unwrap_or(&[]);
+                        self.apply(existing, &node.props, children, shape);
+                        return;
+                    }
+                }
+                let fresh = self.fresh_table(node, shape);
+                set(table, &node.name, node.name_span, Value::Table(fresh));
+            }
+            Form::List => {
+                let mut items: Vec<ScalarValue> = node.args.iter().map(|a| self.scalar(a)).collect();
+                if node.mode == MergeMode::Append {
+                    match table.entries.get(&node.name).map(|e| &e.value) {
+                        Some(Value::List(existing)) => {
+                            let mut all = existing.items.clone();
+                            all.append(&mut items);
+                            items = all;
+                        }
+                        Some(_) => {
+                            self.append_not_list(node);
+                            return;
+                        }
+                        None => {}
+                    }
+                }
+                let list = Value::List(ListValue {
+                    items,
+                    origin: self.origin(node.span),
+                });
+                set(table, &node.name, node.name_span, list);
+            }
+            Form::Scalar => {
+                if node.mode == MergeMode::Append {
+                    self.append_not_list(node);
+                    return;
+                }
+                let value = Value::Scalar(self.scalar(&node.args[0]));
+                set(table, &node.name, node.name_span, value);
+            }
+        }
+    }
+
+    fn scalar(&self, arg: &Argument) -> ScalarValue {
+        ScalarValue {
+            value: arg.value.clone(),
+            template: None,
+            origin: self.origin(arg.span),
+        }
+    }
+
+    /// Decides a node's form from its shape, checking its syntax fits.
+    fn form(&mut self, node: &Node, shape: &Shape) -> Option<Form> {
+        let form = match shape {
+            Shape::Record(_) | Shape::Dictionary => Form::Table,
+            Shape::List => Form::List,
+            Shape::Scalar => Form::Scalar,
+            Shape::Keyed(_) => Form::Table,
+            Shape::Unknown if node.has_body() => Form::Table,
+            Shape::Unknown if node.args.len() > 1 => Form::List,
+            Shape::Unknown => Form::Scalar,
+        };
+        let problem = match form {
+            Form::Table if !node.args.is_empty() => Some((
+                node.args[0].span,
+                format!("`{}` is a block and takes no arguments", node.name),
+                format!("put its settings inside: `{} {{ … }}`", node.name),
+            )),
+            Form::List if node.has_body() => Some((
+                node.name_span,
+                format!("`{}` is a list of values", node.name),
+                format!("write the values as arguments: `{} \"a\" \"b\"`", node.name),
+            )),
+            Form::Scalar if node.args.len() != 1 || node.has_body() => Some((
+                node.name_span,
+                format!("`{}` takes exactly one value", node.name),
+                format!("write it as `{} <value>`", node.name),
+            )),
+            _ => None,
+        };
+        match problem {
+            Some((span, message, help)) => {
+                let code = if matches!(form, Form::Scalar) && !node.has_body() {
+                    Code::Arity
+                } else {
+                    Code::Shape
+                };
+                self.diagnostics
+                    .push(Diagnostic::error(code, message).at(span, "here").help(help));
+                None
+            }
+            None => Some(form),
+        }
+    }
+
+    fn remove_missing(&mut self, node: &Node, what: &str, known: &[String]) {
+        let mut diagnostic = Diagnostic::error(
+            Code::RemoveMissing,
+            format!("`(remove){what}` removes nothing: it is not inherited"),
+        )
+        .at(node.span, "nothing to remove");
+        diagnostic = match did_you_mean(
+            node.args
+                .first()
+                .and_then(|a| a.value.as_str())
+                .unwrap_or(&node.name),
+            known.iter().map(String::as_str),
+        ) {
+            Some(help) => diagnostic.help(help),
+            None => diagnostic.help("delete this line, or check the parent environment defines it"),
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn append_not_list(&mut self, node: &Node) {
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::AppendNotList,
+                format!("`(append)` needs a list, and `{}` is not one", node.name),
+            )
+            .at(node.mode_span.unwrap_or(node.name_span), "here")
+            .help("`(append)` adds arguments to an inherited list; to change a block, set its keys; to swap it whole use `(replace)`"),
+        );
+    }
+}
+
+/// Sets `key`, recording what it overrode.
+fn set(table: &mut Table, key: &str, key_span: Span, mut value: Value) {
+    if let Some(previous) = table.entries.get(key) {
+        let overridden = Overridden {
+            shown: previous.value.shown(),
+            origin: previous.value.origin().clone(),
+        };
+        match &mut value {
+            Value::Scalar(s) => s.origin.overrode = Some(Box::new(overridden)),
+            Value::List(l) => l.origin.overrode = Some(Box::new(overridden)),
+            Value::Table(t) => t.origin.overrode = Some(Box::new(overridden)),
+        }
+    }
+    table
+        .entries
+        .insert(key.to_string(), Entry { key_span, value });
+}
+
+/// A scalar from a `Scalar` for values envc injects (like `env`).
+pub fn injected(env: &Arc<str>, span: Span, value: Scalar) -> Value {
+    Value::Scalar(ScalarValue {
+        value,
+        template: None,
+        origin: Origin::new(env, span),
+    })
+}

@@ -1,0 +1,285 @@
+//! Resolve: `extends` chains, merging, `${…}` references and provenance.
+//!
+//! Produces one [`ResolvedEnv`] per environment. Each parent is merged once and shared by its
+//! children. Every value in a `ResolvedEnv` carries the span that set it and what it overrode.
+
+pub mod interpolate;
+pub mod merge;
+pub mod value;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::Shape;
+use crate::parse::{EnvFile, ParsedProject, Scalar};
+use crate::source::{FileId, SourceMap, Span};
+
+use merge::{injected, Merger};
+pub use value::*;
+
+/// The keys of `stacks.kdl` every environment starts from.
+const PROJECT_DEFAULTS: &[&str] = &["project", "region", "tags"];
+/// Keys envc sets itself in every environment.
+const RESERVED: &[&str] = &["env", "project"];
+
+/// The name provenance gives to values from `stacks.kdl`.
+pub const PROJECT_LAYER: &str = "stacks.kdl";
+
+#[derive(Debug, Clone)]
+pub struct ResolvedStacks {
+    pub file: FileId,
+    pub root: Table,
+}
+
+/// One environment after inheritance and references.
+#[derive(Debug, Clone)]
+pub struct ResolvedEnv {
+    pub name: String,
+    pub file: FileId,
+    pub is_abstract: bool,
+    /// Its ancestors, nearest first.
+    pub ancestors: Vec<String>,
+    pub root: Table,
+    /// Paths of strings whose references could not be resolved (already reported).
+    pub unresolved: HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ResolvedProject {
+    pub stacks: Option<ResolvedStacks>,
+    /// Every environment whose chain resolved, abstract ones included, in file-name order.
+    pub envs: Vec<ResolvedEnv>,
+}
+
+impl ResolvedProject {
+    pub fn env(&self, name: &str) -> Option<&ResolvedEnv> {
+        self.envs.iter().find(|e| e.name == name)
+    }
+}
+
+/// The shapes of the two kinds of file.
+pub struct Shapes {
+    pub env: Shape,
+    pub stacks: Shape,
+}
+
+impl Shapes {
+    pub fn from_model() -> Self {
+        Shapes {
+            env: Shape::from_schema(&crate::model::env_schema()),
+            stacks: Shape::from_schema(&crate::model::stacks_schema()),
+        }
+    }
+}
+
+pub fn resolve_project(
+    parsed: &ParsedProject,
+    sources: &SourceMap,
+    shapes: &Shapes,
+) -> (ResolvedProject, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let project_layer: Arc<str> = Arc::from(PROJECT_LAYER);
+
+    let stacks = parsed.stacks.as_ref().map(|file| {
+        let mut root = Table::new(Origin::new(&project_layer, Span::new(file.file, 0, 0)));
+        Merger {
+            env: &project_layer,
+            diagnostics: &mut diagnostics,
+        }
+        .apply(&mut root, &[], &file.nodes, &shapes.stacks);
+        ResolvedStacks {
+            file: file.file,
+            root,
+        }
+    });
+
+    let defaults = |file: FileId| {
+        let mut base = Table::new(Origin::new(&project_layer, Span::new(file, 0, 0)));
+        if let Some(stacks) = &stacks {
+            for key in PROJECT_DEFAULTS {
+                if let Some(entry) = stacks.root.entries.get(*key) {
+                    base.entries.insert(key.to_string(), entry.clone());
+                }
+            }
+        }
+        base
+    };
+
+    let mut merger = ChainMerger {
+        parsed,
+        shapes,
+        merged: HashMap::new(),
+        diagnostics: &mut diagnostics,
+        defaults: &defaults,
+    };
+    let mut envs = Vec::new();
+    for env in &parsed.envs {
+        let Some(ancestors) = merger.ancestors(env) else {
+            continue;
+        };
+        let Some(merged) = merger.merged(env) else {
+            continue;
+        };
+        let mut root = merged.clone();
+        let mut unresolved = HashSet::new();
+        let name: Arc<str> = Arc::from(env.name.as_str());
+        root.entries.insert(
+            "env".to_string(),
+            Entry {
+                key_span: Span::new(env.file, 0, 0),
+                value: injected(&name, Span::new(env.file, 0, 0), Scalar::String(env.name.clone())),
+            },
+        );
+        root.entries.move_index(root.entries.len() - 1, 0);
+        if !env.is_abstract {
+            let (failed, found) = interpolate::interpolate(&mut root, &env.name, sources);
+            unresolved = failed;
+            merger.diagnostics.extend(found);
+        }
+        envs.push(ResolvedEnv {
+            name: env.name.clone(),
+            file: env.file,
+            is_abstract: env.is_abstract,
+            ancestors,
+            root,
+            unresolved,
+        });
+    }
+    (ResolvedProject { stacks, envs }, diagnostics)
+}
+
+struct ChainMerger<'a, F> {
+    parsed: &'a ParsedProject,
+    shapes: &'a Shapes,
+    /// Merged (not yet interpolated) root of each environment; `None` when its chain failed.
+    merged: HashMap<String, Option<Table>>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    defaults: &'a F,
+}
+
+impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
+    /// The ancestors of `env`, nearest first; `None` (reported) for a missing parent or cycle.
+    fn ancestors(&mut self, env: &EnvFile) -> Option<Vec<String>> {
+        let mut chain = vec![env.name.as_str()];
+        let mut current = env;
+        while let Some(parent) = &current.extends {
+            if let Some(position) = chain.iter().position(|n| *n == parent.name) {
+                self.report_cycle(&chain[position..]);
+                return None;
+            }
+            match self.parsed.env(&parent.name) {
+                Some(next) => {
+                    chain.push(next.name.as_str());
+                    current = next;
+                }
+                None => {
+                    if current.name == env.name
+                        && !self.parsed.broken_envs.contains(&parent.name)
+                    {
+                        self.report_missing_parent(current);
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(chain[1..].iter().map(|s| s.to_string()).collect())
+    }
+
+    fn report_missing_parent(&mut self, env: &EnvFile) {
+        let Some(parent) = &env.extends else { return };
+        let names = self.parsed.envs.iter().map(|e| e.name.as_str());
+        let help = did_you_mean(&parent.name, names).unwrap_or_else(|| {
+            format!(
+                "create `env/{}.kdl`, or extend one of: {}",
+                parent.name,
+                self.parsed
+                    .envs
+                    .iter()
+                    .filter(|e| e.name != env.name)
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::MissingParent,
+                format!("`{}` extends `{}`, which does not exist", env.name, parent.name),
+            )
+            .at(parent.span, "no such environment")
+            .help(help),
+        );
+    }
+
+    /// One diagnostic per cycle, at the `extends` of its alphabetically first member.
+    fn report_cycle(&mut self, members: &[&str]) {
+        let Some(first) = members.iter().min() else { return };
+        let start = members.iter().position(|m| m == first).unwrap_or(0);
+        let ordered: Vec<&str> = members[start..].iter().chain(&members[..start]).copied().collect();
+        let files: Vec<&EnvFile> = ordered.iter().filter_map(|n| self.parsed.env(n)).collect();
+        let Some(Some(head)) = files.first().map(|f| f.extends.as_ref()) else {
+            return;
+        };
+        let mut diagnostic = Diagnostic::error(
+            Code::ExtendsCycle,
+            format!("`extends` forms a cycle: {} → {}", ordered.join(" → "), first),
+        )
+        .at(head.span, format!("`{}` extends `{}`", first, head.name))
+        .help("an environment cannot inherit from itself; make one of them extend a common base instead");
+        for file in files.iter().skip(1) {
+            if let Some(extends) = &file.extends {
+                diagnostic = diagnostic.also(
+                    extends.span,
+                    format!("`{}` extends `{}`", file.name, extends.name),
+                );
+            }
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The merged root of `env`, merging its parents first (each once).
+    fn merged(&mut self, env: &EnvFile) -> Option<&Table> {
+        if !self.merged.contains_key(&env.name) {
+            let base = match &env.extends {
+                None => Some((self.defaults)(env.file)),
+                Some(parent) => match self.parsed.env(&parent.name) {
+                    Some(parent_file) => self.merged(parent_file).cloned(),
+                    None => None,
+                },
+            };
+            let merged = base.map(|mut root| {
+                root.origin = Origin::new(&Arc::from(env.name.as_str()), Span::new(env.file, 0, 0));
+                self.apply_file(&mut root, env);
+                root
+            });
+            self.merged.insert(env.name.clone(), merged);
+        }
+        self.merged.get(&env.name).and_then(Option::as_ref)
+    }
+
+    fn apply_file(&mut self, root: &mut Table, env: &EnvFile) {
+        let name: Arc<str> = Arc::from(env.name.as_str());
+        let mut nodes = Vec::with_capacity(env.nodes.len());
+        for node in &env.nodes {
+            if RESERVED.contains(&node.name.as_str()) {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::Reserved, format!("`{}` is set by envc", node.name))
+                        .at(node.name_span, "cannot be set here")
+                        .help(match node.name.as_str() {
+                            "env" => "an environment's name is its file name; `${env}` refers to it",
+                            _ => "the project name is set once, in `stacks.kdl`",
+                        }),
+                );
+            } else {
+                nodes.push(node.clone());
+            }
+        }
+        Merger {
+            env: &name,
+            diagnostics: self.diagnostics,
+        }
+        .apply(root, &[], &nodes, &self.shapes.env);
+    }
+}

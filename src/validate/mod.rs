@@ -1,0 +1,197 @@
+//! Validate: JSON Schema over each merged environment, then semantic rules a schema cannot
+//! express (CIDRs and their overlap, Fargate sizes, min ≤ max, instance classes, stack graph,
+//! plaintext credentials).
+//!
+//! Only environments without errors come out as [`ValidEnv`]s, typed and ready to render.
+
+mod compute;
+mod database;
+mod network;
+mod schema;
+mod secrets;
+mod stacks;
+
+use std::collections::HashSet;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Environment, StacksConfig};
+use crate::resolve::{Located, ResolvedEnv, ResolvedProject, SpanIndex};
+use crate::source::{FileId, Span};
+pub use schema::CompiledSchema;
+
+/// Compiled schemas, built once per run.
+pub struct Schemas {
+    pub env: CompiledSchema,
+    pub stacks: CompiledSchema,
+}
+
+impl Schemas {
+    pub fn compile() -> Self {
+        Schemas {
+            env: CompiledSchema::new(&crate::model::env_schema(), "environment"),
+            stacks: CompiledSchema::new(&crate::model::stacks_schema(), "stacks.kdl"),
+        }
+    }
+}
+
+/// A deployable environment that passed every check.
+#[derive(Debug, Clone)]
+pub struct ValidEnv {
+    pub name: String,
+    pub file: FileId,
+    pub model: Environment,
+    pub spans: SpanIndex,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidStacks {
+    pub file: FileId,
+    pub model: StacksConfig,
+    pub spans: SpanIndex,
+}
+
+#[derive(Debug, Default)]
+pub struct ValidatedProject {
+    pub stacks: Option<ValidStacks>,
+    /// Non-abstract environments without errors, in file-name order.
+    pub envs: Vec<ValidEnv>,
+}
+
+/// Where a rule looks up spans for one environment, and how it words inherited problems.
+pub(crate) struct EnvSpans<'a> {
+    pub env: &'a str,
+    pub file: FileId,
+    pub spans: &'a SpanIndex,
+}
+
+impl EnvSpans<'_> {
+    fn located(&self, pointer: &str) -> Option<&Located> {
+        self.spans.nearest(pointer)
+    }
+
+    /// The span of the value at `pointer` (or its nearest ancestor; the file as a last resort).
+    pub fn value(&self, pointer: &str) -> Span {
+        self.located(pointer)
+            .map(|l| l.value)
+            .unwrap_or(Span::new(self.file, 0, 0))
+    }
+
+    pub fn key(&self, pointer: &str) -> Span {
+        self.located(pointer)
+            .map(|l| l.key)
+            .unwrap_or(Span::new(self.file, 0, 0))
+    }
+
+    /// Adds "inherited by" when the value at `pointer` was set by an ancestor.
+    pub fn note_inherited(&self, pointer: &str, diagnostic: Diagnostic) -> Diagnostic {
+        inherited_note(self.env, self.located(pointer), diagnostic)
+    }
+}
+
+fn inherited_note(env: &str, located: Option<&Located>, diagnostic: Diagnostic) -> Diagnostic {
+    match located {
+        Some(l) if &*l.env != env => {
+            diagnostic.note(format!("inherited by environment `{env}`"))
+        }
+        _ => diagnostic,
+    }
+}
+
+pub fn validate_project(resolved: &ResolvedProject, schemas: &Schemas) -> (ValidatedProject, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut project = ValidatedProject::default();
+
+    if let Some(stacks) = &resolved.stacks {
+        let (json, spans) = stacks.root.to_json();
+        let root_span = Span::new(stacks.file, 0, 0);
+        let found = schemas.stacks.validate(&json, &spans, root_span, &|_| false);
+        let ok = found.is_empty();
+        diagnostics.extend(found.into_iter().map(|(_, d)| d));
+        if ok {
+            match serde_json::from_value::<StacksConfig>(json) {
+                Ok(model) => {
+                    let before = diagnostics.len();
+                    stacks::check_stacks(&model, &spans, stacks.file, &mut diagnostics);
+                    if diagnostics.len() == before {
+                        project.stacks = Some(ValidStacks {
+                            file: stacks.file,
+                            model,
+                            spans,
+                        });
+                    }
+                }
+                Err(error) => diagnostics.push(
+                    Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
+                        .at(root_span, "in this file"),
+                ),
+            }
+        }
+    }
+
+    let mut typed = Vec::new();
+    for env in &resolved.envs {
+        secrets::check_plaintext(env, &mut diagnostics);
+        if env.is_abstract {
+            continue;
+        }
+        if let Some(checked) = validate_env(env, schemas, &mut diagnostics) {
+            typed.push(checked);
+        }
+    }
+    let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
+    network::check_overlaps(&all, &mut diagnostics);
+    project.envs = typed.into_iter().filter(|(_, ok)| *ok).map(|(env, _)| env).collect();
+    (project, diagnostics)
+}
+
+/// The typed environment when its schema passed, and whether every rule passed too.
+fn validate_env(
+    env: &ResolvedEnv,
+    schemas: &Schemas,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(ValidEnv, bool)> {
+    let (json, spans) = env.root.to_json();
+    let unresolved: HashSet<String> = env
+        .unresolved
+        .iter()
+        .map(|p| format!("/{}", p.replace('.', "/")))
+        .collect();
+    let root_span = Span::new(env.file, 0, 0);
+    let found = schemas
+        .env
+        .validate(&json, &spans, root_span, &|pointer| unresolved.contains(pointer));
+    let schema_ok = found.is_empty();
+    for (located, diagnostic) in found {
+        diagnostics.push(inherited_note(&env.name, located.as_ref(), diagnostic));
+    }
+    if !schema_ok || !env.unresolved.is_empty() {
+        return None;
+    }
+    let model: Environment = match serde_json::from_value(json) {
+        Ok(model) => model,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
+                    .at(root_span, format!("in environment `{}`", env.name)),
+            );
+            return None;
+        }
+    };
+    let at = EnvSpans {
+        env: &env.name,
+        file: env.file,
+        spans: &spans,
+    };
+    let before = diagnostics.len();
+    network::check_network(&model, &at, diagnostics);
+    compute::check_compute(&model, &at, diagnostics);
+    database::check_database(&model, &at, diagnostics);
+    let ok = !diagnostics[before..].iter().any(Diagnostic::is_error);
+    let valid = ValidEnv {
+        name: env.name.clone(),
+        file: env.file,
+        model,
+        spans,
+    };
+    Some((valid, ok))
+}

@@ -1,0 +1,275 @@
+//! Network rules: VPC CIDR syntax and size, new-or-existing VPC, NAT count, region, domain,
+//! and CIDR overlap between environments sharing an account and region.
+
+use std::net::Ipv4Addr;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::Environment;
+
+use super::{EnvSpans, ValidEnv};
+
+/// Commercial, GovCloud and China regions CloudFormation serves.
+pub const REGIONS: &[&str] = &[
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+    "ap-east-2", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1",
+    "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1",
+    "sa-east-1", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+];
+
+/// An IPv4 network, like `10.1.0.0/16`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub base: u32,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let (address, prefix) = text
+            .split_once('/')
+            .ok_or_else(|| "a CIDR block needs a prefix length, like `/16`".to_string())?;
+        let address: Ipv4Addr = address
+            .parse()
+            .map_err(|_| format!("`{address}` is not an IPv4 address"))?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("`/{prefix}` is not a prefix length (0–32)"))?;
+        let base = u32::from(address);
+        let cidr = Cidr { base, prefix };
+        if base & !cidr.mask() != 0 {
+            let network = Ipv4Addr::from(base & cidr.mask());
+            return Err(format!(
+                "host bits are set: the network of `{text}` is `{network}/{prefix}`"
+            ));
+        }
+        Ok(cidr)
+    }
+
+    pub fn mask(&self) -> u32 {
+        if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        }
+    }
+
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        let shorter = self.prefix.min(other.prefix);
+        let mask = Cidr { base: 0, prefix: shorter }.mask();
+        self.base & mask == other.base & mask
+    }
+}
+
+pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let network = &env.network;
+    match (&network.cidr, &network.vpc_id) {
+        (Some(_), Some(_)) => out.push(at.note_inherited(
+            "/network/vpc-id",
+            Diagnostic::error(Code::NetworkSource, "`network` has both `cidr` and `vpc-id`")
+                .at(at.key("/network/vpc-id"), "an existing VPC")
+                .also(at.key("/network/cidr"), "a new VPC")
+                .help("keep `cidr` to create a VPC, or `vpc-id` (with subnet ids) to use an existing one; in a child environment, `(remove)cidr` drops the inherited one"),
+        )),
+        (None, None) => out.push(
+            Diagnostic::error(Code::NetworkSource, "`network` has neither `cidr` nor `vpc-id`")
+                .at(at.key("/network"), "no VPC")
+                .help("add `cidr \"10.0.0.0/16\"` to create a VPC, or `vpc-id \"vpc-…\"` to use an existing one"),
+        ),
+        (None, Some(_)) => {
+            if network.private_subnet_ids.is_empty() {
+                out.push(at.note_inherited(
+                    "/network/vpc-id",
+                    Diagnostic::error(Code::NetworkSource, "an existing VPC needs `private-subnet-ids`")
+                        .at(at.key("/network/vpc-id"), "existing VPC")
+                        .help("add `private-subnet-ids \"subnet-…\" \"subnet-…\"` (and `public-subnet-ids` for a public load balancer)"),
+                ));
+            }
+        }
+        (Some(cidr), None) => match Cidr::parse(cidr) {
+            Err(problem) => out.push(at.note_inherited(
+                "/network/cidr",
+                Diagnostic::error(Code::CidrSyntax, format!("`{cidr}` is not a valid CIDR block"))
+                    .at(at.value("/network/cidr"), problem)
+                    .help("write the VPC range as an IPv4 network, like \"10.0.0.0/16\""),
+            )),
+            Ok(parsed) if !(16..=28).contains(&parsed.prefix) => out.push(at.note_inherited(
+                "/network/cidr",
+                Diagnostic::error(Code::CidrSyntax, format!("a VPC CIDR must be /16 to /28, not /{}", parsed.prefix))
+                    .at(at.value("/network/cidr"), "outside what AWS allows for a VPC")
+                    .help("use a prefix length from /16 (65,536 addresses) to /28 (16 addresses)"),
+            )),
+            Ok(parsed) => {
+                let needed = subnet_count(env);
+                let largest_subnet = 28u8.min(parsed.prefix + bits_for(needed));
+                if parsed.prefix + bits_for(needed) > 28 {
+                    out.push(at.note_inherited(
+                        "/network/cidr",
+                        Diagnostic::error(
+                            Code::CidrSyntax,
+                            format!("`{cidr}` is too small for {needed} subnets"),
+                        )
+                        .at(at.value("/network/cidr"), format!("subnets would be smaller than /28 (/{largest_subnet})"))
+                        .help("use a larger VPC range or fewer availability zones"),
+                    ));
+                }
+            }
+        },
+    }
+    if network.cidr.is_some() && network.nat_gateways > network.azs {
+        out.push(at.note_inherited(
+            "/network/nat-gateways",
+            Diagnostic::error(
+                Code::NatGateways,
+                format!("{} NAT gateways for {} availability zones", network.nat_gateways, network.azs),
+            )
+            .at(at.value("/network/nat-gateways"), "more than one per zone")
+            .help(format!("use at most {} (one per availability zone), or 0 with VPC endpoints", network.azs)),
+        ));
+    }
+
+    match &env.region {
+        None => out.push(
+            Diagnostic::error(Code::MissingRegion, format!("environment `{}` has no region", env.env))
+                .at(at.value(""), "in this environment")
+                .help("add `region \"us-east-1\"` here, or a default `region` to stacks.kdl"),
+        ),
+        Some(region) if !REGIONS.contains(&region.as_str()) => out.push(at.note_inherited(
+            "/region",
+            Diagnostic::error(Code::NotAllowed, format!("`{region}` is not an AWS region"))
+                .at(at.value("/region"), "unknown region")
+                .help(did_you_mean(region, REGIONS.iter().copied()).unwrap_or_else(|| "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string())),
+        )),
+        Some(_) => {}
+    }
+
+    if let Some(domain) = &env.domain {
+        if let Err(problem) = check_domain(domain) {
+            out.push(at.note_inherited(
+                "/domain",
+                Diagnostic::error(Code::Domain, format!("`{domain}` is not a valid domain name"))
+                    .at(at.value("/domain"), problem)
+                    .help("a domain is dot-separated labels of letters, digits and `-`, like \"api.example.com\""),
+            ));
+        }
+    }
+}
+
+/// Public and private subnets per AZ, plus isolated ones when asked for.
+fn subnet_count(env: &Environment) -> u32 {
+    let per_az = if env.network.isolated_subnets { 3 } else { 2 };
+    per_az * u32::from(env.network.azs)
+}
+
+fn bits_for(count: u32) -> u8 {
+    (32 - count.saturating_sub(1).leading_zeros()) as u8
+}
+
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    if domain.len() > 253 {
+        return Err("longer than 253 characters".to_string());
+    }
+    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
+    if labels.len() < 2 {
+        return Err("needs at least two labels".to_string());
+    }
+    for label in labels {
+        if label.is_empty() || label.len() > 63 {
+            return Err("each label is 1 to 63 characters".to_string());
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("`{label}` has characters a domain cannot hold"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("`{label}` starts or ends with `-`"));
+        }
+    }
+    Ok(())
+}
+
+/// Environments in one account and region share an address plan: VPC CIDRs must not overlap
+/// (peering and shared transit need that, and a copy-pasted CIDR is usually a mistake).
+pub fn check_overlaps(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
+    let cidrs: Vec<(&ValidEnv, Cidr)> = envs
+        .iter()
+        .filter_map(|e| {
+            let cidr = Cidr::parse(e.model.network.cidr.as_deref()?).ok()?;
+            Some((*e, cidr))
+        })
+        .collect();
+    for (i, (a, a_cidr)) in cidrs.iter().enumerate() {
+        for (b, b_cidr) in &cidrs[i + 1..] {
+            if a.model.account != b.model.account || a.model.region != b.model.region {
+                continue;
+            }
+            if !a_cidr.overlaps(b_cidr) {
+                continue;
+            }
+            let a_span = a.spans.nearest("/network/cidr").map(|l| l.value);
+            let b_span = b.spans.nearest("/network/cidr").map(|l| l.value);
+            let (Some(a_span), Some(b_span)) = (a_span, b_span) else { continue };
+            if a_span == b_span {
+                // One line sets both (an inherited CIDR): point at the child that should set its own.
+                out.push(
+                    Diagnostic::error(
+                        Code::CidrOverlap,
+                        format!("`{}` and `{}` share VPC CIDR `{}` in account {} {}",
+                            a.name, b.name, a.model.network.cidr.as_deref().unwrap_or_default(),
+                            a.model.account, a.model.region.as_deref().unwrap_or_default()),
+                    )
+                    .at(a_span, format!("inherited by both `{}` and `{}`", a.name, b.name))
+                    .help(format!("give `{}` its own `network {{ cidr \"…\" }}`", b.name)),
+                );
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    Code::CidrOverlap,
+                    format!(
+                        "VPC CIDRs of `{}` and `{}` overlap in account {} {}",
+                        b.name, a.name, a.model.account, a.model.region.as_deref().unwrap_or_default()
+                    ),
+                )
+                .at(b_span, format!("`{}` uses {}", b.name, b.model.network.cidr.as_deref().unwrap_or_default()))
+                .also(a_span, format!("`{}` uses {}", a.name, a.model.network.cidr.as_deref().unwrap_or_default()))
+                .help("environments in one account and region need distinct address ranges, like 10.1.0.0/16 and 10.2.0.0/16"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cidrs_and_rejects_host_bits() {
+        assert_eq!(Cidr::parse("10.1.0.0/16").unwrap().prefix, 16);
+        assert!(Cidr::parse("10.1.0.1/16").unwrap_err().contains("10.1.0.0/16"));
+        assert!(Cidr::parse("10.1.0.0").is_err());
+        assert!(Cidr::parse("10.1.0.0/33").is_err());
+        assert!(Cidr::parse("300.1.0.0/16").is_err());
+    }
+
+    #[test]
+    fn overlap_is_containment_either_way() {
+        let a = Cidr::parse("10.0.0.0/16").unwrap();
+        let b = Cidr::parse("10.0.128.0/20").unwrap();
+        let c = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(a.overlaps(&b) && b.overlaps(&a));
+        assert!(!a.overlaps(&c));
+    }
+
+    #[test]
+    fn domains() {
+        assert!(check_domain("staging-api.example.com").is_ok());
+        assert!(check_domain("localhost").is_err());
+        assert!(check_domain("bad_label.example.com").is_err());
+        assert!(check_domain("-x.example.com").is_err());
+    }
+}

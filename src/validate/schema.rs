@@ -1,0 +1,246 @@
+//! JSON Schema validation of merged environments, with each error mapped back to the span of
+//! the value (or key) in the file that set it.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::Validator;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::Shape;
+use crate::resolve::{Located, SpanIndex};
+use crate::source::Span;
+
+/// A compiled schema and the shape of the model it describes.
+pub struct CompiledSchema {
+    validator: Validator,
+    shape: Shape,
+    /// What the document is called in messages: "environment", "stacks.kdl".
+    pub noun: &'static str,
+}
+
+impl CompiledSchema {
+    pub fn new(schema: &serde_json::Value, noun: &'static str) -> Self {
+        let validator = jsonschema::validator_for(schema)
+            .unwrap_or_else(|e| panic!("the generated {noun} schema is invalid: {e}"));
+        CompiledSchema {
+            validator,
+            shape: Shape::from_schema(schema),
+            noun,
+        }
+    }
+
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
+    /// Validates `json`; `root` is where a problem with the document as a whole is shown.
+    pub fn validate(
+        &self,
+        json: &serde_json::Value,
+        spans: &SpanIndex,
+        root: Span,
+        skip: &dyn Fn(&str) -> bool,
+    ) -> Vec<(Option<Located>, Diagnostic)> {
+        let mut found = Vec::new();
+        for error in self.validator.iter_errors(json) {
+            let pointer = error.instance_path.as_str().to_string();
+            if skip(&pointer) {
+                continue;
+            }
+            let name = display_name(&pointer, self.noun);
+            let located = spans.nearest(&pointer).cloned();
+            let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
+            let diagnostic = match &error.kind {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for key in unexpected {
+                        let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                        let at = spans.by_pointer.get(&child).cloned();
+                        let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
+                        let fields = shape_at(&self.shape, &pointer).field_names();
+                        let help = did_you_mean(key, fields.iter().copied()).unwrap_or_else(|| {
+                            format!("{} takes: {}", name, fields.join(", "))
+                        });
+                        found.push((
+                            at,
+                            Diagnostic::error(
+                                Code::UnknownKey,
+                                format!("unknown key `{key}` in {name}"),
+                            )
+                            .at(span, "unknown key")
+                            .help(help),
+                        ));
+                    }
+                    continue;
+                }
+                ValidationErrorKind::Required { property } => {
+                    let property = property.as_str().unwrap_or_default();
+                    let span = if pointer.is_empty() {
+                        root
+                    } else {
+                        located.as_ref().map(|l| l.key).unwrap_or(root)
+                    };
+                    Diagnostic::error(Code::MissingKey, format!("{name} is missing `{property}`"))
+                        .at(span, format!("`{property}` is required here"))
+                        .help(required_help(property))
+                }
+                ValidationErrorKind::Type { kind } => {
+                    let expected = match kind {
+                        TypeKind::Single(t) => type_name(&t.to_string()),
+                        TypeKind::Multiple(ts) => ts
+                            .iter()
+                            .map(|t| type_name(&t.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                    };
+                    Diagnostic::error(
+                        Code::WrongType,
+                        format!("{name} must be {expected}, not {}", json_type(&error.instance)),
+                    )
+                    .at(value_span, format!("expected {expected}"))
+                    .help(type_help(&expected))
+                }
+                ValidationErrorKind::Enum { options } => {
+                    let options: Vec<&str> = options
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
+                        .unwrap_or_default();
+                    let given = error.instance.as_str().unwrap_or_default();
+                    let help = did_you_mean(given, options.iter().copied())
+                        .unwrap_or_else(|| format!("choose one of: {}", options.join(", ")));
+                    Diagnostic::error(
+                        Code::NotAllowed,
+                        format!("{name} must be one of: {}", options.join(", ")),
+                    )
+                    .at(value_span, "not one of the allowed values")
+                    .help(help)
+                }
+                ValidationErrorKind::Minimum { limit }
+                | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+                    Code::OutOfRange,
+                    format!("{name} must be at least {limit}, not {}", error.instance),
+                )
+                .at(value_span, "too small")
+                .help(format!("use a value of {limit} or more")),
+                ValidationErrorKind::Maximum { limit }
+                | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
+                    Code::OutOfRange,
+                    format!("{name} must be at most {limit}, not {}", error.instance),
+                )
+                .at(value_span, "too large")
+                .help(format!("use a value of {limit} or less")),
+                ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
+                    Code::BadFormat,
+                    format!("{name} is not in the expected format"),
+                )
+                .at(value_span, "does not match")
+                .help(format_help(&pointer, pattern)),
+                _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
+                    .at(value_span, "here")
+                    .help("see schema/ for what this setting takes"),
+            };
+            found.push((located, diagnostic));
+        }
+        found
+    }
+}
+
+/// `/service/api/scaling/max` → "`service.api.scaling.max`".
+fn display_name(pointer: &str, noun: &str) -> String {
+    if pointer.is_empty() {
+        return format!("the {noun}");
+    }
+    let dotted = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".");
+    format!("`{dotted}`")
+}
+
+/// The shape at a JSON pointer, following keyed tables through their keys.
+fn shape_at<'s>(shape: &'s Shape, pointer: &str) -> &'s Shape {
+    let mut current = shape;
+    let mut parts = pointer.trim_start_matches('/').split('/').filter(|p| !p.is_empty());
+    while let Some(part) = parts.next() {
+        current = current.child(part);
+        if let Shape::Keyed(inner) = current {
+            if parts.next().is_none() {
+                return current;
+            }
+            current = inner;
+        }
+    }
+    current
+}
+
+fn type_name(schema_type: &str) -> String {
+    match schema_type {
+        "integer" => "a whole number".to_string(),
+        "number" => "a number".to_string(),
+        "string" => "a string".to_string(),
+        "boolean" => "#true or #false".to_string(),
+        "object" => "a block".to_string(),
+        "array" => "a list".to_string(),
+        "null" => "absent".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "#null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(n) if n.is_f64() => "a decimal number",
+        serde_json::Value::Number(n) if n.as_i64().is_some_and(|i| i < 0) => "a negative number",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a block",
+    }
+}
+
+fn type_help(expected: &str) -> String {
+    match expected {
+        "a string" => "quote the value: `\"…\"`".to_string(),
+        "a whole number" => "write a number without quotes, like `512`".to_string(),
+        "#true or #false" => "KDL v2 booleans are `#true` and `#false`".to_string(),
+        other => format!("write {other} here"),
+    }
+}
+
+fn required_help(property: &str) -> String {
+    match property {
+        "account" => "add `account \"123456789012\"` to this environment or one it extends".to_string(),
+        "network" => "add `network { cidr \"10.0.0.0/16\" }` (a new VPC) or `network { vpc-id \"vpc-…\" }` (an existing one)".to_string(),
+        "project" => "add `project \"<name>\"` to stacks.kdl".to_string(),
+        other => format!("add `{other}` here, or to an environment this one extends"),
+    }
+}
+
+fn format_help(pointer: &str, pattern: &str) -> String {
+    let last = pointer.rsplit('/').next().unwrap_or_default();
+    match last {
+        "account" => "an AWS account id is 12 digits, like \"123456789012\"".to_string(),
+        "vpc-id" => "a VPC id looks like \"vpc-0a1b2c3d4e5f67890\"".to_string(),
+        "zone-id" => "a hosted zone id looks like \"Z0123456789ABCDEFGHIJ\"".to_string(),
+        "certificate-arn" => "an ACM certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\"".to_string(),
+        "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
+        "github-repo" => "write the repository as \"owner/name\"".to_string(),
+        "version" => "write the engine version as digits, like \"15\" or \"15.4\"".to_string(),
+        _ => format!("expected to match `{pattern}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_at_follows_keyed_tables() {
+        let shape = Shape::from_schema(&crate::model::env_schema());
+        assert!(shape_at(&shape, "/service/api/scaling").field_names().contains(&"max"));
+        assert!(shape_at(&shape, "").field_names().contains(&"network"));
+        assert_eq!(display_name("/service/api/cpu", "environment"), "`service.api.cpu`");
+    }
+}
