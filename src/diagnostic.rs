@@ -303,8 +303,16 @@ mod tests {
     fn same_problem_through_two_envs_is_reported_once() {
         let span = Span::new(FileId(0), 3, 5);
         let mut all = Diagnostics::default();
-        all.push(Diagnostic::error(Code::MinMax, "m").at(span, "x").note("in staging"));
-        all.push(Diagnostic::error(Code::MinMax, "m").at(span, "x").note("in staging2"));
+        all.push(
+            Diagnostic::error(Code::MinMax, "m")
+                .at(span, "x")
+                .note("in staging"),
+        );
+        all.push(
+            Diagnostic::error(Code::MinMax, "m")
+                .at(span, "x")
+                .note("in staging2"),
+        );
         let sorted = all.into_sorted();
         assert_eq!(sorted.len(), 1);
         assert_eq!(sorted[0].notes, vec!["in staging", "in staging2"]);

@@ -1,7 +1,10 @@
 //! "Did you mean …?" suggestions for misspelt keys, environment and stack names.
 
 /// The closest candidate to `input`, phrased as help, when one is close enough to be a typo.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -22,8 +25,14 @@ mod tests {
 
     #[test]
     fn suggests_near_names_only() {
-        assert_eq!(closest("stagin", ["dev", "staging", "prod"]), Some("staging"));
-        assert_eq!(closest("instance-clas", ["instance-class", "engine"]), Some("instance-class"));
+        assert_eq!(
+            closest("stagin", ["dev", "staging", "prod"]),
+            Some("staging")
+        );
+        assert_eq!(
+            closest("instance-clas", ["instance-class", "engine"]),
+            Some("instance-class")
+        );
         assert_eq!(closest("zzz", ["dev", "staging", "prod"]), None);
     }
 }

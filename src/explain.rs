@@ -36,7 +36,11 @@ pub struct Explanation {
 }
 
 /// Explains `path` of `env`; a path naming a block explains every value inside it.
-pub fn explain(root: &Path, env: &str, path: &str) -> (SourceMap, Result<Explanation, Vec<Diagnostic>>) {
+pub fn explain(
+    root: &Path,
+    env: &str,
+    path: &str,
+) -> (SourceMap, Result<Explanation, Vec<Diagnostic>>) {
     let checked = crate::check(root, &[]);
     let sources = checked.sources;
     let fatal: Vec<Diagnostic> = checked
@@ -83,7 +87,11 @@ pub fn explain(root: &Path, env: &str, path: &str) -> (SourceMap, Result<Explana
 fn describe(path: &str, value: &Value, sources: &SourceMap, out: &mut Vec<ExplainedValue>) {
     if let Value::Table(table) = value {
         for (key, entry) in &table.entries {
-            let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
             describe(&child, &entry.value, sources, out);
         }
         return;

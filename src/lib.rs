@@ -4,6 +4,9 @@
 //! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
 //! module runs the stages for each command and never prints.
 
+// Diagnostics are values returned on the error path, not a hot path; their size is fine.
+#![allow(clippy::result_large_err)]
+
 pub mod diagnostic;
 pub mod did_you_mean;
 pub mod explain;
@@ -62,7 +65,10 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
         let mut files: HashSet<FileId> = parsed.stacks.iter().map(|s| s.file).collect();
         for name in only {
             if parsed.env(name).is_none() && !parsed.broken_envs.contains(name) {
-                all.push(unknown_env(name, parsed.envs.iter().map(|e| e.name.as_str())));
+                all.push(unknown_env(
+                    name,
+                    parsed.envs.iter().map(|e| e.name.as_str()),
+                ));
             }
             let mut next = parsed.env(name);
             let mut guard = 0;
@@ -98,7 +104,9 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
     let mut diagnostics = all.into_sorted();
     if let Some(files) = wanted {
         diagnostics.retain(|d| match &d.primary {
-            Some(label) => files.contains(&label.span.file) || !is_project_file(&sources, label.span.file),
+            Some(label) => {
+                files.contains(&label.span.file) || !is_project_file(&sources, label.span.file)
+            }
             None => true,
         });
     }
@@ -115,11 +123,17 @@ fn is_project_file(sources: &SourceMap, file: FileId) -> bool {
     path.extension().is_some_and(|e| e == "kdl")
 }
 
-pub(crate) fn unknown_env<'a>(name: &str, known: impl Iterator<Item = &'a str> + Clone) -> Diagnostic {
-    let help = did_you_mean(name, known.clone()).unwrap_or_else(|| {
-        format!("environments are: {}", known.collect::<Vec<_>>().join(", "))
-    });
-    Diagnostic::error(Code::UnknownEnv, format!("there is no environment `{name}`")).help(help)
+pub(crate) fn unknown_env<'a>(
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    let help = did_you_mean(name, known.clone())
+        .unwrap_or_else(|| format!("environments are: {}", known.collect::<Vec<_>>().join(", ")));
+    Diagnostic::error(
+        Code::UnknownEnv,
+        format!("there is no environment `{name}`"),
+    )
+    .help(help)
 }
 
 /// The path of `relative` inside a project, as shown to users.

@@ -100,7 +100,8 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, path: impl AsRef<Path>, text: String) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(path.as_ref().to_path_buf(), text));
+        self.files
+            .push(SourceFile::new(path.as_ref().to_path_buf(), text));
         id
     }
 
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(file.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(file.line_col(3), LineCol { line: 2, column: 1 });
         assert_eq!(file.line_col(7), LineCol { line: 2, column: 4 });
-        assert_eq!(file.line_col(9), LineCol { line: 3, column: 1 });
+        assert_eq!(file.line_col(8), LineCol { line: 3, column: 1 });
         assert_eq!(file.line_col(99), LineCol { line: 3, column: 2 });
         assert_eq!(map.location(Span::new(id, 4, 5)), "a.kdl:2:2");
     }

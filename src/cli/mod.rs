@@ -12,7 +12,11 @@ use envc::source::SourceMap;
 use report::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "envc", version, about = "Short, reviewable environment files to deployed AWS infrastructure")]
+#[command(
+    name = "envc",
+    version,
+    about = "Short, reviewable environment files to deployed AWS infrastructure"
+)]
 pub struct Cli {
     /// Run as if started in DIR.
     #[arg(short = 'C', global = true, value_name = "DIR", default_value = ".")]
@@ -59,7 +63,9 @@ impl Cli {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
         }
     }
 }
@@ -89,7 +95,10 @@ pub fn run(cli: Cli) -> i32 {
                 }
                 Err(problems) => {
                     print_diagnostics(&problems, &sources, Format::Human, color);
-                    if problems.iter().any(|d| d.code == envc::diagnostic::Code::UnknownPath) {
+                    if problems
+                        .iter()
+                        .any(|d| d.code == envc::diagnostic::Code::UnknownPath)
+                    {
                         2
                     } else {
                         envc::exit_code(&problems).max(1)
@@ -102,7 +111,10 @@ pub fn run(cli: Cli) -> i32 {
                 let stale = envc::stale_schemas(&cli.dir);
                 for (path, current, expected) in &stale {
                     eprintln!("envc: `{}` is stale; run `envc schema`", path.display());
-                    eprint!("{}", unified_diff(current, expected, &path.display().to_string()));
+                    eprint!(
+                        "{}",
+                        unified_diff(current, expected, &path.display().to_string())
+                    );
                 }
                 i32::from(!stale.is_empty())
             } else {
@@ -139,7 +151,10 @@ fn print_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format: Fo
 fn format_explanation(explanation: &envc::explain::Explanation) -> String {
     let mut out = String::new();
     for value in &explanation.values {
-        out.push_str(&format!("{} {} = {}\n", explanation.env, value.path, value.shown));
+        out.push_str(&format!(
+            "{} {} = {}\n",
+            explanation.env, value.path, value.shown
+        ));
         for (i, step) in value.history.iter().enumerate() {
             let verb = if i == 0 { "set by" } else { "overrode" };
             let inherited = if i == 0 && step.env != explanation.env {
@@ -161,6 +176,9 @@ pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
     diff.unified_diff()
         .context_radius(3)
-        .header(&format!("{name} (committed)"), &format!("{name} (generated)"))
+        .header(
+            &format!("{name} (committed)"),
+            &format!("{name} (generated)"),
+        )
         .to_string()
 }

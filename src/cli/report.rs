@@ -15,7 +15,12 @@ pub enum Format {
     Github,
 }
 
-pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
+pub fn render(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    format: Format,
+    color: bool,
+) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
         match format {
@@ -42,7 +47,11 @@ pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
         (0, 0) => None,
         (e, 0) => Some(format!("envc: {}", plural(e, "error"))),
         (0, w) => Some(format!("envc: {}", plural(w, "warning"))),
-        (e, w) => Some(format!("envc: {}, {}", plural(e, "error"), plural(w, "warning"))),
+        (e, w) => Some(format!(
+            "envc: {}, {}",
+            plural(e, "error"),
+            plural(w, "warning")
+        )),
     }
 }
 
@@ -121,12 +130,21 @@ fn github(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
         properties.push(format!("endLine={}", at.end_line));
         properties.push(format!("endColumn={}", at.end_column));
     }
-    properties.push(format!("title={}", escape_property(diagnostic.code.as_str())));
-    format!("::{level} {}::{}", properties.join(","), escape_data(&message))
+    properties.push(format!(
+        "title={}",
+        escape_property(diagnostic.code.as_str())
+    ));
+    format!(
+        "::{level} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
 }
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -155,13 +173,17 @@ impl std::error::Error for Graphical {}
 
 impl miette::Diagnostic for Graphical {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.code.as_ref().map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn std::fmt::Display>)
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
@@ -177,18 +199,31 @@ impl miette::Diagnostic for Graphical {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }
 
 /// The file's text with redacted spans masked, so a credential is never shown.
-fn masked_source(span_file: Span, diagnostic: &Diagnostic, sources: &SourceMap) -> NamedSource<String> {
+fn masked_source(
+    span_file: Span,
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+) -> NamedSource<String> {
     let file = sources.file(span_file.file);
     let mut text = file.text.to_string();
-    for redact in diagnostic.redact.iter().filter(|r| r.file == span_file.file) {
+    for redact in diagnostic
+        .redact
+        .iter()
+        .filter(|r| r.file == span_file.file)
+    {
         if let Some(slice) = text.get(redact.start..redact.end) {
-            let mask: String = slice.chars().map(|c| if c == '"' { '"' } else { '*' }).collect();
+            let mask: String = slice
+                .chars()
+                .map(|c| if c == '"' { '"' } else { '*' })
+                .collect();
             text.replace_range(redact.start..redact.end, &mask);
         }
     }

@@ -190,9 +190,9 @@ pub struct Service {
     #[serde(default = "default_health_check")]
     #[schemars(pattern(r"^/"))]
     pub health_check: String,
-    #[serde(default = "one")]
+    /// Tasks to run; defaults to `scaling min`, or 1 without scaling.
     #[schemars(range(max = 1000))]
-    pub desired: u32,
+    pub desired: Option<u32>,
     pub scaling: Option<Scaling>,
     #[serde(default)]
     pub secret: IndexMap<String, SecretRef>,
@@ -203,10 +203,6 @@ pub struct Service {
 
 fn default_health_check() -> String {
     "/health".to_string()
-}
-
-fn one() -> u32 {
-    1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -200,7 +200,10 @@ impl Converter<'_> {
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::UnknownAnnotation,
-                        format!("envc does not use value annotations like `({})`", ty.value()),
+                        format!(
+                            "envc does not use value annotations like `({})`",
+                            ty.value()
+                        ),
                     )
                     .at(self.span(ty.span()), "remove this annotation")
                     .help("merge annotations go before the node name: `(replace)network { … }`"),
@@ -324,7 +327,9 @@ fn env_file(
                 _ => diagnostics.push(
                     Diagnostic::error(Code::Arity, "`abstract` takes `#true` or `#false`")
                         .at(node.span, "expected `abstract #true`")
-                        .help("write `abstract #true` to mark an environment that only others extend"),
+                        .help(
+                            "write `abstract #true` to mark an environment that only others extend",
+                        ),
                 ),
             },
             _ => env.nodes.push(node),
@@ -381,6 +386,9 @@ mod tests {
     fn unknown_annotation_suggests_the_near_one() {
         let (_, diagnostics, _) = parse("(repalce)network { cidr \"10.0.0.0/16\" }");
         assert_eq!(diagnostics[0].code, Code::UnknownAnnotation);
-        assert_eq!(diagnostics[0].help.as_deref(), Some("did you mean `replace`?"));
+        assert_eq!(
+            diagnostics[0].help.as_deref(),
+            Some("did you mean `replace`?")
+        );
     }
 }

@@ -62,7 +62,11 @@ struct Resolver<'a> {
 
 /// Resolves every reference in `root`. Returns the paths whose strings could not be resolved
 /// (left as written) and the diagnostics.
-pub fn interpolate(root: &mut Table, env: &str, sources: &SourceMap) -> (HashSet<String>, Vec<Diagnostic>) {
+pub fn interpolate(
+    root: &mut Table,
+    env: &str,
+    sources: &SourceMap,
+) -> (HashSet<String>, Vec<Diagnostic>) {
     let templates: Vec<String> = root
         .leaf_paths()
         .into_iter()
@@ -92,7 +96,8 @@ pub fn interpolate(root: &mut Table, env: &str, sources: &SourceMap) -> (HashSet
     for path in templates {
         if let Some(Some(resolved)) = done.get(&path) {
             if let Some(Value::Scalar(scalar)) = get_path_mut(root, &path) {
-                let written = std::mem::replace(&mut scalar.value, Scalar::String(resolved.clone()));
+                let written =
+                    std::mem::replace(&mut scalar.value, Scalar::String(resolved.clone()));
                 if let Scalar::String(written) = written {
                     scalar.template = Some(written);
                 }
@@ -167,9 +172,12 @@ impl Resolver<'_> {
             let chain = self.stack[position..].join("` → `");
             self.report(
                 origin_env,
-                Diagnostic::error(Code::RefCycle, format!("`${{{reference}}}` refers to itself"))
-                    .at(at, "this reference closes a cycle")
-                    .help(format!("break the cycle: `{chain}` → `{reference}`")),
+                Diagnostic::error(
+                    Code::RefCycle,
+                    format!("`${{{reference}}}` refers to itself"),
+                )
+                .at(at, "this reference closes a cycle")
+                .help(format!("break the cycle: `{chain}` → `{reference}`")),
             );
             return None;
         }
@@ -198,9 +206,12 @@ impl Resolver<'_> {
                     });
                 self.report(
                     origin_env,
-                    Diagnostic::error(Code::UnknownRef, format!("`${{{reference}}}` names no value"))
-                        .at(at, "unknown reference")
-                        .help(help),
+                    Diagnostic::error(
+                        Code::UnknownRef,
+                        format!("`${{{reference}}}` names no value"),
+                    )
+                    .at(at, "unknown reference")
+                    .help(help),
                 );
                 None
             }

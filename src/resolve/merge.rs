@@ -217,7 +217,8 @@ impl Merger<'_> {
                 set(table, &node.name, node.name_span, Value::Table(fresh));
             }
             Form::List => {
-                let mut items: Vec<ScalarValue> = node.args.iter().map(|a| self.scalar(a)).collect();
+                let mut items: Vec<ScalarValue> =
+                    node.args.iter().map(|a| self.scalar(a)).collect();
                 if node.mode == MergeMode::Append {
                     match table.entries.get(&node.name).map(|e| &e.value) {
                         Some(Value::List(existing)) => {

@@ -129,7 +129,11 @@ pub fn resolve_project(
             "env".to_string(),
             Entry {
                 key_span: Span::new(env.file, 0, 0),
-                value: injected(&name, Span::new(env.file, 0, 0), Scalar::String(env.name.clone())),
+                value: injected(
+                    &name,
+                    Span::new(env.file, 0, 0),
+                    Scalar::String(env.name.clone()),
+                ),
             },
         );
         root.entries.move_index(root.entries.len() - 1, 0);
@@ -175,9 +179,7 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
                     current = next;
                 }
                 None => {
-                    if current.name == env.name
-                        && !self.parsed.broken_envs.contains(&parent.name)
-                    {
+                    if current.name == env.name && !self.parsed.broken_envs.contains(&parent.name) {
                         self.report_missing_parent(current);
                     }
                     return None;
@@ -206,7 +208,10 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
         self.diagnostics.push(
             Diagnostic::error(
                 Code::MissingParent,
-                format!("`{}` extends `{}`, which does not exist", env.name, parent.name),
+                format!(
+                    "`{}` extends `{}`, which does not exist",
+                    env.name, parent.name
+                ),
             )
             .at(parent.span, "no such environment")
             .help(help),
@@ -215,9 +220,15 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
 
     /// One diagnostic per cycle, at the `extends` of its alphabetically first member.
     fn report_cycle(&mut self, members: &[&str]) {
-        let Some(first) = members.iter().min() else { return };
+        let Some(first) = members.iter().min() else {
+            return;
+        };
         let start = members.iter().position(|m| m == first).unwrap_or(0);
-        let ordered: Vec<&str> = members[start..].iter().chain(&members[..start]).copied().collect();
+        let ordered: Vec<&str> = members[start..]
+            .iter()
+            .chain(&members[..start])
+            .copied()
+            .collect();
         let files: Vec<&EnvFile> = ordered.iter().filter_map(|n| self.parsed.env(n)).collect();
         let Some(Some(head)) = files.first().map(|f| f.extends.as_ref()) else {
             return;
@@ -268,7 +279,9 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
                     Diagnostic::error(Code::Reserved, format!("`{}` is set by envc", node.name))
                         .at(node.name_span, "cannot be set here")
                         .help(match node.name.as_str() {
-                            "env" => "an environment's name is its file name; `${env}` refers to it",
+                            "env" => {
+                                "an environment's name is its file name; `${env}` refers to it"
+                            }
                             _ => "the project name is set once, in `stacks.kdl`",
                         }),
                 );

@@ -29,17 +29,23 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         check_fargate(service.cpu, service.memory, &base, at, out);
         if let Some(scaling) = &service.scaling {
             check_scaling(scaling, &format!("{base}/scaling"), at, out);
-            if service.desired < scaling.min || service.desired > scaling.max {
-                out.push(at.note_inherited(
-                    &format!("{base}/desired"),
-                    Diagnostic::error(
-                        Code::MinMax,
-                        format!("`service.{name}.desired` ({}) is outside scaling {}–{}", service.desired, scaling.min, scaling.max),
-                    )
-                    .at(at.value(&format!("{base}/desired")), "desired count")
-                    .also(at.value(&format!("{base}/scaling")), "scaling bounds")
-                    .help("set `desired` between `scaling min` and `max`"),
-                ));
+            let desired = service.desired.unwrap_or(scaling.min);
+            if scaling.min <= scaling.max && (desired < scaling.min || desired > scaling.max) {
+                out.push(
+                    at.note_inherited(
+                        &format!("{base}/desired"),
+                        Diagnostic::error(
+                            Code::MinMax,
+                            format!(
+                                "`service.{name}.desired` ({desired}) is outside scaling {}–{}",
+                                scaling.min, scaling.max
+                            ),
+                        )
+                        .at(at.value(&format!("{base}/desired")), "desired count")
+                        .also(at.value(&format!("{base}/scaling")), "scaling bounds")
+                        .help("set `desired` between `scaling min` and `max`"),
+                    ),
+                );
             }
         }
     }
@@ -48,12 +54,20 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         if !env.queue.contains_key(&worker.queue) {
             let help = did_you_mean(&worker.queue, env.queue.keys().map(String::as_str))
                 .unwrap_or_else(|| format!("define it: `queue \"{}\" {{ … }}`", worker.queue));
-            out.push(at.note_inherited(
-                &format!("{base}/queue"),
-                Diagnostic::error(Code::UnknownQueue, format!("worker `{name}` consumes queue `{}`, which is not defined", worker.queue))
+            out.push(
+                at.note_inherited(
+                    &format!("{base}/queue"),
+                    Diagnostic::error(
+                        Code::UnknownQueue,
+                        format!(
+                            "worker `{name}` consumes queue `{}`, which is not defined",
+                            worker.queue
+                        ),
+                    )
                     .at(at.value(&format!("{base}/queue")), "no such queue")
                     .help(help),
-            ));
+                ),
+            );
         }
         if let Some(scaling) = &worker.scaling {
             check_scaling(scaling, &format!("{base}/scaling"), at, out);
@@ -61,31 +75,49 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         match worker.runtime {
             WorkerRuntime::Fargate => match (worker.cpu, worker.memory) {
                 (Some(cpu), Some(memory)) => check_fargate(cpu, memory, &base, at, out),
-                _ => out.push(at.note_inherited(
-                    &base,
-                    Diagnostic::error(Code::FargateSize, format!("Fargate worker `{name}` needs `cpu` and `memory`"))
+                _ => out.push(
+                    at.note_inherited(
+                        &base,
+                        Diagnostic::error(
+                            Code::FargateSize,
+                            format!("Fargate worker `{name}` needs `cpu` and `memory`"),
+                        )
                         .at(at.key(&base), "Fargate worker")
                         .help("add, for example, `cpu 256; memory 512`"),
-                )),
+                    ),
+                ),
             },
             WorkerRuntime::Lambda => {
                 if let Some(memory) = worker.memory {
                     if !(128..=10240).contains(&memory) {
-                        out.push(at.note_inherited(
-                            &format!("{base}/memory"),
-                            Diagnostic::error(Code::OutOfRange, format!("Lambda memory must be 128 to 10240 MB, not {memory}"))
-                                .at(at.value(&format!("{base}/memory")), "outside Lambda's range")
+                        out.push(
+                            at.note_inherited(
+                                &format!("{base}/memory"),
+                                Diagnostic::error(
+                                    Code::OutOfRange,
+                                    format!("Lambda memory must be 128 to 10240 MB, not {memory}"),
+                                )
+                                .at(
+                                    at.value(&format!("{base}/memory")),
+                                    "outside Lambda's range",
+                                )
                                 .help("Lambda memory is 128 MB to 10,240 MB"),
-                        ));
+                            ),
+                        );
                     }
                 }
                 if worker.cpu.is_some() {
-                    out.push(at.note_inherited(
-                        &format!("{base}/cpu"),
-                        Diagnostic::error(Code::FargateSize, "a Lambda worker has no `cpu`")
-                            .at(at.key(&format!("{base}/cpu")), "Lambda sizes CPU from memory")
-                            .help("remove `cpu`; set `memory` instead"),
-                    ));
+                    out.push(
+                        at.note_inherited(
+                            &format!("{base}/cpu"),
+                            Diagnostic::error(Code::FargateSize, "a Lambda worker has no `cpu`")
+                                .at(
+                                    at.key(&format!("{base}/cpu")),
+                                    "Lambda sizes CPU from memory",
+                                )
+                                .help("remove `cpu`; set `memory` instead"),
+                        ),
+                    );
                 }
             }
         }
@@ -96,29 +128,49 @@ fn check_fargate(cpu: u32, memory: u32, base: &str, at: &EnvSpans, out: &mut Vec
     let cpu_pointer = format!("{base}/cpu");
     let memory_pointer = format!("{base}/memory");
     match fargate_memory(cpu) {
-        None => out.push(at.note_inherited(
-            &cpu_pointer,
-            Diagnostic::error(Code::FargateSize, format!("Fargate has no {cpu} CPU size"))
-                .at(at.value(&cpu_pointer), "not a Fargate CPU size")
-                .help(format!(
-                    "use one of {} (256 = 0.25 vCPU)",
-                    FARGATE_CPUS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-                )),
-        )),
-        Some(allowed) if !allowed.contains(&memory) => out.push(at.note_inherited(
-            &memory_pointer,
-            Diagnostic::error(Code::FargateSize, format!("Fargate does not offer {memory} MiB with {cpu} CPU"))
+        None => out.push(
+            at.note_inherited(
+                &cpu_pointer,
+                Diagnostic::error(Code::FargateSize, format!("Fargate has no {cpu} CPU size"))
+                    .at(at.value(&cpu_pointer), "not a Fargate CPU size")
+                    .help(format!(
+                        "use one of {} (256 = 0.25 vCPU)",
+                        FARGATE_CPUS
+                            .iter()
+                            .map(u32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+            ),
+        ),
+        Some(allowed) if !allowed.contains(&memory) => out.push(
+            at.note_inherited(
+                &memory_pointer,
+                Diagnostic::error(
+                    Code::FargateSize,
+                    format!("Fargate does not offer {memory} MiB with {cpu} CPU"),
+                )
                 .at(at.value(&memory_pointer), "memory")
                 .also(at.value(&cpu_pointer), "cpu")
                 .help(format!(
                     "with cpu {cpu}, memory is one of {}",
                     if allowed.len() > 4 {
-                        format!("{}–{} in steps of {}", allowed[0], allowed[allowed.len() - 1], allowed[1] - allowed[0])
+                        format!(
+                            "{}–{} in steps of {}",
+                            allowed[0],
+                            allowed[allowed.len() - 1],
+                            allowed[1] - allowed[0]
+                        )
                     } else {
-                        allowed.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                        allowed
+                            .iter()
+                            .map(u32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 )),
-        )),
+            ),
+        ),
         Some(_) => {}
     }
 }
@@ -127,13 +179,21 @@ fn check_scaling(scaling: &Scaling, pointer: &str, at: &EnvSpans, out: &mut Vec<
     if scaling.min > scaling.max {
         let min = format!("{pointer}/min");
         let max = format!("{pointer}/max");
-        out.push(at.note_inherited(
-            &max,
-            Diagnostic::error(Code::MinMax, format!("scaling `min` ({}) is above `max` ({})", scaling.min, scaling.max))
+        out.push(
+            at.note_inherited(
+                &max,
+                Diagnostic::error(
+                    Code::MinMax,
+                    format!(
+                        "scaling `min` ({}) is above `max` ({})",
+                        scaling.min, scaling.max
+                    ),
+                )
                 .at(at.value(&max), "max")
                 .also(at.value(&min), "min")
                 .help("raise `max` or lower `min`"),
-        ));
+            ),
+        );
     }
 }
 

@@ -8,16 +8,64 @@ use super::EnvSpans;
 
 /// RDS for PostgreSQL instance families and the sizes each comes in.
 const FAMILIES: &[(&str, &[&str])] = &[
-    ("t3", &["micro", "small", "medium", "large", "xlarge", "2xlarge"]),
-    ("t4g", &["micro", "small", "medium", "large", "xlarge", "2xlarge"]),
-    ("m5", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
-    ("m6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
-    ("m6i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
-    ("m7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
-    ("r5", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"]),
-    ("r6g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
-    ("r6i", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"]),
-    ("r7g", &["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"]),
+    (
+        "t3",
+        &["micro", "small", "medium", "large", "xlarge", "2xlarge"],
+    ),
+    (
+        "t4g",
+        &["micro", "small", "medium", "large", "xlarge", "2xlarge"],
+    ),
+    (
+        "m5",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+        ],
+    ),
+    (
+        "m6g",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
+        ],
+    ),
+    (
+        "m6i",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+            "32xlarge",
+        ],
+    ),
+    (
+        "m7g",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
+        ],
+    ),
+    (
+        "r5",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+        ],
+    ),
+    (
+        "r6g",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
+        ],
+    ),
+    (
+        "r6i",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
+            "32xlarge",
+        ],
+    ),
+    (
+        "r7g",
+        &[
+            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
+        ],
+    ),
 ];
 
 pub fn instance_classes() -> Vec<String> {
@@ -28,51 +76,92 @@ pub fn instance_classes() -> Vec<String> {
 }
 
 pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
-    let Some(database) = &env.database else { return };
+    let Some(database) = &env.database else {
+        return;
+    };
     match database.engine {
         Engine::Postgres => {
             match &database.instance_class {
-                None => out.push(at.note_inherited(
-                    "/database",
-                    Diagnostic::error(Code::DatabaseEngine, "a PostgreSQL instance needs `instance-class`")
+                None => out.push(
+                    at.note_inherited(
+                        "/database",
+                        Diagnostic::error(
+                            Code::DatabaseEngine,
+                            "a PostgreSQL instance needs `instance-class`",
+                        )
                         .at(at.key("/database"), "RDS PostgreSQL")
                         .help("add, for example, `instance-class \"db.t3.small\"`"),
-                )),
+                    ),
+                ),
                 Some(class) => {
                     let known = instance_classes();
                     if !known.iter().any(|k| k == class) {
                         let help = did_you_mean(class, known.iter().map(String::as_str)).unwrap_or_else(|| {
                             "use an RDS class like \"db.t3.micro\", \"db.t4g.small\" or \"db.m6i.large\"".to_string()
                         });
-                        out.push(at.note_inherited(
-                            "/database/instance-class",
-                            Diagnostic::error(Code::InstanceClass, format!("`{class}` is not an RDS PostgreSQL instance class"))
-                                .at(at.value("/database/instance-class"), "unknown instance class")
+                        out.push(
+                            at.note_inherited(
+                                "/database/instance-class",
+                                Diagnostic::error(
+                                    Code::InstanceClass,
+                                    format!("`{class}` is not an RDS PostgreSQL instance class"),
+                                )
+                                .at(
+                                    at.value("/database/instance-class"),
+                                    "unknown instance class",
+                                )
                                 .help(help),
-                        ));
+                            ),
+                        );
                     }
                 }
             }
             for key in ["min-acu", "max-acu"] {
-                if at.spans.by_pointer.contains_key(&format!("/database/{key}")) {
-                    out.push(at.note_inherited(
-                        &format!("/database/{key}"),
-                        Diagnostic::error(Code::DatabaseEngine, format!("`{key}` is for Aurora Serverless, not a PostgreSQL instance"))
-                            .at(at.key(&format!("/database/{key}")), "not used by `engine \"postgres\"`")
+                if at
+                    .spans
+                    .by_pointer
+                    .contains_key(&format!("/database/{key}"))
+                {
+                    out.push(
+                        at.note_inherited(
+                            &format!("/database/{key}"),
+                            Diagnostic::error(
+                                Code::DatabaseEngine,
+                                format!(
+                                    "`{key}` is for Aurora Serverless, not a PostgreSQL instance"
+                                ),
+                            )
+                            .at(
+                                at.key(&format!("/database/{key}")),
+                                "not used by `engine \"postgres\"`",
+                            )
                             .help("remove it, or use `engine \"aurora-postgresql\"`"),
-                    ));
+                        ),
+                    );
                 }
             }
         }
         Engine::AuroraPostgresql => {
             for key in ["instance-class", "storage-gb"] {
-                if at.spans.by_pointer.contains_key(&format!("/database/{key}")) {
-                    out.push(at.note_inherited(
-                        &format!("/database/{key}"),
-                        Diagnostic::error(Code::DatabaseEngine, format!("`{key}` does not apply to Aurora Serverless v2"))
-                            .at(at.key(&format!("/database/{key}")), "not used by `engine \"aurora-postgresql\"`")
+                if at
+                    .spans
+                    .by_pointer
+                    .contains_key(&format!("/database/{key}"))
+                {
+                    out.push(
+                        at.note_inherited(
+                            &format!("/database/{key}"),
+                            Diagnostic::error(
+                                Code::DatabaseEngine,
+                                format!("`{key}` does not apply to Aurora Serverless v2"),
+                            )
+                            .at(
+                                at.key(&format!("/database/{key}")),
+                                "not used by `engine \"aurora-postgresql\"`",
+                            )
                             .help("size Aurora Serverless v2 with `min-acu` and `max-acu`"),
-                    ));
+                        ),
+                    );
                 }
             }
             match (database.min_acu, database.max_acu) {
@@ -94,12 +183,20 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
             for (key, value) in [("min-acu", database.min_acu), ("max-acu", database.max_acu)] {
                 if let Some(v) = value {
                     if (v * 2.0).fract() != 0.0 {
-                        out.push(at.note_inherited(
-                            &format!("/database/{key}"),
-                            Diagnostic::error(Code::OutOfRange, format!("`{key}` must be a multiple of 0.5, not {v}"))
-                                .at(at.value(&format!("/database/{key}")), "capacity steps are 0.5 ACU")
+                        out.push(
+                            at.note_inherited(
+                                &format!("/database/{key}"),
+                                Diagnostic::error(
+                                    Code::OutOfRange,
+                                    format!("`{key}` must be a multiple of 0.5, not {v}"),
+                                )
+                                .at(
+                                    at.value(&format!("/database/{key}")),
+                                    "capacity steps are 0.5 ACU",
+                                )
                                 .help("use a value like 0, 0.5, 1, 1.5, 2 …"),
-                        ));
+                            ),
+                        );
                     }
                 }
             }

@@ -90,21 +90,24 @@ impl EnvSpans<'_> {
 
 fn inherited_note(env: &str, located: Option<&Located>, diagnostic: Diagnostic) -> Diagnostic {
     match located {
-        Some(l) if &*l.env != env => {
-            diagnostic.note(format!("inherited by environment `{env}`"))
-        }
+        Some(l) if &*l.env != env => diagnostic.note(format!("inherited by environment `{env}`")),
         _ => diagnostic,
     }
 }
 
-pub fn validate_project(resolved: &ResolvedProject, schemas: &Schemas) -> (ValidatedProject, Vec<Diagnostic>) {
+pub fn validate_project(
+    resolved: &ResolvedProject,
+    schemas: &Schemas,
+) -> (ValidatedProject, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut project = ValidatedProject::default();
 
     if let Some(stacks) = &resolved.stacks {
         let (json, spans) = stacks.root.to_json();
         let root_span = Span::new(stacks.file, 0, 0);
-        let found = schemas.stacks.validate(&json, &spans, root_span, &|_| false);
+        let found = schemas
+            .stacks
+            .validate(&json, &spans, root_span, &|_| false);
         let ok = found.is_empty();
         diagnostics.extend(found.into_iter().map(|(_, d)| d));
         if ok {
@@ -140,7 +143,11 @@ pub fn validate_project(resolved: &ResolvedProject, schemas: &Schemas) -> (Valid
     }
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
     network::check_overlaps(&all, &mut diagnostics);
-    project.envs = typed.into_iter().filter(|(_, ok)| *ok).map(|(env, _)| env).collect();
+    project.envs = typed
+        .into_iter()
+        .filter(|(_, ok)| *ok)
+        .map(|(env, _)| env)
+        .collect();
     (project, diagnostics)
 }
 
@@ -157,9 +164,9 @@ fn validate_env(
         .map(|p| format!("/{}", p.replace('.', "/")))
         .collect();
     let root_span = Span::new(env.file, 0, 0);
-    let found = schemas
-        .env
-        .validate(&json, &spans, root_span, &|pointer| unresolved.contains(pointer));
+    let found = schemas.env.validate(&json, &spans, root_span, &|pointer| {
+        unresolved.contains(pointer)
+    });
     let schema_ok = found.is_empty();
     for (located, diagnostic) in found {
         diagnostics.push(inherited_note(&env.name, located.as_ref(), diagnostic));

@@ -11,13 +11,44 @@ use super::{EnvSpans, ValidEnv};
 
 /// Commercial, GovCloud and China regions CloudFormation serves.
 pub const REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
-    "ap-east-2", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1",
-    "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1",
-    "sa-east-1", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
 ];
 
 /// An IPv4 network, like `10.1.0.0/16`.
@@ -61,7 +92,11 @@ impl Cidr {
 
     pub fn overlaps(&self, other: &Cidr) -> bool {
         let shorter = self.prefix.min(other.prefix);
-        let mask = Cidr { base: 0, prefix: shorter }.mask();
+        let mask = Cidr {
+            base: 0,
+            prefix: shorter,
+        }
+        .mask();
         self.base & mask == other.base & mask
     }
 }
@@ -122,29 +157,46 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         },
     }
     if network.cidr.is_some() && network.nat_gateways > network.azs {
-        out.push(at.note_inherited(
-            "/network/nat-gateways",
-            Diagnostic::error(
-                Code::NatGateways,
-                format!("{} NAT gateways for {} availability zones", network.nat_gateways, network.azs),
-            )
-            .at(at.value("/network/nat-gateways"), "more than one per zone")
-            .help(format!("use at most {} (one per availability zone), or 0 with VPC endpoints", network.azs)),
-        ));
+        out.push(
+            at.note_inherited(
+                "/network/nat-gateways",
+                Diagnostic::error(
+                    Code::NatGateways,
+                    format!(
+                        "{} NAT gateways for {} availability zones",
+                        network.nat_gateways, network.azs
+                    ),
+                )
+                .at(at.value("/network/nat-gateways"), "more than one per zone")
+                .help(format!(
+                    "use at most {} (one per availability zone), or 0 with VPC endpoints",
+                    network.azs
+                )),
+            ),
+        );
     }
 
     match &env.region {
         None => out.push(
-            Diagnostic::error(Code::MissingRegion, format!("environment `{}` has no region", env.env))
-                .at(at.value(""), "in this environment")
-                .help("add `region \"us-east-1\"` here, or a default `region` to stacks.kdl"),
+            Diagnostic::error(
+                Code::MissingRegion,
+                format!("environment `{}` has no region", env.env),
+            )
+            .at(at.value(""), "in this environment")
+            .help("add `region \"us-east-1\"` here, or a default `region` to stacks.kdl"),
         ),
-        Some(region) if !REGIONS.contains(&region.as_str()) => out.push(at.note_inherited(
-            "/region",
-            Diagnostic::error(Code::NotAllowed, format!("`{region}` is not an AWS region"))
-                .at(at.value("/region"), "unknown region")
-                .help(did_you_mean(region, REGIONS.iter().copied()).unwrap_or_else(|| "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string())),
-        )),
+        Some(region) if !REGIONS.contains(&region.as_str()) => out.push(
+            at.note_inherited(
+                "/region",
+                Diagnostic::error(Code::NotAllowed, format!("`{region}` is not an AWS region"))
+                    .at(at.value("/region"), "unknown region")
+                    .help(
+                        did_you_mean(region, REGIONS.iter().copied()).unwrap_or_else(|| {
+                            "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string()
+                        }),
+                    ),
+            ),
+        ),
         Some(_) => {}
     }
 
@@ -212,18 +264,31 @@ pub fn check_overlaps(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
             }
             let a_span = a.spans.nearest("/network/cidr").map(|l| l.value);
             let b_span = b.spans.nearest("/network/cidr").map(|l| l.value);
-            let (Some(a_span), Some(b_span)) = (a_span, b_span) else { continue };
+            let (Some(a_span), Some(b_span)) = (a_span, b_span) else {
+                continue;
+            };
             if a_span == b_span {
                 // One line sets both (an inherited CIDR): point at the child that should set its own.
                 out.push(
                     Diagnostic::error(
                         Code::CidrOverlap,
-                        format!("`{}` and `{}` share VPC CIDR `{}` in account {} {}",
-                            a.name, b.name, a.model.network.cidr.as_deref().unwrap_or_default(),
-                            a.model.account, a.model.region.as_deref().unwrap_or_default()),
+                        format!(
+                            "`{}` and `{}` share VPC CIDR `{}` in account {} {}",
+                            a.name,
+                            b.name,
+                            a.model.network.cidr.as_deref().unwrap_or_default(),
+                            a.model.account,
+                            a.model.region.as_deref().unwrap_or_default()
+                        ),
                     )
-                    .at(a_span, format!("inherited by both `{}` and `{}`", a.name, b.name))
-                    .help(format!("give `{}` its own `network {{ cidr \"…\" }}`", b.name)),
+                    .at(
+                        a_span,
+                        format!("inherited by both `{}` and `{}`", a.name, b.name),
+                    )
+                    .help(format!(
+                        "give `{}` its own `network {{ cidr \"…\" }}`",
+                        b.name
+                    )),
                 );
                 continue;
             }
@@ -250,7 +315,9 @@ mod tests {
     #[test]
     fn parses_cidrs_and_rejects_host_bits() {
         assert_eq!(Cidr::parse("10.1.0.0/16").unwrap().prefix, 16);
-        assert!(Cidr::parse("10.1.0.1/16").unwrap_err().contains("10.1.0.0/16"));
+        assert!(Cidr::parse("10.1.0.1/16")
+            .unwrap_err()
+            .contains("10.1.0.0/16"));
         assert!(Cidr::parse("10.1.0.0").is_err());
         assert!(Cidr::parse("10.1.0.0/33").is_err());
         assert!(Cidr::parse("300.1.0.0/16").is_err());

@@ -53,13 +53,13 @@ impl CompiledSchema {
             let diagnostic = match &error.kind {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     for key in unexpected {
-                        let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                        let child =
+                            format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                         let at = spans.by_pointer.get(&child).cloned();
                         let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
                         let fields = shape_at(&self.shape, &pointer).field_names();
-                        let help = did_you_mean(key, fields.iter().copied()).unwrap_or_else(|| {
-                            format!("{} takes: {}", name, fields.join(", "))
-                        });
+                        let help = did_you_mean(key, fields.iter().copied())
+                            .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
                         found.push((
                             at,
                             Diagnostic::error(
@@ -94,7 +94,10 @@ impl CompiledSchema {
                     };
                     Diagnostic::error(
                         Code::WrongType,
-                        format!("{name} must be {expected}, not {}", json_type(&error.instance)),
+                        format!(
+                            "{name} must be {expected}, not {}",
+                            json_type(&error.instance)
+                        ),
                     )
                     .at(value_span, format!("expected {expected}"))
                     .help(type_help(&expected))
@@ -161,7 +164,10 @@ fn display_name(pointer: &str, noun: &str) -> String {
 /// The shape at a JSON pointer, following keyed tables through their keys.
 fn shape_at<'s>(shape: &'s Shape, pointer: &str) -> &'s Shape {
     let mut current = shape;
-    let mut parts = pointer.trim_start_matches('/').split('/').filter(|p| !p.is_empty());
+    let mut parts = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty());
     while let Some(part) = parts.next() {
         current = current.child(part);
         if let Shape::Keyed(inner) = current {
@@ -239,8 +245,13 @@ mod tests {
     #[test]
     fn shape_at_follows_keyed_tables() {
         let shape = Shape::from_schema(&crate::model::env_schema());
-        assert!(shape_at(&shape, "/service/api/scaling").field_names().contains(&"max"));
+        assert!(shape_at(&shape, "/service/api/scaling")
+            .field_names()
+            .contains(&"max"));
         assert!(shape_at(&shape, "").field_names().contains(&"network"));
-        assert_eq!(display_name("/service/api/cpu", "environment"), "`service.api.cpu`");
+        assert_eq!(
+            display_name("/service/api/cpu", "environment"),
+            "`service.api.cpu`"
+        );
     }
 }

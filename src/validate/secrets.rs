@@ -11,16 +11,27 @@ use crate::resolve::{ResolvedEnv, Table, Value};
 /// Credential shapes recognisable from the value alone.
 static VALUE_PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
-        (r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", "a URL with a password"),
+        (
+            r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@",
+            "a URL with a password",
+        ),
         (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key id"),
         (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
         (r"\bgh[pousr]_[A-Za-z0-9]{36,}\b", "a GitHub token"),
         (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
         (r"\b[rs]k_live_[A-Za-z0-9]{16,}", "a Stripe secret key"),
-        (r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.", "a JSON Web Token"),
+        (
+            r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.",
+            "a JSON Web Token",
+        ),
     ]
     .into_iter()
-    .map(|(pattern, what)| (Regex::new(pattern).expect("credential pattern compiles"), what))
+    .map(|(pattern, what)| {
+        (
+            Regex::new(pattern).expect("credential pattern compiles"),
+            what,
+        )
+    })
     .collect()
 });
 
@@ -39,12 +50,18 @@ pub fn check_plaintext(env: &ResolvedEnv, out: &mut Vec<Diagnostic>) {
 
 fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<Diagnostic>) {
     for (key, entry) in &table.entries {
-        let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         let is_ref_table = under_secret || key == "secret";
         match &entry.value {
             Value::Table(t) => walk(t, &child, is_ref_table, env, out),
             Value::Scalar(scalar) => {
-                let Some(text) = scalar.value.as_str() else { continue };
+                let Some(text) = scalar.value.as_str() else {
+                    continue;
+                };
                 if let Some(what) = looks_like_credential(key, text, under_secret) {
                     let mut diagnostic = Diagnostic::error(
                         Code::PlaintextSecret,
@@ -64,13 +81,18 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
             }
             Value::List(list) => {
                 for item in &list.items {
-                    let Some(text) = item.value.as_str() else { continue };
+                    let Some(text) = item.value.as_str() else {
+                        continue;
+                    };
                     if let Some(what) = looks_like_credential("", text, false) {
                         out.push(
-                            Diagnostic::error(Code::PlaintextSecret, format!("`{child}` holds {what} written in plain text"))
-                                .at(item.origin.span, "plaintext credential (value hidden)")
-                                .redacting(item.origin.span)
-                                .help("store it in Secrets Manager and reference it with `secret`"),
+                            Diagnostic::error(
+                                Code::PlaintextSecret,
+                                format!("`{child}` holds {what} written in plain text"),
+                            )
+                            .at(item.origin.span, "plaintext credential (value hidden)")
+                            .redacting(item.origin.span)
+                            .help("store it in Secrets Manager and reference it with `secret`"),
                         );
                     }
                 }
@@ -84,8 +106,13 @@ fn looks_like_credential(key: &str, text: &str, under_secret: bool) -> Option<&'
     if let Some((_, what)) = VALUE_PATTERNS.iter().find(|(re, _)| re.is_match(text)) {
         return Some(what);
     }
-    let names_a_credential = KEY_PATTERN.is_match(key) && !SECRET_NAMES.contains(&key) && !under_secret;
-    if names_a_credential && !text.is_empty() && !text.starts_with("arn:") && !text.starts_with("{{resolve:") {
+    let names_a_credential =
+        KEY_PATTERN.is_match(key) && !SECRET_NAMES.contains(&key) && !under_secret;
+    if names_a_credential
+        && !text.is_empty()
+        && !text.starts_with("arn:")
+        && !text.starts_with("{{resolve:")
+    {
         return Some("a password or token");
     }
     None
@@ -97,7 +124,10 @@ mod tests {
 
     #[test]
     fn recognises_credentials_without_flagging_references() {
-        assert!(looks_like_credential("DATABASE_URL", "postgres://app:hunter2@db:5432/app", false).is_some());
+        assert!(
+            looks_like_credential("DATABASE_URL", "postgres://app:hunter2@db:5432/app", false)
+                .is_some()
+        );
         assert!(looks_like_credential("x", "AKIAABCDEFGHIJKLMNOP", false).is_some());
         assert!(looks_like_credential("DB_PASSWORD", "s3cret", false).is_some());
         assert!(looks_like_credential("from", "balancer-prod-config", true).is_none());

@@ -7,7 +7,12 @@ use crate::model::StacksConfig;
 use crate::resolve::SpanIndex;
 use crate::source::{FileId, Span};
 
-pub fn check_stacks(config: &StacksConfig, spans: &SpanIndex, file: FileId, out: &mut Vec<Diagnostic>) {
+pub fn check_stacks(
+    config: &StacksConfig,
+    spans: &SpanIndex,
+    file: FileId,
+    out: &mut Vec<Diagnostic>,
+) {
     let span = |pointer: &str, key: bool| {
         spans
             .nearest(pointer)
@@ -37,30 +42,53 @@ pub fn check_stacks(config: &StacksConfig, spans: &SpanIndex, file: FileId, out:
                         .help("remove it from its own `needs`"),
                 );
             } else if !config.stack.contains_key(need) {
-                let help = did_you_mean(need, config.stack.keys().map(String::as_str)).unwrap_or_else(|| {
-                    format!("stacks are: {}", config.stack.keys().cloned().collect::<Vec<_>>().join(", "))
-                });
+                let help = did_you_mean(need, config.stack.keys().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "stacks are: {}",
+                            config.stack.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    });
                 out.push(
-                    Diagnostic::error(Code::UnknownStack, format!("stack `{name}` needs `{need}`, which is not a stack"))
-                        .at(span(&format!("/stack/{name}/needs/{i}"), false), "no such stack")
-                        .help(help),
+                    Diagnostic::error(
+                        Code::UnknownStack,
+                        format!("stack `{name}` needs `{need}`, which is not a stack"),
+                    )
+                    .at(
+                        span(&format!("/stack/{name}/needs/{i}"), false),
+                        "no such stack",
+                    )
+                    .help(help),
                 );
             }
         }
     }
     if let Some(cycle) = find_cycle(config) {
         let first = &cycle[0];
-        let position = config.stack[first].needs.iter().position(|n| *n == cycle[1 % cycle.len()]).unwrap_or(0);
+        let position = config.stack[first]
+            .needs
+            .iter()
+            .position(|n| *n == cycle[1 % cycle.len()])
+            .unwrap_or(0);
         let mut diagnostic = Diagnostic::error(
             Code::StackCycle,
-            format!("stack `needs` form a cycle: {} → {first}", cycle.join(" → ")),
+            format!(
+                "stack `needs` form a cycle: {} → {first}",
+                cycle.join(" → ")
+            ),
         )
-        .at(span(&format!("/stack/{first}/needs/{position}"), false), format!("`{first}` needs `{}`", cycle[1 % cycle.len()]))
+        .at(
+            span(&format!("/stack/{first}/needs/{position}"), false),
+            format!("`{first}` needs `{}`", cycle[1 % cycle.len()]),
+        )
         .help("stacks deploy in dependency order, so one of these must not need the other");
         for (i, name) in cycle.iter().enumerate().skip(1) {
             let next = &cycle[(i + 1) % cycle.len()];
             if let Some(p) = config.stack[name].needs.iter().position(|n| n == next) {
-                diagnostic = diagnostic.also(span(&format!("/stack/{name}/needs/{p}"), false), format!("`{name}` needs `{next}`"));
+                diagnostic = diagnostic.also(
+                    span(&format!("/stack/{name}/needs/{p}"), false),
+                    format!("`{name}` needs `{next}`"),
+                );
             }
         }
         out.push(diagnostic);
@@ -75,7 +103,12 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
         Open,
         Done,
     }
-    fn visit(name: &str, config: &StacksConfig, marks: &mut std::collections::HashMap<String, Mark>, path: &mut Vec<String>) -> Option<Vec<String>> {
+    fn visit(
+        name: &str,
+        config: &StacksConfig,
+        marks: &mut std::collections::HashMap<String, Mark>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
         match marks.get(name).copied().unwrap_or(Mark::New) {
             Mark::Done => return None,
             Mark::Open => {
@@ -86,7 +119,12 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
         }
         marks.insert(name.to_string(), Mark::Open);
         path.push(name.to_string());
-        for need in config.stack.get(name).map(|s| s.needs.as_slice()).unwrap_or(&[]) {
+        for need in config
+            .stack
+            .get(name)
+            .map(|s| s.needs.as_slice())
+            .unwrap_or(&[])
+        {
             if need != name && config.stack.contains_key(need) {
                 if let Some(cycle) = visit(need, config, marks, path) {
                     return Some(cycle);
@@ -103,7 +141,12 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
     for name in names {
         let mut path = Vec::new();
         if let Some(mut cycle) = visit(name, config, &mut marks, &mut path) {
-            let min = cycle.iter().enumerate().min_by_key(|(_, n)| n.as_str()).map(|(i, _)| i).unwrap_or(0);
+            let min = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, n)| n.as_str())
+                .map(|(i, _)| i)
+                .unwrap_or(0);
             cycle.rotate_left(min);
             return Some(cycle);
         }

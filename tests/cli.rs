@@ -1,0 +1,181 @@
+//! The CLI on the example project at the repository root.
+
+use std::path::Path;
+use std::process::Command;
+
+fn envc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_envc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run envc");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `path:line:col` of the first occurrence of `needle` in a file of the example.
+fn location_of(file: &str, needle: &str, column_offset: usize) -> String {
+    let text = std::fs::read_to_string(root().join(file)).expect("read example file");
+    let (line, text) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(needle))
+        .expect("needle in file");
+    format!(
+        "{file}:{}:{}",
+        line + 1,
+        text.find(needle).unwrap() + 1 + column_offset
+    )
+}
+
+#[test]
+fn example_project_checks_clean() {
+    let (code, stdout, stderr) = envc(root(), &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("4 environments checked, no problems"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let (code, _, stderr) = envc(root(), &["schema", "--check"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn explain_names_the_parent_file_for_an_inherited_value() {
+    let (code, stdout, _) = envc(root(), &["explain", "staging2", "database.instance-class"]);
+    assert_eq!(code, 0);
+    let staging = location_of("env/staging.kdl", "\"db.t3.small\"", 0);
+    assert!(
+        stdout.contains(&staging),
+        "expected {staging} in:\n{stdout}"
+    );
+    assert!(stdout.contains("inherited by staging2"), "{stdout}");
+    let first = stdout.lines().next().unwrap();
+    assert_eq!(first, "staging2 database.instance-class = \"db.t3.small\"");
+}
+
+#[test]
+fn explain_shows_both_sides_of_an_override() {
+    let (code, stdout, _) = envc(root(), &["explain", "staging2", "network.cidr"]);
+    assert_eq!(code, 0);
+    let own = location_of("env/staging2.kdl", "\"10.2.0.0/16\"", 0);
+    let parent = location_of("env/staging.kdl", "\"10.1.0.0/16\"", 0);
+    assert!(
+        stdout.contains(&own) && stdout.contains(&parent),
+        "{stdout}"
+    );
+    assert!(
+        stdout.find(&own) < stdout.find(&parent),
+        "newest first:\n{stdout}"
+    );
+}
+
+#[test]
+fn late_bound_references_see_the_child() {
+    let (_, stdout, _) = envc(root(), &["explain", "staging2", "domain"]);
+    assert!(
+        stdout.starts_with("staging2 domain = \"staging2-api.hyperchonk.com\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("${env}-api.hyperchonk.com"), "{stdout}");
+    let (_, stdout, _) = envc(
+        root(),
+        &["explain", "staging2", "service.api.secret.CONFIG_JSON.from"],
+    );
+    assert!(stdout.contains("\"balancer-staging2-config\""), "{stdout}");
+}
+
+#[test]
+fn explain_of_a_block_lists_every_value() {
+    let (code, stdout, _) = envc(root(), &["explain", "prod", "service.api.scaling"]);
+    assert_eq!(code, 0);
+    for key in [
+        "min = 2",
+        "max = 10",
+        "cpu-target = 70",
+        "memory-target = 80",
+    ] {
+        assert!(stdout.contains(key), "{key} missing:\n{stdout}");
+    }
+}
+
+#[test]
+fn one_mistake_in_a_parent_is_reported_for_each_child_once() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let staging = dir.path().join("env/staging.kdl");
+    let text = std::fs::read_to_string(&staging)
+        .unwrap()
+        .replace("cpu 512", "cpu 500");
+    std::fs::write(&staging, text).unwrap();
+    let (code, stdout, _) = envc(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code, 1);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["code"], "envc::service::fargate-size");
+    assert_eq!(lines[0]["file"], "env/staging.kdl");
+    assert_eq!(
+        lines[0]["notes"],
+        serde_json::json!(["inherited by environment `staging2`"])
+    );
+}
+
+#[test]
+fn stale_schema_fails_check_and_schema_rewrites_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    std::fs::write(dir.path().join("schema/env.schema.json"), "{}\n").unwrap();
+    let (code, _, stderr) = envc(dir.path(), &["check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("envc::schema::stale"), "{stderr}");
+    let (code, _, stderr) = envc(dir.path(), &["schema", "--check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("+++"), "shows a diff: {stderr}");
+    assert_eq!(envc(dir.path(), &["schema"]).0, 0);
+    assert_eq!(envc(dir.path(), &["check"]).0, 0);
+}
+
+#[test]
+fn dash_c_runs_on_another_directory_and_names_files_from_here() {
+    let parent = tempfile::tempdir().unwrap();
+    let project = parent.path().join("proj");
+    copy_project(root(), &project);
+    std::fs::write(project.join("env/dev.kdl"), "extends \"bse\"\n").unwrap();
+    let (code, stdout, _) = envc(
+        parent.path(),
+        &["-C", "proj", "check", "--format", "github"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stdout.starts_with("::error file=proj/env/dev.kdl,line=1,col=9,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("did you mean `base`?"), "{stdout}");
+}
+
+pub fn copy_project(from: &Path, to: &Path) {
+    for dir in ["env", "schema"] {
+        std::fs::create_dir_all(to.join(dir)).unwrap();
+        for entry in std::fs::read_dir(from.join(dir)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(dir).join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::copy(from.join("stacks.kdl"), to.join("stacks.kdl")).unwrap();
+}

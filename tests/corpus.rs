@@ -1,0 +1,160 @@
+//! The bad-input corpus: every case in `tests/cases/*.case` runs the real binary and its
+//! output is snapshot-tested. Every case must exit non-zero without panicking, and every
+//! diagnostic must carry a code and (for file problems) a location inside the file.
+
+use std::path::Path;
+use std::process::Command;
+
+struct Case {
+    /// `# bare`: no default `stacks.kdl` and no `env/`.
+    bare: bool,
+    args: Vec<String>,
+    exit: i32,
+    files: Vec<(String, String)>,
+}
+
+fn parse_case(text: &str) -> Case {
+    let mut case = Case {
+        bare: false,
+        args: vec!["check".to_string()],
+        exit: 1,
+        files: Vec::new(),
+    };
+    for line in text.lines() {
+        if let Some(args) = line.strip_prefix("# args:") {
+            case.args = args.split_whitespace().map(String::from).collect();
+        } else if line == "# bare" {
+            case.bare = true;
+        } else if let Some(exit) = line.strip_prefix("# exit:") {
+            case.exit = exit.trim().parse().expect("exit code");
+        } else if let Some(name) = line.strip_prefix("--- ") {
+            case.files.push((name.trim().to_string(), String::new()));
+        } else if let Some((_, body)) = case.files.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    case
+}
+
+fn run(dir: &Path, args: &[String]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_envc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run envc");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn materialise(case: &Case) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let defaults = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/_default");
+    if case.bare {
+        // Only the files the case gives.
+    } else if !case.files.iter().any(|(name, _)| name == "stacks.kdl") {
+        std::fs::copy(defaults.join("stacks.kdl"), dir.path().join("stacks.kdl"))
+            .expect("copy default");
+    }
+    if !case.bare {
+        std::fs::create_dir_all(dir.path().join("env")).expect("env dir");
+    }
+    for (name, body) in &case.files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, body).expect("write case file");
+    }
+    dir
+}
+
+#[test]
+fn bad_inputs() {
+    let mut failures = Vec::new();
+    insta::glob!("cases/*.case", |path| {
+        let checked = std::panic::catch_unwind(|| check_case(path));
+        if let Err(panic) = checked {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!("{}: {message}", path.display()));
+        }
+    });
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn check_case(path: &Path) {
+    {
+        let case = parse_case(&std::fs::read_to_string(path).expect("read case"));
+        let dir = materialise(&case);
+        let (exit, stdout, stderr) = run(dir.path(), &case.args);
+        assert!(
+            !stderr.contains("panicked"),
+            "{}: envc panicked:\n{stderr}",
+            path.display()
+        );
+        assert_eq!(
+            exit,
+            case.exit,
+            "{}: exit code\n{stdout}\n{stderr}",
+            path.display()
+        );
+
+        // The same input through the JSON format: every diagnostic is complete and in range.
+        if case.args.first().map(String::as_str) == Some("check")
+            && !case.args.iter().any(|a| a == "--format")
+        {
+            let mut json_args = case.args.clone();
+            json_args.extend(["--format".to_string(), "json".to_string()]);
+            let (json_exit, json_out, _) = run(dir.path(), &json_args);
+            assert_eq!(json_exit, exit, "{}: json exit code", path.display());
+            let lines: Vec<&str> = json_out.lines().collect();
+            assert!(
+                !lines.is_empty(),
+                "{}: no diagnostics in JSON output",
+                path.display()
+            );
+            for line in lines {
+                let d: serde_json::Value =
+                    serde_json::from_str(line).expect("one JSON object per line");
+                assert!(
+                    d["code"].as_str().is_some_and(|c| c.starts_with("envc::")),
+                    "{line}"
+                );
+                assert!(
+                    d["message"].as_str().is_some_and(|m| !m.is_empty()),
+                    "{line}"
+                );
+                assert!(d["severity"].is_string(), "{line}");
+                if let Some(file) = d["file"].as_str() {
+                    let text = std::fs::read_to_string(dir.path().join(file))
+                        .expect("diagnostic file exists");
+                    let line_no = d["line"].as_u64().expect("line") as usize;
+                    let end_line = d["end_line"].as_u64().expect("end_line") as usize;
+                    assert!(
+                        line_no >= 1 && line_no <= text.lines().count().max(1),
+                        "{line}"
+                    );
+                    assert!(
+                        end_line >= line_no && end_line <= text.lines().count().max(1) + 1,
+                        "{line}"
+                    );
+                    assert!(d["column"].as_u64().expect("column") >= 1, "{line}");
+                }
+            }
+        }
+
+        let snapshot = format!("exit: {exit}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+        insta::assert_snapshot!(snapshot);
+    }
+}
