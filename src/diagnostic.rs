@@ -110,6 +110,26 @@ codes! {
     AbstractEnv = "envc::env::abstract",
     /// `envc explain` was given a path that names no value.
     UnknownPath = "envc::explain::unknown-path",
+    /// A stack names a template that neither envc nor `templates/` has.
+    UnknownTemplate = "envc::render::unknown-template",
+    /// A template failed: undefined variable, syntax error, a failing helper.
+    Template = "envc::render::template",
+    /// A stack selects a service or worker the environment does not define.
+    Selection = "envc::render::selection",
+    /// A template rendered text that is not YAML.
+    RenderedYaml = "envc::cfn::yaml",
+    /// A rendered template without resources, or a resource without a valid `Type`.
+    CfnStructure = "envc::cfn::structure",
+    /// A `Ref`, `GetAtt`, `Sub` or `DependsOn` to something the template does not define.
+    DanglingRef = "envc::cfn::ref",
+    /// An `ImportValue` nothing exports, or exported by a stack not in `needs`.
+    DanglingImport = "envc::cfn::import",
+    /// Two outputs export the same name.
+    DuplicateExport = "envc::cfn::duplicate-export",
+    /// A template over a CloudFormation limit (size, resources, outputs, parameters).
+    CfnLimit = "envc::cfn::limit",
+    /// A golden file differs from a fresh render, is missing, or is left over.
+    GoldenStale = "envc::golden::stale",
 }
 
 impl std::fmt::Display for Code {
@@ -156,6 +176,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Spans whose text must never be shown (values that look like credentials).
     pub redact: Vec<Span>,
+    /// Text shown verbatim after the diagnostic in human output (a golden-file diff).
+    pub attachment: Option<String>,
 }
 
 impl Diagnostic {
@@ -169,6 +191,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             redact: Vec::new(),
+            attachment: None,
         }
     }
 
@@ -210,6 +233,11 @@ impl Diagnostic {
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    pub fn attach(mut self, text: impl Into<String>) -> Self {
+        self.attachment = Some(text.into());
         self
     }
 

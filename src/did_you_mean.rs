@@ -8,15 +8,23 @@ pub fn did_you_mean<'a>(
     closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
-/// The closest candidate to `input` by Jaro-Winkler similarity, above a typo threshold.
+/// The closest candidate to `input`, when it is close enough to be a typo.
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Near by letters in common (Jaro-Winkler) or by a few edits, like swapped letters.
+    let edits_allowed = (input.chars().count() / 4).max(1);
     candidates
         .into_iter()
         .filter(|c| *c != input)
-        .map(|c| (strsim::jaro_winkler(input, c), c))
-        .filter(|(score, _)| *score > 0.8)
+        .map(|c| {
+            (
+                strsim::jaro_winkler(input, c),
+                strsim::osa_distance(input, c),
+                c,
+            )
+        })
+        .filter(|(score, edits, _)| *score > 0.8 || *edits <= edits_allowed)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
@@ -34,5 +42,6 @@ mod tests {
             Some("instance-class")
         );
         assert_eq!(closest("zzz", ["dev", "staging", "prod"]), None);
+        assert_eq!(closest("Vcp", ["Vpc", "Gateway"]), Some("Vpc"));
     }
 }

@@ -1,6 +1,7 @@
 //! envc: short, reviewable environment files to deployed AWS infrastructure.
 //!
-//! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`]. Each stage takes the
+//! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`] → [`render`] →
+//! [`golden`]. Each stage takes the
 //! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
 //! module runs the stages for each command and never prints.
 
@@ -10,8 +11,10 @@
 pub mod diagnostic;
 pub mod did_you_mean;
 pub mod explain;
+pub mod golden;
 pub mod model;
 pub mod parse;
+pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod validate;
@@ -32,6 +35,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     pub resolved: ResolvedProject,
     pub validated: ValidatedProject,
+    /// Environments that rendered without problems.
+    pub rendered: Vec<render::RenderedEnv>,
 }
 
 impl Checked {
@@ -52,9 +57,26 @@ pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
     }
 }
 
-/// Loads, resolves and validates the project in `root`. With `only` non-empty, checks just
-/// those environments (and reports problems only in the files they are made of).
+/// How far [`run`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stages {
+    /// Parse, resolve, validate.
+    Validate,
+    /// … and render every stack.
+    Render,
+    /// … and compare with the golden files: everything `envc check` does.
+    Check,
+}
+
+/// Loads, resolves, validates and renders the project in `root`, and compares golden files.
+/// With `only` non-empty, checks just those environments (and reports problems only in the
+/// files they are made of).
 pub fn check(root: &Path, only: &[String]) -> Checked {
+    run(root, only, Stages::Check)
+}
+
+/// Runs the pipeline up to `stages`.
+pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
     let (parsed, found) = parse::load_project(root, &mut sources);
@@ -99,7 +121,24 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
     let schemas = Schemas::compile();
     let (validated, found) = validate::validate_project(&resolved, &schemas);
     all.extend(found);
-    all.extend(stale_schema_diagnostics(root, &mut sources));
+    if stages == Stages::Check {
+        all.extend(stale_schema_diagnostics(root, &mut sources));
+    }
+
+    let mut rendered = Vec::new();
+    if stages != Stages::Validate {
+        match render::Renderer::new(root) {
+            Ok(renderer) => {
+                let mut found = Vec::new();
+                rendered = render::render_project(&renderer, &validated, &mut sources, &mut found);
+                all.extend(found);
+            }
+            Err(problem) => all.push(problem),
+        }
+    }
+    if stages == Stages::Check {
+        all.extend(golden::compare(root, &rendered, &mut sources));
+    }
 
     let mut diagnostics = all.into_sorted();
     if let Some(files) = wanted {
@@ -115,6 +154,7 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
         diagnostics,
         resolved,
         validated,
+        rendered,
     }
 }
 

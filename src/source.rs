@@ -105,6 +105,14 @@ impl SourceMap {
         id
     }
 
+    /// The file already loaded from `path`, or a new one with `text`.
+    pub fn add_once(&mut self, path: impl AsRef<Path>, text: &str) -> FileId {
+        match self.files.iter().position(|f| f.path == path.as_ref()) {
+            Some(i) => FileId(i as u32),
+            None => self.add(path, text.to_string()),
+        }
+    }
+
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

@@ -41,6 +41,70 @@ pub struct Environment {
     pub waf: Option<Waf>,
     pub monitoring: Option<Monitoring>,
     pub ci: Option<Ci>,
+    pub migration: Option<Migration>,
+    pub registry: Option<Registry>,
+    /// Image tag services run when they name no `image`.
+    #[serde(default = "default_image_tag")]
+    pub image_tag: String,
+    /// Days CloudWatch keeps logs.
+    #[serde(default = "default_log_retention")]
+    pub log_retention_days: u32,
+}
+
+fn default_image_tag() -> String {
+    "latest".to_string()
+}
+
+fn default_log_retention() -> u32 {
+    30
+}
+
+/// Retention periods CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// The ECR repository of the environment's images.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Registry {
+    /// Images kept; older ones expire.
+    #[serde(default = "default_keep_images")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub keep_images: u32,
+    #[serde(default = "yes")]
+    pub scan_on_push: bool,
+}
+
+fn default_keep_images() -> u32 {
+    30
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A one-off task definition that runs database migrations with a service's image.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Migration {
+    /// The service whose image, secrets and environment the task uses.
+    pub service: String,
+    /// Command to run, like `"npx" "prisma" "migrate" "deploy"`.
+    pub command: Vec<String>,
+    #[serde(default = "default_task_cpu")]
+    pub cpu: u32,
+    #[serde(default = "default_task_memory")]
+    pub memory: u32,
+}
+
+fn default_task_cpu() -> u32 {
+    256
+}
+
+fn default_task_memory() -> u32 {
+    512
 }
 
 /// The VPC: a new one from `cidr`, or an existing one by `vpc-id`.
@@ -236,10 +300,24 @@ pub struct Worker {
     /// Lambda: timeout in seconds.
     #[schemars(range(min = 1, max = 900))]
     pub timeout: Option<u32>,
+    /// Lambda: runtime, like `nodejs20.x`.
+    #[serde(default = "default_lambda_runtime")]
+    pub lambda_runtime: String,
+    /// Lambda: handler, like `index.handler`.
+    #[serde(default = "default_handler")]
+    pub handler: String,
     #[serde(default)]
     pub secret: IndexMap<String, SecretRef>,
     #[serde(default)]
     pub environment: IndexMap<String, String>,
+}
+
+fn default_lambda_runtime() -> String {
+    "nodejs20.x".to_string()
+}
+
+fn default_handler() -> String {
+    "index.handler".to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -305,4 +383,7 @@ pub struct Ci {
     pub github_repo: String,
     /// Branch allowed to deploy; any branch when absent.
     pub branch: Option<String>,
+    /// Create the account's GitHub OIDC provider (once per account); otherwise it must exist.
+    #[serde(default)]
+    pub create_oidc_provider: bool,
 }

@@ -3,10 +3,12 @@
 //! The model is the one source of truth: `schema/*.schema.json` is generated from it, and the
 //! [`Shape`] the resolver merges by is read off the same schema.
 
+pub mod cidr;
 pub mod env;
 pub mod shape;
 pub mod stacks;
 
+pub use cidr::{Cidr, Subnet, Tier};
 pub use env::*;
 pub use shape::Shape;
 pub use stacks::*;

@@ -1,11 +1,9 @@
 //! Network rules: VPC CIDR syntax and size, new-or-existing VPC, NAT count, region, domain,
 //! and CIDR overlap between environments sharing an account and region.
 
-use std::net::Ipv4Addr;
-
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
-use crate::model::Environment;
+use crate::model::{Cidr, Environment};
 
 use super::{EnvSpans, ValidEnv};
 
@@ -50,56 +48,6 @@ pub const REGIONS: &[&str] = &[
     "cn-north-1",
     "cn-northwest-1",
 ];
-
-/// An IPv4 network, like `10.1.0.0/16`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    pub base: u32,
-    pub prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (address, prefix) = text
-            .split_once('/')
-            .ok_or_else(|| "a CIDR block needs a prefix length, like `/16`".to_string())?;
-        let address: Ipv4Addr = address
-            .parse()
-            .map_err(|_| format!("`{address}` is not an IPv4 address"))?;
-        let prefix: u8 = prefix
-            .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| format!("`/{prefix}` is not a prefix length (0–32)"))?;
-        let base = u32::from(address);
-        let cidr = Cidr { base, prefix };
-        if base & !cidr.mask() != 0 {
-            let network = Ipv4Addr::from(base & cidr.mask());
-            return Err(format!(
-                "host bits are set: the network of `{text}` is `{network}/{prefix}`"
-            ));
-        }
-        Ok(cidr)
-    }
-
-    pub fn mask(&self) -> u32 {
-        if self.prefix == 0 {
-            0
-        } else {
-            u32::MAX << (32 - self.prefix)
-        }
-    }
-
-    pub fn overlaps(&self, other: &Cidr) -> bool {
-        let shorter = self.prefix.min(other.prefix);
-        let mask = Cidr {
-            base: 0,
-            prefix: shorter,
-        }
-        .mask();
-        self.base & mask == other.base & mask
-    }
-}
 
 pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     let network = &env.network;
@@ -311,26 +259,6 @@ pub fn check_overlaps(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_cidrs_and_rejects_host_bits() {
-        assert_eq!(Cidr::parse("10.1.0.0/16").unwrap().prefix, 16);
-        assert!(Cidr::parse("10.1.0.1/16")
-            .unwrap_err()
-            .contains("10.1.0.0/16"));
-        assert!(Cidr::parse("10.1.0.0").is_err());
-        assert!(Cidr::parse("10.1.0.0/33").is_err());
-        assert!(Cidr::parse("300.1.0.0/16").is_err());
-    }
-
-    #[test]
-    fn overlap_is_containment_either_way() {
-        let a = Cidr::parse("10.0.0.0/16").unwrap();
-        let b = Cidr::parse("10.0.128.0/20").unwrap();
-        let c = Cidr::parse("10.1.0.0/16").unwrap();
-        assert!(a.overlaps(&b) && b.overlaps(&a));
-        assert!(!a.overlaps(&c));
-    }
 
     #[test]
     fn domains() {

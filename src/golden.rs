@@ -1,0 +1,168 @@
+//! Golden files: `golden/<env>/<stack>.yaml`, the committed render of every stack. A stale,
+//! missing or left-over golden file is a diagnostic with the diff attached.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::render::RenderedEnv;
+use crate::source::{SourceMap, Span};
+
+/// A unified diff of two texts.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// Compares fresh renders with the golden files of the environments rendered. A project
+/// without a `golden/` folder does not use golden files, and nothing is compared.
+pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if !root.join("golden").is_dir() {
+        return found;
+    }
+    for env in rendered {
+        let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
+        for stack in &env.stacks {
+            let relative = stack.golden_path();
+            expected.insert(relative.clone());
+            let shown = crate::display_path(root, &relative);
+            match std::fs::read_to_string(root.join(&relative)) {
+                Ok(committed) if committed == stack.body => {}
+                Ok(committed) => {
+                    let diff = unified_diff(
+                        &committed,
+                        &stack.body,
+                        &format!("{} (committed)", shown.display()),
+                        &format!("{} (rendered)", shown.display()),
+                    );
+                    let file = sources.add(&shown, committed);
+                    found.push(
+                        Diagnostic::error(
+                            Code::GoldenStale,
+                            format!(
+                                "`{}` is stale: `{}` of `{}` renders differently",
+                                shown.display(),
+                                stack.stack,
+                                env.name
+                            ),
+                        )
+                        .at(
+                            first_difference(sources, file, &diff),
+                            "differs from the fresh render",
+                        )
+                        .help(
+                            "review the diff, then run `envc render --write` and commit the result",
+                        )
+                        .attach(diff),
+                    );
+                }
+                Err(_) => found.push(
+                    Diagnostic::error(
+                        Code::GoldenStale,
+                        format!("`{}` is missing", shown.display()),
+                    )
+                    .help("run `envc render --write` and commit the result"),
+                ),
+            }
+        }
+        for leftover in golden_files(root, &env.name) {
+            if !expected.contains(&leftover) {
+                found.push(
+                    Diagnostic::error(Code::GoldenStale, format!("`{}` is left over: `{}` no longer renders that stack", crate::display_path(root, &leftover).display(), env.name))
+                        .help("run `envc render --write` (it deletes left-over golden files) and commit the result"),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// The line of the first `-` in a diff, as a span in the committed file.
+fn first_difference(sources: &SourceMap, file: crate::source::FileId, diff: &str) -> Span {
+    let line = diff
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("@@ -")
+                .and_then(|r| r.split([',', ' ']).next())
+                .and_then(|n| n.parse::<usize>().ok())
+        })
+        .unwrap_or(1);
+    let text = &sources.file(file).text;
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 4 >= line {
+            let end = start + l.trim_end_matches('\n').len();
+            return Span::new(file, start, end);
+        }
+        start += l.len();
+    }
+    Span::new(file, 0, 0)
+}
+
+fn golden_files(root: &Path, env: &str) -> Vec<PathBuf> {
+    let dir = root.join("golden").join(env);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".yaml"))
+        .map(|n| Path::new("golden").join(env).join(n))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Writes every rendered stack's golden file and deletes left-overs, for the environments
+/// given; environment folders of environments that no longer exist are removed too.
+pub fn write(
+    root: &Path,
+    rendered: &[RenderedEnv],
+    all_envs: &[String],
+) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut written = Vec::new();
+    for env in rendered {
+        let dir = root.join("golden").join(&env.name);
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+        })?;
+        let mut keep = BTreeSet::new();
+        for stack in &env.stacks {
+            let path = root.join(stack.golden_path());
+            keep.insert(stack.golden_path());
+            let current = std::fs::read_to_string(&path).ok();
+            if current.as_deref() != Some(stack.body.as_str()) {
+                crate::write_atomically(&path, &stack.body)?;
+                written.push(stack.golden_path());
+            }
+        }
+        for leftover in golden_files(root, &env.name) {
+            if !keep.contains(&leftover) {
+                std::fs::remove_file(root.join(&leftover)).map_err(|e| {
+                    Diagnostic::error(
+                        Code::Io,
+                        format!("cannot delete `{}`: {e}", leftover.display()),
+                    )
+                })?;
+                written.push(leftover);
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("golden")) {
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !all_envs.contains(&name) {
+                std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                    Diagnostic::error(Code::Io, format!("cannot delete `golden/{name}`: {e}"))
+                })?;
+                written.push(Path::new("golden").join(name));
+            }
+        }
+    }
+    Ok(written)
+}

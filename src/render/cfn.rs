@@ -1,0 +1,495 @@
+//! Rendered CloudFormation: parsed (short-form tags like `!Ref` included), checked, and
+//! written back in one canonical form so golden diffs show only real changes.
+
+use std::collections::BTreeSet;
+
+use serde_yaml_ng::Value;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, SourceMap, Span};
+
+/// CloudFormation quotas that a template must fit.
+pub const MAX_BODY_BYTES: usize = 1_000_000;
+/// Bodies above this size must be uploaded to S3 and passed as `TemplateURL`.
+pub const MAX_INLINE_BODY_BYTES: usize = 51_200;
+pub const MAX_RESOURCES: usize = 500;
+pub const MAX_OUTPUTS: usize = 200;
+pub const MAX_PARAMETERS: usize = 200;
+pub const MAX_LOGICAL_ID: usize = 255;
+
+const PSEUDO_PARAMETERS: &[&str] = &[
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
+
+/// A parsed, checked template.
+#[derive(Debug, Clone)]
+pub struct CfnTemplate {
+    pub body: Value,
+    /// Export names of its outputs.
+    pub exports: Vec<String>,
+    /// Names it imports with `Fn::ImportValue` (literal names only).
+    pub imports: Vec<String>,
+    pub resource_count: usize,
+}
+
+/// Parses `text` (already in `sources` as `file`) and checks it; returns the template and its
+/// canonical text.
+pub fn parse_and_check(
+    text: &str,
+    file: FileId,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) -> Option<(CfnTemplate, String)> {
+    let at = |needle: &str| locate(sources, file, needle);
+    let body: Value = match serde_yaml_ng::from_str(text) {
+        Ok(body) => body,
+        Err(error) => {
+            let span = error
+                .location()
+                .map(|l| Span::new(file, l.index(), (l.index() + 1).min(text.len())))
+                .unwrap_or(Span::new(file, 0, 0));
+            out.push(
+                Diagnostic::error(
+                    Code::RenderedYaml,
+                    format!("the rendered template is not valid YAML: {error}"),
+                )
+                .at(span, "here")
+                .help(
+                    "a template probably inserted a value without `| tojson`, or broke indentation",
+                ),
+            );
+            return None;
+        }
+    };
+    let before = out.len();
+    let Some(root) = body.as_mapping() else {
+        out.push(
+            Diagnostic::error(Code::CfnStructure, "the rendered template is not a mapping")
+                .at(Span::new(file, 0, 0), "here")
+                .help("a CloudFormation template is a mapping with `Resources`"),
+        );
+        return None;
+    };
+    let section = |name: &str| root.get(name).and_then(Value::as_mapping);
+    let resources = section("Resources");
+    let parameters = section("Parameters");
+    let conditions = section("Conditions");
+    let outputs = section("Outputs");
+
+    let resource_names: BTreeSet<String> = resources
+        .map(|r| {
+            r.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let parameter_names: BTreeSet<String> = parameters
+        .map(|r| {
+            r.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let condition_names: BTreeSet<String> = conditions
+        .map(|r| {
+            r.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    match resources {
+        None => out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                "the rendered template has no `Resources`",
+            )
+            .at(Span::new(file, 0, 0), "here")
+            .help("every CloudFormation template needs at least one resource"),
+        ),
+        Some(r) if r.is_empty() => out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                "the rendered template has an empty `Resources`",
+            )
+            .at(at("Resources:"), "no resources")
+            .help("every CloudFormation template needs at least one resource"),
+        ),
+        Some(_) => {}
+    }
+
+    for (name, resource) in resources.into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        if name.len() > MAX_LOGICAL_ID
+            || !name.chars().all(|c| c.is_ascii_alphanumeric())
+            || name.is_empty()
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!("`{name}` is not a valid logical id"),
+                )
+                .at(at(&format!("{name}:")), "logical id")
+                .help("logical ids are 1 to 255 letters and digits"),
+            );
+        }
+        let resource_type = resource.get("Type").and_then(Value::as_str);
+        match resource_type {
+            Some(t) if is_resource_type(t) => {}
+            _ => out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!("resource `{name}` has no valid `Type`"),
+                )
+                .at(at(&format!("{name}:")), "this resource")
+                .help("give it a type like `AWS::S3::Bucket`"),
+            ),
+        }
+        if let Some(depends) = resource.get("DependsOn") {
+            let targets: Vec<&str> = match depends {
+                Value::String(s) => vec![s.as_str()],
+                Value::Sequence(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for target in targets {
+                if !resource_names.contains(target) {
+                    out.push(dangling("DependsOn", target, at(target), &resource_names));
+                }
+            }
+        }
+        if let Some(condition) = resource.get("Condition").and_then(Value::as_str) {
+            if !condition_names.contains(condition) {
+                out.push(
+                    Diagnostic::error(
+                        Code::DanglingRef,
+                        format!(
+                            "resource `{name}` uses condition `{condition}`, which is not defined"
+                        ),
+                    )
+                    .at(at(condition), "unknown condition")
+                    .help("define it under `Conditions`"),
+                );
+            }
+        }
+    }
+
+    let mut references = Vec::new();
+    collect_references(&body, &mut references);
+    let mut imports = Vec::new();
+    for reference in references {
+        match reference {
+            Reference::Ref(target) => {
+                if !resource_names.contains(&target)
+                    && !parameter_names.contains(&target)
+                    && !PSEUDO_PARAMETERS.contains(&target.as_str())
+                {
+                    let span = at(&format!("!Ref {target}")).or_else_whole(at(&target));
+                    out.push(dangling("Ref", &target, span, &resource_names));
+                }
+            }
+            Reference::GetAtt(target) => {
+                if !resource_names.contains(&target) {
+                    out.push(dangling("GetAtt", &target, at(&target), &resource_names));
+                }
+            }
+            Reference::Sub(target) => {
+                let base = target.split('.').next().unwrap_or_default().to_string();
+                if !resource_names.contains(&base)
+                    && !parameter_names.contains(&base)
+                    && !PSEUDO_PARAMETERS.contains(&target.as_str())
+                {
+                    out.push(dangling(
+                        "Sub",
+                        &target,
+                        at(&format!("${{{target}}}")),
+                        &resource_names,
+                    ));
+                }
+            }
+            Reference::Import(name) => imports.push(name),
+        }
+    }
+
+    let mut exports = Vec::new();
+    for (name, output) in outputs.into_iter().flatten() {
+        if output.get("Value").is_none() {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!(
+                        "output `{}` has no `Value`",
+                        name.as_str().unwrap_or_default()
+                    ),
+                )
+                .at(
+                    at(&format!("{}:", name.as_str().unwrap_or_default())),
+                    "this output",
+                )
+                .help("give every output a `Value`"),
+            );
+        }
+        if let Some(export) = output
+            .get("Export")
+            .and_then(|e| e.get("Name"))
+            .and_then(Value::as_str)
+        {
+            if exports.iter().any(|e| e == export) {
+                out.push(
+                    Diagnostic::error(
+                        Code::DuplicateExport,
+                        format!("export `{export}` is declared twice"),
+                    )
+                    .at(at(export), "declared again")
+                    .help("export names are unique per account and region"),
+                );
+            }
+            exports.push(export.to_string());
+        }
+    }
+
+    let canonical = super::yaml::to_canonical_yaml(&body);
+    let limits = [
+        ("resources", resource_names.len(), MAX_RESOURCES),
+        ("outputs", outputs.map_or(0, |o| o.len()), MAX_OUTPUTS),
+        ("parameters", parameter_names.len(), MAX_PARAMETERS),
+        ("bytes", canonical.len(), MAX_BODY_BYTES),
+    ];
+    for (what, count, limit) in limits {
+        if count > limit {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnLimit,
+                    format!("the template has {count} {what}; CloudFormation allows {limit}"),
+                )
+                .at(Span::new(file, 0, 0), "this template")
+                .help("split the stack in two"),
+            );
+        }
+    }
+    if out.len() > before {
+        return None;
+    }
+    let template = CfnTemplate {
+        body,
+        exports,
+        imports,
+        resource_count: resource_names.len(),
+    };
+    Some((template, canonical))
+}
+
+fn is_resource_type(t: &str) -> bool {
+    let parts: Vec<&str> = t.split("::").collect();
+    (parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric())))
+        || (t.starts_with("Custom::") && t.len() > 8)
+}
+
+fn dangling(function: &str, target: &str, span: Span, resources: &BTreeSet<String>) -> Diagnostic {
+    let help = crate::did_you_mean::did_you_mean(target, resources.iter().map(String::as_str))
+        .unwrap_or_else(|| "refer to a resource or parameter this template defines".to_string());
+    Diagnostic::error(
+        Code::DanglingRef,
+        format!("`{function}` to `{target}`, which this template does not define"),
+    )
+    .at(span, "dangling reference")
+    .help(help)
+}
+
+trait OrElseWhole {
+    fn or_else_whole(self, other: Span) -> Span;
+}
+
+impl OrElseWhole for Span {
+    fn or_else_whole(self, other: Span) -> Span {
+        if self.is_empty() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// The first place `needle` appears in the rendered text, or an empty span at its start.
+fn locate(sources: &SourceMap, file: FileId, needle: &str) -> Span {
+    let text = &sources.file(file).text;
+    match text.find(needle) {
+        Some(at) => Span::new(file, at, at + needle.len()),
+        None => Span::new(file, 0, 0),
+    }
+}
+
+enum Reference {
+    Ref(String),
+    GetAtt(String),
+    Sub(String),
+    Import(String),
+}
+
+/// The intrinsic function a node is, in short (`!Ref x`) or long (`Ref: x`) form.
+fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+    match value {
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = match tag.trim_start_matches('!') {
+                "Ref" => "Ref",
+                "Condition" => "Condition",
+                "GetAtt" => "Fn::GetAtt",
+                "Sub" => "Fn::Sub",
+                "ImportValue" => "Fn::ImportValue",
+                // Other functions are walked for references but not checked by name.
+                _ => "Fn::Other",
+            };
+            Some((name, &tagged.value))
+        }
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, inner) = map.iter().next()?;
+            let key = key.as_str()?;
+            (key == "Ref" || key.starts_with("Fn::")).then_some((key, inner))
+        }
+        _ => None,
+    }
+}
+
+fn collect_references(value: &Value, out: &mut Vec<Reference>) {
+    if let Some((function, argument)) = intrinsic(value) {
+        match function {
+            "Ref" => {
+                if let Some(target) = argument.as_str() {
+                    out.push(Reference::Ref(target.to_string()));
+                }
+            }
+            "Fn::GetAtt" => {
+                let target = match argument {
+                    Value::String(s) => s.split('.').next().map(String::from),
+                    Value::Sequence(items) => {
+                        items.first().and_then(Value::as_str).map(String::from)
+                    }
+                    _ => None,
+                };
+                if let Some(target) = target {
+                    out.push(Reference::GetAtt(target));
+                }
+            }
+            "Fn::Sub" => {
+                let (text, variables) = match argument {
+                    Value::String(s) => (Some(s.as_str()), None),
+                    Value::Sequence(items) => (
+                        items.first().and_then(Value::as_str),
+                        items.get(1).and_then(Value::as_mapping),
+                    ),
+                    _ => (None, None),
+                };
+                if let Some(text) = text {
+                    for name in sub_variables(text) {
+                        let bound = variables.is_some_and(|v| v.contains_key(name));
+                        if !bound {
+                            out.push(Reference::Sub(name.to_string()));
+                        }
+                    }
+                }
+                if let Some(variables) = variables {
+                    for (_, v) in variables {
+                        collect_references(v, out);
+                    }
+                }
+                return;
+            }
+            "Fn::ImportValue" => {
+                if let Some(name) = argument.as_str() {
+                    out.push(Reference::Import(name.to_string()));
+                }
+            }
+            _ => {}
+        }
+        collect_references(argument, out);
+        return;
+    }
+    match value {
+        Value::Mapping(map) => {
+            for (_, v) in map {
+                collect_references(v, out);
+            }
+        }
+        Value::Sequence(items) => {
+            for v in items {
+                collect_references(v, out);
+            }
+        }
+        Value::Tagged(tagged) => collect_references(&tagged.value, out),
+        _ => {}
+    }
+}
+
+/// `${Name}` and `${Name.Attr}` in a `Fn::Sub` string; `${!Literal}` is not a variable.
+fn sub_variables(text: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = after[..end].trim();
+        if !name.starts_with('!') && !name.is_empty() {
+            names.push(name);
+        }
+        rest = &after[end + 1..];
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> (Option<CfnTemplate>, Vec<Diagnostic>) {
+        let mut sources = SourceMap::default();
+        let file = sources.add("t.yaml", text.to_string());
+        let mut out = Vec::new();
+        let result = parse_and_check(text, file, &sources, &mut out).map(|(t, _)| t);
+        (result, out)
+    }
+
+    #[test]
+    fn accepts_short_and_long_forms() {
+        let (template, problems) = check(
+            "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n  Policy:\n    Type: AWS::S3::BucketPolicy\n    DependsOn: Bucket\n    Properties:\n      Bucket: !Ref Bucket\n      Other: {\"Fn::GetAtt\": [Bucket, Arn]}\n      Text: !Sub \"${Bucket}-${AWS::Region}-${!Literal}\"\n      Vpc: !ImportValue demo-dev-network-VpcId\nOutputs:\n  Name:\n    Value: !Ref Bucket\n    Export:\n      Name: demo-dev-s3-Name\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let template = template.unwrap();
+        assert_eq!(template.exports, vec!["demo-dev-s3-Name"]);
+        assert_eq!(template.imports, vec!["demo-dev-network-VpcId"]);
+    }
+
+    #[test]
+    fn finds_dangling_references() {
+        let (_, problems) = check(
+            "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      A: !Ref Buckett\n      B: !GetAtt Missing.Arn\n      C: !Sub \"${Nope}\"\n    DependsOn: [Gone]\n",
+        );
+        let codes: Vec<Code> = problems.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::DanglingRef; 4], "{problems:#?}");
+        assert_eq!(
+            problems
+                .iter()
+                .filter(|d| d.help.as_deref() == Some("did you mean `Bucket`?"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn structure_problems() {
+        let (_, problems) = check("Resources:\n  X:\n    Properties: {}\n");
+        assert_eq!(problems[0].code, Code::CfnStructure);
+        let (_, problems) = check("Outputs: {}\n");
+        assert_eq!(problems[0].code, Code::CfnStructure);
+    }
+}

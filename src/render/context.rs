@@ -1,0 +1,134 @@
+//! What a template sees: the environment (keys in snake_case), the stack, names computed at
+//! render time (stack and export names, subnet CIDRs, image URIs), and the stacks present.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Cidr, Shape, Stack, StacksConfig};
+use crate::validate::ValidEnv;
+
+/// CloudFormation stack name of a stack in an environment.
+pub fn stack_name(project: &str, env: &str, stack: &str) -> String {
+    format!("{project}-{env}-{stack}")
+}
+
+/// The export name of an output: `<project>-<env>-<stack>-<Output>`.
+pub fn export_name(project: &str, env: &str, stack: &str, output: &str) -> String {
+    format!("{project}-{env}-{stack}-{output}")
+}
+
+pub struct StackContext<'a> {
+    pub stacks: &'a StacksConfig,
+    pub env: &'a ValidEnv,
+    pub env_shape: &'a Shape,
+    /// Stacks of the project this environment renders.
+    pub present: &'a [&'a str],
+}
+
+impl StackContext<'_> {
+    pub fn build(&self, name: &str, stack: &Stack) -> Value {
+        let model = &self.env.model;
+        let project = &self.stacks.project;
+        let env = &self.env.name;
+        let region = model.region.clone().unwrap_or_default();
+        let config = snake_keys(
+            &serde_json::to_value(model).unwrap_or_default(),
+            self.env_shape,
+        );
+
+        let mut subnets = Vec::new();
+        if let Some(cidr) = model
+            .network
+            .cidr
+            .as_deref()
+            .and_then(|c| Cidr::parse(c).ok())
+        {
+            subnets = cidr.subnet_plan(model.network.azs, model.network.isolated_subnets);
+        }
+
+        let present: Map<String, Value> = self
+            .present
+            .iter()
+            .map(|n| {
+                let s = &self.stacks.stack[*n];
+                (
+                    n.to_string(),
+                    json!({
+                        "kind": s.kind,
+                        "service": s.service,
+                        "worker": s.worker,
+                        "stack_name": stack_name(project, env, n),
+                    }),
+                )
+            })
+            .collect();
+
+        let mut kinds: Map<String, Value> = Map::new();
+        for n in self.present {
+            if let Some(kind) = self.stacks.stack[*n].kind {
+                let kind = serde_json::to_value(kind).unwrap_or_default();
+                if let Some(kind) = kind.as_str() {
+                    kinds
+                        .entry(kind.to_string())
+                        .or_insert_with(|| Value::String(n.to_string()));
+                }
+            }
+        }
+        let partition = if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        };
+
+        let tags: Vec<Value> = self
+            .stacks
+            .tags
+            .iter()
+            .chain(model.tags.iter())
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect();
+
+        json!({
+            "project": project,
+            "env": env,
+            "account": model.account,
+            "region": region,
+            "protected": model.protected,
+            "config": config,
+            "stack": {
+                "name": name,
+                "kind": stack.kind,
+                "service": stack.service,
+                "worker": stack.worker,
+                "stack_name": stack_name(project, env, name),
+                "needs": stack.needs,
+            },
+            "stacks": present,
+            "kinds": kinds,
+            "partition": partition,
+            "subnets": subnets,
+            "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{project}-{env}", model.account),
+            "resource_prefix": format!("{project}-{env}"),
+            "tags": tags,
+        })
+    }
+}
+
+/// Model field names in snake_case (`nat_gateways`), user keys (`service "api"`, tag and
+/// variable names) as written.
+fn snake_keys(value: &Value, shape: &Shape) -> Value {
+    match (value, shape) {
+        (Value::Object(map), Shape::Record(_)) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.replace('-', "_"), snake_keys(v, shape.field(k))))
+                .collect(),
+        ),
+        (Value::Object(map), Shape::Keyed(inner)) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), snake_keys(v, inner)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}

@@ -1,0 +1,72 @@
+//! Functions and filters templates use: cross-stack imports and exports, logical ids.
+
+use minijinja::{Environment, Error, ErrorKind, State};
+
+pub fn register(env: &mut Environment<'static>) {
+    env.add_function("import_value", import_value);
+    env.add_function("export_name", export_name);
+    env.add_filter("pascal", pascal);
+}
+
+fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
+    let mut value = state.lookup(path[0]).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UndefinedError,
+            format!("`{}` is not defined", path[0]),
+        )
+    })?;
+    for part in &path[1..] {
+        value = value.get_attr(part)?;
+    }
+    value.as_str().map(String::from).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`{}` is not a string", path.join(".")),
+        )
+    })
+}
+
+/// `{{ import_value("network", "VpcId") }}` → `!ImportValue balancer-dev-network-VpcId`.
+fn import_value(state: &State, stack: &str, output: &str) -> Result<String, Error> {
+    let project = lookup(state, &["project"])?;
+    let env = lookup(state, &["env"])?;
+    Ok(format!(
+        "!ImportValue {}",
+        super::context::export_name(&project, &env, stack, output)
+    ))
+}
+
+/// `{{ export_name("VpcId") }}` → `balancer-dev-network-VpcId` for the stack being rendered.
+fn export_name(state: &State, output: &str) -> Result<String, Error> {
+    let project = lookup(state, &["project"])?;
+    let env = lookup(state, &["env"])?;
+    let stack = lookup(state, &["stack", "name"])?;
+    Ok(super::context::export_name(&project, &env, &stack, output))
+}
+
+/// `api-v2` / `DATABASE_URL` → `ApiV2` / `DatabaseUrl`, for logical ids.
+pub fn pascal(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let lower = part.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pascal_case_for_logical_ids() {
+        assert_eq!(pascal("api"), "Api");
+        assert_eq!(pascal("jobs-dlq"), "JobsDlq");
+        assert_eq!(pascal("DATABASE_URL"), "DatabaseUrl");
+    }
+}

@@ -1,0 +1,547 @@
+//! Render: each stack of each environment through its minijinja template into CloudFormation.
+//!
+//! Built-in templates ship in the binary; a file of the same name in the project's
+//! `templates/` overrides one. Templates see only the values given to them (strict undefined,
+//! no file or network access). Every rendered template is parsed, checked, and written in
+//! canonical form; imports between stacks are checked against exports and `needs`.
+
+pub mod builtin;
+pub mod cfn;
+pub mod context;
+mod functions;
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::{Shape, StackKind, StacksConfig};
+use crate::source::{FileId, SourceMap, Span};
+use crate::validate::{ValidEnv, ValidStacks, ValidatedProject};
+pub use cfn::CfnTemplate;
+use context::StackContext;
+
+/// One stack of one environment, rendered and checked.
+#[derive(Debug, Clone)]
+pub struct RenderedStack {
+    pub env: String,
+    pub stack: String,
+    /// CloudFormation stack name, `<project>-<env>-<stack>`.
+    pub stack_name: String,
+    /// Stacks of this environment it needs (those present).
+    pub needs: Vec<String>,
+    pub template: CfnTemplate,
+    /// Canonical YAML, as committed under `golden/`.
+    pub body: String,
+}
+
+impl RenderedStack {
+    /// Where its golden file lives, relative to the project.
+    pub fn golden_path(&self) -> PathBuf {
+        golden_path(&self.env, &self.stack)
+    }
+}
+
+pub fn golden_path(env: &str, stack: &str) -> PathBuf {
+    Path::new("golden").join(env).join(format!("{stack}.yaml"))
+}
+
+/// The rendered stacks of one environment, in dependency order.
+#[derive(Debug, Clone)]
+pub struct RenderedEnv {
+    pub name: String,
+    pub stacks: Vec<RenderedStack>,
+    /// Stack names by dependency wave.
+    pub waves: Vec<Vec<String>>,
+}
+
+/// How one stack's text was rendered, to point problems in it back at template source.
+struct RenderTrace {
+    file: FileId,
+    output_spans: Vec<minijinja::OutputSpan>,
+    template_name: String,
+    golden: PathBuf,
+}
+
+/// The template set of one project: built-ins, overridden by `templates/`.
+pub struct Renderer {
+    templates: Environment<'static>,
+    /// Template name → where it came from (for diagnostics).
+    origins: HashMap<String, TemplateOrigin>,
+    env_shape: Shape,
+}
+
+#[derive(Debug, Clone)]
+struct TemplateOrigin {
+    display: String,
+    text: String,
+}
+
+impl Renderer {
+    /// Loads the built-in templates and the project's `templates/`.
+    pub fn new(root: &Path) -> Result<Renderer, Diagnostic> {
+        let mut templates = Environment::new();
+        templates.set_undefined_behavior(UndefinedBehavior::Strict);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| Diagnostic::error(Code::Template, e.to_string()))?;
+        templates.set_syntax(syntax);
+        // Templates write YAML themselves (`| tojson` for values): no automatic escaping.
+        templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        functions::register(&mut templates);
+        let mut origins = HashMap::new();
+        let mut add =
+            |name: String, display: String, text: String, templates: &mut Environment<'static>| {
+                origins.insert(
+                    name.clone(),
+                    TemplateOrigin {
+                        display,
+                        text: text.clone(),
+                    },
+                );
+                templates.add_template_owned(name, text)
+            };
+        let mut problems = Vec::new();
+        for (name, text) in builtin::TEMPLATES {
+            if let Err(e) = add(
+                name.to_string(),
+                format!("<built-in>/{name}"),
+                text.to_string(),
+                &mut templates,
+            ) {
+                problems.push(format!("built-in template {name}: {e}"));
+            }
+        }
+        let dir = root.join("templates");
+        if dir.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| {
+                    Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", dir.display()))
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            for path in entries {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", path.display()))
+                })?;
+                let display = crate::display_path(root, &Path::new("templates").join(&name))
+                    .display()
+                    .to_string();
+                if let Err(e) = add(name.clone(), display.clone(), text, &mut templates) {
+                    problems.push(format!("{display}: {e}"));
+                }
+            }
+        }
+        if let Some(problem) = problems.into_iter().next() {
+            return Err(
+                Diagnostic::error(Code::Template, problem).help("fix the template's syntax")
+            );
+        }
+        Ok(Renderer {
+            templates,
+            origins,
+            env_shape: Shape::from_schema(&crate::model::env_schema()),
+        })
+    }
+
+    /// Renders every stack that applies to `env`.
+    pub fn render_env(
+        &self,
+        stacks: &ValidStacks,
+        env: &ValidEnv,
+        sources: &mut SourceMap,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<RenderedEnv> {
+        let config = &stacks.model;
+        let present: Vec<&str> = config
+            .stack
+            .iter()
+            .filter(|(_, s)| applies(s, env))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let context = StackContext {
+            stacks: config,
+            env,
+            env_shape: &self.env_shape,
+            present: &present,
+        };
+        let before = out.len();
+        let mut rendered = Vec::new();
+        for name in &present {
+            let stack = &config.stack[*name];
+            let span_of_stack = stacks
+                .spans
+                .nearest(&format!("/stack/{name}"))
+                .map(|l| l.key)
+                .unwrap_or(Span::new(stacks.file, 0, 0));
+            if let Some(problem) = selection_problem(name, stack, env, span_of_stack) {
+                out.push(problem);
+                continue;
+            }
+            let Some(template_name) = stack.template_name() else {
+                continue;
+            };
+            let Ok(template) = self.templates.get_template(&template_name) else {
+                let known: Vec<&str> = self.origins.keys().map(String::as_str).collect();
+                out.push(
+                    Diagnostic::error(
+                        Code::UnknownTemplate,
+                        format!(
+                            "stack `{name}` uses template `{template_name}`, which does not exist"
+                        ),
+                    )
+                    .at(
+                        stacks
+                            .spans
+                            .nearest(&format!("/stack/{name}/template"))
+                            .map(|l| l.value)
+                            .unwrap_or(span_of_stack),
+                        "no such template",
+                    )
+                    .help(
+                        did_you_mean(&template_name, known.iter().copied())
+                            .unwrap_or_else(|| format!("add `templates/{template_name}`")),
+                    ),
+                );
+                continue;
+            };
+            let value = minijinja::Value::from(minijinja::value::Serde(context.build(name, stack)));
+            let (text, output_spans) = match template.render_with_spans(value) {
+                Ok(rendered) => rendered,
+                Err(error) => {
+                    out.push(self.template_error(&error, &template_name, &env.name, name, sources));
+                    continue;
+                }
+            };
+            let golden = golden_path(&env.name, name);
+            let file = sources.add(format!("{} (rendered)", golden.display()), text.clone());
+            let mut found = Vec::new();
+            let checked = cfn::parse_and_check(&text, file, sources, &mut found);
+            for diagnostic in found {
+                out.push(self.to_template_source(
+                    diagnostic,
+                    file,
+                    &output_spans,
+                    &template_name,
+                    &golden,
+                    sources,
+                ));
+            }
+            let Some((template, body)) = checked else {
+                continue;
+            };
+            let needs = stack
+                .needs
+                .iter()
+                .filter(|n| present.contains(&n.as_str()))
+                .cloned()
+                .collect();
+            let trace = RenderTrace {
+                file,
+                output_spans,
+                template_name,
+                golden,
+            };
+            rendered.push((
+                trace,
+                RenderedStack {
+                    env: env.name.clone(),
+                    stack: name.to_string(),
+                    stack_name: context::stack_name(&config.project, &env.name, name),
+                    needs,
+                    template,
+                    body,
+                },
+            ));
+        }
+        let mut found = Vec::new();
+        let files: Vec<(FileId, &RenderedStack)> =
+            rendered.iter().map(|(t, s)| (t.file, s)).collect();
+        check_imports(config, &env.name, &files, sources, &mut found);
+        for diagnostic in found {
+            let trace = diagnostic
+                .primary
+                .as_ref()
+                .and_then(|l| rendered.iter().find(|(t, _)| t.file == l.span.file))
+                .map(|(t, _)| t);
+            out.push(match trace {
+                Some(t) => self.to_template_source(
+                    diagnostic,
+                    t.file,
+                    &t.output_spans,
+                    &t.template_name,
+                    &t.golden,
+                    sources,
+                ),
+                None => diagnostic,
+            });
+        }
+        if out[before..].iter().any(Diagnostic::is_error) {
+            return None;
+        }
+        let waves = config
+            .waves(&present)
+            .into_iter()
+            .map(|w| w.into_iter().map(String::from).collect())
+            .collect();
+        Some(RenderedEnv {
+            name: env.name.clone(),
+            stacks: rendered.into_iter().map(|(_, s)| s).collect(),
+            waves,
+        })
+    }
+
+    /// Points a problem found in rendered output at the template source that wrote it.
+    fn to_template_source(
+        &self,
+        mut diagnostic: Diagnostic,
+        rendered: FileId,
+        output_spans: &[minijinja::OutputSpan],
+        template_name: &str,
+        golden: &Path,
+        sources: &mut SourceMap,
+    ) -> Diagnostic {
+        let mut labels: Vec<&mut crate::diagnostic::Label> = diagnostic
+            .primary
+            .iter_mut()
+            .chain(diagnostic.secondary.iter_mut())
+            .collect();
+        let mut rendered_line = None;
+        for label in labels.iter_mut() {
+            if label.span.file != rendered {
+                continue;
+            }
+            rendered_line
+                .get_or_insert_with(|| sources.file(rendered).line_col(label.span.start).line);
+            let offset = label.span.start;
+            let source = output_spans
+                .iter()
+                .find(|s| s.output_range().contains(&offset))
+                .map(|s| {
+                    let range = s.source_range();
+                    let span = if s.kind() == minijinja::OutputSpanKind::Raw {
+                        let start = range.start + (offset - s.output_range().start);
+                        let end = (start + label.span.len()).min(range.end).max(start);
+                        start..end
+                    } else {
+                        range
+                    };
+                    (s.name().to_string(), span)
+                });
+            let (name, range) = source.unwrap_or((template_name.to_string(), 0..0));
+            if let Some(origin) = self.origins.get(&name) {
+                let file = sources.add_once(&origin.display, &origin.text);
+                label.span = Span::new(file, range.start, range.end);
+            }
+        }
+        if let Some(line) = rendered_line {
+            diagnostic = diagnostic.note(format!(
+                "in the rendered `{}`, line {line} (`envc render` shows it)",
+                golden.display()
+            ));
+        }
+        diagnostic
+    }
+
+    fn template_error(
+        &self,
+        error: &minijinja::Error,
+        template_name: &str,
+        env: &str,
+        stack: &str,
+        sources: &mut SourceMap,
+    ) -> Diagnostic {
+        let name = error.name().unwrap_or(template_name).to_string();
+        let mut diagnostic = Diagnostic::error(
+            Code::Template,
+            format!(
+                "template `{name}` failed for stack `{stack}` of `{env}`: {}",
+                error.detail().unwrap_or(&error.kind().to_string())
+            ),
+        );
+        if let Some(origin) = self.origins.get(&name) {
+            let file = sources.add_once(&origin.display, &origin.text);
+            let span = match (error.range(), error.line()) {
+                (Some(range), _) => Span::new(file, range.start, range.end),
+                (None, Some(line)) => line_span(&origin.text, file, line),
+                _ => Span::new(file, 0, 0),
+            };
+            diagnostic = diagnostic.at(span, error.kind().to_string());
+        }
+        let help = match error.kind() {
+            minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",
+            _ => "fix the template; `envc render ENV --stack STACK` shows its output",
+        };
+        diagnostic.help(help)
+    }
+}
+
+fn line_span(text: &str, file: FileId, line: usize) -> Span {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let end = text[start..]
+        .find('\n')
+        .map(|e| start + e)
+        .unwrap_or(text.len());
+    Span::new(file, start, end)
+}
+
+/// Whether a stack has anything to deploy in `env`: kinds whose settings the environment
+/// leaves out are skipped (a `waf` stack in an environment with no `waf`).
+pub fn applies(stack: &crate::model::Stack, env: &ValidEnv) -> bool {
+    let model = &env.model;
+    match stack.kind {
+        None => true,
+        Some(kind) => match kind {
+            StackKind::Network
+            | StackKind::Cluster
+            | StackKind::Registry
+            | StackKind::Artifacts => true,
+            StackKind::Dns => model.domain.is_some(),
+            StackKind::Database => model.database.is_some(),
+            StackKind::Queues => !model.queue.is_empty(),
+            StackKind::ConfigSecret => model.config_secret.is_some(),
+            StackKind::Waf => model.waf.is_some(),
+            StackKind::Monitoring => model.monitoring.is_some(),
+            StackKind::CiRole => model.ci.is_some(),
+            StackKind::Migration => model.migration.is_some(),
+            StackKind::Service => stack.service.is_some(),
+            StackKind::Worker => stack.worker.is_some(),
+        },
+    }
+}
+
+fn selection_problem(
+    name: &str,
+    stack: &crate::model::Stack,
+    env: &ValidEnv,
+    span: Span,
+) -> Option<Diagnostic> {
+    let model = &env.model;
+    let (what, wanted, known): (&str, &Option<String>, Vec<&str>) = match stack.kind {
+        Some(StackKind::Service) => (
+            "service",
+            &stack.service,
+            model.service.keys().map(String::as_str).collect(),
+        ),
+        Some(StackKind::Worker) => (
+            "worker",
+            &stack.worker,
+            model.worker.keys().map(String::as_str).collect(),
+        ),
+        _ => return None,
+    };
+    let wanted = wanted.as_deref()?;
+    if known.contains(&wanted) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Code::Selection,
+            format!(
+                "stack `{name}` deploys {what} `{wanted}`, which environment `{}` does not define",
+                env.name
+            ),
+        )
+        .at(span, format!("needs {what} \"{wanted}\""))
+        .help(
+            did_you_mean(wanted, known.iter().copied()).unwrap_or_else(|| {
+                format!(
+                    "add `{what} \"{wanted}\" {{ … }}` to env/{}.kdl or a parent",
+                    env.name
+                )
+            }),
+        ),
+    )
+}
+
+/// Every import of this environment names an export of a stack the importer needs
+/// (directly or through others); exports are unique.
+fn check_imports(
+    config: &StacksConfig,
+    env: &str,
+    rendered: &[(FileId, &RenderedStack)],
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut exporters: HashMap<&str, &str> = HashMap::new();
+    for (file, stack) in rendered {
+        for export in &stack.template.exports {
+            if let Some(other) = exporters.insert(export, &stack.stack) {
+                out.push(
+                    Diagnostic::error(Code::DuplicateExport, format!("`{export}` is exported by both `{other}` and `{}`", stack.stack))
+                        .at(find(sources, *file, &format!("Name: {export}")), "exported again")
+                        .help("export names are unique per account and region; name the output differently"),
+                );
+            }
+        }
+    }
+    let prefix = format!("{}-{env}-", config.project);
+    for (file, stack) in rendered {
+        let closure = config.needs_closure(&stack.stack);
+        for import in &stack.template.imports {
+            let span = find(sources, *file, import);
+            match exporters.get(import.as_str()) {
+                None => {
+                    let known: Vec<&str> = exporters.keys().copied().collect();
+                    out.push(
+                        Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports `{import}`, which no stack of `{env}` exports", stack.stack))
+                            .at(span, "nothing exports this")
+                            .help(did_you_mean(import, known.iter().copied()).unwrap_or_else(|| {
+                                if import.starts_with(&prefix) {
+                                    "add the output (with `Export: Name: {{ export_name(…) }}`) to the stack that owns the value".to_string()
+                                } else {
+                                    format!("imports of this environment start with `{prefix}`")
+                                }
+                            })),
+                    );
+                }
+                Some(exporter) if *exporter != stack.stack && !closure.contains(exporter) => out.push(
+                    Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports from `{exporter}` but does not need it", stack.stack))
+                        .at(span, "imported here")
+                        .help(format!("add `{exporter}` to the `needs` of stack `{}` in stacks.kdl, so it deploys first", stack.stack)),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn find(sources: &SourceMap, file: FileId, needle: &str) -> Span {
+    let text = &sources.file(file).text;
+    text.find(needle)
+        .map(|at| Span::new(file, at, at + needle.len()))
+        .unwrap_or(Span::new(file, 0, 0))
+}
+
+/// Renders every valid environment.
+pub fn render_project(
+    renderer: &Renderer,
+    project: &ValidatedProject,
+    sources: &mut SourceMap,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<RenderedEnv> {
+    let Some(stacks) = &project.stacks else {
+        return Vec::new();
+    };
+    project
+        .envs
+        .iter()
+        .filter_map(|env| renderer.render_env(stacks, env, sources, out))
+        .collect()
+}
