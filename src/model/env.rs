@@ -300,7 +300,7 @@ pub struct Worker {
     /// Lambda: timeout in seconds.
     #[schemars(range(min = 1, max = 900))]
     pub timeout: Option<u32>,
-    /// Lambda: runtime, like `nodejs20.x`.
+    /// Lambda: runtime, like `nodejs24.x`.
     #[serde(default = "default_lambda_runtime")]
     pub lambda_runtime: String,
     /// Lambda: handler, like `index.handler`.
@@ -313,7 +313,7 @@ pub struct Worker {
 }
 
 fn default_lambda_runtime() -> String {
-    "nodejs20.x".to_string()
+    "nodejs24.x".to_string()
 }
 
 fn default_handler() -> String {

@@ -1,0 +1,233 @@
+//! Rendering the example projects: golden files, cfn-lint, and what a change to one
+//! environment does to the golden files of it and its children.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn envc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_envc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run envc");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The root project and every example project.
+fn projects() -> Vec<PathBuf> {
+    let mut projects = vec![root().to_path_buf()];
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("stacks.kdl").is_file())
+        .collect();
+    examples.sort();
+    projects.extend(examples);
+    projects
+}
+
+fn files_under(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read_to_string(&path).unwrap(),
+                );
+            }
+        }
+    }
+    files
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for (relative, text) in files_under(from) {
+        let path = to.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn copy_project(from: &Path, to: &Path) {
+    for dir in ["env", "golden", "schema", "templates"] {
+        if from.join(dir).is_dir() {
+            copy_dir(&from.join(dir), &to.join(dir));
+        }
+    }
+    std::fs::copy(from.join("stacks.kdl"), to.join("stacks.kdl")).unwrap();
+}
+
+#[test]
+fn every_project_checks_clean_with_current_golden_files() {
+    let projects = projects();
+    assert!(
+        projects.len() >= 4,
+        "the root project and three examples: {projects:?}"
+    );
+    for project in projects {
+        let (code, stdout, stderr) = envc(&project, &["check"]);
+        assert_eq!(code, 0, "{}:\n{stdout}{stderr}", project.display());
+        let golden = files_under(&project.join("golden"));
+        assert!(!golden.is_empty(), "{} has golden files", project.display());
+    }
+}
+
+#[test]
+fn cfn_lint_accepts_every_golden_template() {
+    let mut templates = Vec::new();
+    for project in projects() {
+        for relative in files_under(&project.join("golden")).keys() {
+            templates.push(project.join("golden").join(relative));
+        }
+    }
+    let output = Command::new("cfn-lint")
+        .arg("--format")
+        .arg("parseable")
+        .args(&templates)
+        .output()
+        .expect("cfn-lint must be installed (scripts/test installs it into .venv)");
+    let report = String::from_utf8_lossy(&output.stdout);
+    let errors: Vec<&str> = report.lines().filter(|l| l.contains(":E")).collect();
+    assert!(errors.is_empty(), "cfn-lint errors:\n{}", errors.join("\n"));
+    // Warnings are allowed only where a project explains them; none are expected today.
+    assert!(
+        output.status.success(),
+        "cfn-lint failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn staging2_differs_from_staging_only_in_names_domain_and_cidr() {
+    let staging = files_under(&root().join("golden/staging"));
+    let staging2 = files_under(&root().join("golden/staging2"));
+    assert_eq!(
+        staging.keys().collect::<Vec<_>>(),
+        staging2.keys().collect::<Vec<_>>()
+    );
+    for (file, text) in &staging2 {
+        let normalised = text
+            .replace("staging2", "staging")
+            .replace("Staging2", "Staging")
+            .replace("10.2.", "10.1.");
+        assert_eq!(
+            &normalised,
+            &staging[file],
+            "golden/staging2/{} differs beyond names and CIDR",
+            file.display()
+        );
+        assert_ne!(
+            text,
+            &staging[file],
+            "golden/staging2/{} should carry its own names",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_change_in_staging_makes_staging_and_staging2_stale_until_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let staging = dir.path().join("env/staging.kdl");
+    let text = std::fs::read_to_string(&staging)
+        .unwrap()
+        .replace("storage-gb 50", "storage-gb 60");
+    std::fs::write(&staging, text).unwrap();
+
+    let (code, _, stderr) = envc(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{stderr}");
+    for env in ["staging", "staging2"] {
+        assert!(
+            stderr.contains(&format!("`golden/{env}/database.yaml` is stale")),
+            "{env}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("+++ golden/{env}/database.yaml (rendered)")),
+            "a diff for {env}:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("-      AllocatedStorage: \"50\"\n+      AllocatedStorage: \"60\""),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("golden/prod/"),
+        "prod does not inherit staging:\n{stderr}"
+    );
+
+    let (code, stdout, _) = envc(dir.path(), &["diff", "staging2"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("AllocatedStorage: \"60\""), "{stdout}");
+
+    let (code, stdout, _) = envc(dir.path(), &["render", "--write"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        "wrote golden/staging/database.yaml\nwrote golden/staging2/database.yaml\n"
+    );
+    assert_eq!(envc(dir.path(), &["check"]).0, 0);
+    assert_eq!(envc(dir.path(), &["diff", "staging2"]).0, 0);
+}
+
+#[test]
+fn a_broken_template_writes_no_golden_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    std::fs::write(
+        dir.path().join("env/dev.kdl"),
+        std::fs::read_to_string(dir.path().join("env/dev.kdl"))
+            .unwrap()
+            .replace("cidr \"10.0.0.0/16\"", "cidr \"10.0.0.0/17\""),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    std::fs::write(dir.path().join("templates/cluster.yaml.j2"), "Resources:\n  Cluster:\n    Type: AWS::ECS::Cluster\n    Properties:\n      ClusterName: {{ clustr_name }}\n").unwrap();
+    let before = files_under(&dir.path().join("golden"));
+    let (code, _, stderr) = envc(dir.path(), &["render", "--write"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("envc::render::template"), "{stderr}");
+    assert!(stderr.contains("templates/cluster.yaml.j2:5:"), "{stderr}");
+    assert_eq!(
+        files_under(&dir.path().join("golden")),
+        before,
+        "golden files untouched"
+    );
+}
+
+#[test]
+fn render_prints_one_stack_and_graph_draws_the_waves() {
+    let (code, stdout, _) = envc(root(), &["render", "staging2", "--stack", "network"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(root().join("golden/staging2/network.yaml")).unwrap()
+    );
+    let (code, stdout, _) = envc(root(), &["graph", "prod"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("graph TD\n"), "{stdout}");
+    assert!(stdout.contains("    network --> database\n"), "{stdout}");
+    assert!(stdout.contains("    api --> waf\n"), "{stdout}");
+    let (code, stdout, _) = envc(root(), &["graph", "dev", "--format", "dot"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\"network\" -> \"database\";"), "{stdout}");
+    assert!(!stdout.contains("waf"), "dev has no WAF: {stdout}");
+    let (code, _, stderr) = envc(root(), &["render", "base"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is abstract"), "{stderr}");
+}
