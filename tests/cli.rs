@@ -41,7 +41,7 @@ fn example_project_checks_clean() {
     let (code, stdout, stderr) = envc(root(), &["check"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
-        stdout.contains("4 environments checked, no problems"),
+        stdout.contains("5 environments checked, no problems"),
         "{stdout}"
     );
     assert_eq!(stderr, "");

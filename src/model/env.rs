@@ -160,8 +160,10 @@ pub struct Dns {
     pub zone_id: Option<String>,
     /// Name of the hosted zone, like `example.com`.
     pub zone_name: Option<String>,
-    /// ARN of an existing ACM certificate for `domain`.
-    #[schemars(pattern(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$"))]
+    /// ARN of an existing certificate for `domain`: from ACM, or an IAM server certificate.
+    #[schemars(pattern(
+        r"^arn:aws[a-z-]*:(acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+|iam::[0-9]{12}:server-certificate/[A-Za-z0-9+=,.@_/-]+)$"
+    ))]
     pub certificate_arn: Option<String>,
 }
 

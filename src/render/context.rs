@@ -107,6 +107,7 @@ impl StackContext<'_> {
             "stacks": present,
             "kinds": kinds,
             "partition": partition,
+            "alb_zone_id": alb_hosted_zone(&region),
             "subnets": subnets,
             "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{project}-{env}", model.account),
             "resource_prefix": format!("{project}-{env}"),
@@ -131,4 +132,25 @@ fn snake_keys(value: &Value, shape: &Shape) -> Value {
         ),
         _ => value.clone(),
     }
+}
+
+/// The Route 53 zone of Application Load Balancers in a region, written literally so alias
+/// records show it (and need no `GetAtt`); `None` where envc does not know it.
+fn alb_hosted_zone(region: &str) -> Option<&'static str> {
+    Some(match region {
+        "us-east-1" => "Z35SXDOTRQ7X7K",
+        "us-east-2" => "Z3AADJGX6KTTL2",
+        "us-west-1" => "Z368ELLRRE2KJ0",
+        "us-west-2" => "Z1H1FL5HABSF5",
+        "ca-central-1" => "ZQSVJUPU6J1EY",
+        "eu-central-1" => "Z215JYRZR1TBD5",
+        "eu-west-1" => "Z32O12XQLNTSW2",
+        "eu-west-2" => "ZHURV8PSTC4K8",
+        "ap-northeast-1" => "Z14GRHDCWA56QT",
+        "ap-southeast-1" => "Z1LMS91P8CMLE5",
+        "ap-southeast-2" => "Z1GM3OXH4ZPM65",
+        "ap-south-1" => "ZP97RAFLXTNZK",
+        "sa-east-1" => "Z2P70J7HTTTPLU",
+        _ => return None,
+    })
 }

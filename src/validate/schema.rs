@@ -230,7 +230,7 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         "account" => "an AWS account id is 12 digits, like \"123456789012\"".to_string(),
         "vpc-id" => "a VPC id looks like \"vpc-0a1b2c3d4e5f67890\"".to_string(),
         "zone-id" => "a hosted zone id looks like \"Z0123456789ABCDEFGHIJ\"".to_string(),
-        "certificate-arn" => "an ACM certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\"".to_string(),
+        "certificate-arn" => "a certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\" (or an IAM server certificate)".to_string(),
         "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
         "github-repo" => "write the repository as \"owner/name\"".to_string(),
         "version" => "write the engine version as digits, like \"15\" or \"15.4\"".to_string(),
