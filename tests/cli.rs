@@ -132,7 +132,10 @@ fn one_mistake_in_a_parent_is_reported_for_each_child_once() {
     assert_eq!(lines[0]["file"], "env/staging.kdl");
     assert_eq!(
         lines[0]["notes"],
-        serde_json::json!(["inherited by environment `staging2`"])
+        serde_json::json!([
+            "inherited by environment `local`",
+            "inherited by environment `staging2`"
+        ])
     );
 }
 
