@@ -152,7 +152,7 @@ fn a_change_in_staging_makes_staging_and_staging2_stale_until_rewritten() {
 
     let (code, _, stderr) = envc(dir.path(), &["check"]);
     assert_eq!(code, 1, "{stderr}");
-    for env in ["staging", "staging2"] {
+    for env in ["staging", "staging2", "local"] {
         assert!(
             stderr.contains(&format!("`golden/{env}/database.yaml` is stale")),
             "{env}:\n{stderr}"
@@ -179,7 +179,7 @@ fn a_change_in_staging_makes_staging_and_staging2_stale_until_rewritten() {
     assert_eq!(code, 0);
     assert_eq!(
         stdout,
-        "wrote golden/staging/database.yaml\nwrote golden/staging2/database.yaml\n"
+        "wrote golden/local/database.yaml\nwrote golden/staging/database.yaml\nwrote golden/staging2/database.yaml\n"
     );
     assert_eq!(envc(dir.path(), &["check"]).0, 0);
     assert_eq!(envc(dir.path(), &["diff", "staging2"]).0, 0);
