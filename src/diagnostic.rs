@@ -130,6 +130,18 @@ codes! {
     CfnLimit = "envc::cfn::limit",
     /// A golden file differs from a fresh render, is missing, or is left over.
     GoldenStale = "envc::golden::stale",
+    /// AWS could not be asked, or refused a call.
+    Aws = "envc::deploy::aws",
+    /// A stack operation ended in failure.
+    StackFailed = "envc::deploy::failed",
+    /// A stack is in a state envc will not deploy over (in progress, rolled back, …).
+    StackState = "envc::deploy::stack-state",
+    /// A change would replace or delete a stateful resource of a protected environment.
+    Guarded = "envc::deploy::guarded",
+    /// A change needs confirmation, and none could be given.
+    Confirmation = "envc::deploy::confirmation",
+    /// Ctrl-C stopped waiting while stack operations were running.
+    Interrupted = "envc::deploy::interrupted",
 }
 
 impl std::fmt::Display for Code {

@@ -8,6 +8,7 @@
 // Diagnostics are values returned on the error path, not a hot path; their size is fine.
 #![allow(clippy::result_large_err)]
 
+pub mod deploy;
 pub mod diagnostic;
 pub mod did_you_mean;
 pub mod explain;
@@ -247,4 +248,65 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
             let _ = std::fs::remove_file(&tmp);
             Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
         })
+}
+
+/// Where a command reaches AWS, from the command line (the rest comes from the standard chain).
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// The deployable form of `env`: checked (with `stages`), rendered, with stack names and waves.
+pub fn deploy_target(
+    root: &Path,
+    env: &str,
+    aws: &AwsOptions,
+    stages: Stages,
+) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
+    let checked = run(root, &[env.to_string()], stages);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        return (checked.sources, Err(checked.diagnostics));
+    }
+    let found = (
+        checked.validated.stacks.as_ref(),
+        checked.validated.envs.iter().find(|e| e.name == env),
+        checked.rendered.iter().find(|r| r.name == env),
+    );
+    let (Some(stacks), Some(valid), Some(rendered)) = found else {
+        let problem = if checked.resolved.env(env).is_some_and(|e| e.is_abstract) {
+            Diagnostic::error(
+                Code::AbstractEnv,
+                format!("`{env}` is abstract: it is only extended, never deployed"),
+            )
+            .help("name one of the environments that extend it")
+        } else {
+            unknown_env(
+                env,
+                checked
+                    .resolved
+                    .envs
+                    .iter()
+                    .filter(|e| !e.is_abstract)
+                    .map(|e| e.name.as_str()),
+            )
+        };
+        return (checked.sources, Err(vec![problem]));
+    };
+    let target = deploy::DeployTarget::new(
+        &stacks.model,
+        valid,
+        rendered,
+        aws.profile.clone(),
+        aws.region.clone(),
+        aws.endpoint_url.clone(),
+    );
+    (checked.sources, Ok(target))
 }

@@ -1,5 +1,6 @@
 //! The command line: arguments, and printing what the library returns.
 
+pub mod deploy;
 pub mod report;
 
 use std::io::IsTerminal;
@@ -67,14 +68,96 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
-    /// Show how a fresh render differs from the golden files. Exit 0 same, 1 different.
-    Diff { env: String },
+    /// Show how a fresh render differs from the golden files (or, with `--live`, from what
+    /// is deployed, with the change set CloudFormation would make). Exit 0 same, 1 different.
+    Diff {
+        env: String,
+        #[arg(long)]
+        live: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Deploy an environment through CloudFormation change sets, in dependency waves.
+    Deploy {
+        env: String,
+        /// Only these stacks (repeatable).
+        #[arg(long = "stack", value_name = "STACK")]
+        stacks: Vec<String>,
+        /// Do not ask before changing an unprotected environment; needed without a terminal.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show the change sets, then delete them; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Stacks deployed at once within a wave.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
+        #[arg(long)]
+        replace_failed: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Each stack's status, last update and outputs. Exit 0 all complete, 1 any failed or
+    /// missing, 2 any in progress, 3 AWS could not be asked.
+    Status {
+        env: String,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Delete an environment's stacks, last wave first.
+    Destroy {
+        env: String,
+        /// Do not ask (unprotected environments).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Required to destroy a protected environment.
+        #[arg(long)]
+        force: bool,
+        /// The environment's name, typed, for a protected environment without a terminal.
+        #[arg(long, value_name = "ENV")]
+        confirm: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Draw an environment's stack dependency graph.
     Graph {
         env: String,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region, instead of the environment's.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Endpoint of a local emulator, like http://127.0.0.1:5000.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsArgs {
+    fn options(&self) -> envc::AwsOptions {
+        envc::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+    Yaml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,7 +217,40 @@ pub fn run(cli: Cli) -> i32 {
         Command::Render { env, stack, write } => {
             run_render(&cli, env.as_deref(), stack.as_deref(), *write, color)
         }
-        Command::Diff { env } => run_diff(&cli, env, color),
+        Command::Diff {
+            env, live: false, ..
+        } => run_diff(&cli, env, color),
+        Command::Diff {
+            env,
+            live: true,
+            aws,
+        } => run_live_diff(&cli, env, aws, color),
+        Command::Deploy {
+            env,
+            stacks,
+            yes,
+            dry_run,
+            concurrency,
+            replace_failed,
+            aws,
+        } => {
+            let options = envc::deploy::DeployOptions {
+                yes: *yes,
+                dry_run: *dry_run,
+                concurrency: *concurrency,
+                replace_failed: *replace_failed,
+                interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+            };
+            run_deploy(&cli, env, stacks, &options, aws, color)
+        }
+        Command::Status { env, format, aws } => run_status(&cli, env, *format, aws, color),
+        Command::Destroy {
+            env,
+            yes,
+            force,
+            confirm,
+            aws,
+        } => run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => run_graph(&cli, env, *format, color),
         Command::Schema { check } => {
             if *check {
@@ -336,6 +452,205 @@ fn node_id(stack: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// The checked, rendered environment, or the exit code after printing why not.
+fn target(
+    cli: &Cli,
+    env: &str,
+    aws: &AwsArgs,
+    stages: envc::Stages,
+    color: bool,
+) -> Result<envc::deploy::DeployTarget, i32> {
+    let (sources, target) = envc::deploy_target(&cli.dir, env, &aws.options(), stages);
+    target.map_err(|problems| {
+        print_diagnostics(&problems, &sources, Format::Human, color);
+        envc::exit_code(&problems).max(1)
+    })
+}
+
+/// Runs `work`, or on Ctrl-C stops waiting and names what is still running.
+fn until_interrupted<T>(
+    work: impl std::future::Future<Output = T>,
+    in_flight: &envc::deploy::InFlight,
+) -> Result<T, i32> {
+    runtime().block_on(async {
+        tokio::select! {
+            done = work => Ok(done),
+            _ = tokio::signal::ctrl_c() => {
+                let running = in_flight.names();
+                eprintln!();
+                if running.is_empty() {
+                    eprintln!("envc: interrupted; no stack operation was running");
+                } else {
+                    eprintln!("envc: interrupted; stopped waiting. Still running in CloudFormation (they go on without envc):");
+                    for name in running {
+                        eprintln!("  {name}");
+                    }
+                    eprintln!("`envc status ENV` shows how they end.");
+                }
+                Err(130)
+            }
+        }
+    })
+}
+
+fn run_deploy(
+    cli: &Cli,
+    env: &str,
+    stacks: &[String],
+    options: &envc::deploy::DeployOptions,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    let mut target = match target(cli, env, aws, envc::Stages::Check, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    if let Err(problem) = target.select(stacks) {
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
+    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+        std::sync::Arc::new(deploy::Printer::new(color));
+    let in_flight = envc::deploy::InFlight::default();
+    let report = match until_interrupted(
+        envc::deploy::deploy(&target, options, printer, in_flight.clone()),
+        &in_flight,
+    ) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    deploy::print_report(
+        &report,
+        if options.dry_run {
+            "dry run"
+        } else {
+            "deployed"
+        },
+    );
+    print_diagnostics(
+        &report.diagnostics,
+        &SourceMap::default(),
+        Format::Human,
+        color,
+    );
+    if report.succeeded() {
+        0
+    } else {
+        1
+    }
+}
+
+fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    match runtime().block_on(envc::deploy::status::status(&target)) {
+        Ok(rows) => {
+            match format {
+                StatusFormat::Table => print!("{}", deploy::status_table(&rows)),
+                StatusFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                ),
+                StatusFormat::Yaml => {
+                    let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
+                    print!("{}", envc::render::yaml::to_canonical_yaml(&value));
+                }
+            }
+            envc::deploy::status::status_exit_code(&rows)
+        }
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            3
+        }
+    }
+}
+
+fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    match runtime().block_on(envc::deploy::status::live_diff(&target)) {
+        Ok(diffs) => i32::from(deploy::print_live_diff(&diffs, color)),
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            2
+        }
+    }
+}
+
+fn run_destroy(
+    cli: &Cli,
+    env: &str,
+    yes: bool,
+    force: bool,
+    confirm: Option<&str>,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let confirmed = if target.protected {
+        match (confirm, interactive && force) {
+            (Some(typed), _) => typed == env,
+            (None, true) => {
+                print!("`{env}` is protected. Type its name to destroy every stack of it: ");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                let mut typed = String::new();
+                let _ = std::io::stdin().read_line(&mut typed);
+                typed.trim() == env
+            }
+            (None, false) => false,
+        }
+    } else if yes || confirm == Some(env) {
+        true
+    } else if interactive {
+        print!("Destroy every stack of `{env}`? [y/N] ");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "yes")
+    } else {
+        false
+    };
+    let options = envc::deploy::status::DestroyOptions { force, confirmed };
+    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+        std::sync::Arc::new(deploy::Printer::new(color));
+    let in_flight = envc::deploy::InFlight::default();
+    let report = match until_interrupted(
+        envc::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
+        &in_flight,
+    ) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    deploy::print_report(&report, "destroyed");
+    print_diagnostics(
+        &report.diagnostics,
+        &SourceMap::default(),
+        Format::Human,
+        color,
+    );
+    if report.succeeded() {
+        0
+    } else {
+        1
+    }
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) {

@@ -134,6 +134,11 @@ pub struct Network {
     pub public_subnet_ids: Vec<String>,
     #[serde(default)]
     pub private_subnet_ids: Vec<String>,
+    /// An existing VPC published in SSM Parameter Store under this path: `<path>/vpc-id`,
+    /// `<path>/public-subnet-ids` and `<path>/private-subnet-ids` (string lists), read by
+    /// CloudFormation at deploy time.
+    #[schemars(pattern(r"^/[A-Za-z0-9_.\-/]+[^/]$"))]
+    pub ssm_path: Option<String>,
 }
 
 fn default_azs() -> u8 {

@@ -51,6 +51,25 @@ pub const REGIONS: &[&str] = &[
 
 pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     let network = &env.network;
+    let sources: Vec<&str> = [
+        ("cidr", network.cidr.is_some()),
+        ("vpc-id", network.vpc_id.is_some()),
+        ("ssm-path", network.ssm_path.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if network.ssm_path.is_some() {
+        if sources.len() > 1 {
+            out.push(at.note_inherited(
+                "/network/ssm-path",
+                Diagnostic::error(Code::NetworkSource, format!("`network` has {}", sources.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" and ")))
+                    .at(at.key("/network/ssm-path"), "an existing VPC from SSM")
+                    .help("give exactly one of `cidr` (a new VPC), `vpc-id` or `ssm-path` (an existing one); in a child, `(remove)cidr` drops the inherited one"),
+            ));
+        }
+        return check_region_and_domain(env, at, out);
+    }
     match (&network.cidr, &network.vpc_id) {
         (Some(_), Some(_)) => out.push(at.note_inherited(
             "/network/vpc-id",
@@ -62,7 +81,7 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         (None, None) => out.push(
             Diagnostic::error(Code::NetworkSource, "`network` has neither `cidr` nor `vpc-id`")
                 .at(at.key("/network"), "no VPC")
-                .help("add `cidr \"10.0.0.0/16\"` to create a VPC, or `vpc-id \"vpc-…\"` to use an existing one"),
+                .help("add `cidr \"10.0.0.0/16\"` to create a VPC, or `vpc-id \"vpc-…\"` (or `ssm-path`) to use an existing one"),
         ),
         (None, Some(_)) => {
             if network.private_subnet_ids.is_empty() {
@@ -124,6 +143,10 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         );
     }
 
+    check_region_and_domain(env, at, out);
+}
+
+fn check_region_and_domain(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     match &env.region {
         None => out.push(
             Diagnostic::error(

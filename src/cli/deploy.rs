@@ -1,0 +1,302 @@
+//! Printing deploys: change tables, events (a live view on a terminal, timestamped lines
+//! otherwise), outputs, status tables.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use envc::deploy::plan::{Action, ChangeSetSummary, Replacement};
+use envc::deploy::status::{LiveDiff, StackStatusRow};
+use envc::deploy::{DeployReport, Outcome, Progress, Reporter};
+
+/// Prints progress to stdout: bars on a terminal, plain lines otherwise.
+pub struct Printer {
+    live: Option<MultiProgress>,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+    color: bool,
+}
+
+impl Printer {
+    pub fn new(color: bool) -> Printer {
+        let live = std::io::stdout().is_terminal().then(MultiProgress::new);
+        Printer {
+            live,
+            bars: Mutex::new(HashMap::new()),
+            color,
+        }
+    }
+
+    fn line(&self, text: String) {
+        match &self.live {
+            Some(live) => {
+                let _ = live.println(text);
+            }
+            None => {
+                let now = humantime_now();
+                println!("{now} {text}");
+            }
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn bar(&self, stack: &str) -> Option<ProgressBar> {
+        let live = self.live.as_ref()?;
+        let mut bars = self.bars.lock().ok()?;
+        Some(
+            bars.entry(stack.to_string())
+                .or_insert_with(|| {
+                    let bar = live.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner} {prefix:<14} {elapsed:>4} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(stack.to_string());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                })
+                .clone(),
+        )
+    }
+}
+
+/// `2026-11-24T18:40:01Z`, for plain log lines.
+fn humantime_now() -> String {
+    aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
+        .map(|t| {
+            t.split('.')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('Z')
+                .to_string()
+                + "Z"
+        })
+        .unwrap_or_default()
+}
+
+impl Reporter for Printer {
+    fn progress(&self, progress: Progress) {
+        match progress {
+            Progress::Wave { number, stacks } => {
+                self.line(format!("wave {number}: {}", stacks.join(", ")))
+            }
+            Progress::Plan(summary) => {
+                for line in change_table(&summary, self.color).lines() {
+                    self.line(line.to_string());
+                }
+            }
+            Progress::NoChanges { stack } => self.line(format!("{stack}: no changes")),
+            Progress::Replacing { stack, status } => self.line(format!(
+                "{stack}: deleting the failed stack ({status}) to create it again"
+            )),
+            Progress::Started { stack, action } => {
+                if let Some(bar) = self.bar(&stack) {
+                    bar.set_message(format!("{action} started"));
+                } else {
+                    self.line(format!("{stack}: {action} started"));
+                }
+            }
+            Progress::Resource {
+                stack,
+                logical_id,
+                resource_type,
+                status,
+                reason,
+            } => {
+                let failed = status.ends_with("_FAILED");
+                let shown = if failed {
+                    self.paint(&status, "31")
+                } else {
+                    status.clone()
+                };
+                let reason = reason
+                    .filter(|r| !r.is_empty())
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default();
+                match self.bar(&stack) {
+                    Some(bar) if !failed => bar.set_message(format!("{status} {logical_id}")),
+                    _ => self.line(format!(
+                        "{stack}: {shown} {logical_id} ({resource_type}){reason}"
+                    )),
+                }
+            }
+            Progress::Finished { stack, status } => {
+                let ok = status.ends_with("_COMPLETE") && !status.contains("ROLLBACK");
+                let shown = self.paint(&status, if ok { "32" } else { "31" });
+                if let Some(bar) = self.bars.lock().ok().and_then(|mut b| b.remove(&stack)) {
+                    bar.finish_and_clear();
+                }
+                self.line(format!("{stack}: {shown}"));
+            }
+            Progress::DryRun { stack } => {
+                self.line(format!("{stack}: dry run, change set deleted"))
+            }
+        }
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        let ask = || {
+            print!("{question} [y/N] ");
+            let _ = std::io::stdout().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        };
+        match &self.live {
+            Some(live) => live.suspend(ask),
+            None => ask(),
+        }
+    }
+}
+
+pub fn change_table(summary: &ChangeSetSummary, color: bool) -> String {
+    let paint = |text: &str, code: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = format!(
+        "{} ({}){}: {} to add, {} to modify{}, {} to remove\n",
+        summary.stack,
+        summary.stack_name,
+        if summary.is_new { ", new stack" } else { "" },
+        summary.count(Action::Add),
+        summary.count(Action::Modify),
+        match summary.replacements() {
+            0 => String::new(),
+            n => format!(" ({n} replaced)"),
+        },
+        summary.count(Action::Remove),
+    );
+    let width = summary
+        .changes
+        .iter()
+        .map(|c| c.logical_id.len())
+        .max()
+        .unwrap_or(0);
+    for change in &summary.changes {
+        let (mark, code) = match change.action {
+            Action::Add => ("+", "32"),
+            Action::Remove => ("-", "31"),
+            _ => ("~", "33"),
+        };
+        let replacement = match (change.action, change.replacement) {
+            (Action::Modify, Replacement::Yes) => paint("  REPLACED", "1;31"),
+            (Action::Modify, Replacement::Conditional) => paint("  may be replaced", "31"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "  {} {:<7} {:<width$}  {}{replacement}\n",
+            paint(mark, code),
+            change.action.as_str(),
+            change.logical_id,
+            change.resource_type
+        ));
+    }
+    out
+}
+
+pub fn print_report(report: &DeployReport, verb: &str) {
+    if report.stacks.is_empty() {
+        return;
+    }
+    println!();
+    println!("{verb}:");
+    for result in &report.stacks {
+        let outcome = match result.outcome {
+            Outcome::Created => "created",
+            Outcome::Updated => {
+                if verb == "destroyed" {
+                    "deleted"
+                } else {
+                    "updated"
+                }
+            }
+            Outcome::NoChanges => {
+                if verb == "destroyed" {
+                    "not deployed"
+                } else {
+                    "no changes"
+                }
+            }
+            Outcome::DryRun => "dry run",
+            Outcome::Failed => "FAILED",
+            Outcome::Skipped => "skipped",
+        };
+        println!(
+            "  {:<14} {:<12} {}",
+            result.stack,
+            outcome,
+            result.status.as_deref().unwrap_or("")
+        );
+    }
+    let with_outputs: Vec<_> = report
+        .stacks
+        .iter()
+        .filter(|r| !r.outputs.is_empty())
+        .collect();
+    if !with_outputs.is_empty() {
+        println!();
+        println!("outputs:");
+        for result in with_outputs {
+            for (key, value) in &result.outputs {
+                println!("  {}.{key} = {value}", result.stack);
+            }
+        }
+    }
+}
+
+pub fn status_table(rows: &[StackStatusRow]) -> String {
+    let mut out = format!(
+        "{:<14} {:<28} {:<22} {}\n",
+        "STACK", "STATUS", "LAST UPDATED", "OUTPUTS"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:<14} {:<28} {:<22} {}\n",
+            row.stack,
+            row.status,
+            row.last_updated.as_deref().unwrap_or("-"),
+            row.outputs.len()
+        ));
+        if let Some(reason) = &row.reason {
+            if !reason.is_empty() {
+                out.push_str(&format!("  reason: {reason}\n"));
+            }
+        }
+        for (key, value) in &row.outputs {
+            out.push_str(&format!("  {key} = {value}\n"));
+        }
+    }
+    out
+}
+
+pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
+    let mut differs = false;
+    for diff in diffs {
+        if let Some(text) = &diff.template_diff {
+            differs = true;
+            print!("{text}");
+        }
+        if let Some(changes) = &diff.changes {
+            differs = true;
+            print!("{}", change_table(changes, color));
+        }
+        if diff.template_diff.is_none() && diff.changes.is_none() {
+            println!("{}: deployed template matches the render", diff.stack);
+        }
+    }
+    differs
+}

@@ -1,0 +1,533 @@
+//! One stack against CloudFormation: its state, a change set (or a create for a new stack),
+//! execution, and waiting for a final status while streaming events.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Tag};
+use aws_sdk_cloudformation::Client;
+
+use super::aws::{aws_failure, error_message};
+use super::plan::{Action, ChangeSetSummary, Replacement, ResourceChange};
+use super::{DeployTarget, Progress, Reporter};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::render::RenderedStack;
+
+/// A stack as CloudFormation has it.
+#[derive(Debug, Clone)]
+pub struct StackInfo {
+    pub status: String,
+    pub reason: Option<String>,
+    pub last_updated: Option<String>,
+    pub outputs: Vec<(String, String)>,
+}
+
+/// The deployed stack, or `None` when it does not exist.
+pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>, Diagnostic> {
+    match cf.describe_stacks().stack_name(stack_name).send().await {
+        Ok(response) => Ok(response.stacks().first().map(|s| StackInfo {
+            status: s
+                .stack_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            reason: s.stack_status_reason().map(String::from),
+            last_updated: s
+                .last_updated_time()
+                .or(s.creation_time())
+                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+                .map(|t| {
+                    t.split('.')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches('Z')
+                        .to_string()
+                        + "Z"
+                }),
+            outputs: s
+                .outputs()
+                .iter()
+                .map(|o| {
+                    (
+                        o.output_key().unwrap_or_default().to_string(),
+                        o.output_value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        })),
+        Err(error) => {
+            let message = error_message(&error);
+            if message.contains("does not exist") {
+                Ok(None)
+            } else {
+                Err(aws_failure(
+                    &format!("cannot describe stack `{stack_name}`"),
+                    message,
+                ))
+            }
+        }
+    }
+}
+
+pub fn is_in_progress(status: &str) -> bool {
+    status.ends_with("_IN_PROGRESS")
+}
+
+/// Stable states a new change can start from.
+pub fn is_deployable(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE"
+            | "UPDATE_COMPLETE"
+            | "UPDATE_ROLLBACK_COMPLETE"
+            | "IMPORT_COMPLETE"
+            | "IMPORT_ROLLBACK_COMPLETE"
+    )
+}
+
+pub fn is_success(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE"
+    )
+}
+
+/// Why a stack in `status` cannot be deployed now, and the way out.
+pub fn state_problem(stack_name: &str, status: &str, replace_failed: bool) -> Option<Diagnostic> {
+    if is_deployable(status) {
+        return None;
+    }
+    let (message, help) = match status {
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" if replace_failed => return None,
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => (
+            format!("stack `{stack_name}` is {status}: its first create failed and it was never created"),
+            "such a stack cannot be updated; `envc deploy ENV --replace-failed` deletes and creates it again".to_string(),
+        ),
+        "UPDATE_ROLLBACK_FAILED" => (
+            format!("stack `{stack_name}` is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback"),
+            format!("fix what blocked the rollback (see `envc status`), then run `aws cloudformation continue-update-rollback --stack-name {stack_name}` (with `--resources-to-skip` for resources that cannot roll back) and deploy again"),
+        ),
+        "DELETE_FAILED" => (
+            format!("stack `{stack_name}` is DELETE_FAILED"),
+            "remove what blocked the delete (see `envc status`) and run `envc destroy` again".to_string(),
+        ),
+        s if is_in_progress(s) => (
+            format!("stack `{stack_name}` is busy: {status}"),
+            "another operation is running on it; wait for it to finish (`envc status ENV`) and deploy again".to_string(),
+        ),
+        _ => (
+            format!("stack `{stack_name}` is {status}, which envc cannot deploy over"),
+            "see `envc status ENV` for what happened".to_string(),
+        ),
+    };
+    Some(Diagnostic::error(Code::StackState, message).help(help))
+}
+
+fn tags(target: &DeployTarget, stack: &RenderedStack) -> Vec<Tag> {
+    let mut tags: Vec<(String, String)> = target.tags.clone();
+    tags.push(("envc:project".into(), target.project.clone()));
+    tags.push(("envc:env".into(), target.env.clone()));
+    tags.push(("envc:stack".into(), stack.stack.clone()));
+    tags.into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The template body, or a URL after uploading it to the artifact bucket when it is too
+/// large to send inline.
+pub async fn template_source(
+    clients: &super::aws::Clients,
+    target: &DeployTarget,
+    stack: &RenderedStack,
+) -> Result<(Option<String>, Option<String>), Diagnostic> {
+    if stack.body.len() <= crate::render::cfn::MAX_INLINE_BODY_BYTES {
+        return Ok((Some(stack.body.clone()), None));
+    }
+    let Some(bucket) = &target.artifact_bucket else {
+        return Err(Diagnostic::error(
+            Code::CfnLimit,
+            format!(
+                "the template of `{}` is {} bytes, over the 51,200 CloudFormation takes inline",
+                stack.stack,
+                stack.body.len()
+            ),
+        )
+        .help(
+            "add an `artifacts` stack (it deploys first) so envc can upload large templates to it",
+        ));
+    };
+    let digest = fnv_hex(stack.body.as_bytes());
+    let key = format!("envc/templates/{}/{digest}.yaml", stack.stack);
+    clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(
+            stack.body.clone().into_bytes(),
+        ))
+        .send()
+        .await
+        .map_err(|e| {
+            aws_failure(
+                &format!(
+                    "cannot upload the template of `{}` to `{bucket}`",
+                    stack.stack
+                ),
+                aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+            )
+        })?;
+    Ok((
+        None,
+        Some(format!(
+            "https://s3.{}.amazonaws.com/{bucket}/{key}",
+            target.aws.region
+        )),
+    ))
+}
+
+/// A short content hash for artifact keys (not for security).
+fn fnv_hex(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// What will happen to one stack.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    /// A new stack; created with CreateStack.
+    Create(ChangeSetSummary),
+    /// A change set ready to execute.
+    Update {
+        summary: ChangeSetSummary,
+        change_set: String,
+    },
+    NoChanges,
+}
+
+/// Every resource of a new stack, as additions.
+pub fn summary_of_new(stack: &RenderedStack) -> ChangeSetSummary {
+    let resources = stack
+        .template
+        .body
+        .get("Resources")
+        .and_then(|r| r.as_mapping());
+    let changes = resources
+        .into_iter()
+        .flatten()
+        .map(|(id, resource)| ResourceChange {
+            action: Action::Add,
+            logical_id: id.as_str().unwrap_or_default().to_string(),
+            resource_type: resource
+                .get("Type")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            replacement: Replacement::No,
+        })
+        .collect();
+    ChangeSetSummary {
+        stack: stack.stack.clone(),
+        stack_name: stack.stack_name.clone(),
+        is_new: true,
+        changes,
+    }
+}
+
+/// Creates a change set for an existing stack and waits until CloudFormation has computed it.
+pub async fn plan_update(
+    clients: &super::aws::Clients,
+    target: &DeployTarget,
+    stack: &RenderedStack,
+) -> Result<Planned, Diagnostic> {
+    let cf = &clients.cloudformation;
+    let (body, url) = template_source(clients, target, stack).await?;
+    let name = format!(
+        "envc-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    );
+    let created = cf
+        .create_change_set()
+        .stack_name(&stack.stack_name)
+        .change_set_name(&name)
+        .change_set_type(ChangeSetType::Update)
+        .set_template_body(body)
+        .set_template_url(url)
+        .capabilities(Capability::CapabilityNamedIam)
+        .capabilities(Capability::CapabilityAutoExpand)
+        .set_tags(Some(tags(target, stack)))
+        .send()
+        .await;
+    let id = match created {
+        Ok(response) => response.id().unwrap_or(&name).to_string(),
+        Err(error) => {
+            let message = error_message(&error);
+            if no_changes(&message) {
+                return Ok(Planned::NoChanges);
+            }
+            return Err(aws_failure(
+                &format!("cannot create a change set for `{}`", stack.stack_name),
+                message,
+            ));
+        }
+    };
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let described = cf
+            .describe_change_set()
+            .change_set_name(&id)
+            .stack_name(&stack.stack_name)
+            .send()
+            .await
+            .map_err(|e| {
+                aws_failure(
+                    &format!("cannot read the change set of `{}`", stack.stack_name),
+                    error_message(&e),
+                )
+            })?;
+        match described.status() {
+            Some(ChangeSetStatus::CreateComplete) => {
+                let mut changes: Vec<ResourceChange> = described
+                    .changes()
+                    .iter()
+                    .filter_map(|c| c.resource_change())
+                    .map(|rc| ResourceChange {
+                        action: match rc.action().map(|a| a.as_str()) {
+                            Some("Add") => Action::Add,
+                            Some("Remove") => Action::Remove,
+                            Some("Import") => Action::Import,
+                            Some("Dynamic") => Action::Dynamic,
+                            _ => Action::Modify,
+                        },
+                        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                        replacement: match rc.replacement().map(|r| r.as_str()) {
+                            Some("True") => Replacement::Yes,
+                            Some("Conditional") => Replacement::Conditional,
+                            _ => Replacement::No,
+                        },
+                    })
+                    .collect();
+                changes.sort_by(|a, b| {
+                    a.action
+                        .cmp(&b.action)
+                        .then(a.logical_id.cmp(&b.logical_id))
+                });
+                let summary = ChangeSetSummary {
+                    stack: stack.stack.clone(),
+                    stack_name: stack.stack_name.clone(),
+                    is_new: false,
+                    changes,
+                };
+                return Ok(Planned::Update {
+                    summary,
+                    change_set: id,
+                });
+            }
+            Some(ChangeSetStatus::Failed) => {
+                let reason = described.status_reason().unwrap_or_default().to_string();
+                let _ = cf
+                    .delete_change_set()
+                    .change_set_name(&id)
+                    .stack_name(&stack.stack_name)
+                    .send()
+                    .await;
+                if no_changes(&reason) {
+                    return Ok(Planned::NoChanges);
+                }
+                return Err(Diagnostic::error(Code::StackFailed, format!("the change set for `{}` failed: {reason}", stack.stack_name))
+                    .help("CloudFormation rejected the template or its parameters; `envc diff ENV --live` shows what differs"));
+            }
+            _ => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(3));
+            }
+        }
+    }
+}
+
+fn no_changes(message: &str) -> bool {
+    message.contains("didn't contain changes") || message.contains("No updates are to be performed")
+}
+
+pub async fn delete_change_set(cf: &Client, stack_name: &str, change_set: &str) {
+    // Best effort: a left-over change set is harmless and visible in the console.
+    let _ = cf
+        .delete_change_set()
+        .change_set_name(change_set)
+        .stack_name(stack_name)
+        .send()
+        .await;
+}
+
+/// Creates a new stack.
+pub async fn create(
+    clients: &super::aws::Clients,
+    target: &DeployTarget,
+    stack: &RenderedStack,
+) -> Result<(), Diagnostic> {
+    let (body, url) = template_source(clients, target, stack).await?;
+    let mut request = clients
+        .cloudformation
+        .create_stack()
+        .stack_name(&stack.stack_name)
+        .set_template_body(body)
+        .set_template_url(url)
+        .capabilities(Capability::CapabilityNamedIam)
+        .capabilities(Capability::CapabilityAutoExpand)
+        .set_tags(Some(tags(target, stack)))
+        .enable_termination_protection(target.protected);
+    if target.protected {
+        request = request.stack_policy_body(super::plan::protective_stack_policy());
+    }
+    request
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| Diagnostic::error(Code::StackFailed, format!("CloudFormation refused to create `{}`: {}", stack.stack_name, error_message(&e)))
+            .help("the first failing resource and its reason are above; fix the environment or template and deploy again"))
+}
+
+pub async fn execute(
+    cf: &Client,
+    stack: &RenderedStack,
+    change_set: &str,
+    protected: bool,
+) -> Result<(), Diagnostic> {
+    if protected {
+        let _ = cf
+            .set_stack_policy()
+            .stack_name(&stack.stack_name)
+            .stack_policy_body(super::plan::protective_stack_policy())
+            .send()
+            .await;
+        let _ = cf
+            .update_termination_protection()
+            .stack_name(&stack.stack_name)
+            .enable_termination_protection(true)
+            .send()
+            .await;
+    }
+    cf.execute_change_set()
+        .change_set_name(change_set)
+        .stack_name(&stack.stack_name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            Diagnostic::error(
+                Code::StackFailed,
+                format!(
+                    "cannot execute the change set of `{}`: {}",
+                    stack.stack_name,
+                    error_message(&e)
+                ),
+            )
+            .help("see `envc status ENV`; the change set is left for inspection in the console")
+        })
+}
+
+pub async fn delete(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
+    cf.delete_stack()
+        .stack_name(stack_name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| aws_failure(&format!("cannot delete `{stack_name}`"), error_message(&e)))
+}
+
+/// How an operation on a stack ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub status: String,
+    /// The first resource that failed, and why.
+    pub first_failure: Option<(String, String)>,
+}
+
+/// Polls the stack until it leaves `*_IN_PROGRESS`, reporting each new event.
+pub async fn wait(
+    cf: &Client,
+    stack: &str,
+    stack_name: &str,
+    reporter: &dyn Reporter,
+    since: DateTime,
+) -> Result<Finished, Diagnostic> {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut first_failure: Option<(String, String)> = None;
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let info = describe(cf, stack_name).await?;
+        // Events, oldest first, that happened after the operation started.
+        if let Ok(events) = cf
+            .describe_stack_events()
+            .stack_name(stack_name)
+            .send()
+            .await
+        {
+            let mut fresh: Vec<_> = events
+                .stack_events()
+                .iter()
+                .filter(|e| e.timestamp().is_some_and(|t| t.secs() >= since.secs()))
+                .filter(|e| seen.insert(e.event_id().unwrap_or_default().to_string()))
+                .collect();
+            fresh.reverse();
+            for event in fresh {
+                let status = event
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                let logical = event.logical_resource_id().unwrap_or_default().to_string();
+                let reason = event.resource_status_reason().map(String::from);
+                if status.ends_with("_FAILED") && first_failure.is_none() && logical != stack_name {
+                    first_failure = Some((logical.clone(), reason.clone().unwrap_or_default()));
+                }
+                reporter.progress(Progress::Resource {
+                    stack: stack.to_string(),
+                    logical_id: logical,
+                    resource_type: event.resource_type().unwrap_or_default().to_string(),
+                    status,
+                    reason,
+                });
+            }
+        }
+        match info {
+            None => {
+                return Ok(Finished {
+                    status: "DELETE_COMPLETE".into(),
+                    first_failure,
+                })
+            }
+            Some(info) if !is_in_progress(&info.status) => {
+                if first_failure.is_none() && !is_success(&info.status) {
+                    first_failure = info.reason.map(|r| (stack_name.to_string(), r));
+                }
+                return Ok(Finished {
+                    status: info.status,
+                    first_failure,
+                });
+            }
+            Some(_) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 3 / 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// The status a stack's CloudFormation status stands for in `envc status`.
+pub fn stack_status_is_failed(status: &str) -> bool {
+    status.ends_with("_FAILED")
+        || matches!(
+            status,
+            "ROLLBACK_COMPLETE"
+                | "UPDATE_ROLLBACK_COMPLETE"
+                | "IMPORT_ROLLBACK_COMPLETE"
+                | "NOT_DEPLOYED"
+        )
+}

@@ -1,0 +1,257 @@
+//! What is deployed: stack status (`envc status`), deployed template vs fresh render
+//! (`envc diff --live`), and tearing an environment down (`envc destroy`).
+
+use std::sync::Arc;
+
+use super::aws::Clients;
+use super::plan::ChangeSetSummary;
+use super::stack::{self, Planned};
+use super::{DeployReport, DeployTarget, InFlight, Outcome, Progress, Reporter, StackResult};
+use crate::diagnostic::{Code, Diagnostic};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StackStatusRow {
+    pub stack: String,
+    pub stack_name: String,
+    /// CloudFormation's status, or `NOT_DEPLOYED`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub last_updated: Option<String>,
+    pub outputs: std::collections::BTreeMap<String, String>,
+}
+
+/// The status of every stack of the environment, in deploy order.
+pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagnostic> {
+    let clients = Clients::new(&target.aws).await;
+    let mut rows = Vec::new();
+    for name in target.waves.iter().flatten() {
+        let Some(stack) = target.stack(name) else {
+            continue;
+        };
+        let info = stack::describe(&clients.cloudformation, &stack.stack_name).await?;
+        rows.push(match info {
+            Some(info) => StackStatusRow {
+                stack: stack.stack.clone(),
+                stack_name: stack.stack_name.clone(),
+                status: info.status,
+                reason: info.reason,
+                last_updated: info.last_updated,
+                outputs: info.outputs.into_iter().collect(),
+            },
+            None => StackStatusRow {
+                stack: stack.stack.clone(),
+                stack_name: stack.stack_name.clone(),
+                status: "NOT_DEPLOYED".into(),
+                reason: None,
+                last_updated: None,
+                outputs: Default::default(),
+            },
+        });
+    }
+    Ok(rows)
+}
+
+/// 0 all complete, 1 any failed (or missing), 2 any in progress.
+pub fn status_exit_code(rows: &[StackStatusRow]) -> i32 {
+    if rows.iter().any(|r| stack::is_in_progress(&r.status)) {
+        2
+    } else if rows
+        .iter()
+        .any(|r| stack::stack_status_is_failed(&r.status))
+    {
+        1
+    } else {
+        0
+    }
+}
+
+/// One stack's deployed template against a fresh render.
+#[derive(Debug, Clone)]
+pub struct LiveDiff {
+    pub stack: String,
+    pub deployed: bool,
+    /// Unified diff, deployed → rendered; `None` when they are the same.
+    pub template_diff: Option<String>,
+    /// What CloudFormation would change (the change set is deleted again).
+    pub changes: Option<ChangeSetSummary>,
+}
+
+pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnostic> {
+    let clients = Clients::new(&target.aws).await;
+    let cf = &clients.cloudformation;
+    let mut diffs = Vec::new();
+    for name in target.waves.iter().flatten() {
+        let Some(stack) = target.stack(name) else {
+            continue;
+        };
+        let deployed = match stack::describe(cf, &stack.stack_name).await? {
+            None => None,
+            Some(_) => {
+                let body = cf
+                    .get_template()
+                    .stack_name(&stack.stack_name)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        super::aws::aws_failure(
+                            &format!("cannot read the template of `{}`", stack.stack_name),
+                            super::aws::error_message(&e),
+                        )
+                    })?
+                    .template_body()
+                    .unwrap_or_default()
+                    .to_string();
+                Some(canonical(&body))
+            }
+        };
+        let Some(deployed) = deployed else {
+            diffs.push(LiveDiff {
+                stack: stack.stack.clone(),
+                deployed: false,
+                template_diff: Some(crate::golden::unified_diff(
+                    "",
+                    &stack.body,
+                    "(not deployed)",
+                    &format!("{} (rendered)", stack.stack_name),
+                )),
+                changes: Some(stack::summary_of_new(stack)),
+            });
+            continue;
+        };
+        let template_diff = (deployed != stack.body).then(|| {
+            crate::golden::unified_diff(
+                &deployed,
+                &stack.body,
+                &format!("{} (deployed)", stack.stack_name),
+                &format!("{} (rendered)", stack.stack_name),
+            )
+        });
+        let changes = match stack::plan_update(&clients, target, stack).await? {
+            Planned::Update {
+                summary,
+                change_set,
+            } => {
+                stack::delete_change_set(cf, &stack.stack_name, &change_set).await;
+                Some(summary)
+            }
+            _ => None,
+        };
+        diffs.push(LiveDiff {
+            stack: stack.stack.clone(),
+            deployed: true,
+            template_diff,
+            changes,
+        });
+    }
+    Ok(diffs)
+}
+
+/// A deployed template in envc's canonical form, so only real differences show.
+fn canonical(body: &str) -> String {
+    match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(body) {
+        Ok(value) => crate::render::yaml::to_canonical_yaml(&value),
+        Err(_) => body.to_string(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DestroyOptions {
+    /// Needed for protected environments.
+    pub force: bool,
+    /// The person confirmed (typed the environment's name for a protected one).
+    pub confirmed: bool,
+}
+
+/// Deletes the environment's stacks, last wave first.
+pub async fn destroy(
+    target: &DeployTarget,
+    options: &DestroyOptions,
+    reporter: Arc<dyn Reporter>,
+    in_flight: InFlight,
+) -> DeployReport {
+    let mut report = DeployReport::default();
+    if target.protected && !options.force {
+        report.diagnostics.push(
+            Diagnostic::error(Code::Guarded, format!("`{}` is protected; envc will not destroy it", target.env))
+                .help("if you really mean it: `envc destroy ENV --force`, and type the environment's name when asked (`--confirm ENV` without a terminal)"),
+        );
+        return report;
+    }
+    if !options.confirmed {
+        report.diagnostics.push(
+            Diagnostic::error(Code::Confirmation, format!("destroying `{}` needs confirmation", target.env))
+                .help("answer the question at a terminal, or pass `--yes` (`--force --confirm ENV` for a protected environment)"),
+        );
+        return report;
+    }
+    let clients = Clients::new(&target.aws).await;
+    let cf = &clients.cloudformation;
+    for wave in target.waves.iter().rev() {
+        let mut running = tokio::task::JoinSet::new();
+        for name in wave {
+            let Some(stack) = target.stack(name).cloned() else {
+                continue;
+            };
+            let (cf, reporter, in_flight, protected) = (
+                cf.clone(),
+                reporter.clone(),
+                in_flight.clone(),
+                target.protected,
+            );
+            running.spawn(async move {
+                let outcome = async {
+                    if stack::describe(&cf, &stack.stack_name).await?.is_none() {
+                        return Ok(None);
+                    }
+                    if protected {
+                        let _ = cf.update_termination_protection().stack_name(&stack.stack_name).enable_termination_protection(false).send().await;
+                    }
+                    reporter.progress(Progress::Started { stack: stack.stack.clone(), action: "delete" });
+                    in_flight.start(&stack.stack_name);
+                    let since = aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now() - std::time::Duration::from_secs(1));
+                    stack::delete(&cf, &stack.stack_name).await?;
+                    let finished = stack::wait(&cf, &stack.stack, &stack.stack_name, reporter.as_ref(), since).await;
+                    in_flight.end(&stack.stack_name);
+                    let finished = finished?;
+                    reporter.progress(Progress::Finished { stack: stack.stack.clone(), status: finished.status.clone() });
+                    if finished.status != "DELETE_COMPLETE" {
+                        let mut d = Diagnostic::error(Code::StackFailed, format!("`{}` ended {}", stack.stack_name, finished.status)).help("remove what blocks the delete (see `envc status ENV`) and run `envc destroy` again");
+                        if let Some((resource, reason)) = finished.first_failure {
+                            d = d.note(format!("first failure: {resource}: {reason}"));
+                        }
+                        return Err(d);
+                    }
+                    Ok(Some(finished.status))
+                }
+                .await;
+                (stack, outcome)
+            });
+        }
+        let mut failed = false;
+        while let Some(joined) = running.join_next().await {
+            let Ok((stack, outcome)) = joined else {
+                continue;
+            };
+            let (outcome, status) = match outcome {
+                Ok(Some(status)) => (Outcome::Updated, Some(status)),
+                Ok(None) => (Outcome::NoChanges, Some("NOT_DEPLOYED".to_string())),
+                Err(d) => {
+                    report.diagnostics.push(d);
+                    failed = true;
+                    (Outcome::Failed, None)
+                }
+            };
+            report.stacks.push(StackResult {
+                stack: stack.stack.clone(),
+                stack_name: stack.stack_name.clone(),
+                outcome,
+                status,
+                outputs: Vec::new(),
+            });
+        }
+        if failed {
+            break;
+        }
+    }
+    report
+}
