@@ -291,6 +291,8 @@ fn human(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
+        // Terminals wrap long lines themselves; unwrapped text stays searchable and copyable.
+        .with_wrap_lines(false)
         .with_links(false);
     let mut out = String::new();
     let report = graphical(diagnostic, sources);

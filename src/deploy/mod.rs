@@ -508,9 +508,10 @@ async fn plan_stack(
                 let since = aws_sdk_cloudformation::primitives::DateTime::from(
                     std::time::SystemTime::now(),
                 );
+                let seen = stack::event_ids(cf, &stack.stack_name).await;
                 stack::delete(cf, &stack.stack_name).await?;
                 let finished =
-                    stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since).await?;
+                    stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await?;
                 if finished.status != "DELETE_COMPLETE" {
                     return Err(Diagnostic::error(
                         Code::StackFailed,
@@ -540,6 +541,10 @@ async fn apply(
     let since = aws_sdk_cloudformation::primitives::DateTime::from(
         std::time::SystemTime::now() - std::time::Duration::from_secs(1),
     );
+    let seen = match &planned {
+        Planned::Update { .. } => stack::event_ids(cf, &stack.stack_name).await,
+        _ => Default::default(),
+    };
     let (outcome, expected) = match &planned {
         Planned::Create(_) => {
             reporter.progress(Progress::Started {
@@ -559,7 +564,7 @@ async fn apply(
         }
         Planned::NoChanges => return Ok((Outcome::NoChanges, String::new(), Vec::new())),
     };
-    let finished = stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since).await?;
+    let finished = stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await?;
     reporter.progress(Progress::Finished {
         stack: stack.stack.clone(),
         status: finished.status.clone(),

@@ -450,15 +450,32 @@ pub struct Finished {
     pub first_failure: Option<(String, String)>,
 }
 
-/// Polls the stack until it leaves `*_IN_PROGRESS`, reporting each new event.
+/// Ids of the events a stack already has, so waiting shows only what comes after.
+pub async fn event_ids(cf: &Client, stack_name: &str) -> std::collections::HashSet<String> {
+    match cf
+        .describe_stack_events()
+        .stack_name(stack_name)
+        .send()
+        .await
+    {
+        Ok(events) => events
+            .stack_events()
+            .iter()
+            .filter_map(|e| e.event_id().map(String::from))
+            .collect(),
+        Err(_) => Default::default(),
+    }
+}
+
+/// Polls the stack until it leaves `*_IN_PROGRESS`, reporting each event not in `seen`.
 pub async fn wait(
     cf: &Client,
     stack: &str,
     stack_name: &str,
     reporter: &dyn Reporter,
     since: DateTime,
+    mut seen: std::collections::HashSet<String>,
 ) -> Result<Finished, Diagnostic> {
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut first_failure: Option<(String, String)> = None;
     let mut delay = Duration::from_millis(200);
     loop {

@@ -209,8 +209,9 @@ pub async fn destroy(
                     reporter.progress(Progress::Started { stack: stack.stack.clone(), action: "delete" });
                     in_flight.start(&stack.stack_name);
                     let since = aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now() - std::time::Duration::from_secs(1));
+                    let seen = stack::event_ids(&cf, &stack.stack_name).await;
                     stack::delete(&cf, &stack.stack_name).await?;
-                    let finished = stack::wait(&cf, &stack.stack, &stack.stack_name, reporter.as_ref(), since).await;
+                    let finished = stack::wait(&cf, &stack.stack, &stack.stack_name, reporter.as_ref(), since, seen).await;
                     in_flight.end(&stack.stack_name);
                     let finished = finished?;
                     reporter.progress(Progress::Finished { stack: stack.stack.clone(), status: finished.status.clone() });

@@ -1,0 +1,630 @@
+//! Deploys against a real local emulator: moto on a free port of 127.0.0.1, and a
+//! fault-injecting proxy in front of it for the states moto cannot produce.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::proxy::{aws_error, rewrite, Fault, Proxy, Rule};
+use support::{copy_project, envc_at, root, Moto};
+
+const LOCAL_STACKS: usize = 13;
+
+fn local_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    dir
+}
+
+fn count_lines(text: &str, needle: &str) -> usize {
+    text.lines().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+
+    let first = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert_eq!(
+        count_lines(&first.stdout, " created "),
+        LOCAL_STACKS,
+        "{}",
+        first.stdout
+    );
+    // Imports between stacks resolved: the service found the network, cluster and DNS.
+    assert!(
+        first
+            .stdout
+            .contains("api.Url = https://local-api.hyperchonk.com"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("network.VpcId = vpc-"),
+        "{}",
+        first.stdout
+    );
+
+    let status = envc_at(dir, &url, &["status", "local", "--format", "json"]);
+    assert_eq!(status.code, 0, "{}", status.all());
+    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), LOCAL_STACKS);
+    assert!(
+        rows.iter().all(|r| r["status"] == "CREATE_COMPLETE"),
+        "{rows:#?}"
+    );
+    let tags = moto.python("print(json.dumps(cf.describe_stacks(StackName='balancer-local-api')['Stacks'][0]['Tags']))");
+    for tag in ["\"envc:env\"", "\"local\"", "\"team\"", "\"backend\""] {
+        assert!(tags.contains(tag), "stack tags: {tags}");
+    }
+
+    let again = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(
+        count_lines(&again.stdout, ": no changes"),
+        LOCAL_STACKS,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        count_lines(&again.stdout, " created ") + count_lines(&again.stdout, " updated "),
+        0
+    );
+    assert_eq!(envc_at(dir, &url, &["diff", "local", "--live"]).code, 0);
+
+    // A value staging sets, inherited through staging2: only the queues stack changes.
+    // (A database change would do as well on AWS; moto loses an updated DB instance.)
+    let staging = dir.join("env/staging.kdl");
+    let text =
+        std::fs::read_to_string(&staging).unwrap() + "queue \"jobs\" visibility-timeout=600\n";
+    std::fs::write(&staging, text).unwrap();
+    let refused = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(
+        refused.code,
+        1,
+        "never deploys what check rejects:\n{}",
+        refused.all()
+    );
+    assert!(
+        refused.stderr.contains("envc::golden::stale"),
+        "{}",
+        refused.stderr
+    );
+    let live = envc_at(dir, &url, &["diff", "local", "--live"]);
+    assert_eq!(live.code, 1);
+    assert!(
+        live.stdout.contains("+      VisibilityTimeout: 600"),
+        "{}",
+        live.stdout
+    );
+    assert!(
+        live.stdout
+            .contains("queues (balancer-local-queues): 0 to add, 1 to modify"),
+        "{}",
+        live.stdout
+    );
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+    let update = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(update.code, 0, "{}", update.all());
+    assert!(
+        update
+            .stdout
+            .contains("  queues         updated      UPDATE_COMPLETE"),
+        "{}",
+        update.stdout
+    );
+    assert!(
+        update
+            .stdout
+            .contains("~ Modify  JobsQueue  AWS::SQS::Queue"),
+        "{}",
+        update.stdout
+    );
+    assert_eq!(
+        count_lines(&update.stdout, ": no changes"),
+        LOCAL_STACKS - 1,
+        "{}",
+        update.stdout
+    );
+    assert_eq!(envc_at(dir, &url, &["status", "local"]).code, 0);
+
+    let destroy = envc_at(dir, &url, &["destroy", "local", "--yes"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert_eq!(
+        count_lines(&destroy.stdout, " deleted "),
+        LOCAL_STACKS,
+        "{}",
+        destroy.stdout
+    );
+    let gone = envc_at(dir, &url, &["status", "local", "--format", "json"]);
+    assert_eq!(gone.code, 1, "nothing deployed is not healthy");
+    assert_eq!(
+        gone.stdout.matches("NOT_DEPLOYED").count(),
+        LOCAL_STACKS,
+        "{}",
+        gone.stdout
+    );
+}
+
+#[test]
+fn protected_prod_of_an_example_deploys_guarded_and_refuses_destroy() {
+    let example = root().join("examples/wallet-service");
+    let moto = Moto::start();
+    let url = moto.url();
+
+    let deploy = envc_at(&example, &url, &["deploy", "prod", "--yes"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.all());
+    assert_eq!(
+        count_lines(&deploy.stdout, " created "),
+        6,
+        "{}",
+        deploy.stdout
+    );
+    assert!(
+        deploy.stdout.contains("database.Endpoint = wallet-prod-db"),
+        "{}",
+        deploy.stdout
+    );
+    let guarded = moto.python(
+        "s = cf.describe_stacks(StackName='wallet-prod-database')['Stacks'][0]\nprint(s['EnableTerminationProtection'])\nprint(cf.get_stack_policy(StackName='wallet-prod-database').get('StackPolicyBody', ''))",
+    );
+    assert!(
+        guarded.starts_with("True\n"),
+        "termination protection: {guarded}"
+    );
+    assert!(
+        guarded.contains("Update:Replace") && guarded.contains("AWS::RDS::DBInstance"),
+        "stack policy: {guarded}"
+    );
+
+    let refused = envc_at(&example, &url, &["destroy", "prod", "--yes"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("envc::deploy::guarded"),
+        "{}",
+        refused.stderr
+    );
+    let mistyped = envc_at(
+        &example,
+        &url,
+        &["destroy", "prod", "--force", "--confirm", "prd"],
+    );
+    assert_ne!(mistyped.code, 0);
+    assert!(
+        mistyped.stderr.contains("envc::deploy::confirmation"),
+        "{}",
+        mistyped.stderr
+    );
+    let status = envc_at(&example, &url, &["status", "prod"]);
+    assert_eq!(status.code, 0, "nothing was deleted:\n{}", status.stdout);
+    assert!(!status.stdout.contains("DELETE"), "{}", status.stdout);
+}
+
+#[test]
+fn a_protected_environment_is_destroyed_with_force_and_its_typed_name() {
+    let project = local_project();
+    let dir = project.path();
+    let local = dir.join("env/local.kdl");
+    std::fs::write(
+        &local,
+        std::fs::read_to_string(&local).unwrap() + "\nprotected #true\n",
+    )
+    .unwrap();
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+    assert_eq!(
+        envc_at(
+            dir,
+            &url,
+            &["deploy", "local", "--yes", "--stack", "cluster", "--stack", "registry"]
+        )
+        .code,
+        0
+    );
+    let destroy = envc_at(
+        dir,
+        &url,
+        &["destroy", "local", "--force", "--confirm", "local"],
+    );
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert_eq!(
+        count_lines(&destroy.stdout, " deleted "),
+        2,
+        "{}",
+        destroy.stdout
+    );
+}
+
+#[test]
+fn without_a_terminal_deploy_needs_yes() {
+    let moto = Moto::start();
+    let run = envc_at(root(), &moto.url(), &["deploy", "local"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("envc::deploy::confirmation") && run.stderr.contains("--yes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        moto.python("print(len(cf.describe_stacks()['Stacks']))")
+            .trim(),
+        "0"
+    );
+}
+
+#[test]
+fn dry_run_shows_change_sets_and_changes_nothing() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+    let dir = root();
+    assert_eq!(
+        envc_at(
+            dir,
+            &url,
+            &["deploy", "local", "--yes", "--stack", "cluster"]
+        )
+        .code,
+        0
+    );
+    let dry = envc_at(
+        dir,
+        &url,
+        &[
+            "deploy",
+            "local",
+            "--dry-run",
+            "--stack",
+            "cluster",
+            "--stack",
+            "registry",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(
+        dry.stdout
+            .contains("registry (balancer-local-registry), new stack: 1 to add"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("cluster: no changes"), "{}", dry.stdout);
+    let stacks =
+        moto.python("print(sorted(s['StackName'] for s in cf.describe_stacks()['Stacks']))");
+    assert_eq!(stacks.trim(), "['balancer-local-cluster']");
+}
+
+#[test]
+fn throttling_server_errors_dropped_connections_and_slow_calls_are_retried() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let proxy = Proxy::start(
+        moto.port,
+        vec![
+            Rule::new(
+                "CreateStack",
+                Fault::Respond(400, aws_error("Throttling", "Rate exceeded")),
+            )
+            .times(2),
+            Rule::new(
+                "DescribeStacks",
+                Fault::Respond(503, aws_error("ServiceUnavailable", "try again")),
+            )
+            .times(2),
+            Rule::new("DescribeStackEvents", Fault::Drop).times(2),
+            Rule::new("DescribeStacks", Fault::Delay(Duration::from_millis(1500))).times(1),
+        ],
+    );
+    let run = envc_at(
+        root(),
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "cluster"],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("  cluster        created      CREATE_COMPLETE"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(proxy.faults_applied("CreateStack"), 2);
+    assert_eq!(proxy.faults_applied("DescribeStacks"), 3);
+    assert_eq!(proxy.faults_applied("DescribeStackEvents"), 2);
+}
+
+fn with_status(from: &'static str, to: &'static str) -> Fault {
+    rewrite(move |body| {
+        body.replace(
+            &format!("<StackStatus>{from}</StackStatus>"),
+            &format!("<StackStatus>{to}</StackStatus>"),
+        )
+    })
+}
+
+#[test]
+fn a_stack_left_in_rollback_complete_is_explained_and_replaced_on_request() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+    assert_eq!(
+        envc_at(
+            root(),
+            &url,
+            &["deploy", "local", "--yes", "--stack", "cluster"]
+        )
+        .code,
+        0
+    );
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "DescribeStacks",
+            with_status("CREATE_COMPLETE", "ROLLBACK_COMPLETE"),
+        )
+        .until("DeleteStack")],
+    );
+
+    let refused = envc_at(
+        root(),
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "cluster"],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused.stderr.contains("envc::deploy::stack-state"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("ROLLBACK_COMPLETE") && refused.stderr.contains("--replace-failed"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        proxy.requests("CreateChangeSet") + proxy.requests("DeleteStack"),
+        0
+    );
+
+    let replaced = envc_at(
+        root(),
+        &proxy.url(),
+        &[
+            "deploy",
+            "local",
+            "--yes",
+            "--stack",
+            "cluster",
+            "--replace-failed",
+        ],
+    );
+    assert_eq!(replaced.code, 0, "{}", replaced.all());
+    assert_eq!(proxy.requests("DeleteStack"), 1);
+    assert_eq!(proxy.requests("CreateStack"), 1);
+    assert!(
+        replaced
+            .stdout
+            .contains("deleting the failed stack (ROLLBACK_COMPLETE)"),
+        "{}",
+        replaced.stdout
+    );
+    assert!(
+        replaced
+            .stdout
+            .contains("  cluster        created      CREATE_COMPLETE"),
+        "{}",
+        replaced.stdout
+    );
+}
+
+#[test]
+fn update_rollback_failed_and_busy_stacks_get_the_way_out() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+    assert_eq!(
+        envc_at(
+            root(),
+            &url,
+            &["deploy", "local", "--yes", "--stack", "cluster"]
+        )
+        .code,
+        0
+    );
+
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "DescribeStacks",
+            with_status("CREATE_COMPLETE", "UPDATE_ROLLBACK_FAILED"),
+        )],
+    );
+    let run = envc_at(
+        root(),
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "cluster"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("UPDATE_ROLLBACK_FAILED")
+            && run
+                .stderr
+                .contains("continue-update-rollback --stack-name balancer-local-cluster"),
+        "{}",
+        run.stderr
+    );
+    let status = envc_at(root(), &proxy.url(), &["status", "local"]);
+    assert_eq!(status.code, 1, "a failed stack: {}", status.stdout);
+
+    proxy.set_rules(vec![Rule::new(
+        "DescribeStacks",
+        with_status("CREATE_COMPLETE", "UPDATE_IN_PROGRESS"),
+    )]);
+    let run = envc_at(
+        root(),
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "cluster"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("is busy: UPDATE_IN_PROGRESS") && run.stderr.contains("wait for it"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        envc_at(root(), &proxy.url(), &["status", "local"]).code,
+        2,
+        "in progress"
+    );
+    assert_eq!(
+        envc_at(root(), "http://127.0.0.1:9", &["status", "local"]).code,
+        3,
+        "could not ask AWS"
+    );
+}
+
+#[test]
+fn a_failed_create_names_the_first_failing_resource_and_stops_later_waves() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let failed_event = "<member><EventId>injected-1</EventId><StackName>balancer-local-cluster</StackName><LogicalResourceId>Cluster</LogicalResourceId><ResourceType>AWS::ECS::Cluster</ResourceType><Timestamp>2099-01-01T00:00:00Z</Timestamp><ResourceStatus>CREATE_FAILED</ResourceStatus><ResourceStatusReason>Resource handler returned message: cluster quota exceeded</ResourceStatusReason></member>";
+    let proxy = Proxy::start(
+        moto.port,
+        vec![
+            Rule::new(
+                "DescribeStacks",
+                with_status("CREATE_COMPLETE", "ROLLBACK_COMPLETE"),
+            )
+            .stack("balancer-local-cluster"),
+            Rule::new(
+                "DescribeStackEvents",
+                rewrite(move |body| {
+                    body.replacen("<StackEvents>", &format!("<StackEvents>{failed_event}"), 1)
+                }),
+            )
+            .stack("balancer-local-cluster"),
+        ],
+    );
+    let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("`balancer-local-cluster` ended ROLLBACK_COMPLETE"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "first failure: Cluster: Resource handler returned message: cluster quota exceeded"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("CREATE_FAILED Cluster (AWS::ECS::Cluster)"),
+        "the event is shown: {}",
+        run.stdout
+    );
+    for later in ["database", "api", "monitoring"] {
+        assert!(
+            run.stdout.contains(&format!("  {later:<14} skipped")),
+            "{later} skipped:\n{}",
+            run.stdout
+        );
+    }
+    let deployed =
+        moto.python("print(sorted(s['StackName'] for s in cf.describe_stacks()['Stacks']))");
+    assert!(!deployed.contains("balancer-local-api"), "{deployed}");
+}
+
+#[test]
+fn ctrl_c_stops_waiting_and_names_what_is_still_running() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "DescribeStacks",
+            with_status("CREATE_COMPLETE", "CREATE_IN_PROGRESS"),
+        )],
+    );
+    let mut command =
+        support::envc_command(root(), &["deploy", "local", "--yes", "--stack", "cluster"]);
+    command
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.requests("CreateStack") == 0 || proxy.requests("DescribeStacks") < 4 {
+        assert!(Instant::now() < deadline, "envc never started waiting");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signal = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted; stopped waiting")
+            && stderr.contains("balancer-local-cluster"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn large_templates_go_through_the_artifact_bucket() {
+    let project = local_project();
+    let dir = project.path();
+    // A project template well over CloudFormation's 51,200-byte inline limit.
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    let mut template = String::from("Resources:\n");
+    for i in 0..400 {
+        template.push_str(&format!("  Handle{i}:\n    Type: AWS::CloudFormation::WaitConditionHandle\n    Metadata:\n      Note: \"{}\"\n", "x".repeat(120)));
+    }
+    std::fs::write(dir.join("templates/bulk.yaml.j2"), template).unwrap();
+    let stacks = dir.join("stacks.kdl");
+    std::fs::write(
+        &stacks,
+        std::fs::read_to_string(&stacks).unwrap()
+            + "stack \"bulk\" template=\"bulk.yaml.j2\" {\n    needs \"artifacts\"\n}\n",
+    )
+    .unwrap();
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+    let size = std::fs::metadata(dir.join("golden/local/bulk.yaml"))
+        .unwrap()
+        .len();
+    assert!(size > 51_200, "{size}");
+
+    let moto = Moto::start();
+    moto.seed_local();
+    let run = envc_at(
+        dir,
+        &moto.url(),
+        &[
+            "deploy",
+            "local",
+            "--yes",
+            "--stack",
+            "artifacts",
+            "--stack",
+            "bulk",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let keys = moto.python("s3 = boto3.client('s3', **kw)\nprint([o['Key'] for o in s3.list_objects_v2(Bucket='balancer-local-artifacts-123456789012').get('Contents', [])])");
+    assert!(keys.contains("envc/templates/bulk/"), "{keys}");
+}

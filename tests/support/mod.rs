@@ -1,0 +1,165 @@
+//! What the integration tests share: running envc, copying projects, a moto server on a free
+//! port of 127.0.0.1, and a fault-injecting proxy in front of it.
+
+#![allow(dead_code)]
+
+pub mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn envc_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_envc"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
+pub fn envc(dir: &Path, args: &[&str]) -> Run {
+    run(envc_command(dir, args))
+}
+
+pub fn run(mut command: Command) -> Run {
+    let output = command.stdin(Stdio::null()).output().expect("run envc");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn files_under(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), text);
+            }
+        }
+    }
+    files
+}
+
+/// Copies a project's own files (not `target/` or examples) into `to`.
+pub fn copy_project(from: &Path, to: &Path) {
+    for dir in ["env", "golden", "schema", "templates"] {
+        for (relative, text) in files_under(&from.join(dir)) {
+            let path = to.join(dir).join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+    }
+    std::fs::copy(from.join("stacks.kdl"), to.join("stacks.kdl")).unwrap();
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A moto server on 127.0.0.1, stopped when dropped (also when a test fails).
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server must be installed (scripts/test installs it into .venv)");
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What env/local.kdl expects to exist: the VPC in SSM and the server certificate.
+    pub fn seed_local(&self) {
+        let status = Command::new("python3")
+            .arg(root().join("scripts/moto-seed.py"))
+            .arg(self.url())
+            .stdout(Stdio::null())
+            .status()
+            .expect("python3 with boto3 (scripts/test puts .venv first on PATH)");
+        assert!(status.success(), "seeding moto failed");
+    }
+
+    /// Asks moto through boto3 and returns what the snippet prints (`cf` is a
+    /// CloudFormation client).
+    pub fn python(&self, snippet: &str) -> String {
+        let program = format!(
+            "import boto3, json\nkw = dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\ncf = boto3.client('cloudformation', **kw)\n{snippet}\n",
+            self.url()
+        );
+        let output = Command::new("python3")
+            .arg("-c")
+            .arg(program)
+            .output()
+            .expect("python3");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// envc against an endpoint, with the fake credentials emulators take.
+pub fn envc_at(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
+    let mut command = envc_command(dir, args);
+    command
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN");
+    run(command)
+}
