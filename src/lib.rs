@@ -112,15 +112,13 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
         wanted = Some(files);
     }
 
-    let shapes = Shapes::from_model();
-    let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, &shapes);
+    let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
     all.extend(found);
     if !only.is_empty() {
         resolved.envs.retain(|e| only.contains(&e.name));
     }
 
-    let schemas = Schemas::compile();
-    let (validated, found) = validate::validate_project(&resolved, &schemas);
+    let (validated, found) = validate::validate_project(&resolved, Schemas::shared());
     all.extend(found);
     if stages == Stages::Check {
         all.extend(stale_schema_diagnostics(root, &mut sources));
@@ -128,7 +126,7 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
 
     let mut rendered = Vec::new();
     if stages != Stages::Validate {
-        match render::Renderer::new(root) {
+        match render::Renderer::for_project(root) {
             Ok(renderer) => {
                 let mut found = Vec::new();
                 rendered = render::render_project(&renderer, &validated, &mut sources, &mut found);
@@ -195,7 +193,16 @@ fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnos
     let mut found = Vec::new();
     for schema in model::schema_files() {
         let relative = Path::new("schema").join(schema.file_name);
-        let current = std::fs::read_to_string(root.join(&relative)).unwrap_or_default();
+        let Ok(current) = std::fs::read_to_string(root.join(&relative)) else {
+            found.push(
+                Diagnostic::error(
+                    Code::SchemaStale,
+                    format!("`{}` is missing", display_path(root, &relative).display()),
+                )
+                .help("run `envc schema` and commit the result"),
+            );
+            continue;
+        };
         if current != schema.text() {
             let file = sources.add(display_path(root, &relative), current);
             found.push(

@@ -42,6 +42,12 @@ fn run(dir: &Path, args: &[String]) -> (i32, String, String) {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        // Deploy cases never reach AWS: fake credentials, and no instance metadata lookups.
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .expect("run envc");
     (
@@ -154,6 +160,18 @@ fn check_case(path: &Path) {
             }
         }
 
+        // Deploy output is timestamped; the snapshot keeps the rest.
+        let stdout = stdout
+            .lines()
+            .map(|l| match l.split_once(' ') {
+                Some((time, rest))
+                    if time.len() == 20 && time.ends_with('Z') && time.as_bytes()[4] == b'-' =>
+                {
+                    format!("<time> {rest}\n")
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect::<String>();
         let snapshot = format!("exit: {exit}\n--- stdout\n{stdout}--- stderr\n{stderr}");
         insta::assert_snapshot!(snapshot);
     }

@@ -1,5 +1,5 @@
-//! Printing deploys: change tables, events (a live view on a terminal, timestamped lines
-//! otherwise), outputs, status tables.
+//! `deploy`, `status`, `diff --live` and `destroy`: running them on tokio, and printing change
+//! tables, events (a live view on a terminal, timestamped lines otherwise), outputs, status.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -11,6 +11,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use envc::deploy::plan::{Action, ChangeSetSummary, Replacement};
 use envc::deploy::status::{LiveDiff, StackStatusRow};
 use envc::deploy::{DeployReport, Outcome, Progress, Reporter};
+use envc::source::SourceMap;
+
+use super::report::Format;
+use super::{print_diagnostics, AwsArgs, Cli, StatusFormat};
 
 /// Prints progress to stdout: bars on a terminal, plain lines otherwise.
 pub struct Printer {
@@ -299,4 +303,203 @@ pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
         }
     }
     differs
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// The checked, rendered environment, or the exit code after printing why not.
+fn target(
+    cli: &Cli,
+    env: &str,
+    aws: &AwsArgs,
+    stages: envc::Stages,
+    color: bool,
+) -> Result<envc::deploy::DeployTarget, i32> {
+    let (sources, target) = envc::deploy_target(&cli.dir, env, &aws.options(), stages);
+    target.map_err(|problems| {
+        print_diagnostics(&problems, &sources, Format::Human, color);
+        envc::exit_code(&problems).max(1)
+    })
+}
+
+/// Runs `work`, or on Ctrl-C stops waiting and names what is still running.
+fn until_interrupted<T>(
+    work: impl std::future::Future<Output = T>,
+    in_flight: &envc::deploy::InFlight,
+) -> Result<T, i32> {
+    runtime().block_on(async {
+        tokio::select! {
+            done = work => Ok(done),
+            _ = tokio::signal::ctrl_c() => {
+                let running = in_flight.names();
+                eprintln!();
+                if running.is_empty() {
+                    eprintln!("envc: interrupted; no stack operation was running");
+                } else {
+                    eprintln!("envc: interrupted; stopped waiting. Still running in CloudFormation (they go on without envc):");
+                    for name in running {
+                        eprintln!("  {name}");
+                    }
+                    eprintln!("`envc status ENV` shows how they end.");
+                }
+                Err(130)
+            }
+        }
+    })
+}
+
+pub fn run_deploy(
+    cli: &Cli,
+    env: &str,
+    stacks: &[String],
+    options: &envc::deploy::DeployOptions,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    let mut target = match target(cli, env, aws, envc::Stages::Check, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    if let Err(problem) = target.select(stacks) {
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
+    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+        std::sync::Arc::new(Printer::new(color));
+    let in_flight = envc::deploy::InFlight::default();
+    let report = match until_interrupted(
+        envc::deploy::deploy(&target, options, printer, in_flight.clone()),
+        &in_flight,
+    ) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    print_report(
+        &report,
+        if options.dry_run {
+            "dry run"
+        } else {
+            "deployed"
+        },
+    );
+    print_diagnostics(
+        &report.diagnostics,
+        &SourceMap::default(),
+        Format::Human,
+        color,
+    );
+    if report.succeeded() {
+        0
+    } else {
+        1
+    }
+}
+
+pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    match runtime().block_on(envc::deploy::status::status(&target)) {
+        Ok(rows) => {
+            match format {
+                StatusFormat::Table => print!("{}", status_table(&rows)),
+                StatusFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                ),
+                StatusFormat::Yaml => {
+                    let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
+                    print!("{}", envc::render::yaml::to_canonical_yaml(&value));
+                }
+            }
+            envc::deploy::status::status_exit_code(&rows)
+        }
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            3
+        }
+    }
+}
+
+pub fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    match runtime().block_on(envc::deploy::status::live_diff(&target)) {
+        Ok(diffs) => i32::from(print_live_diff(&diffs, color)),
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            2
+        }
+    }
+}
+
+pub fn run_destroy(
+    cli: &Cli,
+    env: &str,
+    yes: bool,
+    force: bool,
+    confirm: Option<&str>,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let confirmed = if target.protected {
+        match (confirm, interactive && force) {
+            (Some(typed), _) => typed == env,
+            (None, true) => {
+                print!("`{env}` is protected. Type its name to destroy every stack of it: ");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                let mut typed = String::new();
+                let _ = std::io::stdin().read_line(&mut typed);
+                typed.trim() == env
+            }
+            (None, false) => false,
+        }
+    } else if yes || confirm == Some(env) {
+        true
+    } else if interactive {
+        print!("Destroy every stack of `{env}`? [y/N] ");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        matches!(answer.trim(), "y" | "yes")
+    } else {
+        false
+    };
+    let options = envc::deploy::status::DestroyOptions { force, confirmed };
+    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+        std::sync::Arc::new(Printer::new(color));
+    let in_flight = envc::deploy::InFlight::default();
+    let report = match until_interrupted(
+        envc::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
+        &in_flight,
+    ) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    print_report(&report, "destroyed");
+    print_diagnostics(
+        &report.diagnostics,
+        &SourceMap::default(),
+        Format::Human,
+        color,
+    );
+    if report.succeeded() {
+        0
+    } else {
+        1
+    }
 }

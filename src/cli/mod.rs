@@ -1,6 +1,7 @@
 //! The command line: arguments, and printing what the library returns.
 
 pub mod deploy;
+mod render;
 pub mod report;
 
 use std::io::IsTerminal;
@@ -215,16 +216,16 @@ pub fn run(cli: Cli) -> i32 {
             }
         }
         Command::Render { env, stack, write } => {
-            run_render(&cli, env.as_deref(), stack.as_deref(), *write, color)
+            render::run_render(&cli, env.as_deref(), stack.as_deref(), *write, color)
         }
         Command::Diff {
             env, live: false, ..
-        } => run_diff(&cli, env, color),
+        } => render::run_diff(&cli, env, color),
         Command::Diff {
             env,
             live: true,
             aws,
-        } => run_live_diff(&cli, env, aws, color),
+        } => deploy::run_live_diff(&cli, env, aws, color),
         Command::Deploy {
             env,
             stacks,
@@ -241,17 +242,17 @@ pub fn run(cli: Cli) -> i32 {
                 replace_failed: *replace_failed,
                 interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
             };
-            run_deploy(&cli, env, stacks, &options, aws, color)
+            deploy::run_deploy(&cli, env, stacks, &options, aws, color)
         }
-        Command::Status { env, format, aws } => run_status(&cli, env, *format, aws, color),
+        Command::Status { env, format, aws } => deploy::run_status(&cli, env, *format, aws, color),
         Command::Destroy {
             env,
             yes,
             force,
             confirm,
             aws,
-        } => run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
-        Command::Graph { env, format } => run_graph(&cli, env, *format, color),
+        } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
+        Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
         Command::Schema { check } => {
             if *check {
                 let stale = envc::stale_schemas(&cli.dir);
@@ -285,375 +286,12 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// Runs the pipeline for `env` (or all), printing problems; `None` when there were any.
-fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<envc::Checked, i32> {
-    let only: Vec<String> = env.into_iter().map(String::from).collect();
-    let checked = envc::run(&cli.dir, &only, envc::Stages::Render);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .cloned()
-        .collect();
-    if !errors.is_empty() {
-        print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
-        return Err(checked.exit_code());
-    }
-    if let Some(env) = env {
-        if !checked.rendered.iter().any(|r| r.name == env) {
-            let abstract_env = checked.resolved.env(env).is_some_and(|e| e.is_abstract);
-            let problem = if abstract_env {
-                Diagnostic::error(
-                    envc::diagnostic::Code::AbstractEnv,
-                    format!("`{env}` is abstract: it is only extended, never rendered or deployed"),
-                )
-                .help("name one of the environments that extend it")
-            } else {
-                Diagnostic::error(
-                    envc::diagnostic::Code::UnknownEnv,
-                    format!("there is no environment `{env}`"),
-                )
-            };
-            print_diagnostics(&[problem], &checked.sources, Format::Human, color);
-            return Err(2);
-        }
-    }
-    Ok(checked)
-}
-
-fn run_render(cli: &Cli, env: Option<&str>, stack: Option<&str>, write: bool, color: bool) -> i32 {
-    let checked = match rendered(cli, env, color) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    if write {
-        let deployable: Vec<String> = checked
-            .resolved
-            .envs
-            .iter()
-            .filter(|e| !e.is_abstract)
-            .map(|e| e.name.clone())
-            .collect();
-        return match envc::golden::write(&cli.dir, &checked.rendered, &deployable) {
-            Ok(changed) => {
-                for path in &changed {
-                    println!("wrote {}", envc::display_path(&cli.dir, path).display());
-                }
-                if changed.is_empty() {
-                    println!("golden files are up to date");
-                }
-                0
-            }
-            Err(problem) => {
-                print_diagnostics(&[problem], &checked.sources, Format::Human, color);
-                2
-            }
-        };
-    }
-    let Some(env) = env else {
-        eprintln!("envc: name an environment to print, or use `--write`");
-        return 2;
-    };
-    let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
-        return 2;
-    };
-    let stacks: Vec<_> = rendered
-        .stacks
-        .iter()
-        .filter(|s| stack.is_none_or(|want| s.stack == want))
-        .collect();
-    if stacks.is_empty() {
-        let known: Vec<&str> = rendered.stacks.iter().map(|s| s.stack.as_str()).collect();
-        let help =
-            envc::did_you_mean::did_you_mean(stack.unwrap_or_default(), known.iter().copied())
-                .unwrap_or_else(|| format!("stacks of `{env}`: {}", known.join(", ")));
-        let problem = Diagnostic::error(
-            envc::diagnostic::Code::UnknownStack,
-            format!("`{env}` has no stack `{}`", stack.unwrap_or_default()),
-        )
-        .help(help);
-        print_diagnostics(&[problem], &checked.sources, Format::Human, color);
-        return 2;
-    }
-    let many = stacks.len() > 1;
-    for s in stacks {
-        if many {
-            println!("# --- {}", s.golden_path().display());
-        }
-        print!("{}", s.body);
-    }
-    0
-}
-
-fn run_diff(cli: &Cli, env: &str, color: bool) -> i32 {
-    let checked = match rendered(cli, Some(env), color) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    let mut sources = checked.sources;
-    let problems = envc::golden::compare(&cli.dir, &checked.rendered, &mut sources);
-    if problems.is_empty() {
-        println!("no differences: golden files of `{env}` match a fresh render");
-        return 0;
-    }
-    for problem in &problems {
-        match &problem.attachment {
-            Some(diff) => print!("{diff}"),
-            None => println!("{}", problem.message),
-        }
-    }
-    1
-}
-
-fn run_graph(cli: &Cli, env: &str, format: GraphFormat, color: bool) -> i32 {
-    let checked = match rendered(cli, Some(env), color) {
-        Ok(checked) => checked,
-        Err(code) => return code,
-    };
-    let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
-        return 2;
-    };
-    let mut out = String::new();
-    match format {
-        GraphFormat::Mermaid => {
-            out.push_str("graph TD\n");
-            for s in &rendered.stacks {
-                out.push_str(&format!("    {}[\"{}\"]\n", node_id(&s.stack), s.stack));
-            }
-            for s in &rendered.stacks {
-                for need in &s.needs {
-                    out.push_str(&format!(
-                        "    {} --> {}\n",
-                        node_id(need),
-                        node_id(&s.stack)
-                    ));
-                }
-            }
-        }
-        GraphFormat::Dot => {
-            out.push_str(&format!("digraph \"{env}\" {{\n    rankdir=LR;\n"));
-            for s in &rendered.stacks {
-                out.push_str(&format!("    \"{}\";\n", s.stack));
-            }
-            for s in &rendered.stacks {
-                for need in &s.needs {
-                    out.push_str(&format!("    \"{need}\" -> \"{}\";\n", s.stack));
-                }
-            }
-            out.push_str("}\n");
-        }
-    }
-    print!("{out}");
-    0
-}
-
-fn node_id(stack: &str) -> String {
-    stack
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-}
-
-/// The checked, rendered environment, or the exit code after printing why not.
-fn target(
-    cli: &Cli,
-    env: &str,
-    aws: &AwsArgs,
-    stages: envc::Stages,
+pub(crate) fn print_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    format: Format,
     color: bool,
-) -> Result<envc::deploy::DeployTarget, i32> {
-    let (sources, target) = envc::deploy_target(&cli.dir, env, &aws.options(), stages);
-    target.map_err(|problems| {
-        print_diagnostics(&problems, &sources, Format::Human, color);
-        envc::exit_code(&problems).max(1)
-    })
-}
-
-/// Runs `work`, or on Ctrl-C stops waiting and names what is still running.
-fn until_interrupted<T>(
-    work: impl std::future::Future<Output = T>,
-    in_flight: &envc::deploy::InFlight,
-) -> Result<T, i32> {
-    runtime().block_on(async {
-        tokio::select! {
-            done = work => Ok(done),
-            _ = tokio::signal::ctrl_c() => {
-                let running = in_flight.names();
-                eprintln!();
-                if running.is_empty() {
-                    eprintln!("envc: interrupted; no stack operation was running");
-                } else {
-                    eprintln!("envc: interrupted; stopped waiting. Still running in CloudFormation (they go on without envc):");
-                    for name in running {
-                        eprintln!("  {name}");
-                    }
-                    eprintln!("`envc status ENV` shows how they end.");
-                }
-                Err(130)
-            }
-        }
-    })
-}
-
-fn run_deploy(
-    cli: &Cli,
-    env: &str,
-    stacks: &[String],
-    options: &envc::deploy::DeployOptions,
-    aws: &AwsArgs,
-    color: bool,
-) -> i32 {
-    let mut target = match target(cli, env, aws, envc::Stages::Check, color) {
-        Ok(target) => target,
-        Err(code) => return code,
-    };
-    if let Err(problem) = target.select(stacks) {
-        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-        return 2;
-    }
-    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
-        std::sync::Arc::new(deploy::Printer::new(color));
-    let in_flight = envc::deploy::InFlight::default();
-    let report = match until_interrupted(
-        envc::deploy::deploy(&target, options, printer, in_flight.clone()),
-        &in_flight,
-    ) {
-        Ok(report) => report,
-        Err(code) => return code,
-    };
-    deploy::print_report(
-        &report,
-        if options.dry_run {
-            "dry run"
-        } else {
-            "deployed"
-        },
-    );
-    print_diagnostics(
-        &report.diagnostics,
-        &SourceMap::default(),
-        Format::Human,
-        color,
-    );
-    if report.succeeded() {
-        0
-    } else {
-        1
-    }
-}
-
-fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
-        Ok(target) => target,
-        Err(code) => return code,
-    };
-    match runtime().block_on(envc::deploy::status::status(&target)) {
-        Ok(rows) => {
-            match format {
-                StatusFormat::Table => print!("{}", deploy::status_table(&rows)),
-                StatusFormat::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&rows).unwrap_or_default()
-                ),
-                StatusFormat::Yaml => {
-                    let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
-                    print!("{}", envc::render::yaml::to_canonical_yaml(&value));
-                }
-            }
-            envc::deploy::status::status_exit_code(&rows)
-        }
-        Err(problem) => {
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-            3
-        }
-    }
-}
-
-fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
-        Ok(target) => target,
-        Err(code) => return code,
-    };
-    match runtime().block_on(envc::deploy::status::live_diff(&target)) {
-        Ok(diffs) => i32::from(deploy::print_live_diff(&diffs, color)),
-        Err(problem) => {
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-            2
-        }
-    }
-}
-
-fn run_destroy(
-    cli: &Cli,
-    env: &str,
-    yes: bool,
-    force: bool,
-    confirm: Option<&str>,
-    aws: &AwsArgs,
-    color: bool,
-) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
-        Ok(target) => target,
-        Err(code) => return code,
-    };
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let confirmed = if target.protected {
-        match (confirm, interactive && force) {
-            (Some(typed), _) => typed == env,
-            (None, true) => {
-                print!("`{env}` is protected. Type its name to destroy every stack of it: ");
-                let _ = std::io::Write::flush(&mut std::io::stdout());
-                let mut typed = String::new();
-                let _ = std::io::stdin().read_line(&mut typed);
-                typed.trim() == env
-            }
-            (None, false) => false,
-        }
-    } else if yes || confirm == Some(env) {
-        true
-    } else if interactive {
-        print!("Destroy every stack of `{env}`? [y/N] ");
-        let _ = std::io::Write::flush(&mut std::io::stdout());
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        matches!(answer.trim(), "y" | "yes")
-    } else {
-        false
-    };
-    let options = envc::deploy::status::DestroyOptions { force, confirmed };
-    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
-        std::sync::Arc::new(deploy::Printer::new(color));
-    let in_flight = envc::deploy::InFlight::default();
-    let report = match until_interrupted(
-        envc::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
-        &in_flight,
-    ) {
-        Ok(report) => report,
-        Err(code) => return code,
-    };
-    deploy::print_report(&report, "destroyed");
-    print_diagnostics(
-        &report.diagnostics,
-        &SourceMap::default(),
-        Format::Human,
-        color,
-    );
-    if report.succeeded() {
-        0
-    } else {
-        1
-    }
-}
-
-fn print_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) {
+) {
     let text = report::render(diagnostics, sources, format, color);
     match format {
         Format::Human => {

@@ -78,9 +78,16 @@ where
             }
         }
         SdkError::DispatchFailure(failure) => {
-            let detail = std::error::Error::source(error)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
+            // The whole chain: "dispatch failure: io error: …: Connection refused (os error 111)".
+            let chain = aws_sdk_cloudformation::error::DisplayErrorContext(error).to_string();
+            let detail = chain.strip_prefix("dispatch failure: ").unwrap_or(&chain);
+            let detail = detail.lines().next().unwrap_or_default();
+            let detail = detail
+                .split(" (DispatchFailure")
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(':')
+                .to_string();
             if failure.is_io() || failure.is_timeout() {
                 format!("could not reach AWS ({detail})")
             } else {

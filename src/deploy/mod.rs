@@ -222,7 +222,6 @@ pub async fn deploy(
     reporter: Arc<dyn Reporter>,
     in_flight: InFlight,
 ) -> DeployReport {
-    let clients = Clients::new(&target.aws).await;
     let mut report = DeployReport::default();
     if !options.yes && !options.interactive && !options.dry_run {
         report.diagnostics.push(
@@ -231,6 +230,7 @@ pub async fn deploy(
         );
         return report;
     }
+    let clients = Clients::new(&target.aws).await;
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut stopped = false;
     for (number, wave) in target.waves.iter().enumerate() {

@@ -81,6 +81,19 @@ struct TemplateOrigin {
 }
 
 impl Renderer {
+    /// The renderer of a project: the shared built-in one when it has no `templates/`.
+    pub fn for_project(root: &Path) -> Result<std::sync::Arc<Renderer>, Diagnostic> {
+        if root.join("templates").is_dir() {
+            return Renderer::new(root).map(std::sync::Arc::new);
+        }
+        static BUILTIN: std::sync::OnceLock<std::sync::Arc<Renderer>> = std::sync::OnceLock::new();
+        if let Some(shared) = BUILTIN.get() {
+            return Ok(shared.clone());
+        }
+        let renderer = std::sync::Arc::new(Renderer::new(root)?);
+        Ok(BUILTIN.get_or_init(|| renderer).clone())
+    }
+
     /// Loads the built-in templates and the project's `templates/`.
     pub fn new(root: &Path) -> Result<Renderer, Diagnostic> {
         let mut templates = Environment::new();

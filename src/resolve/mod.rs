@@ -66,6 +66,12 @@ pub struct Shapes {
 }
 
 impl Shapes {
+    /// Read once per process and shared.
+    pub fn shared() -> &'static Shapes {
+        static SHARED: std::sync::OnceLock<Shapes> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Shapes::from_model)
+    }
+
     pub fn from_model() -> Self {
         Shapes {
             env: Shape::from_schema(&crate::model::env_schema()),

@@ -26,6 +26,12 @@ pub struct Schemas {
 }
 
 impl Schemas {
+    /// Compiled once per process and shared.
+    pub fn shared() -> &'static Schemas {
+        static SHARED: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Schemas::compile)
+    }
+
     pub fn compile() -> Self {
         Schemas {
             env: CompiledSchema::new(&crate::model::env_schema(), "environment"),

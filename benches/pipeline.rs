@@ -1,0 +1,115 @@
+//! Speed of `envc check` and of each stage, on the root example and on generated projects
+//! of 10, 100 and 1,000 environments. Run with `cargo bench`.
+
+#[path = "generate.rs"]
+mod generate;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use divan::Bencher;
+
+fn main() {
+    divan::main();
+}
+
+const SIZES: &[usize] = &[10, 100, 1000];
+
+/// Generated projects, one per size, made once per run.
+fn project(envs: usize) -> PathBuf {
+    static DIRS: OnceLock<std::sync::Mutex<Vec<(usize, tempfile::TempDir)>>> = OnceLock::new();
+    let dirs = DIRS.get_or_init(Default::default);
+    let mut dirs = dirs.lock().unwrap();
+    if let Some((_, dir)) = dirs.iter().find(|(n, _)| *n == envs) {
+        return dir.path().to_path_buf();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    generate::write_project_with_golden(dir.path(), envs);
+    let path = dir.path().to_path_buf();
+    dirs.push((envs, dir));
+    path
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The whole `envc check` of the root example, as a user runs it: a new process.
+#[divan::bench(sample_count = 30)]
+fn check_root_example_process(bencher: Bencher) {
+    let binary = env!("CARGO_BIN_EXE_envc");
+    bencher.bench(|| {
+        let status = std::process::Command::new(binary)
+            .arg("check")
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    });
+}
+
+/// Everything `envc check` does, in process: parse, resolve, validate, render, golden compare.
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn check(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    bencher.bench(|| {
+        let checked = envc::check(&dir, &[]);
+        assert_eq!(checked.exit_code(), 0);
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn parse(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    bencher.bench(|| {
+        let mut sources = envc::source::SourceMap::default();
+        envc::parse::load_project(&dir, &mut sources)
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn resolve(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    let mut sources = envc::source::SourceMap::default();
+    let (parsed, _) = envc::parse::load_project(&dir, &mut sources);
+    let shapes = envc::resolve::Shapes::from_model();
+    bencher.bench(|| envc::resolve::resolve_project(&parsed, &sources, &shapes));
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn validate(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    let mut sources = envc::source::SourceMap::default();
+    let (parsed, _) = envc::parse::load_project(&dir, &mut sources);
+    let (resolved, _) =
+        envc::resolve::resolve_project(&parsed, &sources, &envc::resolve::Shapes::from_model());
+    let schemas = envc::validate::Schemas::compile();
+    bencher.bench(|| envc::validate::validate_project(&resolved, &schemas));
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn render(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    let checked = envc::run(&dir, &[], envc::Stages::Validate);
+    let renderer = envc::render::Renderer::new(&dir).unwrap();
+    bencher.bench(|| {
+        let mut sources = envc::source::SourceMap::default();
+        let mut found = Vec::new();
+        let rendered =
+            envc::render::render_project(&renderer, &checked.validated, &mut sources, &mut found);
+        assert!(found.is_empty());
+        rendered
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn golden_compare(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    let checked = envc::run(&dir, &[], envc::Stages::Render);
+    bencher.bench(|| {
+        let mut sources = envc::source::SourceMap::default();
+        let found = envc::golden::compare(&dir, &checked.rendered, &mut sources);
+        assert!(found.is_empty());
+    });
+}

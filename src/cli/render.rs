@@ -1,0 +1,181 @@
+//! `render`, `diff` and `graph`: printing what render produced.
+
+use envc::diagnostic::Diagnostic;
+
+use super::report::Format;
+use super::{print_diagnostics, Cli, GraphFormat};
+
+/// Runs the pipeline for `env` (or all), printing problems; `None` when there were any.
+fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<envc::Checked, i32> {
+    let only: Vec<String> = env.into_iter().map(String::from).collect();
+    let checked = envc::run(&cli.dir, &only, envc::Stages::Render);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
+        return Err(checked.exit_code());
+    }
+    if let Some(env) = env {
+        if !checked.rendered.iter().any(|r| r.name == env) {
+            let abstract_env = checked.resolved.env(env).is_some_and(|e| e.is_abstract);
+            let problem = if abstract_env {
+                Diagnostic::error(
+                    envc::diagnostic::Code::AbstractEnv,
+                    format!("`{env}` is abstract: it is only extended, never rendered or deployed"),
+                )
+                .help("name one of the environments that extend it")
+            } else {
+                Diagnostic::error(
+                    envc::diagnostic::Code::UnknownEnv,
+                    format!("there is no environment `{env}`"),
+                )
+            };
+            print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+            return Err(2);
+        }
+    }
+    Ok(checked)
+}
+
+pub fn run_render(
+    cli: &Cli,
+    env: Option<&str>,
+    stack: Option<&str>,
+    write: bool,
+    color: bool,
+) -> i32 {
+    let checked = match rendered(cli, env, color) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    if write {
+        let deployable: Vec<String> = checked
+            .resolved
+            .envs
+            .iter()
+            .filter(|e| !e.is_abstract)
+            .map(|e| e.name.clone())
+            .collect();
+        return match envc::golden::write(&cli.dir, &checked.rendered, &deployable) {
+            Ok(changed) => {
+                for path in &changed {
+                    println!("wrote {}", envc::display_path(&cli.dir, path).display());
+                }
+                if changed.is_empty() {
+                    println!("golden files are up to date");
+                }
+                0
+            }
+            Err(problem) => {
+                print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+                2
+            }
+        };
+    }
+    let Some(env) = env else {
+        eprintln!("envc: name an environment to print, or use `--write`");
+        return 2;
+    };
+    let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
+        return 2;
+    };
+    let stacks: Vec<_> = rendered
+        .stacks
+        .iter()
+        .filter(|s| stack.is_none_or(|want| s.stack == want))
+        .collect();
+    if stacks.is_empty() {
+        let known: Vec<&str> = rendered.stacks.iter().map(|s| s.stack.as_str()).collect();
+        let help =
+            envc::did_you_mean::did_you_mean(stack.unwrap_or_default(), known.iter().copied())
+                .unwrap_or_else(|| format!("stacks of `{env}`: {}", known.join(", ")));
+        let problem = Diagnostic::error(
+            envc::diagnostic::Code::UnknownStack,
+            format!("`{env}` has no stack `{}`", stack.unwrap_or_default()),
+        )
+        .help(help);
+        print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+        return 2;
+    }
+    let many = stacks.len() > 1;
+    for s in stacks {
+        if many {
+            println!("# --- {}", s.golden_path().display());
+        }
+        print!("{}", s.body);
+    }
+    0
+}
+
+pub fn run_diff(cli: &Cli, env: &str, color: bool) -> i32 {
+    let checked = match rendered(cli, Some(env), color) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let mut sources = checked.sources;
+    let problems = envc::golden::compare(&cli.dir, &checked.rendered, &mut sources);
+    if problems.is_empty() {
+        println!("no differences: golden files of `{env}` match a fresh render");
+        return 0;
+    }
+    for problem in &problems {
+        match &problem.attachment {
+            Some(diff) => print!("{diff}"),
+            None => println!("{}", problem.message),
+        }
+    }
+    1
+}
+
+pub fn run_graph(cli: &Cli, env: &str, format: GraphFormat, color: bool) -> i32 {
+    let checked = match rendered(cli, Some(env), color) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
+        return 2;
+    };
+    let mut out = String::new();
+    match format {
+        GraphFormat::Mermaid => {
+            out.push_str("graph TD\n");
+            for s in &rendered.stacks {
+                out.push_str(&format!("    {}[\"{}\"]\n", node_id(&s.stack), s.stack));
+            }
+            for s in &rendered.stacks {
+                for need in &s.needs {
+                    out.push_str(&format!(
+                        "    {} --> {}\n",
+                        node_id(need),
+                        node_id(&s.stack)
+                    ));
+                }
+            }
+        }
+        GraphFormat::Dot => {
+            out.push_str(&format!("digraph \"{env}\" {{\n    rankdir=LR;\n"));
+            for s in &rendered.stacks {
+                out.push_str(&format!("    \"{}\";\n", s.stack));
+            }
+            for s in &rendered.stacks {
+                for need in &s.needs {
+                    out.push_str(&format!("    \"{need}\" -> \"{}\";\n", s.stack));
+                }
+            }
+            out.push_str("}\n");
+        }
+    }
+    print!("{out}");
+    0
+}
+
+fn node_id(stack: &str) -> String {
+    stack
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
