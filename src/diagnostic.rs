@@ -261,6 +261,22 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// The same diagnostic with every span's file renamed (after [`SourceMap::absorb`]).
+    ///
+    /// [`SourceMap::absorb`]: crate::source::SourceMap::absorb
+    pub fn map_files(
+        mut self,
+        rename: &impl Fn(crate::source::FileId) -> crate::source::FileId,
+    ) -> Self {
+        for label in self.primary.iter_mut().chain(self.secondary.iter_mut()) {
+            label.span.file = rename(label.span.file);
+        }
+        for span in &mut self.redact {
+            span.file = rename(span.file);
+        }
+        self
+    }
 }
 
 /// Diagnostics gathered over a whole run, in a stable order and without repeats.

@@ -95,11 +95,23 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The id of `files[0]`: a scratch map made for parallel work numbers its files after
+    /// the map it will be absorbed into, so ids of either never clash.
+    first: u32,
 }
 
 impl SourceMap {
+    /// An empty map for work done beside this one, to [`absorb`](Self::absorb) afterwards;
+    /// spans into this map stay valid.
+    pub fn scratch(&self) -> SourceMap {
+        SourceMap {
+            files: Vec::new(),
+            first: self.first + self.files.len() as u32,
+        }
+    }
+
     pub fn add(&mut self, path: impl AsRef<Path>, text: String) -> FileId {
-        let id = FileId(self.files.len() as u32);
+        let id = FileId(self.first + self.files.len() as u32);
         self.files
             .push(SourceFile::new(path.as_ref().to_path_buf(), text));
         id
@@ -108,13 +120,14 @@ impl SourceMap {
     /// The file already loaded from `path`, or a new one with `text`.
     pub fn add_once(&mut self, path: impl AsRef<Path>, text: &str) -> FileId {
         match self.files.iter().position(|f| f.path == path.as_ref()) {
-            Some(i) => FileId(i as u32),
+            Some(i) => FileId(self.first + i as u32),
             None => self.add(path, text.to_string()),
         }
     }
 
+    /// The file of an id from this map (or from the map it is a scratch of).
     pub fn file(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0 as usize]
+        &self.files[(id.0 - self.first) as usize]
     }
 
     pub fn text(&self, span: Span) -> &str {
@@ -129,11 +142,26 @@ impl SourceMap {
         format!("{}:{}:{}", file.display_path(), at.line, at.column)
     }
 
+    /// Moves every file of a [`scratch`](Self::scratch) map into this one; returns how ids
+    /// into it change (ids into this map stay as they are).
+    pub fn absorb(&mut self, other: SourceMap) -> impl Fn(FileId) -> FileId {
+        let (from, to) = (other.first, self.first + self.files.len() as u32);
+        self.files.extend(other.files);
+        move |id: FileId| {
+            if id.0 >= from {
+                FileId(id.0 - from + to)
+            } else {
+                id
+            }
+        }
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        let first = self.first;
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(move |(i, f)| (FileId(first + i as u32), f))
     }
 }
 
@@ -152,5 +180,22 @@ mod tests {
         assert_eq!(file.line_col(8), LineCol { line: 3, column: 1 });
         assert_eq!(file.line_col(99), LineCol { line: 3, column: 2 });
         assert_eq!(map.location(Span::new(id, 4, 5)), "a.kdl:2:2");
+    }
+
+    #[test]
+    fn scratch_maps_absorb_without_clashing_ids() {
+        let mut map = SourceMap::default();
+        let kept = map.add("stacks.kdl", "a".into());
+        let mut one = map.scratch();
+        let mut two = map.scratch();
+        let in_one = one.add("one", "1".into());
+        let in_two = two.add("two", "2".into());
+        assert_eq!(in_one, in_two, "scratch maps number alike");
+        let rename = map.absorb(one);
+        assert_eq!(map.file(rename(in_one)).path, Path::new("one"));
+        assert_eq!(rename(kept), kept);
+        let rename = map.absorb(two);
+        assert_eq!(map.file(rename(in_two)).path, Path::new("two"));
+        assert_eq!(map.file(kept).path, Path::new("stacks.kdl"));
     }
 }

@@ -11,8 +11,6 @@ const FILES: &[&str] = &[
     "env/base.kdl",
     "env/staging.kdl",
     "env/staging2.kdl",
-    "env/local.kdl",
-    "env/prod.kdl",
 ];
 
 /// Pieces of KDL and envc that mutations splice in.

@@ -542,19 +542,34 @@ fn find(sources: &SourceMap, file: FileId, needle: &str) -> Span {
         .unwrap_or(Span::new(file, 0, 0))
 }
 
-/// Renders every valid environment.
+/// Renders every valid environment, in parallel; diagnostics come back in environment order.
 pub fn render_project(
     renderer: &Renderer,
     project: &ValidatedProject,
     sources: &mut SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<RenderedEnv> {
+    use rayon::prelude::*;
     let Some(stacks) = &project.stacks else {
         return Vec::new();
     };
-    project
+    let results: Vec<(Option<RenderedEnv>, Vec<Diagnostic>, SourceMap)> = project
         .envs
-        .iter()
-        .filter_map(|env| renderer.render_env(stacks, env, sources, out))
-        .collect()
+        .par_iter()
+        .map(|env| {
+            let mut local = sources.scratch();
+            let mut found = Vec::new();
+            let rendered = renderer.render_env(stacks, env, &mut local, &mut found);
+            (rendered, found, local)
+        })
+        .collect();
+    let mut rendered_envs = Vec::with_capacity(results.len());
+    for (rendered, found, local) in results {
+        if !found.is_empty() {
+            let rename = sources.absorb(local);
+            out.extend(found.into_iter().map(|d| d.map_files(&rename)));
+        }
+        rendered_envs.extend(rendered);
+    }
+    rendered_envs
 }
