@@ -28,12 +28,24 @@ impl SchemaFile {
     }
 }
 
+/// The environment schema, generated once per process.
 pub fn env_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Environment)).unwrap_or_default()
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            serde_json::to_value(schemars::schema_for!(Environment)).unwrap_or_default()
+        })
+        .clone()
 }
 
+/// The stacks schema, generated once per process.
 pub fn stacks_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(StacksConfig)).unwrap_or_default()
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            serde_json::to_value(schemars::schema_for!(StacksConfig)).unwrap_or_default()
+        })
+        .clone()
 }
 
 /// Every schema envc commits under `schema/`.
