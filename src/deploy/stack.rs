@@ -210,22 +210,14 @@ pub enum Planned {
 
 /// Every resource of a new stack, as additions.
 pub fn summary_of_new(stack: &RenderedStack) -> ChangeSetSummary {
-    let resources = stack
+    let changes = stack
         .template
-        .body
-        .get("Resources")
-        .and_then(|r| r.as_mapping());
-    let changes = resources
-        .into_iter()
-        .flatten()
-        .map(|(id, resource)| ResourceChange {
+        .resources
+        .iter()
+        .map(|(id, resource_type)| ResourceChange {
             action: Action::Add,
-            logical_id: id.as_str().unwrap_or_default().to_string(),
-            resource_type: resource
-                .get("Type")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default()
-                .to_string(),
+            logical_id: id.clone(),
+            resource_type: resource_type.clone(),
             replacement: Replacement::No,
         })
         .collect();

@@ -31,12 +31,12 @@ const PSEUDO_PARAMETERS: &[&str] = &[
 /// A parsed, checked template.
 #[derive(Debug, Clone)]
 pub struct CfnTemplate {
-    pub body: Value,
+    /// (logical id, type) of every resource, in template order.
+    pub resources: Vec<(String, String)>,
     /// Export names of its outputs.
     pub exports: Vec<String>,
     /// Names it imports with `Fn::ImportValue` (literal names only).
     pub imports: Vec<String>,
-    pub resource_count: usize,
 }
 
 /// Parses `text` (already in `sources` as `file`) and checks it; returns the template and its
@@ -277,10 +277,16 @@ pub fn parse_and_check(
         return None;
     }
     let template = CfnTemplate {
-        body,
+        resources: resources
+            .into_iter()
+            .flatten()
+            .map(|(id, r)| {
+                let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+                (id.as_str().unwrap_or_default().to_string(), kind.to_string())
+            })
+            .collect(),
         exports,
         imports,
-        resource_count: resource_names.len(),
     };
     Some((template, canonical))
 }
