@@ -45,6 +45,30 @@ impl Checked {
     pub fn exit_code(&self) -> i32 {
         exit_code(&self.diagnostics)
     }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Why `env` was not rendered: it is abstract, or there is no such environment.
+    pub fn not_rendered(&self, env: &str) -> Diagnostic {
+        if self.resolved.env(env).is_some_and(|e| e.is_abstract) {
+            Diagnostic::error(
+                Code::AbstractEnv,
+                format!("`{env}` is abstract: it is only extended, never rendered or deployed"),
+            )
+            .help("name one of the environments that extend it")
+        } else {
+            unknown_env(
+                env,
+                self.resolved
+                    .envs
+                    .iter()
+                    .filter(|e| !e.is_abstract)
+                    .map(|e| e.name.as_str()),
+            )
+        }
+    }
 }
 
 pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
@@ -273,13 +297,7 @@ pub fn deploy_target(
     stages: Stages,
 ) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
     let checked = run(root, &[env.to_string()], stages);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .cloned()
-        .collect();
-    if !errors.is_empty() {
+    if checked.has_errors() {
         return (checked.sources, Err(checked.diagnostics));
     }
     let found = (
@@ -288,23 +306,7 @@ pub fn deploy_target(
         checked.rendered.iter().find(|r| r.name == env),
     );
     let (Some(stacks), Some(valid), Some(rendered)) = found else {
-        let problem = if checked.resolved.env(env).is_some_and(|e| e.is_abstract) {
-            Diagnostic::error(
-                Code::AbstractEnv,
-                format!("`{env}` is abstract: it is only extended, never deployed"),
-            )
-            .help("name one of the environments that extend it")
-        } else {
-            unknown_env(
-                env,
-                checked
-                    .resolved
-                    .envs
-                    .iter()
-                    .filter(|e| !e.is_abstract)
-                    .map(|e| e.name.as_str()),
-            )
-        };
+        let problem = checked.not_rendered(env);
         return (checked.sources, Err(vec![problem]));
     };
     let target = deploy::DeployTarget::new(

@@ -1,24 +1,14 @@
 //! The CLI on the example project at the repository root.
 
+mod support;
+
+use support::{copy_project, root};
+
 use std::path::Path;
-use std::process::Command;
 
 fn envc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_envc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run envc");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let run = support::envc(dir, args);
+    (run.code, run.stdout, run.stderr)
 }
 
 /// `path:line:col` of the first occurrence of `needle` in a file of the example.
@@ -170,15 +160,4 @@ fn dash_c_runs_on_another_directory_and_names_files_from_here() {
         "{stdout}"
     );
     assert!(stdout.contains("did you mean `base`?"), "{stdout}");
-}
-
-pub fn copy_project(from: &Path, to: &Path) {
-    for dir in ["env", "schema"] {
-        std::fs::create_dir_all(to.join(dir)).unwrap();
-        for entry in std::fs::read_dir(from.join(dir)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), to.join(dir).join(entry.file_name())).unwrap();
-        }
-    }
-    std::fs::copy(from.join("stacks.kdl"), to.join("stacks.kdl")).unwrap();
 }

@@ -1,26 +1,16 @@
 //! Rendering the example projects: golden files, cfn-lint, and what a change to one
 //! environment does to the golden files of it and its children.
 
-use std::collections::BTreeMap;
+mod support;
+
+use support::{copy_project, files_under, root};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn envc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_envc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run envc");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let run = support::envc(dir, args);
+    (run.code, run.stdout, run.stderr)
 }
 
 /// The root project and every example project.
@@ -34,42 +24,6 @@ fn projects() -> Vec<PathBuf> {
     examples.sort();
     projects.extend(examples);
     projects
-}
-
-fn files_under(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut files = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(next) = todo.pop() {
-        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                files.insert(
-                    path.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read_to_string(&path).unwrap(),
-                );
-            }
-        }
-    }
-    files
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for (relative, text) in files_under(from) {
-        let path = to.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
-
-fn copy_project(from: &Path, to: &Path) {
-    for dir in ["env", "golden", "schema", "templates"] {
-        if from.join(dir).is_dir() {
-            copy_dir(&from.join(dir), &to.join(dir));
-        }
-    }
-    std::fs::copy(from.join("stacks.kdl"), to.join("stacks.kdl")).unwrap();
 }
 
 #[test]

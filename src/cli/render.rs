@@ -9,31 +9,13 @@ use super::{print_diagnostics, Cli, GraphFormat};
 fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<envc::Checked, i32> {
     let only: Vec<String> = env.into_iter().map(String::from).collect();
     let checked = envc::run(&cli.dir, &only, envc::Stages::Render);
-    let errors: Vec<Diagnostic> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .cloned()
-        .collect();
-    if !errors.is_empty() {
+    if checked.has_errors() {
         print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
         return Err(checked.exit_code());
     }
     if let Some(env) = env {
         if !checked.rendered.iter().any(|r| r.name == env) {
-            let abstract_env = checked.resolved.env(env).is_some_and(|e| e.is_abstract);
-            let problem = if abstract_env {
-                Diagnostic::error(
-                    envc::diagnostic::Code::AbstractEnv,
-                    format!("`{env}` is abstract: it is only extended, never rendered or deployed"),
-                )
-                .help("name one of the environments that extend it")
-            } else {
-                Diagnostic::error(
-                    envc::diagnostic::Code::UnknownEnv,
-                    format!("there is no environment `{env}`"),
-                )
-            };
+            let problem = checked.not_rendered(env);
             print_diagnostics(&[problem], &checked.sources, Format::Human, color);
             return Err(2);
         }

@@ -282,7 +282,10 @@ pub fn parse_and_check(
             .flatten()
             .map(|(id, r)| {
                 let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-                (id.as_str().unwrap_or_default().to_string(), kind.to_string())
+                (
+                    id.as_str().unwrap_or_default().to_string(),
+                    kind.to_string(),
+                )
             })
             .collect(),
         exports,
