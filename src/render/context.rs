@@ -25,7 +25,20 @@ pub struct StackContext<'a> {
 }
 
 impl StackContext<'_> {
-    pub fn build(&self, name: &str, stack: &Stack) -> Value {
+    /// What only this stack sees, as `stack`.
+    pub fn stack(&self, name: &str, stack: &Stack) -> Value {
+        json!({
+            "name": name,
+            "kind": stack.kind,
+            "service": stack.service,
+            "worker": stack.worker,
+            "stack_name": stack_name(&self.stacks.project, &self.env.name, name),
+            "needs": stack.needs,
+        })
+    }
+
+    /// What every stack of the environment sees (built once per environment).
+    pub fn environment(&self) -> Value {
         let model = &self.env.model;
         let project = &self.stacks.project;
         let env = &self.env.name;
@@ -96,14 +109,6 @@ impl StackContext<'_> {
             "region": region,
             "protected": model.protected,
             "config": config,
-            "stack": {
-                "name": name,
-                "kind": stack.kind,
-                "service": stack.service,
-                "worker": stack.worker,
-                "stack_name": stack_name(project, env, name),
-                "needs": stack.needs,
-            },
             "stacks": present,
             "kinds": kinds,
             "partition": partition,

@@ -190,6 +190,7 @@ impl Renderer {
             env_shape: &self.env_shape,
             present: &present,
         };
+        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
         let before = out.len();
         let mut rendered = Vec::new();
         for name in &present {
@@ -230,7 +231,10 @@ impl Renderer {
                 );
                 continue;
             };
-            let value = minijinja::Value::from(minijinja::value::Serde(context.build(name, stack)));
+            let value = minijinja::context! {
+                stack => minijinja::Value::from(minijinja::value::Serde(context.stack(name, stack))),
+                ..environment.clone()
+            };
             let (text, output_spans) = match template.render_with_spans(value) {
                 Ok(rendered) => rendered,
                 Err(error) => {
