@@ -75,17 +75,9 @@ impl Printer {
 
 /// `2026-11-24T18:40:01Z`, for plain log lines.
 fn humantime_now() -> String {
-    aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime)
-        .map(|t| {
-            t.split('.')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches('Z')
-                .to_string()
-                + "Z"
-        })
-        .unwrap_or_default()
+    envc::deploy::stack::utc_seconds(&aws_sdk_cloudformation::primitives::DateTime::from(
+        std::time::SystemTime::now(),
+    ))
 }
 
 impl Reporter for Printer {
@@ -380,25 +372,27 @@ pub fn run_deploy(
         Ok(report) => report,
         Err(code) => return code,
     };
-    print_report(
+    finish(
         &report,
         if options.dry_run {
             "dry run"
         } else {
             "deployed"
         },
-    );
+        color,
+    )
+}
+
+/// Prints a deploy or destroy report and its problems; returns the exit code.
+fn finish(report: &DeployReport, verb: &str, color: bool) -> i32 {
+    print_report(report, verb);
     print_diagnostics(
         &report.diagnostics,
         &SourceMap::default(),
         Format::Human,
         color,
     );
-    if report.succeeded() {
-        0
-    } else {
-        1
-    }
+    i32::from(!report.succeeded())
 }
 
 pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
@@ -490,16 +484,5 @@ pub fn run_destroy(
         Ok(report) => report,
         Err(code) => return code,
     };
-    print_report(&report, "destroyed");
-    print_diagnostics(
-        &report.diagnostics,
-        &SourceMap::default(),
-        Format::Human,
-        color,
-    );
-    if report.succeeded() {
-        0
-    } else {
-        1
-    }
+    finish(&report, "destroyed", color)
 }

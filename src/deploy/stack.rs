@@ -22,6 +22,20 @@ pub struct StackInfo {
     pub outputs: Vec<(String, String)>,
 }
 
+/// `2026-11-24T18:40:01Z`: a time to the second, as people read it.
+pub fn utc_seconds(time: &DateTime) -> String {
+    time.fmt(DateTimeFormat::DateTime)
+        .map(|t| {
+            t.split('.')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('Z')
+                .to_string()
+                + "Z"
+        })
+        .unwrap_or_default()
+}
+
 /// The deployed stack, or `None` when it does not exist.
 pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>, Diagnostic> {
     match cf.describe_stacks().stack_name(stack_name).send().await {
@@ -31,18 +45,7 @@ pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default(),
             reason: s.stack_status_reason().map(String::from),
-            last_updated: s
-                .last_updated_time()
-                .or(s.creation_time())
-                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
-                .map(|t| {
-                    t.split('.')
-                        .next()
-                        .unwrap_or_default()
-                        .trim_end_matches('Z')
-                        .to_string()
-                        + "Z"
-                }),
+            last_updated: s.last_updated_time().or(s.creation_time()).map(utc_seconds),
             outputs: s
                 .outputs()
                 .iter()
