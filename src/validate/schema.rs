@@ -43,14 +43,14 @@ impl CompiledSchema {
     ) -> Vec<(Option<Located>, Diagnostic)> {
         let mut found = Vec::new();
         for error in self.validator.iter_errors(json) {
-            let pointer = error.instance_path.as_str().to_string();
+            let pointer = error.instance_path().as_str().to_string();
             if skip(&pointer) {
                 continue;
             }
             let name = display_name(&pointer, self.noun);
             let located = spans.nearest(&pointer).cloned();
             let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
-            let diagnostic = match &error.kind {
+            let diagnostic = match error.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     for key in unexpected {
                         let child =
@@ -96,7 +96,7 @@ impl CompiledSchema {
                         Code::WrongType,
                         format!(
                             "{name} must be {expected}, not {}",
-                            json_type(&error.instance)
+                            json_type(&error.instance())
                         ),
                     )
                     .at(value_span, format!("expected {expected}"))
@@ -107,7 +107,7 @@ impl CompiledSchema {
                         .as_array()
                         .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
                         .unwrap_or_default();
-                    let given = error.instance.as_str().unwrap_or_default();
+                    let given = error.instance().as_str().unwrap_or_default();
                     let help = did_you_mean(given, options.iter().copied())
                         .unwrap_or_else(|| format!("choose one of: {}", options.join(", ")));
                     Diagnostic::error(
@@ -120,14 +120,14 @@ impl CompiledSchema {
                 ValidationErrorKind::Minimum { limit }
                 | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
                     Code::OutOfRange,
-                    format!("{name} must be at least {limit}, not {}", error.instance),
+                    format!("{name} must be at least {limit}, not {}", error.instance()),
                 )
                 .at(value_span, "too small")
                 .help(format!("use a value of {limit} or more")),
                 ValidationErrorKind::Maximum { limit }
                 | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
                     Code::OutOfRange,
-                    format!("{name} must be at most {limit}, not {}", error.instance),
+                    format!("{name} must be at most {limit}, not {}", error.instance()),
                 )
                 .at(value_span, "too large")
                 .help(format!("use a value of {limit} or less")),
