@@ -9,7 +9,18 @@ use std::sync::OnceLock;
 
 use divan::Bencher;
 
+/// `ENVC_GENERATE="<envs> <dir>" cargo bench --bench pipeline` writes a generated project
+/// (with its golden files) into `<dir>` and exits, for timing the `envc` binary on it.
 fn main() {
+    if let Ok(spec) = std::env::var("ENVC_GENERATE") {
+        let (envs, dir) = spec
+            .split_once(' ')
+            .expect("ENVC_GENERATE is \"<envs> <dir>\"");
+        let envs: usize = envs.parse().expect("ENVC_GENERATE starts with a number");
+        std::fs::create_dir_all(dir).unwrap();
+        generate::write_project_with_golden(Path::new(dir), envs);
+        return;
+    }
     divan::main();
 }
 

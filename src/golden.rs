@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::render::RenderedEnv;
+use crate::render::{RenderedEnv, RenderedStack};
 use crate::source::{SourceMap, Span};
 
 /// A unified diff of two texts.
@@ -20,19 +20,21 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Str
 /// Compares fresh renders with the golden files of the environments rendered. A project
 /// without a `golden/` folder does not use golden files, and nothing is compared.
 pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -> Vec<Diagnostic> {
+    use rayon::prelude::*;
     let mut found = Vec::new();
     if !root.join("golden").is_dir() {
         return found;
     }
-    for env in rendered {
-        let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
-        for stack in &env.stacks {
-            let relative = stack.golden_path();
-            expected.insert(relative.clone());
-            let shown = crate::display_path(root, &relative);
-            match std::fs::read_to_string(root.join(&relative)) {
-                Ok(committed) if committed == stack.body => {}
-                Ok(committed) => {
+    // Files are read and compared in parallel; only differences come back.
+    let differences: Vec<Vec<Difference>> = rendered
+        .par_iter()
+        .map(|env| differences(root, env))
+        .collect();
+    for (env, differences) in rendered.iter().zip(differences) {
+        for difference in differences {
+            found.push(match difference {
+                Difference::Stale { stack, committed } => {
+                    let shown = crate::display_path(root, &stack.golden_path());
                     let diff = unified_diff(
                         &committed,
                         &stack.body,
@@ -40,45 +42,78 @@ pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -
                         &format!("{} (rendered)", shown.display()),
                     );
                     let file = sources.add(&shown, committed);
-                    found.push(
-                        Diagnostic::error(
-                            Code::GoldenStale,
-                            format!(
-                                "`{}` is stale: `{}` of `{}` renders differently",
-                                shown.display(),
-                                stack.stack,
-                                env.name
-                            ),
-                        )
-                        .at(
-                            first_difference(sources, file, &diff),
-                            "differs from the fresh render",
-                        )
-                        .help(
-                            "review the diff, then run `envc render --write` and commit the result",
-                        )
-                        .attach(diff),
-                    );
-                }
-                Err(_) => found.push(
                     Diagnostic::error(
                         Code::GoldenStale,
-                        format!("`{}` is missing", shown.display()),
+                        format!(
+                            "`{}` is stale: `{}` of `{}` renders differently",
+                            shown.display(),
+                            stack.stack,
+                            env.name
+                        ),
                     )
-                    .help("run `envc render --write` and commit the result"),
+                    .at(
+                        first_difference(sources, file, &diff),
+                        "differs from the fresh render",
+                    )
+                    .help("review the diff, then run `envc render --write` and commit the result")
+                    .attach(diff)
+                }
+                Difference::Missing(stack) => Diagnostic::error(
+                    Code::GoldenStale,
+                    format!(
+                        "`{}` is missing",
+                        crate::display_path(root, &stack.golden_path()).display()
+                    ),
+                )
+                .help("run `envc render --write` and commit the result"),
+                Difference::LeftOver(path) => Diagnostic::error(
+                    Code::GoldenStale,
+                    format!(
+                        "`{}` is left over: `{}` no longer renders that stack",
+                        crate::display_path(root, &path).display(),
+                        env.name
+                    ),
+                )
+                .help(
+                    "run `envc render --write` (it deletes left-over golden files) and commit the result",
                 ),
-            }
-        }
-        for leftover in golden_files(root, &env.name) {
-            if !expected.contains(&leftover) {
-                found.push(
-                    Diagnostic::error(Code::GoldenStale, format!("`{}` is left over: `{}` no longer renders that stack", crate::display_path(root, &leftover).display(), env.name))
-                        .help("run `envc render --write` (it deletes left-over golden files) and commit the result"),
-                );
-            }
+            });
         }
     }
     found
+}
+
+/// How one environment's golden files differ from its fresh render.
+enum Difference<'a> {
+    Stale {
+        stack: &'a RenderedStack,
+        committed: String,
+    },
+    Missing(&'a RenderedStack),
+    LeftOver(PathBuf),
+}
+
+fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
+    let mut differences = Vec::new();
+    let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
+    for stack in &env.stacks {
+        let relative = stack.golden_path();
+        match std::fs::read(root.join(&relative)) {
+            Ok(committed) if committed == stack.body.as_bytes() => {}
+            Ok(committed) => differences.push(Difference::Stale {
+                stack,
+                committed: String::from_utf8_lossy(&committed).into_owned(),
+            }),
+            Err(_) => differences.push(Difference::Missing(stack)),
+        }
+        expected.insert(relative);
+    }
+    for leftover in golden_files(root, &env.name) {
+        if !expected.contains(&leftover) {
+            differences.push(Difference::LeftOver(leftover));
+        }
+    }
+    differences
 }
 
 /// The line of the first `-` in a diff, as a span in the committed file.

@@ -70,32 +70,55 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
     };
     names.sort();
 
-    for file_name in names {
+    // Files are read, then parsed, in parallel; results keep the sorted file order.
+    use rayon::prelude::*;
+    let texts: Vec<(String, std::io::Result<String>)> = names
+        .into_par_iter()
+        .map(|file_name| {
+            let text = std::fs::read_to_string(env_dir.join(&file_name));
+            (file_name, text)
+        })
+        .collect();
+    let mut files = Vec::with_capacity(texts.len());
+    for (file_name, text) in texts {
         let relative = Path::new("env").join(&file_name);
-        let file = match read(root, &relative, sources) {
-            Ok(file) => file,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                continue;
+        match text {
+            Ok(text) => {
+                let file = sources.add(crate::display_path(root, &relative), text);
+                files.push((file_name.trim_end_matches(".kdl").to_string(), file));
             }
-        };
-        let name = file_name.trim_end_matches(".kdl").to_string();
-        if !is_env_name(&name) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::EnvName,
-                    format!("`{name}` is not a valid environment name"),
-                )
-                .at(Span::new(file, 0, 0), "in this file")
-                .help("environment names are lowercase letters, digits and `-`, starting with a letter (they become part of stack names)"),
-            );
-            continue;
+            Err(err) => diagnostics.push(cannot_read(&relative, &err)),
         }
-        match parse_document(file, sources, &mut diagnostics) {
+    }
+    let parsed: Vec<_> = files
+        .into_par_iter()
+        .map(|(name, file)| {
+            let mut found = Vec::new();
+            let nodes = if is_env_name(&name) {
+                parse_document(file, sources, &mut found)
+            } else {
+                found.push(
+                    Diagnostic::error(
+                        Code::EnvName,
+                        format!("`{name}` is not a valid environment name"),
+                    )
+                    .at(Span::new(file, 0, 0), "in this file")
+                    .help("environment names are lowercase letters, digits and `-`, starting with a letter (they become part of stack names)"),
+                );
+                None
+            };
+            (name, file, nodes, found)
+        })
+        .collect();
+    for (name, file, nodes, found) in parsed {
+        let valid_name = !found.iter().any(|d| d.code == Code::EnvName);
+        diagnostics.extend(found);
+        match nodes {
             Some(nodes) => project
                 .envs
                 .push(env_file(name, file, nodes, &mut diagnostics)),
-            None => project.broken_envs.push(name),
+            None if valid_name => project.broken_envs.push(name),
+            None => {}
         }
     }
     (project, diagnostics)
@@ -112,11 +135,15 @@ pub fn is_env_name(name: &str) -> bool {
 fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
     match std::fs::read_to_string(root.join(relative)) {
         Ok(text) => Ok(sources.add(crate::display_path(root, relative), text)),
-        Err(err) => Err(Diagnostic::error(
-            Code::Io,
-            format!("cannot read `{}`: {err}", relative.display()),
-        )),
+        Err(err) => Err(cannot_read(relative, &err)),
     }
+}
+
+fn cannot_read(relative: &Path, err: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(
+        Code::Io,
+        format!("cannot read `{}`: {err}", relative.display()),
+    )
 }
 
 /// Parses one file's text (already in `sources`) into nodes.
@@ -125,12 +152,12 @@ pub fn parse_document(
     sources: &SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Node>> {
-    let text = sources.file(file).text.clone();
-    match kdl::KdlDocument::parse_v2(&text) {
+    let text = &sources.file(file).text;
+    match kdl::KdlDocument::parse_v2(text) {
         Ok(document) => {
             let converter = Converter {
                 file,
-                text: &text,
+                text,
                 diagnostics,
             };
             Some(converter.document(&document))

@@ -48,7 +48,7 @@ pub fn parse_and_check(
     out: &mut Vec<Diagnostic>,
 ) -> Option<(CfnTemplate, String)> {
     let at = |needle: &str| locate(sources, file, needle);
-    let body: Value = match serde_yaml_ng::from_str(text) {
+    let body: Value = match super::yaml::parse(text) {
         Ok(body) => body,
         Err(error) => {
             let span = error

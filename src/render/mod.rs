@@ -557,19 +557,22 @@ pub fn render_project(
     let Some(stacks) = &project.stacks else {
         return Vec::new();
     };
-    let results: Vec<(Option<RenderedEnv>, Vec<Diagnostic>, SourceMap)> = project
+    // Rendered text is kept (in the environment's own source map) only where a diagnostic
+    // points into it.
+    let results: Vec<(Option<RenderedEnv>, Vec<Diagnostic>, Option<SourceMap>)> = project
         .envs
         .par_iter()
         .map(|env| {
             let mut local = sources.scratch();
             let mut found = Vec::new();
             let rendered = renderer.render_env(stacks, env, &mut local, &mut found);
+            let local = (!found.is_empty()).then_some(local);
             (rendered, found, local)
         })
         .collect();
     let mut rendered_envs = Vec::with_capacity(results.len());
     for (rendered, found, local) in results {
-        if !found.is_empty() {
+        if let Some(local) = local {
             let rename = sources.absorb(local);
             out.extend(found.into_iter().map(|d| d.map_files(&rename)));
         }

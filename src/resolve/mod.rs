@@ -120,42 +120,59 @@ pub fn resolve_project(
         diagnostics: &mut diagnostics,
         defaults: &defaults,
     };
-    let mut envs = Vec::new();
+    // Chains merge once each, in order (parents are shared); then each environment's copy
+    // is interpolated in parallel.
+    let mut chains = Vec::new();
     for env in &parsed.envs {
         let Some(ancestors) = merger.ancestors(env) else {
             continue;
         };
-        let Some(merged) = merger.merged(env) else {
-            continue;
-        };
-        let mut root = merged.clone();
-        let mut unresolved = HashSet::new();
-        let name: Arc<str> = Arc::from(env.name.as_str());
-        root.entries.insert(
-            "env".to_string(),
-            Entry {
-                key_span: Span::new(env.file, 0, 0),
-                value: injected(
-                    &name,
-                    Span::new(env.file, 0, 0),
-                    Scalar::String(env.name.clone()),
-                ),
-            },
-        );
-        root.entries.move_index(root.entries.len() - 1, 0);
-        if !env.is_abstract {
-            let (failed, found) = interpolate::interpolate(&mut root, &env.name, sources);
-            unresolved = failed;
-            merger.diagnostics.extend(found);
+        if merger.merged(env).is_some() {
+            chains.push((env, ancestors));
         }
-        envs.push(ResolvedEnv {
-            name: env.name.clone(),
-            file: env.file,
-            is_abstract: env.is_abstract,
-            ancestors,
-            root,
-            unresolved,
-        });
+    }
+    let ChainMerger { merged, .. } = merger;
+    let merged = &merged;
+    use rayon::prelude::*;
+    let finished: Vec<(ResolvedEnv, Vec<Diagnostic>)> = chains
+        .into_par_iter()
+        .filter_map(|(env, ancestors)| {
+            let mut root = merged.get(&env.name)?.as_ref()?.clone();
+            let mut unresolved = HashSet::new();
+            let mut found = Vec::new();
+            let name: Arc<str> = Arc::from(env.name.as_str());
+            root.entries.insert(
+                "env".to_string(),
+                Entry {
+                    key_span: Span::new(env.file, 0, 0),
+                    value: injected(
+                        &name,
+                        Span::new(env.file, 0, 0),
+                        Scalar::String(env.name.clone()),
+                    ),
+                },
+            );
+            root.entries.move_index(root.entries.len() - 1, 0);
+            if !env.is_abstract {
+                let (failed, problems) = interpolate::interpolate(&mut root, &env.name, sources);
+                unresolved = failed;
+                found = problems;
+            }
+            let resolved = ResolvedEnv {
+                name: env.name.clone(),
+                file: env.file,
+                is_abstract: env.is_abstract,
+                ancestors,
+                root,
+                unresolved,
+            };
+            Some((resolved, found))
+        })
+        .collect();
+    let mut envs = Vec::with_capacity(finished.len());
+    for (env, found) in finished {
+        diagnostics.extend(found);
+        envs.push(env);
     }
     (ResolvedProject { stacks, envs }, diagnostics)
 }

@@ -137,15 +137,26 @@ pub fn validate_project(
         }
     }
 
+    // Environments are validated in parallel; diagnostics keep the environments' order.
+    use rayon::prelude::*;
+    let checked: Vec<_> = resolved
+        .envs
+        .par_iter()
+        .map(|env| {
+            let mut found = Vec::new();
+            secrets::check_plaintext(env, &mut found);
+            let checked = if env.is_abstract {
+                None
+            } else {
+                validate_env(env, schemas, &mut found)
+            };
+            (checked, found)
+        })
+        .collect();
     let mut typed = Vec::new();
-    for env in &resolved.envs {
-        secrets::check_plaintext(env, &mut diagnostics);
-        if env.is_abstract {
-            continue;
-        }
-        if let Some(checked) = validate_env(env, schemas, &mut diagnostics) {
-            typed.push(checked);
-        }
+    for (checked, found) in checked {
+        diagnostics.extend(found);
+        typed.extend(checked);
     }
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
     network::check_overlaps(&all, &mut diagnostics);

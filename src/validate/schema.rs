@@ -96,7 +96,7 @@ impl CompiledSchema {
                         Code::WrongType,
                         format!(
                             "{name} must be {expected}, not {}",
-                            json_type(&error.instance())
+                            json_type(error.instance())
                         ),
                     )
                     .at(value_span, format!("expected {expected}"))

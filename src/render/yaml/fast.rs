@@ -1,0 +1,603 @@
+//! A reader for the block YAML that templates write, building exactly the value
+//! `serde_yaml_ng` builds from the same text, several times faster.
+//!
+//! It knows block mappings and sequences, plain, quoted and literal (`|`, `|-`) scalars,
+//! one-line flow sequences, `{}`, comments, and `!Tag` short forms. Anything else — anchors,
+//! aliases, folded scalars, multi-line plain or quoted scalars, multi-line flow, directives,
+//! several documents, tabs, control characters, duplicate keys, and every syntax error —
+//! makes it answer `None`, and the caller asks `serde_yaml_ng`. A differential test holds it
+//! to `serde_yaml_ng` on every golden file and on generated documents.
+
+use serde_yaml_ng::value::{Tag, TaggedValue};
+use serde_yaml_ng::{Mapping, Number, Value};
+
+/// The document in `text`, or `None` when the text is outside what this reader knows.
+pub fn parse(text: &str) -> Option<Value> {
+    if !plain_text(text) {
+        return None;
+    }
+    let mut reader = Reader {
+        lines: text.split('\n').collect(),
+        next: 0,
+    };
+    if reader
+        .lines
+        .iter()
+        .any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('%'))
+    {
+        return None;
+    }
+    let (indent, _) = reader.peek()?;
+    let root = reader.block(indent)?;
+    match reader.peek() {
+        None => Some(root),
+        Some(_) => None,
+    }
+}
+
+/// No byte order mark, tab, carriage return, control character or non-ASCII line break.
+fn plain_text(text: &str) -> bool {
+    let ascii_ok = text
+        .bytes()
+        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b) || b >= 0x80);
+    ascii_ok
+        && (text.is_ascii()
+            || text.chars().all(|c| {
+                c.is_ascii()
+                    || matches!(c, '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..)
+            }))
+}
+
+struct Reader<'a> {
+    lines: Vec<&'a str>,
+    /// The next line not yet consumed.
+    next: usize,
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_item(rest: &str) -> bool {
+    rest == "-" || rest.starts_with("- ")
+}
+
+/// Text after a value: nothing, or a comment.
+fn is_blank_or_comment(rest: &str) -> bool {
+    let trimmed = rest.trim_start_matches(' ');
+    trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())
+}
+
+impl<'a> Reader<'a> {
+    /// The next line with content (skipping blank and comment lines): its indent and text.
+    fn peek(&mut self) -> Option<(usize, &'a str)> {
+        while let Some(line) = self.lines.get(self.next) {
+            let indent = indent_of(line);
+            let rest = &line[indent..];
+            if rest.is_empty() || rest.starts_with('#') {
+                self.next += 1;
+                continue;
+            }
+            return Some((indent, rest));
+        }
+        None
+    }
+
+    /// The block node whose first line is the next one, at `indent`.
+    fn block(&mut self, indent: usize) -> Option<Value> {
+        let (_, rest) = self.peek()?;
+        if is_item(rest) {
+            self.sequence(indent)
+        } else {
+            self.mapping(indent, None)
+        }
+    }
+
+    fn sequence(&mut self, indent: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some((at, rest)) = self.peek() {
+            if at < indent || (at == indent && !is_item(rest)) {
+                break;
+            }
+            if at > indent {
+                return None;
+            }
+            self.next += 1;
+            let after = &rest[1..];
+            let content = after.trim_start_matches(' ');
+            let column = indent + 1 + (after.len() - content.len());
+            if is_item(content) {
+                return None;
+            }
+            let item = if !is_blank_or_comment(after) && split_key(content).is_some() {
+                self.mapping(column, Some(content))?
+            } else {
+                self.after_indicator(after, indent, false)?
+            };
+            items.push(item);
+        }
+        Some(Value::Sequence(items))
+    }
+
+    /// A mapping at `indent`; `first` is its first entry's text when it began on a line
+    /// already read (`- Key: value`).
+    fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Option<Value> {
+        let mut map = Mapping::new();
+        let mut pending = first;
+        loop {
+            let rest = match pending.take() {
+                Some(rest) => rest,
+                None => {
+                    let Some((at, rest)) = self.peek() else {
+                        break;
+                    };
+                    if at < indent {
+                        break;
+                    }
+                    if at > indent || is_item(rest) {
+                        return None;
+                    }
+                    self.next += 1;
+                    rest
+                }
+            };
+            let (key, after) = split_key(rest)?;
+            let value = self.after_indicator(after, indent, true)?;
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+        }
+        Some(Value::Mapping(map))
+    }
+
+    /// The value after `key:` or `-` of a node at `indent`.
+    fn after_indicator(
+        &mut self,
+        after: &'a str,
+        indent: usize,
+        in_mapping: bool,
+    ) -> Option<Value> {
+        if !(after.is_empty() || after.starts_with(' ')) {
+            return None;
+        }
+        let text = after.trim_start_matches(' ');
+        if is_blank_or_comment(after) {
+            return self.nested(indent, in_mapping);
+        }
+        match text.as_bytes()[0] {
+            b'|' => self.literal(text, indent),
+            b'!' => {
+                let (tag, rest) = tag(text)?;
+                if is_blank_or_comment(rest) {
+                    match self.nested(indent, in_mapping)? {
+                        Value::Null => None,
+                        value => Some(tagged(tag, value)),
+                    }
+                } else {
+                    let rest = rest.trim_start_matches(' ');
+                    if rest.starts_with(['|', '!']) {
+                        return None;
+                    }
+                    Some(tagged(tag, block_scalar(rest)?))
+                }
+            }
+            _ => block_scalar(text),
+        }
+    }
+
+    /// What follows `key:` with nothing after it: a more indented block, a sequence at the
+    /// key's own indent, or null.
+    fn nested(&mut self, indent: usize, in_mapping: bool) -> Option<Value> {
+        match self.peek() {
+            Some((at, _)) if at > indent => self.block(at),
+            Some((at, rest)) if at == indent && in_mapping && is_item(rest) => {
+                self.sequence(indent)
+            }
+            _ => Some(Value::Null),
+        }
+    }
+
+    /// A literal block scalar (`|` or `|-`) under a node at `indent`.
+    fn literal(&mut self, header: &str, indent: usize) -> Option<Value> {
+        let strip = match header[1..]
+            .split_once(" #")
+            .map_or(&header[1..], |(h, _)| h)
+        {
+            h if h.trim_end_matches(' ').is_empty() => false,
+            h if h.trim_end_matches(' ') == "-" => true,
+            _ => return None,
+        };
+        let first = *self.lines.get(self.next)?;
+        let content_indent = indent_of(first);
+        if first.trim_start_matches(' ').is_empty() || content_indent <= indent {
+            // An empty block scalar, or one opening with blank lines: leave it to serde_yaml_ng.
+            return None;
+        }
+        let mut lines: Vec<&str> = Vec::new();
+        while let Some(line) = self.lines.get(self.next) {
+            let at = indent_of(line);
+            if at == line.len() {
+                if at > content_indent {
+                    return None;
+                }
+                lines.push("");
+            } else if at >= content_indent {
+                lines.push(&line[content_indent..]);
+            } else {
+                break;
+            }
+            self.next += 1;
+        }
+        while lines.last() == Some(&"") {
+            lines.pop();
+        }
+        let mut text = lines.join("\n");
+        if !strip {
+            text.push('\n');
+        }
+        Some(Value::String(text))
+    }
+}
+
+fn tagged(tag: &str, value: Value) -> Value {
+    Value::Tagged(Box::new(TaggedValue {
+        tag: Tag::new(tag),
+        value,
+    }))
+}
+
+/// `!Name` at the start of `text`: the tag and what follows it.
+fn tag(text: &str) -> Option<(&str, &str)> {
+    let end = text[1..]
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .map_or(text.len(), |e| e + 1);
+    let (tag, rest) = text.split_at(end);
+    (tag.len() > 1 && (rest.is_empty() || rest.starts_with(' '))).then_some((tag, rest))
+}
+
+/// A key and the text after its `:`, when `rest` starts with one.
+fn split_key(rest: &str) -> Option<(Value, &str)> {
+    let (key, after) = match rest.as_bytes()[0] {
+        b'"' => {
+            let (key, after) = double_quoted(rest)?;
+            (Value::String(key), after.strip_prefix(':')?)
+        }
+        b'\'' => {
+            let (key, after) = single_quoted(rest)?;
+            (Value::String(key), after.strip_prefix(':')?)
+        }
+        b if is_indicator(b) => return None,
+        _ => {
+            let bytes = rest.as_bytes();
+            let colon = (0..bytes.len())
+                .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
+            let key = rest[..colon].trim_end_matches(' ');
+            if key.contains(" #") {
+                return None;
+            }
+            (plain(key)?, &rest[colon + 1..])
+        }
+    };
+    (after.is_empty() || after.starts_with(' ')).then_some((key, after))
+}
+
+fn is_indicator(b: u8) -> bool {
+    matches!(
+        b,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+/// A scalar, flow sequence or `{}` filling the rest of a block line.
+fn block_scalar(text: &str) -> Option<Value> {
+    let (value, rest) = match text.as_bytes()[0] {
+        b'"' => {
+            let (s, rest) = double_quoted(text)?;
+            (Value::String(s), rest)
+        }
+        b'\'' => {
+            let (s, rest) = single_quoted(text)?;
+            (Value::String(s), rest)
+        }
+        b'[' => flow_sequence(text)?,
+        b'{' => flow_mapping(text)?,
+        b'-' if !text[1..].starts_with([' ', '-']) && text.len() > 1 => {
+            return plain_to_comment(text)
+        }
+        b if is_indicator(b) => return None,
+        _ => return plain_to_comment(text),
+    };
+    is_blank_or_comment(rest).then_some(value)
+}
+
+/// A plain scalar running to the end of the line or a comment.
+fn plain_to_comment(text: &str) -> Option<Value> {
+    let text = text.split_once(" #").map_or(text, |(t, _)| t);
+    let text = text.trim_end_matches(' ');
+    if text.contains(": ") || text.ends_with(':') {
+        return None;
+    }
+    plain(text)
+}
+
+/// `{"Fn::GetAtt": [A, B]}` on one line: the mapping and the text after it.
+fn flow_mapping(text: &str) -> Option<(Value, &str)> {
+    let mut rest = text[1..].trim_start_matches(' ');
+    let mut map = Mapping::new();
+    if let Some(after) = rest.strip_prefix('}') {
+        return Some((Value::Mapping(map), after));
+    }
+    loop {
+        let (key, after) = match *rest.as_bytes().first()? {
+            b'"' => double_quoted(rest).map(|(k, a)| (Value::String(k), a))?,
+            b'\'' => single_quoted(rest).map(|(k, a)| (Value::String(k), a))?,
+            b if is_indicator(b) => return None,
+            _ => {
+                let end = rest.find([',', ']', '[', '{', '}', '#', ':'])?;
+                let key = rest[..end].trim_end_matches(' ');
+                if rest.as_bytes()[end] != b':' || key.is_empty() {
+                    return None;
+                }
+                (plain(key)?, &rest[end..])
+            }
+        };
+        let after = after.strip_prefix(": ")?.trim_start_matches(' ');
+        let (value, after) = flow_item(after)?;
+        if map.insert(key, value).is_some() {
+            return None;
+        }
+        let after = after.trim_start_matches(' ');
+        if let Some(after) = after.strip_prefix('}') {
+            return Some((Value::Mapping(map), after));
+        }
+        rest = after.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with('}') {
+            return None;
+        }
+    }
+}
+
+/// `[a, !Ref B, [c]]` on one line: the sequence and the text after it.
+fn flow_sequence(text: &str) -> Option<(Value, &str)> {
+    let mut rest = text[1..].trim_start_matches(' ');
+    let mut items = Vec::new();
+    if let Some(after) = rest.strip_prefix(']') {
+        return Some((Value::Sequence(items), after));
+    }
+    loop {
+        let (item, after) = flow_item(rest)?;
+        items.push(item);
+        let after = after.trim_start_matches(' ');
+        if let Some(after) = after.strip_prefix(']') {
+            return Some((Value::Sequence(items), after));
+        }
+        rest = after.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with(']') {
+            return None;
+        }
+    }
+}
+
+fn flow_item(text: &str) -> Option<(Value, &str)> {
+    match *text.as_bytes().first()? {
+        b'[' => flow_sequence(text),
+        b'"' => double_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        b'{' => flow_mapping(text),
+        b'!' => {
+            let (tag, rest) = tag(text)?;
+            let rest = rest.trim_start_matches(' ');
+            if rest.starts_with([',', ']', '!']) || rest.is_empty() {
+                return None;
+            }
+            let (value, after) = flow_item(rest)?;
+            Some((tagged(tag, value), after))
+        }
+        b'-' if text[1..].starts_with(|c: char| c.is_ascii_alphanumeric()) => flow_plain(text),
+        b if is_indicator(b) => None,
+        _ => flow_plain(text),
+    }
+}
+
+fn flow_plain(text: &str) -> Option<(Value, &str)> {
+    let end = text.find([',', ']', '[', '{', '}', '#', ':'])?;
+    if matches!(text.as_bytes()[end], b'[' | b'{' | b'#' | b':') {
+        return None;
+    }
+    let scalar = text[..end].trim_end_matches(' ');
+    if scalar.is_empty() {
+        return None;
+    }
+    Some((plain(scalar)?, &text[end..]))
+}
+
+/// A plain scalar's value, resolved as `serde_yaml_ng` resolves it.
+fn plain(text: &str) -> Option<Value> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    // Only digits, signs, `.`, `_`, hex digits and the letters of `0x`, `0o`, `.inf`, `.nan`
+    // can make a number; anything else is a string.
+    let could_be_number = (first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.'))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b"+-._xXoOiInN".contains(&b))
+        && (text.bytes().any(|b| b.is_ascii_digit())
+            || matches!(
+                text.trim_start_matches(['+', '-']),
+                ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+            ));
+    if !could_be_number {
+        return Some(Value::String(text.to_string()));
+    }
+    // The common numbers, read as serde_yaml_ng reads them: `443`, `-1`, `16.6`.
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(digits) && digits.len() <= 18 && !digits.starts_with('0') {
+        return Some(Value::Number(if negative {
+            Number::from(text.parse::<i64>().ok()?)
+        } else {
+            Number::from(text.parse::<u64>().ok()?)
+        }));
+    }
+    if let Some((whole, fraction)) = digits.split_once('.') {
+        if all_digits(whole) && all_digits(fraction) {
+            return Some(Value::Number(Number::from(text.parse::<f64>().ok()?)));
+        }
+    }
+    // Signs, floats, hex, octal, `.inf`: as serde_yaml_ng reads the scalar on its own.
+    match serde_yaml_ng::from_str::<Value>(text).ok()? {
+        Value::Number(n) => Some(Value::Number(n)),
+        Value::String(s) if s == text => Some(Value::String(s)),
+        _ => None,
+    }
+}
+
+/// `"…"` on one line: its value and the text after the closing quote.
+fn double_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = text[1..].char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &text[at + 2..])),
+            '\\' => {
+                let (_, escape) = chars.next()?;
+                match escape {
+                    '\\' => out.push('\\'),
+                    '"' => out.push('"'),
+                    '/' => out.push('/'),
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    '0' => out.push('\0'),
+                    ' ' => out.push(' '),
+                    'x' | 'u' | 'U' => {
+                        let digits = match escape {
+                            'x' => 2,
+                            'u' => 4,
+                            _ => 8,
+                        };
+                        let mut code = 0u32;
+                        for _ in 0..digits {
+                            let (_, d) = chars.next()?;
+                            code = code * 16 + d.to_digit(16)?;
+                        }
+                        out.push(char::from_u32(code)?);
+                    }
+                    _ => return None,
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// `'…'` on one line: its value and the text after the closing quote.
+fn single_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut rest = &text[1..];
+    loop {
+        let quote = rest.find('\'')?;
+        out.push_str(&rest[..quote]);
+        rest = &rest[quote + 1..];
+        match rest.strip_prefix('\'') {
+            Some(after) => {
+                out.push('\'');
+                rest = after;
+            }
+            None => return Some((out, rest)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast reader agrees with serde_yaml_ng, or leaves the text to it.
+    fn same(text: &str) -> bool {
+        let slow: Result<Value, _> = serde_yaml_ng::from_str(text);
+        match parse(text) {
+            Some(fast) => {
+                assert_eq!(
+                    Ok(&fast),
+                    slow.as_ref().map_err(|e| e.to_string()),
+                    "{text:?}"
+                );
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn reads_what_templates_write() {
+        for text in [
+            "a: 1\nb: two\nc: \"three\"\nd: 'fo''ur'\n",
+            "R:\n  Type: AWS::EC2::VPC\n  Properties:\n    CidrBlock: 10.0.0.0/16\n    Tags:\n      - Key: Name\n        Value: !Sub \"${AWS::StackName}-vpc\"\n",
+            "A: !Select [0, !GetAZs \"\"]\nB: !Join [\"\", [\"arn:\", !Ref X, /*]]\nC: []\nD: {}\n",
+            "A: !Sub\n  - \"${X}/*\"\n  - X: !GetAtt B.Arn\nB: !If\n- C\n- !Ref D\n- !Ref AWS::NoValue\n",
+            "Code: |\n  line one\n\n    indented\n  line three\n\nNext: x # comment\n",
+            "Code: |-\n  a\n  b\n# c\nN: [1, -2, 3.5, 0x1f, 007, .inf, true, ~, null]\n",
+            "h: 0\ni: -0\nj: 00.5\nk: -1\nl: +2\nm: 1e3\nn: 1_000\no: 0o17\nq: -x\nr: .5\ns: 10.0.0.0/16\nt: 16.6\nu: -3.25\nv: 1.\nw: 123456789012345678\n",
+            "\"quoted key\": v\n'single': v\n80: http\ntrue: yes\n",
+            "a: \"\\u00e9\\x41\\t\\\\ \\\"\"\nb: héllo wörld\nc: a#b\nd: a # b\n",
+            "- a\n- b: 1\n  c: 2\n-\n  d: 3\n- [nested]\n",
+            "a: 1\nb:\n  - x\n  - y\n",
+            "A: !Ref 123\nB: !Ref true\nC: !Sub ''\nD: !Ref ~\n",
+            "V: {\"Fn::GetAtt\": [\"Instance\", \"Endpoint.Port\"]}\nW: { a: 1, 'b': [x, {}], c: !Ref D }\n",
+        ] {
+            assert!(same(text), "{text:?} should be read by the fast reader");
+        }
+    }
+
+    #[test]
+    fn leaves_the_rest_to_serde_yaml_ng() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: >\n  folded\n",
+            "a: b\n  continued\n",
+            "a: \"multi\n  line\"\n",
+            "a: [1,\n  2]\n",
+            "---\na: 1\n",
+            "a:\tb\n",
+            "a: 1\na: 2\n",
+            "a: b: c\n",
+            "? a\n: b\n",
+            "a: |+\n  x\n\n",
+            "",
+            "just a scalar\n",
+            "p: 12345678901234567890123\n",
+            "a: {x: 1, x: 2}\n",
+            "a: {x: 1,\n  y: 2}\n",
+            "a: {x:1}\n",
+        ] {
+            assert!(!same(text), "{text:?} should be left to serde_yaml_ng");
+        }
+    }
+}
