@@ -107,8 +107,13 @@ fn render(bencher: Bencher, envs: usize) {
     bencher.bench(|| {
         let mut sources = envc::source::SourceMap::default();
         let mut found = Vec::new();
-        let rendered =
-            envc::render::render_project(&renderer, &checked.validated, &mut sources, &mut found);
+        let rendered = envc::render::render_project(
+            &renderer,
+            &checked.validated,
+            None,
+            &mut sources,
+            &mut found,
+        );
         assert!(found.is_empty());
         rendered
     });

@@ -8,6 +8,7 @@
 // Diagnostics are values returned on the error path, not a hot path; their size is fine.
 #![allow(clippy::result_large_err)]
 
+pub mod cache;
 pub mod deploy;
 pub mod diagnostic;
 pub mod did_you_mean;
@@ -104,7 +105,16 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
-    let (parsed, found) = parse::load_project(root, &mut sources);
+    // What every run needs but no file decides (compiled schemas, merge shapes, templates)
+    // is prepared on the other core while the files are read and parsed.
+    let ((parsed, found), renderer) = rayon::join(
+        || parse::load_project(root, &mut sources),
+        || {
+            Shapes::shared();
+            Schemas::shared();
+            (stages != Stages::Validate).then(|| render::Renderer::for_project(root))
+        },
+    );
     all.extend(found);
 
     let mut wanted: Option<HashSet<FileId>> = None;
@@ -149,11 +159,18 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     }
 
     let mut rendered = Vec::new();
-    if stages != Stages::Validate {
-        match render::Renderer::for_project(root) {
+    if let Some(renderer) = renderer {
+        match renderer {
             Ok(renderer) => {
                 let mut found = Vec::new();
-                rendered = render::render_project(&renderer, &validated, &mut sources, &mut found);
+                let cache = render::RenderCache::for_project(root, &renderer.template_texts());
+                rendered = render::render_project(
+                    &renderer,
+                    &validated,
+                    cache.as_ref(),
+                    &mut sources,
+                    &mut found,
+                );
                 all.extend(found);
             }
             Err(problem) => all.push(problem),

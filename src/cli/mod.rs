@@ -26,6 +26,10 @@ pub struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Parse and render everything afresh, without reading or writing `.envc/cache/`
+    /// (the same as `ENVC_NO_CACHE=1`).
+    #[arg(long, global = true, env = "ENVC_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -182,6 +186,10 @@ impl Cli {
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let color = cli.color();
+    if cli.no_cache {
+        // Read by the library's caches; set before any other thread starts.
+        std::env::set_var("ENVC_NO_CACHE", "1");
+    }
     match &cli.command {
         Command::Check { envs, format } => {
             let checked = envc::check(&cli.dir, envs);

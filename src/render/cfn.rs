@@ -29,7 +29,7 @@ const PSEUDO_PARAMETERS: &[&str] = &[
 ];
 
 /// A parsed, checked template.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CfnTemplate {
     /// (logical id, type) of every resource, in template order.
     pub resources: Vec<(String, String)>,

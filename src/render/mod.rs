@@ -6,6 +6,7 @@
 //! canonical form; imports between stacks are checked against exports and `needs`.
 
 pub mod builtin;
+pub mod cache;
 pub mod cfn;
 pub mod context;
 mod functions;
@@ -21,6 +22,7 @@ use crate::did_you_mean::did_you_mean;
 use crate::model::{Shape, StackKind, StacksConfig};
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks, ValidatedProject};
+pub use cache::RenderCache;
 pub use cfn::CfnTemplate;
 use context::StackContext;
 
@@ -61,7 +63,9 @@ pub struct RenderedEnv {
 /// How one stack's text was rendered, to point problems in it back at template source.
 struct RenderTrace {
     file: FileId,
-    output_spans: Vec<minijinja::OutputSpan>,
+    /// The template's context: rendering again with spans (only when a problem is found)
+    /// gives the same text and where each piece of it came from.
+    context: minijinja::Value,
     template_name: String,
     golden: PathBuf,
 }
@@ -109,28 +113,24 @@ impl Renderer {
         templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         functions::register(&mut templates);
         let mut origins = HashMap::new();
-        let mut add =
-            |name: String, display: String, text: String, templates: &mut Environment<'static>| {
-                origins.insert(
-                    name.clone(),
-                    TemplateOrigin {
-                        display,
-                        text: text.clone(),
-                    },
-                );
-                templates.add_template_owned(name, text)
-            };
-        let mut problems = Vec::new();
+        // Built-in templates compile when first used (a run served from the render cache
+        // compiles none); the project's own are compiled now, so their syntax errors show.
         for (name, text) in builtin::TEMPLATES {
-            if let Err(e) = add(
+            origins.insert(
                 name.to_string(),
-                format!("<built-in>/{name}"),
-                text.to_string(),
-                &mut templates,
-            ) {
-                problems.push(format!("built-in template {name}: {e}"));
-            }
+                TemplateOrigin {
+                    display: format!("<built-in>/{name}"),
+                    text: text.to_string(),
+                },
+            );
         }
+        templates.set_loader(|name| {
+            Ok(builtin::TEMPLATES
+                .iter()
+                .find(|(builtin, _)| *builtin == name)
+                .map(|(_, text)| *text))
+        });
+        let mut problems = Vec::new();
         let dir = root.join("templates");
         if dir.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -152,9 +152,13 @@ impl Renderer {
                 let display = crate::display_path(root, &Path::new("templates").join(&name))
                     .display()
                     .to_string();
-                if let Err(e) = add(name.clone(), display.clone(), text, &mut templates) {
-                    problems.push(format!("{display}: {e}"));
+                // One the same as the built-in is compiled when used, like the built-in.
+                if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
+                    if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
+                        problems.push(format!("{display}: {e}"));
+                    }
                 }
+                origins.insert(name, TemplateOrigin { display, text });
             }
         }
         if let Some(problem) = problems.into_iter().next() {
@@ -169,11 +173,24 @@ impl Renderer {
         })
     }
 
-    /// Renders every stack that applies to `env`.
+    /// Every template's name and text, in name order (what a render cache key covers).
+    pub fn template_texts(&self) -> Vec<(&str, &str)> {
+        let mut texts: Vec<(&str, &str)> = self
+            .origins
+            .iter()
+            .map(|(name, origin)| (name.as_str(), origin.text.as_str()))
+            .collect();
+        texts.sort();
+        texts
+    }
+
+    /// Renders every stack that applies to `env`; with a cache, stacks whose inputs are
+    /// unchanged since they last rendered cleanly come from it.
     pub fn render_env(
         &self,
         stacks: &ValidStacks,
         env: &ValidEnv,
+        cache: Option<&RenderCache>,
         sources: &mut SourceMap,
         out: &mut Vec<Diagnostic>,
     ) -> Option<RenderedEnv> {
@@ -190,9 +207,13 @@ impl Renderer {
             env_shape: &self.env_shape,
             present: &present,
         };
-        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
+        let environment_json = context.environment();
+        let env_hasher = cache.map(|c| c.env_hasher(&environment_json));
+        let mut cached = cache.map(|c| c.load(&env.name)).unwrap_or_default();
+        let mut fresh = cache::EnvEntries::default();
+        let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
         let before = out.len();
-        let mut rendered = Vec::new();
+        let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
         for name in &present {
             let stack = &config.stack[*name];
             let span_of_stack = stacks
@@ -207,6 +228,33 @@ impl Renderer {
             let Some(template_name) = stack.template_name() else {
                 continue;
             };
+            let needs: Vec<String> = stack
+                .needs
+                .iter()
+                .filter(|n| present.contains(&n.as_str()))
+                .cloned()
+                .collect();
+            let stack_json = context.stack(name, stack);
+            let key = env_hasher
+                .as_ref()
+                .map(|h| RenderCache::key(h, &template_name, &stack_json));
+            if let (Some(key), Some(entry)) = (&key, cached.stacks.remove(*name)) {
+                if entry.key == *key {
+                    rendered.push((
+                        None,
+                        RenderedStack {
+                            env: env.name.clone(),
+                            stack: name.to_string(),
+                            stack_name: context::stack_name(&config.project, &env.name, name),
+                            needs,
+                            template: entry.template.clone(),
+                            body: entry.body.clone(),
+                        },
+                    ));
+                    fresh.stacks.insert(name.to_string(), entry);
+                    continue;
+                }
+            }
             let Ok(template) = self.templates.get_template(&template_name) else {
                 let known: Vec<&str> = self.origins.keys().map(String::as_str).collect();
                 out.push(
@@ -232,11 +280,11 @@ impl Renderer {
                 continue;
             };
             let value = minijinja::context! {
-                stack => minijinja::Value::from(minijinja::value::Serde(context.stack(name, stack))),
+                stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
                 ..environment.clone()
             };
-            let (text, output_spans) = match template.render_with_spans(value) {
-                Ok(rendered) => rendered,
+            let text = match template.render(&value) {
+                Ok(text) => text,
                 Err(error) => {
                     out.push(self.template_error(&error, &template_name, &env.name, name, sources));
                     continue;
@@ -246,33 +294,29 @@ impl Renderer {
             let file = sources.add(format!("{} (rendered)", golden.display()), text.clone());
             let mut found = Vec::new();
             let checked = cfn::parse_and_check(&text, file, sources, &mut found);
+            let trace = RenderTrace {
+                file,
+                context: value,
+                template_name,
+                golden,
+            };
+            let clean = found.is_empty();
             for diagnostic in found {
-                out.push(self.to_template_source(
-                    diagnostic,
-                    file,
-                    &output_spans,
-                    &template_name,
-                    &golden,
-                    sources,
-                ));
+                out.push(self.to_template_source(diagnostic, &trace, sources));
             }
             let Some((template, body)) = checked else {
                 continue;
             };
-            let needs = stack
-                .needs
-                .iter()
-                .filter(|n| present.contains(&n.as_str()))
-                .cloned()
-                .collect();
-            let trace = RenderTrace {
-                file,
-                output_spans,
-                template_name,
-                golden,
-            };
+            if let (Some(key), true) = (key, clean) {
+                let entry = cache::Entry {
+                    key,
+                    template: template.clone(),
+                    body: body.clone(),
+                };
+                fresh.stacks.insert(name.to_string(), entry);
+            }
             rendered.push((
-                trace,
+                Some(trace),
                 RenderedStack {
                     env: env.name.clone(),
                     stack: name.to_string(),
@@ -284,29 +328,42 @@ impl Renderer {
             ));
         }
         let mut found = Vec::new();
-        let files: Vec<(FileId, &RenderedStack)> =
-            rendered.iter().map(|(t, s)| (t.file, s)).collect();
+        let files: Vec<(Option<FileId>, &RenderedStack)> = rendered
+            .iter()
+            .map(|(t, s)| (t.as_ref().map(|t| t.file), s))
+            .collect();
         check_imports(config, &env.name, &files, sources, &mut found);
+        if !found.is_empty() && rendered.iter().any(|(t, _)| t.is_none()) {
+            // A problem between stacks, some of them from the cache (which keeps no rendered
+            // text to point into): render them all again to report it.
+            out.truncate(before);
+            return self.render_env(stacks, env, None, sources, out);
+        }
         for diagnostic in found {
             let trace = diagnostic
                 .primary
                 .as_ref()
-                .and_then(|l| rendered.iter().find(|(t, _)| t.file == l.span.file))
-                .map(|(t, _)| t);
+                .and_then(|l| {
+                    rendered
+                        .iter()
+                        .find(|(t, _)| t.as_ref().is_some_and(|t| t.file == l.span.file))
+                })
+                .and_then(|(t, _)| t.as_ref());
             out.push(match trace {
-                Some(t) => self.to_template_source(
-                    diagnostic,
-                    t.file,
-                    &t.output_spans,
-                    &t.template_name,
-                    &t.golden,
-                    sources,
-                ),
+                Some(trace) => self.to_template_source(diagnostic, trace, sources),
                 None => diagnostic,
             });
         }
         if out[before..].iter().any(Diagnostic::is_error) {
             return None;
+        }
+        if let Some(cache) = cache {
+            if fresh.stacks.len() != rendered.len()
+                || rendered.iter().any(|(t, _)| t.is_some())
+                || !cached.stacks.is_empty()
+            {
+                cache.store(&env.name, &fresh);
+            }
         }
         let waves = config
             .waves(&present)
@@ -324,12 +381,17 @@ impl Renderer {
     fn to_template_source(
         &self,
         mut diagnostic: Diagnostic,
-        rendered: FileId,
-        output_spans: &[minijinja::OutputSpan],
-        template_name: &str,
-        golden: &Path,
+        trace: &RenderTrace,
         sources: &mut SourceMap,
     ) -> Diagnostic {
+        let (rendered, template_name, golden) =
+            (trace.file, trace.template_name.as_str(), &trace.golden);
+        let output_spans = self
+            .templates
+            .get_template(template_name)
+            .and_then(|t| t.render_with_spans(&trace.context))
+            .map(|(_, spans)| spans)
+            .unwrap_or_default();
         let mut labels: Vec<&mut crate::diagnostic::Label> = diagnostic
             .primary
             .iter_mut()
@@ -492,7 +554,7 @@ fn selection_problem(
 fn check_imports(
     config: &StacksConfig,
     env: &str,
-    rendered: &[(FileId, &RenderedStack)],
+    rendered: &[(Option<FileId>, &RenderedStack)],
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -539,7 +601,10 @@ fn check_imports(
     }
 }
 
-fn find(sources: &SourceMap, file: FileId, needle: &str) -> Span {
+fn find(sources: &SourceMap, file: Option<FileId>, needle: &str) -> Span {
+    let Some(file) = file else {
+        return Span::new(FileId(0), 0, 0);
+    };
     let text = &sources.file(file).text;
     text.find(needle)
         .map(|at| Span::new(file, at, at + needle.len()))
@@ -550,6 +615,7 @@ fn find(sources: &SourceMap, file: FileId, needle: &str) -> Span {
 pub fn render_project(
     renderer: &Renderer,
     project: &ValidatedProject,
+    cache: Option<&RenderCache>,
     sources: &mut SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<RenderedEnv> {
@@ -565,7 +631,7 @@ pub fn render_project(
         .map(|env| {
             let mut local = sources.scratch();
             let mut found = Vec::new();
-            let rendered = renderer.render_env(stacks, env, &mut local, &mut found);
+            let rendered = renderer.render_env(stacks, env, cache, &mut local, &mut found);
             let local = (!found.is_empty()).then_some(local);
             (rendered, found, local)
         })

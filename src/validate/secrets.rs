@@ -15,13 +15,22 @@ static VALUE_PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@",
             "a URL with a password",
         ),
-        (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", "an AWS access key id"),
-        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
-        (r"\bgh[pousr]_[A-Za-z0-9]{36,}\b", "a GitHub token"),
-        (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
-        (r"\b[rs]k_live_[A-Za-z0-9]{16,}", "a Stripe secret key"),
         (
-            r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.",
+            r"(?-u:\b)(AKIA|ASIA)[0-9A-Z]{16}(?-u:\b)",
+            "an AWS access key id",
+        ),
+        (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key"),
+        (
+            r"(?-u:\b)gh[pousr]_[A-Za-z0-9]{36,}(?-u:\b)",
+            "a GitHub token",
+        ),
+        (r"(?-u:\b)xox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"),
+        (
+            r"(?-u:\b)[rs]k_live_[A-Za-z0-9]{16,}",
+            "a Stripe secret key",
+        ),
+        (
+            r"(?-u:\b)eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.",
             "a JSON Web Token",
         ),
     ]
@@ -37,7 +46,7 @@ static VALUE_PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 
 /// Key names that hold credentials.
 static KEY_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(password|passwd|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credentials?)$")
+    Regex::new(r"(?i-u)(password|passwd|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credentials?)$")
         .expect("key pattern compiles")
 });
 

@@ -24,7 +24,11 @@ impl Run {
 
 pub fn envc_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_envc"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("ENVC_NO_CACHE");
     command
 }
 

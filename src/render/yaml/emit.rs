@@ -8,12 +8,12 @@ use serde_yaml_ng::Value;
 
 /// Writes `value` (a template body) in canonical form.
 pub fn to_canonical_yaml(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     match value {
         Value::Mapping(map) if !map.is_empty() => mapping(&mut out, map, 0),
         Value::Sequence(items) if !items.is_empty() => sequence(&mut out, items, 0),
         other => {
-            out.push_str(&inline(other).unwrap_or_default());
+            inline(&mut out, other);
             out.push('\n');
         }
     }
@@ -29,7 +29,7 @@ fn indent(out: &mut String, level: usize) {
 fn mapping(out: &mut String, map: &serde_yaml_ng::Mapping, level: usize) {
     for (key, value) in map {
         indent(out, level);
-        out.push_str(&key_text(key));
+        key_text(out, key);
         out.push(':');
         after_key(out, value, level);
     }
@@ -37,12 +37,12 @@ fn mapping(out: &mut String, map: &serde_yaml_ng::Mapping, level: usize) {
 
 /// What follows `key:` or `- `: an inline value, or a nested block on the next lines.
 fn after_key(out: &mut String, value: &Value, level: usize) {
-    if let Some(text) = inline(value) {
-        out.push(' ');
-        out.push_str(&text);
+    out.push(' ');
+    if inline(out, value) {
         out.push('\n');
         return;
     }
+    out.pop();
     match value {
         Value::Mapping(map) => {
             out.push('\n');
@@ -78,7 +78,7 @@ fn sequence(out: &mut String, items: &[Value], level: usize) {
                     } else {
                         indent(out, level + 1);
                     }
-                    out.push_str(&key_text(key));
+                    key_text(out, key);
                     out.push(':');
                     after_key(out, value, level + 1);
                 }
@@ -88,40 +88,80 @@ fn sequence(out: &mut String, items: &[Value], level: usize) {
     }
 }
 
-/// The value on one line, when it fits there.
-fn inline(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => Some("null".to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if s.contains('\n') && !s.ends_with("\n\n") && !s.starts_with(' ') => None,
-        Value::String(s) => Some(scalar_text(s)),
-        Value::Mapping(map) if map.is_empty() => Some("{}".to_string()),
-        Value::Sequence(items) if items.is_empty() => Some("[]".to_string()),
+/// Writes the value on one line when it fits there; otherwise writes nothing and says so.
+fn inline(out: &mut String, value: &Value) -> bool {
+    let start = out.len();
+    let fits = match value {
+        Value::Null => {
+            out.push_str("null");
+            true
+        }
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            true
+        }
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+            true
+        }
+        Value::String(s) if s.contains('\n') && !s.ends_with("\n\n") && !s.starts_with(' ') => {
+            false
+        }
+        Value::String(s) => {
+            scalar_text(out, s);
+            true
+        }
+        Value::Mapping(map) if map.is_empty() => {
+            out.push_str("{}");
+            true
+        }
+        Value::Sequence(items) if items.is_empty() => {
+            out.push_str("[]");
+            true
+        }
         // Plain lists and mappings go in blocks; only function arguments go in flow style.
-        Value::Sequence(_) | Value::Mapping(_) => None,
-        Value::Tagged(tagged) => match &tagged.value {
-            Value::Sequence(items) => flow_sequence(items).map(|f| format!("{} {f}", tagged.tag)),
-            Value::Mapping(_) => None,
-            other => inline(other).map(|v| format!("{} {v}", tagged.tag)),
-        },
+        Value::Sequence(_) | Value::Mapping(_) => false,
+        Value::Tagged(tagged) => {
+            let _ = write!(out, "{} ", tagged.tag);
+            match &tagged.value {
+                Value::Sequence(items) => flow_sequence(out, items),
+                Value::Mapping(_) => false,
+                other => inline(out, other),
+            }
+        }
+    };
+    if !fits {
+        out.truncate(start);
     }
+    fits
 }
 
-/// `[a, !Ref B]` when every item is a scalar or a tagged scalar (or such a list).
-fn flow_sequence(items: &[Value]) -> Option<String> {
-    let mut parts = Vec::with_capacity(items.len());
-    for item in items {
-        let part = match item {
-            Value::Sequence(inner) if !inner.is_empty() => flow_sequence(inner)?,
-            Value::Mapping(_) => return None,
-            Value::String(s) if s.contains('\n') => return None,
-            other => inline(other)?,
+/// `[a, !Ref B]` when every item is a scalar or a tagged scalar (or such a list), in at
+/// most 100 characters.
+fn flow_sequence(out: &mut String, items: &[Value]) -> bool {
+    let start = out.len();
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let fits = match item {
+            Value::Sequence(inner) if !inner.is_empty() => flow_sequence(out, inner),
+            Value::Mapping(_) => false,
+            Value::String(s) if s.contains('\n') => false,
+            other => inline(out, other),
         };
-        parts.push(part);
+        if !fits {
+            out.truncate(start);
+            return false;
+        }
     }
-    let text = format!("[{}]", parts.join(", "));
-    (text.len() <= 100).then_some(text)
+    out.push(']');
+    if out.len() - start > 100 {
+        out.truncate(start);
+        return false;
+    }
+    true
 }
 
 fn block_literal(out: &mut String, text: &str, level: usize) {
@@ -139,70 +179,66 @@ fn block_literal(out: &mut String, text: &str, level: usize) {
     }
 }
 
-fn key_text(key: &Value) -> String {
+fn key_text(out: &mut String, key: &Value) {
     match key {
-        Value::String(s) => scalar_text(s),
-        other => inline(other).unwrap_or_default(),
+        Value::String(s) => scalar_text(out, s),
+        other => {
+            inline(out, other);
+        }
     }
 }
 
 /// A string plain when no YAML reader could mistake it, double-quoted otherwise.
-fn scalar_text(text: &str) -> String {
+fn scalar_text(out: &mut String, text: &str) {
     if is_plain_safe(text) {
-        text.to_string()
+        out.push_str(text);
     } else {
-        serde_json::to_string(text).unwrap_or_default()
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
     }
 }
 
 fn is_plain_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    if !(first.is_ascii_alphanumeric() || "/._$".contains(first)) {
+    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'.' | b'_' | b'$')) {
         return false;
     }
-    if text.ends_with([' ', ':']) || text.contains(": ") || text.contains(" #") {
+    if text.ends_with([' ', ':']) {
         return false;
     }
-    if !text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || " _./:@$*,()+=-".contains(c))
-    {
-        return false;
-    }
-    if text.contains(',') && (text.contains('[') || text.contains('{')) {
-        return false;
+    // No `[`/`{` (nor anything else a flow or block indicator could start), `: ` or ` #`.
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1);
+        if !(b.is_ascii_alphanumeric() || b" _./:@$*,()+=-".contains(&b))
+            || (b == b':' && next == Some(&b' '))
+            || (b == b' ' && next == Some(&b'#'))
+        {
+            return false;
+        }
     }
     !looks_like_other_type(text)
 }
 
 /// YAML 1.1 booleans, nulls, numbers (any base, with `_`), dates and times.
 fn looks_like_other_type(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "y" | "n"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "true"
-            | "false"
-            | "null"
-            | "~"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-            | ".nan"
-    ) {
+    const WORDS: &[&str] = &[
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
+        ".nan",
+    ];
+    if text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text)) {
         return true;
     }
-    let digits_etc = text
-        .chars()
-        .all(|c| c.is_ascii_digit() || "+-._:eExXoObBaAcCdDfF".contains(c));
-    let has_digit = text.chars().any(|c| c.is_ascii_digit());
-    digits_etc && has_digit
+    let mut has_digit = false;
+    for b in text.bytes() {
+        if b.is_ascii_digit() {
+            has_digit = true;
+        } else if !b"+-._:eExXoObBaAcCdDfF".contains(&b) {
+            return false;
+        }
+    }
+    has_digit
 }
 
 #[cfg(test)]

@@ -1,0 +1,131 @@
+//! The parse and render caches (`.envc/cache/`): a cached run says exactly what a fresh one
+//! says, any change to what a render reads is seen, and a damaged cache is only a miss.
+
+mod support;
+
+use std::path::Path;
+
+use support::{copy_project, envc, envc_command, files_under, root, run};
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    dir
+}
+
+fn cache_files(dir: &Path) -> Vec<String> {
+    files_under(&dir.join(".envc"))
+        .into_keys()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+fn uncached(dir: &Path, args: &[&str]) -> support::Run {
+    let mut command = envc_command(dir, args);
+    command.env("ENVC_NO_CACHE", "1");
+    run(command)
+}
+
+#[test]
+fn a_cached_check_says_what_a_fresh_one_says() {
+    let dir = project();
+    let first = envc(dir.path(), &["check"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let files = cache_files(dir.path());
+    assert!(
+        files.iter().any(|f| f.starts_with("cache/render/")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.starts_with("cache/parse/")),
+        "{files:?}"
+    );
+    assert!(files.contains(&".gitignore".to_string()), "{files:?}");
+    let second = envc(dir.path(), &["check"]);
+    assert_eq!((second.code, second.all()), (first.code, first.all()));
+    let rendered = envc(dir.path(), &["render", "staging2", "--stack", "api"]);
+    let fresh = uncached(dir.path(), &["render", "staging2", "--stack", "api"]);
+    assert_eq!(rendered.stdout, fresh.stdout);
+    assert!(!fresh.stdout.is_empty());
+}
+
+#[test]
+fn no_cache_reads_and_writes_nothing() {
+    let dir = project();
+    let run = envc(dir.path(), &["--no-cache", "check"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(!dir.path().join(".envc").exists());
+}
+
+#[test]
+fn a_changed_value_or_template_is_rendered_again() {
+    let dir = project();
+    assert_eq!(envc(dir.path(), &["check"]).code, 0);
+
+    let staging = dir.path().join("env/staging.kdl");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    std::fs::write(&staging, format!("{text}\nqueue \"extra\"\n")).unwrap();
+    let changed = envc(dir.path(), &["check"]);
+    assert_eq!(changed.code, 1, "{}", changed.all());
+    assert!(
+        changed
+            .all()
+            .contains("golden/staging/queues.yaml` is stale"),
+        "{}",
+        changed.all()
+    );
+    assert_eq!(changed.all(), uncached(dir.path(), &["check"]).all());
+    std::fs::write(&staging, text).unwrap();
+    assert_eq!(envc(dir.path(), &["check"]).code, 0);
+
+    let template = dir.path().join("templates/registry.yaml.j2");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let edited = text.replace("ScanOnPush: {{", "ScanOnPush: {{ \"false\" if true else ");
+    assert_ne!(edited, text);
+    std::fs::write(&template, edited).unwrap();
+    let changed = envc(dir.path(), &["check"]);
+    assert_eq!(changed.code, 1, "{}", changed.all());
+    assert!(
+        changed.all().contains("registry.yaml` is stale"),
+        "{}",
+        changed.all()
+    );
+}
+
+#[test]
+fn a_problem_between_cached_and_fresh_stacks_points_into_fresh_renders() {
+    let dir = project();
+    assert_eq!(envc(dir.path(), &["check"]).code, 0);
+    // Only the database stack's own context changes; its imports of `network` now dangle.
+    let stacks = dir.path().join("stacks.kdl");
+    let text = std::fs::read_to_string(&stacks).unwrap();
+    let edited = text.replace(
+        "stack \"database\" kind=\"database\" {\n    needs \"network\"\n}",
+        "stack \"database\" kind=\"database\"",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&stacks, edited).unwrap();
+    let cached = envc(dir.path(), &["check", "--format", "json"]);
+    let fresh = uncached(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(cached.code, 1, "{}", cached.all());
+    assert!(
+        cached.stdout.contains("does not need it"),
+        "{}",
+        cached.stdout
+    );
+    assert_eq!(cached.stdout, fresh.stdout);
+}
+
+#[test]
+fn a_damaged_cache_is_a_miss() {
+    let dir = project();
+    assert_eq!(envc(dir.path(), &["check"]).code, 0);
+    for file in cache_files(dir.path()) {
+        if file.starts_with("cache/") {
+            std::fs::write(dir.path().join(".envc").join(file), "{ not json").unwrap();
+        }
+    }
+    let run = envc(dir.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.all(), uncached(dir.path(), &["check"]).all());
+}
