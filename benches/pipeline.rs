@@ -1,5 +1,6 @@
 //! Speed of `envc check` and of each stage, on the root example and on generated projects
-//! of 10, 100 and 1,000 environments. Run with `cargo bench`.
+//! of 10, 100 and 1,000 environments, fresh (`ENVC_NO_CACHE=1`) and with the parse and
+//! render caches warm. Run with `cargo bench`.
 
 #[path = "generate.rs"]
 mod generate;
@@ -21,7 +22,31 @@ fn main() {
         generate::write_project_with_golden(Path::new(dir), envs);
         return;
     }
+    // In-process benchmarks measure fresh work unless they say otherwise (`*_cached`).
+    std::env::set_var("ENVC_NO_CACHE", "1");
     divan::main();
+}
+
+/// Runs `f` with the caches on (divan runs one benchmark at a time).
+fn with_cache<T>(f: impl FnOnce() -> T) -> T {
+    std::env::remove_var("ENVC_NO_CACHE");
+    let out = f();
+    std::env::set_var("ENVC_NO_CACHE", "1");
+    out
+}
+
+fn envc_process(dir: &Path, cached: bool) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_envc"));
+    command
+        .arg("check")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null());
+    if cached {
+        command.env_remove("ENVC_NO_CACHE");
+    } else {
+        command.env("ENVC_NO_CACHE", "1");
+    }
+    command
 }
 
 const SIZES: &[usize] = &[10, 100, 1000];
@@ -45,17 +70,42 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The whole `envc check` of the root example, as a user runs it: a new process.
+/// The whole `envc check` of the root example, as a user runs it: a new process, with the
+/// caches warm (as in an editor or CI re-run).
 #[divan::bench(sample_count = 30)]
 fn check_root_example_process(bencher: Bencher) {
-    let binary = env!("CARGO_BIN_EXE_envc");
+    assert!(envc_process(root(), true).status().unwrap().success());
     bencher.bench(|| {
-        let status = std::process::Command::new(binary)
-            .arg("check")
-            .current_dir(root())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
+        let status = envc_process(root(), true).status().unwrap();
+        assert!(status.success());
+    });
+}
+
+/// The same with nothing cached: every file parsed and every stack rendered.
+#[divan::bench(sample_count = 30)]
+fn check_root_example_process_no_cache(bencher: Bencher) {
+    bencher.bench(|| {
+        let status = envc_process(root(), false).status().unwrap();
+        assert!(status.success());
+    });
+}
+
+/// `envc check` of a generated project, a new process, fresh and with the caches warm.
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn check_generated_process_no_cache(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    bencher.bench(|| {
+        let status = envc_process(&dir, false).status().unwrap();
+        assert!(status.success());
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn check_generated_process(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    assert!(envc_process(&dir, true).status().unwrap().success());
+    bencher.bench(|| {
+        let status = envc_process(&dir, true).status().unwrap();
         assert!(status.success());
     });
 }
@@ -67,6 +117,19 @@ fn check(bencher: Bencher, envs: usize) {
     bencher.bench(|| {
         let checked = envc::check(&dir, &[]);
         assert_eq!(checked.exit_code(), 0);
+    });
+}
+
+/// In process, with the caches warm.
+#[divan::bench(args = SIZES, sample_count = 5)]
+fn check_cached(bencher: Bencher, envs: usize) {
+    let dir = project(envs);
+    with_cache(|| {
+        envc::check(&dir, &[]);
+        bencher.bench(|| {
+            let checked = envc::check(&dir, &[]);
+            assert_eq!(checked.exit_code(), 0);
+        });
     });
 }
 
@@ -127,5 +190,36 @@ fn golden_compare(bencher: Bencher, envs: usize) {
         let mut sources = envc::source::SourceMap::default();
         let found = envc::golden::compare(&dir, &checked.rendered, &mut sources);
         assert!(found.is_empty());
+    });
+}
+
+/// Every golden file of the root example, read by envc's YAML reader and by serde_yaml_ng.
+fn golden_texts() -> Vec<String> {
+    let mut texts = Vec::new();
+    for env in std::fs::read_dir(root().join("golden")).unwrap() {
+        for file in std::fs::read_dir(env.unwrap().path()).unwrap() {
+            texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
+        }
+    }
+    texts
+}
+
+#[divan::bench(sample_count = 20)]
+fn yaml_read_envc(bencher: Bencher) {
+    let texts = golden_texts();
+    bencher.bench(|| {
+        for text in &texts {
+            divan::black_box(envc::render::yaml::parse(text).unwrap());
+        }
+    });
+}
+
+#[divan::bench(sample_count = 20)]
+fn yaml_read_serde_yaml_ng(bencher: Bencher) {
+    let texts = golden_texts();
+    bencher.bench(|| {
+        for text in &texts {
+            divan::black_box(serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text).unwrap());
+        }
     });
 }
