@@ -26,8 +26,11 @@ impl Cache {
     /// The cache of `stage` for the project in `root`; `None` when caching is off or this
     /// binary cannot be identified.
     pub fn open(root: &Path, stage: &str) -> Option<Cache> {
-        if std::env::var_os("ENVC_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
-            return None;
+        if let Some(value) = std::env::var_os("ENVC_NO_CACHE") {
+            let value = value.to_string_lossy().to_ascii_lowercase();
+            if !matches!(value.as_str(), "" | "0" | "false" | "no" | "off") {
+                return None;
+            }
         }
         let binary = binary_fingerprint()?;
         let mut hasher = Xxh3::new();
