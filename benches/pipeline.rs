@@ -159,7 +159,7 @@ fn validate(bencher: Bencher, envs: usize) {
     let (resolved, _) =
         envc::resolve::resolve_project(&parsed, &sources, &envc::resolve::Shapes::from_model());
     let schemas = envc::validate::Schemas::compile();
-    bencher.bench(|| envc::validate::validate_project(&resolved, &schemas));
+    bencher.bench(|| envc::validate::validate_project(&resolved, &schemas, None));
 }
 
 #[divan::bench(args = SIZES, sample_count = 5)]

@@ -105,13 +105,12 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
-    // What every run needs but no file decides (compiled schemas, merge shapes, templates)
+    // What every run needs but no file decides (merge shapes, templates)
     // is prepared on the other core while the files are read and parsed.
     let ((parsed, found), renderer) = rayon::join(
         || parse::load_project(root, &mut sources),
         || {
             Shapes::shared();
-            Schemas::shared();
             (stages != Stages::Validate).then(|| render::Renderer::for_project(root))
         },
     );
@@ -152,7 +151,11 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
         resolved.envs.retain(|e| only.contains(&e.name));
     }
 
-    let (validated, found) = validate::validate_project(&resolved, Schemas::shared());
+    let (validated, found) = validate::validate_project(
+        &resolved,
+        Schemas::shared(),
+        cache::Cache::open(root, "validate").as_ref(),
+    );
     all.extend(found);
     if stages == Stages::Check {
         all.extend(stale_schema_diagnostics(root, &mut sources));

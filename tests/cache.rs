@@ -129,3 +129,23 @@ fn a_damaged_cache_is_a_miss() {
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.all(), uncached(dir.path(), &["check"]).all());
 }
+
+#[test]
+fn a_value_the_schema_rejects_is_caught_after_a_cached_run() {
+    let dir = project();
+    assert_eq!(envc(dir.path(), &["check"]).code, 0);
+    let files = cache_files(dir.path());
+    assert!(
+        files.iter().any(|f| f.starts_with("cache/validate/")),
+        "{files:?}"
+    );
+    let staging = dir.path().join("env/staging.kdl");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    let edited = text.replace("storage-gb 50", "storage-gb \"lots\"");
+    assert_ne!(edited, text);
+    std::fs::write(&staging, edited).unwrap();
+    let cached = envc(dir.path(), &["check"]);
+    assert_eq!(cached.code, 1, "{}", cached.all());
+    assert!(cached.all().contains("envc::schema::"), "{}", cached.all());
+    assert_eq!(cached.all(), uncached(dir.path(), &["check"]).all());
+}

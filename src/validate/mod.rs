@@ -12,6 +12,9 @@ mod secrets;
 mod stacks;
 
 use std::collections::HashSet;
+use std::hash::Hasher;
+
+use crate::cache::{Cache, HashWriter};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Environment, StacksConfig};
@@ -101,9 +104,40 @@ fn inherited_note(env: &str, located: Option<&Located>, diagnostic: Diagnostic) 
     }
 }
 
+/// Schema problems of `json`. With a cache, a document this envc found valid before is
+/// not validated again (nor the schema compiled for it); only documents validated in full
+/// (`complete`) are remembered.
+fn schema_problems(
+    schema: &CompiledSchema,
+    json: &serde_json::Value,
+    spans: &SpanIndex,
+    root_span: Span,
+    skip: &dyn Fn(&str) -> bool,
+    cache: Option<&Cache>,
+    complete: bool,
+) -> Vec<(Option<Located>, Diagnostic)> {
+    let marker = cache.filter(|_| complete).map(|cache| {
+        let mut hasher = cache.hasher();
+        hasher.write(schema.noun.as_bytes());
+        let _ = serde_json::to_writer(HashWriter(&mut hasher), json);
+        (cache, crate::cache::key_name(hasher.digest128()))
+    });
+    if let Some((cache, name)) = &marker {
+        if cache.read(name).is_some() {
+            return Vec::new();
+        }
+    }
+    let found = schema.validate(json, spans, root_span, skip);
+    if let (Some((cache, name)), true) = (marker, found.is_empty()) {
+        cache.write(&name, b"");
+    }
+    found
+}
+
 pub fn validate_project(
     resolved: &ResolvedProject,
     schemas: &Schemas,
+    cache: Option<&Cache>,
 ) -> (ValidatedProject, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut project = ValidatedProject::default();
@@ -111,9 +145,15 @@ pub fn validate_project(
     if let Some(stacks) = &resolved.stacks {
         let (json, spans) = stacks.root.to_json();
         let root_span = Span::new(stacks.file, 0, 0);
-        let found = schemas
-            .stacks
-            .validate(&json, &spans, root_span, &|_| false);
+        let found = schema_problems(
+            &schemas.stacks,
+            &json,
+            &spans,
+            root_span,
+            &|_| false,
+            cache,
+            true,
+        );
         let ok = found.is_empty();
         diagnostics.extend(found.into_iter().map(|(_, d)| d));
         if ok {
@@ -148,7 +188,7 @@ pub fn validate_project(
             let checked = if env.is_abstract {
                 None
             } else {
-                validate_env(env, schemas, &mut found)
+                validate_env(env, schemas, cache, &mut found)
             };
             (checked, found)
         })
@@ -172,6 +212,7 @@ pub fn validate_project(
 fn validate_env(
     env: &ResolvedEnv,
     schemas: &Schemas,
+    cache: Option<&Cache>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(ValidEnv, bool)> {
     let (json, spans) = env.root.to_json();
@@ -181,9 +222,15 @@ fn validate_env(
         .map(|p| format!("/{}", p.replace('.', "/")))
         .collect();
     let root_span = Span::new(env.file, 0, 0);
-    let found = schemas.env.validate(&json, &spans, root_span, &|pointer| {
-        unresolved.contains(pointer)
-    });
+    let found = schema_problems(
+        &schemas.env,
+        &json,
+        &spans,
+        root_span,
+        &|pointer| unresolved.contains(pointer),
+        cache,
+        unresolved.is_empty(),
+    );
     let schema_ok = found.is_empty();
     for (located, diagnostic) in found {
         diagnostics.push(inherited_note(&env.name, located.as_ref(), diagnostic));

@@ -10,9 +10,10 @@ use crate::model::Shape;
 use crate::resolve::{Located, SpanIndex};
 use crate::source::Span;
 
-/// A compiled schema and the shape of the model it describes.
+/// A schema (compiled when first used) and the shape of the model it describes.
 pub struct CompiledSchema {
-    validator: Validator,
+    schema: serde_json::Value,
+    validator: std::sync::OnceLock<Validator>,
     shape: Shape,
     /// What the document is called in messages: "environment", "stacks.kdl".
     pub noun: &'static str,
@@ -20,13 +21,21 @@ pub struct CompiledSchema {
 
 impl CompiledSchema {
     pub fn new(schema: &serde_json::Value, noun: &'static str) -> Self {
-        let validator = jsonschema::validator_for(schema)
-            .unwrap_or_else(|e| panic!("the generated {noun} schema is invalid: {e}"));
         CompiledSchema {
-            validator,
+            schema: schema.clone(),
+            validator: std::sync::OnceLock::new(),
             shape: Shape::from_schema(schema),
             noun,
         }
+    }
+
+    /// The compiled validator; a run whose documents all validated before (see
+    /// [`super::validate_project`]) never compiles it.
+    fn validator(&self) -> &Validator {
+        self.validator.get_or_init(|| {
+            jsonschema::validator_for(&self.schema)
+                .unwrap_or_else(|e| panic!("the generated {} schema is invalid: {e}", self.noun))
+        })
     }
 
     pub fn shape(&self) -> &Shape {
@@ -42,7 +51,7 @@ impl CompiledSchema {
         skip: &dyn Fn(&str) -> bool,
     ) -> Vec<(Option<Located>, Diagnostic)> {
         let mut found = Vec::new();
-        for error in self.validator.iter_errors(json) {
+        for error in self.validator().iter_errors(json) {
             let pointer = error.instance_path().as_str().to_string();
             if skip(&pointer) {
                 continue;

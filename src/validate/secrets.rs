@@ -44,11 +44,47 @@ static VALUE_PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Key names that hold credentials.
-static KEY_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)(password|passwd|pwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credentials?)$")
-        .expect("key pattern compiles")
-});
+/// Text every credential shape above contains: values without any of it are not compared
+/// with the patterns (nor are the patterns compiled, in a run that never meets one).
+const VALUE_HINTS: &[&str] = &[
+    "://",
+    "AKIA",
+    "ASIA",
+    "PRIVATE KEY",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "xox",
+    "k_live_",
+    "eyJ",
+];
+
+/// Endings of key names that hold credentials (compared without case).
+const KEY_ENDINGS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api-key",
+    "api_key",
+    "privatekey",
+    "private-key",
+    "private_key",
+    "accesskey",
+    "access-key",
+    "access_key",
+    "credential",
+    "credentials",
+];
+
+fn names_a_credential(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    KEY_ENDINGS.iter().any(|ending| key.ends_with(ending))
+}
 
 /// Model keys whose values name a secret rather than hold one.
 const SECRET_NAMES: &[&str] = &["config-secret"];
@@ -112,11 +148,13 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
 
 /// What the value looks like, when it looks like a credential.
 fn looks_like_credential(key: &str, text: &str, under_secret: bool) -> Option<&'static str> {
-    if let Some((_, what)) = VALUE_PATTERNS.iter().find(|(re, _)| re.is_match(text)) {
-        return Some(what);
+    if VALUE_HINTS.iter().any(|hint| text.contains(hint)) {
+        if let Some((_, what)) = VALUE_PATTERNS.iter().find(|(re, _)| re.is_match(text)) {
+            return Some(what);
+        }
     }
     let names_a_credential =
-        KEY_PATTERN.is_match(key) && !SECRET_NAMES.contains(&key) && !under_secret;
+        names_a_credential(key) && !SECRET_NAMES.contains(&key) && !under_secret;
     if names_a_credential
         && !text.is_empty()
         && !text.starts_with("arn:")
