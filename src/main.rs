@@ -4,8 +4,8 @@ mod cli;
 
 use clap::Parser;
 
-/// envc allocates many small strings and trees while rendering; mimalloc does that work in
-/// about half the time of the system allocator.
+/// envc allocates many small strings and trees while rendering; with mimalloc (built without
+/// transparent huge pages) `envc check` of the root example took 20 ms where glibc's took 24.5.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
