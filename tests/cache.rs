@@ -20,6 +20,14 @@ fn cache_files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Replaces `from` (which must be there) with `to` in a file of the project.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let edited = text.replace(from, to);
+    assert_ne!(edited, text, "`{from}` is not in {}", path.display());
+    std::fs::write(path, edited).unwrap();
+}
+
 fn uncached(dir: &Path, args: &[&str]) -> support::Run {
     let mut command = envc_command(dir, args);
     command.env("ENVC_NO_CACHE", "1");
@@ -78,11 +86,11 @@ fn a_changed_value_or_template_is_rendered_again() {
     std::fs::write(&staging, text).unwrap();
     assert_eq!(envc(dir.path(), &["check"]).code, 0);
 
-    let template = dir.path().join("templates/registry.yaml.j2");
-    let text = std::fs::read_to_string(&template).unwrap();
-    let edited = text.replace("ScanOnPush: {{", "ScanOnPush: {{ \"false\" if true else ");
-    assert_ne!(edited, text);
-    std::fs::write(&template, edited).unwrap();
+    edit(
+        &dir.path().join("templates/registry.yaml.j2"),
+        "ScanOnPush: {{",
+        "ScanOnPush: {{ \"false\" if true else ",
+    );
     let changed = envc(dir.path(), &["check"]);
     assert_eq!(changed.code, 1, "{}", changed.all());
     assert!(
@@ -98,13 +106,11 @@ fn a_problem_between_cached_and_fresh_stacks_points_into_fresh_renders() {
     assert_eq!(envc(dir.path(), &["check"]).code, 0);
     // Only the database stack's own context changes; its imports of `network` now dangle.
     let stacks = dir.path().join("stacks.kdl");
-    let text = std::fs::read_to_string(&stacks).unwrap();
-    let edited = text.replace(
+    edit(
+        &stacks,
         "stack \"database\" kind=\"database\" {\n    needs \"network\"\n}",
         "stack \"database\" kind=\"database\"",
     );
-    assert_ne!(edited, text);
-    std::fs::write(&stacks, edited).unwrap();
     let cached = envc(dir.path(), &["check", "--format", "json"]);
     let fresh = uncached(dir.path(), &["check", "--format", "json"]);
     assert_eq!(cached.code, 1, "{}", cached.all());
@@ -140,10 +146,7 @@ fn a_value_the_schema_rejects_is_caught_after_a_cached_run() {
         "{files:?}"
     );
     let staging = dir.path().join("env/staging.kdl");
-    let text = std::fs::read_to_string(&staging).unwrap();
-    let edited = text.replace("storage-gb 50", "storage-gb \"lots\"");
-    assert_ne!(edited, text);
-    std::fs::write(&staging, edited).unwrap();
+    edit(&staging, "storage-gb 50", "storage-gb \"lots\"");
     let cached = envc(dir.path(), &["check"]);
     assert_eq!(cached.code, 1, "{}", cached.all());
     assert!(cached.all().contains("envc::schema::"), "{}", cached.all());

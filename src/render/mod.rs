@@ -210,7 +210,8 @@ impl Renderer {
         let environment_json = context.environment();
         let env_hasher = cache.map(|c| c.env_hasher(&environment_json));
         let mut cached = cache.map(|c| c.load(&env.name)).unwrap_or_default();
-        let mut fresh = cache::EnvEntries::default();
+        // The cache key of each rendered stack worth remembering (from the cache, or clean).
+        let mut keys: Vec<Option<String>> = Vec::new();
         let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
         let before = out.len();
         let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
@@ -247,11 +248,11 @@ impl Renderer {
                             stack: name.to_string(),
                             stack_name: context::stack_name(&config.project, &env.name, name),
                             needs,
-                            template: entry.template.clone(),
-                            body: entry.body.clone(),
+                            template: entry.template,
+                            body: entry.body,
                         },
                     ));
-                    fresh.stacks.insert(name.to_string(), entry);
+                    keys.push(Some(entry.key));
                     continue;
                 }
             }
@@ -307,14 +308,7 @@ impl Renderer {
             let Some((template, body)) = checked else {
                 continue;
             };
-            if let (Some(key), true) = (key, clean) {
-                let entry = cache::Entry {
-                    key,
-                    template: template.clone(),
-                    body: body.clone(),
-                };
-                fresh.stacks.insert(name.to_string(), entry);
-            }
+            keys.push(key.filter(|_| clean));
             rendered.push((
                 Some(trace),
                 RenderedStack {
@@ -357,13 +351,21 @@ impl Renderer {
         if out[before..].iter().any(Diagnostic::is_error) {
             return None;
         }
-        if let Some(cache) = cache {
-            if fresh.stacks.len() != rendered.len()
-                || rendered.iter().any(|(t, _)| t.is_some())
-                || !cached.stacks.is_empty()
-            {
-                cache.store(&env.name, &fresh);
+        // Written only when something was rendered afresh or the entries no longer match.
+        let all_cached = rendered.iter().all(|(t, _)| t.is_none());
+        if let (Some(cache), false) = (cache, all_cached && cached.stacks.is_empty()) {
+            let mut entries = cache::EnvEntries::default();
+            for ((_, stack), key) in rendered.iter().zip(keys) {
+                if let Some(key) = key {
+                    let entry = cache::Entry {
+                        key,
+                        template: stack.template.clone(),
+                        body: stack.body.clone(),
+                    };
+                    entries.stacks.insert(stack.stack.clone(), entry);
+                }
             }
+            cache.store(&env.name, &entries);
         }
         let waves = config
             .waves(&present)

@@ -339,11 +339,11 @@ fn plain_to_comment(text: &str) -> Option<Value> {
 
 /// `{"Fn::GetAtt": [A, B]}` on one line: the mapping and the text after it.
 fn flow_mapping(text: &str) -> Option<(Value, &str)> {
-    let mut rest = text[1..].trim_start_matches(' ');
     let mut map = Mapping::new();
-    if let Some(after) = rest.strip_prefix('}') {
-        return Some((Value::Mapping(map), after));
-    }
+    let mut rest = match flow_open(text, '}') {
+        Flow::Closed(after) => return Some((Value::Mapping(map), after)),
+        Flow::Item(rest) => rest,
+    };
     loop {
         let (key, after) = match *rest.as_bytes().first()? {
             b'"' => double_quoted(rest).map(|(k, a)| (Value::String(k), a))?,
@@ -363,36 +363,56 @@ fn flow_mapping(text: &str) -> Option<(Value, &str)> {
         if map.insert(key, value).is_some() {
             return None;
         }
-        let after = after.trim_start_matches(' ');
-        if let Some(after) = after.strip_prefix('}') {
-            return Some((Value::Mapping(map), after));
-        }
-        rest = after.strip_prefix(',')?.trim_start_matches(' ');
-        if rest.starts_with('}') {
-            return None;
-        }
+        rest = match flow_next(after, '}')? {
+            Flow::Closed(after) => return Some((Value::Mapping(map), after)),
+            Flow::Item(rest) => rest,
+        };
     }
 }
 
 /// `[a, !Ref B, [c]]` on one line: the sequence and the text after it.
 fn flow_sequence(text: &str) -> Option<(Value, &str)> {
-    let mut rest = text[1..].trim_start_matches(' ');
     let mut items = Vec::new();
-    if let Some(after) = rest.strip_prefix(']') {
-        return Some((Value::Sequence(items), after));
-    }
+    let mut rest = match flow_open(text, ']') {
+        Flow::Closed(after) => return Some((Value::Sequence(items), after)),
+        Flow::Item(rest) => rest,
+    };
     loop {
         let (item, after) = flow_item(rest)?;
         items.push(item);
-        let after = after.trim_start_matches(' ');
-        if let Some(after) = after.strip_prefix(']') {
-            return Some((Value::Sequence(items), after));
-        }
-        rest = after.strip_prefix(',')?.trim_start_matches(' ');
-        if rest.starts_with(']') {
-            return None;
-        }
+        rest = match flow_next(after, ']')? {
+            Flow::Closed(after) => return Some((Value::Sequence(items), after)),
+            Flow::Item(rest) => rest,
+        };
     }
+}
+
+/// Where a one-line flow collection goes next.
+enum Flow<'a> {
+    /// It closed; the text after its closing bracket.
+    Closed(&'a str),
+    /// Its next item starts here.
+    Item(&'a str),
+}
+
+/// Just inside the opening bracket of `text`: empty, or at its first item.
+fn flow_open(text: &str, close: char) -> Flow<'_> {
+    let rest = text[1..].trim_start_matches(' ');
+    match rest.strip_prefix(close) {
+        Some(after) => Flow::Closed(after),
+        None => Flow::Item(rest),
+    }
+}
+
+/// After an item: the closing bracket, or `,` and the next item (a trailing `,` is left to
+/// serde_yaml_ng).
+fn flow_next(after: &str, close: char) -> Option<Flow<'_>> {
+    let after = after.trim_start_matches(' ');
+    if let Some(after) = after.strip_prefix(close) {
+        return Some(Flow::Closed(after));
+    }
+    let rest = after.strip_prefix(',')?.trim_start_matches(' ');
+    (!rest.starts_with(close)).then_some(Flow::Item(rest))
 }
 
 fn flow_item(text: &str) -> Option<(Value, &str)> {
