@@ -50,6 +50,12 @@ impl Cache {
         hasher
     }
 
+    /// Whether nothing is stored yet (the first run in a checkout, or after `.envc/` was
+    /// deleted).
+    pub fn is_empty(&self) -> bool {
+        std::fs::read_dir(&self.dir).map_or(true, |mut entries| entries.next().is_none())
+    }
+
     /// The bytes stored under `name`, if any.
     pub fn read(&self, name: &str) -> Option<Vec<u8>> {
         std::fs::read(self.dir.join(name)).ok()

@@ -105,13 +105,32 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
-    // What every run needs but no file decides (merge shapes, templates)
-    // is prepared on the other core while the files are read and parsed.
+    // What every run needs but no file decides (merge shapes, templates, and on a run
+    // with nothing cached the schema validators and compiled templates) is prepared on
+    // the other core while the files are read and parsed.
+    let nothing_cached = |stage| cache::Cache::open(root, stage).is_none_or(|c| c.is_empty());
     let ((parsed, found), renderer) = rayon::join(
         || parse::load_project(root, &mut sources),
         || {
-            Shapes::shared();
-            (stages != Stages::Validate).then(|| render::Renderer::for_project(root))
+            let (_, renderer) = rayon::join(
+                || {
+                    Shapes::shared();
+                    if nothing_cached("validate") {
+                        Schemas::shared().prepare();
+                    }
+                },
+                || {
+                    let renderer =
+                        (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
+                    if let Some(Ok(renderer)) = &renderer {
+                        if nothing_cached("render") {
+                            renderer.prepare();
+                        }
+                    }
+                    renderer
+                },
+            );
+            renderer
         },
     );
     all.extend(found);

@@ -2,8 +2,12 @@
 //!
 //! Every node, argument and property keeps the span it was written at. A file with a syntax
 //! error yields diagnostics and no document; the other files still parse.
+//!
+//! Plain KDL is read by [`fast`], straight into nodes; the kdl crate reads the rest and
+//! explains every syntax error.
 
 pub mod ast;
+mod fast;
 
 use std::hash::Hasher;
 use std::path::Path;
@@ -150,8 +154,7 @@ fn cannot_read(relative: &Path, err: &std::io::Error) -> Diagnostic {
 }
 
 /// [`parse_document`], through the project's parse cache: a file whose text parsed without
-/// a problem before is read back from the cache (KDL parsing is most of what a run with
-/// every render cached would otherwise spend).
+/// a problem before is read back from the cache.
 fn parse_cached(
     file: FileId,
     sources: &SourceMap,
@@ -191,6 +194,37 @@ pub fn parse_document(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Node>> {
     let text = &sources.file(file).text;
+    if let Some(nodes) = fast::parse(text, file) {
+        debug_assert_eq!(
+            serde_json::to_value(&nodes).ok(),
+            {
+                let mut found = Vec::new();
+                let reference = parse_with_kdl(file, text, &mut found);
+                assert!(
+                    found.is_empty(),
+                    "the fast KDL reader took text with problems: {text:?}"
+                );
+                serde_json::to_value(reference).ok()
+            },
+            "the fast KDL reader disagrees with the kdl crate on {text:?}"
+        );
+        return Some(nodes);
+    }
+    parse_with_kdl(file, text, diagnostics)
+}
+
+/// What the fast reader makes of `text`, or `None` where it leaves the text to the kdl
+/// crate (for the differential tests and benchmarks).
+pub fn parse_fast_only(text: &str, file: FileId) -> Option<Vec<Node>> {
+    fast::parse(text, file)
+}
+
+/// Parses with the kdl crate: the reference reader, and the one that explains syntax errors.
+pub fn parse_with_kdl(
+    file: FileId,
+    text: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<Node>> {
     match kdl::KdlDocument::parse_v2(text) {
         Ok(document) => {
             let converter = Converter {

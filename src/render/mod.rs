@@ -173,6 +173,14 @@ impl Renderer {
         })
     }
 
+    /// Compiles every template now (on another core, while files are parsed) rather than
+    /// when a stack first uses it. Problems are left for the render that meets them.
+    pub fn prepare(&self) {
+        for name in self.origins.keys() {
+            let _ = self.templates.get_template(name);
+        }
+    }
+
     /// Every template's name and text, in name order (what a render cache key covers).
     pub fn template_texts(&self) -> Vec<(&str, &str)> {
         let mut texts: Vec<(&str, &str)> = self

@@ -35,6 +35,12 @@ impl Schemas {
         SHARED.get_or_init(Schemas::compile)
     }
 
+    /// Compiles both validators now; see [`CompiledSchema::prepare`].
+    pub fn prepare(&self) {
+        self.env.prepare();
+        self.stacks.prepare();
+    }
+
     pub fn compile() -> Self {
         Schemas {
             env: CompiledSchema::new(&crate::model::env_schema(), "environment"),

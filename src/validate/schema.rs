@@ -38,6 +38,12 @@ impl CompiledSchema {
         })
     }
 
+    /// Compiles the validator now (on another core, while files are parsed) rather than
+    /// when the first document needs it.
+    pub fn prepare(&self) {
+        self.validator();
+    }
+
     pub fn shape(&self) -> &Shape {
         &self.shape
     }

@@ -1,0 +1,206 @@
+//! The fast KDL reader against the kdl crate: on every `.kdl` file of the project and its
+//! examples, on mutations of them, and on edge cases of KDL, it either builds exactly the
+//! nodes (with the same spans) the kdl crate leads to, or leaves the text to it; the
+//! project's own files it reads itself.
+
+use std::path::Path;
+
+use envc::parse::{parse_fast_only, parse_with_kdl};
+use envc::source::SourceMap;
+use proptest::prelude::*;
+
+fn kdl_files() -> &'static [String] {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut projects = vec![root.to_path_buf()];
+        for example in std::fs::read_dir(root.join("examples")).unwrap() {
+            projects.push(example.unwrap().path());
+        }
+        let mut texts = Vec::new();
+        for project in projects {
+            texts.push(std::fs::read_to_string(project.join("stacks.kdl")).unwrap());
+            for file in std::fs::read_dir(project.join("env")).unwrap() {
+                texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
+            }
+        }
+        texts
+    })
+}
+
+/// The fast reader's answer is the kdl crate's, when it gives one.
+fn agrees(text: &str) -> bool {
+    let mut sources = SourceMap::default();
+    let file = sources.add("t.kdl", text.to_string());
+    let Some(fast) = parse_fast_only(text, file) else {
+        return false;
+    };
+    let mut found = Vec::new();
+    let reference = parse_with_kdl(file, text, &mut found);
+    assert!(
+        found.is_empty(),
+        "the fast reader accepted text with problems ({:?}):\n{text:?}",
+        found.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        serde_json::to_value(&fast).unwrap(),
+        serde_json::to_value(reference.unwrap()).unwrap(),
+        "the readers disagree on:\n{text:?}"
+    );
+    true
+}
+
+#[test]
+fn reads_every_project_file_itself() {
+    let texts = kdl_files();
+    assert!(texts.len() > 15, "found only {} files", texts.len());
+    for text in texts {
+        assert!(
+            agrees(text),
+            "the fast reader left a project file to kdl:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn edge_cases_agree_or_go_to_kdl() {
+    let read_fast = [
+        "a 1 b=2 \"x\"\n",
+        "(replace)net \"a\" {\n  cidr \"10.0.0.0/16\" // x\n  x 1.5 -3 1e3 #true #null;y\n}\n\nz",
+        "a  key = 1  ;  b",
+        "\"q n\" k=\"v\" /* c */ 2\n",
+        "n {\n}\n",
+        "n { a; }",
+        "n{a}",
+        "a 1  \r\nb\r\n",
+        "a/*c*/1",
+        "a 1/*c*/ 2",
+        "a 007 \"k\"=1 x= 2 +4 -0.0 1E10 1.5e-3",
+        "n {a} ;b",
+        "n { } /* c */ // d",
+        "a x=#true y=#null z=#false w=- v=a.b:c",
+        "a \"tab\\there \\\"q\\\" \\\\ \\s é\"",
+    ];
+    for text in read_fast {
+        assert!(agrees(text), "the fast reader left {text:?} to kdl");
+    }
+    let left_to_kdl = [
+        "a \"x\"1",
+        "n{a}1",
+        "a #true=1",
+        "a .5",
+        "a 1_000",
+        "a 0x1f",
+        "a #inf",
+        "a r#\"x\"#",
+        "a \"\"\"\n  x\n  \"\"\"",
+        "/-a 1",
+        "a /-1",
+        "a 1 \\\n  2",
+        "(t)a",
+        "a (t)1",
+        "a x=1 x=2",
+        "a true",
+        "a \"\\u{41}\"",
+        "a /* /* nested */ */ 1",
+        "n {",
+        "}",
+        "\u{feff}a",
+        "a\u{a0}1",
+        "a 99999999999999999999",
+    ];
+    for text in left_to_kdl {
+        assert!(!agrees(text), "the fast reader took {text:?}");
+    }
+}
+
+/// Characters and fragments that sit on the edges of what the fast reader knows.
+const PIECES: &[&str] = &[
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    ";",
+    "{",
+    "}",
+    "{ }",
+    "(",
+    ")",
+    "(replace)",
+    "(remove)",
+    "(x)",
+    "=",
+    " = ",
+    "\"",
+    "\\",
+    "\\n",
+    "\\u{e9}",
+    "\\s",
+    "#",
+    "#true",
+    "#false",
+    "#null",
+    "#inf",
+    "#nan",
+    "/-",
+    "//",
+    "/*",
+    "*/",
+    "/* c */",
+    "\"\"\"",
+    "#\"",
+    "0",
+    "007",
+    "0x1F",
+    "1e3",
+    "1.5",
+    "-1",
+    "+1",
+    ".5",
+    "1_0",
+    "-",
+    "true",
+    "null",
+    "é",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{feff}",
+    "\u{200e}",
+    "\u{7f}",
+    "\u{0}",
+    "x",
+    "k=v",
+    "a.b",
+    "[",
+    "]",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_project_files(
+        which in any::<prop::sample::Index>(),
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), 0usize..4, prop::sample::select(PIECES)),
+            1..4,
+        ),
+    ) {
+        let texts = kdl_files();
+        let mut text = texts[which.index(texts.len())].clone();
+        for (at, cut, piece) in edits {
+            let mut start = at.index(text.len() + 1);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(start..end, piece);
+        }
+        agrees(&text);
+    }
+}
