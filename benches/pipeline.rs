@@ -1,6 +1,6 @@
 //! Speed of `envc check` and of each stage, on the root example and on generated projects
-//! of 10, 100 and 1,000 environments, fresh (`ENVC_NO_CACHE=1`) and with the parse and
-//! render caches warm. Run with `cargo bench`.
+//! of 10, 100 and 1,000 environments, fresh (`ENVC_NO_CACHE=1`) and with the validation
+//! and render caches warm. Run with `cargo bench`.
 
 #[path = "generate.rs"]
 mod generate;
@@ -77,7 +77,7 @@ fn check_root_example_process(bencher: Bencher) {
     bench_process(bencher, root(), true);
 }
 
-/// The same with nothing cached: every file parsed and every stack rendered.
+/// The same with nothing cached: every document validated and every stack rendered.
 #[divan::bench(sample_count = 30)]
 fn check_root_example_process_no_cache(bencher: Bencher) {
     bench_process(bencher, root(), false);

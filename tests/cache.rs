@@ -1,4 +1,4 @@
-//! The parse and render caches (`.envc/cache/`): a cached run says exactly what a fresh one
+//! The validation and render caches (`.envc/cache/`): a cached run says exactly what a fresh one
 //! says, any change to what a render reads is seen, and a damaged cache is only a miss.
 
 mod support;
@@ -45,7 +45,7 @@ fn a_cached_check_says_what_a_fresh_one_says() {
         "{files:?}"
     );
     assert!(
-        files.iter().any(|f| f.starts_with("cache/parse/")),
+        files.iter().any(|f| f.starts_with("cache/validate/")),
         "{files:?}"
     );
     assert!(files.contains(&".gitignore".to_string()), "{files:?}");

@@ -26,7 +26,7 @@ pub struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Parse, validate and render everything afresh, without reading or writing `.envc/cache/`
+    /// Validate and render everything afresh, without reading or writing `.envc/cache/`
     /// (the same as `ENVC_NO_CACHE=1`).
     #[arg(long, global = true, env = "ENVC_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_cache: bool,

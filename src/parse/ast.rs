@@ -3,7 +3,7 @@
 use crate::source::{FileId, Span};
 
 /// A KDL scalar.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum Scalar {
     String(String),
     Integer(i64),
@@ -53,7 +53,7 @@ impl Scalar {
 }
 
 /// How a node in a child environment combines with what it inherits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum MergeMode {
     /// Tables merge key by key; scalars and lists replace.
     Merge,
@@ -78,13 +78,13 @@ impl MergeMode {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Argument {
     pub value: Scalar,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Property {
     pub name: String,
     pub name_span: Span,
@@ -92,7 +92,7 @@ pub struct Property {
     pub value_span: Span,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Node {
     pub name: String,
     pub name_span: Span,
@@ -110,25 +110,6 @@ pub struct Node {
 impl Node {
     pub fn has_body(&self) -> bool {
         !self.props.is_empty() || self.children.is_some()
-    }
-
-    /// Points every span of the node (and its children) into `file`.
-    pub fn move_to(&mut self, file: FileId) {
-        self.name_span.file = file;
-        self.span.file = file;
-        if let Some(span) = &mut self.mode_span {
-            span.file = file;
-        }
-        for arg in &mut self.args {
-            arg.span.file = file;
-        }
-        for prop in &mut self.props {
-            prop.name_span.file = file;
-            prop.value_span.file = file;
-        }
-        for child in self.children.iter_mut().flatten() {
-            child.move_to(file);
-        }
     }
 }
 

@@ -9,10 +9,8 @@
 pub mod ast;
 mod fast;
 
-use std::hash::Hasher;
 use std::path::Path;
 
-use crate::cache::Cache;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
 use crate::source::{FileId, SourceMap, Span};
@@ -51,10 +49,9 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
         return (project, diagnostics);
     }
 
-    let cache = Cache::open(root, "parse");
     match read(root, Path::new("stacks.kdl"), sources) {
         Ok(file) => {
-            if let Some(nodes) = parse_cached(file, sources, cache.as_ref(), &mut diagnostics) {
+            if let Some(nodes) = parse_document(file, sources, &mut diagnostics) {
                 project.stacks = Some(StacksFile { file, nodes });
             }
         }
@@ -102,7 +99,7 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
         .map(|(name, file)| {
             let mut found = Vec::new();
             let nodes = if is_env_name(&name) {
-                parse_cached(file, sources, cache.as_ref(), &mut found)
+                parse_document(file, sources, &mut found)
             } else {
                 found.push(
                     Diagnostic::error(
@@ -151,40 +148,6 @@ fn cannot_read(relative: &Path, err: &std::io::Error) -> Diagnostic {
         Code::Io,
         format!("cannot read `{}`: {err}", relative.display()),
     )
-}
-
-/// [`parse_document`], through the project's parse cache: a file whose text parsed without
-/// a problem before is read back from the cache.
-fn parse_cached(
-    file: FileId,
-    sources: &SourceMap,
-    cache: Option<&Cache>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Vec<Node>> {
-    let Some(cache) = cache else {
-        return parse_document(file, sources, diagnostics);
-    };
-    let mut hasher = cache.hasher();
-    hasher.write(sources.file(file).text.as_bytes());
-    let name = format!("{}.json", crate::cache::key_name(hasher.digest128()));
-    let cached = cache
-        .read(&name)
-        .and_then(|bytes| serde_json::from_slice::<Vec<Node>>(&bytes).ok());
-    if let Some(mut nodes) = cached {
-        for node in &mut nodes {
-            node.move_to(file);
-        }
-        return Some(nodes);
-    }
-    let mut found = Vec::new();
-    let nodes = parse_document(file, sources, &mut found);
-    if let (Some(nodes), true) = (&nodes, found.is_empty()) {
-        if let Ok(bytes) = serde_json::to_vec(nodes) {
-            cache.write(&name, &bytes);
-        }
-    }
-    diagnostics.extend(found);
-    nodes
 }
 
 /// Parses one file's text (already in `sources`) into nodes.
