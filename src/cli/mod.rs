@@ -201,7 +201,10 @@ pub fn run(cli: Cli) -> i32 {
                     if count == 1 { "" } else { "s" }
                 );
             }
-            checked.exit_code()
+            let code = checked.exit_code();
+            // The process exits next: taking apart every rendered stack would only cost time.
+            std::mem::forget(checked);
+            code
         }
         Command::Explain { env, path } => {
             let (sources, result) = envc::explain::explain(&cli.dir, env, path);

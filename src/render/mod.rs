@@ -75,7 +75,7 @@ pub struct Renderer {
     templates: Environment<'static>,
     /// Template name → where it came from (for diagnostics).
     origins: HashMap<String, TemplateOrigin>,
-    env_shape: Shape,
+    env_shape: &'static Shape,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +169,7 @@ impl Renderer {
         Ok(Renderer {
             templates,
             origins,
-            env_shape: Shape::from_schema(&crate::model::env_schema()),
+            env_shape: &crate::resolve::Shapes::shared().env,
         })
     }
 
@@ -212,7 +212,7 @@ impl Renderer {
         let context = StackContext {
             stacks: config,
             env,
-            env_shape: &self.env_shape,
+            env_shape: self.env_shape,
             present: &present,
         };
         let environment_json = context.environment();
@@ -300,7 +300,8 @@ impl Renderer {
                 }
             };
             let golden = golden_path(&env.name, name);
-            let file = sources.add(format!("{} (rendered)", golden.display()), text.clone());
+            let file = sources.add(format!("{} (rendered)", golden.display()), text);
+            let text = sources.file(file).text.clone();
             let mut found = Vec::new();
             let checked = cfn::parse_and_check(&text, file, sources, &mut found);
             let trace = RenderTrace {

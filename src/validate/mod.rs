@@ -43,8 +43,16 @@ impl Schemas {
 
     pub fn compile() -> Self {
         Schemas {
-            env: CompiledSchema::new(&crate::model::env_schema(), "environment"),
-            stacks: CompiledSchema::new(&crate::model::stacks_schema(), "stacks.kdl"),
+            env: CompiledSchema::new(
+                crate::model::env_schema(),
+                &crate::resolve::Shapes::shared().env,
+                "environment",
+            ),
+            stacks: CompiledSchema::new(
+                crate::model::stacks_schema(),
+                &crate::resolve::Shapes::shared().stacks,
+                "stacks.kdl",
+            ),
         }
     }
 }

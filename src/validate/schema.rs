@@ -14,17 +14,17 @@ use crate::source::Span;
 pub struct CompiledSchema {
     schema: serde_json::Value,
     validator: std::sync::OnceLock<Validator>,
-    shape: Shape,
+    shape: &'static Shape,
     /// What the document is called in messages: "environment", "stacks.kdl".
     pub noun: &'static str,
 }
 
 impl CompiledSchema {
-    pub fn new(schema: &serde_json::Value, noun: &'static str) -> Self {
+    pub fn new(schema: serde_json::Value, shape: &'static Shape, noun: &'static str) -> Self {
         CompiledSchema {
-            schema: schema.clone(),
+            schema,
             validator: std::sync::OnceLock::new(),
-            shape: Shape::from_schema(schema),
+            shape,
             noun,
         }
     }
@@ -45,7 +45,7 @@ impl CompiledSchema {
     }
 
     pub fn shape(&self) -> &Shape {
-        &self.shape
+        self.shape
     }
 
     /// Validates `json`; `root` is where a problem with the document as a whole is shown.
@@ -72,7 +72,7 @@ impl CompiledSchema {
                             format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                         let at = spans.by_pointer.get(&child).cloned();
                         let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
-                        let fields = shape_at(&self.shape, &pointer).field_names();
+                        let fields = shape_at(self.shape, &pointer).field_names();
                         let help = did_you_mean(key, fields.iter().copied())
                             .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
                         found.push((

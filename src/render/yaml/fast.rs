@@ -272,7 +272,7 @@ fn split_key(rest: &str) -> Option<(Value, &str)> {
             let colon = (0..bytes.len())
                 .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
             let key = rest[..colon].trim_end_matches(' ');
-            if key.contains(" #") {
+            if has_comment(key) {
                 return None;
             }
             (plain(key)?, &rest[colon + 1..])
@@ -329,12 +329,28 @@ fn block_scalar(text: &str) -> Option<Value> {
 
 /// A plain scalar running to the end of the line or a comment.
 fn plain_to_comment(text: &str) -> Option<Value> {
-    let text = text.split_once(" #").map_or(text, |(t, _)| t);
-    let text = text.trim_end_matches(' ');
-    if text.contains(": ") || text.ends_with(':') {
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    for i in 1..bytes.len() {
+        match (bytes[i - 1], bytes[i]) {
+            (b' ', b'#') => {
+                end = i - 1;
+                break;
+            }
+            (b':', b' ') => return None,
+            _ => {}
+        }
+    }
+    let text = text[..end].trim_end_matches(' ');
+    if text.ends_with(':') {
         return None;
     }
     plain(text)
+}
+
+/// Whether `text` holds ` #`, the start of a comment.
+fn has_comment(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|pair| pair == b" #")
 }
 
 /// `{"Fn::GetAtt": [A, B]}` on one line: the mapping and the text after it.
