@@ -105,31 +105,26 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
-    // What every run needs but no file decides (merge shapes, templates, and on a run
-    // with nothing cached the schema validators and compiled templates) is prepared on
-    // the other core while the files are read and parsed.
+    // What every run needs but no file decides is prepared beside the reading and parsing
+    // of files: merge shapes and templates now, and on a run with nothing cached the schema
+    // validators and compiled templates in the background, ready when validation and
+    // rendering first ask for them (they compile on first use all the same).
     let nothing_cached = |stage| cache::Cache::open(root, stage).is_none_or(|c| c.is_empty());
+    if nothing_cached("validate") {
+        rayon::spawn(|| Schemas::shared().prepare());
+    }
     let ((parsed, found), renderer) = rayon::join(
         || parse::load_project(root, &mut sources),
         || {
-            let (_, renderer) = rayon::join(
-                || {
-                    Shapes::shared();
-                    if nothing_cached("validate") {
-                        Schemas::shared().prepare();
-                    }
-                },
-                || {
-                    let renderer =
-                        (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
-                    if let Some(Ok(renderer)) = &renderer {
-                        if nothing_cached("render") {
-                            renderer.prepare();
-                        }
-                    }
-                    renderer
-                },
-            );
+            Shapes::shared();
+            let renderer =
+                (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
+            if let Some(Ok(renderer)) = &renderer {
+                if nothing_cached("render") {
+                    let renderer = renderer.clone();
+                    rayon::spawn(move || renderer.prepare());
+                }
+            }
             renderer
         },
     );

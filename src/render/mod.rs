@@ -70,6 +70,37 @@ struct RenderTrace {
     golden: PathBuf,
 }
 
+/// What [`Renderer::render_env`] found for one stack, in the order of the stacks.
+enum Slot {
+    /// It cannot be rendered.
+    Problem(Diagnostic),
+    /// It comes from the render cache, with its key.
+    Cached(RenderedStack, String),
+    /// It is to be rendered afresh.
+    Fresh(FreshStack),
+    /// It was rendered afresh.
+    Done(StackOutcome),
+}
+
+/// A stack to render afresh: its names and needs, and its template's inputs.
+struct FreshStack {
+    stack: String,
+    stack_name: String,
+    needs: Vec<String>,
+    template_name: String,
+    stack_json: serde_json::Value,
+    key: Option<String>,
+}
+
+/// What rendering one stack gave: the stack (unless it failed), its cache key (when it
+/// rendered cleanly), its problems, and the scratch source map their spans point into.
+struct StackOutcome {
+    rendered: Option<(RenderTrace, RenderedStack)>,
+    key: Option<String>,
+    found: Vec<Diagnostic>,
+    sources: SourceMap,
+}
+
 /// The template set of one project: built-ins, overridden by `templates/`.
 pub struct Renderer {
     templates: Environment<'static>,
@@ -222,7 +253,9 @@ impl Renderer {
         let mut keys: Vec<Option<String>> = Vec::new();
         let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
         let before = out.len();
-        let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
+        // Which stacks come from the cache, which render afresh (in parallel: rendering is
+        // most of a run), and which cannot; results keep the order of `present`.
+        let mut slots: Vec<Slot> = Vec::with_capacity(present.len());
         for name in &present {
             let stack = &config.stack[*name];
             let span_of_stack = stacks
@@ -231,7 +264,7 @@ impl Renderer {
                 .map(|l| l.key)
                 .unwrap_or(Span::new(stacks.file, 0, 0));
             if let Some(problem) = selection_problem(name, stack, env, span_of_stack) {
-                out.push(problem);
+                slots.push(Slot::Problem(problem));
                 continue;
             }
             let Some(template_name) = stack.template_name() else {
@@ -247,26 +280,26 @@ impl Renderer {
             let key = env_hasher
                 .as_ref()
                 .map(|h| RenderCache::key(h, &template_name, &stack_json));
+            let stack_name = context::stack_name(&config.project, &env.name, name);
             if let (Some(key), Some(entry)) = (&key, cached.stacks.remove(*name)) {
                 if entry.key == *key {
-                    rendered.push((
-                        None,
+                    slots.push(Slot::Cached(
                         RenderedStack {
                             env: env.name.clone(),
                             stack: name.to_string(),
-                            stack_name: context::stack_name(&config.project, &env.name, name),
+                            stack_name,
                             needs,
                             template: entry.template,
                             body: entry.body,
                         },
+                        entry.key,
                     ));
-                    keys.push(Some(entry.key));
                     continue;
                 }
             }
-            let Ok(template) = self.templates.get_template(&template_name) else {
+            if !self.origins.contains_key(&template_name) {
                 let known: Vec<&str> = self.origins.keys().map(String::as_str).collect();
-                out.push(
+                slots.push(Slot::Problem(
                     Diagnostic::error(
                         Code::UnknownTemplate,
                         format!(
@@ -285,50 +318,53 @@ impl Renderer {
                         did_you_mean(&template_name, known.iter().copied())
                             .unwrap_or_else(|| format!("add `templates/{template_name}`")),
                     ),
-                );
+                ));
                 continue;
-            };
-            let value = minijinja::context! {
-                stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
-                ..environment.clone()
-            };
-            let text = match template.render(&value) {
-                Ok(text) => text,
-                Err(error) => {
-                    out.push(self.template_error(&error, &template_name, &env.name, name, sources));
-                    continue;
-                }
-            };
-            let golden = golden_path(&env.name, name);
-            let file = sources.add(format!("{} (rendered)", golden.display()), text);
-            let text = sources.file(file).text.clone();
-            let mut found = Vec::new();
-            let checked = cfn::parse_and_check(&text, file, sources, &mut found);
-            let trace = RenderTrace {
-                file,
-                context: value,
-                template_name,
-                golden,
-            };
-            let clean = found.is_empty();
-            for diagnostic in found {
-                out.push(self.to_template_source(diagnostic, &trace, sources));
             }
-            let Some((template, body)) = checked else {
-                continue;
-            };
-            keys.push(key.filter(|_| clean));
-            rendered.push((
-                Some(trace),
-                RenderedStack {
-                    env: env.name.clone(),
-                    stack: name.to_string(),
-                    stack_name: context::stack_name(&config.project, &env.name, name),
-                    needs,
-                    template,
-                    body,
-                },
-            ));
+            slots.push(Slot::Fresh(FreshStack {
+                stack: name.to_string(),
+                stack_name,
+                needs,
+                template_name,
+                stack_json,
+                key,
+            }));
+        }
+        let slots: Vec<Slot> = {
+            use rayon::prelude::*;
+            let shared: &SourceMap = sources;
+            slots
+                .into_par_iter()
+                .map(|slot| match slot {
+                    Slot::Fresh(fresh) => Slot::Done(self.render_stack(
+                        &env.name,
+                        fresh,
+                        &environment,
+                        shared.scratch(),
+                    )),
+                    other => other,
+                })
+                .collect()
+        };
+        let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
+        for slot in slots {
+            match slot {
+                Slot::Problem(problem) => out.push(problem),
+                Slot::Cached(stack, key) => {
+                    rendered.push((None, stack));
+                    keys.push(Some(key));
+                }
+                Slot::Done(done) => {
+                    let rename = sources.absorb(done.sources);
+                    out.extend(done.found.into_iter().map(|d| d.map_files(&rename)));
+                    if let Some((mut trace, stack)) = done.rendered {
+                        trace.file = rename(trace.file);
+                        keys.push(done.key);
+                        rendered.push((Some(trace), stack));
+                    }
+                }
+                Slot::Fresh(_) => unreachable!("every fresh stack was rendered above"),
+            }
         }
         let mut found = Vec::new();
         let files: Vec<(Option<FileId>, &RenderedStack)> = rendered
@@ -386,6 +422,77 @@ impl Renderer {
             stacks: rendered.into_iter().map(|(_, s)| s).collect(),
             waves,
         })
+    }
+
+    /// Renders one stack and checks its output, into `sources` (a scratch map of its own).
+    fn render_stack(
+        &self,
+        env: &str,
+        fresh: FreshStack,
+        environment: &minijinja::Value,
+        mut sources: SourceMap,
+    ) -> StackOutcome {
+        let FreshStack {
+            stack,
+            stack_name,
+            needs,
+            template_name,
+            stack_json,
+            key,
+        } = fresh;
+        let mut found = Vec::new();
+        let value = minijinja::context! {
+            stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
+            ..environment.clone()
+        };
+        let text = self
+            .templates
+            .get_template(&template_name)
+            .and_then(|template| template.render(&value));
+        let text = match text {
+            Ok(text) => text,
+            Err(error) => {
+                found.push(self.template_error(&error, &template_name, env, &stack, &mut sources));
+                return StackOutcome {
+                    rendered: None,
+                    key: None,
+                    found,
+                    sources,
+                };
+            }
+        };
+        let golden = golden_path(env, &stack);
+        let file = sources.add(format!("{} (rendered)", golden.display()), text);
+        let text = sources.file(file).text.clone();
+        let mut problems = Vec::new();
+        let checked = cfn::parse_and_check(&text, file, &sources, &mut problems);
+        let trace = RenderTrace {
+            file,
+            context: value,
+            template_name,
+            golden,
+        };
+        let clean = problems.is_empty();
+        for diagnostic in problems {
+            found.push(self.to_template_source(diagnostic, &trace, &mut sources));
+        }
+        let rendered = checked.map(|(template, body)| {
+            let stack = RenderedStack {
+                env: env.to_string(),
+                stack,
+                stack_name,
+                needs,
+                template,
+                body,
+            };
+            (trace, stack)
+        });
+        StackOutcome {
+            rendered,
+            key: key.filter(|_| clean),
+            found,
+            sources,
+        }
     }
 
     /// Points a problem found in rendered output at the template source that wrote it.
