@@ -80,6 +80,7 @@ fn edge_cases_agree_or_go_to_kdl() {
         "n { } /* c */ // d",
         "a x=#true y=#null z=#false w=- v=a.b:c",
         "a \"tab\\there \\\"q\\\" \\\\ \\s é\"",
+        "secret \"A\" from=/* c */\"x\" key= \"y\"",
     ];
     for text in read_fast {
         assert!(agrees(text), "the fast reader left {text:?} to kdl");

@@ -389,7 +389,11 @@ impl Reader<'_> {
 
 /// Bytes a bare identifier may hold here: printable ASCII except KDL's reserved characters.
 fn is_identifier_char(byte: u8) -> bool {
-    byte.is_ascii_graphic() && !b"\\/(){};[]\"#=".contains(&byte)
+    byte.is_ascii_graphic()
+        && !matches!(
+            byte,
+            b'\\' | b'/' | b'(' | b')' | b'{' | b'}' | b';' | b'[' | b']' | b'"' | b'#' | b'='
+        )
 }
 
 fn is_identifier_start(byte: u8) -> bool {

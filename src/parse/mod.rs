@@ -277,7 +277,7 @@ impl Converter<'_> {
                 None => args.push(Argument { value, span }),
                 Some(name) => {
                     let name_span = self.span(name.span());
-                    let value_span = self.value_span(span, name_span);
+                    let value_span = self.value_span(entry, span, name_span);
                     if let Some(first) = props.iter().find(|p| p.name == name.value()) {
                         self.diagnostics.push(
                             Diagnostic::error(
@@ -316,14 +316,22 @@ impl Converter<'_> {
         }
     }
 
-    /// The span of the value in `name=value`, found after the `=` in the source.
-    fn value_span(&self, entry: Span, name: Span) -> Span {
-        let rest = self.text.get(name.end..entry.end).unwrap_or("");
-        let skip = rest
-            .find('=')
-            .map(|eq| eq + 1 + (rest[eq + 1..].len() - rest[eq + 1..].trim_start().len()))
-            .unwrap_or(0);
-        Span::new(self.file, name.end + skip, entry.end)
+    /// The span of the value in `name=value`: the value as written ends the entry.
+    fn value_span(&self, entry: &kdl::KdlEntry, entry_span: Span, name: Span) -> Span {
+        let written = entry.format().map_or(0, |f| f.value_repr.len());
+        let start = if written > 0 && entry_span.end >= name.end + written {
+            entry_span.end - written
+        } else {
+            // Without the written form: after the `=` and any spaces.
+            let rest = self.text.get(name.end..entry_span.end).unwrap_or("");
+            rest.find('=')
+                .map(|eq| {
+                    let value = rest[eq + 1..].trim_start();
+                    entry_span.end - value.len()
+                })
+                .unwrap_or(name.end)
+        };
+        Span::new(self.file, start, entry_span.end)
     }
 }
 

@@ -211,7 +211,23 @@ fn is_plain_safe(text: &str) -> bool {
     // No `[`/`{` (nor anything else a flow or block indicator could start), `: ` or ` #`.
     for (i, &b) in bytes.iter().enumerate() {
         let next = bytes.get(i + 1);
-        if !(b.is_ascii_alphanumeric() || b" _./:@$*,()+=-".contains(&b))
+        if !(b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b' ' | b'_'
+                    | b'.'
+                    | b'/'
+                    | b':'
+                    | b'@'
+                    | b'$'
+                    | b'*'
+                    | b','
+                    | b'('
+                    | b')'
+                    | b'+'
+                    | b'='
+                    | b'-'
+            ))
             || (b == b':' && next == Some(&b' '))
             || (b == b' ' && next == Some(&b'#'))
         {
@@ -234,7 +250,29 @@ fn looks_like_other_type(text: &str) -> bool {
     for b in text.bytes() {
         if b.is_ascii_digit() {
             has_digit = true;
-        } else if !b"+-._:eExXoObBaAcCdDfF".contains(&b) {
+        } else if !matches!(
+            b,
+            b'+' | b'-'
+                | b'.'
+                | b'_'
+                | b':'
+                | b'e'
+                | b'E'
+                | b'x'
+                | b'X'
+                | b'o'
+                | b'O'
+                | b'b'
+                | b'B'
+                | b'a'
+                | b'A'
+                | b'c'
+                | b'C'
+                | b'd'
+                | b'D'
+                | b'f'
+                | b'F'
+        ) {
             return false;
         }
     }

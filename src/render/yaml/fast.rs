@@ -476,9 +476,23 @@ fn plain(text: &str) -> Option<Value> {
     // Only digits, signs, `.`, `_`, hex digits and the letters of `0x`, `0o`, `.inf`, `.nan`
     // can make a number; anything else is a string.
     let could_be_number = (first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.'))
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b"+-._xXoOiInN".contains(&b))
+        && text.bytes().all(|b| {
+            b.is_ascii_hexdigit()
+                || matches!(
+                    b,
+                    b'+' | b'-'
+                        | b'.'
+                        | b'_'
+                        | b'x'
+                        | b'X'
+                        | b'o'
+                        | b'O'
+                        | b'i'
+                        | b'I'
+                        | b'n'
+                        | b'N'
+                )
+        })
         && (text.bytes().any(|b| b.is_ascii_digit())
             || matches!(
                 text.trim_start_matches(['+', '-']),
@@ -516,41 +530,40 @@ fn plain(text: &str) -> Option<Value> {
 /// `"…"` on one line: its value and the text after the closing quote.
 fn double_quoted(text: &str) -> Option<(String, &str)> {
     let mut out = String::new();
-    let mut chars = text[1..].char_indices();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return Some((out, &text[at + 2..])),
-            '\\' => {
-                let (_, escape) = chars.next()?;
-                match escape {
-                    '\\' => out.push('\\'),
-                    '"' => out.push('"'),
-                    '/' => out.push('/'),
-                    'n' => out.push('\n'),
-                    't' => out.push('\t'),
-                    'r' => out.push('\r'),
-                    '0' => out.push('\0'),
-                    ' ' => out.push(' '),
-                    'x' | 'u' | 'U' => {
-                        let digits = match escape {
-                            'x' => 2,
-                            'u' => 4,
-                            _ => 8,
-                        };
-                        let mut code = 0u32;
-                        for _ in 0..digits {
-                            let (_, d) = chars.next()?;
-                            code = code * 16 + d.to_digit(16)?;
-                        }
-                        out.push(char::from_u32(code)?);
-                    }
-                    _ => return None,
-                }
-            }
-            c => out.push(c),
+    let mut rest = &text[1..];
+    loop {
+        let stop = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        out.push_str(&rest[..stop]);
+        if rest.as_bytes()[stop] == b'"' {
+            return Some((out, &rest[stop + 1..]));
         }
+        let mut chars = rest[stop + 1..].chars();
+        let escape = chars.next()?;
+        match escape {
+            '\\' => out.push('\\'),
+            '"' => out.push('"'),
+            '/' => out.push('/'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '0' => out.push('\0'),
+            ' ' => out.push(' '),
+            'x' | 'u' | 'U' => {
+                let digits = match escape {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let mut code = 0u32;
+                for _ in 0..digits {
+                    code = code * 16 + chars.next()?.to_digit(16)?;
+                }
+                out.push(char::from_u32(code)?);
+            }
+            _ => return None,
+        }
+        rest = chars.as_str();
     }
-    None
 }
 
 /// `'…'` on one line: its value and the text after the closing quote.
