@@ -106,13 +106,21 @@ impl Reader<'_> {
 
     /// `/* … */`; nested comments are left to the kdl crate.
     fn block_comment(&mut self) -> Option<()> {
-        let rest = &self.text[self.at + 2..];
-        let end = rest.find("*/")?;
-        let body = &rest[..end];
-        if body.contains("/*") || !body.chars().all(|c| c == '\n' || comment_char(c)) {
+        let body_start = self.at + 2;
+        let bytes = &self.bytes[body_start..];
+        let mut i = 0;
+        let end = loop {
+            match (bytes.get(i)?, bytes.get(i + 1)) {
+                (b'*', Some(b'/')) => break i,
+                (b'/', Some(b'*')) => return None,
+                _ => i += 1,
+            }
+        };
+        let body = &self.text[body_start..body_start + end];
+        if !body.chars().all(|c| c == '\n' || comment_char(c)) {
             return None;
         }
-        self.at += 2 + end + 2;
+        self.at = body_start + end + 2;
         Some(())
     }
 
@@ -361,6 +369,10 @@ impl Reader<'_> {
             return None;
         }
         let text = &self.text[start..self.at];
+        // Long numbers are left to the kdl crate, which reads (or rejects) them its own way.
+        if text.len() > 16 {
+            return None;
+        }
         let value = if float {
             let value: f64 = text.parse().ok()?;
             if !value.is_finite() {
