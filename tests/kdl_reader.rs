@@ -3,6 +3,8 @@
 //! nodes (with the same spans) the kdl crate leads to, or leaves the text to it; the
 //! project's own files it reads itself.
 
+mod support;
+
 use std::path::Path;
 
 use envc::parse::{parse_fast_only, parse_with_kdl};
@@ -194,17 +196,7 @@ proptest! {
     ) {
         let texts = kdl_files();
         let mut text = texts[which.index(texts.len())].clone();
-        for (at, cut, piece) in edits {
-            let mut start = at.index(text.len() + 1);
-            while !text.is_char_boundary(start) {
-                start -= 1;
-            }
-            let mut end = (start + cut).min(text.len());
-            while !text.is_char_boundary(end) {
-                end += 1;
-            }
-            text.replace_range(start..end, piece);
-        }
+        support::apply_edits(&mut text, edits);
         agrees(&text);
     }
 }

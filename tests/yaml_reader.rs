@@ -2,6 +2,8 @@
 //! files, and on generated documents written in canonical form, it either builds exactly
 //! the value serde_yaml_ng builds or leaves the text to it; golden files it reads itself.
 
+mod support;
+
 use std::path::Path;
 
 use envc::render::yaml;
@@ -128,17 +130,7 @@ proptest! {
     ) {
         let texts = golden_files();
         let mut text = texts[which.index(texts.len())].clone();
-        for (at, cut, piece) in edits {
-            let mut start = at.index(text.len() + 1);
-            while !text.is_char_boundary(start) {
-                start -= 1;
-            }
-            let mut end = (start + cut).min(text.len());
-            while !text.is_char_boundary(end) {
-                end += 1;
-            }
-            text.replace_range(start..end, piece);
-        }
+        support::apply_edits(&mut text, edits);
         agrees(&text);
     }
 

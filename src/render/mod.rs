@@ -10,6 +10,8 @@ pub mod cache;
 pub mod cfn;
 pub mod context;
 mod functions;
+mod imports;
+mod trace;
 pub mod yaml;
 
 use std::collections::HashMap;
@@ -19,12 +21,14 @@ use minijinja::{Environment, UndefinedBehavior};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
-use crate::model::{Shape, StackKind, StacksConfig};
+use crate::model::{Shape, StackKind};
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks, ValidatedProject};
 pub use cache::RenderCache;
 pub use cfn::CfnTemplate;
 use context::StackContext;
+use imports::check_imports;
+use trace::RenderTrace;
 
 /// One stack of one environment, rendered and checked.
 #[derive(Debug, Clone)]
@@ -58,16 +62,6 @@ pub struct RenderedEnv {
     pub stacks: Vec<RenderedStack>,
     /// Stack names by dependency wave.
     pub waves: Vec<Vec<String>>,
-}
-
-/// How one stack's text was rendered, to point problems in it back at template source.
-struct RenderTrace {
-    file: FileId,
-    /// The template's context: rendering again with spans (only when a problem is found)
-    /// gives the same text and where each piece of it came from.
-    context: minijinja::Value,
-    template_name: String,
-    golden: PathBuf,
 }
 
 /// What [`Renderer::render_env`] found for one stack, in the order of the stacks.
@@ -494,108 +488,6 @@ impl Renderer {
             sources,
         }
     }
-
-    /// Points a problem found in rendered output at the template source that wrote it.
-    fn to_template_source(
-        &self,
-        mut diagnostic: Diagnostic,
-        trace: &RenderTrace,
-        sources: &mut SourceMap,
-    ) -> Diagnostic {
-        let (rendered, template_name, golden) =
-            (trace.file, trace.template_name.as_str(), &trace.golden);
-        let output_spans = self
-            .templates
-            .get_template(template_name)
-            .and_then(|t| t.render_with_spans(&trace.context))
-            .map(|(_, spans)| spans)
-            .unwrap_or_default();
-        let mut labels: Vec<&mut crate::diagnostic::Label> = diagnostic
-            .primary
-            .iter_mut()
-            .chain(diagnostic.secondary.iter_mut())
-            .collect();
-        let mut rendered_line = None;
-        for label in labels.iter_mut() {
-            if label.span.file != rendered {
-                continue;
-            }
-            rendered_line
-                .get_or_insert_with(|| sources.file(rendered).line_col(label.span.start).line);
-            let offset = label.span.start;
-            let source = output_spans
-                .iter()
-                .find(|s| s.output_range().contains(&offset))
-                .map(|s| {
-                    let range = s.source_range();
-                    let span = if s.kind() == minijinja::OutputSpanKind::Raw {
-                        let start = range.start + (offset - s.output_range().start);
-                        let end = (start + label.span.len()).min(range.end).max(start);
-                        start..end
-                    } else {
-                        range
-                    };
-                    (s.name().to_string(), span)
-                });
-            let (name, range) = source.unwrap_or((template_name.to_string(), 0..0));
-            if let Some(origin) = self.origins.get(&name) {
-                let file = sources.add_once(&origin.display, &origin.text);
-                label.span = Span::new(file, range.start, range.end);
-            }
-        }
-        if let Some(line) = rendered_line {
-            diagnostic = diagnostic.note(format!(
-                "in the rendered `{}`, line {line} (`envc render` shows it)",
-                golden.display()
-            ));
-        }
-        diagnostic
-    }
-
-    fn template_error(
-        &self,
-        error: &minijinja::Error,
-        template_name: &str,
-        env: &str,
-        stack: &str,
-        sources: &mut SourceMap,
-    ) -> Diagnostic {
-        let name = error.name().unwrap_or(template_name).to_string();
-        let mut diagnostic = Diagnostic::error(
-            Code::Template,
-            format!(
-                "template `{name}` failed for stack `{stack}` of `{env}`: {}",
-                error.detail().unwrap_or(&error.kind().to_string())
-            ),
-        );
-        if let Some(origin) = self.origins.get(&name) {
-            let file = sources.add_once(&origin.display, &origin.text);
-            let span = match (error.range(), error.line()) {
-                (Some(range), _) => Span::new(file, range.start, range.end),
-                (None, Some(line)) => line_span(&origin.text, file, line),
-                _ => Span::new(file, 0, 0),
-            };
-            diagnostic = diagnostic.at(span, error.kind().to_string());
-        }
-        let help = match error.kind() {
-            minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",
-            _ => "fix the template; `envc render ENV --stack STACK` shows its output",
-        };
-        diagnostic.help(help)
-    }
-}
-
-fn line_span(text: &str, file: FileId, line: usize) -> Span {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let end = text[start..]
-        .find('\n')
-        .map(|e| start + e)
-        .unwrap_or(text.len());
-    Span::new(file, start, end)
 }
 
 /// Whether a stack has anything to deploy in `env`: kinds whose settings the environment
@@ -665,68 +557,6 @@ fn selection_problem(
             }),
         ),
     )
-}
-
-/// Every import of this environment names an export of a stack the importer needs
-/// (directly or through others); exports are unique.
-fn check_imports(
-    config: &StacksConfig,
-    env: &str,
-    rendered: &[(Option<FileId>, &RenderedStack)],
-    sources: &SourceMap,
-    out: &mut Vec<Diagnostic>,
-) {
-    let mut exporters: HashMap<&str, &str> = HashMap::new();
-    for (file, stack) in rendered {
-        for export in &stack.template.exports {
-            if let Some(other) = exporters.insert(export, &stack.stack) {
-                out.push(
-                    Diagnostic::error(Code::DuplicateExport, format!("`{export}` is exported by both `{other}` and `{}`", stack.stack))
-                        .at(find(sources, *file, &format!("Name: {export}")), "exported again")
-                        .help("export names are unique per account and region; name the output differently"),
-                );
-            }
-        }
-    }
-    let prefix = format!("{}-{env}-", config.project);
-    for (file, stack) in rendered {
-        let closure = config.needs_closure(&stack.stack);
-        for import in &stack.template.imports {
-            let span = find(sources, *file, import);
-            match exporters.get(import.as_str()) {
-                None => {
-                    let known: Vec<&str> = exporters.keys().copied().collect();
-                    out.push(
-                        Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports `{import}`, which no stack of `{env}` exports", stack.stack))
-                            .at(span, "nothing exports this")
-                            .help(did_you_mean(import, known.iter().copied()).unwrap_or_else(|| {
-                                if import.starts_with(&prefix) {
-                                    "add the output (with `Export: Name: {{ export_name(…) }}`) to the stack that owns the value".to_string()
-                                } else {
-                                    format!("imports of this environment start with `{prefix}`")
-                                }
-                            })),
-                    );
-                }
-                Some(exporter) if *exporter != stack.stack && !closure.contains(exporter) => out.push(
-                    Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports from `{exporter}` but does not need it", stack.stack))
-                        .at(span, "imported here")
-                        .help(format!("add `{exporter}` to the `needs` of stack `{}` in stacks.kdl, so it deploys first", stack.stack)),
-                ),
-                Some(_) => {}
-            }
-        }
-    }
-}
-
-fn find(sources: &SourceMap, file: Option<FileId>, needle: &str) -> Span {
-    let Some(file) = file else {
-        return Span::new(FileId(0), 0, 0);
-    };
-    let text = &sources.file(file).text;
-    text.find(needle)
-        .map(|at| Span::new(file, at, at + needle.len()))
-        .unwrap_or(Span::new(file, 0, 0))
 }
 
 /// Renders every valid environment, in parallel; diagnostics come back in environment order.

@@ -168,3 +168,19 @@ pub fn envc_at(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
         .env_remove("AWS_SESSION_TOKEN");
     run(command)
 }
+
+/// Replaces up to `cut` bytes at each edit's place in `text` with its piece (places snap to
+/// character boundaries): how the differential tests of the readers mutate real files.
+pub fn apply_edits(text: &mut String, edits: Vec<(proptest::sample::Index, usize, &str)>) {
+    for (at, cut, piece) in edits {
+        let mut start = at.index(text.len() + 1);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + cut).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text.replace_range(start..end, piece);
+    }
+}

@@ -1,0 +1,72 @@
+//! Imports between the stacks of one environment: each names an export of a stack the
+//! importer needs (so it deploys first), and exports are unique.
+
+use std::collections::HashMap;
+
+use super::RenderedStack;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::model::StacksConfig;
+use crate::source::{FileId, SourceMap, Span};
+
+/// Every import of this environment names an export of a stack the importer needs
+/// (directly or through others); exports are unique.
+pub(super) fn check_imports(
+    config: &StacksConfig,
+    env: &str,
+    rendered: &[(Option<FileId>, &RenderedStack)],
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut exporters: HashMap<&str, &str> = HashMap::new();
+    for (file, stack) in rendered {
+        for export in &stack.template.exports {
+            if let Some(other) = exporters.insert(export, &stack.stack) {
+                out.push(
+                    Diagnostic::error(Code::DuplicateExport, format!("`{export}` is exported by both `{other}` and `{}`", stack.stack))
+                        .at(find(sources, *file, &format!("Name: {export}")), "exported again")
+                        .help("export names are unique per account and region; name the output differently"),
+                );
+            }
+        }
+    }
+    let prefix = format!("{}-{env}-", config.project);
+    for (file, stack) in rendered {
+        let closure = config.needs_closure(&stack.stack);
+        for import in &stack.template.imports {
+            let span = find(sources, *file, import);
+            match exporters.get(import.as_str()) {
+                None => {
+                    let known: Vec<&str> = exporters.keys().copied().collect();
+                    out.push(
+                        Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports `{import}`, which no stack of `{env}` exports", stack.stack))
+                            .at(span, "nothing exports this")
+                            .help(did_you_mean(import, known.iter().copied()).unwrap_or_else(|| {
+                                if import.starts_with(&prefix) {
+                                    "add the output (with `Export: Name: {{ export_name(…) }}`) to the stack that owns the value".to_string()
+                                } else {
+                                    format!("imports of this environment start with `{prefix}`")
+                                }
+                            })),
+                    );
+                }
+                Some(exporter) if *exporter != stack.stack && !closure.contains(exporter) => out.push(
+                    Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports from `{exporter}` but does not need it", stack.stack))
+                        .at(span, "imported here")
+                        .help(format!("add `{exporter}` to the `needs` of stack `{}` in stacks.kdl, so it deploys first", stack.stack)),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+fn find(sources: &SourceMap, file: Option<FileId>, needle: &str) -> Span {
+    let Some(file) = file else {
+        return Span::new(FileId(0), 0, 0);
+    };
+    let text = &sources.file(file).text;
+    text.find(needle)
+        .map(|at| Span::new(file, at, at + needle.len()))
+        .unwrap_or(Span::new(file, 0, 0))
+}

@@ -1,0 +1,123 @@
+//! Where a problem in rendered output came from: the template source that wrote it (found
+//! by rendering again with minijinja's output spans, only when there is a problem), and
+//! template errors pointed at their template.
+
+use std::path::PathBuf;
+
+use super::Renderer;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, SourceMap, Span};
+
+/// How one stack's text was rendered, to point problems in it back at template source.
+pub(super) struct RenderTrace {
+    pub file: FileId,
+    /// The template's context: rendering again with spans (only when a problem is found)
+    /// gives the same text and where each piece of it came from.
+    pub context: minijinja::Value,
+    pub template_name: String,
+    pub golden: PathBuf,
+}
+
+impl Renderer {
+    /// Points a problem found in rendered output at the template source that wrote it.
+    pub(super) fn to_template_source(
+        &self,
+        mut diagnostic: Diagnostic,
+        trace: &RenderTrace,
+        sources: &mut SourceMap,
+    ) -> Diagnostic {
+        let (rendered, template_name, golden) =
+            (trace.file, trace.template_name.as_str(), &trace.golden);
+        let output_spans = self
+            .templates
+            .get_template(template_name)
+            .and_then(|t| t.render_with_spans(&trace.context))
+            .map(|(_, spans)| spans)
+            .unwrap_or_default();
+        let mut labels: Vec<&mut crate::diagnostic::Label> = diagnostic
+            .primary
+            .iter_mut()
+            .chain(diagnostic.secondary.iter_mut())
+            .collect();
+        let mut rendered_line = None;
+        for label in labels.iter_mut() {
+            if label.span.file != rendered {
+                continue;
+            }
+            rendered_line
+                .get_or_insert_with(|| sources.file(rendered).line_col(label.span.start).line);
+            let offset = label.span.start;
+            let source = output_spans
+                .iter()
+                .find(|s| s.output_range().contains(&offset))
+                .map(|s| {
+                    let range = s.source_range();
+                    let span = if s.kind() == minijinja::OutputSpanKind::Raw {
+                        let start = range.start + (offset - s.output_range().start);
+                        let end = (start + label.span.len()).min(range.end).max(start);
+                        start..end
+                    } else {
+                        range
+                    };
+                    (s.name().to_string(), span)
+                });
+            let (name, range) = source.unwrap_or((template_name.to_string(), 0..0));
+            if let Some(origin) = self.origins.get(&name) {
+                let file = sources.add_once(&origin.display, &origin.text);
+                label.span = Span::new(file, range.start, range.end);
+            }
+        }
+        if let Some(line) = rendered_line {
+            diagnostic = diagnostic.note(format!(
+                "in the rendered `{}`, line {line} (`envc render` shows it)",
+                golden.display()
+            ));
+        }
+        diagnostic
+    }
+
+    pub(super) fn template_error(
+        &self,
+        error: &minijinja::Error,
+        template_name: &str,
+        env: &str,
+        stack: &str,
+        sources: &mut SourceMap,
+    ) -> Diagnostic {
+        let name = error.name().unwrap_or(template_name).to_string();
+        let mut diagnostic = Diagnostic::error(
+            Code::Template,
+            format!(
+                "template `{name}` failed for stack `{stack}` of `{env}`: {}",
+                error.detail().unwrap_or(&error.kind().to_string())
+            ),
+        );
+        if let Some(origin) = self.origins.get(&name) {
+            let file = sources.add_once(&origin.display, &origin.text);
+            let span = match (error.range(), error.line()) {
+                (Some(range), _) => Span::new(file, range.start, range.end),
+                (None, Some(line)) => line_span(&origin.text, file, line),
+                _ => Span::new(file, 0, 0),
+            };
+            diagnostic = diagnostic.at(span, error.kind().to_string());
+        }
+        let help = match error.kind() {
+            minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",
+            _ => "fix the template; `envc render ENV --stack STACK` shows its output",
+        };
+        diagnostic.help(help)
+    }
+}
+
+fn line_span(text: &str, file: FileId, line: usize) -> Span {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let end = text[start..]
+        .find('\n')
+        .map(|e| start + e)
+        .unwrap_or(text.len());
+    Span::new(file, start, end)
+}
