@@ -157,33 +157,38 @@ pub fn parse_document(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Node>> {
     let text = &sources.file(file).text;
-    if let Some(nodes) = fast::parse(text, file) {
-        debug_assert_eq!(
-            serde_json::to_value(&nodes).ok(),
-            {
-                let mut found = Vec::new();
-                let reference = parse_with_kdl(file, text, &mut found);
-                assert!(
-                    found.is_empty(),
-                    "the fast KDL reader took text with problems: {text:?}"
-                );
-                serde_json::to_value(reference).ok()
-            },
-            "the fast KDL reader disagrees with the kdl crate on {text:?}"
-        );
-        return Some(nodes);
-    }
-    parse_with_kdl(file, text, diagnostics)
+    // Debug builds (and so every test) check each fast answer against the kdl crate.
+    let fast = if cfg!(debug_assertions) {
+        parse_fast_checked(text, file)
+    } else {
+        fast::parse(text, file)
+    };
+    fast.or_else(|| parse_with_kdl(file, text, diagnostics))
 }
 
-/// What the fast reader makes of `text`, or `None` where it leaves the text to the kdl
-/// crate (for the differential tests and benchmarks).
-pub fn parse_fast_only(text: &str, file: FileId) -> Option<Vec<Node>> {
-    fast::parse(text, file)
+/// What the fast reader makes of `text`, checked against the kdl crate: it panics where the
+/// kdl crate finds a problem in text the fast reader took, or leads to other nodes or spans.
+/// `None` where the fast reader leaves the text to the kdl crate. For debug builds, the
+/// differential tests and fuzzing.
+pub fn parse_fast_checked(text: &str, file: FileId) -> Option<Vec<Node>> {
+    let nodes = fast::parse(text, file)?;
+    let mut found = Vec::new();
+    let reference = parse_with_kdl(file, text, &mut found);
+    let problems: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        problems.is_empty(),
+        "the fast KDL reader took text with problems ({problems:?}): {text:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&nodes).ok(),
+        serde_json::to_value(reference).ok(),
+        "the fast KDL reader disagrees with the kdl crate on {text:?}"
+    );
+    Some(nodes)
 }
 
 /// Parses with the kdl crate: the reference reader, and the one that explains syntax errors.
-pub fn parse_with_kdl(
+fn parse_with_kdl(
     file: FileId,
     text: &str,
     diagnostics: &mut Vec<Diagnostic>,
