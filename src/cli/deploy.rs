@@ -410,7 +410,7 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
                 ),
                 StatusFormat::Yaml => {
                     let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
-                    print!("{}", envc::render::yaml::to_canonical_yaml(&value));
+                    print!("{}", envc::render::yaml::value_to_canonical_yaml(value));
                 }
             }
             envc::deploy::status::status_exit_code(&rows)

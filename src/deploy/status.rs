@@ -149,7 +149,7 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
 /// A deployed template in envc's canonical form, so only real differences show.
 fn canonical(body: &str) -> String {
     match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(body) {
-        Ok(value) => crate::render::yaml::to_canonical_yaml(&value),
+        Ok(value) => crate::render::yaml::value_to_canonical_yaml(value),
         Err(_) => body.to_string(),
     }
 }

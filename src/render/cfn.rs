@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml_ng::Value;
-
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span};
+
+use super::yaml::{Mapping, Yaml};
 
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -48,7 +48,7 @@ pub fn parse_and_check(
     out: &mut Vec<Diagnostic>,
 ) -> Option<(CfnTemplate, String)> {
     let at = |needle: &str| locate(sources, file, needle);
-    let body: Value = match super::yaml::parse(text) {
+    let body = match super::yaml::parse(text) {
         Ok(body) => body,
         Err(error) => {
             let span = error
@@ -77,33 +77,15 @@ pub fn parse_and_check(
         );
         return None;
     };
-    let section = |name: &str| root.get(name).and_then(Value::as_mapping);
+    let section = |name: &str| root.get(name).and_then(Yaml::as_mapping);
     let resources = section("Resources");
     let parameters = section("Parameters");
     let conditions = section("Conditions");
     let outputs = section("Outputs");
 
-    let resource_names: BTreeSet<String> = resources
-        .map(|r| {
-            r.keys()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let parameter_names: BTreeSet<String> = parameters
-        .map(|r| {
-            r.keys()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let condition_names: BTreeSet<String> = conditions
-        .map(|r| {
-            r.keys()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+    let resource_names = names(resources);
+    let parameter_names = names(parameters);
+    let condition_names = names(conditions);
 
     match resources {
         None => out.push(
@@ -140,7 +122,7 @@ pub fn parse_and_check(
                 .help("logical ids are 1 to 255 letters and digits"),
             );
         }
-        let resource_type = resource.get("Type").and_then(Value::as_str);
+        let resource_type = resource.get("Type").and_then(Yaml::as_str);
         match resource_type {
             Some(t) if is_resource_type(t) => {}
             _ => out.push(
@@ -154,8 +136,8 @@ pub fn parse_and_check(
         }
         if let Some(depends) = resource.get("DependsOn") {
             let targets: Vec<&str> = match depends {
-                Value::String(s) => vec![s.as_str()],
-                Value::Sequence(items) => items.iter().filter_map(Value::as_str).collect(),
+                Yaml::String(s) => vec![s.as_ref()],
+                Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
                 _ => Vec::new(),
             };
             for target in targets {
@@ -164,7 +146,7 @@ pub fn parse_and_check(
                 }
             }
         }
-        if let Some(condition) = resource.get("Condition").and_then(Value::as_str) {
+        if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
             if !condition_names.contains(condition) {
                 out.push(
                     Diagnostic::error(
@@ -186,34 +168,34 @@ pub fn parse_and_check(
     for reference in references {
         match reference {
             Reference::Ref(target) => {
-                if !resource_names.contains(&target)
-                    && !parameter_names.contains(&target)
-                    && !PSEUDO_PARAMETERS.contains(&target.as_str())
+                if !resource_names.contains(target)
+                    && !parameter_names.contains(target)
+                    && !PSEUDO_PARAMETERS.contains(&target)
                 {
-                    let span = at(&format!("!Ref {target}")).or_else_whole(at(&target));
-                    out.push(dangling("Ref", &target, span, &resource_names));
+                    let span = at(&format!("!Ref {target}")).or_else_whole(at(target));
+                    out.push(dangling("Ref", target, span, &resource_names));
                 }
             }
             Reference::GetAtt(target) => {
-                if !resource_names.contains(&target) {
-                    out.push(dangling("GetAtt", &target, at(&target), &resource_names));
+                if !resource_names.contains(target) {
+                    out.push(dangling("GetAtt", target, at(target), &resource_names));
                 }
             }
             Reference::Sub(target) => {
-                let base = target.split('.').next().unwrap_or_default().to_string();
-                if !resource_names.contains(&base)
-                    && !parameter_names.contains(&base)
-                    && !PSEUDO_PARAMETERS.contains(&target.as_str())
+                let base = target.split('.').next().unwrap_or_default();
+                if !resource_names.contains(base)
+                    && !parameter_names.contains(base)
+                    && !PSEUDO_PARAMETERS.contains(&target)
                 {
                     out.push(dangling(
                         "Sub",
-                        &target,
+                        target,
                         at(&format!("${{{target}}}")),
                         &resource_names,
                     ));
                 }
             }
-            Reference::Import(name) => imports.push(name),
+            Reference::Import(name) => imports.push(name.to_string()),
         }
     }
 
@@ -238,7 +220,7 @@ pub fn parse_and_check(
         if let Some(export) = output
             .get("Export")
             .and_then(|e| e.get("Name"))
-            .and_then(Value::as_str)
+            .and_then(Yaml::as_str)
         {
             if exports.iter().any(|e| e == export) {
                 out.push(
@@ -281,7 +263,7 @@ pub fn parse_and_check(
             .into_iter()
             .flatten()
             .map(|(id, r)| {
-                let kind = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+                let kind = r.get("Type").and_then(Yaml::as_str).unwrap_or_default();
                 (
                     id.as_str().unwrap_or_default().to_string(),
                     kind.to_string(),
@@ -294,6 +276,13 @@ pub fn parse_and_check(
     Some((template, canonical))
 }
 
+/// The string keys of a template section.
+fn names<'v>(section: Option<&'v Mapping>) -> BTreeSet<&'v str> {
+    section
+        .map(|s| s.keys().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default()
+}
+
 fn is_resource_type(t: &str) -> bool {
     let parts: Vec<&str> = t.split("::").collect();
     (parts.len() == 3
@@ -303,8 +292,8 @@ fn is_resource_type(t: &str) -> bool {
         || (t.starts_with("Custom::") && t.len() > 8)
 }
 
-fn dangling(function: &str, target: &str, span: Span, resources: &BTreeSet<String>) -> Diagnostic {
-    let help = crate::did_you_mean::did_you_mean(target, resources.iter().map(String::as_str))
+fn dangling(function: &str, target: &str, span: Span, resources: &BTreeSet<&str>) -> Diagnostic {
+    let help = crate::did_you_mean::did_you_mean(target, resources.iter().copied())
         .unwrap_or_else(|| "refer to a resource or parameter this template defines".to_string());
     Diagnostic::error(
         Code::DanglingRef,
@@ -337,18 +326,17 @@ fn locate(sources: &SourceMap, file: FileId, needle: &str) -> Span {
     }
 }
 
-enum Reference {
-    Ref(String),
-    GetAtt(String),
-    Sub(String),
-    Import(String),
+enum Reference<'v> {
+    Ref(&'v str),
+    GetAtt(&'v str),
+    Sub(&'v str),
+    Import(&'v str),
 }
 
 /// The intrinsic function a node is, in short (`!Ref x`) or long (`Ref: x`) form.
-fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+fn intrinsic<'v>(value: &'v Yaml) -> Option<(&'v str, &'v Yaml<'v>)> {
     match value {
-        Value::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
+        Yaml::Tagged(tag, argument) => {
             let name = match tag.trim_start_matches('!') {
                 "Ref" => "Ref",
                 "Condition" => "Condition",
@@ -358,9 +346,9 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
                 // Other functions are walked for references but not checked by name.
                 _ => "Fn::Other",
             };
-            Some((name, &tagged.value))
+            Some((name, argument))
         }
-        Value::Mapping(map) if map.len() == 1 => {
+        Yaml::Mapping(map) if map.len() == 1 => {
             let (key, inner) = map.iter().next()?;
             let key = key.as_str()?;
             (key == "Ref" || key.starts_with("Fn::")).then_some((key, inner))
@@ -369,20 +357,18 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
     }
 }
 
-fn collect_references(value: &Value, out: &mut Vec<Reference>) {
+fn collect_references<'v>(value: &'v Yaml, out: &mut Vec<Reference<'v>>) {
     if let Some((function, argument)) = intrinsic(value) {
         match function {
             "Ref" => {
                 if let Some(target) = argument.as_str() {
-                    out.push(Reference::Ref(target.to_string()));
+                    out.push(Reference::Ref(target));
                 }
             }
             "Fn::GetAtt" => {
                 let target = match argument {
-                    Value::String(s) => s.split('.').next().map(String::from),
-                    Value::Sequence(items) => {
-                        items.first().and_then(Value::as_str).map(String::from)
-                    }
+                    Yaml::String(s) => s.split('.').next(),
+                    Yaml::Sequence(items) => items.first().and_then(Yaml::as_str),
                     _ => None,
                 };
                 if let Some(target) = target {
@@ -391,10 +377,10 @@ fn collect_references(value: &Value, out: &mut Vec<Reference>) {
             }
             "Fn::Sub" => {
                 let (text, variables) = match argument {
-                    Value::String(s) => (Some(s.as_str()), None),
-                    Value::Sequence(items) => (
-                        items.first().and_then(Value::as_str),
-                        items.get(1).and_then(Value::as_mapping),
+                    Yaml::String(s) => (Some(s.as_ref()), None),
+                    Yaml::Sequence(items) => (
+                        items.first().and_then(Yaml::as_str),
+                        items.get(1).and_then(Yaml::as_mapping),
                     ),
                     _ => (None, None),
                 };
@@ -402,7 +388,7 @@ fn collect_references(value: &Value, out: &mut Vec<Reference>) {
                     for name in sub_variables(text) {
                         let bound = variables.is_some_and(|v| v.contains_key(name));
                         if !bound {
-                            out.push(Reference::Sub(name.to_string()));
+                            out.push(Reference::Sub(name));
                         }
                     }
                 }
@@ -415,7 +401,7 @@ fn collect_references(value: &Value, out: &mut Vec<Reference>) {
             }
             "Fn::ImportValue" => {
                 if let Some(name) = argument.as_str() {
-                    out.push(Reference::Import(name.to_string()));
+                    out.push(Reference::Import(name));
                 }
             }
             _ => {}
@@ -424,17 +410,17 @@ fn collect_references(value: &Value, out: &mut Vec<Reference>) {
         return;
     }
     match value {
-        Value::Mapping(map) => {
+        Yaml::Mapping(map) => {
             for (_, v) in map {
                 collect_references(v, out);
             }
         }
-        Value::Sequence(items) => {
+        Yaml::Sequence(items) => {
             for v in items {
                 collect_references(v, out);
             }
         }
-        Value::Tagged(tagged) => collect_references(&tagged.value, out),
+        Yaml::Tagged(_, argument) => collect_references(argument, out),
         _ => {}
     }
 }

@@ -34,13 +34,14 @@ pub(super) fn check_imports(
     for (file, stack) in rendered {
         let closure = config.needs_closure(&stack.stack);
         for import in &stack.template.imports {
-            let span = find(sources, *file, import);
+            // Searched for only when there is something to point at.
+            let span = || find(sources, *file, import);
             match exporters.get(import.as_str()) {
                 None => {
                     let known: Vec<&str> = exporters.keys().copied().collect();
                     out.push(
                         Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports `{import}`, which no stack of `{env}` exports", stack.stack))
-                            .at(span, "nothing exports this")
+                            .at(span(), "nothing exports this")
                             .help(did_you_mean(import, known.iter().copied()).unwrap_or_else(|| {
                                 if import.starts_with(&prefix) {
                                     "add the output (with `Export: Name: {{ export_name(…) }}`) to the stack that owns the value".to_string()
@@ -52,7 +53,7 @@ pub(super) fn check_imports(
                 }
                 Some(exporter) if *exporter != stack.stack && !closure.contains(exporter) => out.push(
                     Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports from `{exporter}` but does not need it", stack.stack))
-                        .at(span, "imported here")
+                        .at(span(), "imported here")
                         .help(format!("add `{exporter}` to the `needs` of stack `{}` in stacks.kdl, so it deploys first", stack.stack)),
                 ),
                 Some(_) => {}

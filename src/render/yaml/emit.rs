@@ -4,14 +4,14 @@
 
 use std::fmt::Write as _;
 
-use serde_yaml_ng::Value;
+use super::tree::{Mapping, Yaml};
 
 /// Writes `value` (a template body) in canonical form.
-pub fn to_canonical_yaml(value: &Value) -> String {
+pub fn to_canonical_yaml(value: &Yaml) -> String {
     let mut out = String::with_capacity(4096);
     match value {
-        Value::Mapping(map) if !map.is_empty() => mapping(&mut out, map, 0),
-        Value::Sequence(items) if !items.is_empty() => sequence(&mut out, items, 0),
+        Yaml::Mapping(map) if !map.is_empty() => mapping(&mut out, map, 0),
+        Yaml::Sequence(items) if !items.is_empty() => sequence(&mut out, items, 0),
         other => {
             inline(&mut out, other);
             out.push('\n');
@@ -26,7 +26,7 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
-fn mapping(out: &mut String, map: &serde_yaml_ng::Mapping, level: usize) {
+fn mapping(out: &mut String, map: &Mapping, level: usize) {
     for (key, value) in map {
         indent(out, level);
         key_text(out, key);
@@ -36,7 +36,7 @@ fn mapping(out: &mut String, map: &serde_yaml_ng::Mapping, level: usize) {
 }
 
 /// What follows `key:` or `- `: an inline value, or a nested block on the next lines.
-fn after_key(out: &mut String, value: &Value, level: usize) {
+fn after_key(out: &mut String, value: &Yaml, level: usize) {
     out.push(' ');
     if inline(out, value) {
         out.push('\n');
@@ -44,31 +44,32 @@ fn after_key(out: &mut String, value: &Value, level: usize) {
     }
     out.pop();
     match value {
-        Value::Mapping(map) => {
+        Yaml::Mapping(map) => {
             out.push('\n');
             mapping(out, map, level + 1);
         }
-        Value::Sequence(items) => {
+        Yaml::Sequence(items) => {
             out.push('\n');
             sequence(out, items, level + 1);
         }
-        Value::Tagged(tagged) => {
-            let _ = write!(out, " {}", tagged.tag);
-            after_key(out, &tagged.value, level);
+        Yaml::Tagged(tag, value) => {
+            out.push(' ');
+            out.push_str(tag);
+            after_key(out, value, level);
         }
-        Value::String(s) => {
+        Yaml::String(s) => {
             block_literal(out, s, level + 1);
         }
         _ => out.push('\n'),
     }
 }
 
-fn sequence(out: &mut String, items: &[Value], level: usize) {
+fn sequence(out: &mut String, items: &[Yaml], level: usize) {
     for item in items {
         indent(out, level);
         out.push('-');
         match item {
-            Value::Mapping(map) if !map.is_empty() => {
+            Yaml::Mapping(map) if !map.is_empty() => {
                 // `- Key: value` with the rest of the mapping aligned under `Key`.
                 let mut first = true;
                 for (key, value) in map {
@@ -89,43 +90,42 @@ fn sequence(out: &mut String, items: &[Value], level: usize) {
 }
 
 /// Writes the value on one line when it fits there; otherwise writes nothing and says so.
-fn inline(out: &mut String, value: &Value) -> bool {
+fn inline(out: &mut String, value: &Yaml) -> bool {
     let start = out.len();
     let fits = match value {
-        Value::Null => {
+        Yaml::Null => {
             out.push_str("null");
             true
         }
-        Value::Bool(b) => {
+        Yaml::Bool(b) => {
             out.push_str(if *b { "true" } else { "false" });
             true
         }
-        Value::Number(n) => {
+        Yaml::Number(n) => {
             let _ = write!(out, "{n}");
             true
         }
-        Value::String(s) if s.contains('\n') && !s.ends_with("\n\n") && !s.starts_with(' ') => {
-            false
-        }
-        Value::String(s) => {
+        Yaml::String(s) if s.contains('\n') && !s.ends_with("\n\n") && !s.starts_with(' ') => false,
+        Yaml::String(s) => {
             scalar_text(out, s);
             true
         }
-        Value::Mapping(map) if map.is_empty() => {
+        Yaml::Mapping(map) if map.is_empty() => {
             out.push_str("{}");
             true
         }
-        Value::Sequence(items) if items.is_empty() => {
+        Yaml::Sequence(items) if items.is_empty() => {
             out.push_str("[]");
             true
         }
         // Plain lists and mappings go in blocks; only function arguments go in flow style.
-        Value::Sequence(_) | Value::Mapping(_) => false,
-        Value::Tagged(tagged) => {
-            let _ = write!(out, "{} ", tagged.tag);
-            match &tagged.value {
-                Value::Sequence(items) => flow_sequence(out, items),
-                Value::Mapping(_) => false,
+        Yaml::Sequence(_) | Yaml::Mapping(_) => false,
+        Yaml::Tagged(tag, value) => {
+            out.push_str(tag);
+            out.push(' ');
+            match value.as_ref() {
+                Yaml::Sequence(items) => flow_sequence(out, items),
+                Yaml::Mapping(_) => false,
                 other => inline(out, other),
             }
         }
@@ -138,7 +138,7 @@ fn inline(out: &mut String, value: &Value) -> bool {
 
 /// `[a, !Ref B]` when every item is a scalar or a tagged scalar (or such a list), in at
 /// most 100 characters.
-fn flow_sequence(out: &mut String, items: &[Value]) -> bool {
+fn flow_sequence(out: &mut String, items: &[Yaml]) -> bool {
     let start = out.len();
     out.push('[');
     for (i, item) in items.iter().enumerate() {
@@ -146,9 +146,9 @@ fn flow_sequence(out: &mut String, items: &[Value]) -> bool {
             out.push_str(", ");
         }
         let fits = match item {
-            Value::Sequence(inner) if !inner.is_empty() => flow_sequence(out, inner),
-            Value::Mapping(_) => false,
-            Value::String(s) if s.contains('\n') => false,
+            Yaml::Sequence(inner) if !inner.is_empty() => flow_sequence(out, inner),
+            Yaml::Mapping(_) => false,
+            Yaml::String(s) if s.contains('\n') => false,
             other => inline(out, other),
         };
         if !fits {
@@ -179,9 +179,9 @@ fn block_literal(out: &mut String, text: &str, level: usize) {
     }
 }
 
-fn key_text(out: &mut String, key: &Value) {
+fn key_text(out: &mut String, key: &Yaml) {
     match key {
-        Value::String(s) => scalar_text(out, s),
+        Yaml::String(s) => scalar_text(out, s),
         other => {
             inline(out, other);
         }
@@ -193,27 +193,52 @@ fn scalar_text(out: &mut String, text: &str) {
     if is_plain_safe(text) {
         out.push_str(text);
     } else {
-        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+        json_string(out, text);
     }
 }
 
-fn is_plain_safe(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let Some(&first) = bytes.first() else {
-        return false;
-    };
-    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'.' | b'_' | b'$')) {
-        return false;
+/// `text` as a JSON string, escaped exactly as `serde_json` escapes it (a JSON string is a
+/// YAML double-quoted scalar).
+fn json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut plain_from = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..i]);
+        plain_from = i + 1;
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
     }
-    if text.ends_with([' ', ':']) {
-        return false;
-    }
-    // No `[`/`{` (nor anything else a flow or block indicator could start), `: ` or ` #`.
-    for (i, &b) in bytes.iter().enumerate() {
-        let next = bytes.get(i + 1);
-        if !(b.is_ascii_alphanumeric()
+    out.push_str(&text[plain_from..]);
+    out.push('"');
+}
+
+/// Bytes a plain scalar may hold anywhere (`:` and ` ` only where no `: ` or ` #` forms).
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
             || matches!(
-                b,
+                c,
                 b' ' | b'_'
                     | b'.'
                     | b'/'
@@ -227,12 +252,29 @@ fn is_plain_safe(text: &str) -> bool {
                     | b'+'
                     | b'='
                     | b'-'
-            ))
-            || (b == b':' && next == Some(&b' '))
-            || (b == b' ' && next == Some(&b'#'))
-        {
-            return false;
-        }
+            );
+        b += 1;
+    }
+    table
+};
+
+fn is_plain_safe(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'.' | b'_' | b'$')) {
+        return false;
+    }
+    if text.ends_with([' ', ':']) {
+        return false;
+    }
+    // No `[`/`{` (nor anything else a flow or block indicator could start), `: ` or ` #`.
+    if !bytes.iter().all(|&b| PLAIN_BYTES[usize::from(b)]) {
+        return false;
+    }
+    if bytes.windows(2).any(|pair| pair == b": " || pair == b" #") {
+        return false;
     }
     !looks_like_other_type(text)
 }
@@ -282,16 +324,35 @@ fn looks_like_other_type(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_yaml_ng::Value;
 
     fn round_trip(text: &str) -> String {
         let value: Value = serde_yaml_ng::from_str(text).unwrap();
-        let canonical = to_canonical_yaml(&value);
+        let canonical = to_canonical_yaml(&Yaml::from_value(value.clone()));
         let again: Value = serde_yaml_ng::from_str(&canonical).unwrap();
         assert_eq!(
             value, again,
             "canonical form changed the value:\n{canonical}"
         );
         canonical
+    }
+
+    #[test]
+    fn escapes_strings_as_serde_json_does() {
+        let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
+        every_ascii.push_str("é ☃ 🦀 \u{2028}");
+        for text in [
+            every_ascii.as_str(),
+            "",
+            "plain",
+            "\"",
+            "a\\b",
+            "tab\tnew\nline",
+        ] {
+            let mut out = String::new();
+            json_string(&mut out, text);
+            assert_eq!(out, serde_json::to_string(text).unwrap());
+        }
     }
 
     #[test]

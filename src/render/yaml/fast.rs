@@ -8,18 +8,25 @@
 //! makes it answer `None`, and the caller asks `serde_yaml_ng`. A differential test holds it
 //! to `serde_yaml_ng` on every golden file and on generated documents.
 
-use serde_yaml_ng::value::{Tag, TaggedValue};
-use serde_yaml_ng::{Mapping, Number, Value};
+use std::borrow::Cow;
+
+use serde_yaml_ng::{Number, Value};
+
+use super::tree::{Mapping, Yaml};
 
 /// The document in `text`, or `None` when the text is outside what this reader knows.
-pub fn parse(text: &str) -> Option<Value> {
+pub fn parse(text: &str) -> Option<Yaml<'_>> {
     if !plain_text(text) {
         return None;
     }
-    let mut reader = Reader {
-        lines: text.split('\n').collect(),
-        next: 0,
-    };
+    let mut lines = Vec::with_capacity(text.len() / 32 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    lines.push(&text[start..]);
+    let mut reader = Reader { lines, next: 0 };
     if reader
         .lines
         .iter()
@@ -37,10 +44,11 @@ pub fn parse(text: &str) -> Option<Value> {
 
 /// No byte order mark, tab, carriage return, control character or non-ASCII line break.
 fn plain_text(text: &str) -> bool {
-    let ascii_ok = text
-        .bytes()
-        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b) || b >= 0x80);
-    ascii_ok
+    // Without early exits, so the loop vectorises: this looks at every byte of every template.
+    let control = text.bytes().fold(false, |found, b| {
+        found | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
+    });
+    !control
         && (text.is_ascii()
             || text.chars().all(|c| {
                 c.is_ascii()
@@ -55,7 +63,7 @@ struct Reader<'a> {
 }
 
 fn indent_of(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
+    line.bytes().position(|b| b != b' ').unwrap_or(line.len())
 }
 
 fn is_item(rest: &str) -> bool {
@@ -84,7 +92,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The block node whose first line is the next one, at `indent`.
-    fn block(&mut self, indent: usize) -> Option<Value> {
+    fn block(&mut self, indent: usize) -> Option<Yaml<'a>> {
         let (_, rest) = self.peek()?;
         if is_item(rest) {
             self.sequence(indent)
@@ -93,7 +101,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn sequence(&mut self, indent: usize) -> Option<Value> {
+    fn sequence(&mut self, indent: usize) -> Option<Yaml<'a>> {
         let mut items = Vec::new();
         while let Some((at, rest)) = self.peek() {
             if at < indent || (at == indent && !is_item(rest)) {
@@ -116,13 +124,13 @@ impl<'a> Reader<'a> {
             };
             items.push(item);
         }
-        Some(Value::Sequence(items))
+        Some(Yaml::Sequence(items))
     }
 
     /// A mapping at `indent`; `first` is its first entry's text when it began on a line
     /// already read (`- Key: value`).
-    fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Option<Value> {
-        let mut map = Mapping::new();
+    fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Option<Yaml<'a>> {
+        let mut map = Mapping::default();
         let mut pending = first;
         loop {
             let rest = match pending.take() {
@@ -143,11 +151,9 @@ impl<'a> Reader<'a> {
             };
             let (key, after) = split_key(rest)?;
             let value = self.after_indicator(after, indent, true)?;
-            if map.insert(key, value).is_some() {
-                return None;
-            }
+            map.push(key, value);
         }
-        Some(Value::Mapping(map))
+        (!map.has_duplicate_keys()).then_some(Yaml::Mapping(map))
     }
 
     /// The value after `key:` or `-` of a node at `indent`.
@@ -156,7 +162,7 @@ impl<'a> Reader<'a> {
         after: &'a str,
         indent: usize,
         in_mapping: bool,
-    ) -> Option<Value> {
+    ) -> Option<Yaml<'a>> {
         if !(after.is_empty() || after.starts_with(' ')) {
             return None;
         }
@@ -170,7 +176,7 @@ impl<'a> Reader<'a> {
                 let (tag, rest) = tag(text)?;
                 if is_blank_or_comment(rest) {
                     match self.nested(indent, in_mapping)? {
-                        Value::Null => None,
+                        Yaml::Null => None,
                         value => Some(tagged(tag, value)),
                     }
                 } else {
@@ -187,18 +193,18 @@ impl<'a> Reader<'a> {
 
     /// What follows `key:` with nothing after it: a more indented block, a sequence at the
     /// key's own indent, or null.
-    fn nested(&mut self, indent: usize, in_mapping: bool) -> Option<Value> {
+    fn nested(&mut self, indent: usize, in_mapping: bool) -> Option<Yaml<'a>> {
         match self.peek() {
             Some((at, _)) if at > indent => self.block(at),
             Some((at, rest)) if at == indent && in_mapping && is_item(rest) => {
                 self.sequence(indent)
             }
-            _ => Some(Value::Null),
+            _ => Some(Yaml::Null),
         }
     }
 
     /// A literal block scalar (`|` or `|-`) under a node at `indent`.
-    fn literal(&mut self, header: &str, indent: usize) -> Option<Value> {
+    fn literal(&mut self, header: &str, indent: usize) -> Option<Yaml<'a>> {
         let strip = match header[1..]
             .split_once(" #")
             .map_or(&header[1..], |(h, _)| h)
@@ -235,15 +241,12 @@ impl<'a> Reader<'a> {
         if !strip {
             text.push('\n');
         }
-        Some(Value::String(text))
+        Some(Yaml::String(Cow::Owned(text)))
     }
 }
 
-fn tagged(tag: &str, value: Value) -> Value {
-    Value::Tagged(Box::new(TaggedValue {
-        tag: Tag::new(tag),
-        value,
-    }))
+fn tagged<'a>(tag: &'a str, value: Yaml<'a>) -> Yaml<'a> {
+    Yaml::Tagged(Cow::Borrowed(tag), Box::new(value))
 }
 
 /// `!Name` at the start of `text`: the tag and what follows it.
@@ -256,15 +259,15 @@ fn tag(text: &str) -> Option<(&str, &str)> {
 }
 
 /// A key and the text after its `:`, when `rest` starts with one.
-fn split_key(rest: &str) -> Option<(Value, &str)> {
+fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
     let (key, after) = match rest.as_bytes()[0] {
         b'"' => {
             let (key, after) = double_quoted(rest)?;
-            (Value::String(key), after.strip_prefix(':')?)
+            (Yaml::String(key), after.strip_prefix(':')?)
         }
         b'\'' => {
             let (key, after) = single_quoted(rest)?;
-            (Value::String(key), after.strip_prefix(':')?)
+            (Yaml::String(key), after.strip_prefix(':')?)
         }
         b if is_indicator(b) => return None,
         _ => {
@@ -306,15 +309,15 @@ fn is_indicator(b: u8) -> bool {
 }
 
 /// A scalar, flow sequence or `{}` filling the rest of a block line.
-fn block_scalar(text: &str) -> Option<Value> {
+fn block_scalar(text: &str) -> Option<Yaml<'_>> {
     let (value, rest) = match text.as_bytes()[0] {
         b'"' => {
             let (s, rest) = double_quoted(text)?;
-            (Value::String(s), rest)
+            (Yaml::String(s), rest)
         }
         b'\'' => {
             let (s, rest) = single_quoted(text)?;
-            (Value::String(s), rest)
+            (Yaml::String(s), rest)
         }
         b'[' => flow_sequence(text)?,
         b'{' => flow_mapping(text)?,
@@ -328,7 +331,7 @@ fn block_scalar(text: &str) -> Option<Value> {
 }
 
 /// A plain scalar running to the end of the line or a comment.
-fn plain_to_comment(text: &str) -> Option<Value> {
+fn plain_to_comment(text: &str) -> Option<Yaml<'_>> {
     let bytes = text.as_bytes();
     let mut end = bytes.len();
     for i in 1..bytes.len() {
@@ -354,16 +357,16 @@ fn has_comment(text: &str) -> bool {
 }
 
 /// `{"Fn::GetAtt": [A, B]}` on one line: the mapping and the text after it.
-fn flow_mapping(text: &str) -> Option<(Value, &str)> {
-    let mut map = Mapping::new();
+fn flow_mapping(text: &str) -> Option<(Yaml<'_>, &str)> {
+    let mut map = Mapping::default();
     let mut rest = match flow_open(text, '}') {
-        Flow::Closed(after) => return Some((Value::Mapping(map), after)),
+        Flow::Closed(after) => return Some((Yaml::Mapping(map), after)),
         Flow::Item(rest) => rest,
     };
     loop {
         let (key, after) = match *rest.as_bytes().first()? {
-            b'"' => double_quoted(rest).map(|(k, a)| (Value::String(k), a))?,
-            b'\'' => single_quoted(rest).map(|(k, a)| (Value::String(k), a))?,
+            b'"' => double_quoted(rest).map(|(k, a)| (Yaml::String(k), a))?,
+            b'\'' => single_quoted(rest).map(|(k, a)| (Yaml::String(k), a))?,
             b if is_indicator(b) => return None,
             _ => {
                 let end = rest.find([',', ']', '[', '{', '}', '#', ':'])?;
@@ -376,28 +379,27 @@ fn flow_mapping(text: &str) -> Option<(Value, &str)> {
         };
         let after = after.strip_prefix(": ")?.trim_start_matches(' ');
         let (value, after) = flow_item(after)?;
-        if map.insert(key, value).is_some() {
-            return None;
-        }
+        map.push(key, value);
         rest = match flow_next(after, '}')? {
-            Flow::Closed(after) => return Some((Value::Mapping(map), after)),
+            Flow::Closed(_) if map.has_duplicate_keys() => return None,
+            Flow::Closed(after) => return Some((Yaml::Mapping(map), after)),
             Flow::Item(rest) => rest,
         };
     }
 }
 
 /// `[a, !Ref B, [c]]` on one line: the sequence and the text after it.
-fn flow_sequence(text: &str) -> Option<(Value, &str)> {
+fn flow_sequence(text: &str) -> Option<(Yaml<'_>, &str)> {
     let mut items = Vec::new();
     let mut rest = match flow_open(text, ']') {
-        Flow::Closed(after) => return Some((Value::Sequence(items), after)),
+        Flow::Closed(after) => return Some((Yaml::Sequence(items), after)),
         Flow::Item(rest) => rest,
     };
     loop {
         let (item, after) = flow_item(rest)?;
         items.push(item);
         rest = match flow_next(after, ']')? {
-            Flow::Closed(after) => return Some((Value::Sequence(items), after)),
+            Flow::Closed(after) => return Some((Yaml::Sequence(items), after)),
             Flow::Item(rest) => rest,
         };
     }
@@ -431,11 +433,11 @@ fn flow_next(after: &str, close: char) -> Option<Flow<'_>> {
     (!rest.starts_with(close)).then_some(Flow::Item(rest))
 }
 
-fn flow_item(text: &str) -> Option<(Value, &str)> {
+fn flow_item(text: &str) -> Option<(Yaml<'_>, &str)> {
     match *text.as_bytes().first()? {
         b'[' => flow_sequence(text),
-        b'"' => double_quoted(text).map(|(s, r)| (Value::String(s), r)),
-        b'\'' => single_quoted(text).map(|(s, r)| (Value::String(s), r)),
+        b'"' => double_quoted(text).map(|(s, r)| (Yaml::String(s), r)),
+        b'\'' => single_quoted(text).map(|(s, r)| (Yaml::String(s), r)),
         b'{' => flow_mapping(text),
         b'!' => {
             let (tag, rest) = tag(text)?;
@@ -452,7 +454,7 @@ fn flow_item(text: &str) -> Option<(Value, &str)> {
     }
 }
 
-fn flow_plain(text: &str) -> Option<(Value, &str)> {
+fn flow_plain(text: &str) -> Option<(Yaml<'_>, &str)> {
     let end = text.find([',', ']', '[', '{', '}', '#', ':'])?;
     if matches!(text.as_bytes()[end], b'[' | b'{' | b'#' | b':') {
         return None;
@@ -465,11 +467,11 @@ fn flow_plain(text: &str) -> Option<(Value, &str)> {
 }
 
 /// A plain scalar's value, resolved as `serde_yaml_ng` resolves it.
-fn plain(text: &str) -> Option<Value> {
+fn plain(text: &str) -> Option<Yaml<'_>> {
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Yaml::Null),
+        "true" | "True" | "TRUE" => return Some(Yaml::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Yaml::Bool(false)),
         _ => {}
     }
     let first = text.as_bytes()[0];
@@ -499,7 +501,7 @@ fn plain(text: &str) -> Option<Value> {
                 ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
             ));
     if !could_be_number {
-        return Some(Value::String(text.to_string()));
+        return Some(Yaml::str(text));
     }
     // The common numbers, read as serde_yaml_ng reads them: `443`, `-1`, `16.6`.
     let (negative, digits) = match text.strip_prefix('-') {
@@ -508,7 +510,7 @@ fn plain(text: &str) -> Option<Value> {
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if all_digits(digits) && digits.len() <= 18 && !digits.starts_with('0') {
-        return Some(Value::Number(if negative {
+        return Some(Yaml::Number(if negative {
             Number::from(text.parse::<i64>().ok()?)
         } else {
             Number::from(text.parse::<u64>().ok()?)
@@ -516,27 +518,35 @@ fn plain(text: &str) -> Option<Value> {
     }
     if let Some((whole, fraction)) = digits.split_once('.') {
         if all_digits(whole) && all_digits(fraction) {
-            return Some(Value::Number(Number::from(text.parse::<f64>().ok()?)));
+            return Some(Yaml::Number(Number::from(text.parse::<f64>().ok()?)));
         }
     }
     // Signs, floats, hex, octal, `.inf`: as serde_yaml_ng reads the scalar on its own.
     match serde_yaml_ng::from_str::<Value>(text).ok()? {
-        Value::Number(n) => Some(Value::Number(n)),
-        Value::String(s) if s == text => Some(Value::String(s)),
+        Value::Number(n) => Some(Yaml::Number(n)),
+        Value::String(s) if s == text => Some(Yaml::str(text)),
         _ => None,
     }
 }
 
-/// `"…"` on one line: its value and the text after the closing quote.
-fn double_quoted(text: &str) -> Option<(String, &str)> {
+/// `"…"` on one line: its value (borrowed when it has no escapes) and the text after the
+/// closing quote.
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    let body = &text[1..];
     let mut out = String::new();
-    let mut rest = &text[1..];
+    let mut rest = body;
     loop {
         let stop = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
-        out.push_str(&rest[..stop]);
         if rest.as_bytes()[stop] == b'"' {
-            return Some((out, &rest[stop + 1..]));
+            let value = if rest.len() == body.len() {
+                Cow::Borrowed(&body[..stop])
+            } else {
+                out.push_str(&rest[..stop]);
+                Cow::Owned(out)
+            };
+            return Some((value, &rest[stop + 1..]));
         }
+        out.push_str(&rest[..stop]);
         let mut chars = rest[stop + 1..].chars();
         let escape = chars.next()?;
         match escape {
@@ -566,21 +576,26 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
     }
 }
 
-/// `'…'` on one line: its value and the text after the closing quote.
-fn single_quoted(text: &str) -> Option<(String, &str)> {
+/// `'…'` on one line: its value (borrowed when it has no `''`) and the text after the
+/// closing quote.
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    let body = &text[1..];
     let mut out = String::new();
-    let mut rest = &text[1..];
+    let mut rest = body;
     loop {
         let quote = rest.find('\'')?;
-        out.push_str(&rest[..quote]);
-        rest = &rest[quote + 1..];
-        match rest.strip_prefix('\'') {
-            Some(after) => {
-                out.push('\'');
-                rest = after;
-            }
-            None => return Some((out, rest)),
+        let after = &rest[quote + 1..];
+        if !after.starts_with('\'') {
+            let value = if rest.len() == body.len() {
+                Cow::Borrowed(&body[..quote])
+            } else {
+                out.push_str(&rest[..quote]);
+                Cow::Owned(out)
+            };
+            return Some((value, after));
         }
+        out.push_str(&rest[..=quote]);
+        rest = &after[1..];
     }
 }
 
@@ -593,6 +608,7 @@ mod tests {
         let slow: Result<Value, _> = serde_yaml_ng::from_str(text);
         match parse(text) {
             Some(fast) => {
+                let fast = fast.to_value();
                 assert_eq!(
                     Ok(&fast),
                     slow.as_ref().map_err(|e| e.to_string()),
