@@ -261,7 +261,7 @@ fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnos
             );
             continue;
         };
-        if current != schema.text() {
+        if current != schema.text {
             let file = sources.add(display_path(root, &relative), current);
             found.push(
                 Diagnostic::error(
@@ -283,22 +283,23 @@ pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
         Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
     })?;
     let mut written = Vec::new();
-    for schema in model::schema_files() {
+    for schema in model::generated_schema_files() {
         let path = dir.join(schema.file_name);
-        write_atomically(&path, &schema.text())?;
+        write_atomically(&path, &schema.text)?;
         written.push(path);
     }
     Ok(written)
 }
 
-/// Schema files that are missing or differ: (path, committed text, generated text).
+/// Schema files that are missing or differ: (path, committed text, the text this envc
+/// publishes).
 pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
     model::schema_files()
         .into_iter()
         .filter_map(|schema| {
             let path = root.join("schema").join(schema.file_name);
             let current = std::fs::read_to_string(&path).unwrap_or_default();
-            let expected = schema.text();
+            let expected = schema.text.into_owned();
             (current != expected).then_some((path, current, expected))
         })
         .collect()
