@@ -106,28 +106,23 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
     // What every run needs but no file decides is prepared beside the reading and parsing
-    // of files: merge shapes and templates now, and on a run with nothing cached the schema
-    // validators and compiled templates in the background, ready when validation and
-    // rendering first ask for them (they compile on first use all the same).
+    // of files. On a run with nothing cached the schema validators and compiled templates
+    // are built in the background, ready when validation and rendering first ask for them
+    // (they compile on first use all the same). This thread reads and parses meanwhile:
+    // it is running now, while the pool's threads are still starting.
     let nothing_cached = |stage| cache::Cache::open(root, stage).is_none_or(|c| c.is_empty());
     if nothing_cached("validate") {
         rayon::spawn(|| Schemas::shared().prepare());
     }
-    let ((parsed, found), renderer) = rayon::join(
-        || parse::load_project(root, &mut sources),
-        || {
-            Shapes::shared();
-            let renderer =
-                (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
-            if let Some(Ok(renderer)) = &renderer {
-                if nothing_cached("render") {
-                    let renderer = renderer.clone();
-                    rayon::spawn(move || renderer.prepare());
-                }
-            }
-            renderer
-        },
-    );
+    let (parsed, found) = parse::load_project(root, &mut sources);
+    Shapes::shared();
+    let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
+    if let Some(Ok(renderer)) = &renderer {
+        if nothing_cached("render") {
+            let renderer = renderer.clone();
+            rayon::spawn(move || renderer.prepare());
+        }
+    }
     all.extend(found);
 
     let mut wanted: Option<HashSet<FileId>> = None;
