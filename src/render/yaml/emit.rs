@@ -13,7 +13,7 @@ pub fn to_canonical_yaml(value: &Yaml) -> String {
         Yaml::Mapping(map) if !map.is_empty() => mapping(&mut out, map, 0),
         Yaml::Sequence(items) if !items.is_empty() => sequence(&mut out, items, 0),
         other => {
-            inline(&mut out, other);
+            inline(&mut out, other, false);
             out.push('\n');
         }
     }
@@ -38,7 +38,7 @@ fn mapping(out: &mut String, map: &Mapping, level: usize) {
 /// What follows `key:` or `- `: an inline value, or a nested block on the next lines.
 fn after_key(out: &mut String, value: &Yaml, level: usize) {
     out.push(' ');
-    if inline(out, value) {
+    if inline(out, value, false) {
         out.push('\n');
         return;
     }
@@ -90,7 +90,8 @@ fn sequence(out: &mut String, items: &[Yaml], level: usize) {
 }
 
 /// Writes the value on one line when it fits there; otherwise writes nothing and says so.
-fn inline(out: &mut String, value: &Yaml) -> bool {
+/// `in_flow`: it is an item of a flow sequence, where `,` ends a plain scalar.
+fn inline(out: &mut String, value: &Yaml, in_flow: bool) -> bool {
     let start = out.len();
     let fits = match value {
         Yaml::Null => {
@@ -105,9 +106,9 @@ fn inline(out: &mut String, value: &Yaml) -> bool {
             let _ = write!(out, "{n}");
             true
         }
-        Yaml::String(s) if s.contains('\n') && !s.ends_with("\n\n") && !s.starts_with(' ') => false,
+        Yaml::String(s) if reads_back_from_literal_block(s) => false,
         Yaml::String(s) => {
-            scalar_text(out, s);
+            scalar_text(out, s, in_flow);
             true
         }
         Yaml::Mapping(map) if map.is_empty() => {
@@ -126,7 +127,7 @@ fn inline(out: &mut String, value: &Yaml) -> bool {
             match value.as_ref() {
                 Yaml::Sequence(items) => flow_sequence(out, items),
                 Yaml::Mapping(_) => false,
-                other => inline(out, other),
+                other => inline(out, other, in_flow),
             }
         }
     };
@@ -149,7 +150,7 @@ fn flow_sequence(out: &mut String, items: &[Yaml]) -> bool {
             Yaml::Sequence(inner) if !inner.is_empty() => flow_sequence(out, inner),
             Yaml::Mapping(_) => false,
             Yaml::String(s) if s.contains('\n') => false,
-            other => inline(out, other),
+            other => inline(out, other, true),
         };
         if !fits {
             out.truncate(start);
@@ -162,6 +163,24 @@ fn flow_sequence(out: &mut String, items: &[Yaml]) -> bool {
         return false;
     }
     true
+}
+
+/// Whether `text` spans lines and a literal block (`|` or `|-`, indentation detected)
+/// reads back as exactly `text`: it has a line with content, the first such line does not
+/// start with a space (which would be taken for indentation), it ends in at most one line
+/// break (both chompings drop more), and it holds no other line break or control character.
+fn reads_back_from_literal_block(text: &str) -> bool {
+    let Some(first_line) = text.split('\n').find(|line| !line.is_empty()) else {
+        return false;
+    };
+    text.contains('\n')
+        && !first_line.starts_with(' ')
+        && !text.ends_with("\n\n")
+        && text.chars().all(|c| {
+            c == '\n'
+                || c == '\t'
+                || !(c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+        })
 }
 
 fn block_literal(out: &mut String, text: &str, level: usize) {
@@ -181,16 +200,17 @@ fn block_literal(out: &mut String, text: &str, level: usize) {
 
 fn key_text(out: &mut String, key: &Yaml) {
     match key {
-        Yaml::String(s) => scalar_text(out, s),
+        Yaml::String(s) => scalar_text(out, s, false),
         other => {
-            inline(out, other);
+            inline(out, other, false);
         }
     }
 }
 
-/// A string plain when no YAML reader could mistake it, double-quoted otherwise.
-fn scalar_text(out: &mut String, text: &str) {
-    if is_plain_safe(text) {
+/// A string plain when no YAML reader could mistake it (in a flow sequence, where `,` ends
+/// a plain scalar, one without `,`), double-quoted otherwise.
+fn scalar_text(out: &mut String, text: &str, in_flow: bool) {
+    if is_plain_safe(text) && !(in_flow && text.contains(',')) {
         out.push_str(text);
     } else {
         json_string(out, text);
@@ -230,13 +250,14 @@ fn json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// Bytes a plain scalar may hold anywhere (`:` and ` ` only where no `: ` or ` #` forms).
-const PLAIN_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
+/// What each byte may be in a plain scalar (a bit set of the flags below).
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
+        let mut class = 0;
+        if c.is_ascii_alphanumeric()
             || matches!(
                 c,
                 b' ' | b'_'
@@ -252,73 +273,80 @@ const PLAIN_BYTES: [bool; 256] = {
                     | b'+'
                     | b'='
                     | b'-'
-            );
+            )
+        {
+            class |= PLAIN;
+        }
+        if c.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        // What YAML 1.1 numbers (any base, with `_`), dates and times are made of.
+        if c.is_ascii_digit()
+            || matches!(
+                c,
+                b'+' | b'-'
+                    | b'.'
+                    | b'_'
+                    | b':'
+                    | b'e'
+                    | b'E'
+                    | b'x'
+                    | b'X'
+                    | b'o'
+                    | b'O'
+                    | b'b'
+                    | b'B'
+                    | b'a'
+                    | b'A'
+                    | b'c'
+                    | b'C'
+                    | b'd'
+                    | b'D'
+                    | b'f'
+                    | b'F'
+            )
+        {
+            class |= NUMERIC;
+        }
+        table[b] = class;
         b += 1;
     }
     table
 };
+/// Allowed anywhere in a plain scalar (`:` only where no `: ` forms; no `#` at all).
+const PLAIN: u8 = 1;
+const DIGIT: u8 = 2;
+const NUMERIC: u8 = 4;
 
+/// Whether `text` can be written plain: it starts with a letter, digit or one of `/._$`,
+/// holds only [`PLAIN`] bytes and no `: `, does not end in a space or `:`, and is not a YAML
+/// 1.1 boolean, null, number, date or time. One pass over the bytes.
 fn is_plain_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let Some(&first) = bytes.first() else {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'.' | b'_' | b'$')) {
+    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'.' | b'_' | b'$'))
+        || matches!(last, b' ' | b':')
+    {
         return false;
     }
-    if text.ends_with([' ', ':']) {
-        return false;
+    let (mut numeric, mut digit, mut previous) = (true, false, 0u8);
+    for &b in bytes {
+        let class = BYTE_CLASS[usize::from(b)];
+        if class & PLAIN == 0 || (previous == b':' && b == b' ') {
+            return false;
+        }
+        numeric &= class & NUMERIC != 0;
+        digit |= class & DIGIT != 0;
+        previous = b;
     }
-    // No `[`/`{` (nor anything else a flow or block indicator could start), `: ` or ` #`.
-    if !bytes.iter().all(|&b| PLAIN_BYTES[usize::from(b)]) {
-        return false;
-    }
-    if bytes.windows(2).any(|pair| pair == b": " || pair == b" #") {
-        return false;
-    }
-    !looks_like_other_type(text)
-}
-
-/// YAML 1.1 booleans, nulls, numbers (any base, with `_`), dates and times.
-fn looks_like_other_type(text: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
         ".nan",
     ];
-    if text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text)) {
-        return true;
-    }
-    let mut has_digit = false;
-    for b in text.bytes() {
-        if b.is_ascii_digit() {
-            has_digit = true;
-        } else if !matches!(
-            b,
-            b'+' | b'-'
-                | b'.'
-                | b'_'
-                | b':'
-                | b'e'
-                | b'E'
-                | b'x'
-                | b'X'
-                | b'o'
-                | b'O'
-                | b'b'
-                | b'B'
-                | b'a'
-                | b'A'
-                | b'c'
-                | b'C'
-                | b'd'
-                | b'D'
-                | b'f'
-                | b'F'
-        ) {
-            return false;
-        }
-    }
-    has_digit
+    let is_word = text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
+    !(is_word || (numeric && digit))
 }
 
 #[cfg(test)]
@@ -353,6 +381,17 @@ mod tests {
             json_string(&mut out, text);
             assert_eq!(out, serde_json::to_string(text).unwrap());
         }
+    }
+
+    #[test]
+    fn quotes_commas_in_flow_and_blocks_only_what_reads_back() {
+        let out = round_trip("A: !Split [\",\", \"a,b\"]\nB: a,b\n");
+        assert_eq!(out, "A: !Split [\",\", \"a,b\"]\nB: a,b\n");
+        let out = round_trip("A: [\"\\n\", \"\\n  x\", \"x\\r\\ny\"]\nB: \"\\nx\\n\"\n");
+        assert_eq!(
+            out,
+            "A:\n  - \"\\n\"\n  - \"\\n  x\"\n  - \"x\\r\\ny\"\nB: |\n\n  x\n"
+        );
     }
 
     #[test]
