@@ -170,12 +170,13 @@ fn flow_sequence(out: &mut String, items: &[Yaml]) -> bool {
 /// start with a space (which would be taken for indentation), it ends in at most one line
 /// break (both chompings drop more), and it holds no other line break or control character.
 fn reads_back_from_literal_block(text: &str) -> bool {
+    if !text.contains('\n') || text.ends_with("\n\n") {
+        return false;
+    }
     let Some(first_line) = text.split('\n').find(|line| !line.is_empty()) else {
         return false;
     };
-    text.contains('\n')
-        && !first_line.starts_with(' ')
-        && !text.ends_with("\n\n")
+    !first_line.starts_with(' ')
         && text.chars().all(|c| {
             c == '\n'
                 || c == '\t'
@@ -277,9 +278,6 @@ const BYTE_CLASS: [u8; 256] = {
         {
             class |= PLAIN;
         }
-        if c.is_ascii_digit() {
-            class |= DIGIT;
-        }
         // What YAML 1.1 numbers (any base, with `_`), dates and times are made of.
         if c.is_ascii_digit()
             || matches!(
@@ -315,12 +313,11 @@ const BYTE_CLASS: [u8; 256] = {
 };
 /// Allowed anywhere in a plain scalar (`:` only where no `: ` forms; no `#` at all).
 const PLAIN: u8 = 1;
-const DIGIT: u8 = 2;
-const NUMERIC: u8 = 4;
+const NUMERIC: u8 = 2;
 
 /// Whether `text` can be written plain: it starts with a letter, digit or one of `/._$`,
 /// holds only [`PLAIN`] bytes and no `: `, does not end in a space or `:`, and is not a YAML
-/// 1.1 boolean, null, number, date or time. One pass over the bytes.
+/// 1.1 boolean, null, number, date or time.
 fn is_plain_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
@@ -331,22 +328,24 @@ fn is_plain_safe(text: &str) -> bool {
     {
         return false;
     }
-    let (mut numeric, mut digit, mut previous) = (true, false, 0u8);
+    let mut previous = 0u8;
     for &b in bytes {
-        let class = BYTE_CLASS[usize::from(b)];
-        if class & PLAIN == 0 || (previous == b':' && b == b' ') {
+        if BYTE_CLASS[usize::from(b)] & PLAIN == 0 || (b == b' ' && previous == b':') {
             return false;
         }
-        numeric &= class & NUMERIC != 0;
-        digit |= class & DIGIT != 0;
         previous = b;
     }
+    // Most strings stop being number-like at their first letters.
+    let numeric = bytes
+        .iter()
+        .all(|&b| BYTE_CLASS[usize::from(b)] & NUMERIC != 0)
+        && bytes.iter().any(u8::is_ascii_digit);
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
         ".nan",
     ];
     let is_word = text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
-    !(is_word || (numeric && digit))
+    !(is_word || numeric)
 }
 
 #[cfg(test)]
