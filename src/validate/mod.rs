@@ -45,12 +45,12 @@ impl Schemas {
         Schemas {
             env: CompiledSchema::new(
                 crate::model::env_schema(),
-                &crate::resolve::Shapes::shared().env,
+                || &crate::resolve::Shapes::shared().env,
                 "environment",
             ),
             stacks: CompiledSchema::new(
                 crate::model::stacks_schema(),
-                &crate::resolve::Shapes::shared().stacks,
+                || &crate::resolve::Shapes::shared().stacks,
                 "stacks.kdl",
             ),
         }

@@ -14,7 +14,8 @@ use crate::source::Span;
 pub struct CompiledSchema {
     schema: serde_json::Value,
     validator: std::sync::OnceLock<Validator>,
-    shape: &'static Shape,
+    /// The shape, looked up when a problem needs it (so compiling waits for nothing else).
+    shape: fn() -> &'static Shape,
     /// What the document is called in messages: "environment", "stacks.kdl".
     pub noun: &'static str,
 }
@@ -26,7 +27,11 @@ impl CompiledSchema {
     /// instructions, about 7% faster). For the keywords envc's schemas use (a test lists
     /// them and holds the schemas to the list) the two drafts validate alike; formats are
     /// annotations in both, as 2020-12 has them.
-    pub fn new(mut schema: serde_json::Value, shape: &'static Shape, noun: &'static str) -> Self {
+    pub fn new(
+        mut schema: serde_json::Value,
+        shape: fn() -> &'static Shape,
+        noun: &'static str,
+    ) -> Self {
         if let Some(keywords) = schema.as_object_mut() {
             keywords.remove("$schema");
         }
@@ -57,7 +62,7 @@ impl CompiledSchema {
     }
 
     pub fn shape(&self) -> &Shape {
-        self.shape
+        (self.shape)()
     }
 
     /// Validates `json`; `root` is where a problem with the document as a whole is shown.
@@ -84,7 +89,7 @@ impl CompiledSchema {
                             format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                         let at = spans.by_pointer.get(&child).cloned();
                         let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
-                        let fields = shape_at(self.shape, &pointer).field_names();
+                        let fields = shape_at(self.shape(), &pointer).field_names();
                         let help = did_you_mean(key, fields.iter().copied())
                             .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
                         found.push((
