@@ -20,16 +20,13 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Str
 /// Compares fresh renders with the golden files of the environments rendered. A project
 /// without a `golden/` folder does not use golden files, and nothing is compared.
 pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -> Vec<Diagnostic> {
-    use rayon::prelude::*;
     let mut found = Vec::new();
     if !root.join("golden").is_dir() {
         return found;
     }
     // Files are read and compared in parallel; only differences come back.
-    let differences: Vec<Vec<Difference>> = rendered
-        .par_iter()
-        .map(|env| differences(root, env))
-        .collect();
+    let differences: Vec<Vec<Difference>> =
+        crate::parallel::map(rendered.iter().collect(), |env| differences(root, env));
     for (env, differences) in rendered.iter().zip(differences) {
         for difference in differences {
             found.push(match difference {

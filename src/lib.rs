@@ -15,6 +15,7 @@ pub mod did_you_mean;
 pub mod explain;
 pub mod golden;
 pub mod model;
+mod parallel;
 pub mod parse;
 pub mod render;
 pub mod resolve;

@@ -75,14 +75,10 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
     names.sort();
 
     // Files are read, then parsed, in parallel; results keep the sorted file order.
-    use rayon::prelude::*;
-    let texts: Vec<(String, std::io::Result<String>)> = names
-        .into_par_iter()
-        .map(|file_name| {
-            let text = std::fs::read_to_string(env_dir.join(&file_name));
-            (file_name, text)
-        })
-        .collect();
+    let texts: Vec<(String, std::io::Result<String>)> = crate::parallel::map(names, |file_name| {
+        let text = std::fs::read_to_string(env_dir.join(&file_name));
+        (file_name, text)
+    });
     let mut files = Vec::with_capacity(texts.len());
     for (file_name, text) in texts {
         let relative = Path::new("env").join(&file_name);
@@ -94,14 +90,12 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
             Err(err) => diagnostics.push(cannot_read(&relative, &err)),
         }
     }
-    let parsed: Vec<_> = files
-        .into_par_iter()
-        .map(|(name, file)| {
-            let mut found = Vec::new();
-            let nodes = if is_env_name(&name) {
-                parse_document(file, sources, &mut found)
-            } else {
-                found.push(
+    let parsed: Vec<_> = crate::parallel::map(files, |(name, file)| {
+        let mut found = Vec::new();
+        let nodes = if is_env_name(&name) {
+            parse_document(file, sources, &mut found)
+        } else {
+            found.push(
                     Diagnostic::error(
                         Code::EnvName,
                         format!("`{name}` is not a valid environment name"),
@@ -109,11 +103,10 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
                     .at(Span::new(file, 0, 0), "in this file")
                     .help("environment names are lowercase letters, digits and `-`, starting with a letter (they become part of stack names)"),
                 );
-                None
-            };
-            (name, file, nodes, found)
-        })
-        .collect();
+            None
+        };
+        (name, file, nodes, found)
+    });
     for (name, file, nodes, found) in parsed {
         let valid_name = !found.iter().any(|d| d.code == Code::EnvName);
         diagnostics.extend(found);

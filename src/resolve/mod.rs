@@ -133,10 +133,8 @@ pub fn resolve_project(
     }
     let ChainMerger { merged, .. } = merger;
     let merged = &merged;
-    use rayon::prelude::*;
-    let finished: Vec<(ResolvedEnv, Vec<Diagnostic>)> = chains
-        .into_par_iter()
-        .filter_map(|(env, ancestors)| {
+    let finished: Vec<Option<(ResolvedEnv, Vec<Diagnostic>)>> =
+        crate::parallel::map(chains, |(env, ancestors)| {
             let mut root = merged.get(&env.name)?.as_ref()?.clone();
             let mut unresolved = HashSet::new();
             let mut found = Vec::new();
@@ -167,10 +165,9 @@ pub fn resolve_project(
                 unresolved,
             };
             Some((resolved, found))
-        })
-        .collect();
+        });
     let mut envs = Vec::with_capacity(finished.len());
-    for (env, found) in finished {
+    for (env, found) in finished.into_iter().flatten() {
         diagnostics.extend(found);
         envs.push(env);
     }

@@ -192,21 +192,16 @@ pub fn validate_project(
     }
 
     // Environments are validated in parallel; diagnostics keep the environments' order.
-    use rayon::prelude::*;
-    let checked: Vec<_> = resolved
-        .envs
-        .par_iter()
-        .map(|env| {
-            let mut found = Vec::new();
-            secrets::check_plaintext(env, &mut found);
-            let checked = if env.is_abstract {
-                None
-            } else {
-                validate_env(env, schemas, cache, &mut found)
-            };
-            (checked, found)
-        })
-        .collect();
+    let checked: Vec<_> = crate::parallel::map(resolved.envs.iter().collect(), |env| {
+        let mut found = Vec::new();
+        secrets::check_plaintext(env, &mut found);
+        let checked = if env.is_abstract {
+            None
+        } else {
+            validate_env(env, schemas, cache, &mut found)
+        };
+        (checked, found)
+    });
     let mut typed = Vec::new();
     for (checked, found) in checked {
         diagnostics.extend(found);
