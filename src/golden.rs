@@ -25,8 +25,12 @@ pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -
         return found;
     }
     // Files are read and compared in parallel; only differences come back.
-    let differences: Vec<Vec<Difference>> =
-        crate::parallel::map(rendered.iter().collect(), |env| differences(root, env));
+    // After rendering the pool is free, so even a few environments are compared on it.
+    use rayon::prelude::*;
+    let differences: Vec<Vec<Difference>> = rendered
+        .par_iter()
+        .map(|env| differences(root, env))
+        .collect();
     for (env, differences) in rendered.iter().zip(differences) {
         for difference in differences {
             found.push(match difference {

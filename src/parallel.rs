@@ -2,9 +2,10 @@
 //! enough of them to be worth it.
 //!
 //! A handful is mapped on the calling thread instead. On a fresh run the pool's threads
-//! are busy compiling schemas and templates (see [`crate::run`]); a job handed to them
-//! waits until one is free, and a small project's files and environments take less time
-//! to parse, resolve or validate here than that wait. Results keep the items' order.
+//! are busy compiling schemas and templates (see [`crate::run`]) while files are parsed,
+//! environments resolved and validated; a job handed to them waits until one is free, and
+//! a small project's work takes less time here than that wait. Results keep the items'
+//! order. (Rendering and golden comparison, which come after, always use the pool.)
 
 use rayon::prelude::*;
 

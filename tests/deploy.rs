@@ -59,6 +59,17 @@ fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
         rows.iter().all(|r| r["status"] == "CREATE_COMPLETE"),
         "{rows:#?}"
     );
+    // The YAML report holds the same rows, timestamps quoted so no YAML 1.1 reader takes them
+    // for dates.
+    let yaml = envc_at(dir, &url, &["status", "local", "--format", "yaml"]);
+    assert_eq!(yaml.code, 0, "{}", yaml.all());
+    let from_yaml: serde_json::Value = serde_yaml_ng::from_str(&yaml.stdout).unwrap();
+    assert_eq!(from_yaml.as_array(), Some(rows), "{}", yaml.stdout);
+    assert!(
+        yaml.stdout.contains("  last_updated: \""),
+        "{}",
+        yaml.stdout
+    );
     let tags = moto.python("print(json.dumps(cf.describe_stacks(StackName='balancer-local-api')['Stacks'][0]['Tags']))");
     for tag in ["\"envc:env\"", "\"local\"", "\"team\"", "\"backend\""] {
         assert!(tags.contains(tag), "stack tags: {tags}");

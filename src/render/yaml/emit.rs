@@ -345,7 +345,10 @@ fn is_plain_safe(text: &str) -> bool {
         ".nan",
     ];
     let is_word = text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
-    !(is_word || numeric)
+    // A YAML 1.1 timestamp starts with a year: `2026-11-25T18:00:00Z`, `2026-11-25 18:00`.
+    let is_timestamp =
+        bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
+    !(is_word || numeric || is_timestamp)
 }
 
 #[cfg(test)]
@@ -395,8 +398,8 @@ mod tests {
 
     #[test]
     fn quotes_what_yaml_11_would_misread() {
-        let out = round_trip("a: \"2012-10-17\"\nb: \"yes\"\nc: \"0755\"\nd: plain-text\ne: \"1e3\"\nf: \"*\"\ng: \"x: y\"\n");
-        assert_eq!(out, "a: \"2012-10-17\"\nb: \"yes\"\nc: \"0755\"\nd: plain-text\ne: \"1e3\"\nf: \"*\"\ng: \"x: y\"\n");
+        let out = round_trip("a: \"2012-10-17\"\nb: \"yes\"\nc: \"0755\"\nd: plain-text\ne: \"1e3\"\nf: \"*\"\ng: \"x: y\"\nh: \"2026-11-25T18:00:00Z\"\ni: \"2026-11-25 18:00:00\"\n");
+        assert_eq!(out, "a: \"2012-10-17\"\nb: \"yes\"\nc: \"0755\"\nd: plain-text\ne: \"1e3\"\nf: \"*\"\ng: \"x: y\"\nh: \"2026-11-25T18:00:00Z\"\ni: \"2026-11-25 18:00:00\"\n");
     }
 
     #[test]
