@@ -3,7 +3,7 @@
 //! Every node, argument and property keeps the span it was written at. A file with a syntax
 //! error yields diagnostics and no document; the other files still parse.
 //!
-//! Plain KDL is read by [`fast`], straight into nodes; the kdl crate reads the rest and
+//! Plain KDL is read by `fast`, straight into nodes; the kdl crate reads the rest and
 //! explains every syntax error.
 
 pub mod ast;

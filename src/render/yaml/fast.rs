@@ -1,5 +1,5 @@
-//! A reader for the block YAML that templates write, building exactly the value
-//! `serde_yaml_ng` builds from the same text, several times faster.
+//! A reader for the block YAML that templates write, building the [`Yaml`] tree of exactly
+//! the value `serde_yaml_ng` builds from the same text, several times faster.
 //!
 //! It knows block mappings and sequences, plain, quoted and literal (`|`, `|-`) scalars,
 //! one-line flow sequences, `{}`, comments, and `!Tag` short forms. Anything else — anchors,
