@@ -111,15 +111,15 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     // are built in the background, ready when validation and rendering first ask for them
     // (they compile on first use all the same). This thread reads and parses meanwhile:
     // it is running now, while the pool's threads are still starting.
-    let nothing_cached = |stage| cache::Cache::open(root, stage).is_none_or(|c| c.is_empty());
-    if nothing_cached("validate") {
+    let validate_cache = cache::Cache::open(root, "validate");
+    if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
         rayon::spawn(|| Schemas::shared().prepare());
     }
     let (parsed, found) = parse::load_project(root, &mut sources);
     Shapes::shared();
     let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
     if let Some(Ok(renderer)) = &renderer {
-        if nothing_cached("render") {
+        if cache::Cache::open(root, "render").is_none_or(|c| c.is_empty()) {
             let renderer = renderer.clone();
             rayon::spawn(move || renderer.prepare());
         }
@@ -161,11 +161,8 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
         resolved.envs.retain(|e| only.contains(&e.name));
     }
 
-    let (validated, found) = validate::validate_project(
-        &resolved,
-        Schemas::shared(),
-        cache::Cache::open(root, "validate").as_ref(),
-    );
+    let (validated, found) =
+        validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref());
     all.extend(found);
     if stages == Stages::Check {
         all.extend(stale_schema_diagnostics(root, &mut sources));

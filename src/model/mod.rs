@@ -45,17 +45,20 @@ const COMPILED_IN: [(&str, &str); 2] = [
 
 /// The environment schema, read once per process.
 pub fn env_schema() -> serde_json::Value {
-    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    SCHEMA
-        .get_or_init(|| serde_json::from_str(COMPILED_IN[0].1).unwrap_or_default())
-        .clone()
+    compiled_in_json(0)
 }
 
 /// The stacks schema, read once per process.
 pub fn stacks_schema() -> serde_json::Value {
-    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    SCHEMA
-        .get_or_init(|| serde_json::from_str(COMPILED_IN[1].1).unwrap_or_default())
+    compiled_in_json(1)
+}
+
+/// `COMPILED_IN[index]` parsed, once per process.
+fn compiled_in_json(index: usize) -> serde_json::Value {
+    static PARSED: [std::sync::OnceLock<serde_json::Value>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    PARSED[index]
+        .get_or_init(|| serde_json::from_str(COMPILED_IN[index].1).unwrap_or_default())
         .clone()
 }
 

@@ -214,41 +214,8 @@ fn scalar_text(out: &mut String, text: &str, in_flow: bool) {
     if is_plain_safe(text) && !(in_flow && text.contains(',')) {
         out.push_str(text);
     } else {
-        json_string(out, text);
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
     }
-}
-
-/// `text` as a JSON string, escaped exactly as `serde_json` escapes it (a JSON string is a
-/// YAML double-quoted scalar).
-fn json_string(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(text.len() + 2);
-    out.push('"');
-    let mut plain_from = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[plain_from..i]);
-        plain_from = i + 1;
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(escape);
-        }
-    }
-    out.push_str(&text[plain_from..]);
-    out.push('"');
 }
 
 /// What each byte may be in a plain scalar (a bit set of the flags below).
@@ -365,24 +332,6 @@ mod tests {
             "canonical form changed the value:\n{canonical}"
         );
         canonical
-    }
-
-    #[test]
-    fn escapes_strings_as_serde_json_does() {
-        let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
-        every_ascii.push_str("é ☃ 🦀 \u{2028}");
-        for text in [
-            every_ascii.as_str(),
-            "",
-            "plain",
-            "\"",
-            "a\\b",
-            "tab\tnew\nline",
-        ] {
-            let mut out = String::new();
-            json_string(&mut out, text);
-            assert_eq!(out, serde_json::to_string(text).unwrap());
-        }
     }
 
     #[test]
