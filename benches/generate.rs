@@ -44,5 +44,5 @@ pub fn write_project_with_golden(dir: &Path, envs: usize) {
         "the generated project has problems: {errors:#?}"
     );
     let names: Vec<String> = checked.rendered.iter().map(|r| r.name.clone()).collect();
-    envc::golden::write(dir, &checked.rendered, &names).unwrap();
+    envc::golden::write(dir, &checked.rendered, Some(&names)).unwrap();
 }

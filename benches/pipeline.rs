@@ -183,7 +183,12 @@ fn golden_compare(bencher: Bencher, envs: usize) {
     let checked = envc::run(&dir, &[], envc::Stages::Render);
     bencher.bench(|| {
         let mut sources = envc::source::SourceMap::default();
-        let found = envc::golden::compare(&dir, &checked.rendered, &mut sources);
+        let found = envc::golden::compare(
+            &dir,
+            &checked.rendered,
+            envc::golden::GoldenUse::Committed,
+            &mut sources,
+        );
         assert!(found.is_empty());
     });
 }

@@ -24,12 +24,21 @@ macro_rules! codes {
 codes! {
     /// A file or directory could not be read or written.
     Io = "envc::io",
+    /// A project file that envc will not read: a FIFO, a device, a symlink out of the
+    /// project, or one over the size limit.
+    FileRefused = "envc::io::refused",
+    /// A file that is not valid UTF-8.
+    Encoding = "envc::io::encoding",
     /// The directory has no `stacks.kdl` or no `env/` folder.
     NoProject = "envc::project::missing",
     /// An environment named on the command line does not exist.
     UnknownEnv = "envc::project::unknown-env",
     /// KDL syntax error.
     Syntax = "envc::parse::syntax",
+    /// Blocks or comments nested deeper than envc reads.
+    TooDeep = "envc::parse::too-deep",
+    /// A number that is not finite (`1e400`, `#nan`, `#inf`) or does not fit.
+    Number = "envc::parse::number",
     /// A type annotation that envc does not know, like `(repalce)`.
     UnknownAnnotation = "envc::parse::unknown-annotation",
     /// The same node (or keyed node) twice in one scope of one file.
@@ -58,6 +67,9 @@ codes! {
     RefCycle = "envc::resolve::ref-cycle",
     /// `${path}` names a table or list where a scalar is needed.
     RefNotScalar = "envc::resolve::ref-not-scalar",
+    /// `${path}` references that lead through too many others, or expand to too long a
+    /// string.
+    RefLimit = "envc::resolve::ref-limit",
     /// A `${` without its closing `}`.
     RefSyntax = "envc::resolve::ref-syntax",
     /// A key the schema does not know.
@@ -112,6 +124,8 @@ codes! {
     UnknownPath = "envc::explain::unknown-path",
     /// A stack names a template that neither envc nor `templates/` has.
     UnknownTemplate = "envc::render::unknown-template",
+    /// A template did more work, or wrote more text, than envc allows one stack.
+    TemplateLimit = "envc::render::limit",
     /// A template failed: undefined variable, syntax error, a failing helper.
     Template = "envc::render::template",
     /// A stack selects a service or worker the environment does not define.
@@ -128,6 +142,8 @@ codes! {
     DuplicateExport = "envc::cfn::duplicate-export",
     /// A template over a CloudFormation limit (size, resources, outputs, parameters).
     CfnLimit = "envc::cfn::limit",
+    /// A project with stacks has no `golden/` folder, and `stacks.kdl` does not opt out.
+    GoldenAbsent = "envc::golden::absent",
     /// A golden file differs from a fresh render, is missing, or is left over.
     GoldenStale = "envc::golden::stale",
     /// AWS could not be asked, or refused a call.
@@ -186,8 +202,6 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
-    /// Spans whose text must never be shown (values that look like credentials).
-    pub redact: Vec<Span>,
     /// Text shown verbatim after the diagnostic in human output (a golden-file diff).
     pub attachment: Option<String>,
 }
@@ -202,7 +216,6 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
-            redact: Vec::new(),
             attachment: None,
         }
     }
@@ -253,11 +266,6 @@ impl Diagnostic {
         self
     }
 
-    pub fn redacting(mut self, span: Span) -> Self {
-        self.redact.push(span);
-        self
-    }
-
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -271,9 +279,6 @@ impl Diagnostic {
     ) -> Self {
         for label in self.primary.iter_mut().chain(self.secondary.iter_mut()) {
             label.span.file = rename(label.span.file);
-        }
-        for span in &mut self.redact {
-            span.file = rename(span.file);
         }
         self
     }

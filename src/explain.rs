@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::credentials::{looks_like_credential, Context};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
 use crate::resolve::{Origin, Value};
@@ -27,12 +28,17 @@ pub struct ExplainedValue {
     pub template: Option<String>,
     /// Who set it, then what it overrode, and so on.
     pub history: Vec<Step>,
+    /// What the value looks like when it looks like a credential (then it must not be
+    /// shown, and explaining it is a problem).
+    pub credential: Option<&'static str>,
 }
 
 #[derive(Debug)]
 pub struct Explanation {
     pub env: String,
     pub values: Vec<ExplainedValue>,
+    /// Values that look like plaintext credentials.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// Explains `path` of `env`; a path naming a block explains every value inside it.
@@ -75,11 +81,27 @@ pub fn explain(
     };
     let mut values = Vec::new();
     describe(path, value, &sources, &mut values);
+    let problems = values
+        .iter()
+        .filter_map(|v| {
+            let what = v.credential?;
+            let span = value_span(value, path, &v.path)?;
+            Some(
+                Diagnostic::error(
+                    Code::PlaintextSecret,
+                    format!("`{}` of `{env}` looks like {what} written in plain text; its value is hidden", v.path),
+                )
+                .at(span, "plaintext credential (value hidden)")
+                .help("store it in Secrets Manager and reference it with `secret … from=… key=…`; then rotate it, since it was committed"),
+            )
+        })
+        .collect();
     (
         sources,
         Ok(Explanation {
             env: env.to_string(),
             values,
+            problems,
         }),
     )
 }
@@ -106,12 +128,39 @@ fn describe(path: &str, value: &Value, sources: &SourceMap, out: &mut Vec<Explai
         history.push(step(&previous.origin, previous.shown.clone(), sources));
         origin = &previous.origin;
     }
+    let credential = match value {
+        Value::Scalar(scalar) => scalar.value.as_str().and_then(|text| {
+            let context = Context {
+                key: path.rsplit('.').next().unwrap_or(path),
+                in_secret_reference: path.split('.').any(|part| part == "secret"),
+            };
+            looks_like_credential(context, text)
+        }),
+        _ => None,
+    };
     out.push(ExplainedValue {
         path: path.to_string(),
         shown: value.shown(),
         template,
         history,
+        credential,
     });
+}
+
+/// The span that set the value at `path`, inside `value` found at `base`.
+fn value_span(value: &Value, base: &str, path: &str) -> Option<crate::source::Span> {
+    let mut value = value;
+    let rest = path
+        .strip_prefix(base)
+        .unwrap_or("")
+        .trim_start_matches('.');
+    for part in rest.split('.').filter(|p| !p.is_empty()) {
+        match value {
+            Value::Table(table) => value = &table.entries.get(part)?.value,
+            _ => return None,
+        }
+    }
+    Some(value.origin().span)
 }
 
 fn written(value: &Value, template: &Option<String>) -> String {

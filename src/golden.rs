@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::files::ReadProblem;
 use crate::render::{RenderedEnv, RenderedStack};
 use crate::source::{SourceMap, Span};
 
@@ -17,11 +18,47 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Str
         .to_string()
 }
 
+/// Whether a project compares its renders with committed golden files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoldenUse {
+    /// `golden/` holds the committed renders (the default).
+    Committed,
+    /// `stacks.kdl` says `golden #false`.
+    OptedOut,
+}
+
+impl GoldenUse {
+    /// What a project's `stacks.kdl` says (committed, when it could not be read).
+    pub fn of(stacks: Option<&crate::model::StacksConfig>) -> GoldenUse {
+        match stacks {
+            Some(stacks) if !stacks.golden => GoldenUse::OptedOut,
+            _ => GoldenUse::Committed,
+        }
+    }
+}
+
 /// Compares fresh renders with the golden files of the environments rendered. A project
-/// without a `golden/` folder does not use golden files, and nothing is compared.
-pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -> Vec<Diagnostic> {
+/// with stacks and no `golden/` folder is a problem, unless it opted out in `stacks.kdl`.
+pub fn compare(
+    root: &Path,
+    rendered: &[RenderedEnv],
+    golden: GoldenUse,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
+    if golden == GoldenUse::OptedOut {
+        return found;
+    }
     if !root.join("golden").is_dir() {
+        if rendered.iter().any(|env| !env.stacks.is_empty()) {
+            found.push(
+                Diagnostic::error(
+                    Code::GoldenAbsent,
+                    "the project has stacks but no `golden/` folder, so no render is compared",
+                )
+                .help("run `envc render --write` and commit `golden/`, so reviewers see what changes in AWS; or write `golden #false` in `stacks.kdl` to go without"),
+            );
+        }
         return found;
     }
     // Files are read and compared in parallel; only differences come back.
@@ -67,6 +104,7 @@ pub fn compare(root: &Path, rendered: &[RenderedEnv], sources: &mut SourceMap) -
                     ),
                 )
                 .help("run `envc render --write` and commit the result"),
+                Difference::Refused(problem) => problem,
                 Difference::LeftOver(path) => Diagnostic::error(
                     Code::GoldenStale,
                     format!(
@@ -92,6 +130,8 @@ enum Difference<'a> {
     },
     Missing(&'a RenderedStack),
     LeftOver(PathBuf),
+    /// Not a file envc reads (a FIFO, a link out of the project).
+    Refused(Diagnostic),
 }
 
 fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
@@ -99,13 +139,14 @@ fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
     let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
     for stack in &env.stacks {
         let relative = stack.golden_path();
-        match std::fs::read(root.join(&relative)) {
+        match crate::files::read_bytes(root, &relative, &relative) {
             Ok(committed) if committed == stack.body.as_bytes() => {}
             Ok(committed) => differences.push(Difference::Stale {
                 stack,
                 committed: String::from_utf8_lossy(&committed).into_owned(),
             }),
-            Err(_) => differences.push(Difference::Missing(stack)),
+            Err(ReadProblem::Missing(_)) => differences.push(Difference::Missing(stack)),
+            Err(ReadProblem::Refused(problem)) => differences.push(Difference::Refused(problem)),
         }
         expected.insert(relative);
     }
@@ -154,12 +195,14 @@ fn golden_files(root: &Path, env: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Writes every rendered stack's golden file and deletes left-overs, for the environments
-/// given; environment folders of environments that no longer exist are removed too.
+/// Writes every rendered stack's golden file and deletes the left-overs of the environments
+/// rendered. With `prune` (a write of the whole project: every environment that exists),
+/// folders of environments not in it are removed too; otherwise nothing outside the
+/// rendered environments' folders is touched.
 pub fn write(
     root: &Path,
     rendered: &[RenderedEnv],
-    all_envs: &[String],
+    prune: Option<&[String]>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut written = Vec::new();
     for env in rendered {
@@ -171,8 +214,8 @@ pub fn write(
         for stack in &env.stacks {
             let path = root.join(stack.golden_path());
             keep.insert(stack.golden_path());
-            let current = std::fs::read_to_string(&path).ok();
-            if current.as_deref() != Some(stack.body.as_str()) {
+            let current = crate::files::read_bytes(root, &stack.golden_path(), &path).ok();
+            if current.as_deref() != Some(stack.body.as_bytes()) {
                 crate::write_atomically(&path, &stack.body)?;
                 written.push(stack.golden_path());
             }
@@ -189,6 +232,9 @@ pub fn write(
             }
         }
     }
+    let Some(all_envs) = prune else {
+        return Ok(written);
+    };
     if let Ok(entries) = std::fs::read_dir(root.join("golden")) {
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();

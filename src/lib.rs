@@ -9,10 +9,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cache;
+pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;
 pub mod did_you_mean;
 pub mod explain;
+pub mod files;
 pub mod golden;
 pub mod model;
 mod parallel;
@@ -187,7 +189,8 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
         }
     }
     if stages == Stages::Check {
-        all.extend(golden::compare(root, &rendered, &mut sources));
+        let golden = golden::GoldenUse::of(validated.stacks.as_ref().map(|s| &s.model));
+        all.extend(golden::compare(root, &rendered, golden, &mut sources));
     }
 
     let mut diagnostics = all.into_sorted();

@@ -13,6 +13,7 @@ use envc::deploy::status::{LiveDiff, StackStatusRow};
 use envc::deploy::{DeployReport, Outcome, Progress, Reporter};
 use envc::source::SourceMap;
 
+use super::output::{errln, out, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli, StatusFormat};
 
@@ -36,11 +37,11 @@ impl Printer {
     fn line(&self, text: String) {
         match &self.live {
             Some(live) => {
-                let _ = live.println(text);
+                let _ = live.println(super::output::mask(&text));
             }
             None => {
                 let now = humantime_now();
-                println!("{now} {text}");
+                outln!("{now} {text}");
             }
         }
     }
@@ -64,7 +65,7 @@ impl Printer {
                         ProgressStyle::with_template("{spinner} {prefix:<14} {elapsed:>4} {msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
-                    bar.set_prefix(stack.to_string());
+                    bar.set_prefix(super::output::mask(stack));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bar
                 })
@@ -97,7 +98,7 @@ impl Reporter for Printer {
             )),
             Progress::Started { stack, action } => {
                 if let Some(bar) = self.bar(&stack) {
-                    bar.set_message(format!("{action} started"));
+                    bar.set_message(super::output::mask(&format!("{action} started")));
                 } else {
                     self.line(format!("{stack}: {action} started"));
                 }
@@ -120,7 +121,9 @@ impl Reporter for Printer {
                     .map(|r| format!(" — {r}"))
                     .unwrap_or_default();
                 match self.bar(&stack) {
-                    Some(bar) if !failed => bar.set_message(format!("{status} {logical_id}")),
+                    Some(bar) if !failed => {
+                        bar.set_message(super::output::mask(&format!("{status} {logical_id}")))
+                    }
                     _ => self.line(format!(
                         "{stack}: {shown} {logical_id} ({resource_type}){reason}"
                     )),
@@ -142,7 +145,7 @@ impl Reporter for Printer {
 
     fn confirm(&self, question: &str) -> bool {
         let ask = || {
-            print!("{question} [y/N] ");
+            out!("{question} [y/N] ");
             let _ = std::io::stdout().flush();
             let mut answer = String::new();
             let _ = std::io::stdin().read_line(&mut answer);
@@ -208,8 +211,8 @@ pub fn print_report(report: &DeployReport, verb: &str) {
     if report.stacks.is_empty() {
         return;
     }
-    println!();
-    println!("{verb}:");
+    outln!();
+    outln!("{verb}:");
     for result in &report.stacks {
         let outcome = match result.outcome {
             Outcome::Created => "created",
@@ -231,7 +234,7 @@ pub fn print_report(report: &DeployReport, verb: &str) {
             Outcome::Failed => "FAILED",
             Outcome::Skipped => "skipped",
         };
-        println!(
+        outln!(
             "  {:<14} {:<12} {}",
             result.stack,
             outcome,
@@ -244,11 +247,11 @@ pub fn print_report(report: &DeployReport, verb: &str) {
         .filter(|r| !r.outputs.is_empty())
         .collect();
     if !with_outputs.is_empty() {
-        println!();
-        println!("outputs:");
+        outln!();
+        outln!("outputs:");
         for result in with_outputs {
             for (key, value) in &result.outputs {
-                println!("  {}.{key} = {value}", result.stack);
+                outln!("  {}.{key} = {value}", result.stack);
             }
         }
     }
@@ -284,14 +287,14 @@ pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
     for diff in diffs {
         if let Some(text) = &diff.template_diff {
             differs = true;
-            print!("{text}");
+            out!("{text}");
         }
         if let Some(changes) = &diff.changes {
             differs = true;
-            print!("{}", change_table(changes, color));
+            out!("{}", change_table(changes, color));
         }
         if diff.template_diff.is_none() && diff.changes.is_none() {
-            println!("{}: deployed template matches the render", diff.stack);
+            outln!("{}: deployed template matches the render", diff.stack);
         }
     }
     differs
@@ -314,6 +317,7 @@ fn target(
     color: bool,
 ) -> Result<envc::deploy::DeployTarget, i32> {
     let (sources, target) = envc::deploy_target(&cli.dir, env, &aws.options(), stages);
+    super::output::learn(&sources);
     target.map_err(|problems| {
         print_diagnostics(&problems, &sources, Format::Human, color);
         envc::exit_code(&problems).max(1)
@@ -330,15 +334,15 @@ fn until_interrupted<T>(
             done = work => Ok(done),
             _ = tokio::signal::ctrl_c() => {
                 let running = in_flight.names();
-                eprintln!();
+                errln!();
                 if running.is_empty() {
-                    eprintln!("envc: interrupted; no stack operation was running");
+                    errln!("envc: interrupted; no stack operation was running");
                 } else {
-                    eprintln!("envc: interrupted; stopped waiting. Still running in CloudFormation (they go on without envc):");
+                    errln!("envc: interrupted; stopped waiting. Still running in CloudFormation (they go on without envc):");
                     for name in running {
-                        eprintln!("  {name}");
+                        errln!("  {name}");
                     }
-                    eprintln!("`envc status ENV` shows how they end.");
+                    errln!("`envc status ENV` shows how they end.");
                 }
                 Err(130)
             }
@@ -403,14 +407,14 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
     match runtime().block_on(envc::deploy::status::status(&target)) {
         Ok(rows) => {
             match format {
-                StatusFormat::Table => print!("{}", status_table(&rows)),
-                StatusFormat::Json => println!(
+                StatusFormat::Table => out!("{}", status_table(&rows)),
+                StatusFormat::Json => outln!(
                     "{}",
                     serde_json::to_string_pretty(&rows).unwrap_or_default()
                 ),
                 StatusFormat::Yaml => {
                     let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
-                    print!("{}", envc::render::yaml::value_to_canonical_yaml(value));
+                    out!("{}", envc::render::yaml::value_to_canonical_yaml(value));
                 }
             }
             envc::deploy::status::status_exit_code(&rows)
@@ -454,7 +458,7 @@ pub fn run_destroy(
         match (confirm, interactive && force) {
             (Some(typed), _) => typed == env,
             (None, true) => {
-                print!("`{env}` is protected. Type its name to destroy every stack of it: ");
+                out!("`{env}` is protected. Type its name to destroy every stack of it: ");
                 let _ = std::io::Write::flush(&mut std::io::stdout());
                 let mut typed = String::new();
                 let _ = std::io::stdin().read_line(&mut typed);
@@ -465,7 +469,7 @@ pub fn run_destroy(
     } else if yes || confirm == Some(env) {
         true
     } else if interactive {
-        print!("Destroy every stack of `{env}`? [y/N] ");
+        out!("Destroy every stack of `{env}`? [y/N] ");
         let _ = std::io::Write::flush(&mut std::io::stdout());
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);

@@ -1,6 +1,7 @@
 //! The command line: arguments, and printing what the library returns.
 
 pub mod deploy;
+mod output;
 mod render;
 pub mod report;
 
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use envc::diagnostic::Diagnostic;
 use envc::source::SourceMap;
+use output::{err, errln, out, outln};
 use report::Format;
 
 #[derive(Debug, Parser)]
@@ -196,7 +198,7 @@ pub fn run(cli: Cli) -> i32 {
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
                 let count = checked.validated.envs.len();
-                println!(
+                outln!(
                     "envc: {count} environment{} checked, no problems",
                     if count == 1 { "" } else { "s" }
                 );
@@ -208,10 +210,19 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Explain { env, path } => {
             let (sources, result) = envc::explain::explain(&cli.dir, env, path);
+            output::learn(&sources);
             match result {
                 Ok(explanation) => {
-                    print!("{}", format_explanation(&explanation));
-                    0
+                    for value in explanation.values.iter().filter(|v| v.credential.is_some()) {
+                        output::learn_value(&value.shown);
+                    }
+                    out!("{}", format_explanation(&explanation));
+                    if explanation.problems.is_empty() {
+                        0
+                    } else {
+                        print_diagnostics(&explanation.problems, &sources, Format::Human, color);
+                        1
+                    }
                 }
                 Err(problems) => {
                     print_diagnostics(&problems, &sources, Format::Human, color);
@@ -268,7 +279,7 @@ pub fn run(cli: Cli) -> i32 {
             if *check {
                 let stale = envc::stale_schemas(&cli.dir);
                 for (path, current, expected) in &stale {
-                    eprintln!("envc: `{}` is stale; run `envc schema`", path.display());
+                    errln!("envc: `{}` is stale; run `envc schema`", path.display());
                     let name = path.display().to_string();
                     let diff = envc::golden::unified_diff(
                         current,
@@ -276,14 +287,14 @@ pub fn run(cli: Cli) -> i32 {
                         &format!("{name} (committed)"),
                         &format!("{name} (generated)"),
                     );
-                    eprint!("{diff}");
+                    err!("{diff}");
                 }
                 i32::from(!stale.is_empty())
             } else {
                 match envc::write_schemas(&cli.dir) {
                     Ok(paths) => {
                         for path in paths {
-                            println!("wrote {}", path.display());
+                            outln!("wrote {}", path.display());
                         }
                         0
                     }
@@ -303,20 +314,21 @@ pub(crate) fn print_diagnostics(
     format: Format,
     color: bool,
 ) {
+    output::learn(sources);
     let text = report::render(diagnostics, sources, format, color);
     match format {
         Format::Human => {
-            eprint!("{text}");
+            err!("{text}");
             for diagnostic in diagnostics {
                 if let Some(attachment) = &diagnostic.attachment {
-                    eprint!("{attachment}");
+                    err!("{attachment}");
                 }
             }
             if let Some(summary) = report::summary(diagnostics) {
-                eprintln!("{summary}");
+                errln!("{summary}");
             }
         }
-        Format::Json | Format::Github => print!("{text}"),
+        Format::Json | Format::Github => out!("{text}"),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use envc::diagnostic::Diagnostic;
 
+use super::output::{errln, out, outln};
 use super::report::Format;
 use super::{print_diagnostics, Cli, GraphFormat};
 
@@ -9,6 +10,7 @@ use super::{print_diagnostics, Cli, GraphFormat};
 fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<envc::Checked, i32> {
     let only: Vec<String> = env.into_iter().map(String::from).collect();
     let checked = envc::run(&cli.dir, &only, envc::Stages::Render);
+    super::output::learn(&checked.sources);
     if checked.has_errors() {
         print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
         return Err(checked.exit_code());
@@ -42,13 +44,15 @@ pub fn run_render(
             .filter(|e| !e.is_abstract)
             .map(|e| e.name.clone())
             .collect();
-        return match envc::golden::write(&cli.dir, &checked.rendered, &deployable) {
+        // Only a write of the whole project knows which folders belong to no environment.
+        let prune = env.is_none().then_some(deployable.as_slice());
+        return match envc::golden::write(&cli.dir, &checked.rendered, prune) {
             Ok(changed) => {
                 for path in &changed {
-                    println!("wrote {}", envc::display_path(&cli.dir, path).display());
+                    outln!("wrote {}", envc::display_path(&cli.dir, path).display());
                 }
                 if changed.is_empty() {
-                    println!("golden files are up to date");
+                    outln!("golden files are up to date");
                 }
                 0
             }
@@ -59,7 +63,7 @@ pub fn run_render(
         };
     }
     let Some(env) = env else {
-        eprintln!("envc: name an environment to print, or use `--write`");
+        errln!("envc: name an environment to print, or use `--write`");
         return 2;
     };
     let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
@@ -86,9 +90,9 @@ pub fn run_render(
     let many = stacks.len() > 1;
     for s in stacks {
         if many {
-            println!("# --- {}", s.golden_path().display());
+            outln!("# --- {}", s.golden_path().display());
         }
-        print!("{}", s.body);
+        out!("{}", s.body);
     }
     0
 }
@@ -99,15 +103,20 @@ pub fn run_diff(cli: &Cli, env: &str, color: bool) -> i32 {
         Err(code) => return code,
     };
     let mut sources = checked.sources;
-    let problems = envc::golden::compare(&cli.dir, &checked.rendered, &mut sources);
+    let problems = envc::golden::compare(
+        &cli.dir,
+        &checked.rendered,
+        envc::golden::GoldenUse::of(checked.validated.stacks.as_ref().map(|s| &s.model)),
+        &mut sources,
+    );
     if problems.is_empty() {
-        println!("no differences: golden files of `{env}` match a fresh render");
+        outln!("no differences: golden files of `{env}` match a fresh render");
         return 0;
     }
     for problem in &problems {
         match &problem.attachment {
-            Some(diff) => print!("{diff}"),
-            None => println!("{}", problem.message),
+            Some(diff) => out!("{diff}"),
+            None => outln!("{}", problem.message),
         }
     }
     1
@@ -151,7 +160,7 @@ pub fn run_graph(cli: &Cli, env: &str, format: GraphFormat, color: bool) -> i32 
             out.push_str("}\n");
         }
     }
-    print!("{out}");
+    out!("{out}");
     0
 }
 

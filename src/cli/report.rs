@@ -206,28 +206,10 @@ impl miette::Diagnostic for Graphical {
     }
 }
 
-/// The file's text with redacted spans masked, so a credential is never shown.
-fn masked_source(
-    span_file: Span,
-    diagnostic: &Diagnostic,
-    sources: &SourceMap,
-) -> NamedSource<String> {
-    let file = sources.file(span_file.file);
-    let mut text = file.text.to_string();
-    for redact in diagnostic
-        .redact
-        .iter()
-        .filter(|r| r.file == span_file.file)
-    {
-        if let Some(slice) = text.get(redact.start..redact.end) {
-            let mask: String = slice
-                .chars()
-                .map(|c| if c == '"' { '"' } else { '*' })
-                .collect();
-            text.replace_range(redact.start..redact.end, &mask);
-        }
-    }
-    NamedSource::new(file.display_path(), text).with_language("kdl")
+/// The file a label points into, as miette shows it.
+fn named_source(span: Span, sources: &SourceMap) -> NamedSource<String> {
+    let file = sources.file(span.file);
+    NamedSource::new(file.display_path(), file.text.to_string()).with_language("kdl")
 }
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {
@@ -263,7 +245,7 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
     let Some(primary) = &diagnostic.primary else {
         return result;
     };
-    result.source = Some(masked_source(primary.span, diagnostic, sources));
+    result.source = Some(named_source(primary.span, sources));
     result.labels.push(labeled(primary, true));
     for label in &diagnostic.secondary {
         if label.span.file == primary.span.file {
@@ -274,7 +256,7 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
-                source: Some(masked_source(label.span, diagnostic, sources)),
+                source: Some(named_source(label.span, sources)),
                 labels: vec![labeled(label, true)],
                 related: Vec::new(),
             });

@@ -16,8 +16,17 @@ pub struct StacksConfig {
     /// Tags on every stack of every environment.
     #[serde(default)]
     pub tags: IndexMap<String, String>,
+    /// Whether the project commits its renders under `golden/` (the default). A project
+    /// with stacks and no `golden/` folder fails `check` unless this says `#false`.
+    #[serde(default = "yes")]
+    #[schemars(default = "yes")]
+    pub golden: bool,
     #[serde(default)]
     pub stack: IndexMap<String, Stack>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One CloudFormation stack per environment.

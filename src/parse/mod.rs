@@ -7,12 +7,14 @@
 //! explains every syntax error.
 
 pub mod ast;
+mod depth;
 mod fast;
 
 use std::path::Path;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
+use crate::files::ReadProblem;
 use crate::source::{FileId, SourceMap, Span};
 pub use ast::*;
 
@@ -74,20 +76,38 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
     };
     names.sort();
 
-    // Files are read, then parsed, in parallel; results keep the sorted file order.
-    let texts: Vec<(String, std::io::Result<String>)> = crate::parallel::map(names, |file_name| {
-        let text = std::fs::read_to_string(env_dir.join(&file_name));
-        (file_name, text)
-    });
+    // Files are read, then parsed, in parallel; results keep the sorted file order. Text
+    // that is not UTF-8 is read again on this thread, to be added to `sources` and located.
+    let texts: Vec<(String, Result<String, ReadProblem>)> =
+        crate::parallel::map(names, |file_name| {
+            let relative = Path::new("env").join(&file_name);
+            let shown = crate::display_path(root, &relative);
+            let text = crate::files::read_text(root, &relative, &shown, None);
+            (file_name, text)
+        });
     let mut files = Vec::with_capacity(texts.len());
     for (file_name, text) in texts {
         let relative = Path::new("env").join(&file_name);
+        let shown = crate::display_path(root, &relative);
+        let text = match text {
+            Err(ReadProblem::Refused(d)) if d.code == Code::Encoding => {
+                crate::files::read_text(root, &relative, &shown, Some(sources))
+            }
+            other => other,
+        };
         match text {
             Ok(text) => {
-                let file = sources.add(crate::display_path(root, &relative), text);
+                let file = sources.add(&shown, text);
                 files.push((file_name.trim_end_matches(".kdl").to_string(), file));
             }
-            Err(err) => diagnostics.push(cannot_read(&relative, &err)),
+            Err(problem) => {
+                diagnostics.push(problem.into_diagnostic(&relative));
+                if is_env_name(file_name.trim_end_matches(".kdl")) {
+                    project
+                        .broken_envs
+                        .push(file_name.trim_end_matches(".kdl").to_string());
+                }
+            }
         }
     }
     let parsed: Vec<_> = crate::parallel::map(files, |(name, file)| {
@@ -130,17 +150,11 @@ pub fn is_env_name(name: &str) -> bool {
 }
 
 fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
-    match std::fs::read_to_string(root.join(relative)) {
-        Ok(text) => Ok(sources.add(crate::display_path(root, relative), text)),
-        Err(err) => Err(cannot_read(relative, &err)),
+    let shown = crate::display_path(root, relative);
+    match crate::files::read_text(root, relative, &shown, Some(sources)) {
+        Ok(text) => Ok(sources.add(shown, text)),
+        Err(problem) => Err(problem.into_diagnostic(relative)),
     }
-}
-
-fn cannot_read(relative: &Path, err: &std::io::Error) -> Diagnostic {
-    Diagnostic::error(
-        Code::Io,
-        format!("cannot read `{}`: {err}", relative.display()),
-    )
 }
 
 /// Parses one file's text (already in `sources`) into nodes.
@@ -150,13 +164,57 @@ pub fn parse_document(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Node>> {
     let text = &sources.file(file).text;
+    if let Some(problem) = depth::check(text, file) {
+        diagnostics.push(problem);
+        return None;
+    }
     // Debug builds (and so every test) check each fast answer against the kdl crate.
     let fast = if cfg!(debug_assertions) {
         parse_fast_checked(text, file)
     } else {
         fast::parse(text, file)
     };
-    fast.or_else(|| parse_with_kdl(file, text, diagnostics))
+    let before = diagnostics.len();
+    let nodes = fast.or_else(|| parse_with_kdl(file, text, diagnostics))?;
+    check_numbers(&nodes, diagnostics);
+    let numbers_ok = !diagnostics[before..].iter().any(|d| d.code == Code::Number);
+    numbers_ok.then_some(nodes)
+}
+
+/// Numbers must be finite: `1e400` reads as infinity, and `#nan`/`#inf` are no setting's
+/// value.
+fn check_numbers(nodes: &[Node], diagnostics: &mut Vec<Diagnostic>) {
+    for node in nodes {
+        let values = node
+            .args
+            .iter()
+            .map(|a| (&a.value, a.span))
+            .chain(node.props.iter().map(|p| (&p.value, p.value_span)));
+        for (value, span) in values {
+            if let Scalar::Float(f) = value {
+                if !f.is_finite() {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::Number,
+                            format!("`{}` is not a finite number", node.name),
+                        )
+                        .at(
+                            span,
+                            if f.is_nan() {
+                                "not a number"
+                            } else {
+                                "too large: it reads as infinity"
+                            },
+                        )
+                        .help("write a number within the setting's range, like `100` or `0.5`"),
+                    );
+                }
+            }
+        }
+        if let Some(children) = &node.children {
+            check_numbers(children, diagnostics);
+        }
+    }
 }
 
 /// What the fast reader makes of `text`, checked against the kdl crate: it panics where the
@@ -271,6 +329,15 @@ impl Converter<'_> {
             }
             let value = scalar(entry.value());
             let span = self.span(entry.span());
+            if let kdl::KdlValue::Integer(i) = entry.value() {
+                if i64::try_from(*i).is_err() {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::Number, "this number is too large")
+                            .at(span, "it does not fit in 64 bits")
+                            .help("write a number within the setting's range"),
+                    );
+                }
+            }
             match entry.name() {
                 None => args.push(Argument { value, span }),
                 Some(name) => {

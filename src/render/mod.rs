@@ -11,6 +11,7 @@ pub mod cfn;
 pub mod context;
 mod functions;
 mod imports;
+mod limits;
 mod trace;
 pub mod yaml;
 
@@ -137,6 +138,7 @@ impl Renderer {
         // Templates write YAML themselves (`| tojson` for values): no automatic escaping.
         templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         functions::register(&mut templates);
+        templates.set_fuel(Some(limits::MAX_TEMPLATE_FUEL));
         let mut origins = HashMap::new();
         // Built-in templates compile when first used (a run served from the render cache
         // compiles none); the project's own are compiled now, so their syntax errors show.
@@ -163,7 +165,7 @@ impl Renderer {
                     Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", dir.display()))
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
+                .filter(|p| !p.is_dir())
                 .collect();
             entries.sort();
             for path in entries {
@@ -171,12 +173,11 @@ impl Renderer {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", path.display()))
-                })?;
-                let display = crate::display_path(root, &Path::new("templates").join(&name))
-                    .display()
-                    .to_string();
+                let relative = Path::new("templates").join(&name);
+                let shown = crate::display_path(root, &relative);
+                let text = crate::files::read_text(root, &relative, &shown, None)
+                    .map_err(|problem| problem.into_diagnostic(&relative))?;
+                let display = shown.display().to_string();
                 // One the same as the built-in is compiled when used, like the built-in.
                 if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
                     if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
@@ -439,12 +440,23 @@ impl Renderer {
             stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
             ..environment.clone()
         };
+        let mut output = limits::CappedOutput::default();
         let text = self
             .templates
             .get_template(&template_name)
-            .and_then(|template| template.render(&value));
+            .and_then(|template| template.render_captured_to(&value, &mut output))
+            .map(drop);
         let text = match text {
-            Ok(text) => text,
+            Ok(()) => output.text,
+            Err(_) if output.over => {
+                found.push(limits::output_too_large(&template_name, env, &stack));
+                return StackOutcome {
+                    rendered: None,
+                    key: None,
+                    found,
+                    sources,
+                };
+            }
             Err(error) => {
                 found.push(self.template_error(&error, &template_name, env, &stack, &mut sources));
                 return StackOutcome {

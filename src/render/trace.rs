@@ -85,13 +85,18 @@ impl Renderer {
         sources: &mut SourceMap,
     ) -> Diagnostic {
         let name = error.name().unwrap_or(template_name).to_string();
-        let mut diagnostic = Diagnostic::error(
-            Code::Template,
-            format!(
-                "template `{name}` failed for stack `{stack}` of `{env}`: {}",
-                error.detail().unwrap_or(&error.kind().to_string())
-            ),
-        );
+        let out_of_fuel = error.kind() == minijinja::ErrorKind::OutOfFuel;
+        let mut diagnostic = if out_of_fuel {
+            super::limits::out_of_fuel(&name, env, stack)
+        } else {
+            Diagnostic::error(
+                Code::Template,
+                format!(
+                    "template `{name}` failed for stack `{stack}` of `{env}`: {}",
+                    error.detail().unwrap_or(&error.kind().to_string())
+                ),
+            )
+        };
         if let Some(origin) = self.origins.get(&name) {
             let file = sources.add_once(&origin.display, &origin.text);
             let span = match (error.range(), error.line()) {
@@ -100,6 +105,9 @@ impl Renderer {
                 _ => Span::new(file, 0, 0),
             };
             diagnostic = diagnostic.at(span, error.kind().to_string());
+        }
+        if out_of_fuel {
+            return diagnostic;
         }
         let help = match error.kind() {
             minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",

@@ -10,6 +10,13 @@ use crate::source::{SourceMap, Span};
 
 use super::value::{Table, Value};
 
+/// References followed through others before envc stops: real chains are two or three long.
+pub const MAX_REF_DEPTH: usize = 32;
+
+/// The longest string a value may expand to (the longest CloudFormation parameter value is
+/// 4 KB; a description 1 KB).
+pub const MAX_EXPANDED_BYTES: usize = 16 * 1024;
+
 /// One piece of a string with references.
 #[derive(Debug, PartialEq)]
 enum Piece<'a> {
@@ -58,6 +65,8 @@ struct Resolver<'a> {
     stack: Vec<String>,
     diagnostics: Vec<Diagnostic>,
     failed: HashSet<String>,
+    /// A chain too long is reported once: the values after it fail the same way.
+    limit_reported: bool,
 }
 
 /// Resolves every reference in `root`. Returns the paths whose strings could not be resolved
@@ -83,6 +92,7 @@ pub fn interpolate(
         stack: Vec::new(),
         diagnostics: Vec::new(),
         failed: HashSet::new(),
+        limit_reported: false,
     };
     for path in &templates {
         resolver.resolve(path);
@@ -154,6 +164,19 @@ impl Resolver<'_> {
                             None => ok = false,
                         },
                     }
+                    if out.len() > MAX_EXPANDED_BYTES {
+                        self.report(
+                            &origin_env,
+                            Diagnostic::error(
+                                Code::RefLimit,
+                                format!("`{path}` expands to more than {} KiB", MAX_EXPANDED_BYTES / 1024),
+                            )
+                            .at(span, "its references expand to too long a string")
+                            .help("a setting's value is at most 16 KiB; check for references that repeat each other"),
+                        );
+                        ok = false;
+                        break;
+                    }
                 }
                 ok.then_some(out)
             }
@@ -183,6 +206,24 @@ impl Resolver<'_> {
         }
         match self.root.get_path(reference) {
             Some(Value::Scalar(scalar)) => match scalar.value.as_str() {
+                Some(s) if has_references(s) && self.stack.len() >= MAX_REF_DEPTH => {
+                    if std::mem::replace(&mut self.limit_reported, true) {
+                        return None;
+                    }
+                    self.report(
+                        origin_env,
+                        Diagnostic::error(
+                            Code::RefLimit,
+                            format!("`${{{reference}}}` is reached through more than {MAX_REF_DEPTH} references"),
+                        )
+                        .at(at, "the reference chain is too long here")
+                        .help(format!(
+                            "envc follows at most {MAX_REF_DEPTH} references from one value (`{}` → …); refer to the value itself",
+                            self.stack[0]
+                        )),
+                    );
+                    None
+                }
                 Some(s) if has_references(s) => self.resolve(reference),
                 _ => Some(scalar.value.to_plain()),
             },

@@ -1,0 +1,88 @@
+//! Everything the CLI shows goes through here: standard output, standard error and the
+//! progress display, each masked by one [`Redactor`], so no credential envc has seen is
+//! ever printed, in any format.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use envc::credentials::Redactor;
+use envc::source::SourceMap;
+
+/// What the redactor has yet to learn (texts are scanned when something is first shown, so
+/// a clean run scans nothing), and what it knows.
+#[derive(Default)]
+struct Redaction {
+    pending: Vec<Arc<String>>,
+    redactor: Redactor,
+}
+
+static REDACTION: Mutex<Option<Redaction>> = Mutex::new(None);
+
+fn with_redaction<T>(f: impl FnOnce(&mut Redaction) -> T) -> T {
+    let mut guard = REDACTION
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    f(guard.get_or_insert_with(Redaction::default))
+}
+
+/// Remembers the project files in `sources`: credentials written in them are masked.
+pub fn learn(sources: &SourceMap) {
+    with_redaction(|r| {
+        for (_, file) in sources.files() {
+            if file.path.extension().is_some_and(|e| e == "kdl")
+                && !r.pending.iter().any(|p| Arc::ptr_eq(p, &file.text))
+            {
+                r.pending.push(file.text.clone());
+            }
+        }
+    });
+}
+
+/// Remembers one value as a credential.
+pub fn learn_value(value: &str) {
+    with_redaction(|r| r.redactor.learn(value));
+}
+
+/// `text` with every known credential and every credential shape masked.
+pub fn mask(text: &str) -> String {
+    with_redaction(|r| {
+        for pending in std::mem::take(&mut r.pending) {
+            r.redactor.learn_kdl(&pending);
+        }
+        r.redactor.mask(text).into_owned()
+    })
+}
+
+pub fn write_out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(mask(text).as_bytes());
+    let _ = stdout.flush();
+}
+
+pub fn write_err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(mask(text).as_bytes());
+}
+
+/// `print!`, masked.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::output::write_out(&format!($($arg)*)) };
+}
+
+/// `println!`, masked.
+macro_rules! outln {
+    () => { $crate::cli::output::write_out("\n") };
+    ($($arg:tt)*) => { $crate::cli::output::write_out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `eprint!`, masked.
+macro_rules! err {
+    ($($arg:tt)*) => { $crate::cli::output::write_err(&format!($($arg)*)) };
+}
+
+/// `eprintln!`, masked.
+macro_rules! errln {
+    () => { $crate::cli::output::write_err("\n") };
+    ($($arg:tt)*) => { $crate::cli::output::write_err(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+pub(crate) use {err, errln, out, outln};

@@ -1,0 +1,608 @@
+//! Credentials: what looks like one, and a [`Redactor`] that masks every credential envc
+//! has seen in any text it is about to show.
+//!
+//! Validation rejects a plaintext credential; the redactor guarantees more: once a value is
+//! known to be a credential (found in any project file, even one that does not parse), no
+//! output shows it. The CLI passes everything it prints through one redactor.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::source::SourceMap;
+
+/// Credential shapes recognisable from the value alone, with what to call them. These are
+/// also masked in any text envc prints, wherever it came from.
+static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        // Userinfo with a password, the user empty or not: `redis://:pw@host`.
+        (
+            r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@",
+            "a URL with a password",
+        ),
+        (
+            r"(?-u:\b)((?:AKIA|ASIA)[0-9A-Z]{16})(?-u:\b)",
+            "an AWS access key id",
+        ),
+        (
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*(?:-----END [A-Z ]*PRIVATE KEY-----)?)",
+            "a private key",
+        ),
+        (
+            r"(?-u:\b)((?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))",
+            "a GitHub token",
+        ),
+        (r"(?-u:\b)(glpat-[A-Za-z0-9_-]{20,})", "a GitLab token"),
+        (
+            r"(?-u:\b)((?:xox[abeprs]|xapp)-[A-Za-z0-9-]{10,})",
+            "a Slack token",
+        ),
+        (
+            r"(?-u:\b)((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})",
+            "a Stripe secret key",
+        ),
+        (r"(?-u:\b)(AIza[0-9A-Za-z_-]{35})", "a Google API key"),
+        (r"(?-u:\b)(npm_[A-Za-z0-9]{36})", "an npm token"),
+        (
+            r"(?-u:\b)(SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,})",
+            "a SendGrid key",
+        ),
+        (
+            r"(?-u:\b)(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*)",
+            "a JSON Web Token",
+        ),
+    ]
+    .into_iter()
+    .map(|(pattern, what)| {
+        (
+            Regex::new(pattern).expect("credential shape compiles"),
+            what,
+        )
+    })
+    .collect()
+});
+
+/// Text every shape above contains: values without any of it are not compared with the
+/// shapes (nor are the shapes compiled, in a run that never meets one).
+const SHAPE_HINTS: &[&str] = &[
+    "://",
+    "AKIA",
+    "ASIA",
+    "PRIVATE KEY",
+    "gh",
+    "glpat-",
+    "xox",
+    "xapp-",
+    "k_live_",
+    "k_test_",
+    "AIza",
+    "npm_",
+    "SG.",
+    "eyJ",
+];
+
+/// Words that make a key name a credential's when its value is random enough.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api-key",
+    "api_key",
+    "key",
+    "credential",
+    "auth",
+    "signature",
+    "salt",
+];
+
+/// Endings of key names that always hold credentials (compared without case).
+const KEY_ENDINGS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api-key",
+    "api_key",
+    "privatekey",
+    "private-key",
+    "private_key",
+    "accesskey",
+    "access-key",
+    "access_key",
+    "credential",
+    "credentials",
+];
+
+/// Model keys whose values name a secret rather than hold one.
+const SECRET_NAMES: &[&str] = &["config-secret"];
+
+/// Where a value was written: the key it is the value of, and whether it is inside a
+/// `secret` reference (whose values name a secret, not hold one).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub key: &'a str,
+    pub in_secret_reference: bool,
+}
+
+/// What `text` looks like, when it looks like a credential.
+pub fn looks_like_credential(context: Context<'_>, text: &str) -> Option<&'static str> {
+    if let Some(what) = shape_of(text) {
+        return Some(what);
+    }
+    if text.is_empty()
+        || context.in_secret_reference
+        || SECRET_NAMES.contains(&context.key)
+        || text.starts_with("arn:")
+        || text.starts_with("{{resolve:")
+        || text.contains("${")
+    {
+        return None;
+    }
+    let key = context.key.to_ascii_lowercase();
+    if KEY_ENDINGS.iter().any(|ending| key.ends_with(ending)) {
+        return Some("a password or token");
+    }
+    if looks_like_aws_secret_key(text) {
+        return Some("an AWS secret access key");
+    }
+    if CREDENTIAL_WORDS.iter().any(|word| key.contains(word)) && is_high_entropy(text) {
+        return Some("a key or token");
+    }
+    None
+}
+
+fn shape_of(text: &str) -> Option<&'static str> {
+    if !SHAPE_HINTS.iter().any(|hint| text.contains(hint)) {
+        return None;
+    }
+    SHAPES
+        .iter()
+        .find(|(shape, _)| shape.is_match(text))
+        .map(|(_, what)| *what)
+}
+
+/// 40 characters of base64 with upper and lower case letters and digits: the shape of an
+/// AWS secret access key (a git commit id is hex, and has no upper case).
+fn looks_like_aws_secret_key(text: &str) -> bool {
+    text.len() == 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+        && text.bytes().any(|b| b.is_ascii_uppercase())
+        && text.bytes().any(|b| b.is_ascii_lowercase())
+        && text.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// At least 16 characters, no spaces, two of upper case, lower case and digits, and at
+/// least 3.5 bits of entropy per character: a random string rather than a word, a name or
+/// a path.
+fn is_high_entropy(text: &str) -> bool {
+    if text.len() < 16 || text.contains(char::is_whitespace) {
+        return false;
+    }
+    let classes = [
+        text.bytes().any(|b| b.is_ascii_uppercase()),
+        text.bytes().any(|b| b.is_ascii_lowercase()),
+        text.bytes().any(|b| b.is_ascii_digit()),
+    ];
+    if classes.iter().filter(|c| **c).count() < 2 {
+        return false;
+    }
+    let mut counts = [0u32; 256];
+    for b in text.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = text.len() as f64;
+    let entropy: f64 = counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 3.5
+}
+
+/// Masks credentials in text about to be shown: every value it was told is one, and every
+/// credential shape. Masks keep the byte length, so spans into masked text stay valid.
+#[derive(Debug, Default, Clone)]
+pub struct Redactor {
+    /// Texts to mask, longest first (a value, and the forms it takes in JSON and GitHub
+    /// annotations); `true` for a short one, masked only between the quotes around it.
+    known: Vec<(String, bool)>,
+}
+
+/// Values this short are masked only where they stand quoted: a one-letter password must
+/// not mask every `a` in a report.
+const SHORT: usize = 4;
+
+impl Redactor {
+    /// Remembers `value` as a credential: it, and how JSON and GitHub annotations write it.
+    pub fn learn(&mut self, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let json = serde_json::to_string(value).unwrap_or_default();
+        let json = json[1..json.len() - 1].to_string();
+        let github = value
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        for form in [value.to_string(), json, github] {
+            let known = if form.len() < SHORT {
+                (format!("\"{form}\""), true)
+            } else {
+                (form, false)
+            };
+            if !self.known.contains(&known) {
+                self.known.push(known);
+            }
+        }
+        self.known.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    }
+
+    /// Learns every credential written in the project's KDL files of `sources`, whether
+    /// they parsed or not.
+    pub fn learn_sources(&mut self, sources: &SourceMap) {
+        for (_, file) in sources.files() {
+            if file.path.extension().is_some_and(|e| e == "kdl") {
+                self.learn_kdl(&file.text);
+            }
+        }
+    }
+
+    /// Learns every credential written in one KDL text.
+    pub fn learn_kdl(&mut self, text: &str) {
+        for (raw, value) in scan_kdl(text) {
+            self.learn(raw);
+            self.learn(&value);
+        }
+    }
+
+    /// `text` with every credential masked by `*`s of the same byte length.
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for (known, quoted) in &self.known {
+            for (at, _) in text.match_indices(known.as_str()) {
+                let end = at + known.len();
+                if *quoted {
+                    ranges.push((at + 1, end - 1));
+                } else if stands_alone(text, at, end) {
+                    ranges.push((at, end));
+                }
+            }
+        }
+        if SHAPE_HINTS.iter().any(|hint| text.contains(hint)) {
+            for (shape, _) in SHAPES.iter() {
+                for found in shape.captures_iter(text) {
+                    if let Some(secret) = found.get(1) {
+                        ranges.push((secret.start(), secret.end()));
+                    }
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut bytes = text.as_bytes().to_vec();
+        for (start, end) in ranges {
+            for b in &mut bytes[start..end] {
+                // Continuation bytes of a masked character become `*` too: the text stays
+                // UTF-8 and the same length.
+                *b = b'*';
+            }
+        }
+        Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+/// Whether `text[start..end]` is not part of a longer word.
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let first = bytes[start];
+    let last = bytes[end - 1];
+    let before_ok = start == 0 || !word(first) || !word(bytes[start - 1]);
+    let after_ok = end == bytes.len() || !word(last) || !word(bytes[end]);
+    before_ok && after_ok
+}
+
+/// The credentials in KDL text, found without parsing it (the file may not parse): each as
+/// written between its quotes and as its value. Values are classified by the key they are
+/// given to, as validation classifies merged values.
+fn scan_kdl(text: &str) -> Vec<(&str, String)> {
+    let mut found = Vec::new();
+    let mut scanner = KdlScanner::new(text);
+    while let Some(token) = scanner.next_value() {
+        let context = Context {
+            key: token.key,
+            in_secret_reference: token.in_secret,
+        };
+        let value = unescape(token.raw);
+        if looks_like_credential(context, &value).is_some() {
+            found.push((token.raw, value));
+        }
+    }
+    found
+}
+
+fn unescape(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+struct ScannedValue<'a> {
+    key: &'a str,
+    raw: &'a str,
+    in_secret: bool,
+}
+
+/// A forgiving walk over KDL text: node names, property keys and string values, with the
+/// blocks they are in. It never fails; text it cannot follow ends the walk.
+struct KdlScanner<'a> {
+    text: &'a str,
+    at: usize,
+    /// The node name of each open block.
+    blocks: Vec<&'a str>,
+    node: &'a str,
+    at_node_start: bool,
+}
+
+impl<'a> KdlScanner<'a> {
+    fn new(text: &'a str) -> Self {
+        KdlScanner {
+            text,
+            at: 0,
+            blocks: Vec::new(),
+            node: "",
+            at_node_start: true,
+        }
+    }
+
+    fn in_secret(&self) -> bool {
+        self.node == "secret" || self.blocks.contains(&"secret")
+    }
+
+    fn next_value(&mut self) -> Option<ScannedValue<'a>> {
+        let bytes = self.text.as_bytes();
+        let mut key: Option<&'a str> = None;
+        while self.at < bytes.len() {
+            let c = bytes[self.at];
+            match c {
+                b'\n' | b';' => {
+                    self.at_node_start = true;
+                    key = None;
+                    self.at += 1;
+                }
+                b'{' => {
+                    self.blocks.push(self.node);
+                    self.at_node_start = true;
+                    self.at += 1;
+                }
+                b'}' => {
+                    self.blocks.pop();
+                    self.at_node_start = true;
+                    self.at += 1;
+                }
+                b'/' if bytes.get(self.at + 1) == Some(&b'/') => {
+                    self.at = memchr::memchr(b'\n', &bytes[self.at..])
+                        .map_or(bytes.len(), |n| self.at + n);
+                }
+                b'/' if bytes.get(self.at + 1) == Some(&b'*') => {
+                    self.at = self.text[self.at + 2..]
+                        .find("*/")
+                        .map_or(bytes.len(), |n| self.at + 2 + n + 2);
+                }
+                b'"' => {
+                    let raw = self.string()?;
+                    if self.at_node_start {
+                        // A quoted node name.
+                        self.node = raw;
+                        self.at_node_start = false;
+                        continue;
+                    }
+                    let in_secret = self.in_secret();
+                    return Some(ScannedValue {
+                        key: key.take().unwrap_or(self.node),
+                        raw,
+                        in_secret,
+                    });
+                }
+                b'#' if matches!(bytes.get(self.at + 1), Some(b'"' | b'#')) => {
+                    let raw = self.string()?;
+                    let in_secret = self.in_secret();
+                    return Some(ScannedValue {
+                        key: key.take().unwrap_or(self.node),
+                        raw,
+                        in_secret,
+                    });
+                }
+                b'(' => {
+                    self.at = self.text[self.at..]
+                        .find(')')
+                        .map_or(bytes.len(), |n| self.at + n + 1);
+                }
+                c if c.is_ascii_whitespace() || c == b'\\' || c == b'=' => self.at += 1,
+                _ => {
+                    let start = self.at;
+                    while self.at < bytes.len()
+                        && !matches!(
+                            bytes[self.at],
+                            b' ' | b'\t'
+                                | b'\n'
+                                | b'\r'
+                                | b'='
+                                | b';'
+                                | b'{'
+                                | b'}'
+                                | b'"'
+                                | b'('
+                                | b')'
+                        )
+                    {
+                        self.at += 1;
+                    }
+                    let word = &self.text[start..self.at];
+                    if self.at_node_start {
+                        self.node = word;
+                        self.at_node_start = false;
+                    } else if self.text[self.at..]
+                        .trim_start_matches([' ', '\t'])
+                        .starts_with('=')
+                    {
+                        key = Some(word);
+                    } else if !word.starts_with('#')
+                        && !word.starts_with(|c: char| {
+                            c.is_ascii_digit() || c == '-' || c == '+' || c == '.'
+                        })
+                    {
+                        // A bare identifier string value.
+                        let in_secret = self.in_secret();
+                        return Some(ScannedValue {
+                            key: key.take().unwrap_or(self.node),
+                            raw: word,
+                            in_secret,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The text between the quotes of the string at `self.at`; moves past it.
+    fn string(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let hashes = bytes[self.at..].iter().take_while(|b| **b == b'#').count();
+        let open = self.at + hashes;
+        if bytes.get(open) != Some(&b'"') {
+            self.at = open;
+            return Some("");
+        }
+        let triple = self.text[open..].starts_with("\"\"\"");
+        let start = open + if triple { 3 } else { 1 };
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if hashes == 0 => i += 2,
+                b'"' => {
+                    let close_len = if triple { 3 } else { 1 };
+                    let closes = self.text[i..].starts_with(if triple { "\"\"\"" } else { "\"" })
+                        && bytes.len() >= i + close_len + hashes
+                        && bytes[i + close_len..i + close_len + hashes]
+                            .iter()
+                            .all(|b| *b == b'#');
+                    if closes {
+                        self.at = i + close_len + hashes;
+                        return self.text.get(start..i);
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        // An unclosed string: the rest of the line is its text.
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+        self.at = end;
+        self.text.get(start..end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(key: &str) -> Context<'_> {
+        Context {
+            key,
+            in_secret_reference: false,
+        }
+    }
+
+    #[test]
+    fn recognises_credentials_without_flagging_references() {
+        let flagged = [
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/app"),
+            ("CACHE_URL", "redis://:hunter2@cache:6379"),
+            ("x", "AKIAABCDEFGHIJKLMNOP"),
+            ("note", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            ("DB_PASSWORD", "s3cret"),
+            ("x", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            ("x", "xoxb-1234567890-abcdefghij"),
+            ("x", "sk_live_abcdefghijklmnop1234"),
+            ("x", "-----BEGIN RSA PRIVATE KEY-----\nMIIE"),
+            ("signing-key-id", "q8Zp3LkT9vX2mW7rN4bY"),
+        ];
+        for (key, value) in flagged {
+            assert!(
+                looks_like_credential(plain(key), value).is_some(),
+                "{key} {value}"
+            );
+        }
+        let harmless = [
+            ("domain", "api.example.com"),
+            ("DATABASE_URL", "postgres://db:5432/app"),
+            ("config-secret", "balancer-prod-config"),
+            ("image-tag", "3f786850e387550fdab836ed7e6dc881de23001b"),
+            ("key", "DATABASE_URL"),
+            ("health-check", "/health"),
+            ("api-key-name", "balancer-prod-api-key"),
+        ];
+        for (key, value) in harmless {
+            assert!(
+                looks_like_credential(plain(key), value).is_none(),
+                "{key} {value}"
+            );
+        }
+        let reference = Context {
+            key: "from",
+            in_secret_reference: true,
+        };
+        assert!(looks_like_credential(reference, "balancer-prod-config").is_none());
+    }
+
+    #[test]
+    fn masks_known_values_and_shapes_keeping_length() {
+        let mut redactor = Redactor::default();
+        redactor.learn("hunter2");
+        redactor.learn("a");
+        let text =
+            "password \"hunter2\" and hunter22 and \"a\" a url redis://:pw@h AKIAABCDEFGHIJKLMNOP";
+        let masked = redactor.mask(text);
+        assert_eq!(masked.len(), text.len());
+        assert_eq!(
+            masked,
+            "password \"*******\" and hunter22 and \"*\" a url redis://:**@h ********************"
+        );
+    }
+
+    #[test]
+    fn finds_credentials_in_text_that_does_not_parse() {
+        let text = "network {\n  cidr 10.0.0\n}\nservice \"api\" {\n  env { DB_PASSWORD \"p\\\"w\" }\n  secret \"DATABASE_URL\" from=\"x-config\" key=\"DATABASE_URL\"\n  token=#\"raw-tok\"#\n  url \"redis://:pw@h\" {\n";
+        let found: Vec<String> = scan_kdl(text).into_iter().map(|(_, v)| v).collect();
+        assert_eq!(found, vec!["p\"w", "raw-tok", "redis://:pw@h"]);
+    }
+}

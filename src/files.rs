@@ -1,0 +1,221 @@
+//! Reading a project's files: only regular files inside the project root, within a size
+//! limit, as UTF-8.
+//!
+//! Every stage that reads the project goes through [`read_text`], so a FIFO cannot block a
+//! run, a device cannot fill memory, and a symlink cannot show a file from outside the
+//! project in a diagnostic. Invalid UTF-8 is a located diagnostic, not an I/O error.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{SourceMap, Span};
+
+/// The largest file envc reads. An environment file is a few kilobytes, a generated
+/// template some tens; CloudFormation's own limit for a template is 1 MB.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Why a project file was not read.
+#[derive(Debug)]
+pub enum ReadProblem {
+    /// Not there (or not readable): callers decide whether that is a problem.
+    Missing(std::io::Error),
+    /// There, but envc refuses it (a FIFO, a device, a symlink out of the project, too
+    /// large, not UTF-8). The diagnostic says why.
+    Refused(Diagnostic),
+}
+
+impl ReadProblem {
+    /// The problem as a diagnostic, for callers that treat a missing file as one too.
+    pub fn into_diagnostic(self, relative: &Path) -> Diagnostic {
+        match self {
+            ReadProblem::Missing(err) => Diagnostic::error(
+                Code::Io,
+                format!("cannot read `{}`: {err}", relative.display()),
+            ),
+            ReadProblem::Refused(diagnostic) => diagnostic,
+        }
+    }
+}
+
+/// The text of `root/relative`. `shown` is the path as users see it; text that is not UTF-8
+/// is added to `sources` (with replacement characters) so the diagnostic can point at the
+/// first bad byte.
+pub fn read_text(
+    root: &Path,
+    relative: &Path,
+    shown: &Path,
+    sources: Option<&mut SourceMap>,
+) -> Result<String, ReadProblem> {
+    let bytes = read_bytes(root, relative, shown)?;
+    String::from_utf8(bytes).map_err(|err| {
+        let bad = err.utf8_error().valid_up_to();
+        let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
+        let mut diagnostic = Diagnostic::error(
+            Code::Encoding,
+            format!("`{}` is not valid UTF-8", shown.display()),
+        )
+        .help("envc files are UTF-8 text; save the file as UTF-8");
+        if let Some(sources) = sources {
+            let file = sources.add(shown, lossy);
+            let end = (bad + 1..=bad + 4)
+                .find(|end| sources.file(file).text.is_char_boundary(*end))
+                .unwrap_or(bad);
+            diagnostic = diagnostic.at(
+                Span::new(file, bad, end),
+                "the first byte that is not UTF-8",
+            );
+        }
+        ReadProblem::Refused(diagnostic)
+    })
+}
+
+/// The bytes of `root/relative`, when it is a regular file inside `root` and not too large.
+pub fn read_bytes(root: &Path, relative: &Path, shown: &Path) -> Result<Vec<u8>, ReadProblem> {
+    let path = root.join(relative);
+    let link = std::fs::symlink_metadata(&path).map_err(ReadProblem::Missing)?;
+    if link.file_type().is_symlink() {
+        check_inside(root, &path, shown)?;
+    }
+    // Following the link now: what it points at must be a regular file too.
+    let meta = std::fs::metadata(&path).map_err(ReadProblem::Missing)?;
+    if !meta.is_file() {
+        return Err(ReadProblem::Refused(refused(
+            shown,
+            &format!("it is {}, not a regular file", kind_of(&meta)),
+            "envc reads only regular files; replace it with one",
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ReadProblem::Refused(too_large(shown)));
+    }
+    let file = std::fs::File::open(&path).map_err(ReadProblem::Missing)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file can grow between the look and the read: never read past the limit.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadProblem::Missing)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadProblem::Refused(too_large(shown)));
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` is a regular file inside `root` that envc would read (for listings).
+pub fn is_readable_file(root: &Path, path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    meta.is_file() && resolves_inside(root, path)
+}
+
+fn check_inside(root: &Path, path: &Path, shown: &Path) -> Result<(), ReadProblem> {
+    if resolves_inside(root, path) {
+        return Ok(());
+    }
+    Err(ReadProblem::Refused(refused(
+        shown,
+        "it is a symbolic link to a file outside the project",
+        "envc reads only files inside the project; copy the file into the project instead of linking to it",
+    )))
+}
+
+fn resolves_inside(root: &Path, path: &Path) -> bool {
+    let (Ok(root), Ok(target)) = (canonical(root), canonical(path)) else {
+        return false;
+    };
+    target.starts_with(root)
+}
+
+fn canonical(path: &Path) -> std::io::Result<PathBuf> {
+    std::fs::canonicalize(if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    })
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+fn refused(shown: &Path, why: &str, help: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::FileRefused,
+        format!("envc does not read `{}`: {why}", shown.display()),
+    )
+    .help(help)
+}
+
+fn too_large(shown: &Path) -> Diagnostic {
+    refused(
+        shown,
+        &format!(
+            "it is larger than {} MiB, the most envc reads from one file",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+        "split it, or check that it is the file you meant",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_is_not_a_regular_file_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(outside.path(), "secret").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("out.kdl")).unwrap();
+        std::fs::write(dir.path().join("in.kdl"), "a 1").unwrap();
+        std::os::unix::fs::symlink("in.kdl", dir.path().join("link.kdl")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.kdl")).unwrap();
+        let read = |name: &str| read_text(dir.path(), Path::new(name), Path::new(name), None);
+        assert_eq!(read("in.kdl").unwrap(), "a 1");
+        assert_eq!(read("link.kdl").unwrap(), "a 1");
+        for refused in ["out.kdl", "zero.kdl"] {
+            match read(refused) {
+                Err(ReadProblem::Refused(d)) => assert_eq!(d.code, Code::FileRefused),
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+        assert!(matches!(read("none.kdl"), Err(ReadProblem::Missing(_))));
+    }
+
+    #[test]
+    fn invalid_utf8_points_at_the_first_bad_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.kdl"), b"a 1\nb \"\xff\"\n").unwrap();
+        let mut sources = SourceMap::default();
+        let Err(ReadProblem::Refused(d)) = read_text(
+            dir.path(),
+            Path::new("a.kdl"),
+            Path::new("a.kdl"),
+            Some(&mut sources),
+        ) else {
+            panic!("not refused");
+        };
+        assert_eq!(d.code, Code::Encoding);
+        let span = d.primary.unwrap().span;
+        assert_eq!(sources.location(span), "a.kdl:2:4");
+    }
+}
