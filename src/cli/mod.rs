@@ -97,8 +97,8 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Stacks deployed at once within a wave.
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: u16,
         /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
         #[arg(long)]
         replace_failed: bool,
@@ -260,7 +260,7 @@ pub fn run(cli: Cli) -> i32 {
             let options = envc::deploy::DeployOptions {
                 yes: *yes,
                 dry_run: *dry_run,
-                concurrency: *concurrency,
+                concurrency: usize::from(*concurrency),
                 replace_failed: *replace_failed,
                 interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
             };

@@ -25,7 +25,15 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(target: &AwsTarget) -> Clients {
+    /// Clients for `target`; an unknown `--profile` is a problem before any call.
+    pub async fn new(target: &AwsTarget) -> Result<Clients, Diagnostic> {
+        if let Some(profile) = &target.profile {
+            check_profile(profile).await?;
+        }
+        Ok(Clients::connect(target).await)
+    }
+
+    async fn connect(target: &AwsTarget) -> Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(aws_config::Region::new(target.region.clone()))
             .retry_config(
@@ -60,6 +68,46 @@ impl Clients {
     }
 }
 
+/// A named profile must be in the AWS config or credentials file; the SDK would otherwise
+/// go on without credentials and fail later with a message that does not name it.
+async fn check_profile(name: &str) -> Result<(), Diagnostic> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let loaded = aws_config::profile::parser::load(
+        &Fs::real(),
+        &Env::real(),
+        &EnvConfigFiles::default(),
+        None,
+    )
+    .await;
+    let profiles = match loaded {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            return Err(Diagnostic::error(
+                Code::Aws,
+                format!("cannot read the AWS config files for profile `{name}`: {error}"),
+            )
+            .help("fix `~/.aws/config` (or `AWS_CONFIG_FILE`), or leave out `--profile`"))
+        }
+    };
+    if profiles.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = profiles.profiles().collect();
+    let help = crate::did_you_mean::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
+        if known.is_empty() {
+            "no profiles are defined; run `aws configure --profile NAME`, or leave out `--profile`".to_string()
+        } else {
+            format!("the profiles defined are: {}", known.join(", "))
+        }
+    });
+    Err(Diagnostic::error(
+        Code::Aws,
+        format!("there is no AWS profile `{name}` in `~/.aws/config` or `~/.aws/credentials`"),
+    )
+    .help(help))
+}
+
 /// The message AWS gave for a failed call, without the SDK's wrapping.
 pub fn error_message<E, R>(error: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
 where
@@ -74,7 +122,7 @@ where
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (None, Some(message)) => message.to_string(),
                 (Some(code), None) => code.to_string(),
-                (None, None) => service.err().to_string(),
+                (None, None) => unparsed_response(format!("{:?}", service.raw())),
             }
         }
         SdkError::DispatchFailure(failure) => {
@@ -95,24 +143,42 @@ where
             }
         }
         SdkError::TimeoutError(_) => "AWS did not answer in time".to_string(),
-        SdkError::ResponseError(_) => "AWS sent a response envc could not read".to_string(),
+        SdkError::ResponseError(response) => unparsed_response(format!("{:?}", response.raw())),
         other => other.to_string(),
     }
 }
 
-/// A diagnostic for a failed AWS call.
+/// What AWS answered when the SDK could not read an error code from it: the HTTP status
+/// and the start of the body, so the user sees AWS's own words.
+fn unparsed_response(raw: String) -> String {
+    let status = raw
+        .split("status: ")
+        .nth(1)
+        .and_then(|rest| rest.split([',', ' ', ')']).next())
+        .unwrap_or("?");
+    let body = raw
+        .split("body: ")
+        .nth(1)
+        .map(|b| b.chars().take(300).collect::<String>())
+        .unwrap_or_default();
+    format!("AWS answered HTTP {status} without an error code envc could read: {body}")
+}
+
+/// A diagnostic for a failed AWS call; `message` is AWS's code and message.
 pub fn aws_failure(what: &str, message: String) -> Diagnostic {
     let help = if message.contains("could not reach") || message.contains("did not answer") {
         "check the network, `--region`, and `--endpoint-url`/`AWS_ENDPOINT_URL` if you use an emulator"
     } else if message.contains("ExpiredToken")
         || message.contains("credentials")
         || message.contains("InvalidClientTokenId")
+        || message.contains("SignatureDoesNotMatch")
+        || message.contains("UnrecognizedClient")
     {
         "refresh your credentials (`aws sso login`, `--profile`)"
     } else if message.contains("AccessDenied") {
         "the credentials in use lack a permission this needs"
     } else {
-        "see AWS's message above; nothing was changed by this call"
+        "AWS refused the call for the reason it gives; nothing was changed by it"
     };
     Diagnostic::error(Code::Aws, format!("{what}: {message}")).help(help)
 }

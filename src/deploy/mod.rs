@@ -230,7 +230,21 @@ pub async fn deploy(
         );
         return report;
     }
-    let clients = Clients::new(&target.aws).await;
+    let clients = match Clients::new(&target.aws).await {
+        Ok(clients) => clients,
+        Err(problem) => {
+            report.diagnostics.push(problem);
+            return report;
+        }
+    };
+    // Every stack is looked at before anything starts: one busy with another operation
+    // (another `envc deploy`, a change in the console) stops the whole deploy now, not
+    // after the waves before it ran.
+    let busy = busy_stacks(&clients, target, options).await;
+    if !busy.is_empty() {
+        report.diagnostics.extend(busy);
+        return report;
+    }
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut stopped = false;
     for (number, wave) in target.waves.iter().enumerate() {
@@ -247,6 +261,7 @@ pub async fn deploy(
 
         // 1. Plan every stack of the wave at once.
         let mut planning = tokio::task::JoinSet::new();
+        let mut planning_names = std::collections::HashMap::new();
         for name in wave {
             let Some(stack) = target.stack(name).cloned() else {
                 continue;
@@ -258,17 +273,26 @@ pub async fn deploy(
                 options.clone(),
             );
             let reporter = reporter.clone();
-            planning.spawn(async move {
+            let name = stack.stack_name.clone();
+            let task = planning.spawn(async move {
                 let _permit = limit.acquire().await;
                 let planned =
                     plan_stack(&clients, &target, &stack, &options, reporter.as_ref()).await;
                 (stack, planned)
             });
+            planning_names.insert(task.id(), name);
         }
         let mut plans: Vec<(RenderedStack, Planned)> = Vec::new();
-        while let Some(joined) = planning.join_next().await {
-            let Ok((stack, planned)) = joined else {
-                continue;
+        while let Some(joined) = planning.join_next_with_id().await {
+            let (stack, planned) = match joined {
+                Ok((_, done)) => done,
+                Err(error) => {
+                    report
+                        .diagnostics
+                        .push(task_failed(&planning_names, error, "planning"));
+                    stopped = true;
+                    continue;
+                }
             };
             match planned {
                 Ok(planned) => plans.push((stack, planned)),
@@ -382,6 +406,7 @@ pub async fn deploy(
 
         // 3. Execute and wait, concurrently.
         let mut running = tokio::task::JoinSet::new();
+        let mut running_names = std::collections::HashMap::new();
         for (stack, planned) in changing {
             let (clients, target, limit, reporter, in_flight) = (
                 clients.clone(),
@@ -390,18 +415,26 @@ pub async fn deploy(
                 reporter.clone(),
                 in_flight.clone(),
             );
-            running.spawn(async move {
+            let name = stack.stack_name.clone();
+            let task = running.spawn(async move {
                 let _permit = limit.acquire().await;
                 in_flight.start(&stack.stack_name);
                 let outcome = apply(&clients, &target, &stack, planned, reporter.as_ref()).await;
                 in_flight.end(&stack.stack_name);
                 (stack, outcome)
             });
+            running_names.insert(task.id(), name);
         }
         let mut finished = Vec::new();
-        while let Some(joined) = running.join_next().await {
-            if let Ok(done) = joined {
-                finished.push(done);
+        while let Some(joined) = running.join_next_with_id().await {
+            match joined {
+                Ok((_, done)) => finished.push(done),
+                Err(error) => {
+                    report
+                        .diagnostics
+                        .push(task_failed(&running_names, error, "deploying"));
+                    stopped = true;
+                }
             }
         }
         finished.sort_by_key(|(s, _)| wave.iter().position(|w| *w == s.stack));
@@ -418,10 +451,12 @@ pub async fn deploy(
                         .await
                         .ok()
                         .flatten();
+                    // A stack another operation created meanwhile is not this deploy's
+                    // success: only a status that says what failed is shown.
                     report.stacks.push(result(
                         &stack,
                         Outcome::Failed,
-                        info.map(|i| i.status),
+                        info.map(|i| i.status).filter(|s| !stack::is_success(s)),
                         Vec::new(),
                     ));
                     stopped = true;
@@ -430,6 +465,54 @@ pub async fn deploy(
         }
     }
     report
+}
+
+/// A stack's task that ended without a result (it panicked, or was cancelled): a failure
+/// of that stack, which stops the waves after it.
+fn task_failed(
+    names: &std::collections::HashMap<tokio::task::Id, String>,
+    error: tokio::task::JoinError,
+    doing: &str,
+) -> Diagnostic {
+    let stack = names
+        .get(&error.id())
+        .map_or("a stack".to_string(), |n| format!("`{n}`"));
+    let why = if error.is_panic() {
+        "envc failed inside (a bug: please report it)"
+    } else {
+        "the task was cancelled"
+    };
+    Diagnostic::error(
+        Code::StackFailed,
+        format!("{doing} {stack} stopped without a result: {why}"),
+    )
+    .help("later waves were not deployed; `envc status ENV` shows where each stack stands")
+}
+
+/// Stacks of the environment that another operation is changing right now.
+async fn busy_stacks(
+    clients: &Clients,
+    target: &DeployTarget,
+    options: &DeployOptions,
+) -> Vec<Diagnostic> {
+    let mut busy = Vec::new();
+    for stack in &target.stacks {
+        match stack::describe(&clients.cloudformation, &stack.stack_name).await {
+            Ok(Some(info)) if stack::is_in_progress(&info.status) => {
+                if let Some(problem) =
+                    stack::state_problem(&stack.stack_name, &info.status, options.replace_failed)
+                {
+                    busy.push(problem);
+                }
+            }
+            Ok(_) => {}
+            Err(problem) => {
+                busy.push(problem);
+                break;
+            }
+        }
+    }
+    busy
 }
 
 fn result(
@@ -496,7 +579,7 @@ async fn plan_stack(
             }
             if matches!(
                 info.status.as_str(),
-                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED"
+                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "REVIEW_IN_PROGRESS"
             ) {
                 if options.dry_run {
                     return Ok(Planned::Create(stack::summary_of_new(stack)));
@@ -578,7 +661,7 @@ async fn apply(
             Some((resource, reason)) => {
                 diagnostic.note(format!("first failure: {resource}: {reason}"))
             }
-            None => diagnostic,
+            None => diagnostic.note("CloudFormation named no failing resource; `envc status ENV` shows the stack's own reason"),
         };
         let help = if finished.status == "ROLLBACK_COMPLETE" {
             "the stack was never created; fix the cause and run `envc deploy ENV --replace-failed`"

@@ -113,9 +113,14 @@ pub fn state_problem(stack_name: &str, status: &str, replace_failed: bool) -> Op
             format!("stack `{stack_name}` is DELETE_FAILED"),
             "remove what blocked the delete (see `envc status`) and run `envc destroy` again".to_string(),
         ),
+        "REVIEW_IN_PROGRESS" if replace_failed => return None,
+        "REVIEW_IN_PROGRESS" => (
+            format!("stack `{stack_name}` is REVIEW_IN_PROGRESS: a change set created it and was never executed, so it holds no resources"),
+            format!("this state does not end by itself; `envc deploy ENV --replace-failed` deletes the empty stack and creates it, or delete it yourself with `aws cloudformation delete-stack --stack-name {stack_name}`"),
+        ),
         s if is_in_progress(s) => (
             format!("stack `{stack_name}` is busy: {status}"),
-            "another operation is running on it; wait for it to finish (`envc status ENV`) and deploy again".to_string(),
+            "another operation (another `envc deploy`, or a change in the console) is running on it; nothing was started; wait for it to finish (`envc status ENV`) and deploy again".to_string(),
         ),
         _ => (
             format!("stack `{stack_name}` is {status}, which envc cannot deploy over"),
@@ -385,8 +390,19 @@ pub async fn create(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| Diagnostic::error(Code::StackFailed, format!("CloudFormation refused to create `{}`: {}", stack.stack_name, error_message(&e)))
-            .help("the first failing resource and its reason are above; fix the environment or template and deploy again"))
+        .map_err(|e| {
+            let message = error_message(&e);
+            let help = if message.starts_with("AlreadyExistsException") {
+                "another operation (another `envc deploy`?) created the stack while this one was planning; let it finish, then deploy again"
+            } else {
+                "CloudFormation refused the request before creating anything, for the reason it gives; fix the environment or template and deploy again"
+            };
+            Diagnostic::error(
+                Code::StackFailed,
+                format!("CloudFormation refused to create `{}`: {message}", stack.stack_name),
+            )
+            .help(help)
+        })
 }
 
 pub async fn execute(

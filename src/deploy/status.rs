@@ -22,7 +22,7 @@ pub struct StackStatusRow {
 
 /// The status of every stack of the environment, in deploy order.
 pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagnostic> {
-    let clients = Clients::new(&target.aws).await;
+    let clients = Clients::new(&target.aws).await?;
     let mut rows = Vec::new();
     for name in target.waves.iter().flatten() {
         let Some(stack) = target.stack(name) else {
@@ -77,7 +77,7 @@ pub struct LiveDiff {
 }
 
 pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnostic> {
-    let clients = Clients::new(&target.aws).await;
+    let clients = Clients::new(&target.aws).await?;
     let cf = &clients.cloudformation;
     let mut diffs = Vec::new();
     for name in target.waves.iter().flatten() {
@@ -184,7 +184,13 @@ pub async fn destroy(
         );
         return report;
     }
-    let clients = Clients::new(&target.aws).await;
+    let clients = match Clients::new(&target.aws).await {
+        Ok(clients) => clients,
+        Err(problem) => {
+            report.diagnostics.push(problem);
+            return report;
+        }
+    };
     let cf = &clients.cloudformation;
     for wave in target.waves.iter().rev() {
         let mut running = tokio::task::JoinSet::new();
