@@ -8,6 +8,11 @@ use std::process::Command;
 struct Case {
     /// `# bare`: no default `stacks.kdl` and no `env/`.
     bare: bool,
+    /// `# fifo: PATH`: named pipes to make.
+    fifos: Vec<String>,
+    /// `# symlink: PATH -> TARGET`: links to make; a TARGET of `outside` is a file outside
+    /// the project whose text must never be shown.
+    symlinks: Vec<(String, String)>,
     args: Vec<String>,
     exit: i32,
     files: Vec<(String, String)>,
@@ -16,6 +21,8 @@ struct Case {
 fn parse_case(text: &str) -> Case {
     let mut case = Case {
         bare: false,
+        fifos: Vec::new(),
+        symlinks: Vec::new(),
         args: vec!["check".to_string()],
         exit: 1,
         files: Vec::new(),
@@ -25,6 +32,12 @@ fn parse_case(text: &str) -> Case {
             case.args = args.split_whitespace().map(String::from).collect();
         } else if line == "# bare" {
             case.bare = true;
+        } else if let Some(path) = line.strip_prefix("# fifo:") {
+            case.fifos.push(path.trim().to_string());
+        } else if let Some(link) = line.strip_prefix("# symlink:") {
+            let (path, target) = link.split_once("->").expect("# symlink: PATH -> TARGET");
+            case.symlinks
+                .push((path.trim().to_string(), target.trim().to_string()));
         } else if let Some(exit) = line.strip_prefix("# exit:") {
             case.exit = exit.trim().parse().expect("exit code");
         } else if let Some(name) = line.strip_prefix("--- ") {
@@ -46,6 +59,9 @@ fn run(dir: &Path, args: &[String]) -> (i32, String, String) {
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // No profiles, whatever the machine has in `~/.aws`.
+        .env("AWS_CONFIG_FILE", "/nonexistent/envc-test/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/envc-test/credentials")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL")
         .output()
@@ -72,9 +88,49 @@ fn materialise(case: &Case) -> tempfile::TempDir {
     for (name, body) in &case.files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, body).expect("write case file");
+        std::fs::write(path, unescape_bytes(body)).expect("write case file");
+    }
+    for fifo in &case.fifos {
+        let made = Command::new("mkfifo")
+            .arg(dir.path().join(fifo))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success(), "mkfifo {fifo}");
+    }
+    for (path, target) in &case.symlinks {
+        let target = if target == "outside" {
+            let outside = std::env::temp_dir().join(format!("envc-outside-{}", std::process::id()));
+            std::fs::write(&outside, format!("{OUTSIDE_TEXT} \"1\"\n")).expect("outside file");
+            outside
+        } else {
+            std::path::PathBuf::from(target)
+        };
+        let link = dir.path().join(path);
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(target, link).expect("symlink");
     }
     dir
+}
+
+/// The text of the file outside the project that `# symlink: PATH -> outside` links to.
+const OUTSIDE_TEXT: &str = "outside-the-project";
+
+/// Case files are text: `\xNN` in a file's body writes that byte (invalid UTF-8, say).
+fn unescape_bytes(body: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(body.len());
+    let mut rest = body.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'\\' && tail.first() == Some(&b'x') && tail.len() >= 3 {
+            if let Ok(byte) = u8::from_str_radix(std::str::from_utf8(&tail[1..3]).unwrap_or(""), 16) {
+                bytes.push(byte);
+                rest = &tail[3..];
+                continue;
+            }
+        }
+        bytes.push(b);
+        rest = tail;
+    }
+    bytes
 }
 
 #[test]
@@ -143,8 +199,8 @@ fn check_case(path: &Path) {
                 );
                 assert!(d["severity"].is_string(), "{line}");
                 if let Some(file) = d["file"].as_str() {
-                    let text = std::fs::read_to_string(dir.path().join(file))
-                        .expect("diagnostic file exists");
+                    let bytes = std::fs::read(dir.path().join(file)).expect("diagnostic file exists");
+                    let text = String::from_utf8_lossy(&bytes);
                     let line_no = d["line"].as_u64().expect("line") as usize;
                     let end_line = d["end_line"].as_u64().expect("end_line") as usize;
                     assert!(
@@ -172,6 +228,28 @@ fn check_case(path: &Path) {
                 _ => format!("{l}\n"),
             })
             .collect::<String>();
+        // Nothing a case marks as secret, and nothing from outside the project, is shown.
+        for line in std::fs::read_to_string(path).expect("read case").lines() {
+            if let Some(secret) = line.strip_prefix("# never-shown:") {
+                let secret = secret.trim();
+                for (format, text) in [("human", &stdout), ("human", &stderr)] {
+                    assert!(!text.contains(secret), "{}: {format} output shows `{secret}`:\n{text}", path.display());
+                }
+                for format in ["json", "github"] {
+                    if case.args.first().map(String::as_str) == Some("check") {
+                        let mut args = case.args.clone();
+                        args.extend(["--format".to_string(), format.to_string()]);
+                        let (_, out, err) = run(dir.path(), &args);
+                        assert!(!out.contains(secret) && !err.contains(secret), "{}: {format} output shows `{secret}`:\n{out}{err}", path.display());
+                    }
+                }
+            }
+        }
+        assert!(
+            !stdout.contains(OUTSIDE_TEXT) && !stderr.contains(OUTSIDE_TEXT),
+            "{}: shows a file outside the project",
+            path.display()
+        );
         let snapshot = format!("exit: {exit}\n--- stdout\n{stdout}--- stderr\n{stderr}");
         insta::assert_snapshot!(snapshot);
     }
