@@ -161,3 +161,66 @@ fn dash_c_runs_on_another_directory_and_names_files_from_here() {
     );
     assert!(stdout.contains("did you mean `base`?"), "{stdout}");
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=envc", "-c", "user.email=envc@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn render_one_env_writes_only_that_envs_golden_folder() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    copy_project(root(), dir);
+    // A change every environment inherits, and a folder no environment owns.
+    let base = dir.join("env/base.kdl");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replace("backup-days 7", "backup-days 9")).unwrap();
+    std::fs::create_dir_all(dir.join("golden/gone")).unwrap();
+    std::fs::write(dir.join("golden/gone/network.yaml"), "x").unwrap();
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "before"]);
+
+    let (code, stdout, stderr) = envc(dir, &["render", "staging", "--write"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let changed = git(dir, &["status", "--porcelain"]);
+    assert!(!changed.is_empty(), "nothing written:\n{stdout}");
+    for line in changed.lines() {
+        assert!(line[3..].starts_with("golden/staging/"), "`render staging --write` touched {line}");
+    }
+
+    // A whole-project write updates every environment and removes only folders of
+    // environments that no longer exist.
+    let (code, stdout, stderr) = envc(dir, &["render", "--write"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!dir.join("golden/gone").exists(), "{stdout}");
+    for env in ["dev", "staging", "staging2", "prod", "local"] {
+        assert!(dir.join("golden").join(env).join("network.yaml").is_file(), "{env}");
+    }
+    let (code, _, stderr) = envc(dir, &["check"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_project_without_golden_files_fails_check_unless_it_opts_out() {
+    let project = tempfile::tempdir().unwrap();
+    let dir = project.path();
+    copy_project(root(), dir);
+    std::fs::remove_dir_all(dir.join("golden")).unwrap();
+    let (code, _, stderr) = envc(dir, &["check"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("envc::golden::absent"), "{stderr}");
+
+    let stacks = dir.join("stacks.kdl");
+    let text = std::fs::read_to_string(&stacks).unwrap();
+    std::fs::write(&stacks, format!("{text}golden #false\n")).unwrap();
+    let (code, stdout, stderr) = envc(dir, &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
