@@ -169,7 +169,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .expect("run git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -193,7 +197,10 @@ fn render_one_env_writes_only_that_envs_golden_folder() {
     let changed = git(dir, &["status", "--porcelain"]);
     assert!(!changed.is_empty(), "nothing written:\n{stdout}");
     for line in changed.lines() {
-        assert!(line[3..].starts_with("golden/staging/"), "`render staging --write` touched {line}");
+        assert!(
+            line[3..].starts_with("golden/staging/"),
+            "`render staging --write` touched {line}"
+        );
     }
 
     // A whole-project write updates every environment and removes only folders of
@@ -202,7 +209,10 @@ fn render_one_env_writes_only_that_envs_golden_folder() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(!dir.join("golden/gone").exists(), "{stdout}");
     for env in ["dev", "staging", "staging2", "prod", "local"] {
-        assert!(dir.join("golden").join(env).join("network.yaml").is_file(), "{env}");
+        assert!(
+            dir.join("golden").join(env).join("network.yaml").is_file(),
+            "{env}"
+        );
     }
     let (code, _, stderr) = envc(dir, &["check"]);
     assert_eq!(code, 0, "{stderr}");

@@ -61,7 +61,10 @@ fn run(dir: &Path, args: &[String]) -> (i32, String, String) {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         // No profiles, whatever the machine has in `~/.aws`.
         .env("AWS_CONFIG_FILE", "/nonexistent/envc-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/envc-test/credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/envc-test/credentials",
+        )
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL")
         .output()
@@ -121,7 +124,8 @@ fn unescape_bytes(body: &str) -> Vec<u8> {
     let mut rest = body.as_bytes();
     while let Some((&b, tail)) = rest.split_first() {
         if b == b'\\' && tail.first() == Some(&b'x') && tail.len() >= 3 {
-            if let Ok(byte) = u8::from_str_radix(std::str::from_utf8(&tail[1..3]).unwrap_or(""), 16) {
+            if let Ok(byte) = u8::from_str_radix(std::str::from_utf8(&tail[1..3]).unwrap_or(""), 16)
+            {
                 bytes.push(byte);
                 rest = &tail[3..];
                 continue;
@@ -199,7 +203,8 @@ fn check_case(path: &Path) {
                 );
                 assert!(d["severity"].is_string(), "{line}");
                 if let Some(file) = d["file"].as_str() {
-                    let bytes = std::fs::read(dir.path().join(file)).expect("diagnostic file exists");
+                    let bytes =
+                        std::fs::read(dir.path().join(file)).expect("diagnostic file exists");
                     let text = String::from_utf8_lossy(&bytes);
                     let line_no = d["line"].as_u64().expect("line") as usize;
                     let end_line = d["end_line"].as_u64().expect("end_line") as usize;
@@ -233,14 +238,22 @@ fn check_case(path: &Path) {
             if let Some(secret) = line.strip_prefix("# never-shown:") {
                 let secret = secret.trim();
                 for (format, text) in [("human", &stdout), ("human", &stderr)] {
-                    assert!(!text.contains(secret), "{}: {format} output shows `{secret}`:\n{text}", path.display());
+                    assert!(
+                        !text.contains(secret),
+                        "{}: {format} output shows `{secret}`:\n{text}",
+                        path.display()
+                    );
                 }
                 for format in ["json", "github"] {
                     if case.args.first().map(String::as_str) == Some("check") {
                         let mut args = case.args.clone();
                         args.extend(["--format".to_string(), format.to_string()]);
                         let (_, out, err) = run(dir.path(), &args);
-                        assert!(!out.contains(secret) && !err.contains(secret), "{}: {format} output shows `{secret}`:\n{out}{err}", path.display());
+                        assert!(
+                            !out.contains(secret) && !err.contains(secret),
+                            "{}: {format} output shows `{secret}`:\n{out}{err}",
+                            path.display()
+                        );
                     }
                 }
             }

@@ -42,11 +42,8 @@ enum Kind {
 }
 
 fn alnum(len: usize) -> impl Strategy<Value = String> {
-    proptest::collection::vec(
-        prop_oneof![b'a'..=b'z', b'A'..=b'Z', b'0'..=b'9'],
-        len,
-    )
-    .prop_map(|bytes| String::from_utf8(bytes).unwrap())
+    proptest::collection::vec(prop_oneof![b'a'..=b'z', b'A'..=b'Z', b'0'..=b'9'], len)
+        .prop_map(|bytes| String::from_utf8(bytes).unwrap())
 }
 
 fn upper_digits(len: usize) -> impl Strategy<Value = String> {
@@ -65,7 +62,10 @@ fn credential() -> impl Strategy<Value = Credential> {
         alnum(36).prop_map(move |s| shaped(format!("ghp_{s}"), format!("ghp_{s}"))),
         alnum(24).prop_map(move |s| shaped(format!("sk_live_{s}"), format!("sk_live_{s}"))),
         alnum(14).prop_map(move |s| shaped(format!("xoxb-{s}"), format!("xoxb-{s}"))),
-        alnum(12).prop_map(move |s| shaped(format!("pw{s}"), format!("postgres://app:pw{s}@db:5432/app"))),
+        alnum(12).prop_map(move |s| shaped(
+            format!("pw{s}"),
+            format!("postgres://app:pw{s}@db:5432/app")
+        )),
         alnum(12).prop_map(move |s| shaped(format!("pw{s}"), format!("redis://:pw{s}@cache:6379"))),
         alnum(36).prop_map(|s| Credential {
             // 40 characters with upper and lower case and digits.

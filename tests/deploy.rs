@@ -639,3 +639,91 @@ fn large_templates_go_through_the_artifact_bucket() {
     let keys = moto.python("s3 = boto3.client('s3', **kw)\nprint([o['Key'] for o in s3.list_objects_v2(Bucket='balancer-local-artifacts-123456789012').get('Contents', [])])");
     assert!(keys.contains("envc/templates/bulk/"), "{keys}");
 }
+
+/// DescribeStacks as CloudFormation answers it for one stack in `status`.
+fn stack_in(stack_name: &str, status: &str) -> Fault {
+    Fault::Respond(
+        200,
+        format!(
+            "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult><Stacks><member><StackName>{stack_name}</StackName><StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/{stack_name}/1</StackId><StackStatus>{status}</StackStatus><CreationTime>2026-11-30T10:00:00Z</CreationTime></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>"
+        ),
+    )
+}
+
+#[test]
+fn a_busy_stack_in_a_later_wave_stops_the_deploy_before_anything_starts() {
+    let moto = Moto::start();
+    moto.seed_local();
+    let busy = "balancer-local-monitoring";
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new("DescribeStacks", stack_in(busy, "UPDATE_IN_PROGRESS")).stack(busy)],
+    );
+    let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains(&format!("`{busy}` is busy: UPDATE_IN_PROGRESS"))
+            && run.stderr.contains("another `envc deploy`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        proxy.requests("CreateStack") + proxy.requests("CreateChangeSet"),
+        0,
+        "nothing may start"
+    );
+
+    // A stack a change set created and nobody executed stays in REVIEW_IN_PROGRESS for
+    // ever: envc says so, and gives the way out.
+    proxy.set_rules(vec![Rule::new(
+        "DescribeStacks",
+        stack_in(busy, "REVIEW_IN_PROGRESS"),
+    )
+    .stack(busy)]);
+    let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("REVIEW_IN_PROGRESS")
+            && run.stderr.contains("does not end by itself")
+            && run.stderr.contains("--replace-failed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(proxy.requests("CreateStack"), 0);
+}
+
+#[test]
+fn deploy_dry_run_never_shows_a_credential() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    moto.seed_local();
+    let secret = "hunter2-correct-horse-battery";
+    let local = dir.join("env/local.kdl");
+    let text = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(
+        &local,
+        format!("{text}tags {{\n    db-password \"{secret}\"\n}}\nnetwork {{ azs 99 }}\n"),
+    )
+    .unwrap();
+    for args in [
+        &["deploy", "local", "--dry-run"][..],
+        &["diff", "local", "--live"],
+        &["status", "local"],
+    ] {
+        let run = envc_at(dir, &moto.url(), args);
+        assert_ne!(run.code, 0, "{}", run.all());
+        assert!(
+            !run.all().contains(secret),
+            "`envc {}` showed the credential:\n{}",
+            args.join(" "),
+            run.all()
+        );
+        assert!(
+            run.stderr.contains("envc::secret::plaintext"),
+            "{}",
+            run.stderr
+        );
+    }
+}
