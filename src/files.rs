@@ -202,6 +202,21 @@ mod tests {
     }
 
     #[test]
+    fn refuses_a_file_over_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b' '; MAX_FILE_BYTES as usize + 1];
+        std::fs::write(dir.path().join("big.kdl"), big).unwrap();
+        let read = read_text(dir.path(), Path::new("big.kdl"), Path::new("big.kdl"), None);
+        match read {
+            Err(ReadProblem::Refused(d)) => {
+                assert_eq!(d.code, Code::FileRefused);
+                assert!(d.message.contains("larger than 4 MiB"), "{}", d.message);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn invalid_utf8_points_at_the_first_bad_byte() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.kdl"), b"a 1\nb \"\xff\"\n").unwrap();

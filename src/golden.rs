@@ -139,7 +139,7 @@ fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
     let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
     for stack in &env.stacks {
         let relative = stack.golden_path();
-        match crate::files::read_bytes(root, &relative, &relative) {
+        match crate::files::read_bytes(root, &relative, &crate::display_path(root, &relative)) {
             Ok(committed) if committed == stack.body.as_bytes() => {}
             Ok(committed) => differences.push(Difference::Stale {
                 stack,

@@ -247,7 +247,16 @@ fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnos
     let mut found = Vec::new();
     for schema in model::schema_files() {
         let relative = Path::new("schema").join(schema.file_name);
-        let Ok(current) = std::fs::read_to_string(root.join(&relative)) else {
+        let shown = display_path(root, &relative);
+        let current = match files::read_text(root, &relative, &shown, Some(sources)) {
+            Ok(current) => Some(current),
+            Err(files::ReadProblem::Refused(problem)) => {
+                found.push(problem);
+                continue;
+            }
+            Err(files::ReadProblem::Missing(_)) => None,
+        };
+        let Some(current) = current else {
             found.push(
                 Diagnostic::error(
                     Code::SchemaStale,
@@ -293,8 +302,9 @@ pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
     model::schema_files()
         .into_iter()
         .filter_map(|schema| {
-            let path = root.join("schema").join(schema.file_name);
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            let relative = Path::new("schema").join(schema.file_name);
+            let path = root.join(&relative);
+            let current = files::read_text(root, &relative, &path, None).unwrap_or_default();
             let expected = schema.text.into_owned();
             (current != expected).then_some((path, current, expected))
         })
