@@ -382,8 +382,13 @@ impl<'a> KdlScanner<'a> {
         }
     }
 
-    fn in_secret(&self) -> bool {
-        self.node == "secret" || self.blocks.contains(&"secret")
+    /// A value, given to the property `key` or else to the node.
+    fn value(&self, key: Option<&'a str>, raw: &'a str) -> ScannedValue<'a> {
+        ScannedValue {
+            key: key.unwrap_or(self.node),
+            raw,
+            in_secret: self.node == "secret" || self.blocks.contains(&"secret"),
+        }
     }
 
     fn next_value(&mut self) -> Option<ScannedValue<'a>> {
@@ -424,21 +429,11 @@ impl<'a> KdlScanner<'a> {
                         self.at_node_start = false;
                         continue;
                     }
-                    let in_secret = self.in_secret();
-                    return Some(ScannedValue {
-                        key: key.take().unwrap_or(self.node),
-                        raw,
-                        in_secret,
-                    });
+                    return Some(self.value(key, raw));
                 }
                 b'#' if matches!(bytes.get(self.at + 1), Some(b'"' | b'#')) => {
                     let raw = self.string()?;
-                    let in_secret = self.in_secret();
-                    return Some(ScannedValue {
-                        key: key.take().unwrap_or(self.node),
-                        raw,
-                        in_secret,
-                    });
+                    return Some(self.value(key, raw));
                 }
                 b'(' => {
                     self.at = self.text[self.at..]
@@ -480,12 +475,7 @@ impl<'a> KdlScanner<'a> {
                         })
                     {
                         // A bare identifier string value.
-                        let in_secret = self.in_secret();
-                        return Some(ScannedValue {
-                            key: key.take().unwrap_or(self.node),
-                            raw: word,
-                            in_secret,
-                        });
+                        return Some(self.value(key, word));
                     }
                 }
             }

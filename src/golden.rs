@@ -139,14 +139,16 @@ fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
     let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
     for stack in &env.stacks {
         let relative = stack.golden_path();
-        match crate::files::read_bytes(root, &relative, &crate::display_path(root, &relative)) {
+        match crate::files::read_bytes(root, &relative) {
             Ok(committed) if committed == stack.body.as_bytes() => {}
             Ok(committed) => differences.push(Difference::Stale {
                 stack,
                 committed: String::from_utf8_lossy(&committed).into_owned(),
             }),
             Err(ReadProblem::Missing(_)) => differences.push(Difference::Missing(stack)),
-            Err(ReadProblem::Refused(problem)) => differences.push(Difference::Refused(problem)),
+            Err(problem) => differences.push(Difference::Refused(
+                problem.into_diagnostic(root, &relative, None),
+            )),
         }
         expected.insert(relative);
     }
@@ -214,7 +216,7 @@ pub fn write(
         for stack in &env.stacks {
             let path = root.join(stack.golden_path());
             keep.insert(stack.golden_path());
-            let current = crate::files::read_bytes(root, &stack.golden_path(), &path).ok();
+            let current = crate::files::read_bytes(root, &stack.golden_path()).ok();
             if current.as_deref() != Some(stack.body.as_bytes()) {
                 crate::write_atomically(&path, &stack.body)?;
                 written.push(stack.golden_path());

@@ -247,14 +247,13 @@ fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnos
     let mut found = Vec::new();
     for schema in model::schema_files() {
         let relative = Path::new("schema").join(schema.file_name);
-        let shown = display_path(root, &relative);
-        let current = match files::read_text(root, &relative, &shown, Some(sources)) {
+        let current = match files::read_text(root, &relative) {
             Ok(current) => Some(current),
-            Err(files::ReadProblem::Refused(problem)) => {
-                found.push(problem);
+            Err(files::ReadProblem::Missing(_)) => None,
+            Err(problem) => {
+                found.push(problem.into_diagnostic(root, &relative, Some(sources)));
                 continue;
             }
-            Err(files::ReadProblem::Missing(_)) => None,
         };
         let Some(current) = current else {
             found.push(
@@ -303,8 +302,8 @@ pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
         .into_iter()
         .filter_map(|schema| {
             let relative = Path::new("schema").join(schema.file_name);
-            let path = root.join(&relative);
-            let current = files::read_text(root, &relative, &path, None).unwrap_or_default();
+            let current = files::read_text(root, &relative).unwrap_or_default();
+            let path = root.join(relative);
             let expected = schema.text.into_owned();
             (current != expected).then_some((path, current, expected))
         })

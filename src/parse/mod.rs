@@ -76,36 +76,25 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
     };
     names.sort();
 
-    // Files are read, then parsed, in parallel; results keep the sorted file order. Text
-    // that is not UTF-8 is read again on this thread, to be added to `sources` and located.
+    // Files are read, then parsed, in parallel; results keep the sorted file order.
     let texts: Vec<(String, Result<String, ReadProblem>)> =
         crate::parallel::map(names, |file_name| {
-            let relative = Path::new("env").join(&file_name);
-            let shown = crate::display_path(root, &relative);
-            let text = crate::files::read_text(root, &relative, &shown, None);
+            let text = crate::files::read_text(root, &Path::new("env").join(&file_name));
             (file_name, text)
         });
     let mut files = Vec::with_capacity(texts.len());
     for (file_name, text) in texts {
         let relative = Path::new("env").join(&file_name);
-        let shown = crate::display_path(root, &relative);
-        let text = match text {
-            Err(ReadProblem::Refused(d)) if d.code == Code::Encoding => {
-                crate::files::read_text(root, &relative, &shown, Some(sources))
-            }
-            other => other,
-        };
+        let name = file_name.trim_end_matches(".kdl");
         match text {
             Ok(text) => {
-                let file = sources.add(&shown, text);
-                files.push((file_name.trim_end_matches(".kdl").to_string(), file));
+                let file = sources.add(crate::display_path(root, &relative), text);
+                files.push((name.to_string(), file));
             }
             Err(problem) => {
-                diagnostics.push(problem.into_diagnostic(&relative));
-                if is_env_name(file_name.trim_end_matches(".kdl")) {
-                    project
-                        .broken_envs
-                        .push(file_name.trim_end_matches(".kdl").to_string());
+                diagnostics.push(problem.into_diagnostic(root, &relative, Some(sources)));
+                if is_env_name(name) {
+                    project.broken_envs.push(name.to_string());
                 }
             }
         }
@@ -150,10 +139,9 @@ pub fn is_env_name(name: &str) -> bool {
 }
 
 fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
-    let shown = crate::display_path(root, relative);
-    match crate::files::read_text(root, relative, &shown, Some(sources)) {
-        Ok(text) => Ok(sources.add(shown, text)),
-        Err(problem) => Err(problem.into_diagnostic(relative)),
+    match crate::files::read_text(root, relative) {
+        Ok(text) => Ok(sources.add(crate::display_path(root, relative), text)),
+        Err(problem) => Err(problem.into_diagnostic(root, relative, Some(sources))),
     }
 }
 

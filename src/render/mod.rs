@@ -174,10 +174,9 @@ impl Renderer {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let relative = Path::new("templates").join(&name);
-                let shown = crate::display_path(root, &relative);
-                let text = crate::files::read_text(root, &relative, &shown, None)
-                    .map_err(|problem| problem.into_diagnostic(&relative))?;
-                let display = shown.display().to_string();
+                let text = crate::files::read_text(root, &relative)
+                    .map_err(|problem| problem.into_diagnostic(root, &relative, None))?;
+                let display = crate::display_path(root, &relative).display().to_string();
                 // One the same as the built-in is compiled when used, like the built-in.
                 if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
                     if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
