@@ -213,8 +213,9 @@ pub fn run(cli: Cli) -> i32 {
             output::learn(&sources);
             match result {
                 Ok(explanation) => {
+                    // A value built from references is in no file as it is shown.
                     for value in explanation.values.iter().filter(|v| v.credential.is_some()) {
-                        output::learn_value(&value.shown);
+                        output::learn_value(value.shown.trim_matches('"'));
                     }
                     out!("{}", format_explanation(&explanation));
                     if explanation.problems.is_empty() {
