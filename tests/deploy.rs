@@ -727,3 +727,45 @@ fn deploy_dry_run_never_shows_a_credential() {
         );
     }
 }
+
+#[test]
+fn refused_credentials_show_what_aws_answered() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "DescribeStacks",
+            Fault::Respond(
+                403,
+                aws_error(
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                ),
+            ),
+        )],
+    );
+    let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "InvalidClientTokenId: The security token included in the request is invalid."
+        ) && run.stderr.contains("refresh your credentials"),
+        "{}",
+        run.stderr
+    );
+
+    // An answer with no error code in it: its status and body are shown, not "unhandled".
+    proxy.set_rules(vec![Rule::new(
+        "DescribeStacks",
+        Fault::Respond(403, "<html>Request blocked by a proxy</html>".to_string()),
+    )]);
+    let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("HTTP 403") && run.stderr.contains("Request blocked by a proxy"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("unhandled error"), "{}", run.stderr);
+    assert!(!run.stderr.contains("above"), "{}", run.stderr);
+}

@@ -109,10 +109,9 @@ async fn check_profile(name: &str) -> Result<(), Diagnostic> {
 }
 
 /// The message AWS gave for a failed call, without the SDK's wrapping.
-pub fn error_message<E, R>(error: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+pub fn error_message<E>(error: &aws_sdk_cloudformation::error::SdkError<E>) -> String
 where
     E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     use aws_sdk_cloudformation::error::SdkError;
     match error {
@@ -122,7 +121,7 @@ where
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (None, Some(message)) => message.to_string(),
                 (Some(code), None) => code.to_string(),
-                (None, None) => unparsed_response(format!("{:?}", service.raw())),
+                (None, None) => unparsed_response(service.raw()),
             }
         }
         SdkError::DispatchFailure(failure) => {
@@ -143,25 +142,29 @@ where
             }
         }
         SdkError::TimeoutError(_) => "AWS did not answer in time".to_string(),
-        SdkError::ResponseError(response) => unparsed_response(format!("{:?}", response.raw())),
+        SdkError::ResponseError(response) => unparsed_response(response.raw()),
         other => other.to_string(),
     }
 }
 
 /// What AWS answered when the SDK could not read an error code from it: the HTTP status
 /// and the start of the body, so the user sees AWS's own words.
-fn unparsed_response(raw: String) -> String {
-    let status = raw
-        .split("status: ")
-        .nth(1)
-        .and_then(|rest| rest.split([',', ' ', ')']).next())
-        .unwrap_or("?");
+fn unparsed_response(raw: &aws_sdk_cloudformation::config::http::HttpResponse) -> String {
     let body = raw
-        .split("body: ")
-        .nth(1)
-        .map(|b| b.chars().take(300).collect::<String>())
+        .body()
+        .bytes()
+        .map(|b| {
+            String::from_utf8_lossy(b)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
         .unwrap_or_default();
-    format!("AWS answered HTTP {status} without an error code envc could read: {body}")
+    format!(
+        "AWS answered HTTP {} without an error code envc could read: {}",
+        raw.status().as_u16(),
+        body.trim()
+    )
 }
 
 /// A diagnostic for a failed AWS call; `message` is AWS's code and message.
