@@ -75,108 +75,213 @@ impl CompiledSchema {
     ) -> Vec<(Option<Located>, Diagnostic)> {
         let mut found = Vec::new();
         for error in self.validator().iter_errors(json) {
-            let pointer = error.instance_path().as_str().to_string();
-            if skip(&pointer) {
-                continue;
-            }
-            let name = display_name(&pointer, self.noun);
-            let located = spans.nearest(&pointer).cloned();
-            let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
-            let diagnostic = match error.kind() {
-                ValidationErrorKind::AdditionalProperties { unexpected } => {
-                    for key in unexpected {
-                        let child =
-                            format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                        let at = spans.by_pointer.get(&child).cloned();
-                        let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
-                        let fields = shape_at(self.shape(), &pointer).field_names();
-                        let help = did_you_mean(key, fields.iter().copied())
-                            .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
-                        found.push((
-                            at,
-                            Diagnostic::error(
-                                Code::UnknownKey,
-                                format!("unknown key `{key}` in {name}"),
-                            )
-                            .at(span, "unknown key")
-                            .help(help),
-                        ));
-                    }
-                    continue;
-                }
-                ValidationErrorKind::Required { property } => {
-                    let property = property.as_str().unwrap_or_default();
-                    let span = if pointer.is_empty() {
-                        root
-                    } else {
-                        located.as_ref().map(|l| l.key).unwrap_or(root)
-                    };
-                    Diagnostic::error(Code::MissingKey, format!("{name} is missing `{property}`"))
-                        .at(span, format!("`{property}` is required here"))
-                        .help(required_help(property))
-                }
-                ValidationErrorKind::Type { kind } => {
-                    let expected = match kind {
-                        TypeKind::Single(t) => type_name(&t.to_string()),
-                        TypeKind::Multiple(ts) => ts
-                            .iter()
-                            .map(|t| type_name(&t.to_string()))
-                            .collect::<Vec<_>>()
-                            .join(" or "),
-                    };
-                    Diagnostic::error(
-                        Code::WrongType,
-                        format!(
-                            "{name} must be {expected}, not {}",
-                            json_type(error.instance())
-                        ),
-                    )
-                    .at(value_span, format!("expected {expected}"))
-                    .help(type_help(&expected))
-                }
-                ValidationErrorKind::Enum { options } => {
-                    let options: Vec<&str> = options
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|o| o.as_str()).collect())
-                        .unwrap_or_default();
-                    let given = error.instance().as_str().unwrap_or_default();
-                    let help = did_you_mean(given, options.iter().copied())
-                        .unwrap_or_else(|| format!("choose one of: {}", options.join(", ")));
-                    Diagnostic::error(
-                        Code::NotAllowed,
-                        format!("{name} must be one of: {}", options.join(", ")),
-                    )
-                    .at(value_span, "not one of the allowed values")
-                    .help(help)
-                }
-                ValidationErrorKind::Minimum { limit }
-                | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
-                    Code::OutOfRange,
-                    format!("{name} must be at least {limit}, not {}", error.instance()),
-                )
-                .at(value_span, "too small")
-                .help(format!("use a value of {limit} or more")),
-                ValidationErrorKind::Maximum { limit }
-                | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
-                    Code::OutOfRange,
-                    format!("{name} must be at most {limit}, not {}", error.instance()),
-                )
-                .at(value_span, "too large")
-                .help(format!("use a value of {limit} or less")),
-                ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
-                    Code::BadFormat,
-                    format!("{name} is not in the expected format"),
-                )
-                .at(value_span, "does not match")
-                .help(format_help(&pointer, pattern)),
-                _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
-                    .at(value_span, "here")
-                    .help("see schema/ for what this setting takes"),
-            };
-            found.push((located, diagnostic));
+            self.describe(&error, spans, root, skip, &mut found);
         }
         found
     }
+
+    /// One schema error as diagnostics at the spans that set the values. An error of
+    /// `anyOf`/`oneOf` (an optional block, a union like the database engines) is described
+    /// by the alternative the value came closest to, so the user reads the one setting that
+    /// is wrong, at its line, instead of the whole block.
+    fn describe(
+        &self,
+        error: &jsonschema::ValidationError<'_>,
+        spans: &SpanIndex,
+        root: Span,
+        skip: &dyn Fn(&str) -> bool,
+        found: &mut Vec<(Option<Located>, Diagnostic)>,
+    ) {
+        let pointer = error.instance_path().as_str().to_string();
+        if skip(&pointer) {
+            return;
+        }
+        if let ValidationErrorKind::AnyOf { context }
+        | ValidationErrorKind::OneOfNotValid { context } = error.kind()
+        {
+            if let Some(closest) = closest_alternative(context, &pointer) {
+                for inner in closest {
+                    match inner.kind() {
+                        // A tag that picks the alternative (`engine`): every alternative's
+                        // value is allowed there.
+                        ValidationErrorKind::Constant { .. } => {
+                            let at = inner.instance_path().as_str();
+                            let options = constants_at(context, at);
+                            found.push(not_allowed(inner, &options, spans, root, self.noun));
+                        }
+                        _ => self.describe(inner, spans, root, skip, found),
+                    }
+                }
+                return;
+            }
+        }
+        let name = display_name(&pointer, self.noun);
+        let located = spans.nearest(&pointer).cloned();
+        let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
+        let diagnostic = match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let at = spans.by_pointer.get(&child).cloned();
+                    let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
+                    let fields = shape_at(self.shape(), &pointer).field_names();
+                    let help = did_you_mean(key, fields.iter().copied())
+                        .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
+                    found.push((
+                        at,
+                        Diagnostic::error(
+                            Code::UnknownKey,
+                            format!("unknown key `{key}` in {name}"),
+                        )
+                        .at(span, "unknown key")
+                        .help(help),
+                    ));
+                }
+                return;
+            }
+            ValidationErrorKind::Required { property } => {
+                let property = property.as_str().unwrap_or_default();
+                let span = if pointer.is_empty() {
+                    root
+                } else {
+                    located.as_ref().map(|l| l.key).unwrap_or(root)
+                };
+                Diagnostic::error(Code::MissingKey, format!("{name} is missing `{property}`"))
+                    .at(span, format!("`{property}` is required here"))
+                    .help(required_help(property))
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = match kind {
+                    TypeKind::Single(t) => type_name(&t.to_string()),
+                    TypeKind::Multiple(ts) => ts
+                        .iter()
+                        .map(|t| type_name(&t.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!(
+                        "{name} must be {expected}, not {}",
+                        json_type(error.instance())
+                    ),
+                )
+                .at(value_span, format!("expected {expected}"))
+                .help(type_help(&expected))
+            }
+            ValidationErrorKind::Enum { options } => {
+                let options: Vec<String> = options
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|o| o.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                found.push(not_allowed(error, &options, spans, root, self.noun));
+                return;
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                let options: Vec<String> = expected_value
+                    .as_str()
+                    .map(String::from)
+                    .into_iter()
+                    .collect();
+                found.push(not_allowed(error, &options, spans, root, self.noun));
+                return;
+            }
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+                Code::OutOfRange,
+                format!("{name} must be at least {limit}, not {}", error.instance()),
+            )
+            .at(value_span, "too small")
+            .help(format!("use a value of {limit} or more")),
+            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
+                Code::OutOfRange,
+                format!("{name} must be at most {limit}, not {}", error.instance()),
+            )
+            .at(value_span, "too large")
+            .help(format!("use a value of {limit} or less")),
+            ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
+                Code::BadFormat,
+                format!("{name} is not in the expected format"),
+            )
+            .at(value_span, "does not match")
+            .help(format_help(&pointer, pattern)),
+            _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
+                .at(value_span, "here")
+                .help("see schema/ for what this setting takes"),
+        };
+        found.push((located, diagnostic));
+    }
+}
+
+/// A value outside `options`, with did-you-mean.
+fn not_allowed(
+    error: &jsonschema::ValidationError<'_>,
+    options: &[String],
+    spans: &SpanIndex,
+    root: Span,
+    noun: &str,
+) -> (Option<Located>, Diagnostic) {
+    let pointer = error.instance_path().as_str();
+    let name = display_name(pointer, noun);
+    let located = spans.nearest(pointer).cloned();
+    let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
+    let given = error.instance().as_str().unwrap_or_default();
+    let help = did_you_mean(given, options.iter().map(String::as_str))
+        .unwrap_or_else(|| format!("choose one of: {}", options.join(", ")));
+    let diagnostic = Diagnostic::error(
+        Code::NotAllowed,
+        format!("{name} must be one of: {}", options.join(", ")),
+    )
+    .at(value_span, "not one of the allowed values")
+    .help(help);
+    (located, diagnostic)
+}
+
+/// The constants that alternatives expect at `pointer`, in their order.
+fn constants_at(
+    alternatives: &[Vec<jsonschema::ValidationError<'static>>],
+    pointer: &str,
+) -> Vec<String> {
+    let mut options: Vec<String> = Vec::new();
+    for error in alternatives.iter().flatten() {
+        if let ValidationErrorKind::Constant { expected_value } = error.kind() {
+            if let Some(option) = expected_value.as_str() {
+                if error.instance_path().as_str() == pointer && !options.iter().any(|o| o == option)
+                {
+                    options.push(option.to_string());
+                }
+            }
+        }
+    }
+    options
+}
+
+/// Of the alternatives an `anyOf`/`oneOf` value failed, the one it came closest to: one
+/// whose type it has (not `null` for an optional block), then the fewest problems at the
+/// value itself (a missing key, a key only another alternative has), then the fewest
+/// problems. `None` when the value has the type of no alternative: the value as a whole is
+/// wrong.
+fn closest_alternative<'e>(
+    alternatives: &'e [Vec<jsonschema::ValidationError<'static>>],
+    pointer: &str,
+) -> Option<&'e [jsonschema::ValidationError<'static>]> {
+    let at_value = |errors: &[jsonschema::ValidationError<'_>], types_only: bool| {
+        errors
+            .iter()
+            .filter(|e| e.instance_path().as_str() == pointer)
+            .filter(|e| !types_only || matches!(e.kind(), ValidationErrorKind::Type { .. }))
+            .count()
+    };
+    alternatives
+        .iter()
+        .filter(|errors| !errors.is_empty() && at_value(errors, true) == 0)
+        .min_by_key(|errors| (at_value(errors, false), errors.len()))
+        .map(Vec::as_slice)
 }
 
 /// `/service/api/scaling/max` → "`service.api.scaling.max`".
