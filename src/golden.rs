@@ -160,26 +160,39 @@ fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
     differences
 }
 
-/// The line of the first `-` in a diff, as a span in the committed file.
+/// The first changed line of the committed file in a diff, as a span: the first `-` line,
+/// or where the first `+` line goes.
 fn first_difference(sources: &SourceMap, file: crate::source::FileId, diff: &str) -> Span {
-    let line = diff
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("@@ -")
-                .and_then(|r| r.split([',', ' ']).next())
-                .and_then(|n| n.parse::<usize>().ok())
-        })
-        .unwrap_or(1);
+    let mut line = 0;
+    for l in diff.lines() {
+        if let Some(range) = l.strip_prefix("@@ -") {
+            if line == 0 {
+                line = range
+                    .split([',', ' '])
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(1)
+                    .max(1);
+            }
+        } else if line > 0 {
+            if l.starts_with('-') || l.starts_with('+') {
+                break;
+            }
+            line += 1;
+        }
+    }
+    // Lines added after the last one are shown at the last line.
     let text = &sources.file(file).text;
+    let mut last = Span::new(file, 0, 0);
     let mut start = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 4 >= line {
-            let end = start + l.trim_end_matches('\n').len();
-            return Span::new(file, start, end);
+        last = Span::new(file, start, start + l.trim_end_matches('\n').len());
+        if i + 1 >= line {
+            break;
         }
         start += l.len();
     }
-    Span::new(file, 0, 0)
+    last
 }
 
 fn golden_files(root: &Path, env: &str) -> Vec<PathBuf> {
