@@ -49,17 +49,7 @@ impl Merger<'_> {
                 match node.args.first().and_then(|a| a.value.as_str()) {
                     Some(key) if node.args.len() == 1 => Some(key.to_string()),
                     _ => {
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::Arity,
-                                format!("`{}` needs one name", node.name),
-                            )
-                            .at(node.name_span, "expected a name after this")
-                            .help(format!(
-                                "name it, like `{} \"api\" {{ … }}`; every `{}` has its own name",
-                                node.name, node.name
-                            )),
-                        );
+                        self.diagnostics.push(keyed_arity(node));
                         continue;
                     }
                 }
@@ -358,4 +348,54 @@ pub fn injected(env: &Arc<str>, span: Span, value: Scalar) -> Value {
         template: None,
         origin: Origin::new(env, span),
     })
+}
+
+/// Why a keyed node (`stack "api"`, `service "api"`) does not have exactly one name.
+fn keyed_arity(node: &Node) -> Diagnostic {
+    let name = &node.name;
+    let [first, extra, ..] = node.args.as_slice() else {
+        return Diagnostic::error(Code::Arity, format!("`{name}` needs one name"))
+            .at(node.name_span, "expected a name after this")
+            .help(format!(
+                "name it, like `{name} \"api\" {{ … }}`; every `{name}` has its own name"
+            ));
+    };
+    let key = first.value.to_kdl();
+    // `needs="network" "cluster"`: the second value belongs to the node, not the property.
+    let before = node
+        .props
+        .iter()
+        .filter(|p| p.value_span.end <= extra.span.start);
+    if let Some(property) = before.max_by_key(|p| p.value_span.end) {
+        return Diagnostic::error(
+            Code::Arity,
+            format!("`{name} {key}` has a value after its property `{}`", property.name),
+        )
+        .at(extra.span, "this value belongs to the node, not to the property before it")
+        .help({
+            let others: String = node
+                .props
+                .iter()
+                .filter(|p| p.name != property.name)
+                .map(|p| format!(" {}={}", p.name, p.value.to_kdl()))
+                .collect();
+            let list: Vec<String> = std::iter::once(&property.value)
+                .chain(node.args[1..].iter().map(|a| &a.value))
+                .map(|v| v.to_kdl())
+                .collect();
+            format!(
+                "a property takes one value; write a list as a child node: `{name} {key}{others} {{ {} {} }}`",
+                property.name,
+                list.join(" ")
+            )
+        });
+    }
+    Diagnostic::error(
+        Code::Arity,
+        format!("`{name}` takes one name, not {}", node.args.len()),
+    )
+    .at(extra.span, "a second name")
+    .help(format!(
+        "each `{name}` has one name; write one `{name}` per name"
+    ))
 }
