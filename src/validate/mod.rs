@@ -221,7 +221,8 @@ pub fn validate_project(
     (project, diagnostics)
 }
 
-/// The typed environment when its schema passed, and whether every rule passed too.
+/// The typed environment when the document makes one, and whether the schema and every
+/// rule passed.
 fn validate_env(
     env: &ResolvedEnv,
     schemas: &Schemas,
@@ -248,11 +249,15 @@ fn validate_env(
     for (located, diagnostic) in found {
         diagnostics.push(inherited_note(&env.name, located.as_ref(), diagnostic));
     }
-    if !schema_ok || !env.unresolved.is_empty() {
+    if !env.unresolved.is_empty() {
         return None;
     }
+    // The rules run even when the schema found problems, so one run shows both, as long as
+    // the document still makes a typed model (a value out of range does; a wrong type
+    // does not, and the schema has said why).
     let model: Environment = match serde_json::from_value(json) {
         Ok(model) => model,
+        Err(_) if !schema_ok => return None,
         Err(error) => {
             diagnostics.push(
                 Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
@@ -270,7 +275,7 @@ fn validate_env(
     network::check_network(&model, &at, diagnostics);
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
-    let ok = !diagnostics[before..].iter().any(Diagnostic::is_error);
+    let ok = schema_ok && !diagnostics[before..].iter().any(Diagnostic::is_error);
     let valid = ValidEnv {
         name: env.name.clone(),
         file: env.file,
