@@ -67,8 +67,8 @@ pub struct RenderedEnv {
 
 /// What [`Renderer::render_env`] found for one stack, in the order of the stacks.
 enum Slot {
-    /// It cannot be rendered.
-    Problem(Diagnostic),
+    /// The stack cannot be rendered, and why.
+    Problem((String, Diagnostic)),
     /// It comes from the render cache, with its key.
     Cached(RenderedStack, String),
     /// It is to be rendered afresh.
@@ -257,8 +257,18 @@ impl Renderer {
                 .nearest(&format!("/stack/{name}"))
                 .map(|l| l.key)
                 .unwrap_or(Span::new(stacks.file, 0, 0));
-            if let Some(problem) = selection_problem(name, stack, env, span_of_stack) {
-                slots.push(Slot::Problem(problem));
+            let field = if stack.kind == Some(StackKind::Worker) {
+                "worker"
+            } else {
+                "service"
+            };
+            let span_of_selection = stacks
+                .spans
+                .by_pointer
+                .get(&format!("/stack/{name}/{field}"))
+                .map_or(span_of_stack, |l| l.value);
+            if let Some(problem) = selection_problem(name, stack, env, span_of_selection) {
+                slots.push(Slot::Problem((name.to_string(), problem)));
                 continue;
             }
             let Some(template_name) = stack.template_name() else {
@@ -293,7 +303,8 @@ impl Renderer {
             }
             if !self.origins.contains_key(&template_name) {
                 let known: Vec<&str> = self.origins.keys().map(String::as_str).collect();
-                slots.push(Slot::Problem(
+                slots.push(Slot::Problem((
+                    name.to_string(),
                     Diagnostic::error(
                         Code::UnknownTemplate,
                         format!(
@@ -312,7 +323,7 @@ impl Renderer {
                         did_you_mean(&template_name, known.iter().copied())
                             .unwrap_or_else(|| format!("add `templates/{template_name}`")),
                     ),
-                ));
+                )));
                 continue;
             }
             slots.push(Slot::Fresh(FreshStack {
@@ -324,6 +335,7 @@ impl Renderer {
                 key,
             }));
         }
+        let slots = without_dependents_of_problems(config, slots);
         let slots: Vec<Slot> = {
             use rayon::prelude::*;
             let shared: &SourceMap = sources;
@@ -343,7 +355,7 @@ impl Renderer {
         let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
         for slot in slots {
             match slot {
-                Slot::Problem(problem) => out.push(problem),
+                Slot::Problem((_, problem)) => out.push(problem),
                 Slot::Cached(stack, key) => {
                     rendered.push((None, stack));
                     keys.push(Some(key));
@@ -526,6 +538,44 @@ pub fn applies(stack: &crate::model::Stack, env: &ValidEnv) -> bool {
     }
 }
 
+/// Stacks that need (directly or through others) a stack that cannot be rendered are not
+/// rendered either: their templates would fail on the missing stack, and a root cause is
+/// reported once, not again from inside every template that depends on it.
+fn without_dependents_of_problems(
+    config: &crate::model::StacksConfig,
+    slots: Vec<Slot>,
+) -> Vec<Slot> {
+    let broken: Vec<&str> = slots
+        .iter()
+        .filter_map(|slot| match slot {
+            Slot::Problem((stack, _)) => Some(stack.as_str()),
+            _ => None,
+        })
+        .collect();
+    if broken.is_empty() {
+        return slots;
+    }
+    let depends_on_broken = |name: &str| {
+        config
+            .needs_closure(name)
+            .iter()
+            .any(|n| broken.contains(n))
+    };
+    let keep: Vec<bool> = slots
+        .iter()
+        .map(|slot| match slot {
+            Slot::Fresh(fresh) => !depends_on_broken(&fresh.stack),
+            Slot::Cached(stack, _) => !depends_on_broken(&stack.stack),
+            _ => true,
+        })
+        .collect();
+    slots
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(slot, keep)| keep.then_some(slot))
+        .collect()
+}
+
 fn selection_problem(
     name: &str,
     stack: &crate::model::Stack,
@@ -551,22 +601,21 @@ fn selection_problem(
         return None;
     }
     Some(
+        // One message for every environment, so the problem is reported once with a note
+        // per environment.
         Diagnostic::error(
             Code::Selection,
             format!(
-                "stack `{name}` deploys {what} `{wanted}`, which environment `{}` does not define",
-                env.name
+                "stack `{name}` deploys {what} `{wanted}`, which the environment does not define"
             ),
         )
         .at(span, format!("needs {what} \"{wanted}\""))
         .help(
             did_you_mean(wanted, known.iter().copied()).unwrap_or_else(|| {
-                format!(
-                    "add `{what} \"{wanted}\" {{ … }}` to env/{}.kdl or a parent",
-                    env.name
-                )
+                format!("add `{what} \"{wanted}\" {{ … }}` to the environment or one it extends")
             }),
-        ),
+        )
+        .note(format!("in environment `{}`", env.name)),
     )
 }
 
