@@ -34,6 +34,7 @@ pub fn check_stacks(
                 .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
             );
         }
+        check_selection(name, stack, &span, out);
         for (i, need) in stack.needs.iter().enumerate() {
             if need == name {
                 out.push(
@@ -152,4 +153,58 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// A `service` stack names the service it deploys, a `worker` stack its worker; without
+/// one it would render nothing, and nothing would say so. No other built-in kind reads
+/// either.
+fn check_selection(
+    name: &str,
+    stack: &crate::model::Stack,
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::model::StackKind;
+    let wanted = match stack.kind {
+        Some(StackKind::Service) => Some(("service", stack.service.is_some())),
+        Some(StackKind::Worker) => Some(("worker", stack.worker.is_some())),
+        _ => None,
+    };
+    if let Some((field, false)) = wanted {
+        out.push(
+            Diagnostic::error(
+                Code::Selection,
+                format!("stack `{name}` is a `{field}` stack but names no {field}"),
+            )
+            .at(span(&format!("/stack/{name}"), true), format!("needs `{field}=\"…\"`"))
+            .help(format!(
+                "name the environments' {field} it deploys: `stack \"{name}\" kind=\"{field}\" {field}=\"{name}\"`"
+            )),
+        );
+    }
+    let misplaced = [
+        ("service", stack.service.is_some(), StackKind::Service),
+        ("worker", stack.worker.is_some(), StackKind::Worker),
+    ];
+    // A project template sees `stack.service` and `stack.worker`; a built-in kind of
+    // another kind does not read them.
+    for (field, given, kind) in misplaced {
+        if given && stack.kind.is_some_and(|k| k != kind) {
+            out.push(
+                Diagnostic::error(
+                    Code::Selection,
+                    format!(
+                        "`{field}=` only applies to a `{field}` stack, and `{name}` is not one"
+                    ),
+                )
+                .at(
+                    span(&format!("/stack/{name}/{field}"), false),
+                    "has no effect here",
+                )
+                .help(format!(
+                    "remove `{field}=`, or make the stack `kind=\"{field}\"`"
+                )),
+            );
+        }
+    }
 }
