@@ -43,8 +43,10 @@ pub struct Environment {
     pub ci: Option<Ci>,
     pub migration: Option<Migration>,
     pub registry: Option<Registry>,
-    /// Image tag services run when they name no `image`.
+    /// Image tag services run when they name no `image` (a Docker tag: up to 128 letters,
+    /// digits, `_`, `.` and `-`, not starting with `.` or `-`).
     #[serde(default = "default_image_tag")]
+    #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub image_tag: String,
     /// Days CloudWatch keeps logs.
     #[serde(default = "default_log_retention")]
