@@ -6,6 +6,7 @@
 
 mod compute;
 mod database;
+mod dns;
 mod network;
 mod schema;
 mod secrets;
@@ -213,6 +214,7 @@ pub fn validate_project(
     }
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
     network::check_overlaps(&all, &mut diagnostics);
+    dns::check_shared_domains(&all, &mut diagnostics);
     project.envs = typed
         .into_iter()
         .filter(|(_, ok)| *ok)
