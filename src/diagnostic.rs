@@ -106,6 +106,9 @@ codes! {
     DatabaseEngine = "envc::database::engine",
     /// A domain name that is not valid.
     Domain = "envc::domain::invalid",
+    /// A setting AWS would refuse, or advises against (deprecated runtimes and engine
+    /// versions, timeouts that do not fit).
+    AwsRule = "envc::aws::rule",
     /// A literal that looks like a credential.
     PlaintextSecret = "envc::secret::plaintext",
     /// A worker consumes a queue that is not defined.

@@ -52,6 +52,9 @@ pub enum Command {
         envs: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Fail (exit 1) on warnings too: advice like AWS's six-times visibility rule.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Show a merged value and the files that set and overrode it.
     Explain {
@@ -193,7 +196,11 @@ pub fn run(cli: Cli) -> i32 {
         std::env::set_var("ENVC_NO_CACHE", "1");
     }
     match &cli.command {
-        Command::Check { envs, format } => {
+        Command::Check {
+            envs,
+            format,
+            deny_warnings,
+        } => {
             let checked = envc::check(&cli.dir, envs);
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
@@ -203,7 +210,11 @@ pub fn run(cli: Cli) -> i32 {
                     if count == 1 { "" } else { "s" }
                 );
             }
-            let code = checked.exit_code();
+            let warned = checked.diagnostics.iter().any(|d| !d.is_error());
+            let code = match checked.exit_code() {
+                0 if *deny_warnings && warned => 1,
+                code => code,
+            };
             // The process exits next: taking apart every rendered stack would only cost time.
             std::mem::forget(checked);
             code

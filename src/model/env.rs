@@ -187,7 +187,7 @@ pub enum Engine {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Database {
     pub engine: Engine,
-    /// Engine major version, like `"15"`.
+    /// Engine version, like `"16.6"` (`data/aws-rules.json` lists the versions AWS offers).
     #[schemars(pattern(r"^[0-9]+(\.[0-9]+)?$"))]
     pub version: String,
     /// RDS instance class (PostgreSQL only), like `db.t3.small`.

@@ -4,6 +4,7 @@
 //!
 //! Only environments without errors come out as [`ValidEnv`]s, typed and ready to render.
 
+mod aws;
 mod compute;
 mod database;
 mod dns;
@@ -277,6 +278,7 @@ fn validate_env(
     network::check_network(&model, &at, diagnostics);
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
+    aws::check_aws_rules(&model, &at, diagnostics);
     let ok = schema_ok && !diagnostics[before..].iter().any(Diagnostic::is_error);
     let valid = ValidEnv {
         name: env.name.clone(),

@@ -370,7 +370,7 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         "certificate-arn" => "a certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\" (or an IAM server certificate)".to_string(),
         "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
         "github-repo" => "write the repository as \"owner/name\"".to_string(),
-        "version" => "write the engine version as digits, like \"15\" or \"15.4\"".to_string(),
+        "version" => "write the engine version as digits, like \"16.6\"".to_string(),
         "image-tag" => "an image tag is 1 to 128 letters, digits, `_`, `.` and `-`, like \"v1.4.2\" or \"3f78685\"".to_string(),
         _ => format!("expected to match `{pattern}`"),
     }
