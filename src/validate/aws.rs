@@ -63,6 +63,44 @@ pub fn check_aws_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnosti
     check_runtimes(env, at, &today, out);
     check_engine_version(env, at, out);
     check_visibility(env, at, out);
+    check_certificate(env, at, out);
+}
+
+/// An existing certificate for the load balancer must be in the environment's account and,
+/// from ACM, its region: an ALB listener takes no certificate from elsewhere.
+fn check_certificate(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let Some(arn) = env.dns.as_ref().and_then(|d| d.certificate_arn.as_deref()) else {
+        return;
+    };
+    let pointer = "/dns/certificate-arn";
+    // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, service, region, account, _] = parts.as_slice() else {
+        return;
+    };
+    if *account != env.account {
+        out.push(at.note_inherited(
+            pointer,
+            Diagnostic::error(
+                Code::AwsRule,
+                format!("the certificate is in account {account}, not the environment's ({})", env.account),
+            )
+            .at(at.value(pointer), "another account's certificate")
+            .help("a load balancer uses certificates of its own account; import or request the certificate there"),
+        ));
+    }
+    let env_region = env.region.as_deref().unwrap_or_default();
+    if *service == "acm" && !env_region.is_empty() && *region != env_region {
+        out.push(at.note_inherited(
+            pointer,
+            Diagnostic::error(
+                Code::AwsRule,
+                format!("the certificate is in {region}, not the environment's region ({env_region})"),
+            )
+            .at(at.value(pointer), "another region's certificate")
+            .help(format!("a load balancer uses ACM certificates of its own region; request one in {env_region}")),
+        ));
+    }
 }
 
 fn check_runtimes(env: &Environment, at: &EnvSpans, today: &str, out: &mut Vec<Diagnostic>) {
