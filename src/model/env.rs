@@ -195,6 +195,8 @@ pub struct Database {
     /// Allocated storage in GiB (PostgreSQL only).
     #[schemars(range(min = 20, max = 65536))]
     pub storage_gb: Option<u32>,
+    /// A standby in another zone: RDS Multi-AZ for PostgreSQL, a reader instance the cluster
+    /// fails over to for Aurora.
     #[serde(default)]
     pub multi_az: bool,
     /// Days of automated backups.
