@@ -1,6 +1,6 @@
-"""Puts into a moto server what env/local.kdl expects to exist already: a VPC with subnets,
-published in SSM under /envc/local/network, and the IAM server certificate of its HTTPS
-listener. Usage: moto-seed.py ENDPOINT_URL"""
+"""Puts into a moto server what env/local.kdl expects to exist already: a VPC with subnets
+and the route tables of its private ones, published in SSM under /envc/local/network, and
+the IAM server certificate of its HTTPS listener. Usage: moto-seed.py ENDPOINT_URL"""
 
 import sys
 
@@ -20,7 +20,15 @@ for i, (tier, zone) in enumerate([(t, z) for t in subnets for z in zones]):
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.3.{i}.0/24", AvailabilityZone=zone)
     subnets[tier].append(subnet["Subnet"]["SubnetId"])
 
+route_tables = []
+for subnet in subnets["private"]:
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    route_tables.append(table)
+
 ssm.put_parameter(Name="/envc/local/network/vpc-id", Type="String", Value=vpc, Overwrite=True)
+ssm.put_parameter(Name="/envc/local/network/private-route-table-ids", Type="StringList",
+                  Value=",".join(route_tables), Overwrite=True)
 for tier, ids in subnets.items():
     ssm.put_parameter(Name=f"/envc/local/network/{tier}-subnet-ids", Type="StringList",
                       Value=",".join(ids), Overwrite=True)

@@ -769,3 +769,73 @@ fn refused_credentials_show_what_aws_answered() {
     assert!(!run.stderr.contains("unhandled error"), "{}", run.stderr);
     assert!(!run.stderr.contains("above"), "{}", run.stderr);
 }
+
+#[test]
+fn an_existing_vpc_gets_the_endpoints_it_asks_for() {
+    let project = local_project();
+    let dir = project.path();
+    let local = dir.join("env/local.kdl");
+    let text = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(
+        &local,
+        text.replace(
+            "    ssm-path \"/envc/local/network\"",
+            "    ssm-path \"/envc/local/network\"\n    (replace)endpoints \"ecr\" \"logs\" \"secretsmanager\" \"s3\"",
+        ),
+    )
+    .unwrap();
+    let rendered = support::envc(dir, &["render", "local", "--stack", "network"]);
+    assert_eq!(rendered.code, 0, "{}", rendered.all());
+    for endpoint in [
+        "S3Endpoint",
+        "EcrApiEndpoint",
+        "EcrDockerEndpoint",
+        "LogsEndpoint",
+        "SecretsmanagerEndpoint",
+    ] {
+        assert!(
+            rendered.stdout.contains(&format!("  {endpoint}:")),
+            "{endpoint}:\n{}",
+            rendered.stdout
+        );
+    }
+    assert!(
+        rendered
+            .stdout
+            .contains("RouteTableIds: !Ref PrivateRouteTableIds"),
+        "{}",
+        rendered.stdout
+    );
+    let template = dir.join("network.yaml");
+    std::fs::write(&template, &rendered.stdout).unwrap();
+    let lint = std::process::Command::new("cfn-lint")
+        .arg(&template)
+        .output()
+        .expect("cfn-lint");
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    let written = support::envc(dir, &["render", "local", "--write"]);
+    assert_eq!(written.code, 0, "{}", written.all());
+
+    let moto = Moto::start();
+    moto.seed_local();
+    let deployed = envc_at(
+        dir,
+        &moto.url(),
+        &["deploy", "local", "--yes", "--stack", "network"],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.all());
+    let endpoints = moto.python(
+        "ec2 = boto3.client('ec2', **kw)\nprint(sorted(e['ServiceName'] for e in ec2.describe_vpc_endpoints()['VpcEndpoints']))",
+    );
+    for service in ["s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager"] {
+        assert!(
+            endpoints.contains(&format!("com.amazonaws.us-east-1.{service}'")),
+            "{service}: {endpoints}"
+        );
+    }
+}

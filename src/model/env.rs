@@ -136,9 +136,13 @@ pub struct Network {
     pub public_subnet_ids: Vec<String>,
     #[serde(default)]
     pub private_subnet_ids: Vec<String>,
+    /// Route tables of an existing VPC's private subnets, for the `s3` gateway endpoint.
+    #[serde(default)]
+    pub private_route_table_ids: Vec<String>,
     /// An existing VPC published in SSM Parameter Store under this path: `<path>/vpc-id`,
-    /// `<path>/public-subnet-ids` and `<path>/private-subnet-ids` (string lists), read by
-    /// CloudFormation at deploy time.
+    /// `<path>/public-subnet-ids` and `<path>/private-subnet-ids` (string lists), and
+    /// `<path>/private-route-table-ids` for the `s3` endpoint, read by CloudFormation at
+    /// deploy time.
     #[schemars(pattern(r"^/[A-Za-z0-9_.\-/]+[^/]$"))]
     pub ssm_path: Option<String>,
 }

@@ -68,7 +68,22 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
                     .help("give exactly one of `cidr` (a new VPC), `vpc-id` or `ssm-path` (an existing one); in a child, `(remove)cidr` drops the inherited one"),
             ));
         }
+        check_existing_vpc(env, at, out);
         return check_region_and_domain(env, at, out);
+    }
+    if network.vpc_id.is_some() && network.cidr.is_none() {
+        check_existing_vpc(env, at, out);
+    }
+    if network.cidr.is_some() && !network.private_route_table_ids.is_empty() {
+        out.push(at.note_inherited(
+            "/network/private-route-table-ids",
+            Diagnostic::error(
+                Code::NetworkSource,
+                "`private-route-table-ids` is for an existing VPC; envc makes the route tables of a new one",
+            )
+            .at(at.key("/network/private-route-table-ids"), "not used with `cidr`")
+            .help("remove it"),
+        ));
     }
     match (&network.cidr, &network.vpc_id) {
         (Some(_), Some(_)) => out.push(at.note_inherited(
@@ -276,6 +291,49 @@ pub fn check_overlaps(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
                 .help("environments in one account and region need distinct address ranges, like 10.1.0.0/16 and 10.2.0.0/16"),
             );
         }
+    }
+}
+
+/// Settings of a new VPC's layout do nothing to an existing one (envc adds endpoints and
+/// security groups to it, never subnets, routes or NAT gateways), so setting them is an
+/// error; the `s3` gateway endpoint needs the private route tables it adds routes to.
+fn check_existing_vpc(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let network = &env.network;
+    // `nat-gateways 0` and `isolated-subnets #false` say what the existing VPC is like
+    // (private subnets reach AWS through endpoints); anything else would change it.
+    let layout = [
+        ("azs", true),
+        ("nat-gateways", network.nat_gateways > 0),
+        ("isolated-subnets", network.isolated_subnets),
+    ];
+    for (key, changes_the_vpc) in layout {
+        let pointer = format!("/network/{key}");
+        if changes_the_vpc && at.spans.by_pointer.contains_key(&pointer) {
+            out.push(at.note_inherited(
+                &pointer,
+                Diagnostic::error(
+                    Code::NetworkSource,
+                    format!("`{key}` does not apply to an existing VPC"),
+                )
+                .at(at.key(&pointer), "only a new VPC (`cidr`) is laid out by envc")
+                .help("an existing VPC keeps its own zones, subnets and routes; remove it (in a child, `(remove)` it)"),
+            ));
+        }
+    }
+    let needs_route_tables = network.endpoints.contains(&crate::model::Endpoint::S3)
+        && network.vpc_id.is_some()
+        && network.ssm_path.is_none()
+        && network.private_route_table_ids.is_empty();
+    if needs_route_tables {
+        out.push(at.note_inherited(
+            "/network/endpoints",
+            Diagnostic::error(
+                Code::NetworkSource,
+                "the `s3` endpoint of an existing VPC needs `private-route-table-ids`",
+            )
+            .at(at.value("/network/endpoints"), "a gateway endpoint adds routes")
+            .help("add `private-route-table-ids \"rtb-…\"` with the route tables of the private subnets"),
+        ));
     }
 }
 
