@@ -64,6 +64,85 @@ pub fn check_aws_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnosti
     check_engine_version(env, at, out);
     check_visibility(env, at, out);
     check_certificate(env, at, out);
+    check_own_secrets(env, at, out);
+}
+
+/// The keys of the database credentials secret: generated (`username`, `password`) and
+/// added by the secret's attachment to the database.
+const DATABASE_SECRET_KEYS: &[&str] = &[
+    "username",
+    "password",
+    "engine",
+    "host",
+    "port",
+    "dbClusterIdentifier",
+    "dbInstanceIdentifier",
+];
+
+/// A secret reference to one of the project's own secrets (the database credentials, the
+/// config secret) must name it exactly, and a key it has.
+fn check_own_secrets(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let database_secret = format!("{}-{}/database", env.project, at.env);
+    let mut own: Vec<String> = Vec::new();
+    if env.database.is_some() {
+        own.push(database_secret.clone());
+    }
+    own.extend(env.config_secret.clone());
+    let references = env
+        .service
+        .iter()
+        .map(|(name, s)| (format!("/service/{name}"), &s.secret))
+        .chain(
+            env.worker
+                .iter()
+                .map(|(name, w)| (format!("/worker/{name}"), &w.secret)),
+        );
+    for (base, secrets) in references {
+        for (variable, reference) in secrets {
+            let Some(from) = reference.from.as_deref() else {
+                continue;
+            };
+            let pointer = format!("{base}/secret/{variable}");
+            // A name close to one the project creates is a typo of it; other names are
+            // secrets made outside envc.
+            if !own.iter().any(|o| o == from) {
+                let typo_of = own.iter().find(|o| strsim::levenshtein(o, from) <= 2);
+                if let Some(meant) = typo_of {
+                    let help = format!("did you mean `{meant}`?");
+                    out.push(at.note_inherited(
+                        &format!("{pointer}/from"),
+                        Diagnostic::error(
+                            Code::AwsRule,
+                            format!("`{variable}` reads secret `{from}`, which the project does not create"),
+                        )
+                        .at(at.value(&format!("{pointer}/from")), "not one of the project's secrets")
+                        .help(help),
+                    ));
+                }
+                continue;
+            }
+            let Some(key) = reference.key.as_deref() else {
+                continue;
+            };
+            if from == database_secret && !DATABASE_SECRET_KEYS.contains(&key) {
+                let help =
+                    did_you_mean(key, DATABASE_SECRET_KEYS.iter().copied()).unwrap_or_else(|| {
+                        format!("its keys are: {}", DATABASE_SECRET_KEYS.join(", "))
+                    });
+                out.push(
+                    at.note_inherited(
+                        &format!("{pointer}/key"),
+                        Diagnostic::error(
+                            Code::AwsRule,
+                            format!("the database secret `{from}` has no key `{key}`"),
+                        )
+                        .at(at.value(&format!("{pointer}/key")), "no such key")
+                        .help(help),
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// An existing certificate for the load balancer must be in the environment's account and,
