@@ -7,8 +7,10 @@
 
 pub mod aws;
 pub mod plan;
+mod preflight;
 pub mod stack;
 pub mod status;
+mod wave;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -240,7 +242,7 @@ pub async fn deploy(
     // Every stack is looked at before anything starts: one busy with another operation
     // (another `envc deploy`, a change in the console) stops the whole deploy now, not
     // after the waves before it ran.
-    let busy = busy_stacks(&clients, target, options).await;
+    let busy = preflight::busy_stacks(&clients, target, options).await;
     if !busy.is_empty() {
         report.diagnostics.extend(busy);
         return report;
@@ -277,7 +279,7 @@ pub async fn deploy(
             let task = planning.spawn(async move {
                 let _permit = limit.acquire().await;
                 let planned =
-                    plan_stack(&clients, &target, &stack, &options, reporter.as_ref()).await;
+                    wave::plan_stack(&clients, &target, &stack, &options, reporter.as_ref()).await;
                 (stack, planned)
             });
             planning_names.insert(task.id(), name);
@@ -287,9 +289,11 @@ pub async fn deploy(
             let (stack, planned) = match joined {
                 Ok((_, done)) => done,
                 Err(error) => {
-                    report
-                        .diagnostics
-                        .push(task_failed(&planning_names, error, "planning"));
+                    report.diagnostics.push(preflight::task_failed(
+                        &planning_names,
+                        error,
+                        "planning",
+                    ));
                     stopped = true;
                     continue;
                 }
@@ -419,7 +423,8 @@ pub async fn deploy(
             let task = running.spawn(async move {
                 let _permit = limit.acquire().await;
                 in_flight.start(&stack.stack_name);
-                let outcome = apply(&clients, &target, &stack, planned, reporter.as_ref()).await;
+                let outcome =
+                    wave::apply(&clients, &target, &stack, planned, reporter.as_ref()).await;
                 in_flight.end(&stack.stack_name);
                 (stack, outcome)
             });
@@ -430,9 +435,11 @@ pub async fn deploy(
             match joined {
                 Ok((_, done)) => finished.push(done),
                 Err(error) => {
-                    report
-                        .diagnostics
-                        .push(task_failed(&running_names, error, "deploying"));
+                    report.diagnostics.push(preflight::task_failed(
+                        &running_names,
+                        error,
+                        "deploying",
+                    ));
                     stopped = true;
                 }
             }
@@ -465,54 +472,6 @@ pub async fn deploy(
         }
     }
     report
-}
-
-/// A stack's task that ended without a result (it panicked, or was cancelled): a failure
-/// of that stack, which stops the waves after it.
-fn task_failed(
-    names: &std::collections::HashMap<tokio::task::Id, String>,
-    error: tokio::task::JoinError,
-    doing: &str,
-) -> Diagnostic {
-    let stack = names
-        .get(&error.id())
-        .map_or("a stack".to_string(), |n| format!("`{n}`"));
-    let why = if error.is_panic() {
-        "envc failed inside (a bug: please report it)"
-    } else {
-        "the task was cancelled"
-    };
-    Diagnostic::error(
-        Code::StackFailed,
-        format!("{doing} {stack} stopped without a result: {why}"),
-    )
-    .help("later waves were not deployed; `envc status ENV` shows where each stack stands")
-}
-
-/// Stacks of the environment that another operation is changing right now.
-async fn busy_stacks(
-    clients: &Clients,
-    target: &DeployTarget,
-    options: &DeployOptions,
-) -> Vec<Diagnostic> {
-    let mut busy = Vec::new();
-    for stack in &target.stacks {
-        match stack::describe(&clients.cloudformation, &stack.stack_name).await {
-            Ok(Some(info)) if stack::is_in_progress(&info.status) => {
-                if let Some(problem) =
-                    stack::state_problem(&stack.stack_name, &info.status, options.replace_failed)
-                {
-                    busy.push(problem);
-                }
-            }
-            Ok(_) => {}
-            Err(problem) => {
-                busy.push(problem);
-                break;
-            }
-        }
-    }
-    busy
 }
 
 fn result(
@@ -558,123 +517,4 @@ async fn cancel(
                 .push(result(stack, Outcome::Skipped, None, Vec::new()));
         }
     }
-}
-
-/// Looks at the deployed stack and decides what to do with it.
-async fn plan_stack(
-    clients: &Clients,
-    target: &DeployTarget,
-    stack: &RenderedStack,
-    options: &DeployOptions,
-    reporter: &dyn Reporter,
-) -> Result<Planned, Diagnostic> {
-    let cf = &clients.cloudformation;
-    match stack::describe(cf, &stack.stack_name).await? {
-        None => Ok(Planned::Create(stack::summary_of_new(stack))),
-        Some(info) => {
-            if let Some(problem) =
-                stack::state_problem(&stack.stack_name, &info.status, options.replace_failed)
-            {
-                return Err(problem);
-            }
-            if matches!(
-                info.status.as_str(),
-                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "REVIEW_IN_PROGRESS"
-            ) {
-                if options.dry_run {
-                    return Ok(Planned::Create(stack::summary_of_new(stack)));
-                }
-                reporter.progress(Progress::Replacing {
-                    stack: stack.stack.clone(),
-                    status: info.status.clone(),
-                });
-                let since = aws_sdk_cloudformation::primitives::DateTime::from(
-                    std::time::SystemTime::now(),
-                );
-                let seen = stack::event_ids(cf, &stack.stack_name).await;
-                stack::delete(cf, &stack.stack_name).await?;
-                let finished =
-                    stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await?;
-                if finished.status != "DELETE_COMPLETE" {
-                    return Err(Diagnostic::error(
-                        Code::StackFailed,
-                        format!(
-                            "could not delete the failed stack `{}`: {}",
-                            stack.stack_name, finished.status
-                        ),
-                    )
-                    .help("delete it in the console, then deploy again"));
-                }
-                return Ok(Planned::Create(stack::summary_of_new(stack)));
-            }
-            stack::plan_update(clients, target, stack).await
-        }
-    }
-}
-
-/// Runs a planned create or change set and waits for the result.
-async fn apply(
-    clients: &Clients,
-    target: &DeployTarget,
-    stack: &RenderedStack,
-    planned: Planned,
-    reporter: &dyn Reporter,
-) -> Result<(Outcome, String, Vec<(String, String)>), Diagnostic> {
-    let cf = &clients.cloudformation;
-    let since = aws_sdk_cloudformation::primitives::DateTime::from(
-        std::time::SystemTime::now() - std::time::Duration::from_secs(1),
-    );
-    let seen = match &planned {
-        Planned::Update { .. } => stack::event_ids(cf, &stack.stack_name).await,
-        _ => Default::default(),
-    };
-    let (outcome, expected) = match &planned {
-        Planned::Create(_) => {
-            reporter.progress(Progress::Started {
-                stack: stack.stack.clone(),
-                action: "create",
-            });
-            stack::create(clients, target, stack).await?;
-            (Outcome::Created, "CREATE_COMPLETE")
-        }
-        Planned::Update { change_set, .. } => {
-            reporter.progress(Progress::Started {
-                stack: stack.stack.clone(),
-                action: "update",
-            });
-            stack::execute(cf, stack, change_set, target.protected).await?;
-            (Outcome::Updated, "UPDATE_COMPLETE")
-        }
-        Planned::NoChanges => return Ok((Outcome::NoChanges, String::new(), Vec::new())),
-    };
-    let finished = stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await?;
-    reporter.progress(Progress::Finished {
-        stack: stack.stack.clone(),
-        status: finished.status.clone(),
-    });
-    if finished.status != expected {
-        let mut diagnostic = Diagnostic::error(
-            Code::StackFailed,
-            format!("`{}` ended {}", stack.stack_name, finished.status),
-        );
-        diagnostic = match &finished.first_failure {
-            Some((resource, reason)) => {
-                diagnostic.note(format!("first failure: {resource}: {reason}"))
-            }
-            None => diagnostic.note("CloudFormation named no failing resource; `envc status ENV` shows the stack's own reason"),
-        };
-        let help = if finished.status == "ROLLBACK_COMPLETE" {
-            "the stack was never created; fix the cause and run `envc deploy ENV --replace-failed`"
-        } else if finished.status == "UPDATE_ROLLBACK_FAILED" {
-            "the rollback failed too; see `envc status ENV`, then `aws cloudformation continue-update-rollback`"
-        } else {
-            "CloudFormation rolled the change back; fix the cause and deploy again"
-        };
-        return Err(diagnostic.help(help));
-    }
-    let outputs = stack::describe(cf, &stack.stack_name)
-        .await?
-        .map(|i| i.outputs)
-        .unwrap_or_default();
-    Ok((outcome, finished.status, outputs))
 }
