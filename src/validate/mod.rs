@@ -258,6 +258,11 @@ fn validate_env(
     // The rules run even when the schema found problems, so one run shows both, as long as
     // the document still makes a typed model (a value out of range does; a wrong type
     // does not, and the schema has said why).
+    let (json, pruned_blocks) = if schema_ok {
+        (json, Vec::new())
+    } else {
+        schemas.env.without_unknown_keys(&json)
+    };
     let model: Environment = match serde_json::from_value(json) {
         Ok(model) => model,
         Err(_) if !schema_ok => return None,
@@ -279,6 +284,25 @@ fn validate_env(
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
     aws::check_aws_rules(&model, &at, diagnostics);
+    // A rule about a block that lost an unknown key (`cidrr` for `cidr`) is the same
+    // mistake again: the unknown key was reported, with did-you-mean.
+    let follow_on: Vec<Span> = pruned_blocks
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| at.key(p))
+        .collect();
+    let mut i = before;
+    while i < diagnostics.len() {
+        let at_pruned_block = diagnostics[i]
+            .primary
+            .as_ref()
+            .is_some_and(|label| follow_on.contains(&label.span));
+        if at_pruned_block {
+            diagnostics.remove(i);
+        } else {
+            i += 1;
+        }
+    }
     let ok = schema_ok && !diagnostics[before..].iter().any(Diagnostic::is_error);
     let valid = ValidEnv {
         name: env.name.clone(),

@@ -80,6 +80,28 @@ impl CompiledSchema {
         found
     }
 
+    /// `json` without the keys the schema does not know (each already reported), so the
+    /// rest can still make a typed model and the rules can run on it; and the pointers of
+    /// the blocks they were taken from.
+    pub fn without_unknown_keys(
+        &self,
+        json: &serde_json::Value,
+    ) -> (serde_json::Value, Vec<String>) {
+        let mut unknown: Vec<(String, String)> = Vec::new();
+        for error in self.validator().iter_errors(json) {
+            collect_unknown_keys(&error, &mut unknown);
+        }
+        let mut pruned = json.clone();
+        let mut blocks = Vec::new();
+        for (pointer, key) in unknown {
+            if let Some(serde_json::Value::Object(map)) = pruned.pointer_mut(&pointer) {
+                map.shift_remove(&key);
+                blocks.push(pointer);
+            }
+        }
+        (pruned, blocks)
+    }
+
     /// One schema error as diagnostics at the spans that set the values. An error of
     /// `anyOf`/`oneOf` (an optional block, a union like the database engines) is described
     /// by the alternative the value came closest to, so the user reads the one setting that
@@ -215,6 +237,28 @@ impl CompiledSchema {
                 .help("see schema/ for what this setting takes"),
         };
         found.push((located, diagnostic));
+    }
+}
+
+/// The (object pointer, key) of every unknown key an error reports, looking into the
+/// alternative an `anyOf`/`oneOf` value came closest to, as [`CompiledSchema::describe`]
+/// does.
+fn collect_unknown_keys(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(String, String)>) {
+    let pointer = error.instance_path().as_str();
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            out.extend(
+                unexpected
+                    .iter()
+                    .map(|key| (pointer.to_string(), key.clone())),
+            );
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            for inner in closest_alternative(context, pointer).unwrap_or_default() {
+                collect_unknown_keys(inner, out);
+            }
+        }
+        _ => {}
     }
 }
 
