@@ -106,6 +106,9 @@ codes! {
     DatabaseEngine = "envc::database::engine",
     /// A domain name that is not valid.
     Domain = "envc::domain::invalid",
+    /// A hosted zone created by two environments of one account, or a `zone-owner` whose
+    /// zone cannot be used.
+    DnsZone = "envc::dns::zone",
     /// A setting AWS would refuse, or advises against (deprecated runtimes and engine
     /// versions, timeouts that do not fit).
     AwsRule = "envc::aws::rule",

@@ -40,7 +40,7 @@ fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
     assert!(
         first
             .stdout
-            .contains("api.Url = https://local-api.hyperchonk.com"),
+            .contains("api.Url = https://api.hyperchonk.test"),
         "{}",
         first.stdout
     );
@@ -838,4 +838,69 @@ fn an_existing_vpc_gets_the_endpoints_it_asks_for() {
             "{service}: {endpoints}"
         );
     }
+}
+
+#[test]
+fn a_shared_zone_is_imported_from_the_environment_that_creates_it() {
+    let project = local_project();
+    let dir = project.path();
+    // local takes prod's zone, as dev and staging do, instead of a zone of its own.
+    let local = dir.join("env/local.kdl");
+    let text = std::fs::read_to_string(&local).unwrap();
+    let text = text
+        .replace("domain \"api.hyperchonk.test\"\n", "")
+        .replace(
+            "zone-name \"hyperchonk.test\"",
+            "zone-name \"hyperchonk.com\"",
+        )
+        .replace("    (remove)zone-owner\n", "");
+    std::fs::write(&local, text).unwrap();
+    let written = support::envc(dir, &["render", "local", "--write"]);
+    assert_eq!(written.code, 0, "{}", written.all());
+
+    let moto = Moto::start();
+    moto.seed_local();
+    let refused = envc_at(dir, &moto.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused
+            .stderr
+            .contains("imports `balancer-prod-dns-HostedZoneId`, which nothing exports"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("`envc deploy prod`"),
+        "{}",
+        refused.stderr
+    );
+    let stacks = moto.python("print(len(cf.describe_stacks()['Stacks']))");
+    assert_eq!(
+        stacks.trim(),
+        "0",
+        "nothing is created before the export exists"
+    );
+
+    // prod's `dns` stack, as far as moto can make it (it cannot issue certificates).
+    moto.python(
+        "cf.create_stack(StackName='balancer-prod-dns', TemplateBody=json.dumps({'Resources': {'HostedZone': {'Type': 'AWS::Route53::HostedZone', 'Properties': {'Name': 'hyperchonk.com'}}}, 'Outputs': {'HostedZoneId': {'Value': {'Ref': 'HostedZone'}, 'Export': {'Name': 'balancer-prod-dns-HostedZoneId'}}}}))",
+    );
+    let deployed = envc_at(dir, &moto.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(deployed.code, 0, "{}", deployed.all());
+    let zones = moto.python(
+        "r53 = boto3.client('route53', **kw)\nzones = [z for z in r53.list_hosted_zones()['HostedZones'] if z['Name'].rstrip('.') == 'hyperchonk.com']\nprint(len(zones))\nprint(sorted(r['Name'] for r in r53.list_resource_record_sets(HostedZoneId=zones[0]['Id'])['ResourceRecordSets']))",
+    );
+    let mut lines = zones.lines();
+    assert_eq!(
+        lines.next(),
+        Some("1"),
+        "one zone for hyperchonk.com: {zones}"
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap_or_default()
+            .contains("'local-api.hyperchonk.com"),
+        "local's record is in prod's zone: {zones}"
+    );
 }

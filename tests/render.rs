@@ -189,3 +189,105 @@ fn render_prints_one_stack_and_graph_draws_the_waves() {
     assert_eq!(code, 2);
     assert!(stderr.contains("is abstract"), "{stderr}");
 }
+
+/// The hosted zone a certificate is validated in, read from the golden `dns` templates: the
+/// stack's own `HostedZone`, or the one of the environment it imports the zone from.
+fn certificate_zone(
+    project: &str,
+    dns_stack: &str,
+    template: &serde_yaml_ng::Value,
+) -> Option<ZoneRef> {
+    use serde_yaml_ng::Value;
+    let certificate = &template["Resources"]["Certificate"]["Properties"];
+    let zone = &certificate["DomainValidationOptions"][0]["HostedZoneId"];
+    match zone {
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => Some(ZoneRef::Own),
+        Value::Tagged(tagged) if tagged.tag == "!ImportValue" => {
+            let export = tagged.value.as_str()?;
+            let owner = export
+                .strip_prefix(&format!("{project}-"))?
+                .strip_suffix(&format!("-{dns_stack}-HostedZoneId"))?;
+            Some(ZoneRef::Of(owner.to_string()))
+        }
+        Value::String(_) => Some(ZoneRef::Existing),
+        _ => None,
+    }
+}
+
+enum ZoneRef {
+    Own,
+    Of(String),
+    Existing,
+}
+
+#[test]
+fn each_account_creates_a_zone_once_and_every_certificate_is_validated_in_it() {
+    for project in projects() {
+        let checked = envc::check(&project, &[]);
+        let stacks = &checked.validated.stacks.as_ref().expect("stacks.kdl").model;
+        let Some((dns_stack, _)) = stacks
+            .stack
+            .iter()
+            .find(|(_, s)| s.kind == Some(envc::model::StackKind::Dns))
+        else {
+            continue;
+        };
+        let read = |env: &str| -> serde_yaml_ng::Value {
+            let path = project
+                .join("golden")
+                .join(env)
+                .join(format!("{dns_stack}.yaml"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            serde_yaml_ng::from_str(&text).expect("golden YAML")
+        };
+        let zone_name = |template: &serde_yaml_ng::Value| {
+            template["Resources"]["HostedZone"]["Properties"]["Name"]
+                .as_str()
+                .map(str::to_string)
+        };
+        let mut created: std::collections::BTreeMap<(String, String), Vec<String>> =
+            Default::default();
+        for env in &checked.validated.envs {
+            let template = read(&env.name);
+            if let Some(zone) = zone_name(&template) {
+                created
+                    .entry((env.model.account.clone(), zone))
+                    .or_default()
+                    .push(env.name.clone());
+            }
+            let Some(domain) =
+                template["Resources"]["Certificate"]["Properties"]["DomainName"].as_str()
+            else {
+                continue;
+            };
+            let zone = match certificate_zone(&stacks.project, dns_stack, &template) {
+                Some(ZoneRef::Own) => zone_name(&template),
+                Some(ZoneRef::Of(owner)) => zone_name(&read(&owner)),
+                Some(ZoneRef::Existing) => continue,
+                None => None,
+            };
+            let zone = zone.unwrap_or_else(|| {
+                panic!(
+                    "{}: the certificate of `{}` names no zone that is created",
+                    project.display(),
+                    env.name
+                )
+            });
+            assert!(
+                domain == zone || domain.ends_with(&format!(".{zone}")),
+                "{}: `{}` validates {domain} in {zone}",
+                project.display(),
+                env.name
+            );
+        }
+        for ((account, zone), envs) in created {
+            assert_eq!(
+                envs.len(),
+                1,
+                "{}: {zone} is created in account {account} by {envs:?}",
+                project.display()
+            );
+        }
+    }
+}

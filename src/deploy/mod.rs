@@ -242,9 +242,13 @@ pub async fn deploy(
     // Every stack is looked at before anything starts: one busy with another operation
     // (another `envc deploy`, a change in the console) stops the whole deploy now, not
     // after the waves before it ran.
-    let busy = preflight::busy_stacks(&clients, target, options).await;
-    if !busy.is_empty() {
-        report.diagnostics.extend(busy);
+    // So is every export it imports from another environment.
+    let mut blocking = preflight::busy_stacks(&clients, target, options).await;
+    if blocking.is_empty() {
+        blocking = preflight::missing_exports(&clients, target).await;
+    }
+    if !blocking.is_empty() {
+        report.diagnostics.extend(blocking);
         return report;
     }
     let limit = Arc::new(Semaphore::new(options.concurrency.max(1)));

@@ -54,3 +54,63 @@ pub(super) async fn busy_stacks(
     }
     busy
 }
+
+/// Imports from another environment of the project (a shared hosted zone) whose export does
+/// not exist yet: CloudFormation would refuse the change set, so envc says what to deploy
+/// first. Asks AWS only when the environment has such imports.
+pub(super) async fn missing_exports(clients: &Clients, target: &DeployTarget) -> Vec<Diagnostic> {
+    let own = format!("{}-{}-", target.project, target.env);
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    for stack in &target.stacks {
+        for import in &stack.template.imports {
+            if !import.starts_with(&own) && !wanted.iter().any(|(i, _)| i == import) {
+                wanted.push((import, &stack.stack));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut exported = std::collections::HashSet::new();
+    let mut pages = clients
+        .cloudformation
+        .list_exports()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => exported.extend(page.exports().iter().filter_map(|e| e.name.clone())),
+            Err(error) => {
+                let message = super::aws::error_message(&error);
+                return vec![super::aws::aws_failure("listing exports", message)];
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .filter(|(import, _)| !exported.contains(*import))
+        .map(|(import, stack)| {
+            // `<project>-<env>-<stack>-<Output>`, with a stack of the project.
+            let from = import
+                .strip_prefix(&format!("{}-", target.project))
+                .and_then(|rest| {
+                    target
+                        .stacks
+                        .iter()
+                        .find_map(|s| rest.find(&format!("-{}-", s.stack)).map(|at| &rest[..at]))
+                })
+                .unwrap_or("ENV");
+            Diagnostic::error(
+                Code::DanglingImport,
+                format!(
+                    "stack `{stack}` of `{}` imports `{import}`, which nothing exports in {} yet",
+                    target.env, target.aws.region
+                ),
+            )
+            .help(format!(
+                "it comes from another environment: deploy that one first (`envc deploy {from}`), then `{}`",
+                target.env
+            ))
+        })
+        .collect()
+}

@@ -169,8 +169,13 @@ pub struct Dns {
     /// Id of an existing Route 53 hosted zone.
     #[schemars(pattern(r"^Z[A-Z0-9]{1,32}$"))]
     pub zone_id: Option<String>,
-    /// Name of the hosted zone, like `example.com`.
+    /// Name of the hosted zone, like `example.com`: `domain` is this name or one under it.
     pub zone_name: Option<String>,
+    /// The environment whose `dns` stack creates the zone (Route 53 holds one public zone per
+    /// name that a registrar can delegate to); every other environment imports its id and
+    /// adds only its own records and certificate. Unset: this environment creates the zone,
+    /// and no other environment of the account may.
+    pub zone_owner: Option<String>,
     /// ARN of an existing certificate for `domain`: from ACM, or an IAM server certificate.
     #[schemars(pattern(
         r"^arn:aws[a-z-]*:(acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+|iam::[0-9]{12}:server-certificate/[A-Za-z0-9+=,.@_/-]+)$"

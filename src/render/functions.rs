@@ -26,10 +26,20 @@ fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
     })
 }
 
-/// `{{ import_value("network", "VpcId") }}` → `!ImportValue balancer-dev-network-VpcId`.
-fn import_value(state: &State, stack: &str, output: &str) -> Result<String, Error> {
+/// `{{ import_value("network", "VpcId") }}` → `!ImportValue balancer-dev-network-VpcId`;
+/// `{{ import_value("dns", "HostedZoneId", "prod") }}` imports from another environment of
+/// the project (in the same account and region) instead.
+fn import_value(
+    state: &State,
+    stack: &str,
+    output: &str,
+    from_env: Option<&str>,
+) -> Result<String, Error> {
     let project = lookup(state, &["project"])?;
-    let env = lookup(state, &["env"])?;
+    let env = match from_env {
+        Some(other) => other.to_string(),
+        None => lookup(state, &["env"])?,
+    };
     Ok(format!(
         "!ImportValue {}",
         super::context::export_name(&project, &env, stack, output)

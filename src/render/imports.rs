@@ -1,5 +1,7 @@
 //! Imports between the stacks of one environment: each names an export of a stack the
-//! importer needs (so it deploys first), and exports are unique.
+//! importer needs (so it deploys first), and exports are unique. An import from another
+//! environment of the project (a shared hosted zone) is left to validation's rules about
+//! that environment and to deploy, which finds whether the export exists.
 
 use std::collections::HashMap;
 
@@ -14,6 +16,7 @@ use crate::source::{FileId, SourceMap, Span};
 pub(super) fn check_imports(
     config: &StacksConfig,
     env: &str,
+    declared: &[String],
     rendered: &[(Option<FileId>, &RenderedStack)],
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
@@ -31,12 +34,19 @@ pub(super) fn check_imports(
         }
     }
     let prefix = format!("{}-{env}-", config.project);
+    let other_env = |import: &str| {
+        !import.starts_with(&prefix)
+            && declared
+                .iter()
+                .any(|other| import.starts_with(&format!("{}-{other}-", config.project)))
+    };
     for (file, stack) in rendered {
         let closure = config.needs_closure(&stack.stack);
         for import in &stack.template.imports {
             // Searched for only when there is something to point at.
             let span = || find(sources, *file, import);
             match exporters.get(import.as_str()) {
+                None if other_env(import) => {}
                 None => {
                     let known: Vec<&str> = exporters.keys().copied().collect();
                     out.push(

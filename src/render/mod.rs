@@ -222,11 +222,13 @@ impl Renderer {
     }
 
     /// Renders every stack that applies to `env`; with a cache, stacks whose inputs are
-    /// unchanged since they last rendered cleanly come from it.
+    /// unchanged since they last rendered cleanly come from it. `declared`: every environment
+    /// of the project, which its templates may import from.
     pub fn render_env(
         &self,
         stacks: &ValidStacks,
         env: &ValidEnv,
+        declared: &[String],
         cache: Option<&RenderCache>,
         sources: &mut SourceMap,
         out: &mut Vec<Diagnostic>,
@@ -381,12 +383,12 @@ impl Renderer {
             .iter()
             .map(|(t, s)| (t.as_ref().map(|t| t.file), s))
             .collect();
-        check_imports(config, &env.name, &files, sources, &mut found);
+        check_imports(config, &env.name, declared, &files, sources, &mut found);
         if !found.is_empty() && rendered.iter().any(|(t, _)| t.is_none()) {
             // A problem between stacks, some of them from the cache (which keeps no rendered
             // text to point into): render them all again to report it.
             out.truncate(before);
-            return self.render_env(stacks, env, None, sources, out);
+            return self.render_env(stacks, env, declared, None, sources, out);
         }
         for diagnostic in found {
             let trace = diagnostic
@@ -537,7 +539,14 @@ pub fn render_project(
         .map(|env| {
             let mut local = sources.scratch();
             let mut found = Vec::new();
-            let rendered = renderer.render_env(stacks, env, cache, &mut local, &mut found);
+            let rendered = renderer.render_env(
+                stacks,
+                env,
+                &project.declared,
+                cache,
+                &mut local,
+                &mut found,
+            );
             let local = (!found.is_empty()).then_some(local);
             (rendered, found, local)
         })

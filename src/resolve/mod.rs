@@ -7,7 +7,7 @@ pub mod interpolate;
 pub mod merge;
 pub mod value;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -51,6 +51,10 @@ pub struct ResolvedProject {
     pub stacks: Option<ResolvedStacks>,
     /// Every environment whose chain resolved, abstract ones included, in file-name order.
     pub envs: Vec<ResolvedEnv>,
+    /// Every environment file of the project by name, and whether it is abstract (`None`
+    /// where it did not parse): what settings naming another environment are checked
+    /// against when only some environments go on to validation.
+    pub declared: BTreeMap<String, Option<bool>>,
 }
 
 impl ResolvedProject {
@@ -171,7 +175,20 @@ pub fn resolve_project(
         diagnostics.extend(found);
         envs.push(env);
     }
-    (ResolvedProject { stacks, envs }, diagnostics)
+    let declared = parsed
+        .envs
+        .iter()
+        .map(|e| (e.name.clone(), Some(e.is_abstract)))
+        .chain(parsed.broken_envs.iter().map(|n| (n.clone(), None)))
+        .collect();
+    (
+        ResolvedProject {
+            stacks,
+            envs,
+            declared,
+        },
+        diagnostics,
+    )
 }
 
 struct ChainMerger<'a, F> {

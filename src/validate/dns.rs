@@ -1,7 +1,12 @@
-//! Domains across environments: two environments never serve the same name (each creates
-//! its own records and certificate for it, and the second deploy would take the first's).
+//! Domains and hosted zones across environments: two environments never serve the same name
+//! (each creates its own records and certificate for it, and the second deploy would take the
+//! first's), and a zone is created once per account and lent to the others.
+
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::did_you_mean::did_you_mean;
+use crate::source::Span;
 
 use super::ValidEnv;
 
@@ -39,5 +44,281 @@ pub fn check_shared_domains(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
                     .help("each environment needs a domain of its own")
             });
         }
+    }
+}
+
+/// Where an environment's hosted zone comes from.
+enum ZoneSource<'a> {
+    /// An existing zone, by `zone-id`.
+    Existing,
+    /// This environment's `dns` stack creates it.
+    Created,
+    /// Imported from the environment that creates it.
+    Owner(&'a str),
+}
+
+fn zone_source(env: &ValidEnv) -> Option<ZoneSource<'_>> {
+    let dns = env.model.dns.as_ref()?;
+    Some(match (&dns.zone_id, dns.zone_owner.as_deref()) {
+        (Some(_), _) => ZoneSource::Existing,
+        (None, Some(owner)) if owner != env.name => ZoneSource::Owner(owner),
+        (None, _) => ZoneSource::Created,
+    })
+}
+
+/// A zone name as Route 53 compares it: case-insensitive, without the final dot.
+fn zone_key(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Hosted zones across environments, as Route 53 and CloudFormation allow them: `domain` is
+/// inside its zone, one environment of an account creates a zone and the others import it
+/// through `zone-owner`, which must name an environment that can export it to them (same
+/// account and region, same zone). `creates_zones`: the project has a `dns` stack. Returns
+/// the environments whose zone cannot be had, which are not to be rendered.
+pub fn check_zones(
+    envs: &[&ValidEnv],
+    declared: &BTreeMap<String, Option<bool>>,
+    creates_zones: bool,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut without_zone = Vec::new();
+    for env in envs {
+        check_domain_in_zone(env, out);
+        if let Some(ZoneSource::Owner(owner)) = zone_source(env) {
+            if check_owner(env, owner, envs, declared, out) {
+                without_zone.push(env.name.clone());
+            }
+        }
+    }
+    if creates_zones {
+        check_created_once(envs, out);
+    }
+    without_zone
+}
+
+fn check_domain_in_zone(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
+    let (Some(domain), Some(zone)) = (
+        env.model.domain.as_deref(),
+        env.model.dns.as_ref().and_then(|d| d.zone_name.as_deref()),
+    ) else {
+        return;
+    };
+    let (domain_key, zone) = (zone_key(domain), zone_key(zone));
+    if domain_key == zone || domain_key.ends_with(&format!(".{zone}")) {
+        return;
+    }
+    let (Some(domain_at), Some(zone_at)) = (
+        env.spans.nearest("/domain").map(|l| l.value),
+        env.spans.nearest("/dns/zone-name").map(|l| l.value),
+    ) else {
+        return;
+    };
+    out.push(
+        Diagnostic::error(
+            Code::Domain,
+            format!(
+                "`{}` serves `{domain}`, which is not in the zone `{zone}`",
+                env.name
+            ),
+        )
+        .at(domain_at, "not under the zone")
+        .also(zone_at, "the zone")
+        .help(format!(
+            "a certificate and records for `{domain}` can only be made in a zone that holds it: \
+             use a name ending in `.{zone}`, or the zone of `{domain}`"
+        )),
+    );
+}
+
+/// Whether `zone-owner` cannot lend this environment its zone (reported into `out`).
+fn check_owner(
+    env: &ValidEnv,
+    owner: &str,
+    envs: &[&ValidEnv],
+    declared: &BTreeMap<String, Option<bool>>,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(owner_located) = env.spans.nearest("/dns/zone-owner") else {
+        return false;
+    };
+    let owner_at = owner_located.value;
+    let inherited = *owner_located.env != *env.name;
+    let problem = |message: String, label: &str, help: String| {
+        let diagnostic = Diagnostic::error(Code::DnsZone, message)
+            .at(owner_at, label)
+            .help(help);
+        if inherited {
+            diagnostic.note(format!("inherited by environment `{}`", env.name))
+        } else {
+            diagnostic
+        }
+    };
+    match declared.get(owner) {
+        None => {
+            let help =
+                did_you_mean(owner, declared.keys().map(String::as_str)).unwrap_or_else(|| {
+                    "name the environment whose `dns` stack creates the zone".into()
+                });
+            out.push(problem(
+                format!("`zone-owner` is `{owner}`, which is not an environment"),
+                "no such environment",
+                help,
+            ));
+            return true;
+        }
+        Some(Some(true)) => {
+            out.push(problem(
+                format!("`zone-owner` is `{owner}`, an abstract environment"),
+                "never deployed, so it creates no zone",
+                "name a deployed environment, the one whose `dns` stack creates the zone".into(),
+            ));
+            return true;
+        }
+        Some(_) => {}
+    }
+    // The owner's own settings are known only when it is validated in this run.
+    let Some(lender) = envs.iter().find(|e| e.name == owner) else {
+        return false;
+    };
+    if let Some(ZoneSource::Owner(next)) = zone_source(lender) {
+        out.push(problem(
+            format!("`{owner}` does not create its zone: it imports it from `{next}`"),
+            "not the zone's owner",
+            format!("name `{next}`, the environment that creates the zone"),
+        ));
+        return true;
+    }
+    let region = |e: &ValidEnv| e.model.region.clone().unwrap_or_default();
+    let zone = |e: &ValidEnv| {
+        e.model
+            .dns
+            .as_ref()
+            .and_then(|d| d.zone_name.as_deref())
+            .map(zone_key)
+    };
+    if lender.model.account != env.model.account {
+        out.push(problem(
+            format!(
+                "`{}` (account {}) cannot import the zone of `{owner}` (account {})",
+                env.name, env.model.account, lender.model.account
+            ),
+            "in another account",
+            format!(
+                "CloudFormation exports stay in their account: give `zone-id \"Z…\"` of the zone, \
+                 or create a zone for a name of `{}`'s own",
+                env.name
+            ),
+        ));
+    } else if region(lender) != region(env) {
+        out.push(problem(
+            format!(
+                "`{}` ({}) cannot import the zone of `{owner}` ({})",
+                env.name,
+                region(env),
+                region(lender)
+            ),
+            "in another region",
+            "CloudFormation exports stay in their region, though the zone serves all of them: \
+             give `zone-id \"Z…\"` of the zone instead"
+                .into(),
+        ));
+    } else if zone(lender) != zone(env) {
+        out.push(problem(
+            format!(
+                "`{owner}` has the zone `{}`, and `{}` wants `{}`",
+                zone(lender).unwrap_or_else(|| "(none)".into()),
+                env.name,
+                zone(env).unwrap_or_else(|| "(none)".into())
+            ),
+            "a different zone",
+            "name the environment that creates this zone, or use the same `zone-name`".into(),
+        ));
+    } else {
+        return false;
+    }
+    true
+}
+
+/// One environment of an account creates a zone of a name; more are one diagnostic per zone.
+fn check_created_once(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
+    let mut creators: BTreeMap<(String, String), Vec<(&ValidEnv, Span)>> = BTreeMap::new();
+    for env in envs {
+        if !matches!(zone_source(env), Some(ZoneSource::Created)) {
+            continue;
+        }
+        let (Some(zone), Some(at)) = (
+            env.model.dns.as_ref().and_then(|d| d.zone_name.as_deref()),
+            env.spans.nearest("/dns/zone-name").map(|l| l.value),
+        ) else {
+            continue;
+        };
+        let key = (env.model.account.clone(), zone_key(zone));
+        creators.entry(key).or_default().push((env, at));
+    }
+    for ((account, zone), group) in creators {
+        if group.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = group.iter().map(|(e, _)| format!("`{}`", e.name)).collect();
+        // The longest-lived environment is the natural owner: a protected one if there is one.
+        let owner = group
+            .iter()
+            .find(|(e, _)| e.model.protected)
+            .unwrap_or(&group[0])
+            .0
+            .name
+            .as_str();
+        let mut diagnostic = Diagnostic::error(
+            Code::DnsZone,
+            format!(
+                "{} {} create the hosted zone `{zone}` in account {account}",
+                and_list(&names),
+                if names.len() == 2 { "both" } else { "all" }
+            ),
+        );
+        let mut spans: Vec<Span> = Vec::new();
+        for (_, at) in &group {
+            if !spans.contains(at) {
+                spans.push(*at);
+            }
+        }
+        let shared = spans.len() == 1;
+        for (i, at) in spans.into_iter().enumerate() {
+            let here: Vec<String> = group
+                .iter()
+                .filter(|(_, a)| *a == at)
+                .map(|(e, _)| format!("`{}`", e.name))
+                .collect();
+            let text = if here.len() == 1 {
+                format!("{} creates it", here[0])
+            } else {
+                format!("inherited by {}", and_list(&here))
+            };
+            diagnostic = if i == 0 {
+                diagnostic.at(at, text)
+            } else {
+                diagnostic.also(at, text)
+            };
+        }
+        let place = if shared {
+            "in the `dns` block they share"
+        } else {
+            "in the others' `dns` blocks"
+        };
+        out.push(diagnostic.help(format!(
+            "a registrar delegates a name to one zone, so certificates validated in the others \
+             never issue: let one environment create it, with `zone-owner \"{owner}\"` {place}, \
+             or use `zone-id \"Z…\"` of an existing zone"
+        )));
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }

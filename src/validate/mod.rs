@@ -80,6 +80,9 @@ pub struct ValidatedProject {
     pub stacks: Option<ValidStacks>,
     /// Non-abstract environments without errors, in file-name order.
     pub envs: Vec<ValidEnv>,
+    /// Every environment of the project by name (those in `envs` or not): what a template
+    /// may import from (`zone-owner`).
+    pub declared: Vec<String>,
 }
 
 /// Where a rule looks up spans for one environment, and how it words inherited problems.
@@ -156,7 +159,10 @@ pub fn validate_project(
     cache: Option<&Cache>,
 ) -> (ValidatedProject, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut project = ValidatedProject::default();
+    let mut project = ValidatedProject {
+        declared: resolved.declared.keys().cloned().collect(),
+        ..ValidatedProject::default()
+    };
 
     if let Some(stacks) = &resolved.stacks {
         let (json, spans) = stacks.root.to_json();
@@ -216,9 +222,16 @@ pub fn validate_project(
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
     network::check_overlaps(&all, &mut diagnostics);
     dns::check_shared_domains(&all, &mut diagnostics);
+    let creates_zones = project.stacks.as_ref().is_some_and(|s| {
+        s.model
+            .stack
+            .values()
+            .any(|stack| stack.kind == Some(crate::model::StackKind::Dns))
+    });
+    let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut diagnostics);
     project.envs = typed
         .into_iter()
-        .filter(|(_, ok)| *ok)
+        .filter(|(env, ok)| *ok && !without_zone.contains(&env.name))
         .map(|(env, _)| env)
         .collect();
     (project, diagnostics)
