@@ -71,6 +71,58 @@ fn cfn_lint_with_informational_rules_finds_nothing_in_any_golden_template() {
 }
 
 #[test]
+fn checkov_fails_nothing_in_any_golden_template_and_every_skip_says_why() {
+    for project in projects() {
+        let output = Command::new("checkov")
+            .arg("-d")
+            .arg(project.join("golden"))
+            .args(["--framework", "cloudformation", "--compact", "-o", "json"])
+            // No network: checkov would otherwise fetch its guideline mappings.
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .output()
+            .expect("checkov must be installed (scripts/test installs it into .venv)");
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+                panic!(
+                    "{}: checkov printed no JSON ({e}):\n{}",
+                    project.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            });
+        let results = &report["results"];
+        let failed: Vec<String> = results["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| format!("{} {} {}", f["check_id"], f["file_path"], f["resource"]))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{}: checkov findings:\n{}",
+            project.display(),
+            failed.join("\n")
+        );
+        assert!(
+            report["summary"]["passed"].as_u64().unwrap_or(0) > 0,
+            "{}: checkov checked nothing: {report}",
+            project.display()
+        );
+        for skipped in results["skipped_checks"].as_array().into_iter().flatten() {
+            let reason = skipped["check_result"]["suppress_comment"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                reason.len() > 20,
+                "{}: {} is skipped without a reason in {}",
+                project.display(),
+                skipped["check_id"],
+                skipped["file_path"]
+            );
+        }
+    }
+}
+
+#[test]
 fn staging2_differs_from_staging_only_in_names_domain_and_cidr() {
     let staging = files_under(&root().join("golden/staging"));
     let staging2 = files_under(&root().join("golden/staging2"));

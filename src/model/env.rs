@@ -77,6 +77,10 @@ pub struct Registry {
     pub keep_images: u32,
     #[serde(default = "yes")]
     pub scan_on_push: bool,
+    /// A pushed tag can never be moved to another image, so a tag names one build for good
+    /// (deploy by version or commit, not `latest`). `#false` lets tags be pushed again.
+    #[serde(default = "yes")]
+    pub immutable_tags: bool,
 }
 
 fn default_keep_images() -> u32 {
@@ -283,6 +287,15 @@ pub struct Service {
     /// Plain environment variables (never credentials: use `secret`).
     #[serde(default)]
     pub environment: IndexMap<String, String>,
+    /// Days the load balancer's access logs are kept, in a bucket of the service's stack;
+    /// 0 turns access logging off.
+    #[serde(default = "default_access_log_days")]
+    #[schemars(range(max = 3650))]
+    pub access_log_days: u32,
+}
+
+fn default_access_log_days() -> u32 {
+    90
 }
 
 fn default_health_check() -> String {
@@ -381,6 +394,21 @@ pub struct Waf {
     /// Requests per 5 minutes from one IP before it is blocked.
     #[schemars(range(min = 10, max = 2000000000))]
     pub rate_limit: u32,
+    /// AWS managed rule groups to apply, in order, like `AWSManagedRulesSQLiRuleSet`. The
+    /// default blocks common exploits (OWASP) and known bad inputs (Log4Shell and the like).
+    #[serde(default = "default_managed_rules")]
+    #[schemars(
+        length(min = 0, max = 20),
+        inner(pattern(r"^AWSManagedRules[A-Za-z0-9]+$"))
+    )]
+    pub managed_rules: Vec<String>,
+}
+
+fn default_managed_rules() -> Vec<String> {
+    vec![
+        "AWSManagedRulesCommonRuleSet".to_string(),
+        "AWSManagedRulesKnownBadInputsRuleSet".to_string(),
+    ]
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -113,6 +113,7 @@ impl StackContext<'_> {
             "kinds": kinds,
             "partition": partition,
             "alb_zone_id": alb_hosted_zone(&region),
+            "elb_log_account": elb_log_account(&region),
             "subnets": subnets,
             "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{project}-{env}", model.account),
             "resource_prefix": format!("{project}-{env}"),
@@ -137,6 +138,41 @@ fn snake_keys(value: &Value, shape: &Shape) -> Value {
         ),
         _ => value.clone(),
     }
+}
+
+/// The account Elastic Load Balancing writes access logs from, in the regions that opened
+/// before August 2022; `None` elsewhere, where the bucket policy names the log delivery
+/// service instead (AWS's "Enable access logs for your Application Load Balancer").
+fn elb_log_account(region: &str) -> Option<&'static str> {
+    Some(match region {
+        "us-east-1" => "127311923021",
+        "us-east-2" => "033677994240",
+        "us-west-1" => "027434742980",
+        "us-west-2" => "797873946194",
+        "af-south-1" => "098369216593",
+        "ap-east-1" => "754344448648",
+        "ap-southeast-3" => "589379963580",
+        "ap-south-1" => "718504428378",
+        "ap-northeast-3" => "383597477331",
+        "ap-northeast-2" => "600734575887",
+        "ap-southeast-1" => "114774131450",
+        "ap-southeast-2" => "783225319266",
+        "ap-northeast-1" => "582318560864",
+        "ca-central-1" => "985666609251",
+        "eu-central-1" => "054676820928",
+        "eu-west-1" => "156460612806",
+        "eu-west-2" => "652711504416",
+        "eu-south-1" => "635631232127",
+        "eu-west-3" => "009996457667",
+        "eu-north-1" => "897822967062",
+        "me-south-1" => "076674570225",
+        "sa-east-1" => "507241528517",
+        "us-gov-west-1" => "048591011584",
+        "us-gov-east-1" => "190560391635",
+        "cn-north-1" => "638102146993",
+        "cn-northwest-1" => "037604701340",
+        _ => return None,
+    })
 }
 
 /// The Route 53 zone of Application Load Balancers in a region, written literally so alias

@@ -228,6 +228,13 @@ pub fn validate_project(
             .values()
             .any(|stack| stack.kind == Some(crate::model::StackKind::Dns))
     });
+    let creates_registry = project.stacks.as_ref().is_some_and(|s| {
+        s.model
+            .stack
+            .values()
+            .any(|stack| stack.kind == Some(crate::model::StackKind::Registry))
+    });
+    aws::check_image_tags(&all, creates_registry, &mut diagnostics);
     let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut diagnostics);
     project.envs = typed
         .into_iter()
