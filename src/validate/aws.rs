@@ -65,6 +65,75 @@ pub fn check_aws_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnosti
     check_visibility(env, at, out);
     check_certificate(env, at, out);
     check_own_secrets(env, at, out);
+    check_waf_rules(env, at, out);
+}
+
+/// AWS's managed rule groups that need no configuration of their own, with the web ACL
+/// capacity units (WCU) each takes (AWS WAF Developer Guide, "AWS Managed Rules rule groups
+/// list", 2026-11). Bot Control, ATP, ACFP and anti-DDoS need settings envc does not have.
+const WAF_MANAGED_RULES: &[(&str, u32)] = &[
+    ("AWSManagedRulesCommonRuleSet", 700),
+    ("AWSManagedRulesAdminProtectionRuleSet", 100),
+    ("AWSManagedRulesKnownBadInputsRuleSet", 200),
+    ("AWSManagedRulesSQLiRuleSet", 200),
+    ("AWSManagedRulesLinuxRuleSet", 200),
+    ("AWSManagedRulesUnixRuleSet", 100),
+    ("AWSManagedRulesWindowsRuleSet", 200),
+    ("AWSManagedRulesPHPRuleSet", 100),
+    ("AWSManagedRulesWordPressRuleSet", 100),
+    ("AWSManagedRulesAmazonIpReputationList", 25),
+    ("AWSManagedRulesAnonymousIpList", 50),
+];
+
+/// The web ACL capacity AWS's base price includes; the rate-based rule takes 2 WCU.
+const WAF_INCLUDED_CAPACITY: u32 = 1500;
+
+/// `waf { managed-rules }`: groups AWS offers without configuration, each once; above the
+/// capacity AWS's price includes is a warning.
+fn check_waf_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let Some(waf) = &env.waf else {
+        return;
+    };
+    let mut capacity = 2;
+    for (i, group) in waf.managed_rules.iter().enumerate() {
+        let pointer = format!("/waf/managed-rules/{i}");
+        if waf.managed_rules[..i].contains(group) {
+            out.push(
+                Diagnostic::error(Code::AwsRule, format!("`{group}` is listed twice"))
+                    .at(at.value(&pointer), "again")
+                    .help("WAF refuses two rules of one name; list each rule group once"),
+            );
+            continue;
+        }
+        match WAF_MANAGED_RULES.iter().find(|(name, _)| name == group) {
+            Some((_, units)) => capacity += units,
+            None => {
+                let known = WAF_MANAGED_RULES.iter().map(|(n, _)| *n);
+                out.push(
+                    Diagnostic::error(
+                        Code::AwsRule,
+                        format!("`{group}` is not an AWS managed rule group envc can apply"),
+                    )
+                    .at(at.value(&pointer), "unknown rule group")
+                    .help(did_you_mean(group, known.clone()).unwrap_or_else(|| {
+                        format!("groups are: {}", known.collect::<Vec<_>>().join(", "))
+                    })),
+                );
+            }
+        }
+    }
+    if capacity > WAF_INCLUDED_CAPACITY {
+        out.push(
+            Diagnostic::warning(
+                Code::AwsRule,
+                format!(
+                    "these rule groups take {capacity} WCU; AWS charges extra above {WAF_INCLUDED_CAPACITY}"
+                ),
+            )
+            .at(at.value("/waf/managed-rules"), "over the web ACL's included capacity")
+            .help("each 500 WCU above 1,500 adds a charge per request; leave out a rule group to stay within it"),
+        );
+    }
 }
 
 /// The keys of the database credentials secret: generated (`username`, `password`) and
