@@ -112,6 +112,9 @@ codes! {
     /// A setting AWS would refuse, or advises against (deprecated runtimes and engine
     /// versions, timeouts that do not fit).
     AwsRule = "envc::aws::rule",
+    /// A setting that does nothing where it is set (a Lambda setting on a Fargate worker,
+    /// route tables without a gateway endpoint to route).
+    NotApplicable = "envc::setting::not-applicable",
     /// A literal that looks like a credential.
     PlaintextSecret = "envc::secret::plaintext",
     /// A worker consumes a queue that is not defined.

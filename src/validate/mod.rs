@@ -4,6 +4,7 @@
 //!
 //! Only environments without errors come out as [`ValidEnv`]s, typed and ready to render.
 
+mod applies;
 mod aws;
 mod compute;
 mod database;
@@ -304,6 +305,7 @@ fn validate_env(
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
     aws::check_aws_rules(&model, &at, diagnostics);
+    applies::check_settings_apply(&model, &at, diagnostics);
     // A rule about a block that lost an unknown key (`cidrr` for `cidr`) is the same
     // mistake again: the unknown key was reported, with did-you-mean.
     let follow_on: Vec<Span> = pruned_blocks
