@@ -162,14 +162,15 @@ fn render(dir: &Path, given: &str, dev: &str, tags: bool) -> Outcome {
     .unwrap();
     std::fs::write(dir.join("env/dev.kdl"), format!("extends \"given\"\n{dev}")).unwrap();
     let run = envc::run(dir, &["dev".to_string()], envc::Stages::Render);
-    let (_, target) = envc::deploy_target(
-        dir,
-        "dev",
-        &envc::AwsOptions::default(),
-        envc::Stages::Render,
-    );
+    let tags = if tags {
+        let options = envc::AwsOptions::default();
+        let (_, target) = envc::deploy_target(dir, "dev", &options, envc::Stages::Render);
+        target.map(|t| t.tags).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Outcome {
-        tags: target.map(|t| t.tags).unwrap_or_default(),
+        tags,
         stacks: run
             .rendered
             .iter()
