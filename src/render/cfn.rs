@@ -28,6 +28,13 @@ const PSEUDO_PARAMETERS: &[&str] = &[
     "AWS::URLSuffix",
 ];
 
+/// Byte ranges of names in a rendered template.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    pub exports: std::collections::HashMap<String, (usize, usize)>,
+    pub imports: std::collections::HashMap<String, (usize, usize)>,
+}
+
 /// A parsed, checked template.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CfnTemplate {
@@ -37,6 +44,11 @@ pub struct CfnTemplate {
     pub exports: Vec<String>,
     /// Names it imports with `Fn::ImportValue` (literal names only).
     pub imports: Vec<String>,
+    /// Where each export and each import name is in the rendered text (byte ranges), from
+    /// the YAML tree; not kept in the cache, whose stacks are rendered again to report a
+    /// problem.
+    #[serde(skip, default)]
+    pub places: Places,
 }
 
 /// Parses `text` (already in `sources` as `file`) and checks it; returns the template and its
@@ -47,7 +59,11 @@ pub fn parse_and_check(
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Option<(CfnTemplate, String)> {
-    let at = |needle: &str| locate(sources, file, needle);
+    // Problems are placed where the YAML tree says the node is: the fast reader's scalars and
+    // keys are slices of `text`. Only a string the reader had to rewrite (escapes) or a tree
+    // from serde_yaml_ng (YAML outside the fast reader's subset) falls back to the first
+    // place the text appears.
+    let at = |node: &str| span_in(text, file, node).unwrap_or_else(|| locate(sources, file, node));
     let body = match super::yaml::parse(text) {
         Ok(body) => body,
         Err(error) => {
@@ -101,7 +117,13 @@ pub fn parse_and_check(
                 Code::CfnStructure,
                 "the rendered template has an empty `Resources`",
             )
-            .at(at("Resources:"), "no resources")
+            .at(
+                root.keys()
+                    .filter_map(Yaml::as_str)
+                    .find(|k| *k == "Resources")
+                    .map_or(Span::new(file, 0, 0), at),
+                "no resources",
+            )
             .help("every CloudFormation template needs at least one resource"),
         ),
         Some(_) => {}
@@ -118,7 +140,7 @@ pub fn parse_and_check(
                     Code::CfnStructure,
                     format!("`{name}` is not a valid logical id"),
                 )
-                .at(at(&format!("{name}:")), "logical id")
+                .at(at(name), "logical id")
                 .help("logical ids are 1 to 255 letters and digits"),
             );
         }
@@ -130,7 +152,7 @@ pub fn parse_and_check(
                     Code::CfnStructure,
                     format!("resource `{name}` has no valid `Type`"),
                 )
-                .at(at(&format!("{name}:")), "this resource")
+                .at(at(name), "this resource")
                 .help("give it a type like `AWS::S3::Bucket`"),
             ),
         }
@@ -165,6 +187,14 @@ pub fn parse_and_check(
     let mut references = Vec::new();
     collect_references(&body, &mut references);
     let mut imports = Vec::new();
+    let mut places = Places::default();
+    let place = |places: &mut std::collections::HashMap<String, (usize, usize)>, name: &str| {
+        if let Some(span) = span_in(text, file, name) {
+            places
+                .entry(name.to_string())
+                .or_insert((span.start, span.end));
+        }
+    };
     for reference in references {
         match reference {
             Reference::Ref(target) => {
@@ -172,8 +202,7 @@ pub fn parse_and_check(
                     && !parameter_names.contains(target)
                     && !PSEUDO_PARAMETERS.contains(&target)
                 {
-                    let span = at(&format!("!Ref {target}")).or_else_whole(at(target));
-                    out.push(dangling("Ref", target, span, &resource_names));
+                    out.push(dangling("Ref", target, at(target), &resource_names));
                 }
             }
             Reference::GetAtt(target) => {
@@ -187,33 +216,26 @@ pub fn parse_and_check(
                     && !parameter_names.contains(base)
                     && !PSEUDO_PARAMETERS.contains(&target)
                 {
-                    out.push(dangling(
-                        "Sub",
-                        target,
-                        at(&format!("${{{target}}}")),
-                        &resource_names,
-                    ));
+                    out.push(dangling("Sub", target, at(target), &resource_names));
                 }
             }
-            Reference::Import(name) => imports.push(name.to_string()),
+            Reference::Import(name) => {
+                place(&mut places.imports, name);
+                imports.push(name.to_string());
+            }
         }
     }
 
     let mut exports = Vec::new();
     for (name, output) in outputs.into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
         if output.get("Value").is_none() {
             out.push(
                 Diagnostic::error(
                     Code::CfnStructure,
-                    format!(
-                        "output `{}` has no `Value`",
-                        name.as_str().unwrap_or_default()
-                    ),
+                    format!("output `{name}` has no `Value`"),
                 )
-                .at(
-                    at(&format!("{}:", name.as_str().unwrap_or_default())),
-                    "this output",
-                )
+                .at(at(name), "this output")
                 .help("give every output a `Value`"),
             );
         }
@@ -232,6 +254,7 @@ pub fn parse_and_check(
                     .help("export names are unique per account and region"),
                 );
             }
+            place(&mut places.exports, export);
             exports.push(export.to_string());
         }
     }
@@ -272,6 +295,7 @@ pub fn parse_and_check(
             .collect(),
         exports,
         imports,
+        places,
     };
     Some((template, canonical))
 }
@@ -303,18 +327,11 @@ fn dangling(function: &str, target: &str, span: Span, resources: &BTreeSet<&str>
     .help(help)
 }
 
-trait OrElseWhole {
-    fn or_else_whole(self, other: Span) -> Span;
-}
-
-impl OrElseWhole for Span {
-    fn or_else_whole(self, other: Span) -> Span {
-        if self.is_empty() {
-            other
-        } else {
-            self
-        }
-    }
+/// Where `part`, a slice of `text` (a scalar or key the YAML tree borrowed from it), lies.
+/// `None` for a string that is not such a slice.
+fn span_in(text: &str, file: FileId, part: &str) -> Option<Span> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (start + part.len() <= text.len()).then(|| Span::new(file, start, start + part.len()))
 }
 
 /// The first place `needle` appears in the rendered text, or an empty span at its start.

@@ -27,7 +27,7 @@ pub(super) fn check_imports(
             if let Some(other) = exporters.insert(export, &stack.stack) {
                 out.push(
                     Diagnostic::error(Code::DuplicateExport, format!("`{export}` is exported by both `{other}` and `{}`", stack.stack))
-                        .at(find(sources, *file, &format!("Name: {export}")), "exported again")
+                        .at(find(sources, *file, &stack.template.places.exports, export), "exported again")
                         .help("export names are unique per account and region; name the output differently"),
                 );
             }
@@ -44,7 +44,7 @@ pub(super) fn check_imports(
         let closure = config.needs_closure(&stack.stack);
         for import in &stack.template.imports {
             // Searched for only when there is something to point at.
-            let span = || find(sources, *file, import);
+            let span = || find(sources, *file, &stack.template.places.imports, import);
             match exporters.get(import.as_str()) {
                 None if other_env(import) => {}
                 None => {
@@ -72,12 +72,22 @@ pub(super) fn check_imports(
     }
 }
 
-fn find(sources: &SourceMap, file: Option<FileId>, needle: &str) -> Span {
+/// Where `name` (an export or import of a stack) is in its rendered text: the place its
+/// YAML tree recorded in `places`, or the first occurrence in a text read without one.
+fn find(
+    sources: &SourceMap,
+    file: Option<FileId>,
+    places: &HashMap<String, (usize, usize)>,
+    name: &str,
+) -> Span {
     let Some(file) = file else {
         return Span::new(FileId(0), 0, 0);
     };
+    if let Some((start, end)) = places.get(name) {
+        return Span::new(file, *start, *end);
+    }
     let text = &sources.file(file).text;
-    text.find(needle)
-        .map(|at| Span::new(file, at, at + needle.len()))
+    text.find(name)
+        .map(|at| Span::new(file, at, at + name.len()))
         .unwrap_or(Span::new(file, 0, 0))
 }
