@@ -112,6 +112,11 @@ codes! {
     /// A setting AWS would refuse, or advises against (deprecated runtimes and engine
     /// versions, timeouts that do not fit).
     AwsRule = "envc::aws::rule",
+    /// A project kind that is not whole: a template without a schema (or the reverse), a
+    /// schema that is not JSON Schema for a settings block, a name a built-in has.
+    KindDefinition = "envc::kind::definition",
+    /// A stack whose `kind` is neither built in nor one of the project's.
+    UnknownKind = "envc::kind::unknown",
     /// A setting that does nothing where it is set (a Lambda setting on a Fargate worker,
     /// route tables without a gateway endpoint to route).
     NotApplicable = "envc::setting::not-applicable",

@@ -167,7 +167,7 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
         validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref());
     all.extend(found);
     if stages == Stages::Check {
-        all.extend(stale_schema_diagnostics(root, &mut sources));
+        all.extend(stale_schema_diagnostics(root, &resolved, &mut sources));
     }
 
     let mut rendered = Vec::new();
@@ -239,13 +239,17 @@ pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
 }
 
 /// Schema files that differ from what this envc generates, when the project commits `schema/`.
-fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnostic> {
+fn stale_schema_diagnostics(
+    root: &Path,
+    resolved: &ResolvedProject,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
     let dir = root.join("schema");
     if !dir.is_dir() {
         return Vec::new();
     }
     let mut found = Vec::new();
-    for schema in model::schema_files() {
+    for schema in validate::published_schemas(resolved, model::schema_files()) {
         let relative = Path::new("schema").join(schema.file_name);
         let current = match files::read_text(root, &relative) {
             Ok(current) => Some(current),
@@ -281,13 +285,22 @@ fn stale_schema_diagnostics(root: &Path, sources: &mut SourceMap) -> Vec<Diagnos
 }
 
 /// Writes `schema/*.schema.json`; returns the files written.
+/// The project resolved, for what it publishes (its settings blocks); problems are left to
+/// `check`.
+fn resolved_only(root: &Path) -> ResolvedProject {
+    let mut sources = SourceMap::default();
+    let (parsed, _) = parse::load_project(root, &mut sources);
+    resolve::resolve_project(&parsed, &sources, Shapes::shared()).0
+}
+
 pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let dir = root.join("schema");
     std::fs::create_dir_all(&dir).map_err(|e| {
         Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
     })?;
     let mut written = Vec::new();
-    for schema in model::generated_schema_files() {
+    for schema in validate::published_schemas(&resolved_only(root), model::generated_schema_files())
+    {
         let path = dir.join(schema.file_name);
         write_atomically(&path, &schema.text)?;
         written.push(path);
@@ -298,7 +311,7 @@ pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 /// Schema files that are missing or differ: (path, committed text, the text this envc
 /// publishes).
 pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
-    model::schema_files()
+    validate::published_schemas(&resolved_only(root), model::schema_files())
         .into_iter()
         .filter_map(|schema| {
             let relative = Path::new("schema").join(schema.file_name);

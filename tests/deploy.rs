@@ -904,3 +904,31 @@ fn a_shared_zone_is_imported_from_the_environment_that_creates_it() {
         "local's record is in prod's zone: {zones}"
     );
 }
+
+#[test]
+fn an_example_with_project_kinds_deploys_their_stacks() {
+    let example = root().join("examples/kinds");
+    let moto = Moto::start();
+    let deploy = envc_at(&example, &moto.url(), &["deploy", "dev", "--yes"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.all());
+    assert_eq!(
+        count_lines(&deploy.stdout, " created "),
+        5,
+        "{}",
+        deploy.stdout
+    );
+    // The scheduled function, with its settings from the environment's block.
+    let function = moto.python(
+        "kw['region_name'] = 'eu-west-1'\nlam = boto3.client('lambda', **kw)\nf = lam.get_function_configuration(FunctionName='reports-dev-nightly-report')\nprint(f['Runtime'], f['MemorySize'], f['Timeout'], f['Environment']['Variables']['REPORT_BUCKET'])\nev = boto3.client('events', **kw)\nprint([r['ScheduleExpression'] for r in ev.list_rules()['Rules']])",
+    );
+    assert!(
+        function.starts_with("python3.13 512 300 reports-dev-output\n"),
+        "{function}"
+    );
+    assert!(function.contains("cron(0 3 * * ? *)"), "{function}");
+    // The cache, from the `cache` block base gives every environment.
+    let cache = moto.python(
+        "kw['region_name'] = 'eu-west-1'\nec = boto3.client('elasticache', **kw)\ng = ec.describe_replication_groups(ReplicationGroupId='reports-dev-cache')['ReplicationGroups'][0]\nprint(g['CacheNodeType'], len(g['MemberClusters']), g['TransitEncryptionEnabled'], g['AtRestEncryptionEnabled'])",
+    );
+    assert_eq!(cache.trim(), "cache.t4g.micro 1 True True", "{cache}");
+}

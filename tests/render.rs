@@ -280,7 +280,7 @@ fn each_account_creates_a_zone_once_and_every_certificate_is_validated_in_it() {
         let Some((dns_stack, _)) = stacks
             .stack
             .iter()
-            .find(|(_, s)| s.kind == Some(envc::model::StackKind::Dns))
+            .find(|(_, s)| s.builtin() == Some(envc::model::StackKind::Dns))
         else {
             continue;
         };

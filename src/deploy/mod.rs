@@ -51,7 +51,7 @@ impl DeployTarget {
     ) -> Self {
         let model = &env.model;
         let has_artifacts = rendered.stacks.iter().any(|s| {
-            config.stack.get(&s.stack).and_then(|c| c.kind)
+            config.stack.get(&s.stack).and_then(|c| c.builtin())
                 == Some(crate::model::StackKind::Artifacts)
         });
         DeployTarget {

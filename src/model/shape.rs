@@ -50,6 +50,34 @@ impl Shape {
         }
     }
 
+    /// A record with `extra` fields besides its own (the settings blocks of project kinds).
+    pub fn with_fields(&self, extra: impl IntoIterator<Item = (String, Shape)>) -> Shape {
+        let mut fields = match self {
+            Shape::Record(fields) => fields.clone(),
+            _ => BTreeMap::new(),
+        };
+        fields.extend(extra);
+        Shape::Record(fields)
+    }
+
+    /// `value` as templates see it: field names in snake_case (`nat_gateways`), user keys
+    /// (`service "api"`, tag and variable names) as written.
+    pub fn snake_keys(&self, value: &Value) -> Value {
+        match (value, self) {
+            (Value::Object(map), Shape::Record(_)) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.replace('-', "_"), self.field(k).snake_keys(v)))
+                    .collect(),
+            ),
+            (Value::Object(map), Shape::Keyed(inner)) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), inner.snake_keys(v)))
+                    .collect(),
+            ),
+            _ => value.clone(),
+        }
+    }
+
     pub fn is_table(&self) -> bool {
         matches!(self, Shape::Record(_) | Shape::Dictionary)
     }

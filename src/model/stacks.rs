@@ -33,8 +33,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Stack {
-    /// A built-in stack kind.
-    pub kind: Option<StackKind>,
+    /// A built-in stack kind, or one of the project's (`kinds/<name>.yaml.j2` with
+    /// `kinds/<name>.schema.json` for its settings).
+    pub kind: Option<Kind>,
     /// A project template under `templates/`, instead of a kind.
     pub template: Option<String>,
     /// Stacks whose outputs this one imports; they deploy first.
@@ -64,23 +65,93 @@ pub enum StackKind {
     CiRole,
 }
 
+/// What a stack renders: a built-in kind, or a kind of the project's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Builtin(StackKind),
+    /// `kinds/<name>.yaml.j2`, its settings described by `kinds/<name>.schema.json`.
+    Project(String),
+}
+
+impl Kind {
+    pub fn name(&self) -> String {
+        match self {
+            Kind::Builtin(kind) => kind.name(),
+            Kind::Project(name) => name.clone(),
+        }
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(
+            match serde_json::from_value::<StackKind>(serde_json::Value::String(name.clone())) {
+                Ok(builtin) => Kind::Builtin(builtin),
+                Err(_) => Kind::Project(name),
+            },
+        )
+    }
+}
+
+impl JsonSchema for Kind {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Kind".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A built-in kind (network, cluster, database, queues, service, worker, registry, dns, config-secret, artifacts, waf, migration, monitoring, ci-role) or a project kind under `kinds/`.",
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]{0,63}$"
+        })
+    }
+}
+
 impl StackKind {
-    /// The built-in template of the kind.
-    pub fn template_name(self) -> String {
-        let kebab = serde_json::to_value(self)
+    /// The kind's name as written in `stacks.kdl`.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        format!("{kebab}.yaml.j2")
+            .unwrap_or_default()
+    }
+
+    /// The built-in template of the kind.
+    pub fn template_name(self) -> String {
+        format!("{}.yaml.j2", self.name())
     }
 }
 
 impl Stack {
+    /// Its built-in kind, if it has one.
+    pub fn builtin(&self) -> Option<StackKind> {
+        match &self.kind {
+            Some(Kind::Builtin(kind)) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// Its project kind's name, if it has one.
+    pub fn project_kind(&self) -> Option<&str> {
+        match &self.kind {
+            Some(Kind::Project(name)) => Some(name),
+            _ => None,
+        }
+    }
+
     /// The template this stack renders: its kind's built-in (or the project's override of
     /// it), or a project template.
     pub fn template_name(&self) -> Option<String> {
         match (&self.kind, &self.template) {
-            (Some(kind), _) => Some(kind.template_name()),
+            (Some(Kind::Builtin(kind)), _) => Some(kind.template_name()),
+            (Some(Kind::Project(name)), _) => Some(format!("kinds/{name}.yaml.j2")),
             (None, Some(template)) => Some(template.clone()),
             (None, None) => None,
         }

@@ -9,6 +9,9 @@
 pub mod ast;
 mod depth;
 mod fast;
+mod kinds;
+
+pub use kinds::ProjectKind;
 
 use std::path::Path;
 
@@ -26,6 +29,8 @@ pub struct ParsedProject {
     /// Environments whose file exists but did not parse: children of these are not told
     /// their parent is missing.
     pub broken_envs: Vec<String>,
+    /// The project's own kinds (`kinds/`).
+    pub kinds: Vec<ProjectKind>,
 }
 
 impl ParsedProject {
@@ -50,6 +55,8 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
         );
         return (project, diagnostics);
     }
+
+    project.kinds = kinds::load_kinds(root, sources, &mut diagnostics);
 
     match read(root, Path::new("stacks.kdl"), sources) {
         Ok(file) => {

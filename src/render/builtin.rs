@@ -6,6 +6,10 @@ macro_rules! builtin {
     };
 }
 
+/// The name prefix that always means the built-in template, even where the project
+/// overrides it (`builtin/service.yaml.j2`).
+pub const PREFIX: &str = "builtin/";
+
 /// (template name, text) of every built-in template.
 pub const TEMPLATES: &[(&str, &str)] = builtin![
     "_macros.j2",

@@ -34,6 +34,7 @@ impl StackContext<'_> {
             "worker": stack.worker,
             "stack_name": stack_name(&self.stacks.project, &self.env.name, name),
             "needs": stack.needs,
+            "settings": self.env.settings.get(name),
         })
     }
 
@@ -43,10 +44,9 @@ impl StackContext<'_> {
         let project = &self.stacks.project;
         let env = &self.env.name;
         let region = model.region.clone().unwrap_or_default();
-        let config = snake_keys(
-            &serde_json::to_value(model).unwrap_or_default(),
-            self.env_shape,
-        );
+        let config = self
+            .env_shape
+            .snake_keys(&serde_json::to_value(model).unwrap_or_default());
 
         let mut subnets = Vec::new();
         if let Some(cidr) = model
@@ -77,13 +77,10 @@ impl StackContext<'_> {
 
         let mut kinds: Map<String, Value> = Map::new();
         for n in self.present {
-            if let Some(kind) = self.stacks.stack[*n].kind {
-                let kind = serde_json::to_value(kind).unwrap_or_default();
-                if let Some(kind) = kind.as_str() {
-                    kinds
-                        .entry(kind.to_string())
-                        .or_insert_with(|| Value::String(n.to_string()));
-                }
+            if let Some(kind) = &self.stacks.stack[*n].kind {
+                kinds
+                    .entry(kind.name())
+                    .or_insert_with(|| Value::String(n.to_string()));
             }
         }
         let partition = if region.starts_with("cn-") {
@@ -119,24 +116,6 @@ impl StackContext<'_> {
             "resource_prefix": format!("{project}-{env}"),
             "tags": tags,
         })
-    }
-}
-
-/// Model field names in snake_case (`nat_gateways`), user keys (`service "api"`, tag and
-/// variable names) as written.
-fn snake_keys(value: &Value, shape: &Shape) -> Value {
-    match (value, shape) {
-        (Value::Object(map), Shape::Record(_)) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.replace('-', "_"), snake_keys(v, shape.field(k))))
-                .collect(),
-        ),
-        (Value::Object(map), Shape::Keyed(inner)) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), snake_keys(v, inner)))
-                .collect(),
-        ),
-        _ => value.clone(),
     }
 }
 

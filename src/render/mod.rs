@@ -117,7 +117,7 @@ struct TemplateOrigin {
 impl Renderer {
     /// The renderer of a project: the shared built-in one when it has no `templates/`.
     pub fn for_project(root: &Path) -> Result<std::sync::Arc<Renderer>, Diagnostic> {
-        if root.join("templates").is_dir() {
+        if root.join("templates").is_dir() || root.join("kinds").is_dir() {
             return Renderer::new(root).map(std::sync::Arc::new);
         }
         static BUILTIN: std::sync::OnceLock<std::sync::Arc<Renderer>> = std::sync::OnceLock::new();
@@ -155,29 +155,29 @@ impl Renderer {
                 },
             );
         }
+        // `builtin/<name>` is always the built-in, for a project template that extends it
+        // (`{% extends "builtin/service.yaml.j2" %}`) under the built-in's own name.
+        for (name, text) in builtin::TEMPLATES {
+            origins.insert(
+                format!("{}{name}", builtin::PREFIX),
+                TemplateOrigin {
+                    display: format!("<built-in>/{name}"),
+                    text: text.to_string(),
+                },
+            );
+        }
         templates.set_loader(|name| {
+            let name = name.strip_prefix(builtin::PREFIX).unwrap_or(name);
             Ok(builtin::TEMPLATES
                 .iter()
                 .find(|(builtin, _)| *builtin == name)
                 .map(|(_, text)| *text))
         });
         let mut problems = Vec::new();
-        let dir = root.join("templates");
-        if dir.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| {
-                    Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", dir.display()))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| !p.is_dir())
-                .collect();
-            entries.sort();
-            for path in entries {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let relative = Path::new("templates").join(&name);
+        // The project's templates (overrides of built-ins by name, and templates stacks name)
+        // and its kinds' templates, as `kinds/<name>.yaml.j2`.
+        for (folder, prefix) in [("templates", ""), ("kinds", "kinds/")] {
+            for (name, relative) in project_templates(root, folder, prefix)? {
                 let text = crate::files::read_text(root, &relative)
                     .map_err(|problem| problem.into_diagnostic(root, &relative, None))?;
                 let display = crate::display_path(root, &relative).display().to_string();
@@ -237,7 +237,7 @@ impl Renderer {
         let present: Vec<&str> = config
             .stack
             .iter()
-            .filter(|(_, s)| applies(s, env))
+            .filter(|(n, s)| applies(n, s, env))
             .map(|(n, _)| n.as_str())
             .collect();
         let context = StackContext {
@@ -263,7 +263,7 @@ impl Renderer {
                 .nearest(&format!("/stack/{name}"))
                 .map(|l| l.key)
                 .unwrap_or(Span::new(stacks.file, 0, 0));
-            let field = if stack.kind == Some(StackKind::Worker) {
+            let field = if stack.builtin() == Some(StackKind::Worker) {
                 "worker"
             } else {
                 "service"
@@ -453,8 +453,11 @@ impl Renderer {
             key,
         } = fresh;
         let mut found = Vec::new();
+        // A project kind's template sees its settings block as `settings`.
+        let settings = stack_json.get("settings").cloned().unwrap_or_default();
         let value = minijinja::context! {
             stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
+            settings => minijinja::Value::from(minijinja::value::Serde(settings)),
             ..environment.clone()
         };
         let mut output = limits::CappedOutput::default();
@@ -517,6 +520,31 @@ impl Renderer {
             sources,
         }
     }
+}
+
+/// Template files of a project folder (`templates/`, `kinds/`), as (template name, path
+/// relative to the project), in name order; nothing when the folder is absent.
+fn project_templates(
+    root: &Path,
+    folder: &str,
+    prefix: &str,
+) -> Result<Vec<(String, PathBuf)>, Diagnostic> {
+    let dir = root.join(folder);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| Diagnostic::error(Code::Io, format!("cannot read `{folder}/`: {e}")))?
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| prefix.is_empty() || n.ends_with(".j2"))
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|n| (format!("{prefix}{n}"), Path::new(folder).join(n)))
+        .collect())
 }
 
 /// Renders every valid environment, in parallel; diagnostics come back in environment order.

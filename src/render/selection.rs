@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
-use crate::model::StackKind;
+use crate::model::{Kind, StackKind};
 use crate::source::Span;
 use crate::validate::ValidEnv;
 
@@ -11,11 +11,13 @@ use super::Slot;
 
 /// Whether a stack has anything to deploy in `env`: kinds whose settings the environment
 /// leaves out are skipped (a `waf` stack in an environment with no `waf`).
-pub fn applies(stack: &crate::model::Stack, env: &ValidEnv) -> bool {
+pub fn applies(name: &str, stack: &crate::model::Stack, env: &ValidEnv) -> bool {
     let model = &env.model;
-    match stack.kind {
+    match &stack.kind {
         None => true,
-        Some(kind) => match kind {
+        // A project kind renders where the environment has its settings block.
+        Some(Kind::Project(_)) => env.settings.contains_key(name),
+        Some(Kind::Builtin(kind)) => match kind {
             StackKind::Network
             | StackKind::Cluster
             | StackKind::Registry
@@ -79,7 +81,7 @@ pub(super) fn selection_problem(
     span: Span,
 ) -> Option<Diagnostic> {
     let model = &env.model;
-    let (what, wanted, known): (&str, &Option<String>, Vec<&str>) = match stack.kind {
+    let (what, wanted, known): (&str, &Option<String>, Vec<&str>) = match stack.builtin() {
         Some(StackKind::Service) => (
             "service",
             &stack.service,

@@ -10,10 +10,12 @@ pub mod value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use indexmap::IndexMap;
+
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
 use crate::model::Shape;
-use crate::parse::{EnvFile, ParsedProject, Scalar};
+use crate::parse::{EnvFile, ParsedProject, ProjectKind, Scalar};
 use crate::source::{FileId, SourceMap, Span};
 
 use merge::{injected, Merger};
@@ -55,6 +57,11 @@ pub struct ResolvedProject {
     /// where it did not parse): what settings naming another environment are checked
     /// against when only some environments go on to validation.
     pub declared: BTreeMap<String, Option<bool>>,
+    /// The project's own kinds, as parsed.
+    pub kinds: Vec<ProjectKind>,
+    /// Stacks of a project kind, by stack name, with their kind's name: each is a settings
+    /// block of the environments, merged by the shape of its kind's schema.
+    pub settings_blocks: IndexMap<String, String>,
 }
 
 impl ResolvedProject {
@@ -84,6 +91,30 @@ impl Shapes {
     }
 }
 
+/// Stacks whose `kind` is one of `kinds`, with the kind's name, in `stacks.kdl` order.
+fn settings_blocks(
+    stacks: Option<&ResolvedStacks>,
+    kinds: &[ProjectKind],
+) -> IndexMap<String, String> {
+    let Some(stacks) = stacks else {
+        return IndexMap::new();
+    };
+    let (json, _) = stacks.root.to_json();
+    let Some(declared) = json.get("stack").and_then(|s| s.as_object()) else {
+        return IndexMap::new();
+    };
+    declared
+        .iter()
+        .filter_map(|(stack, body)| {
+            let kind = body.get("kind")?.as_str()?;
+            kinds
+                .iter()
+                .any(|k| k.name == kind)
+                .then(|| (stack.clone(), kind.to_string()))
+        })
+        .collect()
+}
+
 pub fn resolve_project(
     parsed: &ParsedProject,
     sources: &SourceMap,
@@ -104,6 +135,29 @@ pub fn resolve_project(
             root,
         }
     });
+
+    // A stack of a project kind gets a settings block in the environments, named after it.
+    let settings_blocks = settings_blocks(stacks.as_ref(), &parsed.kinds);
+    let project_shapes;
+    let shapes = if settings_blocks.is_empty() {
+        shapes
+    } else {
+        project_shapes = Shapes {
+            env: shapes
+                .env
+                .with_fields(settings_blocks.iter().map(|(stack, kind)| {
+                    let schema = &parsed
+                        .kinds
+                        .iter()
+                        .find(|k| &k.name == kind)
+                        .expect("a known kind")
+                        .schema;
+                    (stack.clone(), Shape::from_schema(schema))
+                })),
+            stacks: shapes.stacks.clone(),
+        };
+        &project_shapes
+    };
 
     let defaults = |file: FileId| {
         let mut base = Table::new(Origin::new(&project_layer, Span::new(file, 0, 0)));
@@ -186,6 +240,8 @@ pub fn resolve_project(
             stacks,
             envs,
             declared,
+            kinds: parsed.kinds.clone(),
+            settings_blocks,
         },
         diagnostics,
     )

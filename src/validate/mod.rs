@@ -12,9 +12,14 @@ mod dns;
 mod network;
 mod schema;
 mod secrets;
+mod settings;
+
+pub use settings::published as published_schemas;
 mod stacks;
 
 use std::collections::HashSet;
+
+use indexmap::IndexMap;
 use std::hash::Hasher;
 
 use crate::cache::{Cache, HashWriter};
@@ -48,12 +53,12 @@ impl Schemas {
         Schemas {
             env: CompiledSchema::new(
                 crate::model::env_schema(),
-                || &crate::resolve::Shapes::shared().env,
+                schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().env),
                 "environment",
             ),
             stacks: CompiledSchema::new(
                 crate::model::stacks_schema(),
-                || &crate::resolve::Shapes::shared().stacks,
+                schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().stacks),
                 "stacks.kdl",
             ),
         }
@@ -66,6 +71,10 @@ pub struct ValidEnv {
     pub name: String,
     pub file: FileId,
     pub model: Environment,
+    /// The settings blocks of project-kind stacks, by stack name, validated against their
+    /// kind's schema, with its defaults filled in and field names in snake_case (as templates
+    /// see them).
+    pub settings: IndexMap<String, serde_json::Value>,
     pub spans: SpanIndex,
 }
 
@@ -134,9 +143,9 @@ fn schema_problems(
     root_span: Span,
     skip: &dyn Fn(&str) -> bool,
     cache: Option<&Cache>,
-    complete: bool,
-) -> Vec<(Option<Located>, Diagnostic)> {
-    let marker = cache.filter(|_| complete).map(|cache| {
+    shape: &crate::model::Shape,
+) -> schema::Problems {
+    let marker = cache.map(|cache| {
         let mut hasher = cache.hasher();
         hasher.write(schema.noun.as_bytes());
         let _ = serde_json::to_writer(HashWriter(&mut hasher), json);
@@ -147,7 +156,7 @@ fn schema_problems(
             return Vec::new();
         }
     }
-    let found = schema.validate(json, spans, root_span, skip);
+    let found = schema.validate_as(json, spans, root_span, skip, shape);
     if let (Some((cache, name)), true) = (marker, found.is_empty()) {
         cache.write(&name, b"");
     }
@@ -175,7 +184,7 @@ pub fn validate_project(
             root_span,
             &|_| false,
             cache,
-            true,
+            schemas.stacks.shape(),
         );
         let ok = found.is_empty();
         diagnostics.extend(found.into_iter().map(|(_, d)| d));
@@ -183,7 +192,8 @@ pub fn validate_project(
             match serde_json::from_value::<StacksConfig>(json) {
                 Ok(model) => {
                     let before = diagnostics.len();
-                    stacks::check_stacks(&model, &spans, stacks.file, &mut diagnostics);
+                    let kinds: Vec<&str> = resolved.kinds.iter().map(|k| k.name.as_str()).collect();
+                    stacks::check_stacks(&model, &spans, stacks.file, &kinds, &mut diagnostics);
                     if diagnostics.len() == before {
                         project.stacks = Some(ValidStacks {
                             file: stacks.file,
@@ -200,6 +210,7 @@ pub fn validate_project(
         }
     }
 
+    let settings = settings::ProjectSettings::of(resolved);
     // Environments are validated in parallel; diagnostics keep the environments' order.
     let checked: Vec<_> = crate::parallel::map(resolved.envs.iter().collect(), |env| {
         let mut found = Vec::new();
@@ -210,7 +221,7 @@ pub fn validate_project(
         let checked = if env.is_abstract {
             None
         } else {
-            validate_env(env, schemas, cache, &mut found)
+            validate_env(env, schemas, &settings, cache, &mut found)
                 .map(|(env, ok)| (env, ok && !holds_credential))
         };
         (checked, found)
@@ -227,13 +238,13 @@ pub fn validate_project(
         s.model
             .stack
             .values()
-            .any(|stack| stack.kind == Some(crate::model::StackKind::Dns))
+            .any(|stack| stack.builtin() == Some(crate::model::StackKind::Dns))
     });
     let creates_registry = project.stacks.as_ref().is_some_and(|s| {
         s.model
             .stack
             .values()
-            .any(|stack| stack.kind == Some(crate::model::StackKind::Registry))
+            .any(|stack| stack.builtin() == Some(crate::model::StackKind::Registry))
     });
     aws::check_image_tags(&all, creates_registry, &mut diagnostics);
     let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut diagnostics);
@@ -250,10 +261,12 @@ pub fn validate_project(
 fn validate_env(
     env: &ResolvedEnv,
     schemas: &Schemas,
+    settings: &settings::ProjectSettings,
     cache: Option<&Cache>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(ValidEnv, bool)> {
-    let (json, spans) = env.root.to_json();
+    let (mut json, spans) = env.root.to_json();
+    let blocks = settings.take(&mut json);
     let unresolved: HashSet<String> = env
         .unresolved
         .iter()
@@ -266,9 +279,14 @@ fn validate_env(
         &spans,
         root_span,
         &|pointer| unresolved.contains(pointer),
-        cache,
-        unresolved.is_empty(),
+        // Only a document whose references all resolved is remembered as valid.
+        cache.filter(|_| unresolved.is_empty()),
+        &settings.env_shape,
     );
+    let (blocks, block_problems) = settings.check(blocks, &spans, root_span, &|pointer| {
+        unresolved.contains(pointer)
+    });
+    let found: Vec<_> = found.into_iter().chain(block_problems).collect();
     let schema_ok = found.is_empty();
     for (located, diagnostic) in found {
         diagnostics.push(inherited_note(&env.name, located.as_ref(), diagnostic));
@@ -330,6 +348,7 @@ fn validate_env(
         name: env.name.clone(),
         file: env.file,
         model,
+        settings: blocks,
         spans,
     };
     Some((valid, ok))

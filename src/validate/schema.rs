@@ -10,12 +10,21 @@ use crate::model::Shape;
 use crate::resolve::{Located, SpanIndex};
 use crate::source::Span;
 
+/// Schema problems, each with the located value it is about.
+pub type Problems = Vec<(Option<Located>, Diagnostic)>;
+
+/// Where a schema's shape comes from: the model's (shared by every run), or its own.
+pub enum ShapeOf {
+    Shared(fn() -> &'static Shape),
+    Own(Box<Shape>),
+}
+
 /// A schema (compiled when first used) and the shape of the model it describes.
 pub struct CompiledSchema {
     schema: serde_json::Value,
     validator: std::sync::OnceLock<Validator>,
     /// The shape, looked up when a problem needs it (so compiling waits for nothing else).
-    shape: fn() -> &'static Shape,
+    shape: ShapeOf,
     /// What the document is called in messages: "environment", "stacks.kdl".
     pub noun: &'static str,
 }
@@ -27,11 +36,7 @@ impl CompiledSchema {
     /// instructions, about 7% faster). For the keywords envc's schemas use (a test lists
     /// them and holds the schemas to the list) the two drafts validate alike; formats are
     /// annotations in both, as 2020-12 has them.
-    pub fn new(
-        mut schema: serde_json::Value,
-        shape: fn() -> &'static Shape,
-        noun: &'static str,
-    ) -> Self {
+    pub fn new(mut schema: serde_json::Value, shape: ShapeOf, noun: &'static str) -> Self {
         if let Some(keywords) = schema.as_object_mut() {
             keywords.remove("$schema");
         }
@@ -62,7 +67,10 @@ impl CompiledSchema {
     }
 
     pub fn shape(&self) -> &Shape {
-        (self.shape)()
+        match &self.shape {
+            ShapeOf::Shared(shape) => shape(),
+            ShapeOf::Own(shape) => shape,
+        }
     }
 
     /// Validates `json`; `root` is where a problem with the document as a whole is shown.
@@ -73,9 +81,22 @@ impl CompiledSchema {
         root: Span,
         skip: &dyn Fn(&str) -> bool,
     ) -> Vec<(Option<Located>, Diagnostic)> {
+        self.validate_as(json, spans, root, skip, self.shape())
+    }
+
+    /// [`Self::validate`], with `shape` for did-you-mean (the model's with the project's
+    /// settings blocks, whose keys this schema does not have).
+    pub fn validate_as(
+        &self,
+        json: &serde_json::Value,
+        spans: &SpanIndex,
+        root: Span,
+        skip: &dyn Fn(&str) -> bool,
+        shape: &Shape,
+    ) -> Vec<(Option<Located>, Diagnostic)> {
         let mut found = Vec::new();
         for error in self.validator().iter_errors(json) {
-            self.describe(&error, spans, root, skip, &mut found);
+            self.describe(&error, spans, root, skip, shape, &mut found);
         }
         found
     }
@@ -112,6 +133,7 @@ impl CompiledSchema {
         spans: &SpanIndex,
         root: Span,
         skip: &dyn Fn(&str) -> bool,
+        shape: &Shape,
         found: &mut Vec<(Option<Located>, Diagnostic)>,
     ) {
         let pointer = error.instance_path().as_str().to_string();
@@ -131,7 +153,7 @@ impl CompiledSchema {
                             let options = constants_at(context, at);
                             found.push(not_allowed(inner, &options, spans, root, self.noun));
                         }
-                        _ => self.describe(inner, spans, root, skip, found),
+                        _ => self.describe(inner, spans, root, skip, shape, found),
                     }
                 }
                 return;
@@ -146,7 +168,7 @@ impl CompiledSchema {
                     let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                     let at = spans.by_pointer.get(&child).cloned();
                     let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
-                    let fields = shape_at(self.shape(), &pointer).field_names();
+                    let fields = shape_at(shape, &pointer).field_names();
                     let help = did_you_mean(key, fields.iter().copied())
                         .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
                     found.push((

@@ -1,9 +1,27 @@
-//! Stack graph rules: each stack has a kind or a template, `needs` name stacks that exist,
-//! and the graph has no cycles.
+//! Stack graph rules: each stack has a kind (built in or the project's) or a template,
+//! `needs` name stacks that exist, and the graph has no cycles.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
-use crate::model::StacksConfig;
+use crate::model::{StackKind, StacksConfig};
+
+/// Every built-in kind, for did-you-mean.
+const BUILTIN_KINDS: [StackKind; 14] = [
+    StackKind::Network,
+    StackKind::Cluster,
+    StackKind::Database,
+    StackKind::Queues,
+    StackKind::Service,
+    StackKind::Worker,
+    StackKind::Registry,
+    StackKind::Dns,
+    StackKind::ConfigSecret,
+    StackKind::Artifacts,
+    StackKind::Waf,
+    StackKind::Migration,
+    StackKind::Monitoring,
+    StackKind::CiRole,
+];
 use crate::resolve::SpanIndex;
 use crate::source::{FileId, Span};
 
@@ -11,6 +29,7 @@ pub fn check_stacks(
     config: &StacksConfig,
     spans: &SpanIndex,
     file: FileId,
+    project_kinds: &[&str],
     out: &mut Vec<Diagnostic>,
 ) {
     let span = |pointer: &str, key: bool| {
@@ -33,6 +52,25 @@ pub fn check_stacks(
                 .at(span(&format!("/stack/{name}"), true), "this stack")
                 .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
             );
+        }
+        if let Some(kind) = stack.project_kind() {
+            if !project_kinds.contains(&kind) {
+                let builtins: Vec<String> = BUILTIN_KINDS.iter().map(|k| k.name()).collect();
+                let known = builtins
+                    .iter()
+                    .map(String::as_str)
+                    .chain(project_kinds.iter().copied());
+                out.push(
+                    Diagnostic::error(Code::UnknownKind, format!("stack `{name}` has kind `{kind}`, which is not a kind"))
+                        .at(span(&format!("/stack/{name}/kind"), false), "no such kind")
+                        .help(did_you_mean(kind, known.clone()).unwrap_or_else(|| {
+                            format!(
+                                "kinds are the built-in {} and the project's under `kinds/` (`envc new-kind {kind}` makes one)",
+                                builtins.join(", ")
+                            )
+                        })),
+                );
+            }
         }
         check_selection(name, stack, &span, out);
         for (i, need) in stack.needs.iter().enumerate() {
@@ -165,7 +203,7 @@ fn check_selection(
     out: &mut Vec<Diagnostic>,
 ) {
     use crate::model::StackKind;
-    let wanted = match stack.kind {
+    let wanted = match stack.builtin() {
         Some(StackKind::Service) => Some(("service", stack.service.is_some())),
         Some(StackKind::Worker) => Some(("worker", stack.worker.is_some())),
         _ => None,
@@ -189,7 +227,7 @@ fn check_selection(
     // A project template sees `stack.service` and `stack.worker`; a built-in kind of
     // another kind does not read them.
     for (field, given, kind) in misplaced {
-        if given && stack.kind.is_some_and(|k| k != kind) {
+        if given && stack.kind.is_some() && stack.builtin() != Some(kind) {
             out.push(
                 Diagnostic::error(
                     Code::Selection,

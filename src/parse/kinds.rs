@@ -1,0 +1,161 @@
+//! Project kinds: `kinds/<name>.schema.json`, the JSON Schema of the settings an environment
+//! gives a stack of that kind, beside `kinds/<name>.yaml.j2`, its template (read by the
+//! renderer). Each schema is read, parsed and checked to describe a settings block; a kind
+//! missing its schema or template, or named like a built-in, is a diagnostic.
+
+use std::path::Path;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::StackKind;
+use crate::source::{FileId, SourceMap, Span};
+
+/// One kind of the project's own.
+#[derive(Debug, Clone)]
+pub struct ProjectKind {
+    pub name: String,
+    /// `kinds/<name>.schema.json`, in the source map.
+    pub file: FileId,
+    pub schema: serde_json::Value,
+}
+
+const SCHEMA_SUFFIX: &str = ".schema.json";
+const TEMPLATE_SUFFIX: &str = ".yaml.j2";
+
+/// The project's kinds, in name order; problems go to `diagnostics`.
+pub fn load_kinds(
+    root: &Path,
+    sources: &mut SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ProjectKind> {
+    let dir = root.join("kinds");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut kinds = Vec::new();
+    for file_name in &names {
+        if let Some(name) = file_name.strip_suffix(TEMPLATE_SUFFIX) {
+            if !names.contains(&format!("{name}{SCHEMA_SUFFIX}")) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::KindDefinition,
+                        format!("kind `{name}` has a template and no settings schema"),
+                    )
+                    .help(format!(
+                        "add `kinds/{name}{SCHEMA_SUFFIX}`: a JSON Schema of the settings (`envc new-kind {name}` writes one)"
+                    )),
+                );
+            }
+            continue;
+        }
+        let Some(name) = file_name.strip_suffix(SCHEMA_SUFFIX) else {
+            continue;
+        };
+        let relative = Path::new("kinds").join(file_name);
+        let text = match crate::files::read_text(root, &relative) {
+            Ok(text) => text,
+            Err(problem) => {
+                diagnostics.push(problem.into_diagnostic(root, &relative, Some(sources)));
+                continue;
+            }
+        };
+        let file = sources.add(crate::display_path(root, &relative), text);
+        if let Some(kind) = check_kind(name, file, &names, sources, diagnostics) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+fn check_kind(
+    name: &str,
+    file: FileId,
+    names: &[String],
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ProjectKind> {
+    let text = &sources.file(file).text;
+    let whole = Span::new(file, 0, 0);
+    let problem = |message: String, at: Span, help: &str| {
+        Diagnostic::error(Code::KindDefinition, message)
+            .at(at, "here")
+            .help(help.to_string())
+    };
+    let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_name {
+        diagnostics.push(problem(
+            format!("`{name}` is not a valid kind name"),
+            whole,
+            "kind names are lowercase letters, digits and `-`, starting with a letter",
+        ));
+        return None;
+    }
+    if serde_json::from_value::<StackKind>(serde_json::Value::String(name.into())).is_ok() {
+        diagnostics.push(problem(
+            format!("`{name}` is a built-in kind"),
+            whole,
+            "name the project's kind differently; to change the built-in, override its template in `templates/`",
+        ));
+        return None;
+    }
+    if !names.contains(&format!("{name}{TEMPLATE_SUFFIX}")) {
+        diagnostics.push(problem(
+            format!("kind `{name}` has a settings schema and no template"),
+            whole,
+            &format!("add `kinds/{name}{TEMPLATE_SUFFIX}`"),
+        ));
+        return None;
+    }
+    let schema: serde_json::Value = match serde_json::from_str(text) {
+        Ok(schema) => schema,
+        Err(error) => {
+            let at = offset_of(text, error.line(), error.column());
+            diagnostics.push(problem(
+                format!("`kinds/{name}{SCHEMA_SUFFIX}` is not valid JSON: {error}"),
+                Span::new(file, at, (at + 1).min(text.len())),
+                "a kind's schema is a JSON Schema object",
+            ));
+            return None;
+        }
+    };
+    let describes_block = schema.get("type").and_then(|t| t.as_str()) == Some("object")
+        && schema.get("properties").is_some_and(|p| p.is_object());
+    if !describes_block {
+        diagnostics.push(problem(
+            format!("the schema of kind `{name}` does not describe a settings block"),
+            whole,
+            "give it `\"type\": \"object\"` and the settings under `\"properties\"`",
+        ));
+        return None;
+    }
+    if let Err(error) = jsonschema::validator_for(&schema) {
+        diagnostics.push(problem(
+            format!("the schema of kind `{name}` is not a valid JSON Schema: {error}"),
+            whole,
+            "see https://json-schema.org/understanding-json-schema",
+        ));
+        return None;
+    }
+    Some(ProjectKind {
+        name: name.to_string(),
+        file,
+        schema,
+    })
+}
+
+/// The byte offset of a 1-based line and column in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
