@@ -21,15 +21,16 @@ pub struct ProjectKind {
 const SCHEMA_SUFFIX: &str = ".schema.json";
 const TEMPLATE_SUFFIX: &str = ".yaml.j2";
 
-/// The project's kinds, in name order; problems go to `diagnostics`.
+/// The project's kinds, in name order, and the names of those whose files make no kind
+/// (each reported into `diagnostics`, so stacks of them are not reported again).
 pub fn load_kinds(
     root: &Path,
     sources: &mut SourceMap,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<ProjectKind> {
+) -> (Vec<ProjectKind>, Vec<String>) {
     let dir = root.join("kinds");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -37,14 +38,20 @@ pub fn load_kinds(
         .collect();
     names.sort();
     let mut kinds = Vec::new();
+    let mut broken = Vec::new();
     for file_name in &names {
         if let Some(name) = file_name.strip_suffix(TEMPLATE_SUFFIX) {
             if !names.contains(&format!("{name}{SCHEMA_SUFFIX}")) {
+                broken.push(name.to_string());
+                let relative = Path::new("kinds").join(file_name);
+                let text = crate::files::read_text(root, &relative).unwrap_or_default();
+                let file = sources.add(crate::display_path(root, &relative), text);
                 diagnostics.push(
                     Diagnostic::error(
                         Code::KindDefinition,
                         format!("kind `{name}` has a template and no settings schema"),
                     )
+                    .at(Span::new(file, 0, 0), "this kind's template")
                     .help(format!(
                         "add `kinds/{name}{SCHEMA_SUFFIX}`: a JSON Schema of the settings (`envc new-kind {name}` writes one)"
                     )),
@@ -60,15 +67,17 @@ pub fn load_kinds(
             Ok(text) => text,
             Err(problem) => {
                 diagnostics.push(problem.into_diagnostic(root, &relative, Some(sources)));
+                broken.push(name.to_string());
                 continue;
             }
         };
         let file = sources.add(crate::display_path(root, &relative), text);
-        if let Some(kind) = check_kind(name, file, &names, sources, diagnostics) {
-            kinds.push(kind);
+        match check_kind(name, file, &names, sources, diagnostics) {
+            Some(kind) => kinds.push(kind),
+            None => broken.push(name.to_string()),
         }
     }
-    kinds
+    (kinds, broken)
 }
 
 fn check_kind(

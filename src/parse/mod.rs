@@ -31,6 +31,8 @@ pub struct ParsedProject {
     pub broken_envs: Vec<String>,
     /// The project's own kinds (`kinds/`).
     pub kinds: Vec<ProjectKind>,
+    /// Kinds whose files make no kind (already reported).
+    pub broken_kinds: Vec<String>,
 }
 
 impl ParsedProject {
@@ -56,7 +58,7 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
         return (project, diagnostics);
     }
 
-    project.kinds = kinds::load_kinds(root, sources, &mut diagnostics);
+    (project.kinds, project.broken_kinds) = kinds::load_kinds(root, sources, &mut diagnostics);
 
     match read(root, Path::new("stacks.kdl"), sources) {
         Ok(file) => {

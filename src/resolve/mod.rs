@@ -59,6 +59,8 @@ pub struct ResolvedProject {
     pub declared: BTreeMap<String, Option<bool>>,
     /// The project's own kinds, as parsed.
     pub kinds: Vec<ProjectKind>,
+    /// Kinds whose files make no kind (already reported).
+    pub broken_kinds: Vec<String>,
     /// Stacks of a project kind, by stack name, with their kind's name: each is a settings
     /// block of the environments, merged by the shape of its kind's schema.
     pub settings_blocks: IndexMap<String, String>,
@@ -241,6 +243,7 @@ pub fn resolve_project(
             envs,
             declared,
             kinds: parsed.kinds.clone(),
+            broken_kinds: parsed.broken_kinds.clone(),
             settings_blocks,
         },
         diagnostics,

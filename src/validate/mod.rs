@@ -192,7 +192,13 @@ pub fn validate_project(
             match serde_json::from_value::<StacksConfig>(json) {
                 Ok(model) => {
                     let before = diagnostics.len();
-                    let kinds: Vec<&str> = resolved.kinds.iter().map(|k| k.name.as_str()).collect();
+                    // A kind whose files are broken was reported; its stacks are not again.
+                    let kinds: Vec<&str> = resolved
+                        .kinds
+                        .iter()
+                        .map(|k| k.name.as_str())
+                        .chain(resolved.broken_kinds.iter().map(String::as_str))
+                        .collect();
                     stacks::check_stacks(&model, &spans, stacks.file, &kinds, &mut diagnostics);
                     if diagnostics.len() == before {
                         project.stacks = Some(ValidStacks {
