@@ -343,3 +343,94 @@ fn each_account_creates_a_zone_once_and_every_certificate_is_validated_in_it() {
         }
     }
 }
+
+/// A project template that extends a built-in and fills one block changes the render by
+/// that block's text and nothing else, for every built-in kind.
+#[test]
+fn a_block_of_every_built_in_can_be_overridden_alone() {
+    const MARKER: &str = "  OverrideMarker:\n    Type: AWS::CloudFormation::WaitConditionHandle\n";
+    let project = tempfile::tempdir().unwrap();
+    copy_project(root(), project.path());
+    let dir = project.path();
+    // staging renders every stack of the root project, one of each built-in kind.
+    let before = files_under(&dir.join("golden/staging"));
+    let kinds: Vec<String> = std::fs::read_dir(root().join("templates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml.j2"))
+        .collect();
+    assert_eq!(kinds.len(), 14, "{kinds:?}");
+    for kind in &kinds {
+        std::fs::write(
+            dir.join("templates").join(kind),
+            format!(
+                "{{% extends \"builtin/{kind}\" %}}\n{{% block extra_resources %}}\n{MARKER}{{% endblock %}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let (code, stdout, stderr) = envc(dir, &["render", "staging", "--write"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let after = files_under(&dir.join("golden/staging"));
+    assert_eq!(
+        before.len(),
+        14,
+        "one stack of each kind: {:?}",
+        before.keys()
+    );
+    for (file, text) in &after {
+        assert!(
+            text.contains(MARKER),
+            "{}: the block is not in the render",
+            file.display()
+        );
+        assert_eq!(
+            &text.replacen(MARKER, "", 1),
+            &before[file],
+            "{}: the override changed more than its block",
+            file.display()
+        );
+    }
+}
+
+/// examples/kinds adds the X-Ray daemon to the built-in service through two of its blocks;
+/// without its template the render differs by exactly those lines.
+#[test]
+fn the_examples_service_override_adds_only_its_blocks() {
+    let project = tempfile::tempdir().unwrap();
+    let example = root().join("examples/kinds");
+    copy_project(&example, project.path());
+    std::fs::remove_file(project.path().join("templates/service.yaml.j2")).unwrap();
+    let (code, plain, stderr) = envc(project.path(), &["render", "dev", "--stack", "web"]);
+    assert_eq!(code, 0, "{stderr}");
+    let overridden = std::fs::read_to_string(example.join("golden/dev/web.yaml")).unwrap();
+    let added: Vec<&str> = {
+        let plain: Vec<&str> = plain.lines().collect();
+        let mut rest = plain.iter().peekable();
+        overridden
+            .lines()
+            .filter(|line| {
+                if rest.peek() == Some(&line) {
+                    rest.next();
+                    false
+                } else {
+                    true
+                }
+            })
+            .collect()
+    };
+    assert!(
+        added.iter().any(|l| l.contains("Name: xray-daemon")),
+        "{added:?}"
+    );
+    assert!(
+        added.iter().any(|l| l.contains("xray:PutTraceSegments")),
+        "{added:?}"
+    );
+    assert_eq!(
+        overridden.lines().count() - plain.lines().count(),
+        added.len(),
+        "only added lines: {added:?}"
+    );
+    assert!(added.len() < 30, "{added:?}");
+}
