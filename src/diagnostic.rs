@@ -88,6 +88,8 @@ codes! {
     SchemaInvalid = "envc::schema::invalid",
     /// The committed `schema/` differs from what this envc generates.
     SchemaStale = "envc::schema::stale",
+    /// A committed document under `docs/` differs from what `envc docs` generates.
+    DocsStale = "envc::docs::stale",
     /// A CIDR block that is not valid for a VPC.
     CidrSyntax = "envc::network::cidr",
     /// Two environments in one account and region have overlapping VPC CIDRs.

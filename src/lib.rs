@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;
 pub mod did_you_mean;
+pub mod docs;
 pub mod explain;
 pub mod files;
 pub mod golden;
@@ -168,6 +169,7 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     all.extend(found);
     if stages == Stages::Check {
         all.extend(stale_schema_diagnostics(root, &resolved, &mut sources));
+        all.extend(stale_doc_diagnostics(root, &resolved, &mut sources));
     }
 
     let mut rendered = Vec::new();
@@ -285,6 +287,85 @@ fn stale_schema_diagnostics(
 }
 
 /// Writes `schema/*.schema.json`; returns the files written.
+/// The reference documents of the project (`docs/`), from its published environment schema.
+fn project_docs(resolved: &ResolvedProject) -> Vec<docs::Doc> {
+    let schemas = validate::published_schemas(resolved, model::schema_files());
+    let env = schemas
+        .iter()
+        .find(|s| s.file_name == "env.schema.json")
+        .map(model::SchemaFile::json)
+        .unwrap_or_default();
+    docs::documents(&env)
+}
+
+/// A project that keeps `docs/` keeps it fresh: a stale or missing document is a diagnostic.
+fn stale_doc_diagnostics(
+    root: &Path,
+    resolved: &ResolvedProject,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    if !root.join("docs").is_dir() {
+        return Vec::new();
+    }
+    stale_docs_of(root, resolved)
+        .into_iter()
+        .map(|(relative, current, _)| {
+            let diagnostic = Diagnostic::error(
+                Code::DocsStale,
+                format!("`{}` is out of date with this project", relative.display()),
+            )
+            .help("run `envc docs` and commit the result");
+            match current {
+                Some(current) => {
+                    let file = sources.add(display_path(root, &relative), current);
+                    diagnostic.at(Span::new(file, 0, 0), "stale document")
+                }
+                None => diagnostic,
+            }
+        })
+        .collect()
+}
+
+/// (path, committed text if any, generated text) of each document that differs.
+fn stale_docs_of(
+    root: &Path,
+    resolved: &ResolvedProject,
+) -> Vec<(PathBuf, Option<String>, String)> {
+    project_docs(resolved)
+        .into_iter()
+        .filter_map(|doc| {
+            let relative = PathBuf::from(doc.path);
+            let current = files::read_text(root, &relative).ok();
+            (current.as_deref() != Some(doc.text.as_str())).then_some((relative, current, doc.text))
+        })
+        .collect()
+}
+
+/// Writes `docs/settings.md` and `docs/templates.md`.
+pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let dir = root.join("docs");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+    })?;
+    let mut written = Vec::new();
+    for doc in project_docs(&resolved_only(root)) {
+        let path = root.join(doc.path);
+        write_atomically(&path, &doc.text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Documents under `docs/` that differ from a fresh generation: (path, committed, generated).
+pub fn stale_docs(root: &Path) -> Vec<(PathBuf, String, String)> {
+    stale_docs_of(root, &resolved_only(root))
+        .into_iter()
+        .map(|(relative, current, expected)| {
+            (root.join(relative), current.unwrap_or_default(), expected)
+        })
+        .collect()
+}
+
 /// The project resolved, for what it publishes (its settings blocks); problems are left to
 /// `check`.
 fn resolved_only(root: &Path) -> ResolvedProject {

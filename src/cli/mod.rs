@@ -67,6 +67,12 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write the reference documents (`docs/settings.md`, `docs/templates.md`), or with
+    /// `--check` fail if they are stale.
+    Docs {
+        #[arg(long)]
+        check: bool,
+    },
     /// Print an environment's CloudFormation, or with `--write` update the golden files.
     Render {
         /// The environment (all of them with `--write` when none).
@@ -287,6 +293,36 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
+        Command::Docs { check } => {
+            if *check {
+                let stale = envc::stale_docs(&cli.dir);
+                for (path, current, expected) in &stale {
+                    errln!("envc: `{}` is stale; run `envc docs`", path.display());
+                    let name = path.display().to_string();
+                    let diff = envc::golden::unified_diff(
+                        current,
+                        expected,
+                        &format!("{name} (committed)"),
+                        &format!("{name} (generated)"),
+                    );
+                    err!("{diff}");
+                }
+                i32::from(!stale.is_empty())
+            } else {
+                match envc::write_docs(&cli.dir) {
+                    Ok(paths) => {
+                        for path in paths {
+                            outln!("wrote {}", path.display());
+                        }
+                        0
+                    }
+                    Err(problem) => {
+                        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+                        2
+                    }
+                }
+            }
+        }
         Command::Schema { check } => {
             if *check {
                 let stale = envc::stale_schemas(&cli.dir);

@@ -174,3 +174,59 @@ fn alb_hosted_zone(region: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/templates.md` lists exactly what a template sees.
+    #[test]
+    fn the_documented_context_is_the_context() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let checked = crate::check(root, &["dev".to_string()]);
+        let stacks = &checked.validated.stacks.as_ref().expect("stacks").model;
+        let env = &checked.validated.envs[0];
+        let present: Vec<&str> = stacks.stack.keys().map(String::as_str).collect();
+        let context = StackContext {
+            stacks,
+            env,
+            env_shape: &crate::resolve::Shapes::shared().env,
+            present: &present,
+        };
+        let seen: Vec<String> = context
+            .environment()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let documented: Vec<String> = crate::docs::TEMPLATE_CONTEXT
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let (mut seen_sorted, mut documented_sorted) = (seen.clone(), documented.clone());
+        seen_sorted.sort();
+        documented_sorted.sort();
+        assert_eq!(seen_sorted, documented_sorted);
+        let stack = context.stack("network", &stacks.stack["network"]);
+        let mut stack_keys: Vec<String> = stack
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| format!("stack.{k}"))
+            .collect();
+        stack_keys.sort();
+        assert_eq!(
+            stack_keys,
+            [
+                "stack.kind",
+                "stack.name",
+                "stack.needs",
+                "stack.service",
+                "stack.settings",
+                "stack.stack_name",
+                "stack.worker"
+            ]
+        );
+    }
+}
