@@ -44,6 +44,29 @@ fn committed_schema_is_current() {
 }
 
 #[test]
+fn stale_docs_fail_docs_check_and_check_until_rewritten() {
+    let project = tempfile::tempdir().unwrap();
+    copy_project(root(), project.path());
+    let dir = project.path();
+    assert_eq!(envc(dir, &["docs", "--check"]).0, 0, "fresh docs");
+    // A new setting in the model is a new row: here, the committed document lacks one.
+    let path = dir.join("docs/settings.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let row = text.lines().find(|l| l.starts_with("| `network.azs`")).unwrap().to_string();
+    std::fs::write(&path, text.replace(&format!("{row}\n"), "")).unwrap();
+    let (code, _, stderr) = envc(dir, &["docs", "--check"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("docs/settings.md` is stale"), "{stderr}");
+    assert!(stderr.contains(&format!("+{row}")), "the diff shows the missing row: {stderr}");
+    let (code, _, stderr) = envc(dir, &["check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("envc::docs::stale"), "{stderr}");
+    let (code, _, stderr) = envc(dir, &["docs"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(envc(dir, &["check"]).0, 0);
+}
+
+#[test]
 fn explain_names_the_parent_file_for_an_inherited_value() {
     let (code, stdout, _) = envc(root(), &["explain", "staging2", "database.instance-class"]);
     assert_eq!(code, 0);

@@ -68,7 +68,7 @@ pub fn files_under(dir: &Path) -> BTreeMap<PathBuf, String> {
 
 /// Copies a project's own files (not `target/` or examples) into `to`.
 pub fn copy_project(from: &Path, to: &Path) {
-    for dir in ["env", "golden", "kinds", "schema", "templates"] {
+    for dir in ["docs", "env", "golden", "kinds", "schema", "templates"] {
         for (relative, text) in files_under(&from.join(dir)) {
             let path = to.join(dir).join(relative);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
