@@ -17,6 +17,7 @@ pub mod docs;
 pub mod explain;
 pub mod files;
 pub mod golden;
+pub mod init;
 pub mod model;
 mod parallel;
 pub mod parse;
@@ -364,6 +365,23 @@ pub fn stale_docs(root: &Path) -> Vec<(PathBuf, String, String)> {
             (root.join(relative), current.unwrap_or_default(), expected)
         })
         .collect()
+}
+
+/// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
+/// golden files, so it passes `check`. Nothing is written over an existing project.
+pub fn init_project(
+    dir: &Path,
+    starter: &init::Starter,
+    project: &str,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut written = init::scaffold(dir, starter, project).map_err(|d| vec![d])?;
+    written.extend(write_schemas(dir).map_err(|d| vec![d])?);
+    let rendered = run(dir, &[], Stages::Render);
+    if rendered.has_errors() {
+        return Err(rendered.diagnostics);
+    }
+    written.extend(golden::write(dir, &rendered.rendered, None).map_err(|d| vec![d])?);
+    Ok(written)
 }
 
 /// The project resolved, for what it publishes (its settings blocks); problems are left to

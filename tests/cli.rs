@@ -52,12 +52,19 @@ fn stale_docs_fail_docs_check_and_check_until_rewritten() {
     // A new setting in the model is a new row: here, the committed document lacks one.
     let path = dir.join("docs/settings.md");
     let text = std::fs::read_to_string(&path).unwrap();
-    let row = text.lines().find(|l| l.starts_with("| `network.azs`")).unwrap().to_string();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| `network.azs`"))
+        .unwrap()
+        .to_string();
     std::fs::write(&path, text.replace(&format!("{row}\n"), "")).unwrap();
     let (code, _, stderr) = envc(dir, &["docs", "--check"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("docs/settings.md` is stale"), "{stderr}");
-    assert!(stderr.contains(&format!("+{row}")), "the diff shows the missing row: {stderr}");
+    assert!(
+        stderr.contains(&format!("+{row}")),
+        "the diff shows the missing row: {stderr}"
+    );
     let (code, _, stderr) = envc(dir, &["check"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("envc::docs::stale"), "{stderr}");
@@ -256,4 +263,77 @@ fn a_project_without_golden_files_fails_check_unless_it_opts_out() {
     std::fs::write(&stacks, format!("{text}golden #false\n")).unwrap();
     let (code, stdout, stderr) = envc(dir, &["check"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn init_makes_a_project_that_checks_clean_from_each_starter() {
+    for starter in [
+        "graphql-api",
+        "fargate-lambda-aurora",
+        "existing-vpc-aurora",
+        "wallet-service",
+    ] {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("acme-api");
+        std::fs::create_dir(&dir).unwrap();
+        let (code, stdout, stderr) = envc(&dir, &["init", "--starter", starter]);
+        assert_eq!(code, 0, "{starter}: {stdout}{stderr}");
+        for file in [
+            ".gitignore",
+            "stacks.kdl",
+            "env/base.kdl",
+            "env/dev.kdl",
+            "env/prod.kdl",
+        ] {
+            assert!(dir.join(file).is_file(), "{starter}: {file}");
+        }
+        assert!(std::fs::read_to_string(dir.join("stacks.kdl"))
+            .unwrap()
+            .contains("project \"acme-api\""));
+        assert!(dir.join("golden/dev").is_dir() && dir.join("golden/prod").is_dir());
+        let (code, stdout, stderr) = envc(&dir, &["check"]);
+        assert_eq!(code, 0, "{starter}: {stdout}{stderr}");
+        // A second init changes nothing.
+        let before = support::files_under(&dir);
+        let (code, _, stderr) = envc(&dir, &["init", "--starter", starter]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("already has a `stacks.kdl`"), "{stderr}");
+        assert_eq!(support::files_under(&dir), before);
+    }
+}
+
+#[test]
+fn new_kind_scaffolds_a_kind_a_project_can_use_at_once() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("acme");
+    std::fs::create_dir(&dir).unwrap();
+    assert_eq!(envc(&dir, &["init", "--starter", "wallet-service"]).0, 0);
+    let (code, stdout, stderr) = envc(&dir, &["new-kind", "audit-queue"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(dir.join("kinds/audit-queue.schema.json").is_file());
+    let stacks = std::fs::read_to_string(dir.join("stacks.kdl")).unwrap();
+    std::fs::write(
+        dir.join("stacks.kdl"),
+        stacks + "stack \"audit\" kind=\"audit-queue\"\n",
+    )
+    .unwrap();
+    let base = std::fs::read_to_string(dir.join("env/base.kdl")).unwrap();
+    std::fs::write(
+        dir.join("env/base.kdl"),
+        base + "audit {\n    retention-days 7\n}\n",
+    )
+    .unwrap();
+    for args in [&["schema"][..], &["render", "--write"]] {
+        let (code, stdout, stderr) = envc(&dir, args);
+        assert_eq!(code, 0, "{args:?}: {stdout}{stderr}");
+    }
+    let (code, stdout, stderr) = envc(&dir, &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let golden = std::fs::read_to_string(dir.join("golden/dev/audit.yaml")).unwrap();
+    assert!(
+        golden.contains("MessageRetentionPeriod: 604800"),
+        "{golden}"
+    );
+    // The name is taken now.
+    assert_eq!(envc(&dir, &["new-kind", "audit-queue"]).0, 2);
 }

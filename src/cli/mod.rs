@@ -67,6 +67,18 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Make a new project here (or in `-C DIR`) from a starter, one per reference system;
+    /// it passes `check` as written.
+    Init {
+        /// The starter: graphql-api, fargate-lambda-aurora, existing-vpc-aurora, wallet-service.
+        #[arg(long, default_value = "graphql-api")]
+        starter: String,
+        /// The project name (the start of every stack name); defaults to the folder's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Add a project kind: `kinds/NAME.yaml.j2` and `kinds/NAME.schema.json` to start from.
+    NewKind { name: String },
     /// Write the reference documents (`docs/settings.md`, `docs/templates.md`), or with
     /// `--check` fail if they are stale.
     Docs {
@@ -293,6 +305,20 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
+        Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
+        Command::NewKind { name } => match envc::init::new_kind(&cli.dir, name) {
+            Ok(paths) => {
+                for path in paths {
+                    outln!("wrote {}", path.display());
+                }
+                outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
+                0
+            }
+            Err(problem) => {
+                print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+                2
+            }
+        },
         Command::Docs { check } => {
             if *check {
                 let stale = envc::stale_docs(&cli.dir);
@@ -401,4 +427,33 @@ fn format_explanation(explanation: &envc::explain::Explanation) -> String {
         }
     }
     out
+}
+
+/// `envc init`: the starter by name, the project named after the folder unless `--name`.
+fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -> i32 {
+    let Some(chosen) = envc::init::STARTERS.iter().find(|s| s.name == starter) else {
+        errln!("envc: there is no starter `{starter}`; starters are:");
+        for s in envc::init::STARTERS {
+            errln!("  {:<22} {}", s.name, s.about);
+        }
+        return 2;
+    };
+    let folder = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
+        .unwrap_or_default();
+    let project = name.map_or(folder, str::to_string);
+    match envc::init_project(dir, chosen, &project) {
+        Ok(paths) => {
+            for path in paths {
+                outln!("wrote {}", path.display());
+            }
+            outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
+            0
+        }
+        Err(problems) => {
+            print_diagnostics(&problems, &SourceMap::default(), Format::Human, color);
+            2
+        }
+    }
 }

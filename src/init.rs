@@ -1,0 +1,200 @@
+//! Scaffolding: `envc init` makes a new project from a starter, one per reference system
+//! (their files are the example projects', so the starters stay as checked as the examples),
+//! and `envc new-kind` adds a project kind. Both write only new files, never over a file
+//! that exists, and a project `init` makes passes `check`.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+
+/// A starter: the files of a new project, as (path, text).
+pub struct Starter {
+    pub name: &'static str,
+    pub about: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+macro_rules! starter_files {
+    ($dir:literal: $($path:literal <- $from:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../", $dir, $from))),)*]
+    };
+}
+
+pub const STARTERS: &[Starter] = &[
+    Starter {
+        name: "graphql-api",
+        about: "reference system 1: a Fargate API and queue worker, RDS PostgreSQL, DNS, WAF, alarms and a CI role",
+        files: starter_files!("": "stacks.kdl" <- "stacks.kdl", "env/base.kdl" <- "env/base.kdl", "env/dev.kdl" <- "env/dev.kdl", "env/prod.kdl" <- "env/prod.kdl"),
+    },
+    Starter {
+        name: "fargate-lambda-aurora",
+        about: "reference system 2: Fargate services, Lambda SQS workers and Aurora Serverless v2",
+        files: starter_files!("examples/fargate-lambda-aurora/": "stacks.kdl" <- "stacks.kdl", "env/base.kdl" <- "env/base.kdl", "env/dev.kdl" <- "env/dev.kdl", "env/prod.kdl" <- "env/prod.kdl"),
+    },
+    Starter {
+        name: "existing-vpc-aurora",
+        about: "reference system 3: an API in an existing VPC, zone and certificate, with Aurora scaling to zero",
+        files: starter_files!("examples/existing-vpc-aurora/": "stacks.kdl" <- "stacks.kdl", "env/base.kdl" <- "env/base.kdl", "env/dev.kdl" <- "env/dev.kdl", "env/prod.kdl" <- "env/prd.kdl"),
+    },
+    Starter {
+        name: "wallet-service",
+        about: "reference system 4: Fargate with RDS, VPC endpoints instead of NAT, alarms and a migration task",
+        files: starter_files!("examples/wallet-service/": "stacks.kdl" <- "stacks.kdl", "env/base.kdl" <- "env/base.kdl", "env/dev.kdl" <- "env/dev.kdl", "env/prod.kdl" <- "env/prod.kdl"),
+    },
+];
+
+const GITIGNORE: &str = "# envc's caches (`envc --no-cache` runs without them)\n.envc/\n";
+
+/// Writes `starter`'s files into `dir` (created if missing), with `project` as the project
+/// name. Refuses a folder that already holds a project, and writes nothing then.
+pub fn scaffold(dir: &Path, starter: &Starter, project: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    check_project_name(project)?;
+    for taken in ["stacks.kdl", "env"] {
+        if dir.join(taken).exists() {
+            return Err(Diagnostic::error(
+                Code::Io,
+                format!("`{}` already has a `{taken}`", dir.display()),
+            )
+            .help("run `envc init` in an empty folder, or `-C NEW-FOLDER`"));
+        }
+    }
+    let mut files: Vec<(PathBuf, String)> = starter
+        .files
+        .iter()
+        .map(|(path, text)| (dir.join(path), adapt(path, text, project)))
+        .collect();
+    if !dir.join(".gitignore").exists() {
+        files.push((dir.join(".gitignore"), GITIGNORE.to_string()));
+    }
+    write_new(&files)
+}
+
+/// Writes a project kind `name`'s template and schema into `dir/kinds/`.
+pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(
+            Diagnostic::error(Code::Io, format!("`{name}` is not a valid kind name"))
+                .help("kind names are lowercase letters, digits and `-`, starting with a letter"),
+        );
+    }
+    let kinds = dir.join("kinds");
+    let files = [
+        (
+            kinds.join(format!("{name}.schema.json")),
+            KIND_SCHEMA.replace("KIND", name),
+        ),
+        (
+            kinds.join(format!("{name}.yaml.j2")),
+            KIND_TEMPLATE.replace("KIND", name),
+        ),
+    ];
+    for (path, _) in &files {
+        if path.exists() {
+            return Err(Diagnostic::error(
+                Code::Io,
+                format!("`{}` exists already", path.display()),
+            )
+            .help("choose another name, or edit the kind that is there"));
+        }
+    }
+    write_new(&files)
+}
+
+const KIND_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "KIND",
+  "description": "What a KIND stack deploys (say it here: `envc docs` prints it).",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "retention-days": {
+      "description": "Days its messages are kept, like `4`.",
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 14,
+      "default": 4
+    }
+  }
+}
+"#;
+
+const KIND_TEMPLATE: &str = r#"{% import "_macros.j2" as m %}
+{# A KIND stack. `settings` is the environment's block named after the stack (its
+   `kinds/KIND.schema.json` settings, defaults filled in, names in snake_case);
+   `docs/templates.md` lists everything else a template sees. #}
+{{ m.header("KIND " ~ stack.name) }}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+{{ m.queue_policies() }}
+    Properties:
+      QueueName: {{ (resource_prefix ~ "-" ~ stack.name) | tojson }}
+      MessageRetentionPeriod: {{ settings.retention_days * 86400 }}
+      SqsManagedSseEnabled: true
+Outputs:
+{{ m.export("QueueUrl", "!Ref Queue") }}
+"#;
+
+fn check_project_name(project: &str) -> Result<(), Diagnostic> {
+    let valid = project.len() <= 32
+        && project
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(Diagnostic::error(Code::Io, format!("`{project}` is not a valid project name"))
+            .help("project names are up to 32 lowercase letters, digits and `-`, starting with a letter (`--name`)"))
+    }
+}
+
+/// A starter file for a project named `project`: `stacks.kdl` gets its name.
+fn adapt(path: &str, text: &str, project: &str) -> String {
+    if path != "stacks.kdl" {
+        return text.to_string();
+    }
+    text.lines()
+        .map(|line| {
+            if line.starts_with("project \"") {
+                format!("project \"{project}\"")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Writes each file, creating folders; none may exist (checked first, so nothing is written
+/// when one does).
+fn write_new(files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, Diagnostic> {
+    if let Some((path, _)) = files.iter().find(|(path, _)| path.exists()) {
+        return Err(Diagnostic::error(
+            Code::Io,
+            format!("`{}` exists already", path.display()),
+        ));
+    }
+    let mut written = Vec::new();
+    for (path, text) in files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Diagnostic::error(
+                    Code::Io,
+                    format!("cannot create `{}`: {e}", parent.display()),
+                )
+            })?;
+        }
+        crate::write_atomically(path, text)?;
+        written.push(path.clone());
+    }
+    Ok(written)
+}
