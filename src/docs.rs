@@ -333,6 +333,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("subnets", "The subnet plan of a new VPC: each subnet's `tier`, `az` index and `cidr`."),
     ("image_repository", "The environment's ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<project>-<env>`)."),
     ("resource_prefix", "`<project>-<env>`, the start of resource names."),
+    ("names", "The names resources get, as set or by default: `names.cluster`, `names.repository`, `names.services[<name>]` (`service`, `log_group`), `names.workers[<name>]` (`unit`: the ECS service or Lambda function, `log_group`), `names.queue_url_variables[<queue>]`."),
     ("tags", "The project's and environment's tags, as CloudFormation `Key`/`Value` pairs."),
 ];
 

@@ -43,6 +43,8 @@ pub struct Environment {
     pub ci: Option<Ci>,
     pub migration: Option<Migration>,
     pub registry: Option<Registry>,
+    /// The ECS cluster of the environment's services and workers.
+    pub cluster: Option<Cluster>,
     /// Image tag services run when they name no `image` (a Docker tag: up to 128 letters,
     /// digits, `_`, `.` and `-`, not starting with `.` or `-`).
     #[serde(default = "default_image_tag")]
@@ -81,6 +83,18 @@ pub struct Registry {
     /// (deploy by version or commit, not `latest`). `#false` lets tags be pushed again.
     #[serde(default = "yes")]
     pub immutable_tags: bool,
+    /// The repository's name; `<project>-<env>` by default.
+    #[schemars(length(min = 2, max = 256), pattern(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"))]
+    pub repository: Option<String>,
+}
+
+/// The ECS cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Cluster {
+    /// The cluster's name; `<project>-<env>` by default.
+    #[schemars(length(min = 1, max = 255), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub name: Option<String>,
 }
 
 fn default_keep_images() -> u32 {
@@ -287,6 +301,12 @@ pub struct Service {
     /// Plain environment variables (never credentials: use `secret`).
     #[serde(default)]
     pub environment: IndexMap<String, String>,
+    /// The ECS service's name; `<project>-<env>-<service>` by default.
+    #[schemars(length(min = 1, max = 255), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub service_name: Option<String>,
+    /// The CloudWatch log group of its containers; `/ecs/<service name>` by default.
+    #[schemars(length(min = 1, max = 512), pattern(r"^[.\-_/#A-Za-z0-9]+$"))]
+    pub log_group: Option<String>,
     /// Days the load balancer's access logs are kept, in a bucket of the service's stack;
     /// 0 turns access logging off.
     #[serde(default = "default_access_log_days")]
@@ -316,6 +336,20 @@ pub struct Worker {
     pub runtime: WorkerRuntime,
     /// The `queue` it consumes.
     pub queue: String,
+    /// The environment variable it gets the queue's URL in; `QUEUE_URL` by default.
+    #[serde(default = "default_queue_url_variable")]
+    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub queue_url_variable: String,
+    /// Fargate: the ECS service's name; `<project>-<env>-<worker>` by default.
+    #[schemars(length(min = 1, max = 255), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub service_name: Option<String>,
+    /// Lambda: the function's name; `<project>-<env>-<worker>` by default.
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_-]+$"))]
+    pub function_name: Option<String>,
+    /// The CloudWatch log group; `/ecs/<service name>` (Fargate) or `/aws/lambda/<function
+    /// name>` (Lambda's own) by default.
+    #[schemars(length(min = 1, max = 512), pattern(r"^[.\-_/#A-Za-z0-9]+$"))]
+    pub log_group: Option<String>,
     pub image: Option<String>,
     pub cpu: Option<u32>,
     /// Fargate memory in MiB, or Lambda memory in MB.
@@ -345,6 +379,10 @@ pub struct Worker {
     pub environment: IndexMap<String, String>,
 }
 
+fn default_queue_url_variable() -> String {
+    "QUEUE_URL".to_string()
+}
+
 fn default_lambda_runtime() -> String {
     "nodejs24.x".to_string()
 }
@@ -367,6 +405,10 @@ pub struct Queue {
     #[serde(default)]
     pub fifo: bool,
     pub dead_letter: Option<DeadLetter>,
+    /// The environment variable services get the queue's URL in; `<QUEUE>_QUEUE_URL` by
+    /// default (`jobs` → `JOBS_QUEUE_URL`).
+    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub url_variable: Option<String>,
     /// Alarm when this many messages are visible.
     #[schemars(range(min = 1))]
     pub alarm_depth: Option<u32>,

@@ -99,6 +99,7 @@ impl StackContext<'_> {
             .map(|(k, v)| json!({"Key": k, "Value": v}))
             .collect();
 
+        let names = self.names();
         json!({
             "project": project,
             "env": env,
@@ -112,9 +113,60 @@ impl StackContext<'_> {
             "alb_zone_id": alb_hosted_zone(&region),
             "elb_log_account": elb_log_account(&region),
             "subnets": subnets,
-            "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{project}-{env}", model.account),
+            "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{}", model.account, names["repository"].as_str().unwrap_or_default()),
+            "names": names,
             "resource_prefix": format!("{project}-{env}"),
             "tags": tags,
+        })
+    }
+}
+
+impl StackContext<'_> {
+    /// The names resources get: each set in the environment, or envc's default.
+    fn names(&self) -> Value {
+        let model = &self.env.model;
+        let prefix = format!("{}-{}", self.stacks.project, self.env.name);
+        let services: Map<String, Value> = model
+            .service
+            .iter()
+            .map(|(name, s)| {
+                let service = s.service_name.clone().unwrap_or(format!("{prefix}-{name}"));
+                let log_group = s.log_group.clone().unwrap_or(format!("/ecs/{service}"));
+                (name.clone(), json!({"service": service, "log_group": log_group}))
+            })
+            .collect();
+        let workers: Map<String, Value> = model
+            .worker
+            .iter()
+            .map(|(name, w)| {
+                let lambda = w.runtime == crate::model::WorkerRuntime::Lambda;
+                let own = if lambda { &w.function_name } else { &w.service_name };
+                let unit = own.clone().unwrap_or(format!("{prefix}-{name}"));
+                let default_group = if lambda {
+                    format!("/aws/lambda/{unit}")
+                } else {
+                    format!("/ecs/{unit}")
+                };
+                let log_group = w.log_group.clone().unwrap_or(default_group);
+                (name.clone(), json!({"unit": unit, "log_group": log_group}))
+            })
+            .collect();
+        let queue_url_variables: Map<String, Value> = model
+            .queue
+            .iter()
+            .map(|(name, q)| {
+                let variable = q.url_variable.clone().unwrap_or_else(|| {
+                    format!("{}_QUEUE_URL", name.to_uppercase().replace('-', "_"))
+                });
+                (name.clone(), Value::String(variable))
+            })
+            .collect();
+        json!({
+            "cluster": model.cluster.as_ref().and_then(|c| c.name.clone()).unwrap_or(prefix.clone()),
+            "repository": model.registry.as_ref().and_then(|r| r.repository.clone()).unwrap_or(prefix.clone()),
+            "services": services,
+            "workers": workers,
+            "queue_url_variables": queue_url_variables,
         })
     }
 }

@@ -55,6 +55,7 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
                     "timeout",
                     "lambda-runtime",
                     "handler",
+                    "function-name",
                 ] {
                     refuse(
                         format!("{base}/{field}"),
@@ -68,6 +69,11 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
                     format!("{base}/scaling"),
                     format!("Lambda worker `{name}` is scaled by its event source, not by `scaling`"),
                     "Lambda adds consumers as the queue grows; cap them with `reserved-concurrency`",
+                );
+                refuse(
+                    format!("{base}/service-name"),
+                    format!("Lambda worker `{name}` is a function, not an ECS service"),
+                    "name the function with `function-name`",
                 );
                 refuse(
                     format!("{base}/image"),
