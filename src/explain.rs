@@ -47,10 +47,9 @@ pub fn explain(
     env: &str,
     path: &str,
 ) -> (SourceMap, Result<Explanation, Vec<Diagnostic>>) {
-    let checked = crate::check(root, &[]);
-    let sources = checked.sources;
-    let fatal: Vec<Diagnostic> = checked
-        .diagnostics
+    // Provenance is a matter of parsing and merging: nothing after resolve runs.
+    let (sources, resolved_project, diagnostics) = crate::load_and_resolve(root);
+    let fatal: Vec<Diagnostic> = diagnostics
         .iter()
         .filter(|d| d.is_error() && matches!(d.code, Code::NoProject | Code::Io))
         .cloned()
@@ -58,10 +57,10 @@ pub fn explain(
     if !fatal.is_empty() {
         return (sources, Err(fatal));
     }
-    let Some(resolved) = checked.resolved.env(env) else {
-        let known = checked.resolved.envs.iter().map(|e| e.name.as_str());
+    let Some(resolved) = resolved_project.env(env) else {
+        let known = resolved_project.envs.iter().map(|e| e.name.as_str());
         let mut problems = vec![crate::unknown_env(env, known)];
-        problems.extend(checked.diagnostics.into_iter().filter(Diagnostic::is_error));
+        problems.extend(diagnostics.into_iter().filter(Diagnostic::is_error));
         return (sources, Err(problems));
     };
     let path = path.trim_matches('.');

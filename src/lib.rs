@@ -384,12 +384,20 @@ pub fn init_project(
     Ok(written)
 }
 
+/// The project parsed and resolved, and nothing after: what `explain` and the published
+/// schemas need.
+pub fn load_and_resolve(root: &Path) -> (SourceMap, ResolvedProject, Vec<Diagnostic>) {
+    let mut sources = SourceMap::default();
+    let (parsed, mut found) = parse::load_project(root, &mut sources);
+    let (resolved, more) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
+    found.extend(more);
+    (sources, resolved, found)
+}
+
 /// The project resolved, for what it publishes (its settings blocks); problems are left to
 /// `check`.
 fn resolved_only(root: &Path) -> ResolvedProject {
-    let mut sources = SourceMap::default();
-    let (parsed, _) = parse::load_project(root, &mut sources);
-    resolve::resolve_project(&parsed, &sources, Shapes::shared()).0
+    load_and_resolve(root).1
 }
 
 pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
