@@ -1,5 +1,5 @@
 //! Reading a project's files: only regular files inside the project root, within a size
-//! limit, as UTF-8.
+//! limit, as UTF-8; writing them whole; and how their paths are shown.
 //!
 //! Every stage that reads the project goes through [`read_bytes`], so a FIFO cannot block a
 //! run, a device cannot fill memory, and a symlink cannot show a file from outside the
@@ -37,7 +37,7 @@ impl ReadProblem {
         relative: &Path,
         sources: Option<&mut SourceMap>,
     ) -> Diagnostic {
-        let shown = crate::display_path(root, relative);
+        let shown = crate::files::display_path(root, relative);
         match self {
             ReadProblem::Missing(err) => Diagnostic::error(
                 Code::Io,
@@ -75,7 +75,7 @@ pub fn read_text(root: &Path, relative: &Path) -> Result<String, ReadProblem> {
 /// The bytes of `root/relative`, when it is a regular file inside `root` and not too large.
 pub fn read_bytes(root: &Path, relative: &Path) -> Result<Vec<u8>, ReadProblem> {
     let path = root.join(relative);
-    let shown = crate::display_path(root, relative);
+    let shown = crate::files::display_path(root, relative);
     let shown = shown.as_path();
     let link = std::fs::symlink_metadata(&path).map_err(ReadProblem::Missing)?;
     if link.file_type().is_symlink() {
@@ -229,4 +229,24 @@ mod tests {
             sources.location(span)
         );
     }
+}
+
+/// The path of `relative` inside a project, as shown to users.
+pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}
+
+/// Writes through a temporary file and a rename, so no reader sees half a file.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let tmp = path.with_extension("envc-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
+        })
 }

@@ -72,7 +72,7 @@ pub fn compare(
         for difference in differences {
             found.push(match difference {
                 Difference::Stale { stack, committed } => {
-                    let shown = crate::display_path(root, &stack.golden_path());
+                    let shown = crate::files::display_path(root, &stack.golden_path());
                     let diff = unified_diff(
                         &committed,
                         &stack.body,
@@ -100,7 +100,7 @@ pub fn compare(
                     Code::GoldenStale,
                     format!(
                         "`{}` is missing",
-                        crate::display_path(root, &stack.golden_path()).display()
+                        crate::files::display_path(root, &stack.golden_path()).display()
                     ),
                 )
                 .help("run `envc render --write` and commit the result"),
@@ -109,7 +109,7 @@ pub fn compare(
                     Code::GoldenStale,
                     format!(
                         "`{}` is left over: `{}` no longer renders that stack",
-                        crate::display_path(root, &path).display(),
+                        crate::files::display_path(root, &path).display(),
                         env.name
                     ),
                 )
@@ -231,7 +231,7 @@ pub fn write(
             keep.insert(stack.golden_path());
             let current = crate::files::read_bytes(root, &stack.golden_path()).ok();
             if current.as_deref() != Some(stack.body.as_bytes()) {
-                crate::write_atomically(&path, &stack.body)?;
+                crate::files::write_atomically(&path, &stack.body)?;
                 written.push(stack.golden_path());
             }
         }

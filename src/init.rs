@@ -193,7 +193,7 @@ fn write_new(files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, Diagnostic> {
                 )
             })?;
         }
-        crate::write_atomically(path, text)?;
+        crate::files::write_atomically(path, text)?;
         written.push(path.clone());
     }
     Ok(written)

@@ -232,14 +232,6 @@ pub(crate) fn unknown_env<'a>(
     .help(help)
 }
 
-/// The path of `relative` inside a project, as shown to users.
-pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
-    if root == Path::new(".") || root.as_os_str().is_empty() {
-        relative.to_path_buf()
-    } else {
-        root.join(relative)
-    }
-}
 
 /// Schema files that differ from what this envc generates, when the project commits `schema/`.
 fn stale_schema_diagnostics(
@@ -266,14 +258,14 @@ fn stale_schema_diagnostics(
             found.push(
                 Diagnostic::error(
                     Code::SchemaStale,
-                    format!("`{}` is missing", display_path(root, &relative).display()),
+                    format!("`{}` is missing", files::display_path(root, &relative).display()),
                 )
                 .help("run `envc schema` and commit the result"),
             );
             continue;
         };
         if current != schema.text {
-            let file = sources.add(display_path(root, &relative), current);
+            let file = sources.add(files::display_path(root, &relative), current);
             found.push(
                 Diagnostic::error(
                     Code::SchemaStale,
@@ -318,7 +310,7 @@ fn stale_doc_diagnostics(
             .help("run `envc docs` and commit the result");
             match current {
                 Some(current) => {
-                    let file = sources.add(display_path(root, &relative), current);
+                    let file = sources.add(files::display_path(root, &relative), current);
                     diagnostic.at(Span::new(file, 0, 0), "stale document")
                 }
                 None => diagnostic,
@@ -351,7 +343,7 @@ pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut written = Vec::new();
     for doc in project_docs(&resolved_only(root)) {
         let path = root.join(doc.path);
-        write_atomically(&path, &doc.text)?;
+        files::write_atomically(&path, &doc.text)?;
         written.push(path);
     }
     Ok(written)
@@ -409,7 +401,7 @@ pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     for schema in validate::published_schemas(&resolved_only(root), model::generated_schema_files())
     {
         let path = dir.join(schema.file_name);
-        write_atomically(&path, &schema.text)?;
+        files::write_atomically(&path, &schema.text)?;
         written.push(path);
     }
     Ok(written)
@@ -430,16 +422,6 @@ pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
         .collect()
 }
 
-/// Writes through a temporary file and a rename, so no reader sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
-    let tmp = path.with_extension("envc-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
-        })
-}
 
 /// Where a command reaches AWS, from the command line (the rest comes from the standard chain).
 #[derive(Debug, Clone, Default)]

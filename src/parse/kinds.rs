@@ -45,7 +45,7 @@ pub fn load_kinds(
                 broken.push(name.to_string());
                 let relative = Path::new("kinds").join(file_name);
                 let text = crate::files::read_text(root, &relative).unwrap_or_default();
-                let file = sources.add(crate::display_path(root, &relative), text);
+                let file = sources.add(crate::files::display_path(root, &relative), text);
                 diagnostics.push(
                     Diagnostic::error(
                         Code::KindDefinition,
@@ -71,7 +71,7 @@ pub fn load_kinds(
                 continue;
             }
         };
-        let file = sources.add(crate::display_path(root, &relative), text);
+        let file = sources.add(crate::files::display_path(root, &relative), text);
         match check_kind(name, file, &names, sources, diagnostics) {
             Some(kind) => kinds.push(kind),
             None => broken.push(name.to_string()),

@@ -97,7 +97,7 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
         let name = file_name.trim_end_matches(".kdl");
         match text {
             Ok(text) => {
-                let file = sources.add(crate::display_path(root, &relative), text);
+                let file = sources.add(crate::files::display_path(root, &relative), text);
                 files.push((name.to_string(), file));
             }
             Err(problem) => {
@@ -149,7 +149,7 @@ pub fn is_env_name(name: &str) -> bool {
 
 fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
     match crate::files::read_text(root, relative) {
-        Ok(text) => Ok(sources.add(crate::display_path(root, relative), text)),
+        Ok(text) => Ok(sources.add(crate::files::display_path(root, relative), text)),
         Err(problem) => Err(problem.into_diagnostic(root, relative, Some(sources))),
     }
 }

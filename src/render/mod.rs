@@ -180,7 +180,7 @@ impl Renderer {
             for (name, relative) in project_templates(root, folder, prefix)? {
                 let text = crate::files::read_text(root, &relative)
                     .map_err(|problem| problem.into_diagnostic(root, &relative, None))?;
-                let display = crate::display_path(root, &relative).display().to_string();
+                let display = crate::files::display_path(root, &relative).display().to_string();
                 // One the same as the built-in is compiled when used, like the built-in.
                 if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
                     if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
