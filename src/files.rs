@@ -172,6 +172,26 @@ fn too_large(shown: &Path) -> Diagnostic {
     )
 }
 
+/// The path of `relative` inside a project, as shown to users.
+pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        relative.to_path_buf()
+    } else {
+        root.join(relative)
+    }
+}
+
+/// Writes through a temporary file and a rename, so no reader sees half a file.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let tmp = path.with_extension("envc-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,24 +249,4 @@ mod tests {
             sources.location(span)
         );
     }
-}
-
-/// The path of `relative` inside a project, as shown to users.
-pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
-    if root == Path::new(".") || root.as_os_str().is_empty() {
-        relative.to_path_buf()
-    } else {
-        root.join(relative)
-    }
-}
-
-/// Writes through a temporary file and a rename, so no reader sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
-    let tmp = path.with_extension("envc-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
-        })
 }

@@ -232,7 +232,6 @@ pub(crate) fn unknown_env<'a>(
     .help(help)
 }
 
-
 /// Schema files that differ from what this envc generates, when the project commits `schema/`.
 fn stale_schema_diagnostics(
     root: &Path,
@@ -258,7 +257,10 @@ fn stale_schema_diagnostics(
             found.push(
                 Diagnostic::error(
                     Code::SchemaStale,
-                    format!("`{}` is missing", files::display_path(root, &relative).display()),
+                    format!(
+                        "`{}` is missing",
+                        files::display_path(root, &relative).display()
+                    ),
                 )
                 .help("run `envc schema` and commit the result"),
             );
@@ -421,7 +423,6 @@ pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
         })
         .collect()
 }
-
 
 /// Where a command reaches AWS, from the command line (the rest comes from the standard chain).
 #[derive(Debug, Clone, Default)]

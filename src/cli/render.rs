@@ -49,7 +49,10 @@ pub fn run_render(
         return match envc::golden::write(&cli.dir, &checked.rendered, prune) {
             Ok(changed) => {
                 for path in &changed {
-                    outln!("wrote {}", envc::files::display_path(&cli.dir, path).display());
+                    outln!(
+                        "wrote {}",
+                        envc::files::display_path(&cli.dir, path).display()
+                    );
                 }
                 if changed.is_empty() {
                     outln!("golden files are up to date");

@@ -84,7 +84,10 @@ pub struct Registry {
     #[serde(default = "yes")]
     pub immutable_tags: bool,
     /// The repository's name; `<project>-<env>` by default.
-    #[schemars(length(min = 2, max = 256), pattern(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"))]
+    #[schemars(
+        length(min = 2, max = 256),
+        pattern(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+    )]
     pub repository: Option<String>,
 }
 

@@ -132,7 +132,10 @@ impl StackContext<'_> {
             .map(|(name, s)| {
                 let service = s.service_name.clone().unwrap_or(format!("{prefix}-{name}"));
                 let log_group = s.log_group.clone().unwrap_or(format!("/ecs/{service}"));
-                (name.clone(), json!({"service": service, "log_group": log_group}))
+                (
+                    name.clone(),
+                    json!({"service": service, "log_group": log_group}),
+                )
             })
             .collect();
         let workers: Map<String, Value> = model
@@ -140,7 +143,11 @@ impl StackContext<'_> {
             .iter()
             .map(|(name, w)| {
                 let lambda = w.runtime == crate::model::WorkerRuntime::Lambda;
-                let own = if lambda { &w.function_name } else { &w.service_name };
+                let own = if lambda {
+                    &w.function_name
+                } else {
+                    &w.service_name
+                };
                 let unit = own.clone().unwrap_or(format!("{prefix}-{name}"));
                 let default_group = if lambda {
                     format!("/aws/lambda/{unit}")

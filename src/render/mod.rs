@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod cache;
 pub mod cfn;
 pub mod context;
+mod environment;
 mod functions;
 mod imports;
 mod limits;
@@ -17,7 +18,6 @@ mod trace;
 pub mod yaml;
 
 pub use selection::applies;
-use selection::{selection_problem, without_dependents_of_problems};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,14 +25,11 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
-use crate::model::{Shape, StackKind};
-use crate::source::{FileId, SourceMap, Span};
-use crate::validate::{ValidEnv, ValidStacks, ValidatedProject};
+use crate::model::Shape;
+use crate::source::SourceMap;
+use crate::validate::ValidatedProject;
 pub use cache::RenderCache;
 pub use cfn::CfnTemplate;
-use context::StackContext;
-use imports::check_imports;
 use trace::RenderTrace;
 
 /// One stack of one environment, rendered and checked.
@@ -180,7 +177,9 @@ impl Renderer {
             for (name, relative) in project_templates(root, folder, prefix)? {
                 let text = crate::files::read_text(root, &relative)
                     .map_err(|problem| problem.into_diagnostic(root, &relative, None))?;
-                let display = crate::files::display_path(root, &relative).display().to_string();
+                let display = crate::files::display_path(root, &relative)
+                    .display()
+                    .to_string();
                 // One the same as the built-in is compiled when used, like the built-in.
                 if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
                     if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
@@ -219,221 +218,6 @@ impl Renderer {
             .collect();
         texts.sort();
         texts
-    }
-
-    /// Renders every stack that applies to `env`; with a cache, stacks whose inputs are
-    /// unchanged since they last rendered cleanly come from it. `declared`: every environment
-    /// of the project, which its templates may import from.
-    pub fn render_env(
-        &self,
-        stacks: &ValidStacks,
-        env: &ValidEnv,
-        declared: &[String],
-        cache: Option<&RenderCache>,
-        sources: &mut SourceMap,
-        out: &mut Vec<Diagnostic>,
-    ) -> Option<RenderedEnv> {
-        let config = &stacks.model;
-        let present: Vec<&str> = config
-            .stack
-            .iter()
-            .filter(|(n, s)| applies(n, s, env))
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let context = StackContext {
-            stacks: config,
-            env,
-            env_shape: self.env_shape,
-            present: &present,
-        };
-        let environment_json = context.environment();
-        let env_hasher = cache.map(|c| c.env_hasher(&environment_json));
-        let mut cached = cache.map(|c| c.load(&env.name)).unwrap_or_default();
-        // The cache key of each rendered stack worth remembering (from the cache, or clean).
-        let mut keys: Vec<Option<String>> = Vec::new();
-        let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
-        let before = out.len();
-        // Which stacks come from the cache, which render afresh (in parallel: rendering is
-        // most of a run), and which cannot; results keep the order of `present`.
-        let mut slots: Vec<Slot> = Vec::with_capacity(present.len());
-        for name in &present {
-            let stack = &config.stack[*name];
-            let span_of_stack = stacks
-                .spans
-                .nearest(&format!("/stack/{name}"))
-                .map(|l| l.key)
-                .unwrap_or(Span::new(stacks.file, 0, 0));
-            let field = if stack.builtin() == Some(StackKind::Worker) {
-                "worker"
-            } else {
-                "service"
-            };
-            let span_of_selection = stacks
-                .spans
-                .by_pointer
-                .get(&format!("/stack/{name}/{field}"))
-                .map_or(span_of_stack, |l| l.value);
-            if let Some(problem) = selection_problem(name, stack, env, span_of_selection) {
-                slots.push(Slot::Problem((name.to_string(), problem)));
-                continue;
-            }
-            let Some(template_name) = stack.template_name() else {
-                continue;
-            };
-            let needs: Vec<String> = stack
-                .needs
-                .iter()
-                .filter(|n| present.contains(&n.as_str()))
-                .cloned()
-                .collect();
-            let stack_json = context.stack(name, stack);
-            let key = env_hasher
-                .as_ref()
-                .map(|h| RenderCache::key(h, &template_name, &stack_json));
-            let stack_name = context::stack_name(&config.project, &env.name, name);
-            if let (Some(key), Some(entry)) = (&key, cached.stacks.remove(*name)) {
-                if entry.key == *key {
-                    slots.push(Slot::Cached(
-                        RenderedStack {
-                            env: env.name.clone(),
-                            stack: name.to_string(),
-                            stack_name,
-                            needs,
-                            template: entry.template,
-                            body: entry.body,
-                        },
-                        entry.key,
-                    ));
-                    continue;
-                }
-            }
-            if !self.origins.contains_key(&template_name) {
-                let known: Vec<&str> = self.origins.keys().map(String::as_str).collect();
-                slots.push(Slot::Problem((
-                    name.to_string(),
-                    Diagnostic::error(
-                        Code::UnknownTemplate,
-                        format!(
-                            "stack `{name}` uses template `{template_name}`, which does not exist"
-                        ),
-                    )
-                    .at(
-                        stacks
-                            .spans
-                            .nearest(&format!("/stack/{name}/template"))
-                            .map(|l| l.value)
-                            .unwrap_or(span_of_stack),
-                        "no such template",
-                    )
-                    .help(
-                        did_you_mean(&template_name, known.iter().copied())
-                            .unwrap_or_else(|| format!("add `templates/{template_name}`")),
-                    ),
-                )));
-                continue;
-            }
-            slots.push(Slot::Fresh(FreshStack {
-                stack: name.to_string(),
-                stack_name,
-                needs,
-                template_name,
-                stack_json,
-                key,
-            }));
-        }
-        let slots = without_dependents_of_problems(config, slots);
-        let slots: Vec<Slot> = {
-            use rayon::prelude::*;
-            let shared: &SourceMap = sources;
-            slots
-                .into_par_iter()
-                .map(|slot| match slot {
-                    Slot::Fresh(fresh) => Slot::Done(self.render_stack(
-                        &env.name,
-                        fresh,
-                        &environment,
-                        shared.scratch(),
-                    )),
-                    other => other,
-                })
-                .collect()
-        };
-        let mut rendered: Vec<(Option<RenderTrace>, RenderedStack)> = Vec::new();
-        for slot in slots {
-            match slot {
-                Slot::Problem((_, problem)) => out.push(problem),
-                Slot::Cached(stack, key) => {
-                    rendered.push((None, stack));
-                    keys.push(Some(key));
-                }
-                Slot::Done(done) => {
-                    let rename = sources.absorb(done.sources);
-                    out.extend(done.found.into_iter().map(|d| d.map_files(&rename)));
-                    if let Some((mut trace, stack)) = done.rendered {
-                        trace.file = rename(trace.file);
-                        keys.push(done.key);
-                        rendered.push((Some(trace), stack));
-                    }
-                }
-                Slot::Fresh(_) => unreachable!("every fresh stack was rendered above"),
-            }
-        }
-        let mut found = Vec::new();
-        let files: Vec<(Option<FileId>, &RenderedStack)> = rendered
-            .iter()
-            .map(|(t, s)| (t.as_ref().map(|t| t.file), s))
-            .collect();
-        check_imports(config, &env.name, declared, &files, sources, &mut found);
-        if !found.is_empty() && rendered.iter().any(|(t, _)| t.is_none()) {
-            // A problem between stacks, some of them from the cache (which keeps no rendered
-            // text to point into): render them all again to report it.
-            out.truncate(before);
-            return self.render_env(stacks, env, declared, None, sources, out);
-        }
-        for diagnostic in found {
-            let trace = diagnostic
-                .primary
-                .as_ref()
-                .and_then(|l| {
-                    rendered
-                        .iter()
-                        .find(|(t, _)| t.as_ref().is_some_and(|t| t.file == l.span.file))
-                })
-                .and_then(|(t, _)| t.as_ref());
-            out.push(match trace {
-                Some(trace) => self.to_template_source(diagnostic, trace, sources),
-                None => diagnostic,
-            });
-        }
-        if out[before..].iter().any(Diagnostic::is_error) {
-            return None;
-        }
-        // Written only when something was rendered afresh or the entries no longer match.
-        let all_cached = rendered.iter().all(|(t, _)| t.is_none());
-        if let (Some(cache), false) = (cache, all_cached && cached.stacks.is_empty()) {
-            let mut entries = cache::EnvEntries::default();
-            for ((_, stack), key) in rendered.iter().zip(keys) {
-                if let Some(key) = key {
-                    let entry = cache::Entry {
-                        key,
-                        template: stack.template.clone(),
-                        body: stack.body.clone(),
-                    };
-                    entries.stacks.insert(stack.stack.clone(), entry);
-                }
-            }
-            cache.store(&env.name, &entries);
-        }
-        let waves = config
-            .waves(&present)
-            .into_iter()
-            .map(|w| w.into_iter().map(String::from).collect())
-            .collect();
-        Some(RenderedEnv {
-            name: env.name.clone(),
-            stacks: rendered.into_iter().map(|(_, s)| s).collect(),
-            waves,
-        })
     }
 
     /// Renders one stack and checks its output, into `sources` (a scratch map of its own).
