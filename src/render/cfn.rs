@@ -59,31 +59,12 @@ pub fn parse_and_check(
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Option<(CfnTemplate, String)> {
-    // Problems are placed where the YAML tree says the node is: the fast reader's scalars and
-    // keys are slices of `text`. Only a string the reader had to rewrite (escapes) or a tree
-    // from serde_yaml_ng (YAML outside the fast reader's subset) falls back to the first
-    // place the text appears.
-    let at = |node: &str| span_in(text, file, node).unwrap_or_else(|| locate(sources, file, node));
-    let body = match super::yaml::parse(text) {
-        Ok(body) => body,
-        Err(error) => {
-            let span = error
-                .location()
-                .map(|l| Span::new(file, l.index(), (l.index() + 1).min(text.len())))
-                .unwrap_or(Span::new(file, 0, 0));
-            out.push(
-                Diagnostic::error(
-                    Code::RenderedYaml,
-                    format!("the rendered template is not valid YAML: {error}"),
-                )
-                .at(span, "here")
-                .help(
-                    "a template probably inserted a value without `| tojson`, or broke indentation",
-                ),
-            );
-            return None;
-        }
+    let at = Locator {
+        text,
+        file,
+        sources,
     };
+    let body = parse(text, file, out)?;
     let before = out.len();
     let Some(root) = body.as_mapping() else {
         out.push(
@@ -94,190 +75,18 @@ pub fn parse_and_check(
         return None;
     };
     let section = |name: &str| root.get(name).and_then(Yaml::as_mapping);
-    let resources = section("Resources");
-    let parameters = section("Parameters");
-    let conditions = section("Conditions");
-    let outputs = section("Outputs");
-
-    let resource_names = names(resources);
-    let parameter_names = names(parameters);
-    let condition_names = names(conditions);
-
-    match resources {
-        None => out.push(
-            Diagnostic::error(
-                Code::CfnStructure,
-                "the rendered template has no `Resources`",
-            )
-            .at(Span::new(file, 0, 0), "here")
-            .help("every CloudFormation template needs at least one resource"),
-        ),
-        Some(r) if r.is_empty() => out.push(
-            Diagnostic::error(
-                Code::CfnStructure,
-                "the rendered template has an empty `Resources`",
-            )
-            .at(
-                root.keys()
-                    .filter_map(Yaml::as_str)
-                    .find(|k| *k == "Resources")
-                    .map_or(Span::new(file, 0, 0), at),
-                "no resources",
-            )
-            .help("every CloudFormation template needs at least one resource"),
-        ),
-        Some(_) => {}
-    }
-
-    for (name, resource) in resources.into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        if name.len() > MAX_LOGICAL_ID
-            || !name.chars().all(|c| c.is_ascii_alphanumeric())
-            || name.is_empty()
-        {
-            out.push(
-                Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("`{name}` is not a valid logical id"),
-                )
-                .at(at(name), "logical id")
-                .help("logical ids are 1 to 255 letters and digits"),
-            );
-        }
-        let resource_type = resource.get("Type").and_then(Yaml::as_str);
-        match resource_type {
-            Some(t) if is_resource_type(t) => {}
-            _ => out.push(
-                Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("resource `{name}` has no valid `Type`"),
-                )
-                .at(at(name), "this resource")
-                .help("give it a type like `AWS::S3::Bucket`"),
-            ),
-        }
-        if let Some(depends) = resource.get("DependsOn") {
-            let targets: Vec<&str> = match depends {
-                Yaml::String(s) => vec![s.as_ref()],
-                Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
-                _ => Vec::new(),
-            };
-            for target in targets {
-                if !resource_names.contains(target) {
-                    out.push(dangling("DependsOn", target, at(target), &resource_names));
-                }
-            }
-        }
-        if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
-            if !condition_names.contains(condition) {
-                out.push(
-                    Diagnostic::error(
-                        Code::DanglingRef,
-                        format!(
-                            "resource `{name}` uses condition `{condition}`, which is not defined"
-                        ),
-                    )
-                    .at(at(condition), "unknown condition")
-                    .help("define it under `Conditions`"),
-                );
-            }
-        }
-    }
-
-    let mut references = Vec::new();
-    collect_references(&body, &mut references);
-    let mut imports = Vec::new();
-    let mut places = Places::default();
-    let place = |places: &mut std::collections::HashMap<String, (usize, usize)>, name: &str| {
-        if let Some(span) = span_in(text, file, name) {
-            places
-                .entry(name.to_string())
-                .or_insert((span.start, span.end));
-        }
+    let (resources, outputs) = (section("Resources"), section("Outputs"));
+    let known = Known {
+        resources: names(resources),
+        parameters: names(section("Parameters")),
+        conditions: names(section("Conditions")),
     };
-    for reference in references {
-        match reference {
-            Reference::Ref(target) => {
-                if !resource_names.contains(target)
-                    && !parameter_names.contains(target)
-                    && !PSEUDO_PARAMETERS.contains(&target)
-                {
-                    out.push(dangling("Ref", target, at(target), &resource_names));
-                }
-            }
-            Reference::GetAtt(target) => {
-                if !resource_names.contains(target) {
-                    out.push(dangling("GetAtt", target, at(target), &resource_names));
-                }
-            }
-            Reference::Sub(target) => {
-                let base = target.split('.').next().unwrap_or_default();
-                if !resource_names.contains(base)
-                    && !parameter_names.contains(base)
-                    && !PSEUDO_PARAMETERS.contains(&target)
-                {
-                    out.push(dangling("Sub", target, at(target), &resource_names));
-                }
-            }
-            Reference::Import(name) => {
-                place(&mut places.imports, name);
-                imports.push(name.to_string());
-            }
-        }
-    }
-
-    let mut exports = Vec::new();
-    for (name, output) in outputs.into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        if output.get("Value").is_none() {
-            out.push(
-                Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("output `{name}` has no `Value`"),
-                )
-                .at(at(name), "this output")
-                .help("give every output a `Value`"),
-            );
-        }
-        if let Some(export) = output
-            .get("Export")
-            .and_then(|e| e.get("Name"))
-            .and_then(Yaml::as_str)
-        {
-            if exports.iter().any(|e| e == export) {
-                out.push(
-                    Diagnostic::error(
-                        Code::DuplicateExport,
-                        format!("export `{export}` is declared twice"),
-                    )
-                    .at(at(export), "declared again")
-                    .help("export names are unique per account and region"),
-                );
-            }
-            place(&mut places.exports, export);
-            exports.push(export.to_string());
-        }
-    }
-
+    check_resources(root, resources, &known, &at, out);
+    let mut places = Places::default();
+    let imports = check_references(&body, &known, &at, &mut places, out);
+    let exports = check_outputs(outputs, &at, &mut places, out);
     let canonical = super::yaml::to_canonical_yaml(&body);
-    let limits = [
-        ("resources", resource_names.len(), MAX_RESOURCES),
-        ("outputs", outputs.map_or(0, |o| o.len()), MAX_OUTPUTS),
-        ("parameters", parameter_names.len(), MAX_PARAMETERS),
-        ("bytes", canonical.len(), MAX_BODY_BYTES),
-    ];
-    for (what, count, limit) in limits {
-        if count > limit {
-            out.push(
-                Diagnostic::error(
-                    Code::CfnLimit,
-                    format!("the template has {count} {what}; CloudFormation allows {limit}"),
-                )
-                .at(Span::new(file, 0, 0), "this template")
-                .help("split the stack in two"),
-            );
-        }
-    }
+    check_limits(&known, outputs, &canonical, file, out);
     if out.len() > before {
         return None;
     }
@@ -298,6 +107,268 @@ pub fn parse_and_check(
         places,
     };
     Some((template, canonical))
+}
+
+/// Where a node of the tree is in the rendered text. Problems are placed where the YAML tree
+/// says the node is: the fast reader's scalars and keys are slices of `text`. Only a string
+/// the reader had to rewrite (escapes) or a tree from serde_yaml_ng (YAML outside the fast
+/// reader's subset) falls back to the first place the text appears.
+struct Locator<'a> {
+    text: &'a str,
+    file: FileId,
+    sources: &'a SourceMap,
+}
+
+impl Locator<'_> {
+    fn at(&self, node: &str) -> Span {
+        span_in(self.text, self.file, node).unwrap_or_else(|| locate(self.sources, self.file, node))
+    }
+
+    /// Records where `name` is, for the checks between stacks.
+    fn place(&self, places: &mut std::collections::HashMap<String, (usize, usize)>, name: &str) {
+        if let Some(span) = span_in(self.text, self.file, name) {
+            places
+                .entry(name.to_string())
+                .or_insert((span.start, span.end));
+        }
+    }
+}
+
+/// The names a template defines, which its references must name.
+struct Known<'v> {
+    resources: BTreeSet<&'v str>,
+    parameters: BTreeSet<&'v str>,
+    conditions: BTreeSet<&'v str>,
+}
+
+/// The rendered text as YAML, or a located syntax error.
+fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Yaml<'t>> {
+    match super::yaml::parse(text) {
+        Ok(body) => Some(body),
+        Err(error) => {
+            let span = error
+                .location()
+                .map(|l| Span::new(file, l.index(), (l.index() + 1).min(text.len())))
+                .unwrap_or(Span::new(file, 0, 0));
+            out.push(
+                Diagnostic::error(
+                    Code::RenderedYaml,
+                    format!("the rendered template is not valid YAML: {error}"),
+                )
+                .at(span, "here")
+                .help(
+                    "a template probably inserted a value without `| tojson`, or broke indentation",
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `Resources` exist; each has a valid logical id and `Type`, and its `DependsOn` and
+/// `Condition` name what the template defines.
+fn check_resources(
+    root: &Mapping,
+    resources: Option<&Mapping>,
+    known: &Known,
+    at: &Locator,
+    out: &mut Vec<Diagnostic>,
+) {
+    match resources {
+        None => out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                "the rendered template has no `Resources`",
+            )
+            .at(Span::new(at.file, 0, 0), "here")
+            .help("every CloudFormation template needs at least one resource"),
+        ),
+        Some(r) if r.is_empty() => out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                "the rendered template has an empty `Resources`",
+            )
+            .at(
+                root.keys()
+                    .filter_map(Yaml::as_str)
+                    .find(|k| *k == "Resources")
+                    .map_or(Span::new(at.file, 0, 0), |k| at.at(k)),
+                "no resources",
+            )
+            .help("every CloudFormation template needs at least one resource"),
+        ),
+        Some(_) => {}
+    }
+    for (name, resource) in resources.into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        if name.len() > MAX_LOGICAL_ID
+            || !name.chars().all(|c| c.is_ascii_alphanumeric())
+            || name.is_empty()
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!("`{name}` is not a valid logical id"),
+                )
+                .at(at.at(name), "logical id")
+                .help("logical ids are 1 to 255 letters and digits"),
+            );
+        }
+        match resource.get("Type").and_then(Yaml::as_str) {
+            Some(t) if is_resource_type(t) => {}
+            _ => out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!("resource `{name}` has no valid `Type`"),
+                )
+                .at(at.at(name), "this resource")
+                .help("give it a type like `AWS::S3::Bucket`"),
+            ),
+        }
+        if let Some(depends) = resource.get("DependsOn") {
+            let targets: Vec<&str> = match depends {
+                Yaml::String(s) => vec![s.as_ref()],
+                Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for target in targets {
+                if !known.resources.contains(target) {
+                    out.push(dangling(
+                        "DependsOn",
+                        target,
+                        at.at(target),
+                        &known.resources,
+                    ));
+                }
+            }
+        }
+        if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
+            if !known.conditions.contains(condition) {
+                out.push(
+                    Diagnostic::error(
+                        Code::DanglingRef,
+                        format!(
+                            "resource `{name}` uses condition `{condition}`, which is not defined"
+                        ),
+                    )
+                    .at(at.at(condition), "unknown condition")
+                    .help("define it under `Conditions`"),
+                );
+            }
+        }
+    }
+}
+
+/// Every `Ref`, `GetAtt` and `Sub` names what the template defines; returns the names it
+/// imports (their places recorded).
+fn check_references(
+    body: &Yaml,
+    known: &Known,
+    at: &Locator,
+    places: &mut Places,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut references = Vec::new();
+    collect_references(body, &mut references);
+    let defined = |name: &str| {
+        known.resources.contains(name)
+            || known.parameters.contains(name)
+            || PSEUDO_PARAMETERS.contains(&name)
+    };
+    let mut imports = Vec::new();
+    for reference in references {
+        match reference {
+            Reference::Ref(target) if !defined(target) => {
+                out.push(dangling("Ref", target, at.at(target), &known.resources));
+            }
+            Reference::GetAtt(target) if !known.resources.contains(target) => {
+                out.push(dangling("GetAtt", target, at.at(target), &known.resources));
+            }
+            Reference::Sub(target) => {
+                let base = target.split('.').next().unwrap_or_default();
+                if !defined(base) && !PSEUDO_PARAMETERS.contains(&target) {
+                    out.push(dangling("Sub", target, at.at(target), &known.resources));
+                }
+            }
+            Reference::Import(name) => {
+                at.place(&mut places.imports, name);
+                imports.push(name.to_string());
+            }
+            Reference::Ref(_) | Reference::GetAtt(_) => {}
+        }
+    }
+    imports
+}
+
+/// Every output has a `Value`, and export names are unique; returns the export names (their
+/// places recorded).
+fn check_outputs(
+    outputs: Option<&Mapping>,
+    at: &Locator,
+    places: &mut Places,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut exports: Vec<String> = Vec::new();
+    for (name, output) in outputs.into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        if output.get("Value").is_none() {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!("output `{name}` has no `Value`"),
+                )
+                .at(at.at(name), "this output")
+                .help("give every output a `Value`"),
+            );
+        }
+        let export = output
+            .get("Export")
+            .and_then(|e| e.get("Name"))
+            .and_then(Yaml::as_str);
+        if let Some(export) = export {
+            if exports.iter().any(|e| e == export) {
+                out.push(
+                    Diagnostic::error(
+                        Code::DuplicateExport,
+                        format!("export `{export}` is declared twice"),
+                    )
+                    .at(at.at(export), "declared again")
+                    .help("export names are unique per account and region"),
+                );
+            }
+            at.place(&mut places.exports, export);
+            exports.push(export.to_string());
+        }
+    }
+    exports
+}
+
+/// CloudFormation's limits on one template.
+fn check_limits(
+    known: &Known,
+    outputs: Option<&Mapping>,
+    canonical: &str,
+    file: FileId,
+    out: &mut Vec<Diagnostic>,
+) {
+    let limits = [
+        ("resources", known.resources.len(), MAX_RESOURCES),
+        ("outputs", outputs.map_or(0, |o| o.len()), MAX_OUTPUTS),
+        ("parameters", known.parameters.len(), MAX_PARAMETERS),
+        ("bytes", canonical.len(), MAX_BODY_BYTES),
+    ];
+    for (what, count, limit) in limits {
+        if count > limit {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnLimit,
+                    format!("the template has {count} {what}; CloudFormation allows {limit}"),
+                )
+                .at(Span::new(file, 0, 0), "this template")
+                .help("split the stack in two"),
+            );
+        }
+    }
 }
 
 /// The string keys of a template section.
