@@ -3,7 +3,7 @@
 //! sooner (`envc --version`: 3.0 → 2.25 ms on the 2-core machine).
 //!
 //! Also sets `ENVC_BUILD_ID`, a hash of everything compiled into envc (its sources,
-//! built-in templates, schemas and data), which the on-disk caches key on: a build from
+//! built-in templates (`builtin/`), schemas and data), which the on-disk caches key on: a build from
 //! other sources never reads their entries, and the same sources built again do.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -15,7 +15,7 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
     let mut hasher = DefaultHasher::new();
-    for dir in ["src", "templates", "schema", "data"] {
+    for dir in ["src", "builtin", "schema", "data"] {
         println!("cargo:rerun-if-changed={dir}");
         hash_dir(Path::new(dir), &mut hasher);
     }

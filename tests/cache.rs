@@ -86,6 +86,13 @@ fn a_changed_value_or_template_is_rendered_again() {
     std::fs::write(&staging, text).unwrap();
     assert_eq!(envc(dir.path(), &["check"]).code, 0);
 
+    // A project template that overrides the built-in, changed.
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    std::fs::copy(
+        root().join("builtin/registry.yaml.j2"),
+        dir.path().join("templates/registry.yaml.j2"),
+    )
+    .unwrap();
     edit(
         &dir.path().join("templates/registry.yaml.j2"),
         "ScanOnPush: {{",

@@ -125,6 +125,9 @@ proptest! {
         let project = tempfile::tempdir().unwrap();
         let dir = project.path();
         copy_project(root(), dir);
+        // A project template (an override of the built-in) is a file the credential can be in.
+        std::fs::create_dir_all(dir.join("templates")).unwrap();
+        std::fs::copy(root().join("builtin/network.yaml.j2"), dir.join("templates/network.yaml.j2")).unwrap();
         let in_kdl = file < KDL_FILES.len();
         // Templates and golden files are not settings: only a shaped credential is known
         // there.

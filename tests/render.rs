@@ -354,12 +354,13 @@ fn a_block_of_every_built_in_can_be_overridden_alone() {
     let dir = project.path();
     // staging renders every stack of the root project, one of each built-in kind.
     let before = files_under(&dir.join("golden/staging"));
-    let kinds: Vec<String> = std::fs::read_dir(root().join("templates"))
+    let kinds: Vec<String> = std::fs::read_dir(root().join("builtin"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".yaml.j2"))
         .collect();
     assert_eq!(kinds.len(), 14, "{kinds:?}");
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
     for kind in &kinds {
         std::fs::write(
             dir.join("templates").join(kind),

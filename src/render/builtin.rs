@@ -2,7 +2,7 @@
 
 macro_rules! builtin {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name))),)*]
+        &[$(($name, include_str!(concat!("../../builtin/", $name))),)*]
     };
 }
 
