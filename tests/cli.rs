@@ -337,3 +337,17 @@ fn new_kind_scaffolds_a_kind_a_project_can_use_at_once() {
     // The name is taken now.
     assert_eq!(envc(&dir, &["new-kind", "audit-queue"]).0, 2);
 }
+
+#[test]
+fn explain_shows_where_a_project_kinds_setting_comes_from() {
+    let example = root().join("examples/kinds");
+    let (code, stdout, stderr) = envc(&example, &["explain", "prod", "cache.node-type"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("set by   prod"), "{stdout}");
+    assert!(stdout.contains("env/prod.kdl:"), "{stdout}");
+    assert!(stdout.contains("overrode base"), "{stdout}");
+    assert!(stdout.contains("\"cache.t4g.micro\""), "{stdout}");
+    let (code, stdout, _) = envc(&example, &["explain", "staging", "cache.node-type"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("(inherited by staging)"), "{stdout}");
+}
