@@ -93,10 +93,12 @@ impl Shapes {
     }
 }
 
-/// Stacks whose `kind` is one of `kinds`, with the kind's name, in `stacks.kdl` order.
+/// Stacks whose `kind` is one of `kinds`, with the kind's name, in `stacks.kdl` order; not
+/// one named like a setting of the model (`tags`), which validation refuses.
 fn settings_blocks(
     stacks: Option<&ResolvedStacks>,
     kinds: &[ProjectKind],
+    model: &Shape,
 ) -> IndexMap<String, String> {
     let Some(stacks) = stacks else {
         return IndexMap::new();
@@ -109,6 +111,9 @@ fn settings_blocks(
         .iter()
         .filter_map(|(stack, body)| {
             let kind = body.get("kind")?.as_str()?;
+            if model.field_names().contains(&stack.as_str()) {
+                return None;
+            }
             kinds
                 .iter()
                 .any(|k| k.name == kind)
@@ -139,7 +144,7 @@ pub fn resolve_project(
     });
 
     // A stack of a project kind gets a settings block in the environments, named after it.
-    let settings_blocks = settings_blocks(stacks.as_ref(), &parsed.kinds);
+    let settings_blocks = settings_blocks(stacks.as_ref(), &parsed.kinds, &shapes.env);
     let project_shapes;
     let shapes = if settings_blocks.is_empty() {
         shapes

@@ -54,6 +54,22 @@ pub fn check_stacks(
             );
         }
         if let Some(kind) = stack.project_kind() {
+            if crate::resolve::Shapes::shared()
+                .env
+                .field_names()
+                .contains(&name.as_str())
+            {
+                out.push(
+                    Diagnostic::error(
+                        Code::UnknownKind,
+                        format!("stack `{name}` of kind `{kind}` is named like the environments' `{name}` setting"),
+                    )
+                    .at(span(&format!("/stack/{name}"), true), "this stack")
+                    .help(format!(
+                        "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
+                    )),
+                );
+            }
             if !project_kinds.contains(&kind) {
                 let builtins: Vec<String> = BUILTIN_KINDS.iter().map(|k| k.name()).collect();
                 let known = builtins
