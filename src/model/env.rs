@@ -120,6 +120,9 @@ pub struct Migration {
     pub cpu: u32,
     #[serde(default = "default_task_memory")]
     pub memory: u32,
+    /// The CloudWatch log group of its runs; `/ecs/<project>-<env>-migration` by default.
+    #[schemars(length(min = 1, max = 512), pattern(r"^[.\-_/#A-Za-z0-9]+$"))]
+    pub log_group: Option<String>,
 }
 
 fn default_task_cpu() -> u32 {
