@@ -16,6 +16,24 @@ pub use stacks::*;
 
 use std::borrow::Cow;
 
+/// A project kind's settings schema as the property `name` of an environment document, so
+/// problems carry the block's pointers: its `$defs` (and draft-7 `definitions`) move to the
+/// root, where its `#/…` references find them.
+pub fn settings_block_schema(name: &str, kind_schema: &serde_json::Value) -> serde_json::Value {
+    let mut inner = kind_schema.clone();
+    let mut wrapper = serde_json::json!({ "type": "object" });
+    if let Some(object) = inner.as_object_mut() {
+        object.shift_remove("$schema");
+        for key in ["$defs", "definitions"] {
+            if let Some(defs) = object.shift_remove(key) {
+                wrapper[key] = defs;
+            }
+        }
+    }
+    wrapper["properties"] = serde_json::json!({ name: inner });
+    wrapper
+}
+
 /// A JSON Schema envc publishes, and the file it is committed as.
 pub struct SchemaFile {
     pub file_name: &'static str,

@@ -144,7 +144,12 @@ fn check_kind(
         ));
         return None;
     }
-    if let Err(error) = jsonschema::validator_for(&schema) {
+    // Compiled as validation will compile it: the block inside an environment document.
+    let compiled = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(false)
+        .build(&crate::model::settings_block_schema("block", &schema));
+    if let Err(error) = jsonschema::validator_for(&schema).and(compiled) {
         diagnostics.push(problem(
             format!("the schema of kind `{name}` is not a valid JSON Schema: {error}"),
             whole,

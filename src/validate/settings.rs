@@ -33,20 +33,7 @@ impl ProjectSettings {
             let Some(definition) = resolved.kinds.iter().find(|k| &k.name == kind) else {
                 continue;
             };
-            let mut inner = definition.schema.clone();
-            let defs = inner
-                .as_object_mut()
-                .and_then(|o| o.shift_remove("$defs"))
-                .unwrap_or_else(|| json!({}));
-            if let Some(o) = inner.as_object_mut() {
-                o.shift_remove("$schema");
-            }
-            // The block at its place in the environment, so problems carry its pointers.
-            let wrapper = json!({
-                "type": "object",
-                "properties": { stack.clone(): inner },
-                "$defs": defs,
-            });
+            let wrapper = crate::model::settings_block_schema(stack, &definition.schema);
             let shape = Shape::from_schema(&wrapper);
             fields.push((stack.clone(), shape.field(stack).clone()));
             blocks.push(SettingsBlock {
@@ -161,9 +148,11 @@ pub fn published(
                 rename_refs(&mut inner, kind);
                 if let Some(object) = inner.as_object_mut() {
                     object.shift_remove("$schema");
-                    if let Some(Value::Object(defs)) = object.shift_remove("$defs") {
-                        for (name, def) in defs {
-                            schema["$defs"][format!("{kind}.{name}")] = def;
+                    for key in ["$defs", "definitions"] {
+                        if let Some(Value::Object(defs)) = object.shift_remove(key) {
+                            for (name, def) in defs {
+                                schema["$defs"][format!("{kind}.{name}")] = def;
+                            }
                         }
                     }
                 }
@@ -179,14 +168,18 @@ pub fn published(
         .collect()
 }
 
-/// `#/$defs/<name>` → `#/$defs/<kind>.<name>`, throughout `schema`.
+/// `#/$defs/<name>` (or draft 7's `#/definitions/<name>`) → `#/$defs/<kind>.<name>`,
+/// throughout `schema`.
 fn rename_refs(schema: &mut Value, kind: &str) {
     match schema {
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 match (key.as_str(), value) {
                     ("$ref", Value::String(reference)) => {
-                        if let Some(name) = reference.strip_prefix("#/$defs/") {
+                        let name = reference
+                            .strip_prefix("#/$defs/")
+                            .or_else(|| reference.strip_prefix("#/definitions/"));
+                        if let Some(name) = name {
                             *reference = format!("#/$defs/{kind}.{name}");
                         }
                     }
