@@ -26,6 +26,7 @@ pub struct Environment {
     pub domain: Option<String>,
     /// Tags put on every stack (and so every resource) of the environment.
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "dictionary"))]
     pub tags: IndexMap<String, String>,
     pub network: Network,
     pub dns: Option<Dns>,
@@ -33,10 +34,13 @@ pub struct Environment {
     /// Name of the Secrets Manager secret holding the environment's JSON configuration.
     pub config_secret: Option<String>,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub service: IndexMap<String, Service>,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub worker: IndexMap<String, Worker>,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub queue: IndexMap<String, Queue>,
     pub waf: Option<Waf>,
     pub monitoring: Option<Monitoring>,
@@ -303,9 +307,11 @@ pub struct Service {
     pub desired: Option<u32>,
     pub scaling: Option<Scaling>,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub secret: IndexMap<String, SecretRef>,
     /// Plain environment variables (never credentials: use `secret`).
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "dictionary"))]
     pub environment: IndexMap<String, String>,
     /// The ECS service's name; `<project>-<env>-<service>` by default.
     #[schemars(length(min = 1, max = 255), pattern(r"^[A-Za-z0-9_-]+$"))]
@@ -380,8 +386,10 @@ pub struct Worker {
     #[serde(default = "default_handler")]
     pub handler: String,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub secret: IndexMap<String, SecretRef>,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "dictionary"))]
     pub environment: IndexMap<String, String>,
 }
 

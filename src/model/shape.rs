@@ -1,9 +1,17 @@
 //! The shape of the model, read off its JSON Schema: which nodes are tables, which are keyed
 //! (`service "api"`), which are lists and which are scalars.
+//!
+//! A map is keyed or a dictionary as its field declares it (`"x-envc-merge": "keyed"` or
+//! `"dictionary"`, which every map field of the model carries: a test holds them to it); the
+//! rest follows from the schema's types. A project kind's schema may declare its maps the
+//! same way; one that does not has them inferred (a map of objects is keyed).
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+/// The schema keyword a map field declares its merge shape with.
+pub const MERGE: &str = "x-envc-merge";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
@@ -113,6 +121,14 @@ fn shape_of(schema: &Value, defs: &Value, depth: usize) -> Shape {
         return Shape::List;
     }
     if types.contains(&"object") {
+        match schema.get(MERGE).and_then(Value::as_str) {
+            Some("keyed") => {
+                let inner = schema.get("additionalProperties").unwrap_or(&Value::Null);
+                return Shape::Keyed(Box::new(shape_of(inner, defs, depth + 1)));
+            }
+            Some("dictionary") => return Shape::Dictionary,
+            _ => {}
+        }
         if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
             return Shape::Record(
                 properties
@@ -149,5 +165,32 @@ mod tests {
         assert!(matches!(service.field("scaling"), Shape::Record(_)));
         assert!(matches!(service.field("secret"), Shape::Keyed(_)));
         assert_eq!(*shape.field("nonsense"), Shape::Unknown);
+    }
+
+    /// Every map of the model says how it merges; none is left to inference.
+    #[test]
+    fn every_map_of_the_model_declares_its_merge_shape() {
+        fn walk(schema: &Value, path: &str, undeclared: &mut Vec<String>) {
+            match schema {
+                Value::Object(map) => {
+                    if map
+                        .get("additionalProperties")
+                        .is_some_and(Value::is_object)
+                        && !map.contains_key(MERGE)
+                    {
+                        undeclared.push(path.to_string());
+                    }
+                    for (key, value) in map {
+                        walk(value, &format!("{path}/{key}"), undeclared);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, path, undeclared)),
+                _ => {}
+            }
+        }
+        let mut undeclared = Vec::new();
+        walk(&crate::model::env_schema(), "env", &mut undeclared);
+        walk(&crate::model::stacks_schema(), "stacks", &mut undeclared);
+        assert!(undeclared.is_empty(), "{undeclared:?}");
     }
 }

@@ -15,6 +15,7 @@ pub struct StacksConfig {
     pub region: Option<String>,
     /// Tags on every stack of every environment.
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "dictionary"))]
     pub tags: IndexMap<String, String>,
     /// Whether the project commits its renders under `golden/` (the default). A project
     /// with stacks and no `golden/` folder fails `check` unless this says `#false`.
@@ -22,6 +23,7 @@ pub struct StacksConfig {
     #[schemars(default = "yes")]
     pub golden: bool,
     #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "keyed"))]
     pub stack: IndexMap<String, Stack>,
 }
 
