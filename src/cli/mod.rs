@@ -306,79 +306,19 @@ pub fn run(cli: Cli) -> i32 {
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
-        Command::NewKind { name } => match envc::init::new_kind(&cli.dir, name) {
-            Ok(paths) => {
-                for path in paths {
-                    outln!("wrote {}", path.display());
-                }
+        Command::NewKind { name } => {
+            let code = report_written(envc::init::new_kind(&cli.dir, name), color);
+            if code == 0 {
                 outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
-                0
             }
-            Err(problem) => {
-                print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-                2
-            }
-        },
-        Command::Docs { check } => {
-            if *check {
-                let stale = envc::stale_docs(&cli.dir);
-                for (path, current, expected) in &stale {
-                    errln!("envc: `{}` is stale; run `envc docs`", path.display());
-                    let name = path.display().to_string();
-                    let diff = envc::golden::unified_diff(
-                        current,
-                        expected,
-                        &format!("{name} (committed)"),
-                        &format!("{name} (generated)"),
-                    );
-                    err!("{diff}");
-                }
-                i32::from(!stale.is_empty())
-            } else {
-                match envc::write_docs(&cli.dir) {
-                    Ok(paths) => {
-                        for path in paths {
-                            outln!("wrote {}", path.display());
-                        }
-                        0
-                    }
-                    Err(problem) => {
-                        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-                        2
-                    }
-                }
-            }
+            code
         }
-        Command::Schema { check } => {
-            if *check {
-                let stale = envc::stale_schemas(&cli.dir);
-                for (path, current, expected) in &stale {
-                    errln!("envc: `{}` is stale; run `envc schema`", path.display());
-                    let name = path.display().to_string();
-                    let diff = envc::golden::unified_diff(
-                        current,
-                        expected,
-                        &format!("{name} (committed)"),
-                        &format!("{name} (generated)"),
-                    );
-                    err!("{diff}");
-                }
-                i32::from(!stale.is_empty())
-            } else {
-                match envc::write_schemas(&cli.dir) {
-                    Ok(paths) => {
-                        for path in paths {
-                            outln!("wrote {}", path.display());
-                        }
-                        0
-                    }
-                    Err(problem) => {
-                        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-                        2
-                    }
-                }
-            }
+        Command::Docs { check } if *check => report_stale(envc::stale_docs(&cli.dir), "docs"),
+        Command::Docs { .. } => report_written(envc::write_docs(&cli.dir), color),
+        Command::Schema { check } if *check => {
+            report_stale(envc::stale_schemas(&cli.dir), "schema")
         }
+        Command::Schema { .. } => report_written(envc::write_schemas(&cli.dir), color),
     }
 }
 
@@ -427,6 +367,41 @@ fn format_explanation(explanation: &envc::explain::Explanation) -> String {
         }
     }
     out
+}
+
+/// `envc schema --check`/`envc docs --check`: each stale file with a diff; exit 1 if any.
+fn report_stale(stale: Vec<(std::path::PathBuf, String, String)>, command: &str) -> i32 {
+    for (path, current, expected) in &stale {
+        errln!("envc: `{}` is stale; run `envc {command}`", path.display());
+        let name = path.display().to_string();
+        let diff = envc::golden::unified_diff(
+            current,
+            expected,
+            &format!("{name} (committed)"),
+            &format!("{name} (generated)"),
+        );
+        err!("{diff}");
+    }
+    i32::from(!stale.is_empty())
+}
+
+/// The files a command wrote, or why it could not (exit 2).
+fn report_written(
+    written: Result<Vec<std::path::PathBuf>, envc::diagnostic::Diagnostic>,
+    color: bool,
+) -> i32 {
+    match written {
+        Ok(paths) => {
+            for path in paths {
+                outln!("wrote {}", path.display());
+            }
+            0
+        }
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            2
+        }
+    }
 }
 
 /// `envc init`: the starter by name, the project named after the folder unless `--name`.
