@@ -49,6 +49,11 @@ codes! {
     Shape = "envc::parse::shape",
     /// A property given twice on one node.
     DuplicateProperty = "envc::parse::duplicate-property",
+    /// A `.kdl` file that `envc fmt` would lay out differently (`fmt --check`).
+    Unformatted = "envc::fmt::unformatted",
+    /// A file `envc fmt` will not rewrite: the new layout would not read the same (a bug in
+    /// the formatter, reported instead of acted on).
+    FormatMeaning = "envc::fmt::meaning",
     /// An environment file name that is not a valid environment name.
     EnvName = "envc::parse::env-name",
     /// `extends` names an environment that does not exist.

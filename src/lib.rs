@@ -16,6 +16,7 @@ pub mod did_you_mean;
 pub mod docs;
 pub mod explain;
 pub mod files;
+pub mod format;
 pub mod golden;
 pub mod init;
 pub mod model;

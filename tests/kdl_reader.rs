@@ -5,30 +5,9 @@
 
 mod support;
 
-use std::path::Path;
-
 use envc::parse::parse_fast_checked;
 use envc::source::SourceMap;
 use proptest::prelude::*;
-
-fn kdl_files() -> &'static [String] {
-    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    TEXTS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut projects = vec![root.to_path_buf()];
-        for example in std::fs::read_dir(root.join("examples")).unwrap() {
-            projects.push(example.unwrap().path());
-        }
-        let mut texts = Vec::new();
-        for project in projects {
-            texts.push(std::fs::read_to_string(project.join("stacks.kdl")).unwrap());
-            for file in std::fs::read_dir(project.join("env")).unwrap() {
-                texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
-            }
-        }
-        texts
-    })
-}
 
 /// The fast reader's answer is the kdl crate's, when it gives one (it panics otherwise).
 fn agrees(text: &str) -> bool {
@@ -39,7 +18,7 @@ fn agrees(text: &str) -> bool {
 
 #[test]
 fn reads_every_project_file_itself() {
-    let texts = kdl_files();
+    let texts = support::project_kdl_texts();
     assert!(texts.len() > 15, "found only {} files", texts.len());
     for text in texts {
         assert!(
@@ -105,69 +84,6 @@ fn edge_cases_agree_or_go_to_kdl() {
     }
 }
 
-/// Characters and fragments that sit on the edges of what the fast reader knows.
-const PIECES: &[&str] = &[
-    " ",
-    "  ",
-    "\n",
-    "\r\n",
-    "\r",
-    "\t",
-    ";",
-    "{",
-    "}",
-    "{ }",
-    "(",
-    ")",
-    "(replace)",
-    "(remove)",
-    "(x)",
-    "=",
-    " = ",
-    "\"",
-    "\\",
-    "\\n",
-    "\\u{e9}",
-    "\\s",
-    "#",
-    "#true",
-    "#false",
-    "#null",
-    "#inf",
-    "#nan",
-    "/-",
-    "//",
-    "/*",
-    "*/",
-    "/* c */",
-    "\"\"\"",
-    "#\"",
-    "0",
-    "007",
-    "0x1F",
-    "1e3",
-    "1.5",
-    "-1",
-    "+1",
-    ".5",
-    "1_0",
-    "-",
-    "true",
-    "null",
-    "é",
-    "\u{a0}",
-    "\u{2028}",
-    "\u{feff}",
-    "\u{200e}",
-    "\u{7f}",
-    "\u{0}",
-    "x",
-    "k=v",
-    "a.b",
-    "[",
-    "]",
-];
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -175,11 +91,11 @@ proptest! {
     fn mutated_project_files(
         which in any::<prop::sample::Index>(),
         edits in prop::collection::vec(
-            (any::<prop::sample::Index>(), 0usize..4, prop::sample::select(PIECES)),
+            (any::<prop::sample::Index>(), 0usize..4, prop::sample::select(support::KDL_PIECES)),
             1..4,
         ),
     ) {
-        let texts = kdl_files();
+        let texts = support::project_kdl_texts();
         let mut text = texts[which.index(texts.len())].clone();
         support::apply_edits(&mut text, edits);
         agrees(&text);

@@ -85,6 +85,15 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Lay out `.kdl` files the one way envc writes KDL (comments kept), or with `--check`
+    /// fail on any that differ. Exit 0 formatted, 1 not (or not KDL), 2 a file could not be read.
+    Fmt {
+        #[arg(long)]
+        check: bool,
+        /// Files, or folders searched for `.kdl` files (the project's `stacks.kdl` and
+        /// `env/` when none); relative to `-C DIR`.
+        paths: Vec<PathBuf>,
+    },
     /// Print an environment's CloudFormation, or with `--write` update the golden files.
     Render {
         /// The environment (all of them with `--write` when none).
@@ -305,6 +314,7 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
+        Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
         Command::NewKind { name } => {
             let code = report_written(envc::init::new_kind(&cli.dir, name), color);
@@ -431,4 +441,38 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
             2
         }
     }
+}
+
+/// `envc fmt`: rewrites the files whose layout differs (or, with `check`, reports them).
+fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i32 {
+    let files = match envc::format::files_to_format(dir, paths) {
+        Ok(files) => files,
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            return 2;
+        }
+    };
+    let mut sources = SourceMap::default();
+    let (formatted, problems) = envc::format::format_paths(dir, &files, &mut sources);
+    let changed: Vec<_> = formatted
+        .iter()
+        .filter(|f| f.is_changed(&sources))
+        .collect();
+    let mut report = problems;
+    if check {
+        report.extend(
+            changed
+                .iter()
+                .map(|f| envc::format::unformatted(f, &sources)),
+        );
+    } else {
+        for file in &changed {
+            match envc::files::write_atomically(&dir.join(&file.path), &file.formatted) {
+                Ok(()) => outln!("formatted {}", file.path.display()),
+                Err(problem) => report.push(problem),
+            }
+        }
+    }
+    print_diagnostics(&report, &sources, Format::Human, color);
+    envc::exit_code(&report)
 }

@@ -251,21 +251,41 @@ fn parse_with_kdl(
             Some(converter.document(&document))
         }
         Err(error) => {
-            for kdl_diagnostic in error.diagnostics {
-                let span = Span::from_miette(file, kdl_diagnostic.span);
-                let message = kdl_diagnostic
-                    .message
-                    .unwrap_or_else(|| "invalid KDL".to_string());
-                let label = kdl_diagnostic.label.unwrap_or_else(|| "here".to_string());
-                diagnostics.push(
-                    Diagnostic::error(Code::Syntax, message)
-                        .at(span, label)
-                        .maybe_help(kdl_diagnostic.help)
-                        .note("envc files are KDL v2: https://kdl.dev"),
-                );
-            }
+            diagnostics.extend(kdl_problems(file, error));
             None
         }
+    }
+}
+
+/// The kdl crate's syntax errors as diagnostics.
+fn kdl_problems(file: FileId, error: kdl::KdlError) -> Vec<Diagnostic> {
+    error
+        .diagnostics
+        .into_iter()
+        .map(|kdl_diagnostic| {
+            let span = Span::from_miette(file, kdl_diagnostic.span);
+            let message = kdl_diagnostic
+                .message
+                .unwrap_or_else(|| "invalid KDL".to_string());
+            let label = kdl_diagnostic.label.unwrap_or_else(|| "here".to_string());
+            Diagnostic::error(Code::Syntax, message)
+                .at(span, label)
+                .maybe_help(kdl_diagnostic.help)
+                .note("envc files are KDL v2: https://kdl.dev")
+        })
+        .collect()
+}
+
+/// The KDL syntax problems of a file in `sources`, and nothing envc adds: what `fmt` needs
+/// to know before it touches a file.
+pub fn syntax_problems(file: FileId, sources: &SourceMap) -> Vec<Diagnostic> {
+    let text = &sources.file(file).text;
+    if let Some(problem) = depth::check(text, file) {
+        return vec![problem];
+    }
+    match kdl::KdlDocument::parse_v2(text) {
+        Ok(_) => Vec::new(),
+        Err(error) => kdl_problems(file, error),
     }
 }
 

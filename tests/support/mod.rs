@@ -186,3 +186,86 @@ pub fn apply_edits(text: &mut String, edits: Vec<(proptest::sample::Index, usize
         text.replace_range(start..end, piece);
     }
 }
+
+/// The text of every `.kdl` file of the root project and the examples.
+pub fn project_kdl_texts() -> &'static [String] {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut projects = vec![root.to_path_buf()];
+        for example in std::fs::read_dir(root.join("examples")).unwrap() {
+            projects.push(example.unwrap().path());
+        }
+        let mut texts = Vec::new();
+        for project in projects {
+            texts.push(std::fs::read_to_string(project.join("stacks.kdl")).unwrap());
+            for file in std::fs::read_dir(project.join("env")).unwrap() {
+                texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
+            }
+        }
+        texts
+    })
+}
+
+/// Characters and fragments that sit on the edges of what the fast reader knows.
+pub const KDL_PIECES: &[&str] = &[
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\r",
+    "\t",
+    ";",
+    "{",
+    "}",
+    "{ }",
+    "(",
+    ")",
+    "(replace)",
+    "(remove)",
+    "(x)",
+    "=",
+    " = ",
+    "\"",
+    "\\",
+    "\\n",
+    "\\u{e9}",
+    "\\s",
+    "#",
+    "#true",
+    "#false",
+    "#null",
+    "#inf",
+    "#nan",
+    "/-",
+    "//",
+    "/*",
+    "*/",
+    "/* c */",
+    "\"\"\"",
+    "#\"",
+    "0",
+    "007",
+    "0x1F",
+    "1e3",
+    "1.5",
+    "-1",
+    "+1",
+    ".5",
+    "1_0",
+    "-",
+    "true",
+    "null",
+    "é",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{feff}",
+    "\u{200e}",
+    "\u{7f}",
+    "\u{0}",
+    "x",
+    "k=v",
+    "a.b",
+    "[",
+    "]",
+];
