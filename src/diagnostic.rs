@@ -225,6 +225,9 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Text shown verbatim after the diagnostic in human output (a golden-file diff).
     pub attachment: Option<String>,
+    /// What the text at the primary span was most likely meant to be (a did-you-mean), for
+    /// an editor to offer as a fix.
+    pub suggestion: Option<String>,
 }
 
 impl Diagnostic {
@@ -238,6 +241,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             attachment: None,
+            suggestion: None,
         }
     }
 
@@ -279,6 +283,12 @@ impl Diagnostic {
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Records the name the primary span most likely meant (see [`Diagnostic::suggestion`]).
+    pub fn suggest(mut self, name: Option<&str>) -> Self {
+        self.suggestion = name.map(str::to_string);
         self
     }
 

@@ -1,5 +1,20 @@
 //! "Did you mean …?" suggestions for misspelt keys, environment and stack names.
 
+/// The help for a name that is not one of `candidates`: "did you mean …?" with the closest,
+/// or `otherwise`; and the closest, for [`Diagnostic::suggest`].
+///
+/// [`Diagnostic::suggest`]: crate::diagnostic::Diagnostic::suggest
+pub fn suggestion<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: impl FnOnce() -> String,
+) -> (String, Option<&'a str>) {
+    match closest(input, candidates) {
+        Some(c) => (format!("did you mean `{c}`?"), Some(c)),
+        None => (otherwise(), None),
+    }
+}
+
 /// The closest candidate to `input`, phrased as help, when one is close enough to be a typo.
 pub fn did_you_mean<'a>(
     input: &str,

@@ -19,6 +19,7 @@ pub mod files;
 pub mod format;
 pub mod golden;
 pub mod init;
+pub mod lsp;
 pub mod model;
 mod parallel;
 pub mod parse;
@@ -41,6 +42,8 @@ use validate::{Schemas, ValidatedProject};
 pub struct Checked {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
+    /// The project's files as parsed (the ones that parsed).
+    pub parsed: parse::ParsedProject,
     pub resolved: ResolvedProject,
     pub validated: ValidatedProject,
     /// Environments that rendered without problems.
@@ -109,6 +112,12 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 
 /// Runs the pipeline up to `stages`.
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
+    run_with(root, &parse::Overlay::new(), only, stages)
+}
+
+/// [`run`] with `overlay`'s texts in place of the files they stand for (an editor's unsaved
+/// buffers). Templates, golden files, schemas and documents are read from disk.
+pub fn run_with(root: &Path, overlay: &parse::Overlay, only: &[String], stages: Stages) -> Checked {
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
     // What every run needs but no file decides is prepared beside the reading and parsing
@@ -120,7 +129,7 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
         rayon::spawn(|| Schemas::shared().prepare());
     }
-    let (parsed, found) = parse::load_project(root, &mut sources);
+    let (parsed, found) = parse::load_project_with(root, overlay, &mut sources);
     Shapes::shared();
     let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
     if let Some(Ok(renderer)) = &renderer {
@@ -209,6 +218,7 @@ pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
     Checked {
         sources,
         diagnostics,
+        parsed,
         resolved,
         validated,
         rendered,
@@ -285,13 +295,17 @@ fn stale_schema_diagnostics(
 /// Writes `schema/*.schema.json`; returns the files written.
 /// The reference documents of the project (`docs/`), from its published environment schema.
 fn project_docs(resolved: &ResolvedProject) -> Vec<docs::Doc> {
+    docs::documents(&env_schema_of(resolved))
+}
+
+/// The project's published environment schema: the model's, with its kinds' blocks.
+pub fn env_schema_of(resolved: &ResolvedProject) -> serde_json::Value {
     let schemas = validate::published_schemas(resolved, model::schema_files());
-    let env = schemas
+    schemas
         .iter()
         .find(|s| s.file_name == "env.schema.json")
         .map(model::SchemaFile::json)
-        .unwrap_or_default();
-    docs::documents(&env)
+        .unwrap_or_default()
 }
 
 /// A project that keeps `docs/` keeps it fresh: a stale or missing document is a diagnostic.

@@ -94,6 +94,10 @@ pub enum Command {
         /// `env/` when none); relative to `-C DIR`.
         paths: Vec<PathBuf>,
     },
+    /// Serve the Language Server Protocol on stdin and stdout, for editors: problems as you
+    /// type, hover with each environment's merged value, completion, navigation, fixes and
+    /// formatting. The project is the editor's folder (or `-C DIR`).
+    Lsp,
     /// Print an environment's CloudFormation, or with `--write` update the golden files.
     Render {
         /// The environment (all of them with `--write` when none).
@@ -314,6 +318,13 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
+        Command::Lsp => match envc::lsp::serve_stdio(&cli.dir) {
+            Ok(()) => 0,
+            Err(problem) => {
+                errln!("envc lsp: {problem}");
+                2
+            }
+        },
         Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
         Command::NewKind { name } => {

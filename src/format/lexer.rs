@@ -31,12 +31,20 @@ pub enum Token<'a> {
 }
 
 pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    spanned(text).into_iter().map(|(_, token)| token).collect()
+}
+
+/// The tokens with the offset each starts at.
+pub fn spanned(text: &str) -> Vec<(usize, Token<'_>)> {
     let mut lexer = Lexer { text, at: 0 };
     let mut found = Vec::new();
-    while let Some(token) = lexer.next_token() {
-        found.push(token);
+    loop {
+        let start = lexer.at;
+        match lexer.next_token() {
+            Some(token) => found.push((start, token)),
+            None => return found,
+        }
     }
-    found
 }
 
 struct Lexer<'a> {

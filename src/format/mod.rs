@@ -6,7 +6,7 @@
 //! with a syntax error is reported and left alone.
 
 mod layout;
-mod lexer;
+pub(crate) mod lexer;
 
 use std::path::{Path, PathBuf};
 

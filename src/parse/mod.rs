@@ -41,8 +41,21 @@ impl ParsedProject {
     }
 }
 
+/// Texts that stand in for project files (`stacks.kdl`, `env/<name>.kdl`), by path relative to
+/// the root: an editor's unsaved buffers. An `env/` file here exists even when not on disk.
+pub type Overlay = std::collections::BTreeMap<std::path::PathBuf, String>;
+
 /// Reads and parses the project in `root`. Paths in `sources` are relative to `root`.
 pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec<Diagnostic>) {
+    load_project_with(root, &Overlay::new(), sources)
+}
+
+/// [`load_project`], reading `overlay`'s texts instead of the files they stand for.
+pub fn load_project_with(
+    root: &Path,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+) -> (ParsedProject, Vec<Diagnostic>) {
     let mut project = ParsedProject::default();
     let mut diagnostics = Vec::new();
 
@@ -60,7 +73,7 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
 
     (project.kinds, project.broken_kinds) = kinds::load_kinds(root, sources, &mut diagnostics);
 
-    match read(root, Path::new("stacks.kdl"), sources) {
+    match read(root, Path::new("stacks.kdl"), overlay, sources) {
         Ok(file) => {
             if let Some(nodes) = parse_document(file, sources, &mut diagnostics) {
                 project.stacks = Some(StacksFile { file, nodes });
@@ -83,12 +96,24 @@ pub fn load_project(root: &Path, sources: &mut SourceMap) -> (ParsedProject, Vec
             Vec::new()
         }
     };
+    for path in overlay.keys() {
+        let in_env = path.parent() == Some(Path::new("env"));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let Some(name) = name.filter(|n| in_env && n.ends_with(".kdl")) {
+            names.push(name);
+        }
+    }
     names.sort();
+    names.dedup();
 
     // Files are read, then parsed, in parallel; results keep the sorted file order.
     let texts: Vec<(String, Result<String, ReadProblem>)> =
         crate::parallel::map(names, |file_name| {
-            let text = crate::files::read_text(root, &Path::new("env").join(&file_name));
+            let relative = Path::new("env").join(&file_name);
+            let text = match overlay.get(&relative) {
+                Some(text) => Ok(text.clone()),
+                None => crate::files::read_text(root, &relative),
+            };
             (file_name, text)
         });
     let mut files = Vec::with_capacity(texts.len());
@@ -147,7 +172,15 @@ pub fn is_env_name(name: &str) -> bool {
         && name.len() <= 32
 }
 
-fn read(root: &Path, relative: &Path, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
+fn read(
+    root: &Path,
+    relative: &Path,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+) -> Result<FileId, Diagnostic> {
+    if let Some(text) = overlay.get(relative) {
+        return Ok(sources.add(crate::files::display_path(root, relative), text.clone()));
+    }
     match crate::files::read_text(root, relative) {
         Ok(text) => Ok(sources.add(crate::files::display_path(root, relative), text)),
         Err(problem) => Err(problem.into_diagnostic(root, relative, Some(sources))),

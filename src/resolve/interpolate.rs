@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::parse::Scalar;
 use crate::source::{SourceMap, Span};
 
@@ -241,10 +241,13 @@ impl Resolver<'_> {
             }
             None => {
                 let paths = self.root.leaf_paths();
-                let help = did_you_mean(reference, paths.iter().map(String::as_str))
-                    .unwrap_or_else(|| {
+                let (help, suggestion) = suggestion(
+                    reference,
+                    paths.iter().map(String::as_str),
+                    || {
                         "references name a value of the merged environment by its path, like `${env}` or `${network.cidr}`".to_string()
-                    });
+                    },
+                );
                 self.report(
                     origin_env,
                     Diagnostic::error(
@@ -252,7 +255,8 @@ impl Resolver<'_> {
                         format!("`${{{reference}}}` names no value"),
                     )
                     .at(at, "unknown reference")
-                    .help(help),
+                    .help(help)
+                    .suggest(suggestion),
                 );
                 None
             }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::Shape;
 use crate::parse::{EnvFile, ParsedProject, ProjectKind, Scalar};
 use crate::source::{FileId, SourceMap, Span};
@@ -293,7 +293,7 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
     fn report_missing_parent(&mut self, env: &EnvFile) {
         let Some(parent) = &env.extends else { return };
         let names = self.parsed.envs.iter().map(|e| e.name.as_str());
-        let help = did_you_mean(&parent.name, names).unwrap_or_else(|| {
+        let (help, suggestion) = suggestion(&parent.name, names, || {
             format!(
                 "create `env/{}.kdl`, or extend one of: {}",
                 parent.name,
@@ -315,7 +315,8 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
                 ),
             )
             .at(parent.span, "no such environment")
-            .help(help),
+            .help(help)
+            .suggest(suggestion),
         );
     }
 

@@ -5,7 +5,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::Validator;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::Shape;
 use crate::resolve::{Located, SpanIndex};
 use crate::source::Span;
@@ -169,8 +169,9 @@ impl CompiledSchema {
                     let at = spans.by_pointer.get(&child).cloned();
                     let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
                     let fields = shape_at(shape, &pointer).field_names();
-                    let help = did_you_mean(key, fields.iter().copied())
-                        .unwrap_or_else(|| format!("{} takes: {}", name, fields.join(", ")));
+                    let (help, suggestion) = suggestion(key, fields.iter().copied(), || {
+                        format!("{} takes: {}", name, fields.join(", "))
+                    });
                     found.push((
                         at,
                         Diagnostic::error(
@@ -178,7 +179,8 @@ impl CompiledSchema {
                             format!("unknown key `{key}` in {name}"),
                         )
                         .at(span, "unknown key")
-                        .help(help),
+                        .help(help)
+                        .suggest(suggestion),
                     ));
                 }
                 return;
@@ -297,14 +299,16 @@ fn not_allowed(
     let located = spans.nearest(pointer).cloned();
     let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
     let given = error.instance().as_str().unwrap_or_default();
-    let help = did_you_mean(given, options.iter().map(String::as_str))
-        .unwrap_or_else(|| format!("choose one of: {}", options.join(", ")));
+    let (help, suggestion) = suggestion(given, options.iter().map(String::as_str), || {
+        format!("choose one of: {}", options.join(", "))
+    });
     let diagnostic = Diagnostic::error(
         Code::NotAllowed,
         format!("{name} must be one of: {}", options.join(", ")),
     )
     .at(value_span, "not one of the allowed values")
-    .help(help);
+    .help(help)
+    .suggest(suggestion);
     (located, diagnostic)
 }
 

@@ -97,13 +97,16 @@ pub fn check_stacks(
                         .help("remove it from its own `needs`"),
                 );
             } else if !config.stack.contains_key(need) {
-                let help = did_you_mean(need, config.stack.keys().map(String::as_str))
-                    .unwrap_or_else(|| {
+                let (help, suggestion) = crate::did_you_mean::suggestion(
+                    need,
+                    config.stack.keys().map(String::as_str),
+                    || {
                         format!(
                             "stacks are: {}",
                             config.stack.keys().cloned().collect::<Vec<_>>().join(", ")
                         )
-                    });
+                    },
+                );
                 out.push(
                     Diagnostic::error(
                         Code::UnknownStack,
@@ -113,7 +116,8 @@ pub fn check_stacks(
                         span(&format!("/stack/{name}/needs/{i}"), false),
                         "no such stack",
                     )
-                    .help(help),
+                    .help(help)
+                    .suggest(suggestion),
                 );
             }
         }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod lsp_client;
 pub mod proxy;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,431 @@
+//! `envc lsp`: a language server over stdio for a project's `.kdl` files.
+//!
+//! Every change of a buffer runs the pipeline on the buffers as they are (saved or not)
+//! through validation and sends every file's problems; rendering and the golden-file
+//! comparison then run on a thread of their own and send the complete set, unless the
+//! buffers changed meanwhile. Hover, completion, navigation and code actions read the
+//! latest validated run. Built on `lsp-server`, rust-analyzer's synchronous protocol
+//! layer: envc's pipeline is synchronous, so the server needs no async runtime.
+
+mod actions;
+mod analysis;
+mod complete;
+mod hover;
+mod navigate;
+pub mod position;
+mod publish;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::{
+    CodeActionProviderCapability, CompletionOptions, HoverProviderCapability, InitializeParams,
+    OneOf, PositionEncodingKind, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind,
+};
+
+pub use analysis::Analysis;
+pub use position::Encoding;
+use publish::Published;
+
+use crate::parse::Overlay;
+use crate::Stages;
+
+/// Serves the protocol on standard input and output until the client says `exit`.
+pub fn serve_stdio(fallback_root: &Path) -> Result<(), String> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(connection, fallback_root)?;
+    io_threads.join().map_err(|e| e.to_string())
+}
+
+/// Serves the protocol on `connection`; the project is the client's root folder, or
+/// `fallback_root`.
+pub fn serve(connection: Connection, fallback_root: &Path) -> Result<(), String> {
+    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+    let params: InitializeParams = serde_json::from_value(params).map_err(|e| e.to_string())?;
+    let encoding = chosen_encoding(&params);
+    let root = client_root(&params).unwrap_or_else(|| fallback_root.to_path_buf());
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let result = serde_json::json!({
+        "capabilities": capabilities(encoding),
+        "serverInfo": { "name": "envc", "version": env!("CARGO_PKG_VERSION") },
+    });
+    connection
+        .initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+    Server::new(connection, root, encoding, true).run()
+}
+
+fn chosen_encoding(params: &InitializeParams) -> Encoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => Encoding::Utf8,
+        _ => Encoding::Utf16,
+    }
+}
+
+#[allow(deprecated)] // `root_uri`: older clients send only it.
+fn client_root(params: &InitializeParams) -> Option<PathBuf> {
+    let folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first())
+        .map(|f| &f.uri);
+    position::path_of(folder.or(params.root_uri.as_ref())?)
+}
+
+fn capabilities(encoding: Encoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(match encoding {
+            Encoding::Utf8 => PositionEncodingKind::UTF8,
+            Encoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(["{", "$", " ", "\"", "="].map(String::from).to_vec()),
+            ..CompletionOptions::default()
+        }),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The server's state: the buffers, the latest validated run, and what was sent.
+pub struct Server {
+    connection: Connection,
+    root: PathBuf,
+    encoding: Encoding,
+    /// Open buffers of project files, by path relative to the root.
+    overlay: Overlay,
+    /// Open buffers outside the project (only formatted), by absolute path.
+    loose: std::collections::BTreeMap<PathBuf, String>,
+    analysis: Analysis,
+    /// The last run in which every file parsed, while a buffer has a syntax error (as one
+    /// being typed usually has): what completion knows of the environments meanwhile.
+    fallback: Option<Analysis>,
+    published: Arc<Mutex<Published>>,
+    full_checks: crossbeam_channel::Sender<(u64, Overlay)>,
+}
+
+impl Server {
+    /// A server of the project in `root`, answering on `connection`. With `background`, each
+    /// change is followed by a full check on a thread of its own (benchmarks of the
+    /// validation alone go without).
+    pub fn new(
+        connection: Connection,
+        root: PathBuf,
+        encoding: Encoding,
+        background: bool,
+    ) -> Server {
+        let published = Arc::new(Mutex::new(Published::default()));
+        let (full_checks, requests) = crossbeam_channel::unbounded();
+        if background {
+            let worker = FullCheck {
+                root: root.clone(),
+                encoding,
+                sender: connection.sender.clone(),
+                published: published.clone(),
+            };
+            std::thread::spawn(move || worker.run(requests));
+        }
+        let overlay = Overlay::new();
+        let analysis = Analysis::run(&root, &overlay, Stages::Validate);
+        let server = Server {
+            connection,
+            root,
+            encoding,
+            overlay,
+            loose: Default::default(),
+            analysis,
+            fallback: None,
+            published,
+            full_checks,
+        };
+        let generation = server.publish();
+        let _ = server.full_checks.send((generation, Overlay::new()));
+        server
+    }
+
+    fn run(mut self) -> Result<(), String> {
+        while let Ok(message) = self.connection.receiver.recv() {
+            match message {
+                Message::Request(request) => {
+                    if self
+                        .connection
+                        .handle_shutdown(&request)
+                        .map_err(|e| e.to_string())?
+                    {
+                        return Ok(());
+                    }
+                    let response = self.answer(request);
+                    let _ = self.connection.sender.send(Message::Response(response));
+                }
+                Message::Notification(notification) => self.notified(notification),
+                Message::Response(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn notified(&mut self, notification: Notification) {
+        use lsp_types::notification::{
+            DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+            Notification as _,
+        };
+        let params = notification.params;
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(params)
+                {
+                    self.set_buffer(&p.text_document.uri, Some(p.text_document.text));
+                }
+            }
+            DidChangeTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(params)
+                {
+                    // Full synchronisation: the last change is the whole text.
+                    if let Some(change) = p.content_changes.into_iter().last() {
+                        self.set_buffer(&p.text_document.uri, Some(change.text));
+                    }
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(params)
+                {
+                    self.set_buffer(&p.text_document.uri, None);
+                }
+            }
+            DidSaveTextDocument::METHOD => self.changed(),
+            _ => {}
+        }
+    }
+
+    /// The path of `uri` relative to the project root, when it is a project file.
+    fn project_path(&self, uri: &lsp_types::Uri) -> Option<PathBuf> {
+        let path = position::path_of(uri)?;
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        let relative = path.strip_prefix(&self.root).ok()?.to_path_buf();
+        let in_project = relative == Path::new("stacks.kdl")
+            || (relative.parent() == Some(Path::new("env"))
+                && relative.extension().is_some_and(|e| e == "kdl"));
+        in_project.then_some(relative)
+    }
+
+    /// A buffer opened or changed (`Some`), or closed (`None`: the file on disk counts again).
+    pub fn set_buffer(&mut self, uri: &lsp_types::Uri, text: Option<String>) {
+        match (self.project_path(uri), text) {
+            (Some(relative), Some(text)) => {
+                self.overlay.insert(relative, text);
+            }
+            (Some(relative), None) => {
+                self.overlay.remove(&relative);
+            }
+            (None, text) => {
+                if let Some(path) = position::path_of(uri) {
+                    match text {
+                        Some(text) => self.loose.insert(path, text),
+                        None => self.loose.remove(&path),
+                    };
+                }
+                return;
+            }
+        }
+        self.changed();
+    }
+
+    /// Runs validation on the buffers, sends its problems, and asks for the full check.
+    fn changed(&mut self) {
+        let latest = Analysis::run(&self.root, &self.overlay, Stages::Validate);
+        let broken = latest.checked.diagnostics.iter().any(|d| {
+            matches!(
+                d.code,
+                crate::diagnostic::Code::Syntax | crate::diagnostic::Code::TooDeep
+            )
+        });
+        let previous = std::mem::replace(&mut self.analysis, latest);
+        if !broken {
+            self.fallback = None;
+        } else if self.fallback.is_none() {
+            self.fallback = Some(previous);
+        }
+        let generation = self.publish();
+        let _ = self.full_checks.send((generation, self.overlay.clone()));
+    }
+
+    fn publish(&self) -> u64 {
+        let found = publish::by_file(&self.analysis, self.encoding);
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        published.generation += 1;
+        published.send(&self.connection.sender, found);
+        published.generation
+    }
+
+    fn answer(&self, request: Request) -> Response {
+        let id = request.id.clone();
+        match self.handle(request) {
+            Ok(result) => Response::new_ok(id, result),
+            Err(message) => {
+                Response::new_err(id, lsp_server::ErrorCode::InvalidParams as i32, message)
+            }
+        }
+    }
+
+    fn handle(&self, request: Request) -> Result<serde_json::Value, String> {
+        self.handle_json(&request.method, request.params)
+    }
+
+    /// The answer to one request, as JSON.
+    pub fn handle_json(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        use lsp_types::request::{
+            CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
+            Request as _,
+        };
+        let json = |value: serde_json::Result<serde_json::Value>| value.map_err(|e| e.to_string());
+        let parsed = |e: serde_json::Error| e.to_string();
+        match method {
+            HoverRequest::METHOD => {
+                let p = serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(hover::hover(self, &p)))
+            }
+            Completion::METHOD => {
+                let p = serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(complete::complete(self, &p)))
+            }
+            GotoDefinition::METHOD => {
+                let p = serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(navigate::definition(self, &p)))
+            }
+            References::METHOD => {
+                let p = serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(navigate::references(self, &p)))
+            }
+            CodeActionRequest::METHOD => {
+                let p = serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(actions::code_actions(self, &p)))
+            }
+            Formatting::METHOD => {
+                let p: lsp_types::DocumentFormattingParams =
+                    serde_json::from_value(params).map_err(parsed)?;
+                json(serde_json::to_value(self.formatting(&p.text_document.uri)))
+            }
+            other => Err(format!("envc does not answer `{other}`")),
+        }
+    }
+
+    /// The buffer's text (or the file's, when it is not open) and, for project files, its
+    /// file in the analysis.
+    fn document(&self, uri: &lsp_types::Uri) -> Option<Document<'_>> {
+        let relative = self.project_path(uri)?;
+        let file = self.analysis.file_at(&relative)?;
+        Some(Document {
+            file,
+            text: self.analysis.text(file),
+            relative,
+        })
+    }
+
+    /// The environment of `document` and those that inherit it, from the latest run in
+    /// which they resolved.
+    fn lineage(&self, document: &Document) -> Vec<&crate::resolve::ResolvedEnv> {
+        let name = document
+            .relative
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+        let Some(name) = name else {
+            return Vec::new();
+        };
+        let latest = self.analysis.lineage(&name);
+        match &self.fallback {
+            Some(fallback) if latest.is_empty() => fallback.lineage(&name),
+            _ => latest,
+        }
+    }
+
+    fn offset(&self, document: &Document, position: lsp_types::Position) -> usize {
+        position::offset(document.text, position, self.encoding)
+    }
+
+    fn range(&self, text: &str, start: usize, end: usize) -> lsp_types::Range {
+        position::range(text, start, end, self.encoding)
+    }
+
+    fn location(&self, span: crate::source::Span) -> lsp_types::Location {
+        let file = self.analysis.checked.sources.file(span.file);
+        let path = self.root.join(&file.path);
+        lsp_types::Location::new(
+            position::uri_of(&path),
+            self.range(&file.text, span.start, span.end),
+        )
+    }
+
+    /// `envc fmt` of the buffer: one edit of the whole text, none when it is formatted or
+    /// not KDL.
+    fn formatting(&self, uri: &lsp_types::Uri) -> Option<Vec<lsp_types::TextEdit>> {
+        let text = match self.project_path(uri) {
+            Some(relative) => match self.overlay.get(&relative) {
+                Some(text) => text.clone(),
+                None => std::fs::read_to_string(self.root.join(relative)).ok()?,
+            },
+            None => self.loose.get(&position::path_of(uri)?)?.clone(),
+        };
+        let mut sources = crate::source::SourceMap::default();
+        let file = sources.add("buffer.kdl", text.clone());
+        let formatted = crate::format::format_file(file, &sources).ok()?;
+        let whole = self.range(&text, 0, text.len());
+        Some(if formatted == text {
+            Vec::new()
+        } else {
+            vec![lsp_types::TextEdit::new(whole, formatted)]
+        })
+    }
+}
+
+/// A project file an editor asks about.
+struct Document<'a> {
+    file: crate::source::FileId,
+    text: &'a str,
+    relative: PathBuf,
+}
+
+/// The thread that renders and compares golden files after a change, and sends the
+/// complete problems unless the buffers changed meanwhile.
+struct FullCheck {
+    root: PathBuf,
+    encoding: Encoding,
+    sender: crossbeam_channel::Sender<Message>,
+    published: Arc<Mutex<Published>>,
+}
+
+impl FullCheck {
+    fn run(self, requests: crossbeam_channel::Receiver<(u64, Overlay)>) {
+        while let Ok(mut latest) = requests.recv() {
+            // Only the newest buffers are worth checking.
+            while let Ok(newer) = requests.try_recv() {
+                latest = newer;
+            }
+            let (generation, overlay) = latest;
+            let analysis = Analysis::run(&self.root, &overlay, Stages::Check);
+            let found = publish::by_file(&analysis, self.encoding);
+            let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+            if published.generation == generation {
+                published.send(&self.sender, found);
+            }
+        }
+    }
+}
