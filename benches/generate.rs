@@ -8,7 +8,10 @@ pub fn write_project(dir: &Path, envs: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(dir.join("env")).unwrap();
     std::fs::copy(root.join("stacks.kdl"), dir.join("stacks.kdl")).unwrap();
-    std::fs::copy(root.join("env/base.kdl"), dir.join("env/base.kdl")).unwrap();
+    // The example's zone is prod's; here the first environment owns it.
+    let base = std::fs::read_to_string(root.join("env/base.kdl")).unwrap();
+    let base = base.replace("zone-owner \"prod\"", "zone-owner \"e0\"");
+    std::fs::write(dir.join("env/base.kdl"), base).unwrap();
     for i in 0..envs {
         let parent = if i % 5 == 0 {
             "base".to_string()

@@ -131,7 +131,12 @@ impl<'s> SchemaAt<'s> {
             .filter(|v| !v.is_null())
             .map(kdl_value)
             .collect();
-        if enumerated.is_empty() && self.resolved["type"] == "boolean" {
+        let flag = match &self.resolved["type"] {
+            Value::String(t) => t == "boolean",
+            Value::Array(ts) => ts.iter().any(|t| t == "boolean"),
+            _ => false,
+        };
+        if enumerated.is_empty() && flag {
             return vec!["#true".to_string(), "#false".to_string()];
         }
         enumerated

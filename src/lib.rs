@@ -112,12 +112,25 @@ pub fn check(root: &Path, only: &[String]) -> Checked {
 
 /// Runs the pipeline up to `stages`.
 pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
-    run_with(root, &parse::Overlay::new(), only, stages)
+    run_with(root, &parse::Overlay::new(), only, stages, true)
 }
 
 /// [`run`] with `overlay`'s texts in place of the files they stand for (an editor's unsaved
-/// buffers). Templates, golden files, schemas and documents are read from disk.
-pub fn run_with(root: &Path, overlay: &parse::Overlay, only: &[String], stages: Stages) -> Checked {
+/// buffers), and the on-disk caches only with `disk_caches` (each keystroke in an editor is
+/// new text: storing its results costs more than it saves). Templates, golden files,
+/// schemas and documents are read from disk.
+pub fn run_with(
+    root: &Path,
+    overlay: &parse::Overlay,
+    only: &[String],
+    stages: Stages,
+    disk_caches: bool,
+) -> Checked {
+    let open_cache = |stage| {
+        disk_caches
+            .then(|| cache::Cache::open(root, stage))
+            .flatten()
+    };
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
     // What every run needs but no file decides is prepared beside the reading and parsing
@@ -125,7 +138,7 @@ pub fn run_with(root: &Path, overlay: &parse::Overlay, only: &[String], stages: 
     // are built in the background, ready when validation and rendering first ask for them
     // (they compile on first use all the same). This thread reads and parses meanwhile:
     // it is running now, while the pool's threads are still starting.
-    let validate_cache = cache::Cache::open(root, "validate");
+    let validate_cache = open_cache("validate");
     if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
         rayon::spawn(|| Schemas::shared().prepare());
     }
@@ -133,7 +146,7 @@ pub fn run_with(root: &Path, overlay: &parse::Overlay, only: &[String], stages: 
     Shapes::shared();
     let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
     if let Some(Ok(renderer)) = &renderer {
-        if cache::Cache::open(root, "render").is_none_or(|c| c.is_empty()) {
+        if open_cache("render").is_none_or(|c| c.is_empty()) {
             let renderer = renderer.clone();
             rayon::spawn(move || renderer.prepare());
         }
@@ -188,7 +201,9 @@ pub fn run_with(root: &Path, overlay: &parse::Overlay, only: &[String], stages: 
         match renderer {
             Ok(renderer) => {
                 let mut found = Vec::new();
-                let cache = render::RenderCache::for_project(root, &renderer.template_texts());
+                let cache = disk_caches
+                    .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
+                    .flatten();
                 rendered = render::render_project(
                     &renderer,
                     &validated,

@@ -26,10 +26,13 @@ pub struct SettingAt<'a> {
 }
 
 impl Analysis {
+    /// The pipeline up to `stages` on the buffers: validation, run on every edit, without
+    /// the on-disk caches; the full check with them (rendering is what they save).
     pub fn run(root: &Path, overlay: &Overlay, stages: Stages) -> Analysis {
+        let disk_caches = stages != Stages::Validate;
         Analysis {
             root: root.to_path_buf(),
-            checked: crate::run_with(root, overlay, &[], stages),
+            checked: crate::run_with(root, overlay, &[], stages, disk_caches),
             env_schema: OnceLock::new(),
             redactor: OnceLock::new(),
         }

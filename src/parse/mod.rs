@@ -16,7 +16,7 @@ pub use kinds::ProjectKind;
 use std::path::Path;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::files::ReadProblem;
 use crate::source::{FileId, SourceMap, Span};
 pub use ast::*;
@@ -33,11 +33,22 @@ pub struct ParsedProject {
     pub kinds: Vec<ProjectKind>,
     /// Kinds whose files make no kind (already reported).
     pub broken_kinds: Vec<String>,
+    /// Where each environment is in `envs`, made at the first lookup: resolving a thousand
+    /// environments looks their parents up thousands of times.
+    by_name: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl ParsedProject {
     pub fn env(&self, name: &str) -> Option<&EnvFile> {
-        self.envs.iter().find(|e| e.name == name)
+        let index = self.by_name.get_or_init(|| {
+            let names = self.envs.iter().enumerate();
+            names.map(|(i, e)| (e.name.clone(), i)).collect()
+        });
+        if index.len() != self.envs.len() {
+            // Changed since the index was made: look the slow way.
+            return self.envs.iter().find(|e| e.name == name);
+        }
+        index.get(name).map(|&i| &self.envs[i])
     }
 }
 
@@ -345,19 +356,19 @@ impl Converter<'_> {
             mode_span = Some(span);
             match MergeMode::from_annotation(ty.value()) {
                 Some(m) => mode = m,
-                None => self.diagnostics.push(
+                None => self.diagnostics.push({
+                    let (help, suggestion) =
+                        suggestion(ty.value(), MergeMode::ANNOTATIONS.iter().copied(), || {
+                            "envc knows `(replace)`, `(remove)` and `(append)`".to_string()
+                        });
                     Diagnostic::error(
                         Code::UnknownAnnotation,
                         format!("unknown annotation `({})`", ty.value()),
                     )
                     .at(span, "not an envc annotation")
-                    .help(
-                        did_you_mean(ty.value(), MergeMode::ANNOTATIONS.iter().copied())
-                            .unwrap_or_else(|| {
-                                "envc knows `(replace)`, `(remove)` and `(append)`".to_string()
-                            }),
-                    ),
-                ),
+                    .help(help)
+                    .suggest(suggestion)
+                }),
             }
         }
 

@@ -196,11 +196,14 @@ pub fn resolve_project(
             chains.push((env, ancestors));
         }
     }
-    let ChainMerger { merged, .. } = merger;
-    let merged = &merged;
+    // Every chain is merged: each environment's table moves out to be interpolated.
+    let ChainMerger { mut merged, .. } = merger;
+    let chains: Vec<_> = chains
+        .into_iter()
+        .filter_map(|(env, ancestors)| Some((env, ancestors, merged.remove(&env.name)??)))
+        .collect();
     let finished: Vec<Option<(ResolvedEnv, Vec<Diagnostic>)>> =
-        crate::parallel::map(chains, |(env, ancestors)| {
-            let mut root = merged.get(&env.name)?.as_ref()?.clone();
+        crate::parallel::map(chains, |(env, ancestors, mut root)| {
             let mut unresolved = HashSet::new();
             let mut found = Vec::new();
             let name: Arc<str> = Arc::from(env.name.as_str());

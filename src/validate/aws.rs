@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::{Engine, Environment, WorkerRuntime};
 
 use super::{EnvSpans, ValidEnv};
@@ -109,15 +109,17 @@ fn check_waf_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) 
             Some((_, units)) => capacity += units,
             None => {
                 let known = WAF_MANAGED_RULES.iter().map(|(n, _)| *n);
+                let (help, suggestion) = suggestion(group, known.clone(), || {
+                    format!("groups are: {}", known.collect::<Vec<_>>().join(", "))
+                });
                 out.push(
                     Diagnostic::error(
                         Code::AwsRule,
                         format!("`{group}` is not an AWS managed rule group envc can apply"),
                     )
                     .at(at.value(&pointer), "unknown rule group")
-                    .help(did_you_mean(group, known.clone()).unwrap_or_else(|| {
-                        format!("groups are: {}", known.collect::<Vec<_>>().join(", "))
-                    })),
+                    .help(help)
+                    .suggest(suggestion),
                 );
             }
         }
@@ -194,8 +196,8 @@ fn check_own_secrets(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
                 continue;
             };
             if from == database_secret && !DATABASE_SECRET_KEYS.contains(&key) {
-                let help =
-                    did_you_mean(key, DATABASE_SECRET_KEYS.iter().copied()).unwrap_or_else(|| {
+                let (help, suggestion) =
+                    suggestion(key, DATABASE_SECRET_KEYS.iter().copied(), || {
                         format!("its keys are: {}", DATABASE_SECRET_KEYS.join(", "))
                     });
                 out.push(
@@ -206,7 +208,8 @@ fn check_own_secrets(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
                             format!("the database secret `{from}` has no key `{key}`"),
                         )
                         .at(at.value(&format!("{pointer}/key")), "no such key")
-                        .help(help),
+                        .help(help)
+                        .suggest(suggestion),
                     ),
                 );
             }
@@ -265,7 +268,7 @@ fn check_runtimes(env: &Environment, at: &EnvSpans, today: &str, out: &mut Vec<D
                 .iter()
                 .filter(|(_, r)| r.deprecated.as_str() > today)
                 .map(|(n, _)| n.as_str());
-            let help = did_you_mean(runtime, supported.clone()).unwrap_or_else(|| {
+            let (help, suggestion) = suggestion(runtime, supported.clone(), || {
                 format!(
                     "Lambda runtimes are: {}",
                     supported.collect::<Vec<_>>().join(", ")
@@ -279,7 +282,8 @@ fn check_runtimes(env: &Environment, at: &EnvSpans, today: &str, out: &mut Vec<D
                         format!("`{runtime}` is not a Lambda runtime"),
                     )
                     .at(at.value(&pointer), "unknown runtime")
-                    .help(help),
+                    .help(help)
+                    .suggest(suggestion),
                 ),
             );
             continue;
@@ -342,23 +346,26 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
     let version = database.version.as_str();
     let pointer = "/database/version";
     let major = version.split('.').next().unwrap_or_default();
-    let current: Vec<&str> = versions
-        .versions
-        .iter()
-        .filter(|v| !versions.deprecated.contains(v) && !v.contains('-'))
-        .map(String::as_str)
-        .collect();
-    let newest_of_major = current
-        .iter()
-        .rev()
-        .find(|v| v.split('.').next() == Some(major) && v.contains('.'))
-        .copied();
-    let suggestion = newest_of_major
-        .map(|v| format!("use `version \"{v}\"`, the newest {engine} {major} AWS offers"))
-        .unwrap_or_else(|| {
-            let newest: Vec<&str> = current.iter().rev().take(3).copied().collect();
-            format!("versions AWS offers include {}", newest.join(", "))
-        });
+    // What to use instead, worked out only for a version that needs it (the lists are long).
+    let suggestion = || {
+        let current: Vec<&str> = versions
+            .versions
+            .iter()
+            .filter(|v| !versions.deprecated.contains(v) && !v.contains('-'))
+            .map(String::as_str)
+            .collect();
+        let newest_of_major = current
+            .iter()
+            .rev()
+            .find(|v| v.split('.').next() == Some(major) && v.contains('.'))
+            .copied();
+        newest_of_major
+            .map(|v| format!("use `version \"{v}\"`, the newest {engine} {major} AWS offers"))
+            .unwrap_or_else(|| {
+                let newest: Vec<&str> = current.iter().rev().take(3).copied().collect();
+                format!("versions AWS offers include {}", newest.join(", "))
+            })
+    };
     if !versions.versions.iter().any(|v| v == version) {
         out.push(
             at.note_inherited(
@@ -368,7 +375,7 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
                     format!("AWS has no {engine} version `{version}`"),
                 )
                 .at(at.value(pointer), "not an engine version")
-                .help(suggestion),
+                .help(suggestion()),
             ),
         );
         return;
@@ -381,7 +388,7 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
                 format!("{engine} version `{version}` is deprecated: AWS no longer creates databases on it"),
             )
             .at(at.value(pointer), "deprecated")
-            .help(suggestion),
+            .help(suggestion()),
         ));
         return;
     }

@@ -1,7 +1,7 @@
 //! Compute rules: Fargate cpu/memory pairs, scaling bounds, Lambda limits, worker queues.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::{Environment, Scaling, WorkerRuntime};
 
 use super::EnvSpans;
@@ -52,8 +52,10 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
     for (name, worker) in &env.worker {
         let base = format!("/worker/{name}");
         if !env.queue.contains_key(&worker.queue) {
-            let help = did_you_mean(&worker.queue, env.queue.keys().map(String::as_str))
-                .unwrap_or_else(|| format!("define it: `queue \"{}\" {{ … }}`", worker.queue));
+            let (help, suggestion) =
+                suggestion(&worker.queue, env.queue.keys().map(String::as_str), || {
+                    format!("define it: `queue \"{}\" {{ … }}`", worker.queue)
+                });
             out.push(
                 at.note_inherited(
                     &format!("{base}/queue"),
@@ -65,7 +67,8 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
                         ),
                     )
                     .at(at.value(&format!("{base}/queue")), "no such queue")
-                    .help(help),
+                    .help(help)
+                    .suggest(suggestion),
                 ),
             );
         }

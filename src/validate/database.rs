@@ -1,7 +1,7 @@
 //! Database rules: RDS instance classes, and settings that fit the engine.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::{Engine, Environment};
 
 use super::EnvSpans;
@@ -96,9 +96,13 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                 Some(class) => {
                     let known = instance_classes();
                     if !known.iter().any(|k| k == class) {
-                        let help = did_you_mean(class, known.iter().map(String::as_str)).unwrap_or_else(|| {
-                            "use an RDS class like \"db.t3.micro\", \"db.t4g.small\" or \"db.m6i.large\"".to_string()
-                        });
+                        let (help, suggestion) = suggestion(
+                            class,
+                            known.iter().map(String::as_str),
+                            || {
+                                "use an RDS class like \"db.t3.micro\", \"db.t4g.small\" or \"db.m6i.large\"".to_string()
+                            },
+                        );
                         out.push(
                             at.note_inherited(
                                 "/database/instance-class",
@@ -110,7 +114,8 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                                     at.value("/database/instance-class"),
                                     "unknown instance class",
                                 )
-                                .help(help),
+                                .help(help)
+                                .suggest(suggestion),
                             ),
                         );
                     }

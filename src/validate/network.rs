@@ -2,7 +2,7 @@
 //! and CIDR overlap between environments sharing an account and region.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::{Cidr, Environment};
 
 use super::{EnvSpans, ValidEnv};
@@ -171,18 +171,17 @@ fn check_region_and_domain(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagn
             .at(at.value(""), "in this environment")
             .help("add `region \"us-east-1\"` here, or a default `region` to stacks.kdl"),
         ),
-        Some(region) if !REGIONS.contains(&region.as_str()) => out.push(
-            at.note_inherited(
-                "/region",
+        Some(region) if !REGIONS.contains(&region.as_str()) => {
+            out.push(at.note_inherited("/region", {
+                let (help, suggestion) = suggestion(region, REGIONS.iter().copied(), || {
+                    "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string()
+                });
                 Diagnostic::error(Code::NotAllowed, format!("`{region}` is not an AWS region"))
                     .at(at.value("/region"), "unknown region")
-                    .help(
-                        did_you_mean(region, REGIONS.iter().copied()).unwrap_or_else(|| {
-                            "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string()
-                        }),
-                    ),
-            ),
-        ),
+                    .help(help)
+                    .suggest(suggestion)
+            }))
+        }
         Some(_) => {}
     }
 
@@ -232,66 +231,88 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
 
 /// Environments in one account and region share an address plan: VPC CIDRs must not overlap
 /// (peering and shared transit need that, and a copy-pasted CIDR is usually a mistake).
+///
+/// Each account and region's ranges are sorted by where they start, so only ranges that
+/// overlap are compared (CIDR blocks nest or are apart): a project of a thousand
+/// environments costs a sort, not a million comparisons.
 pub fn check_overlaps(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
-    let cidrs: Vec<(&ValidEnv, Cidr)> = envs
-        .iter()
-        .filter_map(|e| {
-            let cidr = Cidr::parse(e.model.network.cidr.as_deref()?).ok()?;
-            Some((*e, cidr))
-        })
-        .collect();
-    for (i, (a, a_cidr)) in cidrs.iter().enumerate() {
-        for (b, b_cidr) in &cidrs[i + 1..] {
-            if a.model.account != b.model.account || a.model.region != b.model.region {
-                continue;
+    // One address plan per account and region: (index, environment, range).
+    type Plan<'a> = Vec<(usize, &'a ValidEnv, Cidr)>;
+    let mut plans: std::collections::HashMap<(&str, Option<&str>), Plan> = Default::default();
+    for (i, env) in envs.iter().enumerate() {
+        let Some(cidr) = env
+            .model
+            .network
+            .cidr
+            .as_deref()
+            .and_then(|c| Cidr::parse(c).ok())
+        else {
+            continue;
+        };
+        let plan = (env.model.account.as_str(), env.model.region.as_deref());
+        plans.entry(plan).or_default().push((i, *env, cidr));
+    }
+    for plan in plans.values_mut() {
+        plan.sort_by_key(|(i, _, cidr)| (cidr.base & cidr.mask(), cidr.prefix, *i));
+        for (at, (i, a, a_cidr)) in plan.iter().enumerate() {
+            for (j, b, b_cidr) in &plan[at + 1..] {
+                if !a_cidr.overlaps(b_cidr) {
+                    break;
+                }
+                // In the environments' order, as one walk over all pairs would meet them.
+                let (a, b) = if i < j { (*a, *b) } else { (*b, *a) };
+                report_overlap(a, b, out);
             }
-            if !a_cidr.overlaps(b_cidr) {
-                continue;
-            }
-            let a_span = a.spans.nearest("/network/cidr").map(|l| l.value);
-            let b_span = b.spans.nearest("/network/cidr").map(|l| l.value);
-            let (Some(a_span), Some(b_span)) = (a_span, b_span) else {
-                continue;
-            };
-            if a_span == b_span {
-                // One line sets both (an inherited CIDR): point at the child that should set its own.
-                out.push(
-                    Diagnostic::error(
-                        Code::CidrOverlap,
-                        format!(
-                            "`{}` and `{}` share VPC CIDR `{}` in account {} {}",
-                            a.name,
-                            b.name,
-                            a.model.network.cidr.as_deref().unwrap_or_default(),
-                            a.model.account,
-                            a.model.region.as_deref().unwrap_or_default()
-                        ),
-                    )
-                    .at(
-                        a_span,
-                        format!("inherited by both `{}` and `{}`", a.name, b.name),
-                    )
-                    .help(format!(
-                        "give `{}` its own `network {{ cidr \"…\" }}`",
-                        b.name
-                    )),
-                );
-                continue;
-            }
-            out.push(
-                Diagnostic::error(
-                    Code::CidrOverlap,
-                    format!(
-                        "VPC CIDRs of `{}` and `{}` overlap in account {} {}",
-                        b.name, a.name, a.model.account, a.model.region.as_deref().unwrap_or_default()
-                    ),
-                )
-                .at(b_span, format!("`{}` uses {}", b.name, b.model.network.cidr.as_deref().unwrap_or_default()))
-                .also(a_span, format!("`{}` uses {}", a.name, a.model.network.cidr.as_deref().unwrap_or_default()))
-                .help("environments in one account and region need distinct address ranges, like 10.1.0.0/16 and 10.2.0.0/16"),
-            );
         }
     }
+}
+
+/// Two environments of one address plan whose VPC ranges overlap (`a` first in the
+/// environments' order).
+fn report_overlap(a: &ValidEnv, b: &ValidEnv, out: &mut Vec<Diagnostic>) {
+    let a_span = a.spans.nearest("/network/cidr").map(|l| l.value);
+    let b_span = b.spans.nearest("/network/cidr").map(|l| l.value);
+    let (Some(a_span), Some(b_span)) = (a_span, b_span) else {
+        return;
+    };
+    let region = a.model.region.as_deref().unwrap_or_default();
+    let cidr = |env: &ValidEnv| env.model.network.cidr.clone().unwrap_or_default();
+    if a_span == b_span {
+        // One line sets both (an inherited CIDR): point at the child that should set its own.
+        out.push(
+            Diagnostic::error(
+                Code::CidrOverlap,
+                format!(
+                    "`{}` and `{}` share VPC CIDR `{}` in account {} {region}",
+                    a.name,
+                    b.name,
+                    cidr(a),
+                    a.model.account,
+                ),
+            )
+            .at(
+                a_span,
+                format!("inherited by both `{}` and `{}`", a.name, b.name),
+            )
+            .help(format!(
+                "give `{}` its own `network {{ cidr \"…\" }}`",
+                b.name
+            )),
+        );
+        return;
+    }
+    out.push(
+        Diagnostic::error(
+            Code::CidrOverlap,
+            format!(
+                "VPC CIDRs of `{}` and `{}` overlap in account {} {region}",
+                b.name, a.name, a.model.account
+            ),
+        )
+        .at(b_span, format!("`{}` uses {}", b.name, cidr(b)))
+        .also(a_span, format!("`{}` uses {}", a.name, cidr(a)))
+        .help("environments in one account and region need distinct address ranges, like 10.1.0.0/16 and 10.2.0.0/16"),
+    );
 }
 
 /// Settings of a new VPC's layout do nothing to an existing one (envc adds endpoints and

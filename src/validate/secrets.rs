@@ -11,14 +11,17 @@ pub fn check_plaintext(env: &ResolvedEnv, out: &mut Vec<Diagnostic>) {
 
 fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<Diagnostic>) {
     for (key, entry) in &table.entries {
-        let child = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
+        // Made only where needed: most values are neither tables nor credentials.
+        let child = || {
+            if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            }
         };
         let is_ref_table = under_secret || key == "secret";
         match &entry.value {
-            Value::Table(t) => walk(t, &child, is_ref_table, env, out),
+            Value::Table(t) => walk(t, &child(), is_ref_table, env, out),
             Value::Scalar(scalar) => {
                 let Some(text) = scalar.value.as_str() else {
                     continue;
@@ -30,7 +33,7 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
                 if let Some(what) = looks_like_credential(context, text) {
                     let mut diagnostic = Diagnostic::error(
                         Code::PlaintextSecret,
-                        format!("`{child}` looks like {what} written in plain text"),
+                        format!("`{}` looks like {what} written in plain text", child()),
                     )
                     .at(scalar.origin.span, "plaintext credential (value hidden)")
                     .help(format!(
@@ -56,7 +59,7 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
                         out.push(
                             Diagnostic::error(
                                 Code::PlaintextSecret,
-                                format!("`{child}` holds {what} written in plain text"),
+                                format!("`{}` holds {what} written in plain text", child()),
                             )
                             .at(item.origin.span, "plaintext credential (value hidden)")
                             .help("store it in Secrets Manager and reference it with `secret`"),

@@ -2,7 +2,7 @@
 //! `needs` name stacks that exist, and the graph has no cycles.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::did_you_mean;
+use crate::did_you_mean::suggestion;
 use crate::model::{StackKind, StacksConfig};
 
 /// Every built-in kind, for did-you-mean.
@@ -76,15 +76,20 @@ pub fn check_stacks(
                     .iter()
                     .map(String::as_str)
                     .chain(project_kinds.iter().copied());
+                let (help, suggestion) = suggestion(kind, known, || {
+                    format!(
+                        "kinds are the built-in {} and the project's under `kinds/` (`envc new-kind {kind}` makes one)",
+                        builtins.join(", ")
+                    )
+                });
                 out.push(
-                    Diagnostic::error(Code::UnknownKind, format!("stack `{name}` has kind `{kind}`, which is not a kind"))
-                        .at(span(&format!("/stack/{name}/kind"), false), "no such kind")
-                        .help(did_you_mean(kind, known.clone()).unwrap_or_else(|| {
-                            format!(
-                                "kinds are the built-in {} and the project's under `kinds/` (`envc new-kind {kind}` makes one)",
-                                builtins.join(", ")
-                            )
-                        })),
+                    Diagnostic::error(
+                        Code::UnknownKind,
+                        format!("stack `{name}` has kind `{kind}`, which is not a kind"),
+                    )
+                    .at(span(&format!("/stack/{name}/kind"), false), "no such kind")
+                    .help(help)
+                    .suggest(suggestion),
                 );
             }
         }
@@ -97,16 +102,13 @@ pub fn check_stacks(
                         .help("remove it from its own `needs`"),
                 );
             } else if !config.stack.contains_key(need) {
-                let (help, suggestion) = crate::did_you_mean::suggestion(
-                    need,
-                    config.stack.keys().map(String::as_str),
-                    || {
+                let (help, suggestion) =
+                    suggestion(need, config.stack.keys().map(String::as_str), || {
                         format!(
                             "stacks are: {}",
                             config.stack.keys().cloned().collect::<Vec<_>>().join(", ")
                         )
-                    },
-                );
+                    });
                 out.push(
                     Diagnostic::error(
                         Code::UnknownStack,
