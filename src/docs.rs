@@ -492,7 +492,11 @@ pub const MACROS: &[(&str, &str)] = &[
     ),
     (
         "m.image(unit)",
-        "A service's or worker's image: its own, or the environment's repository at `image-tag`.",
+        "A service's or worker's image: its own, or the environment's repository at the `ImageTag` parameter.",
+    ),
+    (
+        "m.image_tag_parameter(unit)",
+        "The `ImageTag` parameter (default `image-tag`) of a stack whose unit runs the environment's repository; `envc deploy --image-tag` sets it.",
     ),
     (
         "m.container_secrets(secrets), m.container_environment(vars, extra)",

@@ -20,6 +20,110 @@ fn count_lines(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
 
+/// The image of every task definition moto holds, by family.
+fn task_images(moto: &Moto) -> String {
+    moto.python(
+        "ecs = boto3.client('ecs', **kw)\n\
+         for arn in sorted(ecs.list_task_definitions()['taskDefinitionArns']):\n\
+         \x20   d = ecs.describe_task_definition(taskDefinition=arn)['taskDefinition']\n\
+         \x20   print(d['family'], d['containerDefinitions'][0].get('image', d['containerDefinitions'][0]))",
+    )
+}
+
+fn image_tags(dir: &std::path::Path, url: &str) -> Vec<(String, String)> {
+    let status = envc_at(dir, url, &["status", "local", "--format", "json"]);
+    assert_eq!(status.code, 0, "{}", status.all());
+    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let mut tags: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["stack"].as_str()?.to_string(),
+                r["image_tag"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[test]
+fn an_image_ships_without_a_commit_and_a_plain_deploy_keeps_it() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    moto.seed_local();
+    let url = moto.url();
+    let first = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let committed: Vec<(String, String)> = ["api", "jobs", "migration"]
+        .iter()
+        .map(|s| (s.to_string(), "latest".to_string()))
+        .collect();
+    assert_eq!(image_tags(dir, &url), committed);
+
+    // Only the three stacks that run the image change, and run `:v2`.
+    let ship = envc_at(
+        dir,
+        &url,
+        &["deploy", "local", "--image-tag", "v2", "--yes"],
+    );
+    assert_eq!(ship.code, 0, "{}", ship.all());
+    assert_eq!(count_lines(&ship.stdout, " updated "), 3, "{}", ship.stdout);
+    for stack in ["network", "database", "queues", "dns", "cluster"] {
+        assert!(
+            !ship.stdout.contains(&format!("  {stack} ")),
+            "{stack} was touched:\n{}",
+            ship.stdout
+        );
+    }
+    let images = task_images(&moto);
+    let runs = |tag: &str| {
+        images
+            .lines()
+            .filter(|l| l.ends_with(&format!("/balancer-local:{tag}")))
+            .count()
+    };
+    // The new revision of each task definition runs v2 (the old ones stay registered).
+    assert_eq!(runs("v2"), 3, "{images}");
+    let shipped: Vec<(String, String)> = ["api", "jobs", "migration"]
+        .iter()
+        .map(|s| (s.to_string(), "v2".to_string()))
+        .collect();
+    assert_eq!(image_tags(dir, &url), shipped);
+
+    // A plain deploy keeps the deployed tag: nothing changes, and the golden files, still
+    // naming `latest` as the default, are still valid.
+    let again = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(
+        count_lines(&again.stdout, ": no changes"),
+        LOCAL_STACKS,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(image_tags(dir, &url), shipped);
+    assert_eq!(support::envc(dir, &["check"]).code, 0);
+
+    // Rolling back is shipping the previous tag; a tag ECR would refuse is refused first.
+    let back = envc_at(
+        dir,
+        &url,
+        &["deploy", "local", "--image-tag", "latest", "--yes"],
+    );
+    assert_eq!(back.code, 0, "{}", back.all());
+    assert_eq!(image_tags(dir, &url), committed);
+    let bad = envc_at(dir, &url, &["deploy", "local", "--image-tag=-v3", "--yes"]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+    assert!(
+        bad.stderr.contains("`-v3` is not an image tag"),
+        "{}",
+        bad.stderr
+    );
+}
+
 #[test]
 fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
     let project = local_project();

@@ -259,15 +259,16 @@ pub fn print_report(report: &DeployReport, verb: &str) {
 
 pub fn status_table(rows: &[StackStatusRow]) -> String {
     let mut out = format!(
-        "{:<14} {:<28} {:<22} {}\n",
-        "STACK", "STATUS", "LAST UPDATED", "OUTPUTS"
+        "{:<14} {:<28} {:<22} {:<20} {}\n",
+        "STACK", "STATUS", "LAST UPDATED", "IMAGE TAG", "OUTPUTS"
     );
     for row in rows {
         out.push_str(&format!(
-            "{:<14} {:<28} {:<22} {}\n",
+            "{:<14} {:<28} {:<22} {:<20} {}\n",
             row.stack,
             row.status,
             row.last_updated.as_deref().unwrap_or("-"),
+            row.image_tag.as_deref().unwrap_or("-"),
             row.outputs.len()
         ));
         if let Some(reason) = &row.reason {
@@ -354,6 +355,7 @@ pub fn run_deploy(
     cli: &Cli,
     env: &str,
     stacks: &[String],
+    image_tag: Option<&str>,
     options: &envc::deploy::DeployOptions,
     aws: &AwsArgs,
     color: bool,
@@ -362,7 +364,11 @@ pub fn run_deploy(
         Ok(target) => target,
         Err(code) => return code,
     };
-    if let Err(problem) = target.select(stacks) {
+    let mut selected = target.select(stacks);
+    if let (Ok(()), Some(tag)) = (&selected, image_tag) {
+        selected = target.ship_image(tag);
+    }
+    if let Err(problem) = selected {
         print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     }

@@ -136,6 +136,10 @@ pub enum Command {
         /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
         #[arg(long)]
         replace_failed: bool,
+        /// Ship this tag of the environment's image: only the stacks that run it change (their
+        /// `ImageTag` parameter). Without it, deployed stacks keep the tag they run.
+        #[arg(long, value_name = "TAG")]
+        image_tag: Option<String>,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -298,6 +302,7 @@ pub fn run(cli: Cli) -> i32 {
             dry_run,
             concurrency,
             replace_failed,
+            image_tag,
             aws,
         } => {
             let options = envc::deploy::DeployOptions {
@@ -307,7 +312,15 @@ pub fn run(cli: Cli) -> i32 {
                 replace_failed: *replace_failed,
                 interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
             };
-            deploy::run_deploy(&cli, env, stacks, &options, aws, color)
+            deploy::run_deploy(
+                &cli,
+                env,
+                stacks,
+                image_tag.as_deref(),
+                &options,
+                aws,
+                color,
+            )
         }
         Command::Status { env, format, aws } => deploy::run_status(&cli, env, *format, aws, color),
         Command::Destroy {

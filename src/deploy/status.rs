@@ -18,6 +18,8 @@ pub struct StackStatusRow {
     pub reason: Option<String>,
     pub last_updated: Option<String>,
     pub outputs: std::collections::BTreeMap<String, String>,
+    /// The tag of the environment's image its containers run (`ImageTag`), where they do.
+    pub image_tag: Option<String>,
 }
 
 /// The status of every stack of the environment, in deploy order.
@@ -36,6 +38,11 @@ pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagno
                 status: info.status,
                 reason: info.reason,
                 last_updated: info.last_updated,
+                image_tag: info
+                    .parameters
+                    .iter()
+                    .find(|(key, _)| key == super::IMAGE_TAG)
+                    .map(|(_, tag)| tag.clone()),
                 outputs: info.outputs.into_iter().collect(),
             },
             None => StackStatusRow {
@@ -45,6 +52,7 @@ pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagno
                 reason: None,
                 last_updated: None,
                 outputs: Default::default(),
+                image_tag: None,
             },
         });
     }

@@ -40,6 +40,10 @@ pub struct Places {
 pub struct CfnTemplate {
     /// (logical id, type) of every resource, in template order.
     pub resources: Vec<(String, String)>,
+    /// Names of its parameters (`ImageTag` where its containers run the environment's
+    /// image).
+    #[serde(default)]
+    pub parameters: Vec<String>,
     /// Export names of its outputs.
     pub exports: Vec<String>,
     /// Names it imports with `Fn::ImportValue` (literal names only).
@@ -102,6 +106,7 @@ pub fn parse_and_check(
                 )
             })
             .collect(),
+        parameters: known.parameters.iter().map(|p| p.to_string()).collect(),
         exports,
         imports,
         places,

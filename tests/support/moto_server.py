@@ -1,9 +1,15 @@
-"""moto's server, with CloudFormation support for the ElastiCache resources it lacks.
+"""moto's server, with CloudFormation support for the ElastiCache resources it lacks, and
+updates that follow a parameter through `Fn::Sub` as CloudFormation does.
 
 moto models ElastiCache (its API creates and describes replication groups and subnet
 groups) but its CloudFormation does not know `AWS::ElastiCache::*`: it skips them, then
 fails on a `GetAtt` of one. These models create the resources through moto's own
 ElastiCache backend, so a stack deploys and `describe_replication_groups` shows what it made.
+
+moto updates a resource whose template is unchanged when a parameter it uses changed, but it
+finds only the parameters named by `Ref`; a `${Param}` inside `Fn::Sub` (how envc writes an
+image from the `ImageTag` parameter) is missed, so `--image-tag` would change nothing. The
+lookup is widened to `Fn::Sub` strings, as CloudFormation reads them.
 
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the arguments of `moto_server`)
 """
@@ -143,6 +149,49 @@ class ReplicationGroupResource(CloudFormationModel):
 
     def is_created(self) -> bool:
         return True
+
+
+def _sub_references(template: Any) -> list:
+    """Names `${Name}` refers to in the `Fn::Sub` strings of `template`, and its `Ref`s."""
+    import re
+
+    found = _references_by_ref(template)
+    if isinstance(template, dict):
+        for key, value in template.items():
+            if key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                if isinstance(text, str):
+                    found.extend(re.findall(r"\$\{([A-Za-z0-9:]+)\}", text))
+            else:
+                found.extend(n for n in _sub_references(value) if n not in found)
+    elif isinstance(template, list):
+        for item in template:
+            found.extend(_sub_references(item))
+    return found
+
+
+from moto.cloudformation import parsing as _parsing  # noqa: E402
+
+_references_by_ref = _parsing.get_references_from_template
+_parsing.get_references_from_template = _sub_references
+
+
+from moto.ecs import models as _ecs  # noqa: E402
+from moto.core.utils import pascal_to_camelcase, remap_nested_keys  # noqa: E402
+
+_update_task_definition = _ecs.TaskDefinition.update_from_cloudformation_json.__func__
+
+
+def _update_task_definition_with_keys(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    properties = dict(cloudformation_json["Properties"])
+    for key in ("ContainerDefinitions", "Volumes"):
+        if key in properties:
+            properties[key] = remap_nested_keys(properties[key], pascal_to_camelcase)
+    converted = {**cloudformation_json, "Properties": properties}
+    return _update_task_definition(cls, original_resource, new_resource_name, converted, account_id, region_name)
+
+
+_ecs.TaskDefinition.update_from_cloudformation_json = classmethod(_update_task_definition_with_keys)
 
 
 if __name__ == "__main__":
