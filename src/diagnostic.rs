@@ -175,6 +175,10 @@ codes! {
     StackState = "envc::deploy::stack-state",
     /// A change would replace or delete a stateful resource of a protected environment.
     Guarded = "envc::deploy::guarded",
+    /// The credentials (after `deploy-role`) are another account's than the environment's.
+    WrongAccount = "envc::deploy::account",
+    /// A `deploy-role` in another account than the environment's.
+    DeployRole = "envc::env::deploy-role",
     /// A change needs confirmation, and none could be given.
     Confirmation = "envc::deploy::confirmation",
     /// Ctrl-C stopped waiting while stack operations were running.

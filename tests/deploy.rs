@@ -33,8 +33,8 @@ fn task_images(moto: &Moto) -> String {
 fn image_tags(dir: &std::path::Path, url: &str) -> Vec<(String, String)> {
     let status = envc_at(dir, url, &["status", "local", "--format", "json"]);
     assert_eq!(status.code, 0, "{}", status.all());
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let mut tags: Vec<(String, String)> = rows
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let mut tags: Vec<(String, String)> = report["stacks"]
         .as_array()
         .unwrap()
         .iter()
@@ -124,6 +124,181 @@ fn an_image_ships_without_a_commit_and_a_plain_deploy_keeps_it() {
     );
 }
 
+/// A project of one queue in three environments: `one` in moto's default account, `two` in
+/// another account through its `deploy-role`, `three` in another account without one.
+fn accounts_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("stacks.kdl", "project \"acct\"\nregion \"us-east-1\"\nstack \"queues\" kind=\"queues\"\ngolden #false\n"),
+        ("env/one.kdl", "account \"123456789012\"\nnetwork {\n    cidr \"10.1.0.0/16\"\n}\nqueue \"jobs\"\n"),
+        ("env/two.kdl", "account \"210987654321\"\ndeploy-role \"arn:aws:iam::210987654321:role/envc-deploy\"\nnetwork {\n    cidr \"10.2.0.0/16\"\n}\nqueue \"jobs\"\n"),
+        ("env/three.kdl", "account \"333333333333\"\nnetwork {\n    cidr \"10.3.0.0/16\"\n}\nqueue \"jobs\"\n"),
+    ];
+    std::fs::create_dir_all(dir.path().join("env")).unwrap();
+    for (path, text) in files {
+        std::fs::write(dir.path().join(path), text).unwrap();
+    }
+    dir
+}
+
+/// Stack names moto holds in the default account, and in 210987654321 through the role.
+fn stacks_by_account(moto: &Moto) -> String {
+    moto.python(
+        "print(sorted(s['StackName'] for s in cf.describe_stacks()['Stacks']))\n\
+         c = boto3.client('sts', **kw).assume_role(RoleArn='arn:aws:iam::210987654321:role/envc-deploy', RoleSessionName='test')['Credentials']\n\
+         other = boto3.client('cloudformation', endpoint_url=kw['endpoint_url'], region_name='us-east-1', aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])\n\
+         print(sorted(s['StackName'] for s in other.describe_stacks()['Stacks']))",
+    )
+}
+
+#[test]
+fn credentials_of_another_account_are_refused_and_a_deploy_role_is_assumed() {
+    let project = accounts_project();
+    let dir = project.path();
+    assert_eq!(
+        support::envc(dir, &["check"]).code,
+        0,
+        "{}",
+        support::envc(dir, &["check"]).all()
+    );
+    let moto = Moto::start();
+    let url = moto.url();
+
+    // The credentials are the default account's, the environment another's: refused before
+    // anything is written, naming both.
+    let refused = envc_at(dir, &url, &["deploy", "three", "--yes"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused.stderr.contains("envc::deploy::account"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("account 123456789012")
+            && refused.stderr.contains("account 333333333333"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(stacks_by_account(&moto), "[]\n[]\n");
+
+    // With its role, `two` lands in its own account, and only there.
+    let two = envc_at(dir, &url, &["deploy", "two", "--yes"]);
+    assert_eq!(two.code, 0, "{}", two.all());
+    assert_eq!(stacks_by_account(&moto), "[]\n['acct-two-queues']\n");
+    let status = envc_at(dir, &url, &["status", "two"]);
+    assert_eq!(status.code, 0, "{}", status.all());
+    assert!(
+        status.stdout.contains("CREATE_COMPLETE"),
+        "{}",
+        status.stdout
+    );
+
+    let one = envc_at(dir, &url, &["deploy", "one", "--yes"]);
+    assert_eq!(one.code, 0, "{}", one.all());
+    assert_eq!(
+        stacks_by_account(&moto),
+        "['acct-one-queues']\n['acct-two-queues']\n"
+    );
+
+    // A role of another account than the environment's is a problem in the file.
+    let two_kdl = dir.join("env/two.kdl");
+    let text = std::fs::read_to_string(&two_kdl).unwrap();
+    std::fs::write(
+        &two_kdl,
+        text.replace("iam::210987654321", "iam::123456789012"),
+    )
+    .unwrap();
+    let check = support::envc(dir, &["check"]);
+    assert_eq!(check.code, 1, "{}", check.all());
+    assert!(
+        check.stderr.contains("envc::env::deploy-role"),
+        "{}",
+        check.stderr
+    );
+}
+
+/// DescribeServices as ECS answers it, with `api`'s counts and rollout changed.
+fn api_service(running: i64, rollout: &'static str) -> Fault {
+    rewrite(move |body| {
+        let mut answer: serde_json::Value = serde_json::from_str(body).unwrap();
+        for service in answer["services"].as_array_mut().unwrap() {
+            if service["serviceName"] == "balancer-local-api" {
+                service["runningCount"] = running.into();
+                service["pendingCount"] = 0.into();
+                for deployment in service["deployments"].as_array_mut().unwrap() {
+                    deployment["rolloutState"] = rollout.into();
+                    deployment["rolloutStateReason"] = format!("ECS deployment {rollout}").into();
+                }
+            }
+        }
+        answer.to_string()
+    })
+}
+
+#[test]
+fn status_exits_1_when_a_service_runs_fewer_tasks_than_desired_after_its_rollout() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    moto.seed_local();
+    let deployed = envc_at(dir, &moto.url(), &["deploy", "local", "--yes"]);
+    assert_eq!(deployed.code, 0, "{}", deployed.all());
+    let healthy = envc_at(dir, &moto.url(), &["status", "local"]);
+    assert_eq!(healthy.code, 0, "{}", healthy.all());
+    assert!(
+        healthy.stdout.contains("balancer-local-api"),
+        "{}",
+        healthy.stdout
+    );
+
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new("DescribeServices", api_service(0, "COMPLETED"))],
+    );
+    let short = envc_at(dir, &proxy.url(), &["status", "local"]);
+    assert_eq!(short.code, 1, "{}", short.all());
+    assert!(
+        short.stdout.contains("<< fewer than desired"),
+        "{}",
+        short.stdout
+    );
+    let json = envc_at(dir, &proxy.url(), &["status", "local", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["summary"]["unhealthy"], 1, "{report:#}");
+    assert_eq!(report["summary"]["exit_code"], 1, "{report:#}");
+    let api = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stack"] == "api")
+        .unwrap();
+    assert_eq!(
+        (api["running"].as_i64(), api["desired"].as_i64()),
+        (Some(0), Some(1)),
+        "{api}"
+    );
+
+    // Stopped by the circuit breaker: unhealthy whatever the counts.
+    proxy.set_rules(vec![Rule::new(
+        "DescribeServices",
+        api_service(1, "FAILED"),
+    )]);
+    let failed = envc_at(dir, &proxy.url(), &["status", "local"]);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert!(
+        failed.stdout.contains("rolled back by the circuit breaker"),
+        "{}",
+        failed.stdout
+    );
+
+    // Still rolling out: in progress, as a stack update is.
+    proxy.set_rules(vec![Rule::new(
+        "DescribeServices",
+        api_service(0, "IN_PROGRESS"),
+    )]);
+    assert_eq!(envc_at(dir, &proxy.url(), &["status", "local"]).code, 2);
+}
+
 #[test]
 fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
     let project = local_project();
@@ -156,19 +331,23 @@ fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
 
     let status = envc_at(dir, &url, &["status", "local", "--format", "json"]);
     assert_eq!(status.code, 0, "{}", status.all());
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let rows = report["stacks"].as_array().unwrap();
     assert_eq!(rows.len(), LOCAL_STACKS);
     assert!(
         rows.iter().all(|r| r["status"] == "CREATE_COMPLETE"),
         "{rows:#?}"
     );
+    // The summary, and the services with their tasks (moto runs one of each).
+    assert_eq!(report["summary"]["complete"], LOCAL_STACKS, "{report:#}");
+    assert_eq!(report["summary"]["services"], 2, "{report:#}");
+    assert_eq!(report["summary"]["exit_code"], 0, "{report:#}");
     // The YAML report holds the same rows, timestamps quoted so no YAML 1.1 reader takes them
     // for dates.
     let yaml = envc_at(dir, &url, &["status", "local", "--format", "yaml"]);
     assert_eq!(yaml.code, 0, "{}", yaml.all());
     let from_yaml: serde_json::Value = serde_yaml_ng::from_str(&yaml.stdout).unwrap();
-    assert_eq!(from_yaml.as_array(), Some(rows), "{}", yaml.stdout);
+    assert_eq!(from_yaml, report, "{}", yaml.stdout);
     assert!(
         yaml.stdout.contains("  last_updated: \""),
         "{}",
@@ -270,7 +449,7 @@ fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
 #[test]
 fn protected_prod_of_an_example_deploys_guarded_and_refuses_destroy() {
     let example = root().join("examples/wallet-service");
-    let moto = Moto::start();
+    let moto = Moto::start_in_account("333333333333");
     let url = moto.url();
 
     let deploy = envc_at(&example, &url, &["deploy", "prod", "--yes"]);
@@ -1012,7 +1191,7 @@ fn a_shared_zone_is_imported_from_the_environment_that_creates_it() {
 #[test]
 fn an_example_with_project_kinds_deploys_their_stacks() {
     let example = root().join("examples/kinds");
-    let moto = Moto::start();
+    let moto = Moto::start_in_account("444444444444");
     let deploy = envc_at(&example, &moto.url(), &["deploy", "dev", "--yes"]);
     assert_eq!(deploy.code, 0, "{}", deploy.all());
     assert_eq!(

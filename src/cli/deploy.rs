@@ -283,6 +283,42 @@ pub fn status_table(rows: &[StackStatusRow]) -> String {
     out
 }
 
+/// The ECS services: tasks running of those desired, pending, and the rollout.
+pub fn services_table(services: &[envc::deploy::health::ServiceHealth]) -> String {
+    if services.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{:<14} {:<36} {:>7} {:>7} {:>7}  {}\n",
+        "STACK", "SERVICE", "RUNNING", "DESIRED", "PENDING", "ROLLOUT"
+    );
+    for service in services {
+        let verdict = if service.is_unhealthy() {
+            "  << fewer than desired"
+        } else {
+            ""
+        };
+        let verdict = if service.rollout == "FAILED" {
+            "  << rolled back by the circuit breaker"
+        } else {
+            verdict
+        };
+        out.push_str(&format!(
+            "{:<14} {:<36} {:>7} {:>7} {:>7}  {}{verdict}\n",
+            service.stack,
+            service.service,
+            service.running,
+            service.desired,
+            service.pending,
+            service.rollout
+        ));
+        if let Some(reason) = service.reason.as_deref().filter(|_| service.is_unhealthy()) {
+            out.push_str(&format!("  reason: {reason}\n"));
+        }
+    }
+    out
+}
+
 pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
     let mut differs = false;
     for diff in diffs {
@@ -411,19 +447,22 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
         Err(code) => return code,
     };
     match runtime().block_on(envc::deploy::status::status(&target)) {
-        Ok(rows) => {
+        Ok(report) => {
             match format {
-                StatusFormat::Table => out!("{}", status_table(&rows)),
+                StatusFormat::Table => {
+                    out!("{}", status_table(&report.stacks));
+                    out!("{}", services_table(&report.services));
+                }
                 StatusFormat::Json => outln!(
                     "{}",
-                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
                 ),
                 StatusFormat::Yaml => {
-                    let value = serde_yaml_ng::to_value(&rows).unwrap_or_default();
+                    let value = serde_yaml_ng::to_value(&report).unwrap_or_default();
                     out!("{}", envc::render::yaml::value_to_canonical_yaml(value));
                 }
             }
-            envc::deploy::status::status_exit_code(&rows)
+            report.summary.exit_code
         }
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);

@@ -16,12 +16,19 @@ pub struct AwsTarget {
     pub profile: Option<String>,
     /// A local emulator, like `http://127.0.0.1:5000`; also read from `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
+    /// The account the environment is in (`account`): where its stacks must go.
+    pub account: String,
+    /// `deploy-role`: assumed through STS with the credentials of the chain, for an
+    /// environment in an account of its own.
+    pub role: Option<String>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub ecs: aws_sdk_ecs::Client,
 }
 
 impl Clients {
@@ -54,7 +61,20 @@ impl Clients {
         if let Some(endpoint) = &target.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        if let Some(role) = &target.role {
+            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("envc-deploy")
+                .configure(&config)
+                .build()
+                .await;
+            config = config
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+                )
+                .build();
+        }
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             // Emulators serve buckets by path, not by host name.
             .force_path_style(
@@ -64,7 +84,45 @@ impl Clients {
         Clients {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sts: aws_sdk_sts::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
         }
+    }
+
+    /// Before anything is written: the credentials (after `deploy-role`) must be the
+    /// environment's account's (STS GetCallerIdentity), so prod settings never land in dev's
+    /// account, or the reverse.
+    pub async fn check_account(&self, target: &AwsTarget, env: &str) -> Result<(), Diagnostic> {
+        let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+            let message = error_message(&e);
+            match &target.role {
+                Some(role) => aws_failure(
+                    &format!("cannot assume `{role}` or ask whose credentials these are"),
+                    message,
+                ),
+                None => aws_failure("cannot ask STS whose credentials these are", message),
+            }
+        })?;
+        let actual = identity.account().unwrap_or_default();
+        if actual == target.account {
+            return Ok(());
+        }
+        let who = identity.arn().unwrap_or("these credentials");
+        let help = match &target.role {
+            Some(role) => format!("`{role}` led to account {actual}: give `{env}` a `deploy-role` in account {}", target.account),
+            None => format!(
+                "use credentials of account {} (`--profile`, `AWS_PROFILE`), or give `{env}` a `deploy-role \"arn:aws:iam::{}:role/NAME\"` these credentials may assume",
+                target.account, target.account
+            ),
+        };
+        Err(Diagnostic::error(
+            Code::WrongAccount,
+            format!(
+                "the credentials are for account {actual} ({who}), but `{env}` is in account {}: nothing was changed",
+                target.account
+            ),
+        )
+        .help(help))
     }
 }
 

@@ -6,6 +6,7 @@
 //! waves after it. envc keeps no state: CloudFormation is the state.
 
 pub mod aws;
+pub mod health;
 pub mod plan;
 mod preflight;
 mod run;
@@ -80,6 +81,8 @@ impl DeployTarget {
                 region: region.or_else(|| model.region.clone()).unwrap_or_default(),
                 profile,
                 endpoint_url,
+                account: model.account.clone(),
+                role: model.deploy_role.clone(),
             },
             tags: config
                 .tags

@@ -42,7 +42,14 @@ pub(super) async fn deploy(
         );
         return report;
     }
-    let clients = match Clients::new(&target.aws).await {
+    let connected = match Clients::new(&target.aws).await {
+        Ok(clients) => clients
+            .check_account(&target.aws, &target.env)
+            .await
+            .map(|()| clients),
+        Err(problem) => Err(problem),
+    };
+    let clients = match connected {
         Ok(clients) => clients,
         Err(problem) => {
             report.diagnostics.push(problem);

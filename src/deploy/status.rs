@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::aws::Clients;
+use super::health::ServiceHealth;
 use super::plan::ChangeSetSummary;
 use super::stack::{self, Planned};
 use super::{DeployReport, DeployTarget, InFlight, Outcome, Progress, Reporter, StackResult};
@@ -22,9 +23,75 @@ pub struct StackStatusRow {
     pub image_tag: Option<String>,
 }
 
-/// The status of every stack of the environment, in deploy order.
-pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagnostic> {
+/// `envc status`: every stack, every ECS service, and the sums.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    pub stacks: Vec<StackStatusRow>,
+    pub services: Vec<ServiceHealth>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    pub stacks: usize,
+    pub complete: usize,
+    pub failed: usize,
+    pub in_progress: usize,
+    pub services: usize,
+    pub healthy: usize,
+    pub unhealthy: usize,
+    pub rolling_out: usize,
+    /// What `envc status` exits with.
+    pub exit_code: i32,
+}
+
+/// The status of every stack of the environment, in deploy order, and the health of the
+/// services they run.
+pub async fn status(target: &DeployTarget) -> Result<StatusReport, Diagnostic> {
     let clients = Clients::new(&target.aws).await?;
+    let stacks = stack_rows(&clients, target).await?;
+    let services = super::health::services(&clients.ecs, &stacks).await?;
+    let summary = summarize(&stacks, &services);
+    Ok(StatusReport {
+        stacks,
+        services,
+        summary,
+    })
+}
+
+fn summarize(stacks: &[StackStatusRow], services: &[ServiceHealth]) -> Summary {
+    let in_progress = stacks
+        .iter()
+        .filter(|r| stack::is_in_progress(&r.status))
+        .count();
+    let failed = stacks
+        .iter()
+        .filter(|r| stack::stack_status_is_failed(&r.status))
+        .count();
+    let unhealthy = services.iter().filter(|s| s.is_unhealthy()).count();
+    let rolling_out = services.iter().filter(|s| s.is_rolling_out()).count();
+    let exit_code = if in_progress + rolling_out > 0 {
+        2
+    } else {
+        i32::from(failed + unhealthy > 0)
+    };
+    Summary {
+        stacks: stacks.len(),
+        complete: stacks.len() - in_progress - failed,
+        failed,
+        in_progress,
+        services: services.len(),
+        healthy: services.len() - unhealthy - rolling_out,
+        unhealthy,
+        rolling_out,
+        exit_code,
+    }
+}
+
+async fn stack_rows(
+    clients: &Clients,
+    target: &DeployTarget,
+) -> Result<Vec<StackStatusRow>, Diagnostic> {
     let mut rows = Vec::new();
     for name in target.waves.iter().flatten() {
         let Some(stack) = target.stack(name) else {
@@ -59,20 +126,6 @@ pub async fn status(target: &DeployTarget) -> Result<Vec<StackStatusRow>, Diagno
     Ok(rows)
 }
 
-/// 0 all complete, 1 any failed (or missing), 2 any in progress.
-pub fn status_exit_code(rows: &[StackStatusRow]) -> i32 {
-    if rows.iter().any(|r| stack::is_in_progress(&r.status)) {
-        2
-    } else if rows
-        .iter()
-        .any(|r| stack::stack_status_is_failed(&r.status))
-    {
-        1
-    } else {
-        0
-    }
-}
-
 /// One stack's deployed template against a fresh render.
 #[derive(Debug, Clone)]
 pub struct LiveDiff {
@@ -86,6 +139,8 @@ pub struct LiveDiff {
 
 pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnostic> {
     let clients = Clients::new(&target.aws).await?;
+    // It creates change sets to show them.
+    clients.check_account(&target.aws, &target.env).await?;
     let cf = &clients.cloudformation;
     let mut diffs = Vec::new();
     for name in target.waves.iter().flatten() {
@@ -192,7 +247,14 @@ pub async fn destroy(
         );
         return report;
     }
-    let clients = match Clients::new(&target.aws).await {
+    let connected = match Clients::new(&target.aws).await {
+        Ok(clients) => clients
+            .check_account(&target.aws, &target.env)
+            .await
+            .map(|()| clients),
+        Err(problem) => Err(problem),
+    };
+    let clients = match connected {
         Ok(clients) => clients,
         Err(problem) => {
             report.diagnostics.push(problem);

@@ -95,9 +95,23 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_in(None)
+    }
+
+    /// A moto whose every request is in `account` (`MOTO_ACCOUNT_ID`), for a project whose
+    /// environment is in that account: envc refuses credentials of another.
+    pub fn start_in_account(account: &str) -> Moto {
+        Moto::start_in(Some(account))
+    }
+
+    fn start_in(account: Option<&str>) -> Moto {
         let port = free_port();
         // moto's server with the CloudFormation models it lacks (tests/support/moto_server.py).
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        if let Some(account) = account {
+            command.env("MOTO_ACCOUNT_ID", account);
+        }
+        let child = command
             .arg(root().join("tests/support/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())

@@ -194,6 +194,21 @@ def _update_task_definition_with_keys(cls, original_resource, new_resource_name,
 _ecs.TaskDefinition.update_from_cloudformation_json = classmethod(_update_task_definition_with_keys)
 
 
+_service_init = _ecs.Service.__init__
+
+
+def _service_running_what_it_desires(self, *args, **kwargs):
+    _service_init(self, *args, **kwargs)
+    self.running_count = self.desired_count
+    self.pending_count = 0
+    for deployment in self.deployments:
+        deployment.update(runningCount=self.desired_count, pendingCount=0, rolloutState="COMPLETED")
+        deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} completed."
+
+
+_ecs.Service.__init__ = _service_running_what_it_desires
+
+
 if __name__ == "__main__":
     from moto.server import main
 

@@ -19,7 +19,7 @@ pub enum Fault {
 }
 
 pub struct Rule {
-    /// The CloudFormation `Action` (like `DescribeStacks`); `*` for any request.
+    /// The action (like `DescribeStacks`, or ECS's `DescribeServices`); `*` for any request.
     pub action: &'static str,
     /// Only requests naming this stack.
     pub stack: Option<String>,
@@ -168,7 +168,14 @@ fn serve(
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     while let Some(request) = read_request(&mut client)? {
         let body = String::from_utf8_lossy(&request.body).into_owned();
-        let action = form_value(&body, "Action").unwrap_or_else(|| "?".to_string());
+        // Query APIs (CloudFormation, STS) name the action in the form; JSON APIs (ECS,
+        // CloudWatch Logs) in `X-Amz-Target: Service.Action`.
+        let action = form_value(&body, "Action")
+            .or_else(|| {
+                let target = header(&request.head, "x-amz-target")?;
+                target.rsplit('.').next().map(str::to_string)
+            })
+            .unwrap_or_else(|| "?".to_string());
         let stack = form_value(&body, "StackName");
         let fault = {
             let mut rules = rules.lock().unwrap();
