@@ -469,6 +469,44 @@ impl TapCharacter for Value {
 }
 
 #[test]
+fn a_credential_in_a_buffer_is_in_no_answer() {
+    let dir = project("");
+    let mut client = Client::start(dir.path());
+    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+    let secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let leaky = base.replace(
+        "NODE_ENV \"${env}\"",
+        &format!("NODE_ENV \"${{env}}\"\n        STRIPE_KEY \"{secret}\""),
+    );
+    client.open("env/base.kdl", Some(&leaky));
+    let found =
+        client.diagnostics_until("env/base.kdl", |l| has_code(l, "envc::secret::plaintext"));
+    let hover = client.request(
+        "textDocument/hover",
+        client.at("env/base.kdl", &leaky, secret, 3),
+    );
+    let completion = client.request(
+        "textDocument/completion",
+        client.at("env/base.kdl", &leaky, "${env}-api", 2),
+    );
+    for answer in [
+        serde_json::to_string(&found).unwrap(),
+        hover.to_string(),
+        completion.to_string(),
+    ] {
+        assert!(!answer.contains(secret), "{answer}");
+    }
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("STRIPE_KEY"),
+        "{hover}"
+    );
+    client.shutdown();
+}
+
+#[test]
 fn formatting_is_envc_fmt() {
     let dir = project("");
     let mut client = Client::start(dir.path());
