@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod health;
+pub mod image;
 pub mod plan;
 mod preflight;
 mod run;
@@ -39,24 +40,6 @@ pub struct DeployTarget {
     pub waves: Vec<Vec<String>>,
     /// `deploy --image-tag`: the tag the stacks that run the environment's image get.
     pub image_tag: Option<String>,
-}
-
-/// The parameter of the stacks whose containers run the environment's image.
-pub const IMAGE_TAG: &str = "ImageTag";
-
-/// Whether `stack`'s containers run the environment's image, at its `ImageTag`.
-pub fn uses_image_tag(stack: &RenderedStack) -> bool {
-    stack.template.parameters.iter().any(|p| p == IMAGE_TAG)
-}
-
-/// A tag as ECR takes one: a letter, digit or `_`, then up to 127 of those, `.` and `-`.
-pub fn is_image_tag(tag: &str) -> bool {
-    let mut chars = tag.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && tag.len() <= 128
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 impl DeployTarget {
@@ -100,33 +83,6 @@ impl DeployTarget {
             waves: rendered.waves.clone(),
             image_tag: None,
         }
-    }
-
-    /// `deploy --image-tag TAG`: only the stacks whose containers run the environment's
-    /// image, each with its `ImageTag` set to `tag`; nothing else changes.
-    pub fn ship_image(&mut self, tag: &str) -> Result<(), Diagnostic> {
-        if !is_image_tag(tag) {
-            return Err(Diagnostic::error(
-                Code::BadFormat,
-                format!("`{tag}` is not an image tag"),
-            )
-            .help("an image tag is 1 to 128 letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`, like \"v1.4.2\" or \"3f78685\""));
-        }
-        let using: Vec<String> = self
-            .stacks
-            .iter()
-            .filter(|s| uses_image_tag(s))
-            .map(|s| s.stack.clone())
-            .collect();
-        if using.is_empty() {
-            return Err(Diagnostic::error(
-                Code::UnknownStack,
-                format!("no stack of `{}` runs the environment's image", self.env),
-            )
-            .help("`--image-tag` sets the image of services, Fargate workers and the migration task that run the environment's repository (no `image` of their own)"));
-        }
-        self.image_tag = Some(tag.to_string());
-        self.select(&using)
     }
 
     pub fn stack(&self, name: &str) -> Option<&RenderedStack> {

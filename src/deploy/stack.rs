@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Tag};
 use aws_sdk_cloudformation::Client;
 
 use super::aws::{aws_failure, error_message};
@@ -257,7 +257,7 @@ pub async fn plan_update(
 ) -> Result<Planned, Diagnostic> {
     let cf = &clients.cloudformation;
     let (body, url) = template_source(clients, target, stack).await?;
-    let parameters = update_parameters(cf, target, stack).await?;
+    let parameters = super::image::update_parameters(cf, target, stack).await?;
     let name = format!(
         "envc-{}",
         std::time::SystemTime::now()
@@ -366,38 +366,6 @@ pub async fn plan_update(
     }
 }
 
-/// A new stack's `ImageTag`: the one `--image-tag` gave, or the template's default.
-fn new_stack_parameters(target: &DeployTarget, stack: &RenderedStack) -> Option<Vec<Parameter>> {
-    let tag = target
-        .image_tag
-        .as_ref()
-        .filter(|_| super::uses_image_tag(stack))?;
-    Some(vec![Parameter::builder()
-        .parameter_key(super::IMAGE_TAG)
-        .parameter_value(tag)
-        .build()])
-}
-
-/// An existing stack's `ImageTag`: the one `--image-tag` gave, or the one it runs
-/// (`UsePreviousValue`), so a plain deploy never rolls an image back to the committed tag.
-/// A stack deployed before it had the parameter gets the template's default.
-async fn update_parameters(
-    cf: &Client,
-    target: &DeployTarget,
-    stack: &RenderedStack,
-) -> Result<Option<Vec<Parameter>>, Diagnostic> {
-    if !super::uses_image_tag(stack) {
-        return Ok(None);
-    }
-    let parameter = Parameter::builder().parameter_key(super::IMAGE_TAG);
-    if let Some(tag) = &target.image_tag {
-        return Ok(Some(vec![parameter.parameter_value(tag).build()]));
-    }
-    let deployed = describe(cf, &stack.stack_name).await?;
-    let has_tag = deployed.is_some_and(|d| d.parameters.iter().any(|(k, _)| k == super::IMAGE_TAG));
-    Ok(has_tag.then(|| vec![parameter.use_previous_value(true).build()]))
-}
-
 fn no_changes(message: &str) -> bool {
     message.contains("didn't contain changes") || message.contains("No updates are to be performed")
 }
@@ -428,7 +396,7 @@ pub async fn create(
         .capabilities(Capability::CapabilityNamedIam)
         .capabilities(Capability::CapabilityAutoExpand)
         .set_tags(Some(tags(target, stack)))
-        .set_parameters(new_stack_parameters(target, stack))
+        .set_parameters(super::image::new_stack_parameters(target, stack))
         .enable_termination_protection(target.protected);
     if target.protected {
         request = request.stack_policy_body(super::plan::protective_stack_policy());

@@ -108,7 +108,7 @@ async fn stack_rows(
                 image_tag: info
                     .parameters
                     .iter()
-                    .find(|(key, _)| key == super::IMAGE_TAG)
+                    .find(|(key, _)| key == super::image::IMAGE_TAG)
                     .map(|(_, tag)| tag.clone()),
                 outputs: info.outputs.into_iter().collect(),
             },
