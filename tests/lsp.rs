@@ -103,6 +103,23 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
 }
 
 #[test]
+fn a_project_in_a_folder_of_the_repository_is_found_from_the_file_opened() {
+    let repository = tempfile::tempdir().unwrap();
+    support::copy_project(support::root(), &repository.path().join("infra"));
+    let mut client = Client::start(repository.path());
+    let text = std::fs::read_to_string(repository.path().join("infra/env/staging2.kdl")).unwrap();
+    client.open(
+        "infra/env/staging2.kdl",
+        Some(&text.replace("    cidr ", "    cidrr ")),
+    );
+    let found = client.diagnostics_until("infra/env/staging2.kdl", |l| {
+        has_code(l, "envc::schema::unknown-key")
+    });
+    assert_eq!(found[0]["range"]["start"]["line"], 4);
+    client.shutdown();
+}
+
+#[test]
 fn problems_of_project_templates_are_shown_in_the_template() {
     let dir = project("examples/kinds");
     let template = dir.path().join("kinds/redis.yaml.j2");

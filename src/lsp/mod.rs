@@ -113,7 +113,14 @@ pub struct Server {
     /// being typed usually has): what completion knows of the environments meanwhile.
     fallback: Option<Analysis>,
     published: Arc<Mutex<Published>>,
-    full_checks: crossbeam_channel::Sender<(u64, Overlay)>,
+    full_checks: crossbeam_channel::Sender<FullCheckRequest>,
+}
+
+/// Buffers to check fully, of the project in `root`, as of `generation`.
+struct FullCheckRequest {
+    generation: u64,
+    root: PathBuf,
+    overlay: Overlay,
 }
 
 impl Server {
@@ -130,7 +137,6 @@ impl Server {
         let (full_checks, requests) = crossbeam_channel::unbounded();
         if background {
             let worker = FullCheck {
-                root: root.clone(),
                 encoding,
                 sender: connection.sender.clone(),
                 published: published.clone(),
@@ -150,9 +156,38 @@ impl Server {
             published,
             full_checks,
         };
-        let generation = server.publish();
-        let _ = server.full_checks.send((generation, Overlay::new()));
+        server.check_fully(server.publish());
         server
+    }
+
+    fn check_fully(&self, generation: u64) {
+        let _ = self.full_checks.send(FullCheckRequest {
+            generation,
+            root: self.root.clone(),
+            overlay: self.overlay.clone(),
+        });
+    }
+
+    /// When the editor's folder is not an envc project (a repository keeping one in
+    /// `infra/`, say), the project of the first file opened inside one: the nearest folder
+    /// above it with a `stacks.kdl`.
+    fn find_project(&mut self, uri: &lsp_types::Uri) {
+        if self.root.join("stacks.kdl").is_file() {
+            return;
+        }
+        let Some(path) = position::path_of(uri) else {
+            return;
+        };
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        let found = path
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join("stacks.kdl").is_file() && dir.join("env").is_dir());
+        if let Some(project) = found {
+            self.root = project.to_path_buf();
+            self.overlay.clear();
+            self.fallback = None;
+        }
     }
 
     fn run(mut self) -> Result<(), String> {
@@ -225,6 +260,9 @@ impl Server {
 
     /// A buffer opened or changed (`Some`), or closed (`None`: the file on disk counts again).
     pub fn set_buffer(&mut self, uri: &lsp_types::Uri, text: Option<String>) {
+        if text.is_some() {
+            self.find_project(uri);
+        }
         match (self.project_path(uri), text) {
             (Some(relative), Some(text)) => {
                 self.overlay.insert(relative, text);
@@ -266,7 +304,7 @@ impl Server {
         // Taking a run apart costs as much as a tenth of making it: not while the editor waits.
         rayon::spawn(move || drop(done_with));
         let generation = self.publish();
-        let _ = self.full_checks.send((generation, self.overlay.clone()));
+        self.check_fully(generation);
     }
 
     fn publish(&self) -> u64 {
@@ -411,24 +449,22 @@ struct Document<'a> {
 /// The thread that renders and compares golden files after a change, and sends the
 /// complete problems unless the buffers changed meanwhile.
 struct FullCheck {
-    root: PathBuf,
     encoding: Encoding,
     sender: crossbeam_channel::Sender<Message>,
     published: Arc<Mutex<Published>>,
 }
 
 impl FullCheck {
-    fn run(self, requests: crossbeam_channel::Receiver<(u64, Overlay)>) {
+    fn run(self, requests: crossbeam_channel::Receiver<FullCheckRequest>) {
         while let Ok(mut latest) = requests.recv() {
             // Only the newest buffers are worth checking.
             while let Ok(newer) = requests.try_recv() {
                 latest = newer;
             }
-            let (generation, overlay) = latest;
-            let analysis = Analysis::run(&self.root, &overlay, Stages::Check);
+            let analysis = Analysis::run(&latest.root, &latest.overlay, Stages::Check);
             let found = publish::by_file(&analysis, self.encoding);
             let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
-            if published.generation == generation {
+            if published.generation == latest.generation {
                 published.send(&self.sender, found);
             }
         }
