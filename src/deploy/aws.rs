@@ -89,6 +89,13 @@ impl Clients {
         }
     }
 
+    /// Clients for a command that writes: [`Clients::new`], and the account check.
+    pub async fn to_change(target: &AwsTarget, env: &str) -> Result<Clients, Diagnostic> {
+        let clients = Clients::new(target).await?;
+        clients.check_account(target, env).await?;
+        Ok(clients)
+    }
+
     /// Before anything is written: the credentials (after `deploy-role`) must be the
     /// environment's account's (STS GetCallerIdentity), so prod settings never land in dev's
     /// account, or the reverse.

@@ -42,14 +42,7 @@ pub(super) async fn deploy(
         );
         return report;
     }
-    let connected = match Clients::new(&target.aws).await {
-        Ok(clients) => clients
-            .check_account(&target.aws, &target.env)
-            .await
-            .map(|()| clients),
-        Err(problem) => Err(problem),
-    };
-    let clients = match connected {
+    let clients = match Clients::to_change(&target.aws, &target.env).await {
         Ok(clients) => clients,
         Err(problem) => {
             report.diagnostics.push(problem);

@@ -138,9 +138,8 @@ pub struct LiveDiff {
 }
 
 pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnostic> {
-    let clients = Clients::new(&target.aws).await?;
     // It creates change sets to show them.
-    clients.check_account(&target.aws, &target.env).await?;
+    let clients = Clients::to_change(&target.aws, &target.env).await?;
     let cf = &clients.cloudformation;
     let mut diffs = Vec::new();
     for name in target.waves.iter().flatten() {
@@ -247,14 +246,7 @@ pub async fn destroy(
         );
         return report;
     }
-    let connected = match Clients::new(&target.aws).await {
-        Ok(clients) => clients
-            .check_account(&target.aws, &target.env)
-            .await
-            .map(|()| clients),
-        Err(problem) => Err(problem),
-    };
-    let clients = match connected {
+    let clients = match Clients::to_change(&target.aws, &target.env).await {
         Ok(clients) => clients,
         Err(problem) => {
             report.diagnostics.push(problem);
