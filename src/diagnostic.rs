@@ -183,6 +183,10 @@ codes! {
     Confirmation = "envc::deploy::confirmation",
     /// Ctrl-C stopped waiting while stack operations were running.
     Interrupted = "envc::deploy::interrupted",
+    /// `envc run` of a stack that runs no task, or one deployed without what a run needs.
+    NotRunnable = "envc::run::not-runnable",
+    /// ECS did not start the task, or it stopped without its container's exit code.
+    TaskFailed = "envc::run::task-failed",
 }
 
 impl std::fmt::Display for Code {

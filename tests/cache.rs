@@ -1,7 +1,7 @@
 //! The validation and render caches (`.envc/cache/`): a cached run says exactly what a fresh one
 //! says, any change to what a render reads is seen, and a damaged cache is only a miss.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

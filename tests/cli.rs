@@ -1,6 +1,6 @@
 //! The CLI on the example project at the repository root.
 
-mod support;
+use crate::support;
 
 use support::{copy_project, root};
 

@@ -2,7 +2,7 @@
 //! any format: a property test over credential shapes, files and places in them, run
 //! through the real binary.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use support::{copy_project, root};

@@ -1,9 +1,9 @@
 //! Deploys against a real local emulator: moto on a free port of 127.0.0.1, and a
 //! fault-injecting proxy in front of it for the states moto cannot produce.
 
-mod support;
+use crate::support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::proxy::{aws_error, rewrite, Fault, Proxy, Rule};
 use support::{copy_project, envc_at, root, Moto};
@@ -14,6 +14,13 @@ fn local_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_project(root(), dir.path());
     dir
+}
+
+/// A copy of the root project, and a moto seeded with what `local` expects.
+fn local_on_moto() -> (tempfile::TempDir, Moto) {
+    let moto = Moto::start();
+    moto.seed_local();
+    (local_project(), moto)
 }
 
 fn count_lines(text: &str, needle: &str) -> usize {
@@ -28,6 +35,31 @@ fn task_images(moto: &Moto) -> String {
          \x20   d = ecs.describe_task_definition(taskDefinition=arn)['taskDefinition']\n\
          \x20   print(d['family'], d['containerDefinitions'][0].get('image', d['containerDefinitions'][0]))",
     )
+}
+
+/// staging's `jobs` queue at 600 s instead of 300, rendered: a change to the queues stack
+/// alone.
+fn lengthen_jobs_visibility(dir: &std::path::Path) {
+    let staging = dir.join("env/staging.kdl");
+    let text =
+        std::fs::read_to_string(&staging).unwrap() + "queue \"jobs\" visibility-timeout=600\n";
+    std::fs::write(&staging, text).unwrap();
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+}
+
+/// The `jobs` queue's visibility timeout in moto, then the execution status of each change
+/// set the queues stack has.
+fn jobs_visibility_and_change_sets(moto: &Moto) -> Vec<String> {
+    moto.python(
+        "sqs = boto3.client('sqs', **kw)\n\
+         for url in sorted(sqs.list_queues()['QueueUrls']):\n\
+         \x20   if url.endswith('-jobs'):\n\
+         \x20       print(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['VisibilityTimeout'])['Attributes']['VisibilityTimeout'])\n\
+         print(*[c['ExecutionStatus'] for c in cf.list_change_sets(StackName='balancer-local-queues')['Summaries']])",
+    )
+    .split_whitespace()
+    .map(str::to_string)
+    .collect()
 }
 
 fn image_tags(dir: &std::path::Path, url: &str) -> Vec<(String, String)> {
@@ -51,10 +83,8 @@ fn image_tags(dir: &std::path::Path, url: &str) -> Vec<(String, String)> {
 
 #[test]
 fn an_image_ships_without_a_commit_and_a_plain_deploy_keeps_it() {
-    let project = local_project();
+    let (project, moto) = local_on_moto();
     let dir = project.path();
-    let moto = Moto::start();
-    moto.seed_local();
     let url = moto.url();
     let first = envc_at(dir, &url, &["deploy", "local", "--yes"]);
     assert_eq!(first.code, 0, "{}", first.all());
@@ -72,6 +102,12 @@ fn an_image_ships_without_a_commit_and_a_plain_deploy_keeps_it() {
     );
     assert_eq!(ship.code, 0, "{}", ship.all());
     assert_eq!(count_lines(&ship.stdout, " updated "), 3, "{}", ship.stdout);
+    // Each task definition's row shows the image changing because the parameter did.
+    assert!(
+        ship.stdout.contains("      ContainerDefinitions/0/Image (from parameter ImageTag): …/balancer-local:latest → …/balancer-local:v2  (replaces)"),
+        "{}",
+        ship.stdout
+    );
     for stack in ["network", "database", "queues", "dns", "cluster"] {
         assert!(
             !ship.stdout.contains(&format!("  {stack} ")),
@@ -237,10 +273,8 @@ fn api_service(running: i64, rollout: &'static str) -> Fault {
 
 #[test]
 fn status_exits_1_when_a_service_runs_fewer_tasks_than_desired_after_its_rollout() {
-    let project = local_project();
+    let (project, moto) = local_on_moto();
     let dir = project.path();
-    let moto = Moto::start();
-    moto.seed_local();
     let deployed = envc_at(dir, &moto.url(), &["deploy", "local", "--yes"]);
     assert_eq!(deployed.code, 0, "{}", deployed.all());
     let healthy = envc_at(dir, &moto.url(), &["status", "local"]);
@@ -301,10 +335,8 @@ fn status_exits_1_when_a_service_runs_fewer_tasks_than_desired_after_its_rollout
 
 #[test]
 fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
-    let project = local_project();
+    let (project, moto) = local_on_moto();
     let dir = project.path();
-    let moto = Moto::start();
-    moto.seed_local();
     let url = moto.url();
 
     let first = envc_at(dir, &url, &["deploy", "local", "--yes"]);
@@ -420,6 +452,14 @@ fn local_deploys_redeploys_updates_only_what_changed_and_destroys() {
         "{}",
         update.stdout
     );
+    // The row names the property, with CloudFormation's before and after values.
+    assert!(
+        update
+            .stdout
+            .contains("      VisibilityTimeout: 300 → 600\n"),
+        "{}",
+        update.stdout
+    );
     assert_eq!(
         count_lines(&update.stdout, ": no changes"),
         LOCAL_STACKS - 1,
@@ -501,6 +541,59 @@ fn protected_prod_of_an_example_deploys_guarded_and_refuses_destroy() {
 }
 
 #[test]
+fn a_protected_stack_that_cannot_be_guarded_is_not_changed() {
+    let project = local_project();
+    let dir = project.path();
+    let local = dir.join("env/local.kdl");
+    let protected = std::fs::read_to_string(&local).unwrap() + "\nprotected #true\n";
+    std::fs::write(&local, protected).unwrap();
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+    let moto = Moto::start();
+    moto.seed_local();
+    let created = envc_at(
+        dir,
+        &moto.url(),
+        &["deploy", "local", "--yes", "--stack", "queues"],
+    );
+    assert_eq!(created.code, 0, "{}", created.all());
+
+    lengthen_jobs_visibility(dir);
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "UpdateTerminationProtection",
+            Fault::Respond(
+                403,
+                aws_error(
+                    "AccessDenied",
+                    "not authorized to perform: cloudformation:UpdateTerminationProtection",
+                ),
+            ),
+        )],
+    );
+    let refused = envc_at(
+        dir,
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "queues"],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(
+        refused.stderr.contains(
+            "cannot turn on termination protection of `balancer-local-queues`: AccessDenied"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(proxy.requests("ExecuteChangeSet"), 0);
+    let left = jobs_visibility_and_change_sets(&moto);
+    assert_eq!(
+        left,
+        ["300"],
+        "the queue as it was, and no change set left: {left:?}"
+    );
+}
+
+#[test]
 fn a_protected_environment_is_destroyed_with_force_and_its_typed_name() {
     let project = local_project();
     let dir = project.path();
@@ -523,6 +616,29 @@ fn a_protected_environment_is_destroyed_with_force_and_its_typed_name() {
         .code,
         0
     );
+    // Credentials that may not turn protection off: said, and nothing deleted.
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new(
+            "UpdateTerminationProtection",
+            Fault::Respond(403, aws_error("AccessDenied", "not authorized")),
+        )],
+    );
+    let denied = envc_at(
+        dir,
+        &proxy.url(),
+        &["destroy", "local", "--force", "--confirm", "local"],
+    );
+    assert_ne!(denied.code, 0, "{}", denied.all());
+    assert!(
+        denied.stderr.contains(
+            "cannot turn off termination protection of `balancer-local-cluster`: AccessDenied"
+        ),
+        "{}",
+        denied.stderr
+    );
+    assert_eq!(proxy.requests("DeleteStack"), 0);
+
     let destroy = envc_at(
         dir,
         &url,
@@ -631,6 +747,67 @@ fn throttling_server_errors_dropped_connections_and_slow_calls_are_retried() {
     assert_eq!(proxy.faults_applied("CreateStack"), 2);
     assert_eq!(proxy.faults_applied("DescribeStacks"), 3);
     assert_eq!(proxy.faults_applied("DescribeStackEvents"), 2);
+}
+
+/// A write whose answer is lost is resent by the SDK; its token makes CloudFormation take
+/// the resent one for the one it did, not a second stack or change set.
+#[test]
+fn writes_whose_answers_were_lost_are_resent_and_done_once() {
+    let (project, moto) = local_on_moto();
+    let dir = project.path();
+    let proxy = Proxy::start(
+        moto.port,
+        vec![Rule::new("CreateStack", Fault::Lose).times(1)],
+    );
+    let created = envc_at(
+        dir,
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "queues"],
+    );
+    assert_eq!(created.code, 0, "{}", created.all());
+    assert!(
+        created
+            .stdout
+            .contains("  queues         created      CREATE_COMPLETE"),
+        "{}",
+        created.stdout
+    );
+    assert_eq!(proxy.faults_applied("CreateStack"), 1);
+    assert_eq!(
+        proxy.requests("CreateStack"),
+        2,
+        "the SDK resent the lost one"
+    );
+
+    lengthen_jobs_visibility(dir);
+    let proxy = Proxy::start(
+        moto.port,
+        vec![
+            Rule::new("CreateChangeSet", Fault::Lose).times(1),
+            Rule::new("ExecuteChangeSet", Fault::Lose).times(1),
+        ],
+    );
+    let updated = envc_at(
+        dir,
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--stack", "queues"],
+    );
+    assert_eq!(updated.code, 0, "{}", updated.all());
+    assert!(
+        updated
+            .stdout
+            .contains("  queues         updated      UPDATE_COMPLETE"),
+        "{}",
+        updated.stdout
+    );
+    assert_eq!(proxy.requests("CreateChangeSet"), 2);
+    assert_eq!(proxy.requests("ExecuteChangeSet"), 2);
+    let timeouts = jobs_visibility_and_change_sets(&moto);
+    assert_eq!(
+        timeouts,
+        ["600", "EXECUTE_COMPLETE"],
+        "one change set, executed once: {timeouts:?}"
+    );
 }
 
 fn with_status(from: &'static str, to: &'static str) -> Fault {
@@ -854,28 +1031,173 @@ fn ctrl_c_stops_waiting_and_names_what_is_still_running() {
     command
         .env("AWS_ENDPOINT_URL", proxy.url())
         .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let child = command.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while proxy.requests("CreateStack") == 0 || proxy.requests("DescribeStacks") < 4 {
-        assert!(Instant::now() < deadline, "envc never started waiting");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let signal = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(signal.success());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    // Once envc waits for the stack it created.
+    let (code, stderr) = support::interrupted_when(command, || {
+        proxy.requests("CreateStack") > 0 && proxy.requests("DescribeStacks") >= 4
+    });
+    assert_eq!(code, Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted; stopped waiting")
             && stderr.contains("balancer-local-cluster"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_fresh_deploy_at_a_terminal_asks_once_and_ctrl_c_at_the_prompt_deletes_its_change_sets() {
+    let (project, moto) = local_on_moto();
+    let dir = project.path();
+    let url = moto.url();
+    // Every stack of every wave is planned and shown, then one question, then all of it.
+    let fresh = support::envc_at_terminal(dir, &url, &["deploy", "local"], ("[y/N]", "y\\n"), 180);
+    assert_eq!(fresh.code, Some(0), "{}", fresh.shown);
+    assert_eq!(fresh.shown.matches("[y/N]").count(), 1, "{}", fresh.shown);
+    let (plan, after) = fresh.shown.split_at(fresh.shown.find("[y/N]").unwrap());
+    for shown in [
+        "wave 1: network, cluster, registry, dns, artifacts, config, queues",
+        "wave 4: monitoring",
+        "monitoring (balancer-local-monitoring), new stack: ",
+        &format!("Deploy these changes to `local` ({LOCAL_STACKS} stacks to create)?"),
+    ] {
+        assert!(
+            plan.contains(shown),
+            "{shown:?} is not in the plan:\n{plan}"
+        );
+    }
+    assert!(
+        !plan.contains("started"),
+        "nothing starts before the answer:\n{plan}"
+    );
+    assert!(after.contains("monitoring: CREATE_COMPLETE"), "{after}");
+
+    // A change: its change set is in the plan. Ctrl-C at the prompt ends envc at once
+    // (it is killed after 30 s otherwise), deletes the change set, and changes nothing.
+    lengthen_jobs_visibility(dir);
+    let interrupted =
+        support::envc_at_terminal(dir, &url, &["deploy", "local"], ("[y/N]", "^C"), 30);
+    assert_eq!(interrupted.code, Some(130), "{}", interrupted.shown);
+    for shown in [
+        "      VisibilityTimeout: 300 → 600",
+        "Deploy these changes to `local` (1 stack to update)?",
+        "interrupted; deleting the 1 change set this deploy made",
+    ] {
+        assert!(
+            interrupted.shown.contains(shown),
+            "{shown:?}:\n{}",
+            interrupted.shown
+        );
+    }
+    let change_sets = moto.python(
+        "print(sum(len(cf.list_change_sets(StackName=s['StackName'])['Summaries']) for s in cf.describe_stacks()['Stacks']))",
+    );
+    assert_eq!(change_sets.trim(), "0", "change sets left behind");
+    let timeout = moto.python(
+        "sqs = boto3.client('sqs', **kw)\nurl = sqs.get_queue_url(QueueName='balancer-local-jobs')['QueueUrl']\nprint(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['VisibilityTimeout'])['Attributes']['VisibilityTimeout'])",
+    );
+    assert_eq!(timeout.trim(), "300", "the queue was changed");
+}
+
+#[test]
+fn a_stack_importing_what_an_earlier_wave_first_exports_is_planned_from_its_templates() {
+    let (project, moto) = local_on_moto();
+    let dir = project.path();
+    let url = moto.url();
+    assert_eq!(envc_at(dir, &url, &["deploy", "local", "--yes"]).code, 0);
+    // The worker moves to a new queue: `jobs` (wave 2) imports an export `queues` (wave 1)
+    // adds, so its change set cannot be made before wave 1 ran.
+    let local = dir.join("env/local.kdl");
+    let text = std::fs::read_to_string(&local).unwrap()
+        + "queue \"emails\" visibility-timeout=60\nworker \"jobs\" {\n    queue \"emails\"\n}\n";
+    std::fs::write(&local, text).unwrap();
+    assert_eq!(support::envc(dir, &["render", "--write"]).code, 0);
+    let plan = envc_at(dir, &url, &["deploy", "local", "--dry-run"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    for shown in [
+        "queues (balancer-local-queues): 1 to add, 0 to modify, 0 to remove",
+        "jobs (balancer-local-jobs): 0 to add, ",
+        "(from the templates: CloudFormation's change set is made once an earlier wave exports balancer-local-queues-EmailsQueueArn",
+        "~ Modify  TaskDefinition",
+    ] {
+        assert!(plan.stdout.contains(shown), "{shown:?}:\n{}", plan.stdout);
+    }
+    let deploy = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(deploy.code, 0, "{}", deploy.all());
+    for shown in [
+        "  queues         updated      UPDATE_COMPLETE",
+        "  jobs           updated      UPDATE_COMPLETE",
+    ] {
+        assert!(
+            deploy.stdout.contains(shown),
+            "{shown:?}:\n{}",
+            deploy.stdout
+        );
+    }
+    let again = envc_at(dir, &url, &["deploy", "local", "--yes"]);
+    assert_eq!(
+        count_lines(&again.stdout, ": no changes"),
+        LOCAL_STACKS,
+        "{}",
+        again.all()
+    );
+}
+
+#[test]
+fn aws_is_asked_over_tls_checked_against_the_trusted_roots() {
+    let moto = Moto::start();
+    let certs = tempfile::tempdir().unwrap();
+    let cert = certs.path().join("localhost.pem");
+    struct Front(std::process::Child);
+    impl Drop for Front {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut front = Front(
+        std::process::Command::new("python3")
+            .arg(root().join("tests/support/tls_front.py"))
+            .arg(moto.port.to_string())
+            .arg(&cert)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 with moto's cryptography"),
+    );
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(front.0.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let endpoint = format!("https://localhost:{}", port.trim());
+    let status = |trust: Option<&std::path::Path>| {
+        let mut command = support::envc_command(root(), &["status", "local"]);
+        command
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR");
+        if let Some(trust) = trust {
+            command.env("SSL_CERT_FILE", trust);
+        }
+        support::run(command)
+    };
+    // Trusted, the TLS stack (rustls with ring) gets moto's answer: nothing deployed yet.
+    let trusted = status(Some(&cert));
+    assert_eq!(trusted.code, 1, "{}", trusted.all());
+    assert!(
+        trusted.stdout.contains("network        NOT_DEPLOYED"),
+        "{}",
+        trusted.all()
+    );
+    // A certificate no trusted root signed is refused, and nothing is asked.
+    let untrusted = status(None);
+    assert_eq!(untrusted.code, 3, "{}", untrusted.all());
+    assert!(
+        untrusted.stderr.contains("certificate"),
+        "{}",
+        untrusted.all()
     );
 }
 
@@ -978,10 +1300,8 @@ fn a_busy_stack_in_a_later_wave_stops_the_deploy_before_anything_starts() {
 
 #[test]
 fn deploy_dry_run_never_shows_a_credential() {
-    let project = local_project();
+    let (project, moto) = local_on_moto();
     let dir = project.path();
-    let moto = Moto::start();
-    moto.seed_local();
     let secret = "hunter2-correct-horse-battery";
     let local = dir.join("env/local.kdl");
     let text = std::fs::read_to_string(&local).unwrap();

@@ -17,7 +17,7 @@
 //! Both renders are of `dev` in a copy of the root project: `dev` extends `given`, which
 //! extends the root project's `base`; the second `dev` adds the change.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

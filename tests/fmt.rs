@@ -5,7 +5,7 @@
 //! A case file is a comment (`# …` lines), then `--- input` and `--- formatted`, each
 //! followed by a file's text.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

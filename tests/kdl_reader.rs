@@ -3,7 +3,7 @@
 //! nodes (with the same spans) the kdl crate leads to, or leaves the text to it; the
 //! project's own files it reads itself.
 
-mod support;
+use crate::support;
 
 use envc::parse::parse_fast_checked;
 use envc::source::SourceMap;

@@ -2,7 +2,7 @@
 //! on a copy of a project, opens and edits buffers without saving, and checks each
 //! capability.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::lsp_client::Client;

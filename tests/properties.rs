@@ -2,7 +2,7 @@
 //! mutations of the example's files: no input panics, every span lies inside its file, and
 //! the exit code is 1 exactly when there are errors.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 

@@ -1,7 +1,7 @@
 //! Rendering the example projects: golden files, cfn-lint, and what a change to one
 //! environment does to the golden files of it and its children.
 
-mod support;
+use crate::support;
 
 use support::{copy_project, files_under, root};
 

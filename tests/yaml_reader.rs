@@ -2,7 +2,7 @@
 //! files, and on generated documents written in canonical form, it either builds exactly
 //! the value serde_yaml_ng builds or leaves the text to it; golden files it reads itself.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

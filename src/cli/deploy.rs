@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use envc::deploy::plan::{Action, ChangeSetSummary, Replacement};
 use envc::deploy::status::{LiveDiff, StackStatusRow};
 use envc::deploy::{DeployReport, Outcome, Progress, Reporter};
 use envc::source::SourceMap;
@@ -87,8 +86,11 @@ impl Reporter for Printer {
             Progress::Wave { number, stacks } => {
                 self.line(format!("wave {number}: {}", stacks.join(", ")))
             }
+            Progress::Deploying { number, stacks } => {
+                self.line(format!("deploying wave {number}: {}", stacks.join(", ")))
+            }
             Progress::Plan(summary) => {
-                for line in change_table(&summary, self.color).lines() {
+                for line in super::plan::change_table(&summary, self.color).lines() {
                     self.line(line.to_string());
                 }
             }
@@ -156,55 +158,6 @@ impl Reporter for Printer {
             None => ask(),
         }
     }
-}
-
-pub fn change_table(summary: &ChangeSetSummary, color: bool) -> String {
-    let paint = |text: &str, code: &str| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    };
-    let mut out = format!(
-        "{} ({}){}: {} to add, {} to modify{}, {} to remove\n",
-        summary.stack,
-        summary.stack_name,
-        if summary.is_new { ", new stack" } else { "" },
-        summary.count(Action::Add),
-        summary.count(Action::Modify),
-        match summary.replacements() {
-            0 => String::new(),
-            n => format!(" ({n} replaced)"),
-        },
-        summary.count(Action::Remove),
-    );
-    let width = summary
-        .changes
-        .iter()
-        .map(|c| c.logical_id.len())
-        .max()
-        .unwrap_or(0);
-    for change in &summary.changes {
-        let (mark, code) = match change.action {
-            Action::Add => ("+", "32"),
-            Action::Remove => ("-", "31"),
-            _ => ("~", "33"),
-        };
-        let replacement = match (change.action, change.replacement) {
-            (Action::Modify, Replacement::Yes) => paint("  REPLACED", "1;31"),
-            (Action::Modify, Replacement::Conditional) => paint("  may be replaced", "31"),
-            _ => String::new(),
-        };
-        out.push_str(&format!(
-            "  {} {:<7} {:<width$}  {}{replacement}\n",
-            paint(mark, code),
-            change.action.as_str(),
-            change.logical_id,
-            change.resource_type
-        ));
-    }
-    out
 }
 
 pub fn print_report(report: &DeployReport, verb: &str) {
@@ -328,7 +281,7 @@ pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
         }
         if let Some(changes) = &diff.changes {
             differs = true;
-            out!("{}", change_table(changes, color));
+            out!("{}", super::plan::change_table(changes, color));
         }
         if diff.template_diff.is_none() && diff.changes.is_none() {
             outln!("{}: deployed template matches the render", diff.stack);
@@ -337,7 +290,7 @@ pub fn print_live_diff(diffs: &[LiveDiff], color: bool) -> bool {
     differs
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -346,7 +299,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The checked, rendered environment, or the exit code after printing why not.
-fn target(
+pub(super) fn target(
     cli: &Cli,
     env: &str,
     aws: &AwsArgs,
@@ -361,17 +314,27 @@ fn target(
     })
 }
 
-/// Runs `work`, or on Ctrl-C stops waiting and names what is still running.
+/// Runs `work`, or on Ctrl-C stops waiting: deletes the change sets made and not executed,
+/// and names the stack operations still running. Exits 130, as a shell does.
 fn until_interrupted<T>(
     work: impl std::future::Future<Output = T>,
+    target: &envc::deploy::DeployTarget,
     in_flight: &envc::deploy::InFlight,
 ) -> Result<T, i32> {
     runtime().block_on(async {
         tokio::select! {
             done = work => Ok(done),
             _ = tokio::signal::ctrl_c() => {
-                let running = in_flight.names();
                 errln!();
+                let running = in_flight.names();
+                let deleting = in_flight.change_sets().len();
+                if deleting > 0 {
+                    errln!("envc: interrupted; deleting the {deleting} change set{} this deploy made", if deleting == 1 { "" } else { "s" });
+                    let cleanup = envc::deploy::abandon(target, in_flight);
+                    if tokio::time::timeout(Duration::from_secs(20), cleanup).await.is_err() {
+                        errln!("envc: could not delete them in time; they are harmless, and the console lists them");
+                    }
+                }
                 if running.is_empty() {
                     errln!("envc: interrupted; no stack operation was running");
                 } else {
@@ -413,6 +376,7 @@ pub fn run_deploy(
     let in_flight = envc::deploy::InFlight::default();
     let report = match until_interrupted(
         envc::deploy::deploy(&target, options, printer, in_flight.clone()),
+        &target,
         &in_flight,
     ) {
         Ok(report) => report,
@@ -528,6 +492,7 @@ pub fn run_destroy(
     let in_flight = envc::deploy::InFlight::default();
     let report = match until_interrupted(
         envc::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
+        &target,
         &in_flight,
     ) {
         Ok(report) => report,

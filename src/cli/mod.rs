@@ -2,8 +2,10 @@
 
 pub mod deploy;
 mod output;
+mod plan;
 mod render;
 pub mod report;
+mod task;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -140,6 +142,20 @@ pub enum Command {
         /// `ImageTag` parameter). Without it, deployed stacks keep the tag they run.
         #[arg(long, value_name = "TAG")]
         image_tag: Option<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Run a stack's task once (the migration) where the services run, stream its log lines,
+    /// and exit with its container's exit code. Exit 1 when it could not run, 2 for no such
+    /// stack, 130 on Ctrl-C.
+    Run {
+        /// The stack whose task runs, like `migration`.
+        task: String,
+        env: String,
+        /// On Ctrl-C, stop the task too (without it, the task goes on and envc says how to
+        /// stop it).
+        #[arg(long)]
+        stop: bool,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -323,6 +339,12 @@ pub fn run(cli: Cli) -> i32 {
             )
         }
         Command::Status { env, format, aws } => deploy::run_status(&cli, env, *format, aws, color),
+        Command::Run {
+            task,
+            env,
+            stop,
+            aws,
+        } => task::run_task(&cli, task, env, *stop, aws, color),
         Command::Destroy {
             env,
             yes,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::diagnostic::{Code, Diagnostic};
 
@@ -29,6 +30,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
     pub ecs: aws_sdk_ecs::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -41,7 +43,11 @@ impl Clients {
     }
 
     async fn connect(target: &AwsTarget) -> Clients {
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
             .region(aws_config::Region::new(target.region.clone()))
             .retry_config(
                 RetryConfig::standard()
@@ -86,6 +92,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sts: aws_sdk_sts::Client::new(&config),
             ecs: aws_sdk_ecs::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         }
     }
 
@@ -249,4 +256,46 @@ pub fn aws_failure(what: &str, message: String) -> Diagnostic {
         "AWS refused the call for the reason it gives; nothing was changed by it"
     };
     Diagnostic::error(Code::Aws, format!("{what}: {message}")).help(help)
+}
+
+/// A fresh token for one write to CloudFormation (`ClientRequestToken`, `ClientToken`). The
+/// SDK resends a request whose answer was lost (a dropped connection, a 5xx); with the same
+/// token CloudFormation knows the resent one for the request it already did, where without
+/// one a resent CreateStack fails with `AlreadyExistsException` on the stack it just made.
+/// At most 128 characters of `[a-zA-Z0-9-]`, unique across processes and calls.
+pub fn request_token(what: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!(
+        "envc-{what}-{}-{millis}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_token;
+
+    #[test]
+    fn request_tokens_are_unique_and_what_cloudformation_accepts() {
+        let tokens: std::collections::HashSet<String> =
+            (0..1000).map(|_| request_token("create")).collect();
+        assert_eq!(tokens.len(), 1000);
+        for token in &tokens {
+            assert!(token.len() <= 128, "{token}");
+            assert!(
+                token.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{token}"
+            );
+            assert!(
+                token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{token}"
+            );
+        }
+    }
 }

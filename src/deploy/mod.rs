@@ -1,11 +1,13 @@
 //! Deploy: rendered stacks to CloudFormation, in dependency waves.
 //!
-//! Takes the output of render and never re-reads the project. Per stack: a change set (or
-//! CreateStack for a new stack), a summary of what changes, confirmation, execution, and
-//! events until a final status. Stacks of one wave run concurrently; a failure stops the
-//! waves after it. envc keeps no state: CloudFormation is the state.
+//! Takes the output of render and never re-reads the project. Every stack of every wave is
+//! planned first (a change set, or the templates where one cannot be made yet), shown as one
+//! plan and confirmed once; nothing but change sets is written before the answer. Then the
+//! waves run in order, each wave's stacks concurrently, with events until a final status; a
+//! failure stops the waves after it. envc keeps no state: CloudFormation is the state.
 
 pub mod aws;
+pub mod change_set;
 pub mod health;
 pub mod image;
 pub mod plan;
@@ -13,6 +15,7 @@ mod preflight;
 mod run;
 pub mod stack;
 pub mod status;
+pub mod task;
 mod wave;
 
 use std::collections::BTreeSet;
@@ -89,23 +92,26 @@ impl DeployTarget {
         self.stacks.iter().find(|s| s.stack == name)
     }
 
+    /// `name` is none of its stacks: the problem, with the closest name or the list.
+    pub fn unknown_stack(&self, name: &str) -> Diagnostic {
+        let known: Vec<&str> = self.stacks.iter().map(|s| s.stack.as_str()).collect();
+        Diagnostic::error(
+            Code::UnknownStack,
+            format!("`{}` has no stack `{name}`", self.env),
+        )
+        .help(
+            crate::did_you_mean::did_you_mean(name, known.iter().copied())
+                .unwrap_or_else(|| format!("its stacks: {}", known.join(", "))),
+        )
+    }
+
     /// Only `only` (all when empty), keeping wave order.
     pub fn select(&mut self, only: &[String]) -> Result<(), Diagnostic> {
         if only.is_empty() {
             return Ok(());
         }
-        for name in only {
-            if self.stack(name).is_none() {
-                let known: Vec<&str> = self.stacks.iter().map(|s| s.stack.as_str()).collect();
-                return Err(Diagnostic::error(
-                    Code::UnknownStack,
-                    format!("`{}` has no stack `{name}`", self.env),
-                )
-                .help(
-                    crate::did_you_mean::did_you_mean(name, known.iter().copied())
-                        .unwrap_or_else(|| format!("its stacks: {}", known.join(", "))),
-                ));
-            }
+        if let Some(name) = only.iter().find(|name| self.stack(name).is_none()) {
+            return Err(self.unknown_stack(name));
         }
         self.stacks.retain(|s| only.contains(&s.stack));
         for wave in &mut self.waves {
@@ -134,6 +140,11 @@ pub enum Progress {
         stacks: Vec<String>,
     },
     Plan(ChangeSetSummary),
+    /// After the answer: a wave starts.
+    Deploying {
+        number: usize,
+        stacks: Vec<String>,
+    },
     NoChanges {
         stack: String,
     },
@@ -200,25 +211,48 @@ impl DeployReport {
     }
 }
 
-/// Stacks with an operation running, for Ctrl-C to name.
+/// What a deploy has under way, for Ctrl-C: the stacks with an operation running (to name
+/// them), and the change sets it made and has not executed (to delete them).
 #[derive(Debug, Default, Clone)]
-pub struct InFlight(Arc<Mutex<BTreeSet<String>>>);
+pub struct InFlight(Arc<Mutex<UnderWay>>);
+
+#[derive(Debug, Default)]
+struct UnderWay {
+    running: BTreeSet<String>,
+    /// (stack name, change set name or id), one per stack.
+    change_sets: Vec<(String, String)>,
+}
 
 impl InFlight {
-    fn start(&self, stack_name: &str) {
-        self.0
+    fn with<T>(&self, f: impl FnOnce(&mut UnderWay) -> T) -> T {
+        let mut guard = self
+            .0
             .lock()
-            .map(|mut s| s.insert(stack_name.to_string()))
-            .ok();
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+    fn start(&self, stack_name: &str) {
+        self.with(|u| u.running.insert(stack_name.to_string()));
     }
     fn end(&self, stack_name: &str) {
-        self.0.lock().map(|mut s| s.remove(stack_name)).ok();
+        self.with(|u| u.running.remove(stack_name));
     }
+    /// A change set of `stack_name` exists (or is being asked for) under `change_set`.
+    fn change_set_made(&self, stack_name: &str, change_set: &str) {
+        self.change_set_gone(stack_name);
+        self.with(|u| u.change_sets.push((stack_name.into(), change_set.into())));
+    }
+    /// The change set of `stack_name` was executed or deleted.
+    fn change_set_gone(&self, stack_name: &str) {
+        self.with(|u| u.change_sets.retain(|(s, _)| s != stack_name));
+    }
+    /// Stacks with an operation running.
     pub fn names(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        self.with(|u| u.running.iter().cloned().collect())
+    }
+    /// Change sets made and not executed.
+    pub fn change_sets(&self) -> Vec<(String, String)> {
+        self.with(|u| u.change_sets.clone())
     }
 }
 
@@ -230,4 +264,10 @@ pub async fn deploy(
     in_flight: InFlight,
 ) -> DeployReport {
     run::deploy(target, options, reporter, in_flight).await
+}
+
+/// After Ctrl-C: deletes the change sets the deploy made and did not execute; returns how
+/// many.
+pub async fn abandon(target: &DeployTarget, in_flight: &InFlight) -> usize {
+    change_set::delete_made(target, in_flight).await
 }

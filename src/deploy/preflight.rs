@@ -1,7 +1,7 @@
 //! Before and around the waves: every stack of the environment is looked at before
 //! anything starts, and a stack's task that ends without a result is a failure.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::aws::Clients;
 use super::{stack, DeployOptions, DeployTarget};
@@ -55,34 +55,36 @@ pub(super) async fn busy_stacks(
     busy
 }
 
-/// Imports from another environment of the project (a shared hosted zone) whose export does
-/// not exist yet: CloudFormation would refuse the change set, so envc says what to deploy
-/// first. Asks AWS only when the environment has such imports.
-pub(super) async fn missing_exports(clients: &Clients, target: &DeployTarget) -> Vec<Diagnostic> {
-    let own = format!("{}-{}-", target.project, target.env);
-    let mut wanted: Vec<(&str, &str)> = Vec::new();
-    for stack in &target.stacks {
-        for import in &stack.template.imports {
-            if !import.starts_with(&own) && !wanted.iter().any(|(i, _)| i == import) {
-                wanted.push((import, &stack.stack));
-            }
-        }
-    }
-    if wanted.is_empty() {
-        return Vec::new();
-    }
-    let mut exported = std::collections::HashSet::new();
+/// Every export of the account and region, by name.
+pub(super) async fn exports(clients: &Clients) -> Result<HashSet<String>, Diagnostic> {
+    let mut exported = HashSet::new();
     let mut pages = clients
         .cloudformation
         .list_exports()
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => exported.extend(page.exports().iter().filter_map(|e| e.name.clone())),
-            Err(error) => {
-                let message = super::aws::error_message(&error);
-                return vec![super::aws::aws_failure("listing exports", message)];
+        let page = page.map_err(|error| {
+            super::aws::aws_failure("listing exports", super::aws::error_message(&error))
+        })?;
+        exported.extend(page.exports().iter().filter_map(|e| e.name.clone()));
+    }
+    Ok(exported)
+}
+
+/// Imports from another environment of the project (a shared hosted zone) whose export does
+/// not exist yet: CloudFormation would refuse the change set, so envc says what to deploy
+/// first.
+pub(super) fn missing_exports(
+    target: &DeployTarget,
+    exported: &HashSet<String>,
+) -> Vec<Diagnostic> {
+    let own = format!("{}-{}-", target.project, target.env);
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    for stack in &target.stacks {
+        for import in &stack.template.imports {
+            if !import.starts_with(&own) && !wanted.iter().any(|(i, _)| i == import) {
+                wanted.push((import, &stack.stack));
             }
         }
     }

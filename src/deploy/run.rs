@@ -1,16 +1,18 @@
-//! One deploy, in steps: confirmation and preflight, then each wave planned (every stack at
-//! once), shown and guarded, confirmed, and executed concurrently; a failure stops the
-//! waves after it, whose stacks are reported skipped.
+//! One deploy, in steps: preflight; every stack of every wave planned at once (change sets
+//! where they can be made, the templates otherwise), shown as one plan, guarded and
+//! confirmed once; then the waves executed in order, each wave's stacks concurrently. A
+//! failure stops the waves after it: their change sets are deleted and their stacks
+//! reported skipped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
 use super::aws::Clients;
-use super::stack::{self, Planned};
+use super::change_set::{self, Planned};
 use super::{
-    plan, preflight, wave, DeployOptions, DeployReport, DeployTarget, InFlight, Outcome, Progress,
+    preflight, stack, wave, DeployOptions, DeployReport, DeployTarget, InFlight, Outcome, Progress,
     Reporter, StackResult,
 };
 use crate::diagnostic::{Code, Diagnostic};
@@ -23,10 +25,13 @@ struct Run<'a> {
     reporter: Arc<dyn Reporter>,
     in_flight: InFlight,
     clients: Clients,
-    /// Stack operations running at once, across a wave.
+    /// Stack operations running at once.
     limit: Arc<Semaphore>,
     report: DeployReport,
 }
+
+/// One stack's plan, with the number of its wave.
+type StackPlan = (usize, RenderedStack, Planned);
 
 pub(super) async fn deploy(
     target: &DeployTarget,
@@ -38,7 +43,7 @@ pub(super) async fn deploy(
     if !options.yes && !options.interactive && !options.dry_run {
         report.diagnostics.push(
             Diagnostic::error(Code::Confirmation, format!("deploying `{}` needs confirmation, and there is no terminal to ask", target.env))
-                .help("pass `--yes` to deploy without asking (as CI does), or `--dry-run` to only see the change sets"),
+                .help("pass `--yes` to deploy without asking (as CI does), or `--dry-run` to only see the plan"),
         );
         return report;
     }
@@ -53,12 +58,21 @@ pub(super) async fn deploy(
     // (another `envc deploy`, a change in the console) stops the whole deploy now, not
     // after the waves before it ran. So does an export it imports from another
     // environment that does not exist yet.
-    let mut blocking = preflight::busy_stacks(&clients, target, options).await;
-    if blocking.is_empty() {
-        blocking = preflight::missing_exports(&clients, target).await;
+    let busy = preflight::busy_stacks(&clients, target, options).await;
+    if !busy.is_empty() {
+        report.diagnostics.extend(busy);
+        return report;
     }
-    if !blocking.is_empty() {
-        report.diagnostics.extend(blocking);
+    let exported = match preflight::exports(&clients).await {
+        Ok(exported) => exported,
+        Err(problem) => {
+            report.diagnostics.push(problem);
+            return report;
+        }
+    };
+    let dangling = preflight::missing_exports(target, &exported);
+    if !dangling.is_empty() {
+        report.diagnostics.extend(dangling);
         return report;
     }
     let mut run = Run {
@@ -70,77 +84,93 @@ pub(super) async fn deploy(
         limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
         report,
     };
-    let mut stopped = false;
-    for (number, wave) in target.waves.iter().enumerate() {
-        if stopped {
-            for name in wave {
-                run.report.stacks.push(skipped(target, name));
-            }
-            continue;
-        }
-        run.reporter.progress(Progress::Wave {
-            number: number + 1,
-            stacks: wave.clone(),
-        });
-        stopped = !run.wave(wave).await;
-    }
+    run.deploy(&exported).await;
+    let order: Vec<&String> = target.waves.iter().flatten().collect();
+    run.report
+        .stacks
+        .sort_by_key(|r| order.iter().position(|name| **name == r.stack));
     run.report
 }
 
 impl Run<'_> {
-    /// One wave; false when it failed or was refused, and later waves must not run.
-    async fn wave(&mut self, wave: &[String]) -> bool {
-        let (plans, mut ok) = self.plan(wave).await;
-        let (changing, guarded) = self.show_and_guard(&plans).await;
-        ok &= guarded;
-        if !ok {
-            cancel(&self.clients, &changing, &mut self.report).await;
-            return false;
+    async fn deploy(&mut self, exported: &HashSet<String>) {
+        let (plans, planned) = self.plan(exported).await;
+        let guarded = self.show_and_guard(&plans).await;
+        if !(planned && guarded) {
+            self.cancel(&plans).await;
+            return;
         }
-        if changing.is_empty() {
-            return true;
+        if plans.iter().all(|(_, _, p)| p.summary().is_none()) {
+            return;
         }
         if self.options.dry_run {
-            self.dry_run(&changing).await;
-            return true;
+            self.dry_run(&plans).await;
+            return;
         }
-        if !self.confirmed(&changing) {
-            cancel(&self.clients, &changing, &mut self.report).await;
-            return false;
+        if !self.confirmed(&plans).await {
+            self.cancel(&plans).await;
+            return;
         }
-        self.execute(wave, changing).await
+        let mut waves: Vec<Vec<(RenderedStack, Planned)>> =
+            vec![Vec::new(); self.target.waves.len()];
+        for (number, stack, planned) in plans {
+            if planned.summary().is_some() {
+                waves[number].push((stack, planned));
+            }
+        }
+        let mut stopped = false;
+        for (number, wave) in waves.into_iter().enumerate() {
+            if wave.is_empty() {
+                continue;
+            }
+            if stopped {
+                let left: Vec<StackPlan> = wave.into_iter().map(|(s, p)| (number, s, p)).collect();
+                self.cancel(&left).await;
+                continue;
+            }
+            self.reporter.progress(Progress::Deploying {
+                number: number + 1,
+                stacks: wave.iter().map(|(s, _)| s.stack.clone()).collect(),
+            });
+            stopped = !self.execute(&self.target.waves[number], wave).await;
+        }
     }
 
-    /// Plans every stack of the wave at once; false beside the plans when one failed.
-    async fn plan(&mut self, wave: &[String]) -> (Vec<(RenderedStack, Planned)>, bool) {
+    /// Plans every stack of every wave at once; false beside the plans when one failed.
+    async fn plan(&mut self, exported: &HashSet<String>) -> (Vec<StackPlan>, bool) {
         let mut ok = true;
         let mut planning = tokio::task::JoinSet::new();
         let mut names = HashMap::new();
-        for name in wave {
-            let Some(stack) = self.target.stack(name).cloned() else {
-                continue;
-            };
-            let (clients, target, limit, options, reporter) = (
-                self.clients.clone(),
-                self.target.clone(),
-                self.limit.clone(),
-                self.options.clone(),
-                self.reporter.clone(),
-            );
-            let stack_name = stack.stack_name.clone();
-            let task = planning.spawn(async move {
-                let _permit = limit.acquire().await;
-                let planned =
-                    wave::plan_stack(&clients, &target, &stack, &options, reporter.as_ref()).await;
-                (stack, planned)
-            });
-            names.insert(task.id(), stack_name);
+        let exported = Arc::new(exported.clone());
+        for (number, wave) in self.target.waves.iter().enumerate() {
+            for name in wave {
+                let Some(stack) = self.target.stack(name).cloned() else {
+                    continue;
+                };
+                let (clients, target, limit, options, made, exported) = (
+                    self.clients.clone(),
+                    self.target.clone(),
+                    self.limit.clone(),
+                    self.options.clone(),
+                    self.in_flight.clone(),
+                    exported.clone(),
+                );
+                let stack_name = stack.stack_name.clone();
+                let task = planning.spawn(async move {
+                    let _permit = limit.acquire().await;
+                    let planned =
+                        wave::plan_stack(&clients, &target, &stack, &options, &exported, &made)
+                            .await;
+                    (number, stack, planned)
+                });
+                names.insert(task.id(), stack_name);
+            }
         }
         let mut plans = Vec::new();
         while let Some(joined) = planning.join_next_with_id().await {
             match joined {
-                Ok((_, (stack, Ok(planned)))) => plans.push((stack, planned)),
-                Ok((_, (stack, Err(diagnostic)))) => {
+                Ok((_, (number, stack, Ok(planned)))) => plans.push((number, stack, planned)),
+                Ok((_, (_, stack, Err(diagnostic)))) => {
                     self.report.diagnostics.push(diagnostic);
                     self.report
                         .stacks
@@ -155,22 +185,27 @@ impl Run<'_> {
                 }
             }
         }
-        plans.sort_by_key(|(s, _)| wave.iter().position(|w| *w == s.stack));
+        let order: Vec<&String> = self.target.waves.iter().flatten().collect();
+        plans.sort_by_key(|(_, s, _)| order.iter().position(|name| **name == s.stack));
         (plans, ok)
     }
 
-    /// Shows what changes and reports stacks without changes; in a protected environment,
-    /// a change that would replace or delete data is refused. Returns the changing stacks,
-    /// and false when one was refused.
-    async fn show_and_guard(
-        &mut self,
-        plans: &[(RenderedStack, Planned)],
-    ) -> (Vec<(RenderedStack, Planned)>, bool) {
+    /// Shows the plan, wave by wave, and reports stacks without changes; in a protected
+    /// environment, a change that would replace or delete data is refused. False when one
+    /// was refused.
+    async fn show_and_guard(&mut self, plans: &[StackPlan]) -> bool {
         let mut ok = true;
-        let mut changing = Vec::new();
-        for (stack, planned) in plans {
-            match planned {
-                Planned::NoChanges => {
+        for (number, wave) in self.target.waves.iter().enumerate() {
+            let in_wave: Vec<&StackPlan> = plans.iter().filter(|(n, _, _)| *n == number).collect();
+            if in_wave.is_empty() {
+                continue;
+            }
+            self.reporter.progress(Progress::Wave {
+                number: number + 1,
+                stacks: wave.clone(),
+            });
+            for (_, stack, planned) in in_wave {
+                let Some(summary) = planned.summary() else {
                     self.reporter.progress(Progress::NoChanges {
                         stack: stack.stack.clone(),
                     });
@@ -184,36 +219,22 @@ impl Run<'_> {
                         info.as_ref().map(|i| i.status.clone()),
                         info.map(|i| i.outputs).unwrap_or_default(),
                     ));
-                }
-                Planned::Create(summary) | Planned::Update { summary, .. } => {
-                    self.reporter.progress(Progress::Plan(summary.clone()));
-                    if self.target.protected {
-                        for change in summary.changes.iter().filter(|c| c.loses_data()) {
-                            self.report.diagnostics.push(
-                                Diagnostic::error(Code::Guarded, format!("`{}` would {} `{}` ({}), which holds data, in protected `{}`", stack.stack_name, if change.action == plan::Action::Remove { "delete" } else { "replace" }, change.logical_id, change.resource_type, self.target.env))
-                                    .help("protected environments never replace or delete stateful resources; change the setting back, or migrate the data and change the stack policy by hand"),
-                            );
-                            ok = false;
-                        }
-                    }
-                    changing.push((stack.clone(), planned.clone()));
-                }
+                    continue;
+                };
+                self.reporter.progress(Progress::Plan(summary.clone()));
+                let refused = wave::refused_in_protected(self.target, summary);
+                ok &= refused.is_empty();
+                self.report.diagnostics.extend(refused);
             }
         }
-        (changing, ok)
+        ok
     }
 
-    /// `--dry-run`: the change sets were shown; they are deleted, and nothing changes.
-    async fn dry_run(&mut self, changing: &[(RenderedStack, Planned)]) {
-        for (stack, planned) in changing {
-            if let Planned::Update { change_set, .. } = planned {
-                stack::delete_change_set(
-                    &self.clients.cloudformation,
-                    &stack.stack_name,
-                    change_set,
-                )
-                .await;
-            }
+    /// `--dry-run`: the plan was shown; the change sets are deleted, and nothing changes.
+    async fn dry_run(&mut self, plans: &[StackPlan]) {
+        for (_, stack, planned) in plans {
+            let Some(_) = planned.summary() else { continue };
+            self.delete_change_set(stack, planned).await;
             self.reporter.progress(Progress::DryRun {
                 stack: stack.stack.clone(),
             });
@@ -223,27 +244,46 @@ impl Run<'_> {
         }
     }
 
-    /// Whether the wave may go ahead: asked on a terminal (always for a protected
+    /// Whether the deploy may go ahead: asked once on a terminal (always for a protected
     /// environment), or `--yes`; a protected one without a terminal needs `--yes`.
-    fn confirmed(&mut self, changing: &[(RenderedStack, Planned)]) -> bool {
+    async fn confirmed(&mut self, plans: &[StackPlan]) -> bool {
         let (target, options) = (self.target, self.options);
         if options.interactive && (target.protected || !options.yes) {
-            let names: Vec<&str> = changing.iter().map(|(s, _)| s.stack.as_str()).collect();
+            let changing: Vec<&Planned> = plans
+                .iter()
+                .map(|(_, _, p)| p)
+                .filter(|p| p.summary().is_some())
+                .collect();
+            let new = changing
+                .iter()
+                .filter(|p| p.summary().is_some_and(|s| s.is_new))
+                .count();
+            let stacks = |n: usize| {
+                if n == 1 {
+                    "1 stack".to_string()
+                } else {
+                    format!("{n} stacks")
+                }
+            };
+            let counts = match (new, changing.len() - new) {
+                (0, updated) => format!("{} to update", stacks(updated)),
+                (new, 0) => format!("{} to create", stacks(new)),
+                (new, updated) => format!(
+                    "{}: {new} to create, {updated} to update",
+                    stacks(new + updated)
+                ),
+            };
             let question = format!(
-                "Deploy {} to `{}`{}?",
-                names.join(", "),
+                "Deploy these changes to `{}`{} ({counts})?",
                 target.env,
-                if target.protected { " (protected)" } else { "" }
+                if target.protected { " (protected)" } else { "" },
             );
-            if self.reporter.confirm(&question) {
+            if ask(self.reporter.clone(), question).await {
                 return true;
             }
             self.report.diagnostics.push(
-                Diagnostic::error(
-                    Code::Confirmation,
-                    "deploy cancelled; nothing was changed in this wave",
-                )
-                .help("run again and answer yes to apply the changes"),
+                Diagnostic::error(Code::Confirmation, "deploy cancelled; nothing was changed")
+                    .help("run again and answer yes to apply the changes"),
             );
             return false;
         }
@@ -263,8 +303,7 @@ impl Run<'_> {
         true
     }
 
-    /// Executes the wave's change sets and waits for them, concurrently; false when one
-    /// failed.
+    /// Executes one wave's plans and waits for them, concurrently; false when one failed.
     async fn execute(&mut self, wave: &[String], changing: Vec<(RenderedStack, Planned)>) -> bool {
         let mut ok = true;
         let mut running = tokio::task::JoinSet::new();
@@ -280,10 +319,15 @@ impl Run<'_> {
             let stack_name = stack.stack_name.clone();
             let task = running.spawn(async move {
                 let _permit = limit.acquire().await;
-                in_flight.start(&stack.stack_name);
-                let outcome =
-                    wave::apply(&clients, &target, &stack, planned, reporter.as_ref()).await;
-                in_flight.end(&stack.stack_name);
+                let outcome = wave::apply(
+                    &clients,
+                    &target,
+                    &stack,
+                    planned,
+                    reporter.as_ref(),
+                    &in_flight,
+                )
+                .await;
                 (stack, outcome)
             });
             names.insert(task.id(), stack_name);
@@ -330,6 +374,37 @@ impl Run<'_> {
         }
         ok
     }
+
+    /// Deletes the change set of a stack's plan, when it has one.
+    async fn delete_change_set(&self, stack: &RenderedStack, planned: &Planned) {
+        if let Planned::Update { change_set, .. } = planned {
+            let cf = &self.clients.cloudformation;
+            change_set::delete_change_set(cf, &stack.stack_name, change_set).await;
+            self.in_flight.change_set_gone(&stack.stack_name);
+        }
+    }
+
+    /// Deletes the change sets of `plans` and reports their stacks skipped.
+    async fn cancel(&mut self, plans: &[StackPlan]) {
+        for (_, stack, planned) in plans {
+            self.delete_change_set(stack, planned).await;
+            if !self.report.stacks.iter().any(|r| r.stack == stack.stack) {
+                self.report
+                    .stacks
+                    .push(result(stack, Outcome::Skipped, None, Vec::new()));
+            }
+        }
+    }
+}
+
+/// Asks the person at the terminal on a thread of its own, so a Ctrl-C meanwhile is seen
+/// at once (the read itself cannot be interrupted).
+async fn ask(reporter: Arc<dyn Reporter>, question: String) -> bool {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = answer.send(reporter.confirm(&question));
+    });
+    answered.await.unwrap_or(false)
 }
 
 fn result(
@@ -344,35 +419,5 @@ fn result(
         outcome,
         status,
         outputs,
-    }
-}
-
-fn skipped(target: &DeployTarget, name: &str) -> StackResult {
-    StackResult {
-        stack: name.to_string(),
-        stack_name: target
-            .stack(name)
-            .map(|s| s.stack_name.clone())
-            .unwrap_or_default(),
-        outcome: Outcome::Skipped,
-        status: None,
-        outputs: Vec::new(),
-    }
-}
-
-async fn cancel(
-    clients: &Clients,
-    changing: &[(RenderedStack, Planned)],
-    report: &mut DeployReport,
-) {
-    for (stack, planned) in changing {
-        if let Planned::Update { change_set, .. } = planned {
-            stack::delete_change_set(&clients.cloudformation, &stack.stack_name, change_set).await;
-        }
-        if !report.stacks.iter().any(|r| r.stack == stack.stack) {
-            report
-                .stacks
-                .push(result(stack, Outcome::Skipped, None, Vec::new()));
-        }
     }
 }

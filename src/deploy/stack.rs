@@ -1,14 +1,13 @@
-//! One stack against CloudFormation: its state, a change set (or a create for a new stack),
-//! execution, and waiting for a final status while streaming events.
+//! One stack against CloudFormation: its state, its template, creating and deleting it, and
+//! waiting for a final status while streaming events.
 
 use std::time::Duration;
 
 use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Tag};
+use aws_sdk_cloudformation::types::{Capability, Tag};
 use aws_sdk_cloudformation::Client;
 
 use super::aws::{aws_failure, error_message};
-use super::plan::{Action, ChangeSetSummary, Replacement, ResourceChange};
 use super::{DeployTarget, Progress, Reporter};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::RenderedStack;
@@ -142,7 +141,7 @@ pub fn state_problem(stack_name: &str, status: &str, replace_failed: bool) -> Op
     Some(Diagnostic::error(Code::StackState, message).help(help))
 }
 
-fn tags(target: &DeployTarget, stack: &RenderedStack) -> Vec<Tag> {
+pub(super) fn tags(target: &DeployTarget, stack: &RenderedStack) -> Vec<Tag> {
     let mut tags: Vec<(String, String)> = target.tags.clone();
     tags.push(("envc:project".into(), target.project.clone()));
     tags.push(("envc:env".into(), target.env.clone()));
@@ -215,169 +214,20 @@ fn fnv_hex(bytes: &[u8]) -> String {
     format!("{hash:016x}")
 }
 
-/// What will happen to one stack.
-#[derive(Debug, Clone)]
-pub enum Planned {
-    /// A new stack; created with CreateStack.
-    Create(ChangeSetSummary),
-    /// A change set ready to execute.
-    Update {
-        summary: ChangeSetSummary,
-        change_set: String,
-    },
-    NoChanges,
-}
-
-/// Every resource of a new stack, as additions.
-pub fn summary_of_new(stack: &RenderedStack) -> ChangeSetSummary {
-    let changes = stack
-        .template
-        .resources
-        .iter()
-        .map(|(id, resource_type)| ResourceChange {
-            action: Action::Add,
-            logical_id: id.clone(),
-            resource_type: resource_type.clone(),
-            replacement: Replacement::No,
-        })
-        .collect();
-    ChangeSetSummary {
-        stack: stack.stack.clone(),
-        stack_name: stack.stack_name.clone(),
-        is_new: true,
-        changes,
-    }
-}
-
-/// Creates a change set for an existing stack and waits until CloudFormation has computed it.
-pub async fn plan_update(
-    clients: &super::aws::Clients,
-    target: &DeployTarget,
-    stack: &RenderedStack,
-) -> Result<Planned, Diagnostic> {
-    let cf = &clients.cloudformation;
-    let (body, url) = template_source(clients, target, stack).await?;
-    let parameters = super::image::update_parameters(cf, target, stack).await?;
-    let name = format!(
-        "envc-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0)
-    );
-    let created = cf
-        .create_change_set()
-        .stack_name(&stack.stack_name)
-        .change_set_name(&name)
-        .change_set_type(ChangeSetType::Update)
-        .set_parameters(parameters)
-        .set_template_body(body)
-        .set_template_url(url)
-        .capabilities(Capability::CapabilityNamedIam)
-        .capabilities(Capability::CapabilityAutoExpand)
-        .set_tags(Some(tags(target, stack)))
-        .send()
-        .await;
-    let id = match created {
-        Ok(response) => response.id().unwrap_or(&name).to_string(),
-        Err(error) => {
-            let message = error_message(&error);
-            if no_changes(&message) {
-                return Ok(Planned::NoChanges);
-            }
-            return Err(aws_failure(
-                &format!("cannot create a change set for `{}`", stack.stack_name),
-                message,
-            ));
-        }
-    };
-    let mut delay = Duration::from_millis(100);
-    loop {
-        let described = cf
-            .describe_change_set()
-            .change_set_name(&id)
-            .stack_name(&stack.stack_name)
-            .send()
-            .await
-            .map_err(|e| {
-                aws_failure(
-                    &format!("cannot read the change set of `{}`", stack.stack_name),
-                    error_message(&e),
-                )
-            })?;
-        match described.status() {
-            Some(ChangeSetStatus::CreateComplete) => {
-                let mut changes: Vec<ResourceChange> = described
-                    .changes()
-                    .iter()
-                    .filter_map(|c| c.resource_change())
-                    .map(|rc| ResourceChange {
-                        action: match rc.action().map(|a| a.as_str()) {
-                            Some("Add") => Action::Add,
-                            Some("Remove") => Action::Remove,
-                            Some("Import") => Action::Import,
-                            Some("Dynamic") => Action::Dynamic,
-                            _ => Action::Modify,
-                        },
-                        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
-                        resource_type: rc.resource_type().unwrap_or_default().to_string(),
-                        replacement: match rc.replacement().map(|r| r.as_str()) {
-                            Some("True") => Replacement::Yes,
-                            Some("Conditional") => Replacement::Conditional,
-                            _ => Replacement::No,
-                        },
-                    })
-                    .collect();
-                changes.sort_by(|a, b| {
-                    a.action
-                        .cmp(&b.action)
-                        .then(a.logical_id.cmp(&b.logical_id))
-                });
-                let summary = ChangeSetSummary {
-                    stack: stack.stack.clone(),
-                    stack_name: stack.stack_name.clone(),
-                    is_new: false,
-                    changes,
-                };
-                return Ok(Planned::Update {
-                    summary,
-                    change_set: id,
-                });
-            }
-            Some(ChangeSetStatus::Failed) => {
-                let reason = described.status_reason().unwrap_or_default().to_string();
-                let _ = cf
-                    .delete_change_set()
-                    .change_set_name(&id)
-                    .stack_name(&stack.stack_name)
-                    .send()
-                    .await;
-                if no_changes(&reason) {
-                    return Ok(Planned::NoChanges);
-                }
-                return Err(Diagnostic::error(Code::StackFailed, format!("the change set for `{}` failed: {reason}", stack.stack_name))
-                    .help("CloudFormation rejected the template or its parameters; `envc diff ENV --live` shows what differs"));
-            }
-            _ => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(3));
-            }
-        }
-    }
-}
-
-fn no_changes(message: &str) -> bool {
-    message.contains("didn't contain changes") || message.contains("No updates are to be performed")
-}
-
-pub async fn delete_change_set(cf: &Client, stack_name: &str, change_set: &str) {
-    // Best effort: a left-over change set is harmless and visible in the console.
-    let _ = cf
-        .delete_change_set()
-        .change_set_name(change_set)
+/// The template a stack was last deployed with, as CloudFormation keeps it.
+pub async fn deployed_template(cf: &Client, stack_name: &str) -> Result<String, Diagnostic> {
+    let template = cf
+        .get_template()
         .stack_name(stack_name)
         .send()
-        .await;
+        .await
+        .map_err(|e| {
+            aws_failure(
+                &format!("cannot read the template of `{stack_name}`"),
+                error_message(&e),
+            )
+        })?;
+    Ok(template.template_body().unwrap_or_default().to_string())
 }
 
 /// Creates a new stack.
@@ -397,7 +247,8 @@ pub async fn create(
         .capabilities(Capability::CapabilityAutoExpand)
         .set_tags(Some(tags(target, stack)))
         .set_parameters(super::image::new_stack_parameters(target, stack))
-        .enable_termination_protection(target.protected);
+        .enable_termination_protection(target.protected)
+        .client_request_token(super::aws::request_token("create"));
     if target.protected {
         request = request.stack_policy_body(super::plan::protective_stack_policy());
     }
@@ -420,48 +271,10 @@ pub async fn create(
         })
 }
 
-pub async fn execute(
-    cf: &Client,
-    stack: &RenderedStack,
-    change_set: &str,
-    protected: bool,
-) -> Result<(), Diagnostic> {
-    if protected {
-        let _ = cf
-            .set_stack_policy()
-            .stack_name(&stack.stack_name)
-            .stack_policy_body(super::plan::protective_stack_policy())
-            .send()
-            .await;
-        let _ = cf
-            .update_termination_protection()
-            .stack_name(&stack.stack_name)
-            .enable_termination_protection(true)
-            .send()
-            .await;
-    }
-    cf.execute_change_set()
-        .change_set_name(change_set)
-        .stack_name(&stack.stack_name)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            Diagnostic::error(
-                Code::StackFailed,
-                format!(
-                    "cannot execute the change set of `{}`: {}",
-                    stack.stack_name,
-                    error_message(&e)
-                ),
-            )
-            .help("see `envc status ENV`; the change set is left for inspection in the console")
-        })
-}
-
 pub async fn delete(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
     cf.delete_stack()
         .stack_name(stack_name)
+        .client_request_token(super::aws::request_token("delete"))
         .send()
         .await
         .map(|_| ())

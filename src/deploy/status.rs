@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use super::aws::Clients;
+use super::change_set::{self, Planned};
 use super::health::ServiceHealth;
 use super::plan::ChangeSetSummary;
-use super::stack::{self, Planned};
+use super::stack;
 use super::{DeployReport, DeployTarget, InFlight, Outcome, Progress, Reporter, StackResult};
 use crate::diagnostic::{Code, Diagnostic};
 
@@ -149,20 +150,7 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
         let deployed = match stack::describe(cf, &stack.stack_name).await? {
             None => None,
             Some(_) => {
-                let body = cf
-                    .get_template()
-                    .stack_name(&stack.stack_name)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        super::aws::aws_failure(
-                            &format!("cannot read the template of `{}`", stack.stack_name),
-                            super::aws::error_message(&e),
-                        )
-                    })?
-                    .template_body()
-                    .unwrap_or_default()
-                    .to_string();
+                let body = stack::deployed_template(cf, &stack.stack_name).await?;
                 Some(canonical(&body))
             }
         };
@@ -176,7 +164,7 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
                     "(not deployed)",
                     &format!("{} (rendered)", stack.stack_name),
                 )),
-                changes: Some(stack::summary_of_new(stack)),
+                changes: Some(change_set::summary_of_new(stack)),
             });
             continue;
         };
@@ -188,12 +176,13 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
                 &format!("{} (rendered)", stack.stack_name),
             )
         });
-        let changes = match stack::plan_update(&clients, target, stack).await? {
+        let made = InFlight::default();
+        let changes = match change_set::plan_update(&clients, target, stack, &made).await? {
             Planned::Update {
                 summary,
                 change_set,
             } => {
-                stack::delete_change_set(cf, &stack.stack_name, &change_set).await;
+                change_set::delete_change_set(cf, &stack.stack_name, &change_set).await;
                 Some(summary)
             }
             _ => None,
@@ -272,7 +261,15 @@ pub async fn destroy(
                         return Ok(None);
                     }
                     if protected {
-                        let _ = cf.update_termination_protection().stack_name(&stack.stack_name).enable_termination_protection(false).send().await;
+                        cf.update_termination_protection()
+                            .stack_name(&stack.stack_name)
+                            .enable_termination_protection(false)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                let what = format!("cannot turn off termination protection of `{}`", stack.stack_name);
+                                super::aws::aws_failure(&what, super::aws::error_message(&e))
+                            })?;
                     }
                     reporter.progress(Progress::Started { stack: stack.stack.clone(), action: "delete" });
                     in_flight.start(&stack.stack_name);

@@ -91,6 +91,9 @@ pub fn free_port() -> u16 {
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// What moto's server printed (its request lines and tracebacks), shown when a test
+    /// fails.
+    log: tempfile::NamedTempFile,
 }
 
 impl Moto {
@@ -106,6 +109,7 @@ impl Moto {
 
     fn start_in(account: Option<&str>) -> Moto {
         let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("a file for moto's log");
         // moto's server with the CloudFormation models it lacks (tests/support/moto_server.py).
         let mut command = Command::new("python3");
         if let Some(account) = account {
@@ -115,10 +119,10 @@ impl Moto {
             .arg(root().join("tests/support/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().expect("moto's log"))
             .spawn()
             .expect("python3 with moto must be installed (scripts/test installs it into .venv)");
-        let moto = Moto { child, port };
+        let moto = Moto { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -170,6 +174,12 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(60)..];
+            eprintln!("--- the last lines moto printed ---\n{}", tail.join("\n"));
+        }
     }
 }
 
@@ -184,6 +194,84 @@ pub fn envc_at(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN");
     run(command)
+}
+
+/// Starts `command` (stdin empty, output kept), waits until `ready` (within a minute), then
+/// sends it SIGINT as Ctrl-C does, and returns its exit code and standard error.
+pub fn interrupted_when(mut command: Command, ready: impl Fn() -> bool) -> (Option<i32>, String) {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "envc never got to where it is interrupted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signal = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+/// What a terminal showed of one envc run (`tests/support/at_terminal.py`).
+#[derive(Debug)]
+pub struct AtTerminal {
+    /// Everything shown, with the terminal's `\r\n` line ends.
+    pub shown: String,
+    /// `None` when envc did not end within the time given (it was killed).
+    pub code: Option<i32>,
+}
+
+/// envc against an endpoint on a pseudo-terminal: `keys` (`^C` is Ctrl-C, `\n` Enter) are
+/// typed when `prompt` first shows. envc is killed if it has not ended after `within`
+/// seconds.
+pub fn envc_at_terminal(
+    dir: &Path,
+    endpoint: &str,
+    args: &[&str],
+    (prompt, keys): (&str, &str),
+    within: u32,
+) -> AtTerminal {
+    let output = Command::new("python3")
+        .arg(root().join("tests/support/at_terminal.py"))
+        .args([
+            prompt,
+            keys,
+            &within.to_string(),
+            "--",
+            env!("CARGO_BIN_EXE_envc"),
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("python3 runs tests/support/at_terminal.py");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    AtTerminal {
+        shown: report["shown"].as_str().unwrap_or_default().to_string(),
+        code: report["code"].as_i64().map(|c| c as i32),
+    }
 }
 
 /// Replaces up to `cut` bytes at each edit's place in `text` with its piece (places snap to

@@ -11,6 +11,29 @@ finds only the parameters named by `Ref`; a `${Param}` inside `Fn::Sub` (how env
 image from the `ImageTag` parameter) is missed, so `--image-tag` would change nothing. The
 lookup is widened to `Fn::Sub` strings, as CloudFormation reads them.
 
+moto's change sets name the resources that change but not how: no `Replacement`, and no
+`Details` (the properties, with their values when `IncludePropertyValues` is asked). They are
+added here as CloudFormation gives them: one detail per changed leaf, its path under
+`/Properties`, before and after values, `ParameterReference` when a parameter caused it, and
+`RequiresRecreation` for the properties CloudFormation's resource reference says replace.
+
+An executed change set updates moto's resources but not the stack's outputs and exports,
+which stay those of the stack's creation; CloudFormation updates both, and a later stack
+imports the new exports. They are made again from the new template.
+
+moto ignores the tokens CloudFormation takes so that a resent write is not done twice
+(`ClientRequestToken` of CreateStack and ExecuteChangeSet, `ClientToken` of CreateChangeSet):
+a CreateStack resent after a lost answer fails with `AlreadyExistsException` on the stack the
+first one made. A write resent with the token of one already done is answered as that one.
+
+moto's server answers requests on many threads, but its backends take no locks: two stacks
+made at once (as envc makes a wave's stacks) can meet in a dictionary that one of them is
+changing, and a request fails half done. CloudFormation is consistent; here requests are
+answered one at a time.
+
+moto has no UpdateTerminationProtection, and deletes a stack whatever its
+`EnableTerminationProtection`; CloudFormation refuses to. Both are added.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the arguments of `moto_server`)
 """
 
@@ -208,6 +231,239 @@ def _service_running_what_it_desires(self, *args, **kwargs):
 
 _ecs.Service.__init__ = _service_running_what_it_desires
 
+
+import json  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from moto.cloudformation import models as _cf  # noqa: E402
+
+# Properties whose update replaces the resource ("Update requires: Replacement" in the
+# CloudFormation resource reference); `*` is every property.
+_REPLACING = {
+    "AWS::SQS::Queue": {"QueueName", "FifoQueue"},
+    "AWS::S3::Bucket": {"BucketName"},
+    "AWS::Logs::LogGroup": {"LogGroupName"},
+    "AWS::ECR::Repository": {"RepositoryName"},
+    "AWS::ECS::TaskDefinition": {"*"},
+    "AWS::RDS::DBInstance": {"DBInstanceIdentifier", "DBSubnetGroupName", "StorageEncrypted", "KmsKeyId", "Engine"},
+    "AWS::ElastiCache::ReplicationGroup": {"ReplicationGroupId", "Engine", "Port"},
+}
+
+
+def _resolve(value: Any, parameters: dict) -> Any:
+    """`value` with the parameters' values put into `Fn::Sub` strings and `Ref`s."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            for name, given in parameters.items():
+                text = text.replace("${" + name + "}", str(given))
+            return text
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _resolve(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, parameters) for v in value]
+    return value
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _leaves(old: Any, new: Any, path: str, found: list) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            _leaves(old.get(key), new.get(key), f"{path}/{key}", found)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new)):
+            _leaves(a, b, f"{path}/{index}", found)
+    elif old != new:
+        found.append((path, old, new))
+
+
+def _details(resource_type: str, old: dict, new: dict, old_parameters: dict, new_parameters: dict) -> list:
+    old_props = old.get("Properties", {}) or {}
+    new_props = new.get("Properties", {}) or {}
+    replacing = _REPLACING.get(resource_type, set())
+    details = []
+    for name in list(old_props) + [k for k in new_props if k not in old_props]:
+        template_changed = old_props.get(name) != new_props.get(name)
+        found: list = []
+        _leaves(_resolve(old_props.get(name), old_parameters), _resolve(new_props.get(name), new_parameters), f"/Properties/{name}", found)
+        causes = [p for p in _sub_references(new_props.get(name)) if old_parameters.get(p) != new_parameters.get(p)]
+        for path, before, after in found:
+            by_parameter = not template_changed and causes
+            details.append(SimpleNamespace(
+                target=SimpleNamespace(
+                    attribute="Properties",
+                    name=name,
+                    requires_recreation="Always" if ("*" in replacing or name in replacing) else "Never",
+                    path=path,
+                    before_value=_text(before),
+                    after_value=_text(after),
+                    attribute_change_type="Add" if before is None else "Remove" if after is None else "Modify",
+                ),
+                evaluation="Static",
+                change_source="ParameterReference" if by_parameter else "DirectModification",
+                causing_entity=causes[0] if by_parameter else None,
+            ))
+    return details
+
+
+_change_set_diff = _cf.ChangeSet.diff
+
+
+def _diff_with_details(self):
+    changes = _change_set_diff(self)
+    if not self.stack.template_dict:
+        return changes
+    old_resources = self.stack.template_dict.get("Resources", {}) if self.stack.template_dict else {}
+    new_resources = self.template_dict.get("Resources", {})
+    # A resource whose template is the same changes when a parameter it uses did (moto
+    # applies this on execution, but leaves it out of the change set).
+    old_parameters = dict(self.stack.stack_parameters)
+    new_parameters = {**old_parameters, **(self.parameters or {})}
+    changed = {p for p in new_parameters if old_parameters.get(p) != new_parameters.get(p)}
+    listed = {c.logical_resource_id for c in changes}
+    for logical_id, resource in new_resources.items():
+        if logical_id not in listed and logical_id in old_resources and changed & set(_sub_references(resource)):
+            changes.append(_cf.Change("Modify", logical_id, resource["Type"]))
+    for change in changes:
+        change.replacement = None
+        change.details = []
+        change.scope = []
+        if change.action != "Modify":
+            continue
+        details = _details(
+            change.resource_type,
+            old_resources.get(change.logical_resource_id, {}),
+            new_resources.get(change.logical_resource_id, {}),
+            dict(self.stack.stack_parameters),
+            {**self.stack.stack_parameters, **(self.parameters or {})},
+        )
+        change.details = details
+        change.scope = ["Properties"] if details else []
+        change.replacement = "True" if any(d.target.requires_recreation == "Always" for d in details) else "False"
+    return changes
+
+
+_cf.ChangeSet.diff = _diff_with_details
+
+
+
+_execute_change_set = _cf.CloudFormationBackend.execute_change_set
+
+
+def _execute_and_update_exports(self, change_set_name, stack_name=None):
+    _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+    )
+    if change_set is None or change_set.change_set_type != "UPDATE":
+        return
+    stack = self.stacks[change_set.stack_id]
+    old = {export.name for export in stack.exports}
+    stack.template_dict = change_set.template_dict
+    stack.output_map = stack._create_output_map()
+    for name in old:
+        self.exports.pop(name, None)
+    for export in stack.exports:
+        self.exports[export.name] = export
+
+
+_cf.CloudFormationBackend.execute_change_set = _execute_and_update_exports
+
+from moto.cloudformation.exceptions import ValidationError as _ValidationError
+from moto.cloudformation.responses import CloudFormationResponse as _Response
+from moto.core.responses import ActionResult as _ActionResult, EmptyResult as _EmptyResult
+
+
+def _stack_named(backend, name):
+    return next((s for s in backend.stacks.values() if name in (s.name, s.stack_id)), None)
+
+
+def _once(original, token_param, find_done, answer):
+    """A write that, resent with the token of one already done, answers as that one did."""
+
+    def write(self):
+        token = self._get_param(token_param)
+        backend = self.cloudformation_backend
+        done = backend.__dict__.setdefault("envc_tokens", {})
+        if token and token in done:
+            return answer(done[token])
+        before = find_done(self, backend)
+        try:
+            return original(self)
+        finally:
+            made = find_done(self, backend)
+            if token and made is not None and made is not before:
+                done[token] = made
+
+    return write
+
+
+_Response.create_stack = _once(
+    _Response.create_stack,
+    "ClientRequestToken",
+    lambda self, backend: _stack_named(backend, self._get_param("StackName")),
+    lambda stack: _ActionResult({"StackId": stack.stack_id}),
+)
+_Response.create_change_set = _once(
+    _Response.create_change_set,
+    "ClientToken",
+    lambda self, backend: next(
+        (c for c in backend.change_sets.values() if c.change_set_name == self._get_param("ChangeSetName")),
+        None,
+    ),
+    lambda change_set: _ActionResult({"Id": change_set.change_set_id, "StackId": change_set.stack_id}),
+)
+_Response.execute_change_set = _once(
+    _Response.execute_change_set,
+    "ClientRequestToken",
+    lambda self, backend: object(),
+    lambda _: _EmptyResult(),
+)
+
+
+def _update_termination_protection(self):
+    stack = _stack_named(self.cloudformation_backend, self._get_param("StackName"))
+    if stack is None:
+        raise _ValidationError(self._get_param("StackName"))
+    stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection")
+    return _ActionResult({"StackId": stack.stack_id})
+
+
+_Response.update_termination_protection = _update_termination_protection
+_delete_stack = _Response.delete_stack
+
+
+def _delete_unless_protected(self):
+    stack = _stack_named(self.cloudformation_backend, self._get_param("StackName"))
+    if stack is not None and _flag(stack.enable_termination_protection):
+        raise _ValidationError(
+            message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+        )
+    return _delete_stack(self)
+
+
+_Response.delete_stack = _delete_unless_protected
+
+import threading as _threading
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication as _Dispatcher
+
+_answering = _threading.Lock()
+_dispatch = _Dispatcher.__call__
+
+
+def _one_at_a_time(self, environ, start_response):
+    with _answering:
+        return _dispatch(self, environ, start_response)
+
+
+_Dispatcher.__call__ = _one_at_a_time
 
 if __name__ == "__main__":
     from moto.server import main

@@ -12,10 +12,16 @@ pub enum Fault {
     Respond(u16, String),
     /// Close the connection without answering.
     Drop,
+    /// Ask moto, then close the connection without answering: the request was done, and
+    /// its answer lost.
+    Lose,
     /// Ask moto, but answer only after this long.
     Delay(Duration),
     /// Ask moto and rewrite the body of its answer.
     Rewrite(Arc<dyn Fn(&str) -> String + Send + Sync>),
+    /// Answer with what this makes of the request's body, instead of asking moto (an API
+    /// moto cannot serve).
+    Answer(Arc<dyn Fn(&str) -> String + Send + Sync>),
 }
 
 pub struct Rule {
@@ -59,6 +65,8 @@ pub struct Proxy {
     rules: Arc<Mutex<Vec<Rule>>>,
     /// Every request's action, in order, and whether a fault was applied.
     pub seen: Arc<Mutex<Vec<(String, bool)>>>,
+    /// The bodies of the requests answered by [`Fault::Answer`], with their actions.
+    pub answered: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Proxy {
@@ -67,16 +75,38 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let rules = Arc::new(Mutex::new(rules));
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (shared_rules, shared_seen) = (rules.clone(), seen.clone());
+        let answered = Arc::new(Mutex::new(Vec::new()));
+        let (shared_rules, shared_seen, shared_answered) =
+            (rules.clone(), seen.clone(), answered.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (rules, seen) = (shared_rules.clone(), shared_seen.clone());
+                let (rules, seen, answered) = (
+                    shared_rules.clone(),
+                    shared_seen.clone(),
+                    shared_answered.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(client, upstream, &rules, &seen);
+                    let _ = serve(client, upstream, &rules, &seen, &answered);
                 });
             }
         });
-        Proxy { port, rules, seen }
+        Proxy {
+            port,
+            rules,
+            seen,
+            answered,
+        }
+    }
+
+    /// The bodies of the `action` requests answered by [`Fault::Answer`].
+    pub fn answered(&self, action: &str) -> Vec<String> {
+        self.answered
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, body)| body.clone())
+            .collect()
     }
 
     pub fn url(&self) -> String {
@@ -164,6 +194,7 @@ fn serve(
     upstream: u16,
     rules: &Mutex<Vec<Rule>>,
     seen: &Mutex<Vec<(String, bool)>>,
+    answered: &Mutex<Vec<(String, String)>>,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     while let Some(request) = read_request(&mut client)? {
@@ -193,9 +224,20 @@ fn serve(
         seen.lock().unwrap().push((action.clone(), fault.is_some()));
         match fault {
             Some(Fault::Drop) => return Ok(()),
+            Some(Fault::Lose) => {
+                forward(&request, upstream)?;
+                return Ok(());
+            }
             Some(Fault::Respond(code, text)) => {
                 write_response(&mut client, code, &text)?;
                 continue;
+            }
+            Some(Fault::Answer(answer)) => {
+                answered
+                    .lock()
+                    .unwrap()
+                    .push((action.clone(), body.clone()));
+                write_response(&mut client, 200, &answer(&body))?;
             }
             Some(Fault::Delay(delay)) => {
                 std::thread::sleep(delay);
@@ -272,6 +314,11 @@ fn write_response(client: &mut TcpStream, code: u16, body: &str) -> std::io::Res
         body.len()
     )?;
     client.flush()
+}
+
+/// An answer made from the request's body.
+pub fn answer(f: impl Fn(&str) -> String + Send + Sync + 'static) -> Fault {
+    Fault::Answer(Arc::new(f))
 }
 
 /// A rewrite of response bodies.

@@ -1,0 +1,83 @@
+//! `envc run TASK ENV`: the task's log lines on standard output as they come, its progress
+//! on standard error, and its container's exit code as envc's. Ctrl-C says how to stop the
+//! task, or with `--stop` stops it.
+
+use envc::deploy::task::{RunProgress, StartedTask};
+use envc::source::SourceMap;
+
+use super::output::{errln, outln};
+use super::report::Format;
+use super::{print_diagnostics, AwsArgs, Cli};
+
+pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match super::deploy::target(cli, env, aws, envc::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    if target.stack(task).is_none() {
+        let problem = target.unknown_stack(task);
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
+    let started = StartedTask::default();
+    let progress = |event: RunProgress| match event {
+        RunProgress::Started { task_arn, cluster } => errln!(
+            "{task}: started task {} in cluster {cluster}",
+            task_id(&task_arn)
+        ),
+        RunProgress::Status(status) => errln!("{task}: {status}"),
+        RunProgress::Log(line) => outln!("{line}"),
+    };
+    let outcome = super::deploy::runtime().block_on(async {
+        tokio::select! {
+            outcome = envc::deploy::task::run(&target, task, &started, &progress) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => {
+                errln!();
+                interrupted(&target, &started, stop).await;
+                None
+            }
+        }
+    });
+    match outcome {
+        None => 130,
+        Some(Ok(outcome)) => {
+            errln!(
+                "{task}: task {} exited with {}",
+                task_id(&outcome.task_arn),
+                outcome.exit_code
+            );
+            outcome.exit_code.clamp(0, 255)
+        }
+        Some(Err(problem)) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            1
+        }
+    }
+}
+
+/// After Ctrl-C: stops the task (`--stop`), or says how to.
+async fn interrupted(target: &envc::deploy::DeployTarget, started: &StartedTask, stop: bool) {
+    let Some((cluster, task_arn)) = started.get() else {
+        errln!("envc: interrupted before the task started; nothing runs");
+        return;
+    };
+    let id = task_id(&task_arn);
+    if !stop {
+        errln!("envc: interrupted; task {id} goes on in ECS without envc. To stop it:");
+        errln!("  aws ecs stop-task --cluster {cluster} --task {id}");
+        errln!("(`envc run --stop` stops it on Ctrl-C.)");
+        return;
+    }
+    match envc::deploy::task::stop(target, &cluster, &task_arn).await {
+        Ok(()) => errln!("envc: interrupted; stopping task {id} (StopTask sent)"),
+        Err(problem) => {
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, false);
+            errln!("  stop it with: aws ecs stop-task --cluster {cluster} --task {id}");
+        }
+    }
+}
+
+/// The id at the end of a task's ARN.
+fn task_id(task_arn: &str) -> &str {
+    task_arn.rsplit('/').next().unwrap_or(task_arn)
+}

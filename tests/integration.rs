@@ -1,0 +1,19 @@
+//! envc's integration tests, one module per area, built as one test binary. Each test file
+//! used to be a binary of its own, and each linked the whole AWS SDK: thirteen links and over
+//! a gigabyte of test binaries where one does.
+
+mod support;
+
+mod cache;
+mod cli;
+mod corpus;
+mod credentials;
+mod deploy;
+mod effects;
+mod fmt;
+mod kdl_reader;
+mod lsp;
+mod properties;
+mod render;
+mod run_task;
+mod yaml_reader;
