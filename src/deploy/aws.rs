@@ -258,6 +258,22 @@ pub fn aws_failure(what: &str, message: String) -> Diagnostic {
     Diagnostic::error(Code::Aws, format!("{what}: {message}")).help(help)
 }
 
+/// A failed AWS call as envc says it: what could not be done, AWS's own code and message
+/// (`error_message`), and help for the usual causes (`aws_failure`).
+pub trait OrFailure<T> {
+    /// The error as a diagnostic that starts with `what()`, such as "cannot read stack `x`".
+    fn or_failure(self, what: impl FnOnce() -> String) -> Result<T, Diagnostic>;
+}
+
+impl<T, E> OrFailure<T> for Result<T, aws_sdk_cloudformation::error::SdkError<E>>
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn or_failure(self, what: impl FnOnce() -> String) -> Result<T, Diagnostic> {
+        self.map_err(|error| aws_failure(&what(), error_message(&error)))
+    }
+}
+
 /// A fresh token for one write to CloudFormation (`ClientRequestToken`, `ClientToken`). The
 /// SDK resends a request whose answer was lost (a dropped connection, a 5xx); with the same
 /// token CloudFormation knows the resent one for the request it already did, where without

@@ -9,7 +9,7 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_sdk_cloudformation::Client;
 
-use super::aws::{aws_failure, error_message};
+use super::aws::{aws_failure, error_message, OrFailure};
 use super::plan::{Action, ChangeSetSummary, PropertyChange, Replacement, ResourceChange};
 use super::{DeployTarget, InFlight};
 use crate::diagnostic::{Code, Diagnostic};
@@ -143,12 +143,7 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
             .include_property_values(true)
             .send()
             .await
-            .map_err(|e| {
-                aws_failure(
-                    &format!("cannot read the change set of `{}`", stack.stack_name),
-                    error_message(&e),
-                )
-            })?;
+            .or_failure(|| format!("cannot read the change set of `{}`", stack.stack_name))?;
         match described.status() {
             Some(ChangeSetStatus::CreateComplete) => {
                 let mut changes: Vec<ResourceChange> = described
@@ -289,24 +284,22 @@ async fn guard(cf: &Client, stack: &RenderedStack) -> Result<(), Diagnostic> {
         .stack_policy_body(super::plan::protective_stack_policy())
         .send()
         .await
-        .map_err(|e| {
-            let what = format!(
+        .or_failure(|| {
+            format!(
                 "cannot set the protective stack policy of `{}`",
                 stack.stack_name
-            );
-            super::aws::aws_failure(&what, super::aws::error_message(&e))
+            )
         })?;
     cf.update_termination_protection()
         .stack_name(&stack.stack_name)
         .enable_termination_protection(true)
         .send()
         .await
-        .map_err(|e| {
-            let what = format!(
+        .or_failure(|| {
+            format!(
                 "cannot turn on termination protection of `{}`",
                 stack.stack_name
-            );
-            super::aws::aws_failure(&what, super::aws::error_message(&e))
+            )
         })?;
     Ok(())
 }

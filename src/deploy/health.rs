@@ -3,7 +3,7 @@
 //! DescribeServices. The stacks say where to look: the cluster stack's `ClusterName`, and
 //! each service stack's `ServiceName`.
 
-use super::aws::{aws_failure, error_message};
+use super::aws::OrFailure;
 use super::status::StackStatusRow;
 use crate::diagnostic::Diagnostic;
 
@@ -55,12 +55,7 @@ pub async fn services(
             .set_services(Some(batch.iter().map(|(_, s)| s.to_string()).collect()))
             .send()
             .await
-            .map_err(|e| {
-                aws_failure(
-                    &format!("cannot describe the services of cluster `{cluster}`"),
-                    error_message(&e),
-                )
-            })?;
+            .or_failure(|| format!("cannot describe the services of cluster `{cluster}`"))?;
         for (stack, name) in batch {
             let service = answer.services().iter().find(|s| {
                 s.service_name() == Some(name)

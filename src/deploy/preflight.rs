@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::aws::Clients;
+use super::aws::{Clients, OrFailure};
 use super::{stack, DeployOptions, DeployTarget};
 use crate::diagnostic::{Code, Diagnostic};
 
@@ -64,9 +64,7 @@ pub(super) async fn exports(clients: &Clients) -> Result<HashSet<String>, Diagno
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| {
-            super::aws::aws_failure("listing exports", super::aws::error_message(&error))
-        })?;
+        let page = page.or_failure(|| "cannot list the exports".to_string())?;
         exported.extend(page.exports().iter().filter_map(|e| e.name.clone()));
     }
     Ok(exported)

@@ -7,7 +7,7 @@ use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudformation::types::{Capability, Tag};
 use aws_sdk_cloudformation::Client;
 
-use super::aws::{aws_failure, error_message};
+use super::aws::{aws_failure, error_message, OrFailure};
 use super::{DeployTarget, Progress, Reporter};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::RenderedStack;
@@ -221,12 +221,7 @@ pub async fn deployed_template(cf: &Client, stack_name: &str) -> Result<String, 
         .stack_name(stack_name)
         .send()
         .await
-        .map_err(|e| {
-            aws_failure(
-                &format!("cannot read the template of `{stack_name}`"),
-                error_message(&e),
-            )
-        })?;
+        .or_failure(|| format!("cannot read the template of `{stack_name}`"))?;
     Ok(template.template_body().unwrap_or_default().to_string())
 }
 
@@ -278,7 +273,7 @@ pub async fn delete(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_failure(&format!("cannot delete `{stack_name}`"), error_message(&e)))
+        .or_failure(|| format!("cannot delete `{stack_name}`"))
 }
 
 /// How an operation on a stack ended.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::aws::Clients;
+use super::aws::{Clients, OrFailure};
 use super::change_set::{self, Planned};
 use super::health::ServiceHealth;
 use super::plan::ChangeSetSummary;
@@ -266,10 +266,7 @@ pub async fn destroy(
                             .enable_termination_protection(false)
                             .send()
                             .await
-                            .map_err(|e| {
-                                let what = format!("cannot turn off termination protection of `{}`", stack.stack_name);
-                                super::aws::aws_failure(&what, super::aws::error_message(&e))
-                            })?;
+                            .or_failure(|| format!("cannot turn off termination protection of `{}`", stack.stack_name))?;
                     }
                     reporter.progress(Progress::Started { stack: stack.stack.clone(), action: "delete" });
                     in_flight.start(&stack.stack_name);

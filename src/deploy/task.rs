@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, LaunchType, LogDriver, NetworkConfiguration,
 };
 
-use super::aws::{aws_failure, error_message, Clients};
+use super::aws::{aws_failure, Clients, OrFailure};
 use super::DeployTarget;
 use crate::diagnostic::{Code, Diagnostic};
 
@@ -137,12 +137,7 @@ async fn container(ecs: &aws_sdk_ecs::Client, definition: &str) -> Result<Contai
         .task_definition(definition)
         .send()
         .await
-        .map_err(|e| {
-            aws_failure(
-                &format!("cannot read task definition `{definition}`"),
-                error_message(&e),
-            )
-        })?;
+        .or_failure(|| format!("cannot read task definition `{definition}`"))?;
     let containers = described
         .task_definition()
         .map(|d| d.container_definitions())
@@ -211,12 +206,7 @@ async fn start(
         )
         .send()
         .await
-        .map_err(|e| {
-            aws_failure(
-                &format!("ECS refused to run `{definition}`"),
-                error_message(&e),
-            )
-        })?;
+        .or_failure(|| format!("ECS refused to run `{definition}`"))?;
     if let Some(task) = answer.tasks().first().and_then(|t| t.task_arn()) {
         return Ok(task.to_string());
     }
@@ -295,12 +285,7 @@ async fn describe(
         .tasks(task_arn)
         .send()
         .await
-        .map_err(|e| {
-            aws_failure(
-                &format!("cannot describe task `{task_arn}`"),
-                error_message(&e),
-            )
-        })?;
+        .or_failure(|| format!("cannot describe task `{task_arn}`"))?;
     answer.tasks().first().cloned().ok_or_else(|| {
         Diagnostic::error(
             Code::TaskFailed,
@@ -390,5 +375,5 @@ pub async fn stop(target: &DeployTarget, cluster: &str, task_arn: &str) -> Resul
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_failure(&format!("cannot stop task `{task_arn}`"), error_message(&e)))
+        .or_failure(|| format!("cannot stop task `{task_arn}`"))
 }
