@@ -110,18 +110,7 @@ fn writes_whose_answers_were_lost_are_resent_and_done_once() {
 
 #[test]
 fn a_stack_left_in_rollback_complete_is_explained_and_replaced_on_request() {
-    let moto = Moto::start();
-    moto.seed_local();
-    let url = moto.url();
-    assert_eq!(
-        envc_at(
-            root(),
-            &url,
-            &["deploy", "local", "--yes", "--stack", "cluster"]
-        )
-        .code,
-        0
-    );
+    let moto = moto_with_cluster();
     let proxy = Proxy::start(
         moto.port,
         vec![Rule::new(
@@ -185,19 +174,7 @@ fn a_stack_left_in_rollback_complete_is_explained_and_replaced_on_request() {
 
 #[test]
 fn update_rollback_failed_and_busy_stacks_get_the_way_out() {
-    let moto = Moto::start();
-    moto.seed_local();
-    let url = moto.url();
-    assert_eq!(
-        envc_at(
-            root(),
-            &url,
-            &["deploy", "local", "--yes", "--stack", "cluster"]
-        )
-        .code,
-        0
-    );
-
+    let moto = moto_with_cluster();
     let proxy = Proxy::start(
         moto.port,
         vec![Rule::new(

@@ -179,19 +179,9 @@ fn without_a_terminal_deploy_needs_yes() {
 
 #[test]
 fn dry_run_shows_change_sets_and_changes_nothing() {
-    let moto = Moto::start();
-    moto.seed_local();
+    let moto = moto_with_cluster();
     let url = moto.url();
     let dir = root();
-    assert_eq!(
-        envc_at(
-            dir,
-            &url,
-            &["deploy", "local", "--yes", "--stack", "cluster"]
-        )
-        .code,
-        0
-    );
     let dry = envc_at(
         dir,
         &url,

@@ -26,6 +26,19 @@ fn local_on_moto() -> (tempfile::TempDir, Moto) {
     (local_project(), moto)
 }
 
+/// A moto seeded for `local`, with `local`'s cluster stack deployed to it.
+fn moto_with_cluster() -> Moto {
+    let moto = Moto::start();
+    moto.seed_local();
+    let deploy = support::envc_at(
+        root(),
+        &moto.url(),
+        &["deploy", "local", "--yes", "--stack", "cluster"],
+    );
+    assert_eq!(deploy.code, 0, "{}", deploy.all());
+    moto
+}
+
 fn count_lines(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
