@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::parse::lexer::{self, Lexer, Token};
 use crate::source::SourceMap;
 
 /// Credential shapes recognisable from the value alone, with what to call them. These are
@@ -318,13 +319,16 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
 /// given to, as validation classifies merged values.
 fn scan_kdl(text: &str) -> Vec<(&str, String)> {
     let mut found = Vec::new();
-    let mut scanner = KdlScanner::new(text);
-    while let Some(token) = scanner.next_value() {
+    for token in KdlScanner::new(text) {
         let context = Context {
             key: token.key,
             in_secret_reference: token.in_secret,
         };
-        let value = unescape(token.raw);
+        let value = if token.is_raw {
+            token.raw.to_string()
+        } else {
+            unescape(token.raw)
+        };
         if looks_like_credential(context, &value).is_some() {
             found.push((token.raw, value));
         }
@@ -357,168 +361,88 @@ fn unescape(raw: &str) -> String {
 struct ScannedValue<'a> {
     key: &'a str,
     raw: &'a str,
+    is_raw: bool,
     in_secret: bool,
 }
 
-/// A forgiving walk over KDL text: node names, property keys and string values, with the
-/// blocks they are in. It never fails; text it cannot follow ends the walk.
+/// A forgiving walk over the shared lexer's tokens of KDL text: node names, property keys
+/// and string values, with the blocks they are in. It never fails, and ends with the text.
 struct KdlScanner<'a> {
-    text: &'a str,
-    at: usize,
+    tokens: std::iter::Peekable<Lexer<'a>>,
     /// The node name of each open block.
     blocks: Vec<&'a str>,
     node: &'a str,
     at_node_start: bool,
+    /// A `\` was seen: the next line break does not end the node.
+    continued: bool,
 }
 
 impl<'a> KdlScanner<'a> {
     fn new(text: &'a str) -> Self {
         KdlScanner {
-            text,
-            at: 0,
+            tokens: Lexer::new(text).peekable(),
             blocks: Vec::new(),
             node: "",
             at_node_start: true,
+            continued: false,
         }
     }
 
-    /// A value, given to the property `key` or else to the node.
-    fn value(&self, key: Option<&'a str>, raw: &'a str) -> ScannedValue<'a> {
-        ScannedValue {
-            key: key.unwrap_or(self.node),
-            raw,
-            in_secret: self.node == "secret" || self.blocks.contains(&"secret"),
-        }
+    /// Whether the next token (past spaces) is `=`: the atom just read is a property's key.
+    fn before_equals(&mut self) -> bool {
+        while self.tokens.next_if(|(_, t)| *t == Token::Space).is_some() {}
+        matches!(self.tokens.peek(), Some((_, Token::Equals)))
     }
+}
 
-    fn next_value(&mut self) -> Option<ScannedValue<'a>> {
-        let bytes = self.text.as_bytes();
+impl<'a> Iterator for KdlScanner<'a> {
+    type Item = ScannedValue<'a>;
+
+    fn next(&mut self) -> Option<ScannedValue<'a>> {
         let mut key: Option<&'a str> = None;
-        while self.at < bytes.len() {
-            let c = bytes[self.at];
-            match c {
-                b'\n' | b';' => {
+        while let Some((_, token)) = self.tokens.next() {
+            match token {
+                Token::Newline if self.continued => self.continued = false,
+                Token::Newline | Token::Semicolon => {
                     self.at_node_start = true;
                     key = None;
-                    self.at += 1;
                 }
-                b'{' => {
+                Token::Continuation => self.continued = true,
+                Token::Open => {
                     self.blocks.push(self.node);
                     self.at_node_start = true;
-                    self.at += 1;
                 }
-                b'}' => {
+                Token::Close => {
                     self.blocks.pop();
                     self.at_node_start = true;
-                    self.at += 1;
                 }
-                b'/' if bytes.get(self.at + 1) == Some(&b'/') => {
-                    self.at = memchr::memchr(b'\n', &bytes[self.at..])
-                        .map_or(bytes.len(), |n| self.at + n);
-                }
-                b'/' if bytes.get(self.at + 1) == Some(&b'*') => {
-                    self.at = self.text[self.at + 2..]
-                        .find("*/")
-                        .map_or(bytes.len(), |n| self.at + 2 + n + 2);
-                }
-                b'"' => {
-                    let raw = self.string()?;
-                    if self.at_node_start {
-                        // A quoted node name.
-                        self.node = raw;
-                        self.at_node_start = false;
-                        continue;
-                    }
-                    return Some(self.value(key, raw));
-                }
-                b'#' if matches!(bytes.get(self.at + 1), Some(b'"' | b'#')) => {
-                    let raw = self.string()?;
-                    return Some(self.value(key, raw));
-                }
-                b'(' => {
-                    self.at = self.text[self.at..]
-                        .find(')')
-                        .map_or(bytes.len(), |n| self.at + n + 1);
-                }
-                c if c.is_ascii_whitespace() || c == b'\\' || c == b'=' => self.at += 1,
-                _ => {
-                    let start = self.at;
-                    while self.at < bytes.len()
-                        && !matches!(
-                            bytes[self.at],
-                            b' ' | b'\t'
-                                | b'\n'
-                                | b'\r'
-                                | b'='
-                                | b';'
-                                | b'{'
-                                | b'}'
-                                | b'"'
-                                | b'('
-                                | b')'
-                        )
-                    {
-                        self.at += 1;
-                    }
-                    let word = &self.text[start..self.at];
+                Token::Atom(atom) => {
+                    let string = lexer::string_body(atom);
+                    let word = string.map_or(atom, |(body, _)| body);
                     if self.at_node_start {
                         self.node = word;
                         self.at_node_start = false;
-                    } else if self.text[self.at..]
-                        .trim_start_matches([' ', '\t'])
-                        .starts_with('=')
-                    {
+                    } else if self.before_equals() {
                         key = Some(word);
-                    } else if !word.starts_with('#')
-                        && !word.starts_with(|c: char| {
-                            c.is_ascii_digit() || c == '-' || c == '+' || c == '.'
-                        })
-                    {
-                        // A bare identifier string value.
-                        return Some(self.value(key, word));
+                    } else if string.is_some() || is_bare_string(atom) {
+                        return Some(ScannedValue {
+                            key: key.unwrap_or(self.node),
+                            raw: word,
+                            is_raw: string.is_some_and(|(_, raw)| raw),
+                            in_secret: self.node == "secret" || self.blocks.contains(&"secret"),
+                        });
                     }
                 }
+                _ => {}
             }
         }
         None
     }
+}
 
-    /// The text between the quotes of the string at `self.at`; moves past it.
-    fn string(&mut self) -> Option<&'a str> {
-        let bytes = self.text.as_bytes();
-        let hashes = bytes[self.at..].iter().take_while(|b| **b == b'#').count();
-        let open = self.at + hashes;
-        if bytes.get(open) != Some(&b'"') {
-            self.at = open;
-            return Some("");
-        }
-        let triple = self.text[open..].starts_with("\"\"\"");
-        let start = open + if triple { 3 } else { 1 };
-        let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\\' if hashes == 0 => i += 2,
-                b'"' => {
-                    let close_len = if triple { 3 } else { 1 };
-                    let closes = self.text[i..].starts_with(if triple { "\"\"\"" } else { "\"" })
-                        && bytes.len() >= i + close_len + hashes
-                        && bytes[i + close_len..i + close_len + hashes]
-                            .iter()
-                            .all(|b| *b == b'#');
-                    if closes {
-                        self.at = i + close_len + hashes;
-                        return self.text.get(start..i);
-                    }
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        // An unclosed string: the rest of the line is its text.
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
-        self.at = end;
-        self.text.get(start..end)
-    }
+/// A bare identifier given as a value (not a number or a keyword like `#true`).
+fn is_bare_string(atom: &str) -> bool {
+    !atom.starts_with(|c: char| c == '#' || c.is_ascii_digit() || "-+.".contains(c))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! its own line (at its node's indentation), and `/* */` and `/-` stay between the same two
 //! tokens. Strings, numbers and comments are written back byte for byte.
 
-use super::lexer::Token;
+use crate::parse::lexer::Token;
 
 const INDENT: &str = "    ";
 

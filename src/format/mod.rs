@@ -6,13 +6,12 @@
 //! with a syntax error is reported and left alone.
 
 mod layout;
-pub(crate) mod lexer;
 
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::parse::lexer::{self, Token};
 use crate::source::{FileId, SourceMap, Span};
-use lexer::Token;
 
 /// One file's text and its canonical layout.
 pub struct FormattedFile {

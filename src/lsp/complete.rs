@@ -12,7 +12,7 @@ use lsp_types::{
 
 use super::{Document, Server};
 use crate::docs::SchemaAt;
-use crate::format::lexer::{spanned, Token};
+use crate::parse::lexer::{spanned, Token};
 
 /// Where the cursor is, as far as completion cares.
 struct Context<'a> {

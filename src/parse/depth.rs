@@ -1,39 +1,34 @@
 //! How deep a file nests, found before any reader recurses into it: blocks and comments
 //! deeper than [`MAX_DEPTH`] are a diagnostic, so no input can overflow a reader's stack.
 
+use super::lexer::{self, Lexer, Token};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
 /// Blocks (or `/* */` comments) inside each other. Environment files use four or five.
 pub const MAX_DEPTH: usize = 64;
 
-/// The first `{` or `/*` that opens level [`MAX_DEPTH`] + 1, skipping strings and comments.
-/// Text the scan cannot follow (an unclosed string) ends the scan: the readers explain it.
+/// The first `{` or `/*` that opens level [`MAX_DEPTH`] + 1, as the shared lexer reads the
+/// text: braces in strings and comments do not count, and an unclosed string or comment
+/// runs to where the lexer ends it.
 pub fn check(text: &str, file: FileId) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => {
+    for (at, token) in Lexer::new(text) {
+        match token {
+            Token::Open => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(too_deep(file, i, 1, "block"));
+                    return Some(too_deep(file, at, 1, "block"));
                 }
             }
-            b'}' => depth = depth.saturating_sub(1),
-            b'"' => i = skip_quoted(bytes, i)?,
-            b'#' if matches!(bytes.get(i + 1), Some(b'#' | b'"')) => i = skip_raw(bytes, i)?,
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            Token::Close => depth = depth.saturating_sub(1),
+            Token::BlockComment(comment) | Token::Annotation(comment) => {
+                if let Some(opening) = too_deep_comment(comment) {
+                    return Some(too_deep(file, at + opening, 2, "comment"));
+                }
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match skip_comment(bytes, i, file) {
-                Ok(end) => i = end,
-                Err(problem) => return problem,
-            },
             _ => {}
         }
-        i += 1;
     }
     None
 }
@@ -50,66 +45,30 @@ fn too_deep(file: FileId, at: usize, len: usize, what: &str) -> Diagnostic {
     .help("envc reads at most 64 levels; environment files need a handful")
 }
 
-/// The index of the closing quote of a `"…"` (or `"""…"""`) string starting at `start`.
-fn skip_quoted(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'"' => return Some(i),
-            _ => {}
-        }
-        i += 1;
+/// Where in `comment` (a `/* */` token, or an annotation holding comments) the `/*` that opens level [`MAX_DEPTH`] + 1 is.
+fn too_deep_comment(comment: &str) -> Option<usize> {
+    if lexer::block_comment_len(comment).1 <= MAX_DEPTH {
+        return None;
     }
-    None
-}
-
-/// The index of the last `#` of a raw string `#"…"#` starting at `start`.
-fn skip_raw(bytes: &[u8], start: usize) -> Option<usize> {
-    let hashes = bytes[start..].iter().take_while(|b| **b == b'#').count();
-    if bytes.get(start + hashes) != Some(&b'"') {
-        return Some(start + hashes - 1);
-    }
-    let mut i = start + hashes + 1;
-    while i < bytes.len() {
-        if bytes[i] == b'"'
-            && bytes.len() >= i + 1 + hashes
-            && bytes[i + 1..i + 1 + hashes].iter().all(|b| *b == b'#')
-        {
-            return Some(i + hashes);
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The index of the `/` that closes the `/*` comment at `start`; nested comments count
-/// towards the depth too.
-/// `Err(None)` for an unclosed comment, which the readers explain.
-fn skip_comment(bytes: &[u8], start: usize, file: FileId) -> Result<usize, Option<Diagnostic>> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i + 1 < bytes.len() {
-        match (bytes[i], bytes[i + 1]) {
-            (b'/', b'*') => {
+    let bytes = comment.as_bytes();
+    let (mut depth, mut at) = (0usize, 0);
+    while at + 1 < bytes.len() {
+        match &bytes[at..at + 2] {
+            b"/*" => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Err(Some(too_deep(file, i, 2, "comment")));
+                    return Some(at);
                 }
-                i += 1;
+                at += 2;
             }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 1;
-                if depth == 0 {
-                    return Ok(i);
-                }
+            b"*/" => {
+                depth = depth.saturating_sub(1);
+                at += 2;
             }
-            _ => {}
+            _ => at += 1,
         }
-        i += 1;
     }
-    Err(None)
+    None
 }
 
 #[cfg(test)]

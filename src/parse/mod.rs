@@ -10,6 +10,7 @@ pub mod ast;
 mod depth;
 mod fast;
 mod kinds;
+pub mod lexer;
 
 pub use kinds::ProjectKind;
 
