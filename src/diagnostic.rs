@@ -37,6 +37,8 @@ codes! {
     Syntax = "envc::parse::syntax",
     /// Blocks or comments nested deeper than envc reads.
     TooDeep = "envc::parse::too-deep",
+    /// A top-level node too long for envc to explain its syntax errors.
+    NodeTooLong = "envc::parse::too-long",
     /// A number that is not finite (`1e400`, `#nan`, `#inf`) or does not fit.
     Number = "envc::parse::number",
     /// A type annotation that envc does not know, like `(repalce)`.
@@ -236,6 +238,9 @@ pub struct Diagnostic {
     /// What the text at the primary span was most likely meant to be (a did-you-mean), for
     /// an editor to offer as a fix.
     pub suggestion: Option<String>,
+    /// Environments that have the problem through inheritance, from a value set in another
+    /// environment's file: an editor shows it on their own files too.
+    pub inherited_by: Vec<String>,
 }
 
 impl Diagnostic {
@@ -250,6 +255,7 @@ impl Diagnostic {
             notes: Vec::new(),
             attachment: None,
             suggestion: None,
+            inherited_by: Vec::new(),
         }
     }
 
@@ -291,6 +297,21 @@ impl Diagnostic {
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Notes that `env` has this problem through a value it inherits.
+    pub fn inherited_by(self, env: &str) -> Self {
+        self.note(format!("inherited by environment `{env}`"))
+            .concerns_heir(env)
+    }
+
+    /// Records that `env` has this problem through a value it inherits, where a label says
+    /// so already.
+    pub fn concerns_heir(mut self, env: &str) -> Self {
+        if !self.inherited_by.iter().any(|e| e == env) {
+            self.inherited_by.push(env.to_string());
+        }
         self
     }
 
@@ -363,6 +384,11 @@ impl Diagnostics {
                 for note in diagnostic.notes {
                     if !same.notes.contains(&note) {
                         same.notes.push(note);
+                    }
+                }
+                for env in diagnostic.inherited_by {
+                    if !same.inherited_by.contains(&env) {
+                        same.inherited_by.push(env);
                     }
                 }
                 continue;

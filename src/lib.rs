@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cache;
+pub mod cli;
 pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;

@@ -1,8 +1,7 @@
 //! The `envc` binary: parses arguments and hands them to the library.
 
-mod cli;
-
 use clap::Parser;
+use envc::cli;
 
 /// envc allocates many small strings and trees while rendering; with mimalloc (built without
 /// transparent huge pages) `envc check` of the root example took 20 ms where glibc's took 24.5.

@@ -31,6 +31,11 @@ impl Span {
         Span::new(file, span.offset(), span.offset() + span.len())
     }
 
+    /// The same span, `by` bytes later.
+    pub fn shifted(self, by: usize) -> Self {
+        Span::new(self.file, self.start + by, self.end + by)
+    }
+
     pub fn len(&self) -> usize {
         self.end - self.start
     }

@@ -13,6 +13,7 @@ mod effects;
 mod fmt;
 mod kdl_reader;
 mod lsp;
+mod lsp_protocol;
 mod properties;
 mod render;
 mod run_task;

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use envc::deploy::status::{LiveDiff, StackStatusRow};
-use envc::deploy::{DeployReport, Outcome, Progress, Reporter};
-use envc::source::SourceMap;
+use crate::deploy::status::{LiveDiff, StackStatusRow};
+use crate::deploy::{DeployReport, Outcome, Progress, Reporter};
+use crate::source::SourceMap;
 
 use super::output::{errln, out, outln};
 use super::report::Format;
@@ -75,7 +75,7 @@ impl Printer {
 
 /// `2026-11-24T18:40:01Z`, for plain log lines.
 fn humantime_now() -> String {
-    envc::deploy::stack::utc_seconds(&aws_sdk_cloudformation::primitives::DateTime::from(
+    crate::deploy::stack::utc_seconds(&aws_sdk_cloudformation::primitives::DateTime::from(
         std::time::SystemTime::now(),
     ))
 }
@@ -237,7 +237,7 @@ pub fn status_table(rows: &[StackStatusRow]) -> String {
 }
 
 /// The ECS services: tasks running of those desired, pending, and the rollout.
-pub fn services_table(services: &[envc::deploy::health::ServiceHealth]) -> String {
+pub fn services_table(services: &[crate::deploy::health::ServiceHealth]) -> String {
     if services.is_empty() {
         return String::new();
     }
@@ -303,14 +303,14 @@ pub(super) fn target(
     cli: &Cli,
     env: &str,
     aws: &AwsArgs,
-    stages: envc::Stages,
+    stages: crate::Stages,
     color: bool,
-) -> Result<envc::deploy::DeployTarget, i32> {
-    let (sources, target) = envc::deploy_target(&cli.dir, env, &aws.options(), stages);
+) -> Result<crate::deploy::DeployTarget, i32> {
+    let (sources, target) = crate::deploy_target(&cli.dir, env, &aws.options(), stages);
     super::output::learn(&sources);
     target.map_err(|problems| {
         print_diagnostics(&problems, &sources, Format::Human, color);
-        envc::exit_code(&problems).max(1)
+        crate::exit_code(&problems).max(1)
     })
 }
 
@@ -318,8 +318,8 @@ pub(super) fn target(
 /// and names the stack operations still running. Exits 130, as a shell does.
 fn until_interrupted<T>(
     work: impl std::future::Future<Output = T>,
-    target: &envc::deploy::DeployTarget,
-    in_flight: &envc::deploy::InFlight,
+    target: &crate::deploy::DeployTarget,
+    in_flight: &crate::deploy::InFlight,
 ) -> Result<T, i32> {
     runtime().block_on(async {
         tokio::select! {
@@ -330,7 +330,7 @@ fn until_interrupted<T>(
                 let deleting = in_flight.change_sets().len();
                 if deleting > 0 {
                     errln!("envc: interrupted; deleting the {deleting} change set{} this deploy made", if deleting == 1 { "" } else { "s" });
-                    let cleanup = envc::deploy::abandon(target, in_flight);
+                    let cleanup = crate::deploy::abandon(target, in_flight);
                     if tokio::time::timeout(Duration::from_secs(20), cleanup).await.is_err() {
                         errln!("envc: could not delete them in time; they are harmless, and the console lists them");
                     }
@@ -355,11 +355,11 @@ pub fn run_deploy(
     env: &str,
     stacks: &[String],
     image_tag: Option<&str>,
-    options: &envc::deploy::DeployOptions,
+    options: &crate::deploy::DeployOptions,
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
-    let mut target = match target(cli, env, aws, envc::Stages::Check, color) {
+    let mut target = match target(cli, env, aws, crate::Stages::Check, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -371,11 +371,11 @@ pub fn run_deploy(
         print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     }
-    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+    let printer: std::sync::Arc<dyn crate::deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
-    let in_flight = envc::deploy::InFlight::default();
+    let in_flight = crate::deploy::InFlight::default();
     let report = match until_interrupted(
-        envc::deploy::deploy(&target, options, printer, in_flight.clone()),
+        crate::deploy::deploy(&target, options, printer, in_flight.clone()),
         &target,
         &in_flight,
     ) {
@@ -406,11 +406,11 @@ fn finish(report: &DeployReport, verb: &str, color: bool) -> i32 {
 }
 
 pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+    let target = match target(cli, env, aws, crate::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(envc::deploy::status::status(&target)) {
+    match runtime().block_on(crate::deploy::status::status(&target)) {
         Ok(report) => {
             match format {
                 StatusFormat::Table => {
@@ -423,7 +423,7 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
                 ),
                 StatusFormat::Yaml => {
                     let value = serde_yaml_ng::to_value(&report).unwrap_or_default();
-                    out!("{}", envc::render::yaml::value_to_canonical_yaml(value));
+                    out!("{}", crate::render::yaml::value_to_canonical_yaml(value));
                 }
             }
             report.summary.exit_code
@@ -436,11 +436,11 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
 }
 
 pub fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+    let target = match target(cli, env, aws, crate::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(envc::deploy::status::live_diff(&target)) {
+    match runtime().block_on(crate::deploy::status::live_diff(&target)) {
         Ok(diffs) => i32::from(print_live_diff(&diffs, color)),
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
@@ -458,7 +458,7 @@ pub fn run_destroy(
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
-    let target = match target(cli, env, aws, envc::Stages::Render, color) {
+    let target = match target(cli, env, aws, crate::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -486,12 +486,12 @@ pub fn run_destroy(
     } else {
         false
     };
-    let options = envc::deploy::status::DestroyOptions { force, confirmed };
-    let printer: std::sync::Arc<dyn envc::deploy::Reporter> =
+    let options = crate::deploy::status::DestroyOptions { force, confirmed };
+    let printer: std::sync::Arc<dyn crate::deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
-    let in_flight = envc::deploy::InFlight::default();
+    let in_flight = crate::deploy::InFlight::default();
     let report = match until_interrupted(
-        envc::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
+        crate::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
         &target,
         &in_flight,
     ) {

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use envc::diagnostic::Diagnostic;
-use envc::source::SourceMap;
+use crate::diagnostic::Diagnostic;
+use crate::source::SourceMap;
 use output::{err, errln, out, outln};
 use report::Format;
 
@@ -205,8 +205,8 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    fn options(&self) -> envc::AwsOptions {
-        envc::AwsOptions {
+    fn options(&self) -> crate::AwsOptions {
+        crate::AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
@@ -239,6 +239,12 @@ impl Cli {
     }
 }
 
+/// Forgets the credentials learned by earlier runs in this process (each run learns those of
+/// its project): for a process that runs many commands, like a fuzz target.
+pub fn forget_credentials() {
+    output::forget();
+}
+
 /// Runs the command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let color = cli.color();
@@ -252,7 +258,7 @@ pub fn run(cli: Cli) -> i32 {
             format,
             deny_warnings,
         } => {
-            let checked = envc::check(&cli.dir, envs);
+            let checked = crate::check(&cli.dir, envs);
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
                 let count = checked.validated.envs.len();
@@ -271,7 +277,7 @@ pub fn run(cli: Cli) -> i32 {
             code
         }
         Command::Explain { env, path } => {
-            let (sources, result) = envc::explain::explain(&cli.dir, env, path);
+            let (sources, result) = crate::explain::explain(&cli.dir, env, path);
             output::learn(&sources);
             match result {
                 Ok(explanation) => {
@@ -291,11 +297,11 @@ pub fn run(cli: Cli) -> i32 {
                     print_diagnostics(&problems, &sources, Format::Human, color);
                     if problems
                         .iter()
-                        .any(|d| d.code == envc::diagnostic::Code::UnknownPath)
+                        .any(|d| d.code == crate::diagnostic::Code::UnknownPath)
                     {
                         2
                     } else {
-                        envc::exit_code(&problems).max(1)
+                        crate::exit_code(&problems).max(1)
                     }
                 }
             }
@@ -321,7 +327,7 @@ pub fn run(cli: Cli) -> i32 {
             image_tag,
             aws,
         } => {
-            let options = envc::deploy::DeployOptions {
+            let options = crate::deploy::DeployOptions {
                 yes: *yes,
                 dry_run: *dry_run,
                 concurrency: usize::from(*concurrency),
@@ -353,7 +359,7 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
-        Command::Lsp => match envc::lsp::serve_stdio(&cli.dir) {
+        Command::Lsp => match crate::lsp::serve_stdio(&cli.dir) {
             Ok(()) => 0,
             Err(problem) => {
                 errln!("envc lsp: {problem}");
@@ -363,18 +369,18 @@ pub fn run(cli: Cli) -> i32 {
         Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
         Command::NewKind { name } => {
-            let code = report_written(envc::init::new_kind(&cli.dir, name), color);
+            let code = report_written(crate::init::new_kind(&cli.dir, name), color);
             if code == 0 {
                 outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
             }
             code
         }
-        Command::Docs { check } if *check => report_stale(envc::stale_docs(&cli.dir), "docs"),
-        Command::Docs { .. } => report_written(envc::write_docs(&cli.dir), color),
+        Command::Docs { check } if *check => report_stale(crate::stale_docs(&cli.dir), "docs"),
+        Command::Docs { .. } => report_written(crate::write_docs(&cli.dir), color),
         Command::Schema { check } if *check => {
-            report_stale(envc::stale_schemas(&cli.dir), "schema")
+            report_stale(crate::stale_schemas(&cli.dir), "schema")
         }
-        Command::Schema { .. } => report_written(envc::write_schemas(&cli.dir), color),
+        Command::Schema { .. } => report_written(crate::write_schemas(&cli.dir), color),
     }
 }
 
@@ -402,7 +408,7 @@ pub(crate) fn print_diagnostics(
     }
 }
 
-fn format_explanation(explanation: &envc::explain::Explanation) -> String {
+fn format_explanation(explanation: &crate::explain::Explanation) -> String {
     let mut out = String::new();
     for value in &explanation.values {
         out.push_str(&format!(
@@ -430,7 +436,7 @@ fn report_stale(stale: Vec<(std::path::PathBuf, String, String)>, command: &str)
     for (path, current, expected) in &stale {
         errln!("envc: `{}` is stale; run `envc {command}`", path.display());
         let name = path.display().to_string();
-        let diff = envc::golden::unified_diff(
+        let diff = crate::golden::unified_diff(
             current,
             expected,
             &format!("{name} (committed)"),
@@ -443,7 +449,7 @@ fn report_stale(stale: Vec<(std::path::PathBuf, String, String)>, command: &str)
 
 /// The files a command wrote, or why it could not (exit 2).
 fn report_written(
-    written: Result<Vec<std::path::PathBuf>, envc::diagnostic::Diagnostic>,
+    written: Result<Vec<std::path::PathBuf>, crate::diagnostic::Diagnostic>,
     color: bool,
 ) -> i32 {
     match written {
@@ -462,9 +468,9 @@ fn report_written(
 
 /// `envc init`: the starter by name, the project named after the folder unless `--name`.
 fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -> i32 {
-    let Some(chosen) = envc::init::STARTERS.iter().find(|s| s.name == starter) else {
+    let Some(chosen) = crate::init::STARTERS.iter().find(|s| s.name == starter) else {
         errln!("envc: there is no starter `{starter}`; starters are:");
-        for s in envc::init::STARTERS {
+        for s in crate::init::STARTERS {
             errln!("  {:<22} {}", s.name, s.about);
         }
         return 2;
@@ -474,7 +480,7 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
-    match envc::init_project(dir, chosen, &project) {
+    match crate::init_project(dir, chosen, &project) {
         Ok(paths) => {
             for path in paths {
                 outln!("wrote {}", path.display());
@@ -491,7 +497,7 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
 
 /// `envc fmt`: rewrites the files whose layout differs (or, with `check`, reports them).
 fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i32 {
-    let files = match envc::format::files_to_format(dir, paths) {
+    let files = match crate::format::files_to_format(dir, paths) {
         Ok(files) => files,
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
@@ -499,7 +505,7 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
         }
     };
     let mut sources = SourceMap::default();
-    let (formatted, problems) = envc::format::format_paths(dir, &files, &mut sources);
+    let (formatted, problems) = crate::format::format_paths(dir, &files, &mut sources);
     let changed: Vec<_> = formatted
         .iter()
         .filter(|f| f.is_changed(&sources))
@@ -509,16 +515,16 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
         report.extend(
             changed
                 .iter()
-                .map(|f| envc::format::unformatted(f, &sources)),
+                .map(|f| crate::format::unformatted(f, &sources)),
         );
     } else {
         for file in &changed {
-            match envc::files::write_atomically(&dir.join(&file.path), &file.formatted) {
+            match crate::files::write_atomically(&dir.join(&file.path), &file.formatted) {
                 Ok(()) => outln!("formatted {}", file.path.display()),
                 Err(problem) => report.push(problem),
             }
         }
     }
     print_diagnostics(&report, &sources, Format::Human, color);
-    envc::exit_code(&report)
+    crate::exit_code(&report)
 }

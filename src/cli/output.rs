@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use envc::credentials::Redactor;
-use envc::source::SourceMap;
+use crate::credentials::Redactor;
+use crate::source::SourceMap;
 
 /// What the redactor has yet to learn (texts are scanned when something is first shown, so
 /// a clean run scans nothing), and what it knows.
@@ -36,6 +36,11 @@ pub fn learn(sources: &SourceMap) {
             }
         }
     });
+}
+
+/// Forgets every credential learned: for a process that runs many commands (a fuzz target).
+pub fn forget() {
+    with_redaction(|r| *r = Redaction::default());
 }
 
 /// Remembers one value as a credential.

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
-use envc::diagnostic::{Diagnostic, Label, Severity};
-use envc::source::{SourceMap, Span};
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::source::{SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -2,15 +2,15 @@
 //! on standard error, and its container's exit code as envc's. Ctrl-C says how to stop the
 //! task, or with `--stop` stops it.
 
-use envc::deploy::task::{RunProgress, StartedTask};
-use envc::source::SourceMap;
+use crate::deploy::task::{RunProgress, StartedTask};
+use crate::source::SourceMap;
 
 use super::output::{errln, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
 
 pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match super::deploy::target(cli, env, aws, envc::Stages::Render, color) {
+    let target = match super::deploy::target(cli, env, aws, crate::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -30,7 +30,7 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
     };
     let outcome = super::deploy::runtime().block_on(async {
         tokio::select! {
-            outcome = envc::deploy::task::run(&target, task, &started, &progress) => Some(outcome),
+            outcome = crate::deploy::task::run(&target, task, &started, &progress) => Some(outcome),
             _ = tokio::signal::ctrl_c() => {
                 errln!();
                 interrupted(&target, &started, stop).await;
@@ -56,7 +56,7 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
 }
 
 /// After Ctrl-C: stops the task (`--stop`), or says how to.
-async fn interrupted(target: &envc::deploy::DeployTarget, started: &StartedTask, stop: bool) {
+async fn interrupted(target: &crate::deploy::DeployTarget, started: &StartedTask, stop: bool) {
     let Some((cluster, task_arn)) = started.get() else {
         errln!("envc: interrupted before the task started; nothing runs");
         return;
@@ -68,7 +68,7 @@ async fn interrupted(target: &envc::deploy::DeployTarget, started: &StartedTask,
         errln!("(`envc run --stop` stops it on Ctrl-C.)");
         return;
     }
-    match envc::deploy::task::stop(target, &cluster, &task_arn).await {
+    match crate::deploy::task::stop(target, &cluster, &task_arn).await {
         Ok(()) => errln!("envc: interrupted; stopping task {id} (StopTask sent)"),
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, false);

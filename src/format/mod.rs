@@ -57,7 +57,7 @@ pub fn format_file(file: FileId, sources: &SourceMap) -> Result<String, Vec<Diag
 /// Whether two texts hold the same KDL document and the same comments, in order.
 fn reads_the_same(before: &str, after: &str) -> bool {
     let document = |text: &str| {
-        kdl::KdlDocument::parse_v2(text).ok().map(|mut d| {
+        crate::parse::bounded::document(text).map(|mut d| {
             d.clear_format_recursive();
             d
         })

@@ -12,7 +12,7 @@ use lsp_types::{
 
 use super::{Document, Server};
 use crate::docs::SchemaAt;
-use crate::parse::lexer::{spanned, Token};
+use crate::parse::lexer::{spanned, Lexer, Token};
 
 /// Where the cursor is, as far as completion cares.
 struct Context<'a> {
@@ -23,6 +23,8 @@ struct Context<'a> {
     words: Vec<String>,
     /// The word being typed and where it starts.
     partial_start: usize,
+    /// The names of the nodes before the cursor in the innermost block.
+    siblings: Vec<&'a str>,
 }
 
 fn context(text: &str) -> Option<Context<'_>> {
@@ -31,6 +33,8 @@ fn context(text: &str) -> Option<Context<'_>> {
     let mut words: Vec<String> = Vec::new();
     let mut continued = false;
     let mut last_atom: Option<(usize, &str)> = None;
+    // The node names of each open block, the innermost last.
+    let mut siblings: Vec<Vec<&str>> = vec![Vec::new()];
     let tokens = spanned(text);
     for (start, token) in &tokens {
         last_atom = None;
@@ -43,14 +47,23 @@ fn context(text: &str) -> Option<Context<'_>> {
             Token::Continuation => continued = true,
             Token::Open => {
                 blocks.push(std::mem::take(&mut node));
+                siblings.push(Vec::new());
                 words.clear();
             }
             Token::Close => {
                 blocks.pop();
+                if siblings.len() > 1 {
+                    siblings.pop();
+                }
                 node.clear();
                 words.clear();
             }
             Token::Atom(atom) => {
+                if node.is_empty() {
+                    if let Some(names) = siblings.last_mut() {
+                        names.push(atom);
+                    }
+                }
                 node.push(atom);
                 words.push(atom.to_string());
                 last_atom = Some((*start, atom));
@@ -66,8 +79,13 @@ fn context(text: &str) -> Option<Context<'_>> {
     }
     // A word ending at the cursor is the one being typed (`key=` then a value counts as a
     // word after `key=`).
+    let mut siblings = siblings.pop().unwrap_or_default();
     let partial_start = match last_atom {
         Some((start, atom)) if start + atom.len() == text.len() => {
+            if words.len() == 1 {
+                // The name being typed is no sibling of its own.
+                siblings.pop();
+            }
             words.pop();
             start
         }
@@ -76,9 +94,52 @@ fn context(text: &str) -> Option<Context<'_>> {
     Some(Context {
         blocks,
         words,
-
         partial_start,
+        siblings,
     })
+}
+
+/// Where the token being completed ends: a completion replaces it whole, so a closing quote
+/// the editor typed already (`extends "|"`) is replaced, not doubled. An edit stays on the
+/// cursor's line, as the protocol asks.
+fn token_end(text: &str, partial_start: usize, cursor: usize) -> usize {
+    if partial_start >= cursor {
+        return cursor;
+    }
+    let line_end = text[cursor..]
+        .find(crate::parse::lexer::is_newline)
+        .map_or(text.len(), |at| cursor + at);
+    match Lexer::new(&text[partial_start..]).next() {
+        Some((_, Token::Atom(atom))) if partial_start + atom.len() > cursor => {
+            (partial_start + atom.len()).min(line_end)
+        }
+        _ => cursor,
+    }
+}
+
+/// The names of the nodes after `from` in the block it is in, up to the block's `}`.
+fn names_after(text: &str, from: usize) -> Vec<&str> {
+    let mut names = Vec::new();
+    let (mut depth, mut at_node_start, mut continued) = (0usize, false, false);
+    for (_, token) in Lexer::new(&text[from..]) {
+        match token {
+            Token::Newline if continued => continued = false,
+            Token::Newline | Token::Semicolon if depth == 0 => at_node_start = true,
+            Token::Continuation => continued = true,
+            Token::Open => depth += 1,
+            Token::Close if depth == 0 => break,
+            Token::Close => {
+                depth -= 1;
+                at_node_start = depth == 0;
+            }
+            Token::Atom(atom) if depth == 0 && at_node_start => {
+                names.push(atom);
+                at_node_start = false;
+            }
+            _ => {}
+        }
+    }
+    names
 }
 
 fn token_len(token: &Token) -> usize {
@@ -100,21 +161,28 @@ pub fn complete(server: &Server, params: &CompletionParams) -> Option<Completion
     let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
     if let Some(open) = line.rfind("${").filter(|at| !line[*at..].contains('}')) {
         let partial_start = offset - (line.len() - open - 2);
+        let after = &document.text[offset..];
+        let path_end = offset
+            + after
+                .find(|c: char| !(c.is_alphanumeric() || "_.-".contains(c)))
+                .unwrap_or(after.len());
         return Some(items(
             server,
             &document,
             partial_start,
-            offset,
+            path_end,
             reference_paths(server, &document),
         ));
     }
-    let context = context(before)?;
+    let mut context = context(before)?;
+    let end = token_end(document.text, context.partial_start, offset);
+    context.siblings.extend(names_after(document.text, end));
     let candidates = candidates(server, &document, &context);
     Some(items(
         server,
         &document,
         context.partial_start,
-        offset,
+        end,
         candidates,
     ))
 }
@@ -197,14 +265,21 @@ fn candidates(server: &Server, document: &Document, context: &Context) -> Vec<Ca
     };
     let top_level = context.blocks.is_empty();
     let Some(name) = context.words.first() else {
+        let set_already = |name: &str, schema: &SchemaAt| {
+            !schema.is_keyed() && context.siblings.iter().any(|s| unquote(s) == name)
+        };
         let mut keys: Vec<Candidate> = block
             .keys()
             .iter()
             .filter(|(name, _)| !matches!(*name, "env" | "project") || is_stacks_file(document))
+            .filter(|(name, schema)| !set_already(name, schema))
             .map(|(name, schema)| Candidate::setting(name, schema, ""))
             .collect();
         if top_level && !is_stacks_file(document) {
             for word in ["extends", "abstract"] {
+                if context.siblings.contains(&word) {
+                    continue;
+                }
                 keys.push(Candidate::plain(
                     word.to_string(),
                     CompletionItemKind::KEYWORD,
@@ -215,13 +290,16 @@ fn candidates(server: &Server, document: &Document, context: &Context) -> Vec<Ca
     };
     let name = name.as_str();
     if (top_level && name == "extends") || name == "zone-owner" {
-        let own = analysis.env_of_file(document.file).map(|e| e.name.as_str());
-        return analysis
-            .checked
-            .parsed
-            .envs
+        let own = document
+            .relative
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let envs = &analysis.checked.parsed.envs;
+        let extends = name == "extends";
+        return envs
             .iter()
-            .filter(|e| Some(e.name.as_str()) != own)
+            .filter(|e| e.name != own && !(extends && inherits_from(analysis, &e.name, &own)))
             .map(|e| Candidate::plain(format!("{:?}", e.name), CompletionItemKind::REFERENCE))
             .collect();
     }
@@ -244,6 +322,23 @@ fn candidates(server: &Server, document: &Document, context: &Context) -> Vec<Ca
             .collect();
     }
     values(&node)
+}
+
+/// Whether `env` inherits from `ancestor`: then `ancestor` extending it would be a cycle.
+fn inherits_from(analysis: &super::Analysis, env: &str, ancestor: &str) -> bool {
+    let envs = &analysis.checked.parsed;
+    let mut at = envs.env(env);
+    // A chain is at most as long as there are environments, cycles included.
+    for _ in 0..=envs.envs.len() {
+        let Some(parent) = at.and_then(|e| e.extends.as_ref()) else {
+            return false;
+        };
+        if parent.name == ancestor {
+            return true;
+        }
+        at = envs.env(&parent.name);
+    }
+    false
 }
 
 /// The schema of the innermost block in `blocks`: a keyed block's key is its first argument.

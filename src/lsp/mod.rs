@@ -190,22 +190,85 @@ impl Server {
         }
     }
 
+    /// Answers messages in the order they came until the client says `exit`. Messages that
+    /// have arrived wait in `queue`, so a `$/cancelRequest` reaches a request still waiting.
     fn run(mut self) -> Result<(), String> {
-        while let Ok(message) = self.connection.receiver.recv() {
-            match message {
-                Message::Request(request) => {
-                    if self
-                        .connection
-                        .handle_shutdown(&request)
-                        .map_err(|e| e.to_string())?
-                    {
-                        return Ok(());
+        let mut queue = std::collections::VecDeque::new();
+        let mut cancelled = std::collections::HashSet::new();
+        loop {
+            if queue.is_empty() {
+                cancelled.clear();
+                match self.connection.receiver.recv() {
+                    Ok(message) => queue.push_back(message),
+                    Err(_) => return Ok(()),
+                }
+            }
+            while let Ok(message) = self.connection.receiver.try_recv() {
+                match cancellation(&message) {
+                    Some(id) => {
+                        cancelled.insert(id);
                     }
-                    let response = self.answer(request);
+                    None => queue.push_back(message),
+                }
+            }
+            let Some(message) = queue.pop_front() else {
+                continue;
+            };
+            match message {
+                Message::Request(request) if request.method == "shutdown" => {
+                    let done = Response::new_ok(request.id, serde_json::Value::Null);
+                    let _ = self.connection.sender.send(Message::Response(done));
+                    return self.shut_down(queue);
+                }
+                Message::Notification(n) if n.method == "exit" => {
+                    return Err("the client said `exit` before `shutdown`".to_string());
+                }
+                Message::Request(request) => {
+                    let response = if cancelled.remove(&request.id) {
+                        Response::new_err(
+                            request.id,
+                            lsp_server::ErrorCode::RequestCanceled as i32,
+                            "cancelled by the client".to_string(),
+                        )
+                    } else {
+                        self.answer(request)
+                    };
                     let _ = self.connection.sender.send(Message::Response(response));
                 }
-                Message::Notification(notification) => self.notified(notification),
+                Message::Notification(notification) => {
+                    let method = notification.method.clone();
+                    let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.notified(notification)
+                    }));
+                    if let Err(panic) = handled {
+                        eprintln!(
+                            "envc lsp: a bug in handling `{method}`: {}",
+                            panic_text(&*panic)
+                        );
+                    }
+                }
                 Message::Response(_) => {}
+            }
+        }
+    }
+
+    /// After `shutdown`: waits for `exit`, refusing every request meanwhile.
+    fn shut_down(self, queue: std::collections::VecDeque<Message>) -> Result<(), String> {
+        let waiting = queue.into_iter().map(Ok);
+        let arriving = std::iter::from_fn(|| Some(self.connection.receiver.recv()));
+        for message in waiting.chain(arriving) {
+            match message {
+                Ok(Message::Notification(n)) if n.method == "exit" => return Ok(()),
+                Ok(Message::Request(request)) => {
+                    let refused = Response::new_err(
+                        request.id,
+                        lsp_server::ErrorCode::InvalidRequest as i32,
+                        "the server is shutting down".to_string(),
+                    );
+                    let _ = self.connection.sender.send(Message::Response(refused));
+                }
+                Ok(_) => {}
+                Err(_) => return Err("the client left without `exit`".to_string()),
             }
         }
         Ok(())
@@ -315,18 +378,27 @@ impl Server {
         published.generation
     }
 
+    /// The answer to one request. A panic while answering is a bug: it becomes an error
+    /// answer and a line in the editor's log, and the server goes on.
     fn answer(&self, request: Request) -> Response {
         let id = request.id.clone();
-        match self.handle(request) {
-            Ok(result) => Response::new_ok(id, result),
-            Err(message) => {
-                Response::new_err(id, lsp_server::ErrorCode::InvalidParams as i32, message)
+        let method = request.method.clone();
+        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.handle_json(&request.method, request.params)
+        }));
+        match answered {
+            Ok(Ok(result)) => Response::new_ok(id, result),
+            Ok(Err(refused)) => Response::new_err(id, refused.code as i32, refused.message),
+            Err(panic) => {
+                let text = self.analysis.mask(&panic_text(&*panic));
+                eprintln!("envc lsp: a bug in answering `{method}`: {text}");
+                Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::InternalError as i32,
+                    format!("envc hit a bug answering `{method}` ({text}); please report it"),
+                )
             }
         }
-    }
-
-    fn handle(&self, request: Request) -> Result<serde_json::Value, String> {
-        self.handle_json(&request.method, request.params)
     }
 
     /// The answer to one request, as JSON.
@@ -334,40 +406,58 @@ impl Server {
         &self,
         method: &str,
         params: serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, Refusal> {
         use lsp_types::request::{
             CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
             Request as _,
         };
-        let json = |value: serde_json::Result<serde_json::Value>| value.map_err(|e| e.to_string());
-        let parsed = |e: serde_json::Error| e.to_string();
+        fn params_of<P: serde::de::DeserializeOwned>(
+            params: serde_json::Value,
+        ) -> Result<P, Refusal> {
+            serde_json::from_value(params).map_err(|e| Refusal {
+                code: lsp_server::ErrorCode::InvalidParams,
+                message: e.to_string(),
+            })
+        }
+        let json = |value: serde_json::Result<serde_json::Value>| {
+            value.map_err(|e| Refusal {
+                code: lsp_server::ErrorCode::InternalError,
+                message: e.to_string(),
+            })
+        };
         match method {
-            HoverRequest::METHOD => {
-                let p = serde_json::from_value(params).map_err(parsed)?;
-                json(serde_json::to_value(hover::hover(self, &p)))
-            }
-            Completion::METHOD => {
-                let p = serde_json::from_value(params).map_err(parsed)?;
-                json(serde_json::to_value(complete::complete(self, &p)))
-            }
-            GotoDefinition::METHOD => {
-                let p = serde_json::from_value(params).map_err(parsed)?;
-                json(serde_json::to_value(navigate::definition(self, &p)))
-            }
-            References::METHOD => {
-                let p = serde_json::from_value(params).map_err(parsed)?;
-                json(serde_json::to_value(navigate::references(self, &p)))
-            }
-            CodeActionRequest::METHOD => {
-                let p = serde_json::from_value(params).map_err(parsed)?;
-                json(serde_json::to_value(actions::code_actions(self, &p)))
-            }
+            HoverRequest::METHOD => json(serde_json::to_value(hover::hover(
+                self,
+                &params_of(params)?,
+            ))),
+            Completion::METHOD => json(serde_json::to_value(complete::complete(
+                self,
+                &params_of(params)?,
+            ))),
+            GotoDefinition::METHOD => json(serde_json::to_value(navigate::definition(
+                self,
+                &params_of(params)?,
+            ))),
+            References::METHOD => json(serde_json::to_value(navigate::references(
+                self,
+                &params_of(params)?,
+            ))),
+            CodeActionRequest::METHOD => json(serde_json::to_value(actions::code_actions(
+                self,
+                &params_of(params)?,
+            ))),
             Formatting::METHOD => {
-                let p: lsp_types::DocumentFormattingParams =
-                    serde_json::from_value(params).map_err(parsed)?;
+                let p: lsp_types::DocumentFormattingParams = params_of(params)?;
                 json(serde_json::to_value(self.formatting(&p.text_document.uri)))
             }
-            other => Err(format!("envc does not answer `{other}`")),
+            // Tests check that a bug in one answer does not end the server.
+            crash if std::env::var("ENVC_LSP_TEST_PANIC").is_ok_and(|m| m == crash) => {
+                panic!("`{crash}` panics on purpose (ENVC_LSP_TEST_PANIC)")
+            }
+            other => Err(Refusal {
+                code: lsp_server::ErrorCode::MethodNotFound,
+                message: format!("envc does not answer `{other}`"),
+            }),
         }
     }
 
@@ -437,6 +527,32 @@ impl Server {
             vec![lsp_types::TextEdit::new(whole, formatted)]
         })
     }
+}
+
+/// Why a request gets no result: the protocol's error code and a message.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: lsp_server::ErrorCode,
+    pub message: String,
+}
+
+/// The id of the request a `$/cancelRequest` notification cancels.
+fn cancellation(message: &Message) -> Option<lsp_server::RequestId> {
+    match message {
+        Message::Notification(n) if n.method == "$/cancelRequest" => {
+            serde_json::from_value(n.params.get("id")?.clone()).ok()
+        }
+        _ => None,
+    }
+}
+
+/// What a caught panic said.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 /// A project file an editor asks about.

@@ -24,9 +24,58 @@ pub fn by_file(analysis: &Analysis, encoding: Encoding) -> ByFile {
     let mut found = ByFile::new();
     for diagnostic in &analysis.checked.diagnostics {
         let (path, converted) = convert(analysis, diagnostic, encoding);
+        for (heir_path, shown) in on_heirs(analysis, diagnostic, &path, &converted, encoding) {
+            found.entry(heir_path).or_default().push(shown);
+        }
         found.entry(path).or_default().push(converted);
     }
     found
+}
+
+/// A problem an environment inherits, shown on that environment's own file too: at its
+/// `extends` (the line through which it inherits), pointing at where the value was set.
+fn on_heirs(
+    analysis: &Analysis,
+    diagnostic: &Diagnostic,
+    shown_at: &Path,
+    converted: &lsp_types::Diagnostic,
+    encoding: Encoding,
+) -> Vec<(PathBuf, lsp_types::Diagnostic)> {
+    let mut shown = Vec::new();
+    for heir in &diagnostic.inherited_by {
+        let Some(env) = analysis.env_file(heir) else {
+            continue;
+        };
+        let file = analysis.checked.sources.file(env.file);
+        let path = analysis.root.join(&file.path);
+        if path == shown_at {
+            continue;
+        }
+        let range = env
+            .extends
+            .as_ref()
+            .map_or_else(lsp_types::Range::default, |parent| {
+                range(&file.text, parent.span.start, parent.span.end, encoding)
+            });
+        let set_at = Location::new(uri_of(shown_at), converted.range);
+        let mut related = vec![DiagnosticRelatedInformation {
+            location: set_at,
+            message: "the value is set here".to_string(),
+        }];
+        related.extend(converted.related_information.iter().flatten().cloned());
+        shown.push((
+            path,
+            lsp_types::Diagnostic {
+                range,
+                message: format!("`{heir}` inherits this: {}", converted.message),
+                related_information: Some(related),
+                // A did-you-mean fixes the text where the value is set, not this line.
+                data: None,
+                ..converted.clone()
+            },
+        ));
+    }
+    shown
 }
 
 fn convert(

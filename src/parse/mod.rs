@@ -7,6 +7,7 @@
 //! explains every syntax error.
 
 pub mod ast;
+pub mod bounded;
 mod depth;
 mod fast;
 mod kinds;
@@ -286,29 +287,59 @@ fn parse_with_kdl(
     text: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Node>> {
-    match kdl::KdlDocument::parse_v2(text) {
-        Ok(document) => {
-            let converter = Converter {
-                file,
-                text,
-                diagnostics,
-            };
-            Some(converter.document(&document))
+    match bounded::parse(text) {
+        Ok(chunks) => {
+            let mut nodes = Vec::new();
+            for chunk in chunks {
+                if let bounded::Chunk::Parsed { offset, document } = chunk {
+                    let mut converter = Converter {
+                        file,
+                        text,
+                        offset,
+                        diagnostics,
+                    };
+                    nodes.extend(converter.document(&document));
+                }
+            }
+            Some(nodes)
         }
-        Err(error) => {
-            diagnostics.extend(kdl_problems(file, error));
+        Err(broken) => {
+            diagnostics.extend(
+                broken
+                    .into_iter()
+                    .flat_map(|chunk| kdl_problems(file, chunk)),
+            );
             None
         }
     }
 }
 
-/// The kdl crate's syntax errors as diagnostics.
-fn kdl_problems(file: FileId, error: kdl::KdlError) -> Vec<Diagnostic> {
+/// The kdl crate's syntax errors of a node that did not parse, as diagnostics.
+fn kdl_problems(file: FileId, chunk: bounded::Chunk) -> Vec<Diagnostic> {
+    let (offset, error) = match chunk {
+        bounded::Chunk::Broken { offset, error } => (offset, error),
+        bounded::Chunk::TooLong(range) => {
+            return vec![Diagnostic::error(
+                Code::NodeTooLong,
+                format!(
+                    "this node is {} KiB long and is not valid KDL",
+                    range.len() / 1024
+                ),
+            )
+            // Its first character: a label over the whole node would be unreadable.
+            .at(Span::new(file, range.start, range.start + 1), "it starts here")
+            .help(format!(
+                "envc explains syntax errors in nodes up to {} KiB; check this node's braces and quotes, or split it",
+                bounded::MAX_NODE / 1024
+            ))];
+        }
+        bounded::Chunk::Parsed { .. } => return Vec::new(),
+    };
     error
         .diagnostics
         .into_iter()
         .map(|kdl_diagnostic| {
-            let span = Span::from_miette(file, kdl_diagnostic.span);
+            let span = Span::from_miette(file, kdl_diagnostic.span).shifted(offset);
             let message = kdl_diagnostic
                 .message
                 .unwrap_or_else(|| "invalid KDL".to_string());
@@ -328,24 +359,30 @@ pub fn syntax_problems(file: FileId, sources: &SourceMap) -> Vec<Diagnostic> {
     if let Some(problem) = depth::check(text, file) {
         return vec![problem];
     }
-    match kdl::KdlDocument::parse_v2(text) {
+    match bounded::parse(text) {
         Ok(_) => Vec::new(),
-        Err(error) => kdl_problems(file, error),
+        Err(broken) => broken
+            .into_iter()
+            .flat_map(|chunk| kdl_problems(file, chunk))
+            .collect(),
     }
 }
 
+/// The kdl crate's nodes of one top-level chunk of a file as envc's.
 struct Converter<'a> {
     file: FileId,
     text: &'a str,
+    /// Where the chunk starts in `text`: the kdl crate's spans count from there.
+    offset: usize,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
 impl Converter<'_> {
     fn span(&self, span: miette::SourceSpan) -> Span {
-        Span::from_miette(self.file, span)
+        Span::from_miette(self.file, span).shifted(self.offset)
     }
 
-    fn document(mut self, document: &kdl::KdlDocument) -> Vec<Node> {
+    fn document(&mut self, document: &kdl::KdlDocument) -> Vec<Node> {
         document.nodes().iter().map(|n| self.node(n)).collect()
     }
 

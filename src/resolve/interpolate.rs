@@ -273,7 +273,7 @@ impl Resolver<'_> {
 
     fn report(&mut self, origin_env: &str, mut diagnostic: Diagnostic) {
         if origin_env != self.env {
-            diagnostic = diagnostic.note(format!("inherited by environment `{}`", self.env));
+            diagnostic = diagnostic.inherited_by(self.env);
         }
         self.diagnostics.push(diagnostic);
     }

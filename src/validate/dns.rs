@@ -44,6 +44,8 @@ fn report_shared_domain(domain: &str, a: &ValidEnv, b: &ValidEnv, out: &mut Vec<
         let child = if a_span.file == a.file { &b.name } else { &a.name };
         diagnostic
             .at(a_span, format!("inherited by both `{}` and `{}`", a.name, b.name))
+            .concerns_heir(&a.name)
+            .concerns_heir(&b.name)
             .help(format!(
                 "give `{child}` its own `domain \"…\"`, or write the name with `${{env}}` so each environment gets its own"
             ))
@@ -157,7 +159,7 @@ fn check_owner(
             .at(owner_at, label)
             .help(help);
         if inherited {
-            diagnostic.note(format!("inherited by environment `{}`", env.name))
+            diagnostic.inherited_by(&env.name)
         } else {
             diagnostic
         }
@@ -303,6 +305,11 @@ fn check_created_once(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
             } else {
                 format!("inherited by {}", and_list(&here))
             };
+            if here.len() > 1 {
+                for (env, _) in group.iter().filter(|(_, a)| *a == at) {
+                    diagnostic = diagnostic.concerns_heir(&env.name);
+                }
+            }
             diagnostic = if i == 0 {
                 diagnostic.at(at, text)
             } else {

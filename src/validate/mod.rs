@@ -128,7 +128,7 @@ impl EnvSpans<'_> {
 
 fn inherited_note(env: &str, located: Option<&Located>, diagnostic: Diagnostic) -> Diagnostic {
     match located {
-        Some(l) if &*l.env != env => diagnostic.note(format!("inherited by environment `{env}`")),
+        Some(l) if &*l.env != env => diagnostic.inherited_by(env),
         _ => diagnostic,
     }
 }

@@ -294,6 +294,8 @@ fn report_overlap(a: &ValidEnv, b: &ValidEnv, out: &mut Vec<Diagnostic>) {
                 a_span,
                 format!("inherited by both `{}` and `{}`", a.name, b.name),
             )
+            .concerns_heir(&a.name)
+            .concerns_heir(&b.name)
             .help(format!(
                 "give `{}` its own `network {{ cidr \"…\" }}`",
                 b.name

@@ -41,7 +41,7 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
                         key.to_uppercase().replace('-', "_")
                     ));
                     if &*scalar.origin.env != env {
-                        diagnostic = diagnostic.note(format!("inherited by environment `{env}`"));
+                        diagnostic = diagnostic.inherited_by(env);
                     }
                     out.push(diagnostic);
                 }

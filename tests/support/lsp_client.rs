@@ -27,8 +27,14 @@ impl Client {
     /// Starts the server on the project in `root` and initialises it (UTF-16 positions, as
     /// VS Code asks).
     pub fn start(root: &Path) -> Client {
+        Client::start_with(root, &[])
+    }
+
+    /// [`Client::start`], with `vars` set in the server's environment.
+    pub fn start_with(root: &Path, vars: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_envc"))
             .arg("lsp")
+            .envs(vars.iter().copied())
             .current_dir(root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -93,6 +99,13 @@ impl Client {
 
     /// Sends a request and waits for its result (panics on an error response).
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let message = self.ask(method, params);
+        assert!(message.get("error").is_none(), "{method}: {message}");
+        message["result"].clone()
+    }
+
+    /// Sends a request and waits for the whole response, an error response included.
+    pub fn ask(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
@@ -102,8 +115,7 @@ impl Client {
                 .next(deadline)
                 .unwrap_or_else(|| panic!("no answer to {method}"));
             if message["id"] == id && message.get("method").is_none() {
-                assert!(message.get("error").is_none(), "{method}: {message}");
-                return message["result"].clone();
+                return message;
             }
             self.notifications.push(message);
         }
