@@ -41,6 +41,8 @@ codes! {
     Number = "envc::parse::number",
     /// A type annotation that envc does not know, like `(repalce)`.
     UnknownAnnotation = "envc::parse::unknown-annotation",
+    /// A merge annotation where it means nothing, like `(replace)extends "staging"`.
+    MisplacedAnnotation = "envc::parse::misplaced-annotation",
     /// The same node (or keyed node) twice in one scope of one file.
     DuplicateNode = "envc::parse::duplicate",
     /// A node is missing the argument it needs, or has too many.

@@ -1,7 +1,8 @@
 //! The envc directives of an environment file, `extends "<parent>"` and `abstract #true`,
-//! split off its settings. Each takes exactly its one value.
+//! split off its settings. Each takes exactly its one value and no annotation: a merge
+//! annotation means nothing on them, so one is refused rather than ignored.
 
-use super::ast::{Argument, EnvFile, NameRef, Node, Scalar};
+use super::ast::{Argument, EnvFile, MergeMode, NameRef, Node, Scalar};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
@@ -21,6 +22,9 @@ pub(super) fn env_file(
     };
     let mut seen_extends: Option<Span> = None;
     for node in nodes {
+        if matches!(node.name.as_str(), "extends" | "abstract") {
+            refuse_annotation(&node, diagnostics);
+        }
         match node.name.as_str() {
             "extends" => {
                 if let Some(first) = seen_extends {
@@ -64,6 +68,24 @@ pub(super) fn env_file(
         }
     }
     env
+}
+
+/// A known merge annotation on a directive (an unknown one is reported where it is read).
+fn refuse_annotation(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let (Some(span), false) = (node.mode_span, node.mode == MergeMode::Merge) else {
+        return;
+    };
+    let name = &node.name;
+    diagnostics.push(
+        Diagnostic::error(
+            Code::MisplacedAnnotation,
+            format!("`{name}` takes no annotation"),
+        )
+        .at(span, format!("this does nothing on `{name}`"))
+        .help(format!(
+            "remove the annotation: `{name}` is set once per environment file and never merged; `(replace)`, `(remove)` and `(append)` go before the settings an environment changes"
+        )),
+    );
 }
 
 fn single_string(node: &Node) -> Option<&Argument> {
