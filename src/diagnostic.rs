@@ -79,6 +79,8 @@ codes! {
     RefLimit = "envc::resolve::ref-limit",
     /// A `${` without its closing `}`.
     RefSyntax = "envc::resolve::ref-syntax",
+    /// A `${…}` reference in a key or node name, where references are not resolved.
+    RefInKey = "envc::resolve::ref-in-key",
     /// A key the schema does not know.
     UnknownKey = "envc::schema::unknown-key",
     /// A required key is missing.
