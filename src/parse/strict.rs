@@ -24,7 +24,15 @@ pub fn check(text: &str, file: FileId) -> Vec<Diagnostic> {
 /// Where `text` holds a code point KDL forbids anywhere, even in strings and comments; a
 /// byte-order mark is allowed as the first one.
 fn forbidden_code_points(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
-    text.char_indices()
+    // Every forbidden code point is an ASCII control or starts with 0xE2 or 0xEF in UTF-8:
+    // most files hold none of these bytes and are passed over a byte at a time.
+    let from = text
+        .bytes()
+        .position(|b| matches!(b, 0..=8 | 0x0E..=0x1F | 0x7F | 0xE2 | 0xEF))
+        .unwrap_or(text.len());
+    text[from..]
+        .char_indices()
+        .map(move |(at, c)| (from + at, c))
         .filter(|&(at, c)| is_forbidden(c) && !(at == 0 && c == '\u{FEFF}'))
 }
 
@@ -140,6 +148,9 @@ mod tests {
             "delete it; inside a quoted string write it as `\\u{7f}`"
         );
         assert!(problems("\u{feff}a 1").is_empty());
+        // `—` starts with the same byte as the direction controls, and is allowed.
+        let after_dash = problems("a \"—\" \u{7f}");
+        assert_eq!((after_dash.len(), after_dash[0].0), (1, 8));
     }
 
     #[test]
