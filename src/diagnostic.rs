@@ -43,6 +43,8 @@ codes! {
     Number = "envc::parse::number",
     /// A type annotation that envc does not know, like `(repalce)`.
     UnknownAnnotation = "envc::parse::unknown-annotation",
+    /// A merge annotation where it means nothing, like `(replace)extends "staging"`.
+    MisplacedAnnotation = "envc::parse::misplaced-annotation",
     /// The same node (or keyed node) twice in one scope of one file.
     DuplicateNode = "envc::parse::duplicate",
     /// A node is missing the argument it needs, or has too many.
@@ -79,6 +81,8 @@ codes! {
     RefLimit = "envc::resolve::ref-limit",
     /// A `${` without its closing `}`.
     RefSyntax = "envc::resolve::ref-syntax",
+    /// A `${…}` reference in a key or node name, where references are not resolved.
+    RefInKey = "envc::resolve::ref-in-key",
     /// A key the schema does not know.
     UnknownKey = "envc::schema::unknown-key",
     /// A required key is missing.

@@ -58,9 +58,16 @@ pub fn explain(
         return (sources, Err(fatal));
     }
     let Some(resolved) = resolved_project.env(env) else {
-        let known = resolved_project.envs.iter().map(|e| e.name.as_str());
-        let mut problems = vec![crate::unknown_env(env, known)];
-        problems.extend(diagnostics.into_iter().filter(Diagnostic::is_error));
+        let mut problems: Vec<Diagnostic> = diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        // An environment whose file has errors exists: the errors say why it is not here.
+        let broken = !problems.is_empty() && root.join("env").join(format!("{env}.kdl")).is_file();
+        if !broken {
+            let known = resolved_project.envs.iter().map(|e| e.name.as_str());
+            problems.insert(0, crate::unknown_env(env, known));
+        }
         return (sources, Err(problems));
     };
     let path = path.trim_matches('.');

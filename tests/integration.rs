@@ -12,6 +12,7 @@ mod deploy;
 mod effects;
 mod fmt;
 mod kdl_reader;
+mod kdl_spec;
 mod lsp;
 mod lsp_protocol;
 mod properties;

@@ -92,6 +92,9 @@ impl Writer {
             }
             Token::Close => {
                 self.depth = self.depth.saturating_sub(1);
+                // A `}` after a `\` ends the continued node: it stands at its block's
+                // indentation, not the continuation's.
+                self.continued = false;
                 if self.last == Last::Open {
                     self.out.push('}');
                 } else {
@@ -101,7 +104,6 @@ impl Writer {
                 }
                 self.last = Last::Other;
                 self.node_ended = false;
-                self.continued = false;
             }
         }
     }

@@ -1,7 +1,7 @@
 //! How deep a file nests, found before any reader recurses into it: blocks and comments
 //! deeper than [`MAX_DEPTH`] are a diagnostic, so no input can overflow a reader's stack.
 
-use super::lexer::{self, Lexer, Token};
+use super::lexer::{Lexer, Token};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
@@ -47,9 +47,6 @@ fn too_deep(file: FileId, at: usize, len: usize, what: &str) -> Diagnostic {
 
 /// Where in `comment` (a `/* */` token, or an annotation holding comments) the `/*` that opens level [`MAX_DEPTH`] + 1 is.
 fn too_deep_comment(comment: &str) -> Option<usize> {
-    if lexer::block_comment_len(comment).1 <= MAX_DEPTH {
-        return None;
-    }
     let bytes = comment.as_bytes();
     let (mut depth, mut at) = (0usize, 0);
     while at + 1 < bytes.len() {
@@ -91,5 +88,13 @@ mod tests {
         assert!(check(&in_strings, FileId(0)).is_none());
         let comments = "/*".repeat(MAX_DEPTH + 1) + &"*/".repeat(MAX_DEPTH + 1);
         assert_eq!(check(&comments, FileId(0)).unwrap().code, Code::TooDeep);
+    }
+
+    #[test]
+    fn every_comment_of_an_annotation_counts_and_a_stray_close_is_harmless() {
+        assert!(check("(x*/t)a", FileId(0)).is_none());
+        let deep = "/*".repeat(MAX_DEPTH + 1) + &"*/".repeat(MAX_DEPTH + 1);
+        let found = check(&format!("(/* a */{deep}t)a"), FileId(0)).expect("too deep");
+        assert_eq!(found.primary.unwrap().span.start, 8 + 2 * MAX_DEPTH);
     }
 }

@@ -200,7 +200,8 @@ pub fn block_comment_len(text: &str) -> (usize, usize) {
                 deepest = deepest.max(depth);
                 at += 2;
             }
-            b"*/" => {
+            // A `*/` outside any comment (in an annotation's text) closes nothing.
+            b"*/" if depth > 0 => {
                 depth -= 1;
                 at += 2;
                 if depth == 0 {

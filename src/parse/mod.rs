@@ -4,14 +4,17 @@
 //! error yields diagnostics and no document; the other files still parse.
 //!
 //! Plain KDL is read by `fast`, straight into nodes; the kdl crate reads the rest and
-//! explains every syntax error.
+//! explains every syntax error. `strict` first refuses what KDL v2 forbids and the kdl crate
+//! lets through.
 
 pub mod ast;
 pub mod bounded;
 mod depth;
+mod directives;
 mod fast;
 mod kinds;
 pub mod lexer;
+mod strict;
 
 pub use kinds::ProjectKind;
 
@@ -167,9 +170,11 @@ pub fn load_project_with(
         let valid_name = !found.iter().any(|d| d.code == Code::EnvName);
         diagnostics.extend(found);
         match nodes {
-            Some(nodes) => project
-                .envs
-                .push(env_file(name, file, nodes, &mut diagnostics)),
+            Some(nodes) => {
+                project
+                    .envs
+                    .push(directives::env_file(name, file, nodes, &mut diagnostics))
+            }
             None if valid_name => project.broken_envs.push(name),
             None => {}
         }
@@ -209,6 +214,11 @@ pub fn parse_document(
     let text = &sources.file(file).text;
     if let Some(problem) = depth::check(text, file) {
         diagnostics.push(problem);
+        return None;
+    }
+    let strict = strict::check(text, file);
+    if !strict.is_empty() {
+        diagnostics.extend(strict);
         return None;
     }
     // Debug builds (and so every test) check each fast answer against the kdl crate.
@@ -359,6 +369,10 @@ pub fn syntax_problems(file: FileId, sources: &SourceMap) -> Vec<Diagnostic> {
     if let Some(problem) = depth::check(text, file) {
         return vec![problem];
     }
+    let strict = strict::check(text, file);
+    if !strict.is_empty() {
+        return strict;
+    }
     match bounded::parse(text) {
         Ok(_) => Vec::new(),
         Err(broken) => broken
@@ -508,74 +522,6 @@ fn scalar(value: &kdl::KdlValue) -> Scalar {
         kdl::KdlValue::Float(f) => Scalar::Float(*f),
         kdl::KdlValue::Bool(b) => Scalar::Bool(*b),
         kdl::KdlValue::Null => Scalar::Null,
-    }
-}
-
-/// Splits the envc directives (`extends`, `abstract`) off an environment's nodes.
-fn env_file(
-    name: String,
-    file: FileId,
-    nodes: Vec<Node>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> EnvFile {
-    let mut env = EnvFile {
-        name,
-        file,
-        extends: None,
-        is_abstract: false,
-        nodes: Vec::with_capacity(nodes.len()),
-    };
-    let mut seen_extends: Option<Span> = None;
-    for node in nodes {
-        match node.name.as_str() {
-            "extends" => {
-                if let Some(first) = seen_extends {
-                    diagnostics.push(
-                        Diagnostic::error(Code::DuplicateNode, "`extends` is given twice")
-                            .at(node.name_span, "given again here")
-                            .also(first, "first given here")
-                            .help("an environment extends exactly one parent"),
-                    );
-                    continue;
-                }
-                seen_extends = Some(node.name_span);
-                match single_string(&node) {
-                    Some(arg) => {
-                        env.extends = Some(NameRef {
-                            name: arg.value.as_str().unwrap_or_default().to_string(),
-                            span: arg.span,
-                        })
-                    }
-                    None => diagnostics.push(
-                        Diagnostic::error(Code::Arity, "`extends` takes one environment name")
-                            .at(node.span, "expected `extends \"<parent>\"`")
-                            .help("an environment extends exactly one parent, e.g. `extends \"staging\"`"),
-                    ),
-                }
-            }
-            "abstract" => match node.args.as_slice() {
-                [Argument {
-                    value: Scalar::Bool(b),
-                    ..
-                }] if !node.has_body() => env.is_abstract = *b,
-                _ => diagnostics.push(
-                    Diagnostic::error(Code::Arity, "`abstract` takes `#true` or `#false`")
-                        .at(node.span, "expected `abstract #true`")
-                        .help(
-                            "write `abstract #true` to mark an environment that only others extend",
-                        ),
-                ),
-            },
-            _ => env.nodes.push(node),
-        }
-    }
-    env
-}
-
-fn single_string(node: &Node) -> Option<&Argument> {
-    match node.args.as_slice() {
-        [arg] if arg.value.as_str().is_some() && !node.has_body() => Some(arg),
-        _ => None,
     }
 }
 

@@ -57,6 +57,13 @@ pub fn has_references(text: &str) -> bool {
     text.contains("${")
 }
 
+/// Whether `text` holds a `${` that would be read as a reference (not the literal `$${`).
+pub fn holds_reference(text: &str) -> bool {
+    pieces(text).map_or(true, |pieces| {
+        pieces.iter().any(|p| matches!(p, Piece::Ref(_)))
+    })
+}
+
 struct Resolver<'a> {
     root: &'a Table,
     sources: &'a SourceMap,

@@ -32,6 +32,9 @@ impl Merger<'_> {
     pub fn apply(&mut self, table: &mut Table, props: &[Property], nodes: &[Node], shape: &Shape) {
         let mut seen: HashMap<(String, Option<String>), Span> = HashMap::new();
         for prop in props {
+            if self.reference_in_key(&prop.name, prop.name_span) {
+                continue;
+            }
             if let Some(first) = seen.insert((prop.name.clone(), None), prop.name_span) {
                 self.duplicate(&prop.name, prop.name_span, first);
                 continue;
@@ -56,6 +59,14 @@ impl Merger<'_> {
             } else {
                 None
             };
+            let key_span = node.args.first().map_or(node.name_span, |a| a.span);
+            if self.reference_in_key(&node.name, node.name_span)
+                || key
+                    .as_deref()
+                    .is_some_and(|k| self.reference_in_key(k, key_span))
+            {
+                continue;
+            }
             if let Some(first) = seen.insert((node.name.clone(), key.clone()), node.name_span) {
                 let what = match &key {
                     Some(k) => format!("{} \"{k}\"", node.name),
@@ -70,6 +81,23 @@ impl Merger<'_> {
                 (None, field_shape) => self.apply_node(table, node, field_shape),
             }
         }
+    }
+
+    /// Refuses a key holding a `${…}` reference: references are resolved in values only, so
+    /// the key would be kept as written.
+    fn reference_in_key(&mut self, key: &str, span: Span) -> bool {
+        if !super::interpolate::holds_reference(key) {
+            return false;
+        }
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::RefInKey,
+                format!("`{key}` is a key, and references work in values only"),
+            )
+            .at(span, "a reference in a key is kept as written")
+            .help("write the key out in full (each environment's file can set its own); `$${` writes a literal `${`"),
+        );
+        true
     }
 
     fn duplicate(&mut self, what: &str, span: Span, first: Span) {

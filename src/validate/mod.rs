@@ -177,12 +177,31 @@ pub fn validate_project(
     if let Some(stacks) = &resolved.stacks {
         let (json, spans) = stacks.root.to_json();
         let root_span = Span::new(stacks.file, 0, 0);
+        // A kind's name is checked against the known kinds (with a did-you-mean) by
+        // `check_stacks`, not against the schema's pattern.
+        let kind_name = |pointer: &str| {
+            let mut parts = pointer.split('/');
+            let is_kind = matches!(
+                (
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                    parts.next(),
+                    parts.next()
+                ),
+                (Some(""), Some("stack"), Some(_), Some("kind"), None)
+            );
+            is_kind
+                && json
+                    .pointer(pointer)
+                    .is_some_and(serde_json::Value::is_string)
+        };
         let found = schema_problems(
             &schemas.stacks,
             &json,
             &spans,
             root_span,
-            &|_| false,
+            &kind_name,
             cache,
             schemas.stacks.shape(),
         );

@@ -54,7 +54,14 @@ pub fn check_stacks(
             );
         }
         if let Some(kind) = stack.project_kind() {
-            if crate::resolve::Shapes::shared()
+            if !project_kinds.contains(&kind) {
+                out.push(unknown_kind(
+                    name,
+                    kind,
+                    project_kinds,
+                    span(&format!("/stack/{name}/kind"), false),
+                ));
+            } else if crate::resolve::Shapes::shared()
                 .env
                 .field_names()
                 .contains(&name.as_str())
@@ -68,28 +75,6 @@ pub fn check_stacks(
                     .help(format!(
                         "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
                     )),
-                );
-            }
-            if !project_kinds.contains(&kind) {
-                let builtins: Vec<String> = BUILTIN_KINDS.iter().map(|k| k.name()).collect();
-                let known = builtins
-                    .iter()
-                    .map(String::as_str)
-                    .chain(project_kinds.iter().copied());
-                let (help, suggestion) = suggestion(kind, known, || {
-                    format!(
-                        "kinds are the built-in {} and the project's under `kinds/` (`envc new-kind {kind}` makes one)",
-                        builtins.join(", ")
-                    )
-                });
-                out.push(
-                    Diagnostic::error(
-                        Code::UnknownKind,
-                        format!("stack `{name}` has kind `{kind}`, which is not a kind"),
-                    )
-                    .at(span(&format!("/stack/{name}/kind"), false), "no such kind")
-                    .help(help)
-                    .suggest(suggestion),
                 );
             }
         }
@@ -218,6 +203,35 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
 /// A `service` stack names the service it deploys, a `worker` stack its worker; without
 /// one it would render nothing, and nothing would say so. No other built-in kind reads
 /// either.
+/// A kind that is neither built in nor the project's, with the nearest known one.
+fn unknown_kind(name: &str, kind: &str, project_kinds: &[&str], at: Span) -> Diagnostic {
+    let builtins: Vec<String> = BUILTIN_KINDS.iter().map(|k| k.name()).collect();
+    let known = builtins
+        .iter()
+        .map(String::as_str)
+        .chain(project_kinds.iter().copied());
+    let well_formed = kind.starts_with(|c: char| c.is_ascii_lowercase())
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let (help, suggestion) = suggestion(kind, known, || {
+        let make = if well_formed {
+            format!("`envc new-kind {kind}` makes one")
+        } else {
+            "a kind's name is lowercase letters, digits and `-`, starting with a letter".to_string()
+        };
+        let builtins = builtins.join(", ");
+        format!("kinds are the built-in {builtins} and the project's under `kinds/` ({make})")
+    });
+    Diagnostic::error(
+        Code::UnknownKind,
+        format!("stack `{name}` has kind `{kind}`, which is not a kind"),
+    )
+    .at(at, "no such kind")
+    .help(help)
+    .suggest(suggestion)
+}
+
 fn check_selection(
     name: &str,
     stack: &crate::model::Stack,
