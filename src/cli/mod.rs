@@ -410,16 +410,23 @@ fn format_explanation(explanation: &envc::explain::Explanation) -> String {
             explanation.env, value.path, value.shown
         ));
         for (i, step) in value.history.iter().enumerate() {
-            let verb = if i == 0 { "set by" } else { "overrode" };
+            use envc::explain::StepKind;
+            let verb = match step.kind {
+                StepKind::Set | StepKind::Default => "set by",
+                StepKind::Overrode => "overrode",
+                StepKind::Removed => "removed",
+            };
             let inherited = if i == 0 && step.env != explanation.env {
                 format!(" (inherited by {})", explanation.env)
             } else {
                 String::new()
             };
-            out.push_str(&format!(
-                "  {verb:<9}{:<12} at {}  {}{inherited}\n",
-                step.env, step.location, step.shown
-            ));
+            let place = match step.kind {
+                StepKind::Default => "(no file sets it)".to_string(),
+                StepKind::Removed => format!("at {}{inherited}", step.location),
+                _ => format!("at {}  {}{inherited}", step.location, step.shown),
+            };
+            out.push_str(&format!("  {verb:<9}{:<12} {place}\n", step.env));
         }
     }
     out
