@@ -78,6 +78,14 @@ impl KeyPath {
     }
 }
 
+/// The JSON pointer of `keys` from the root, each escaped: for rules that name a value by
+/// keys they know, some of them the user's (`["worker", name, "timeout"]`).
+pub fn pointer(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|key| format!("/{}", pointer_token(key)))
+        .collect()
+}
+
 /// A key as one JSON pointer token: `~` as `~0`, `/` as `~1`.
 pub fn pointer_token(key: &str) -> Cow<'_, str> {
     if key.contains(['~', '/']) {
@@ -342,6 +350,10 @@ mod tests {
         assert_eq!(KeyPath::from_pointer(""), Some(KeyPath::default()));
         assert_eq!(KeyPath::from_pointer("/a/~2"), None);
         assert_eq!(KeyPath::from_pointer("a"), None);
+        assert_eq!(
+            pointer(&["worker", "a/b~c", "timeout"]),
+            "/worker/a~1b~0c/timeout"
+        );
     }
 
     #[test]

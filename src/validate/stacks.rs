@@ -22,7 +22,7 @@ const BUILTIN_KINDS: [StackKind; 14] = [
     StackKind::Monitoring,
     StackKind::CiRole,
 ];
-use crate::resolve::SpanIndex;
+use crate::resolve::{path, SpanIndex};
 use crate::source::{FileId, Span};
 
 pub fn check_stacks(
@@ -49,7 +49,7 @@ pub fn check_stacks(
                         format!("stack `{name}` has neither `kind` nor `template`")
                     },
                 )
-                .at(span(&format!("/stack/{name}"), true), "this stack")
+                .at(span(&stack_pointer(name, ""), true), "this stack")
                 .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
             );
         }
@@ -64,7 +64,7 @@ pub fn check_stacks(
                         Code::UnknownKind,
                         format!("stack `{name}` of kind `{kind}` is named like the environments' `{name}` setting"),
                     )
-                    .at(span(&format!("/stack/{name}"), true), "this stack")
+                    .at(span(&stack_pointer(name, ""), true), "this stack")
                     .help(format!(
                         "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
                     )),
@@ -87,7 +87,7 @@ pub fn check_stacks(
                         Code::UnknownKind,
                         format!("stack `{name}` has kind `{kind}`, which is not a kind"),
                     )
-                    .at(span(&format!("/stack/{name}/kind"), false), "no such kind")
+                    .at(span(&stack_pointer(name, "/kind"), false), "no such kind")
                     .help(help)
                     .suggest(suggestion),
                 );
@@ -98,7 +98,10 @@ pub fn check_stacks(
             if need == name {
                 out.push(
                     Diagnostic::error(Code::StackCycle, format!("stack `{name}` needs itself"))
-                        .at(span(&format!("/stack/{name}/needs/{i}"), false), "here")
+                        .at(
+                            span(&stack_pointer(name, &format!("/needs/{i}")), false),
+                            "here",
+                        )
                         .help("remove it from its own `needs`"),
                 );
             } else if !config.stack.contains_key(need) {
@@ -115,7 +118,7 @@ pub fn check_stacks(
                         format!("stack `{name}` needs `{need}`, which is not a stack"),
                     )
                     .at(
-                        span(&format!("/stack/{name}/needs/{i}"), false),
+                        span(&stack_pointer(name, &format!("/needs/{i}")), false),
                         "no such stack",
                     )
                     .help(help)
@@ -139,7 +142,7 @@ pub fn check_stacks(
             ),
         )
         .at(
-            span(&format!("/stack/{first}/needs/{position}"), false),
+            span(&stack_pointer(first, &format!("/needs/{position}")), false),
             format!("`{first}` needs `{}`", cycle[1 % cycle.len()]),
         )
         .help("stacks deploy in dependency order, so one of these must not need the other");
@@ -147,7 +150,7 @@ pub fn check_stacks(
             let next = &cycle[(i + 1) % cycle.len()];
             if let Some(p) = config.stack[name].needs.iter().position(|n| n == next) {
                 diagnostic = diagnostic.also(
-                    span(&format!("/stack/{name}/needs/{p}"), false),
+                    span(&stack_pointer(name, &format!("/needs/{p}")), false),
                     format!("`{name}` needs `{next}`"),
                 );
             }
@@ -236,7 +239,7 @@ fn check_selection(
                 Code::Selection,
                 format!("stack `{name}` is a `{field}` stack but names no {field}"),
             )
-            .at(span(&format!("/stack/{name}"), true), format!("needs `{field}=\"…\"`"))
+            .at(span(&stack_pointer(name, ""), true), format!("needs `{field}=\"…\"`"))
             .help(format!(
                 "name the environments' {field} it deploys: `stack \"{name}\" kind=\"{field}\" {field}=\"{name}\"`"
             )),
@@ -258,7 +261,7 @@ fn check_selection(
                     ),
                 )
                 .at(
-                    span(&format!("/stack/{name}/{field}"), false),
+                    span(&stack_pointer(name, &format!("/{field}")), false),
                     "has no effect here",
                 )
                 .help(format!(
@@ -267,4 +270,9 @@ fn check_selection(
             );
         }
     }
+}
+
+/// The pointer of stack `name` of `stacks.kdl` (escaped: the name is the user's), then `rest`.
+fn stack_pointer(name: &str, rest: &str) -> String {
+    format!("{}{rest}", path::pointer(&["stack", name]))
 }
