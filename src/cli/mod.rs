@@ -61,7 +61,8 @@ pub enum Command {
     /// Show a merged value and the files that set and overrode it.
     Explain {
         env: String,
-        /// Dotted path, like `service.api.scaling.max`.
+        /// Dotted path, like `service.api.scaling.max`; quote a key holding a dot:
+        /// `tags."cost.center"`.
         path: String,
     },
     /// Write the JSON Schemas to `schema/`, or with `--check` fail if they are stale.
