@@ -276,8 +276,16 @@ pub fn run(cli: Cli) -> i32 {
             output::learn(&sources);
             match result {
                 Ok(explanation) => {
-                    // A value built from references is in no file as it is shown.
-                    for value in explanation.values.iter().filter(|v| v.credential.is_some()) {
+                    // A value built from references is in no file as it is shown (a
+                    // removed one is shown as written, which the files teach).
+                    let removed = |v: &envc::explain::ExplainedValue| {
+                        v.history.first().map(|s| s.kind) == Some(envc::explain::StepKind::Removed)
+                    };
+                    for value in explanation
+                        .values
+                        .iter()
+                        .filter(|v| v.credential.is_some() && !removed(v))
+                    {
                         output::learn_value(value.shown.trim_matches('"'));
                     }
                     out!("{}", format_explanation(&explanation));
