@@ -233,9 +233,21 @@ impl Table {
         paths
     }
 
-    /// Every scalar and list as a person writes its path, depth first.
+    /// Every scalar and list as a person writes its path, depth first: keys holding dots
+    /// bare where that finds the same value (as a `${…}` inside a KDL string can hold it
+    /// without escapes), quoted where it would not.
     pub fn leaf_paths(&self) -> Vec<String> {
-        self.leaves().iter().map(KeyPath::to_string).collect()
+        self.leaves()
+            .iter()
+            .map(|path| {
+                let bare = path.join(".");
+                if self.find(&bare).as_ref() == Some(path) {
+                    bare
+                } else {
+                    path.to_string()
+                }
+            })
+            .collect()
     }
 }
 
@@ -372,7 +384,7 @@ mod tests {
                 .shown(),
             "\"42\""
         );
-        assert_eq!(root.leaf_paths(), [r#"tags."cost.center""#, "tags.team"]);
+        assert_eq!(root.leaf_paths(), ["tags.cost.center", "tags.team"]);
     }
 
     #[test]
@@ -382,5 +394,6 @@ mod tests {
         let split = root.find("a.b").unwrap();
         assert_eq!(&split[..], ["a", "b"]);
         assert_eq!(root.find(r#""a.b""#).unwrap().to_string(), r#""a.b""#);
+        assert_eq!(root.leaf_paths(), ["a.b", r#""a.b""#]);
     }
 }
