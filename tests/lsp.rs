@@ -229,6 +229,17 @@ fn hover_on_a_key_holding_a_dot_shows_its_value_in_every_environment() {
         assert!(text.contains(&expected), "{expected:?} not in {text}");
     }
     assert!(!text.contains("no such value"), "{text}");
+
+    // Going to its definition lands on the value the key holds.
+    let found = client.request(
+        "textDocument/definition",
+        client.at("env/base.kdl", &edited, "${tags.", 3),
+    );
+    let line = edited[..edited.find("\"42\"").unwrap()]
+        .matches('\n')
+        .count();
+    assert_eq!(found["uri"], client.uri("env/base.kdl"), "{found}");
+    assert_eq!(found["range"]["start"]["line"], line, "{found}");
     client.shutdown();
 }
 
