@@ -133,6 +133,32 @@ fn explain_of_a_block_lists_every_value() {
 }
 
 #[test]
+fn explain_reaches_a_key_holding_a_dot_written_bare_or_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let dev = dir.path().join("env/dev.kdl");
+    let mut text = std::fs::read_to_string(&dev).unwrap();
+    text.push_str("\ntags {\n    \"cost.center\" \"42\"\n}\n");
+    let line = text.lines().count() - 1;
+    std::fs::write(&dev, text).unwrap();
+    let expected = format!(
+        "dev tags.\"cost.center\" = \"42\"\n  set by   dev          at env/dev.kdl:{line}:19  \"42\"\n"
+    );
+    for written in ["tags.cost.center", "tags.\"cost.center\""] {
+        let (code, stdout, stderr) = envc(dir.path(), &["explain", "dev", written]);
+        assert_eq!(code, 0, "{written}: {stderr}");
+        assert_eq!(stdout, expected, "{written}");
+    }
+    // Only dev sets it: another environment has no such value, and says so.
+    let (code, _, stderr) = envc(dir.path(), &["explain", "staging", "tags.cost.center"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("has no value at `tags.cost.center`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn one_mistake_in_a_parent_is_reported_for_each_child_once() {
     let dir = tempfile::tempdir().unwrap();
     copy_project(root(), dir.path());

@@ -203,6 +203,54 @@ fn hover_gives_the_reference_and_every_environments_value_with_who_set_it() {
     client.shutdown();
 }
 
+#[test]
+fn hover_on_a_key_holding_a_dot_shows_its_value_in_every_environment() {
+    let dir = project("");
+    let mut client = Client::start(dir.path());
+    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+    let edited = base.replace(
+        "tags {\n",
+        "tags {\n    \"cost.center\" \"42\"\n    owner #\"team ${tags.\"cost.center\"}\"#\n",
+    );
+    assert_ne!(edited, base, "the example's base has a tags block");
+    client.open("env/base.kdl", Some(&edited));
+    let hover = client.request(
+        "textDocument/hover",
+        client.at("env/base.kdl", &edited, "cost.center", 3),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.starts_with("**`tags.\"cost.center\"`**"), "{text}");
+    for env in ["dev", "staging", "staging2", "prod"] {
+        let expected = format!("{env}: \"42\" (here)");
+        assert!(text.contains(&expected), "{expected:?} not in {text}");
+    }
+    assert!(!text.contains("not set"), "{text}");
+
+    // The same key named by a `${ref}`: what it resolves to in each environment.
+    let hover = client.request(
+        "textDocument/hover",
+        client.at("env/base.kdl", &edited, "${tags.", 3),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    for env in ["dev", "staging", "staging2", "prod"] {
+        let expected = format!("{env}: \"42\"");
+        assert!(text.contains(&expected), "{expected:?} not in {text}");
+    }
+    assert!(!text.contains("no such value"), "{text}");
+
+    // Going to its definition lands on the value the key holds.
+    let found = client.request(
+        "textDocument/definition",
+        client.at("env/base.kdl", &edited, "${tags.", 3),
+    );
+    let line = edited[..edited.find("\"42\"").unwrap()]
+        .matches('\n')
+        .count();
+    assert_eq!(found["uri"], client.uri("env/base.kdl"), "{found}");
+    assert_eq!(found["range"]["start"]["line"], line, "{found}");
+    client.shutdown();
+}
+
 fn labels(completion: &Value) -> Vec<String> {
     completion
         .as_array()

@@ -61,7 +61,8 @@ pub enum Command {
     /// Show a merged value and the files that set and overrode it.
     Explain {
         env: String,
-        /// Dotted path, like `service.api.scaling.max`.
+        /// Dotted path, like `service.api.scaling.max`; quote a key holding a dot:
+        /// `tags."cost.center"`.
         path: String,
     },
     /// Write the JSON Schemas to `schema/`, or with `--check` fail if they are stale.
@@ -281,8 +282,16 @@ pub fn run(cli: Cli) -> i32 {
             output::learn(&sources);
             match result {
                 Ok(explanation) => {
-                    // A value built from references is in no file as it is shown.
-                    for value in explanation.values.iter().filter(|v| v.credential.is_some()) {
+                    // A value built from references is in no file as it is shown (a
+                    // removed one is shown as written, which the files teach).
+                    let removed = |v: &crate::explain::ExplainedValue| {
+                        v.history.first().map(|s| s.kind) == Some(crate::explain::StepKind::Removed)
+                    };
+                    for value in explanation
+                        .values
+                        .iter()
+                        .filter(|v| v.credential.is_some() && !removed(v))
+                    {
                         output::learn_value(value.shown.trim_matches('"'));
                     }
                     out!("{}", format_explanation(&explanation));
@@ -416,16 +425,23 @@ fn format_explanation(explanation: &crate::explain::Explanation) -> String {
             explanation.env, value.path, value.shown
         ));
         for (i, step) in value.history.iter().enumerate() {
-            let verb = if i == 0 { "set by" } else { "overrode" };
+            use crate::explain::StepKind;
+            let verb = match step.kind {
+                StepKind::Set | StepKind::Default => "set by",
+                StepKind::Overrode => "overrode",
+                StepKind::Removed => "removed",
+            };
             let inherited = if i == 0 && step.env != explanation.env {
                 format!(" (inherited by {})", explanation.env)
             } else {
                 String::new()
             };
-            out.push_str(&format!(
-                "  {verb:<9}{:<12} at {}  {}{inherited}\n",
-                step.env, step.location, step.shown
-            ));
+            let place = match step.kind {
+                StepKind::Default => "(no file sets it)".to_string(),
+                StepKind::Removed => format!("at {}{inherited}", step.location),
+                _ => format!("at {}  {}{inherited}", step.location, step.shown),
+            };
+            out.push_str(&format!("  {verb:<9}{:<12} {place}\n", step.env));
         }
     }
     out

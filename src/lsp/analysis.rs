@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::parse::{EnvFile, Overlay};
-use crate::resolve::{Entry, ResolvedEnv, Table, Value};
+use crate::resolve::{Entry, KeyPath, ResolvedEnv, Table, Value};
 use crate::source::{FileId, Span};
 use crate::{Checked, Stages};
 
@@ -21,7 +21,7 @@ pub struct Analysis {
 pub struct SettingAt<'a> {
     /// The environment whose file it is.
     pub env: &'a ResolvedEnv,
-    pub path: Vec<String>,
+    pub path: KeyPath,
     pub entry: &'a Entry,
 }
 
@@ -116,7 +116,7 @@ impl Analysis {
     /// The setting whose name or value is at `offset` of `file`, deepest first.
     pub fn setting_at(&self, file: FileId, offset: usize) -> Option<SettingAt<'_>> {
         let env = self.env_of_file(file)?;
-        let mut path = Vec::new();
+        let mut path = KeyPath::default();
         let entry = deepest(&env.root, file, offset, &mut path)?;
         Some(SettingAt { env, path, entry })
     }
@@ -133,10 +133,10 @@ fn deepest<'a>(
     table: &'a Table,
     file: FileId,
     offset: usize,
-    path: &mut Vec<String>,
+    path: &mut KeyPath,
 ) -> Option<&'a Entry> {
     for (key, entry) in &table.entries {
-        path.push(key.clone());
+        path.push(key);
         if let Value::Table(inner) = &entry.value {
             if let Some(found) = deepest(inner, file, offset, path) {
                 return Some(found);
@@ -155,7 +155,7 @@ fn deepest<'a>(
 
 /// A value of `env` at `path`, as shown in an editor: `"db.t3.small"`, `1 2 3`, `{ … }`.
 pub fn shown_at<'a>(env: &'a ResolvedEnv, path: &[String]) -> Option<(String, &'a Value)> {
-    let value = env.root.get_path(&path.join("."))?;
+    let value = env.root.get(path)?;
     Some((value.shown(), value))
 }
 

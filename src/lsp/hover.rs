@@ -95,7 +95,7 @@ fn values_line(
 }
 
 fn setting_hover(server: &Server, hovered: FileId, setting: &SettingAt) -> String {
-    let path = setting.path.join(".");
+    let path = &setting.path;
     let mut text = format!("**`{path}`**");
     let steps: Vec<&str> = setting.path.iter().map(String::as_str).collect();
     if let Some(schema) = SchemaAt::root(server.analysis.env_schema()).path(&steps) {
@@ -127,14 +127,15 @@ fn reference_hover(server: &Server, document: &Document, path: &str) -> Option<S
     let analysis = &server.analysis;
     let env = analysis.env_of_file(document.file)?;
     let lineage = analysis.lineage(&env.name);
-    let steps: Vec<String> = path.split('.').map(str::to_string).collect();
     let values = lineage
         .iter()
         .filter(|env| !env.is_abstract)
-        .map(|env| match shown_at(env, &steps) {
-            Some((shown, _)) => format!("{}: {shown}", env.name),
-            None => format!("{}: no such value", env.name),
-        })
+        .map(
+            |env| match env.root.find(path).and_then(|p| shown_at(env, &p)) {
+                Some((shown, _)) => format!("{}: {shown}", env.name),
+                None => format!("{}: no such value", env.name),
+            },
+        )
         .collect::<Vec<_>>()
         .join(" · ");
     Some(format!("**`${{{path}}}`**\n\n{values}"))

@@ -25,11 +25,10 @@ pub fn definition(
     }
     let env = analysis.env_of_file(document.file)?;
     if let Some((path, _, _)) = reference_at(document.text, offset) {
-        let steps: Vec<String> = path.split('.').map(str::to_string).collect();
         let found = analysis
             .lineage(&env.name)
             .into_iter()
-            .find_map(|e| entry_at(e, &steps))?;
+            .find_map(|e| entry_at(e, &e.root.find(path)?))?;
         return Some(GotoDefinitionResponse::Scalar(
             server.location(found.value.origin().span),
         ));

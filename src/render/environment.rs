@@ -11,6 +11,7 @@ use super::{FreshStack, RenderedEnv, RenderedStack, Renderer, Slot};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
 use crate::model::StackKind;
+use crate::resolve::path;
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks};
 
@@ -102,7 +103,7 @@ impl Renderer {
         let stack = &config.stack[name];
         let span_of_stack = stacks
             .spans
-            .nearest(&format!("/stack/{name}"))
+            .nearest(&path::pointer(&["stack", name]))
             .map(|l| l.key)
             .unwrap_or(Span::new(stacks.file, 0, 0));
         let field = if stack.builtin() == Some(StackKind::Worker) {
@@ -113,7 +114,7 @@ impl Renderer {
         let span_of_selection = stacks
             .spans
             .by_pointer
-            .get(&format!("/stack/{name}/{field}"))
+            .get(&path::pointer(&["stack", name, field]))
             .map_or(span_of_stack, |l| l.value);
         if let Some(problem) = selection_problem(name, stack, env, span_of_selection) {
             return Some(Slot::Problem((name.to_string(), problem)));
@@ -144,7 +145,7 @@ impl Renderer {
         if !self.origins.contains_key(&template_name) {
             let at = stacks
                 .spans
-                .nearest(&format!("/stack/{name}/template"))
+                .nearest(&path::pointer(&["stack", name, "template"]))
                 .map(|l| l.value)
                 .unwrap_or(span_of_stack);
             return Some(Slot::Problem((

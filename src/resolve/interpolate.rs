@@ -8,6 +8,7 @@ use crate::did_you_mean::suggestion;
 use crate::parse::Scalar;
 use crate::source::{SourceMap, Span};
 
+use super::path::KeyPath;
 use super::value::{Table, Value};
 
 /// References followed through others before envc stops: real chains are two or three long.
@@ -68,10 +69,10 @@ struct Resolver<'a> {
     root: &'a Table,
     sources: &'a SourceMap,
     env: &'a str,
-    done: HashMap<String, Option<String>>,
-    stack: Vec<String>,
+    done: HashMap<KeyPath, Option<String>>,
+    stack: Vec<KeyPath>,
     diagnostics: Vec<Diagnostic>,
-    failed: HashSet<String>,
+    failed: HashSet<KeyPath>,
     /// A chain too long is reported once: the values after it fail the same way.
     limit_reported: bool,
 }
@@ -82,11 +83,11 @@ pub fn interpolate(
     root: &mut Table,
     env: &str,
     sources: &SourceMap,
-) -> (HashSet<String>, Vec<Diagnostic>) {
-    let templates: Vec<String> = root
-        .leaf_paths()
+) -> (HashSet<KeyPath>, Vec<Diagnostic>) {
+    let templates: Vec<KeyPath> = root
+        .leaves()
         .into_iter()
-        .filter(|p| matches!(root.get_path(p), Some(Value::Scalar(s)) if s.value.as_str().is_some_and(has_references)))
+        .filter(|p| matches!(root.get(p), Some(Value::Scalar(s)) if s.value.as_str().is_some_and(has_references)))
         .collect();
     if templates.is_empty() {
         return (HashSet::new(), Vec::new());
@@ -112,7 +113,7 @@ pub fn interpolate(
     } = resolver;
     for path in templates {
         if let Some(Some(resolved)) = done.get(&path) {
-            if let Some(Value::Scalar(scalar)) = get_path_mut(root, &path) {
+            if let Some(Value::Scalar(scalar)) = root.get_mut(&path) {
                 let written =
                     std::mem::replace(&mut scalar.value, Scalar::String(resolved.clone()));
                 if let Scalar::String(written) = written {
@@ -124,31 +125,19 @@ pub fn interpolate(
     (failed, diagnostics)
 }
 
-fn get_path_mut<'t>(table: &'t mut Table, path: &str) -> Option<&'t mut Value> {
-    let mut parts = path.split('.');
-    let mut value = table.entries.get_mut(parts.next()?).map(|e| &mut e.value)?;
-    for part in parts {
-        match value {
-            Value::Table(t) => value = t.entries.get_mut(part).map(|e| &mut e.value)?,
-            _ => return None,
-        }
-    }
-    Some(value)
-}
-
 impl Resolver<'_> {
     /// The resolved string at `path` (a string scalar with references).
-    fn resolve(&mut self, path: &str) -> Option<String> {
+    fn resolve(&mut self, path: &KeyPath) -> Option<String> {
         if let Some(done) = self.done.get(path) {
             return done.clone();
         }
-        let Some(Value::Scalar(scalar)) = self.root.get_path(path) else {
+        let Some(Value::Scalar(scalar)) = self.root.get(path) else {
             return None;
         };
         let text = scalar.value.as_str().unwrap_or_default().to_string();
         let span = scalar.origin.span;
         let origin_env = scalar.origin.env.clone();
-        self.stack.push(path.to_string());
+        self.stack.push(path.clone());
         let result = match pieces(&text) {
             Err(offset) => {
                 let at = self.locate(span, &text[offset..offset + 2]);
@@ -190,16 +179,24 @@ impl Resolver<'_> {
         };
         self.stack.pop();
         if result.is_none() {
-            self.failed.insert(path.to_string());
+            self.failed.insert(path.clone());
         }
-        self.done.insert(path.to_string(), result.clone());
+        self.done.insert(path.clone(), result.clone());
         result
     }
 
     fn lookup(&mut self, reference: &str, span: Span, origin_env: &str) -> Option<String> {
         let at = self.locate(span, &format!("${{{reference}}}"));
-        if let Some(position) = self.stack.iter().position(|p| p == reference) {
-            let chain = self.stack[position..].join("` → `");
+        let path = self.root.find(reference);
+        let in_stack = path
+            .as_ref()
+            .and_then(|path| self.stack.iter().position(|p| p == path));
+        if let Some(position) = in_stack {
+            let chain = self.stack[position..]
+                .iter()
+                .map(KeyPath::to_string)
+                .collect::<Vec<_>>()
+                .join("` → `");
             self.report(
                 origin_env,
                 Diagnostic::error(
@@ -211,7 +208,7 @@ impl Resolver<'_> {
             );
             return None;
         }
-        match self.root.get_path(reference) {
+        match path.as_ref().and_then(|p| self.root.get(p)) {
             Some(Value::Scalar(scalar)) => match scalar.value.as_str() {
                 Some(s) if has_references(s) && self.stack.len() >= MAX_REF_DEPTH => {
                     if std::mem::replace(&mut self.limit_reported, true) {
@@ -231,7 +228,7 @@ impl Resolver<'_> {
                     );
                     None
                 }
-                Some(s) if has_references(s) => self.resolve(reference),
+                Some(s) if has_references(s) => self.resolve(path.as_ref()?),
                 _ => Some(scalar.value.to_plain()),
             },
             Some(_) => {

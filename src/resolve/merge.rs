@@ -12,7 +12,7 @@ use crate::model::Shape;
 use crate::parse::{Argument, MergeMode, Node, Property, Scalar};
 use crate::source::Span;
 
-use super::value::{Entry, ListValue, Origin, Overridden, ScalarValue, Table, Value};
+use super::value::{Entry, ListValue, Origin, Overridden, Removal, ScalarValue, Table, Value};
 
 /// Applies the nodes of one file (by environment `env`) onto `table`.
 pub struct Merger<'a> {
@@ -170,7 +170,7 @@ impl Merger<'_> {
         };
         match node.mode {
             MergeMode::Remove => {
-                if group.entries.shift_remove(&key).is_none() {
+                if !self.remove(group, &key, node) {
                     let known: Vec<String> = group.entries.keys().cloned().collect();
                     self.remove_missing(node, &format!("{} \"{key}\"", node.name), &known);
                 }
@@ -205,7 +205,7 @@ impl Merger<'_> {
 
     fn apply_node(&mut self, table: &mut Table, node: &Node, shape: &Shape) {
         if node.mode == MergeMode::Remove {
-            if table.entries.shift_remove(&node.name).is_none() {
+            if !self.remove(table, &node.name, node) {
                 let known: Vec<String> = table.entries.keys().cloned().collect();
                 self.remove_missing(node, &node.name, &known);
             }
@@ -320,6 +320,19 @@ impl Merger<'_> {
         }
     }
 
+    /// Takes `key` out of `table`, keeping what it held for `explain`; false when absent.
+    fn remove(&self, table: &mut Table, key: &str, node: &Node) -> bool {
+        let Some(entry) = table.entries.shift_remove(key) else {
+            return false;
+        };
+        let removal = Removal {
+            origin: self.origin(node.span),
+            was: entry.value,
+        };
+        table.removed.insert(key.to_string(), removal);
+        true
+    }
+
     fn remove_missing(&mut self, node: &Node, what: &str, known: &[String]) {
         let mut diagnostic = Diagnostic::error(
             Code::RemoveMissing,
@@ -364,6 +377,7 @@ fn set(table: &mut Table, key: &str, key_span: Span, mut value: Value) {
             Value::Table(t) => t.origin.overrode = Some(Box::new(overridden)),
         }
     }
+    table.removed.shift_remove(key);
     table
         .entries
         .insert(key.to_string(), Entry { key_span, value });

@@ -5,6 +5,7 @@
 
 pub mod interpolate;
 pub mod merge;
+pub mod path;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -19,6 +20,7 @@ use crate::parse::{EnvFile, ParsedProject, ProjectKind, Scalar};
 use crate::source::{FileId, SourceMap, Span};
 
 use merge::{injected, Merger};
+pub use path::KeyPath;
 pub use value::*;
 
 /// The keys of `stacks.kdl` every environment starts from.
@@ -45,7 +47,7 @@ pub struct ResolvedEnv {
     pub ancestors: Vec<String>,
     pub root: Table,
     /// Paths of strings whose references could not be resolved (already reported).
-    pub unresolved: HashSet<String>,
+    pub unresolved: HashSet<KeyPath>,
 }
 
 #[derive(Debug, Default)]

@@ -11,6 +11,8 @@ use indexmap::IndexMap;
 use crate::parse::Scalar;
 use crate::source::Span;
 
+use super::path::pointer_token;
+
 /// Who set a value: the environment (or `project` for `stacks.kdl`), where, and what it
 /// replaced.
 #[derive(Debug, Clone)]
@@ -57,6 +59,15 @@ pub struct Table {
     pub entries: IndexMap<String, Entry>,
     /// The node that introduced the table (or the file, for an environment's root).
     pub origin: Origin,
+    /// Keys a `(remove)` took out and no later file set again, with what they held.
+    pub removed: IndexMap<String, Removal>,
+}
+
+/// A value a `(remove)` took out: who removed it, where, and what it was.
+#[derive(Debug, Clone)]
+pub struct Removal {
+    pub origin: Origin,
+    pub was: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -102,27 +113,8 @@ impl Table {
         Table {
             entries: IndexMap::new(),
             origin,
+            removed: IndexMap::new(),
         }
-    }
-
-    /// The value at a dotted path like `service.api.scaling.max`.
-    pub fn get_path(&self, path: &str) -> Option<&Value> {
-        let mut parts = path.split('.');
-        let mut value = self.entries.get(parts.next()?).map(|e| &e.value)?;
-        for part in parts {
-            match value {
-                Value::Table(t) => value = t.entries.get(part).map(|e| &e.value)?,
-                _ => return None,
-            }
-        }
-        Some(value)
-    }
-
-    /// Dotted paths of every scalar and list, depth first.
-    pub fn leaf_paths(&self) -> Vec<String> {
-        let mut paths = Vec::new();
-        collect_paths(self, "", &mut paths);
-        paths
     }
 
     /// The table as JSON, with the span of every key and value by JSON pointer.
@@ -130,20 +122,6 @@ impl Table {
         let mut index = SpanIndex::default();
         let json = table_json(self, "", &mut index);
         (json, index)
-    }
-}
-
-fn collect_paths(table: &Table, prefix: &str, paths: &mut Vec<String>) {
-    for (key, entry) in &table.entries {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match &entry.value {
-            Value::Table(t) => collect_paths(t, &path, paths),
-            _ => paths.push(path),
-        }
     }
 }
 
@@ -175,14 +153,10 @@ impl SpanIndex {
     }
 }
 
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 fn table_json(table: &Table, pointer: &str, index: &mut SpanIndex) -> serde_json::Value {
     let mut object = serde_json::Map::with_capacity(table.entries.len());
     for (key, entry) in &table.entries {
-        let child = format!("{pointer}/{}", escape_pointer(key));
+        let child = format!("{pointer}/{}", pointer_token(key));
         let origin = entry.value.origin();
         index.by_pointer.insert(
             child.clone(),

@@ -4,6 +4,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Endpoint, Environment, Scaling, WorkerRuntime};
+use crate::resolve::path;
 
 use super::EnvSpans;
 
@@ -27,14 +28,14 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
             .is_some_and(|s| s.queue_depth_target.is_some())
         {
             refuse(
-                format!("/service/{name}/scaling/queue-depth-target"),
+                path::pointer(&["service", name, "scaling", "queue-depth-target"]),
                 format!("service `{name}` does not scale on a queue's depth"),
                 "services scale on `cpu-target`, `memory-target` or `requests-target`; a worker scales on its queue",
             );
         }
     }
     for (name, worker) in &env.worker {
-        let base = format!("/worker/{name}");
+        let base = path::pointer(&["worker", name]);
         match worker.runtime {
             WorkerRuntime::Fargate => {
                 if let Some(scaling) = &worker.scaling {

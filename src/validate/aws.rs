@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::{Engine, Environment, WorkerRuntime};
+use crate::resolve::path;
 
 use super::{EnvSpans, ValidEnv};
 
@@ -163,18 +164,18 @@ fn check_own_secrets(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
     let references = env
         .service
         .iter()
-        .map(|(name, s)| (format!("/service/{name}"), &s.secret))
+        .map(|(name, s)| (path::pointer(&["service", name]), &s.secret))
         .chain(
             env.worker
                 .iter()
-                .map(|(name, w)| (format!("/worker/{name}"), &w.secret)),
+                .map(|(name, w)| (path::pointer(&["worker", name]), &w.secret)),
         );
     for (base, secrets) in references {
         for (variable, reference) in secrets {
             let Some(from) = reference.from.as_deref() else {
                 continue;
             };
-            let pointer = format!("{base}/secret/{variable}");
+            let pointer = format!("{base}{}", path::pointer(&["secret", variable]));
             // A name close to one the project creates is a typo of it; other names are
             // secrets made outside envc.
             if !own.iter().any(|o| o == from) {
@@ -284,7 +285,7 @@ fn check_runtimes(env: &Environment, at: &EnvSpans, today: &str, out: &mut Vec<D
         if worker.runtime != WorkerRuntime::Lambda {
             continue;
         }
-        let pointer = format!("/worker/{name}/lambda-runtime");
+        let pointer = path::pointer(&["worker", name, "lambda-runtime"]);
         let runtime = worker.lambda_runtime.as_str();
         let Some(known) = rules.lambda_runtimes.get(runtime) else {
             let supported = rules
@@ -466,17 +467,17 @@ fn check_visibility(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>)
         // The worker template's default timeout.
         let timeout = worker.timeout.unwrap_or(60);
         let visibility = queue.visibility_timeout;
-        let timeout_pointer = format!("/worker/{name}/timeout");
-        let visibility_pointer = format!("/queue/{}/visibility-timeout", worker.queue);
+        let timeout_pointer = path::pointer(&["worker", name, "timeout"]);
+        let visibility_pointer = path::pointer(&["queue", &worker.queue, "visibility-timeout"]);
         let visibility_span = if at.spans.by_pointer.contains_key(&visibility_pointer) {
             at.value(&visibility_pointer)
         } else {
-            at.key(&format!("/queue/{}", worker.queue))
+            at.key(&path::pointer(&["queue", &worker.queue]))
         };
         let timeout_span = if at.spans.by_pointer.contains_key(&timeout_pointer) {
             at.value(&timeout_pointer)
         } else {
-            at.key(&format!("/worker/{name}"))
+            at.key(&path::pointer(&["worker", name]))
         };
         if timeout > visibility {
             out.push(at.note_inherited(

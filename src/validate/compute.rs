@@ -3,6 +3,7 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::{Environment, Scaling, WorkerRuntime};
+use crate::resolve::path;
 
 use super::EnvSpans;
 
@@ -25,7 +26,7 @@ const FARGATE_CPUS: &[u32] = &[256, 512, 1024, 2048, 4096, 8192, 16384];
 
 pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     for (name, service) in &env.service {
-        let base = format!("/service/{name}");
+        let base = path::pointer(&["service", name]);
         check_fargate(service.cpu, service.memory, &base, at, out);
         if let Some(scaling) = &service.scaling {
             check_scaling(scaling, &format!("{base}/scaling"), at, out);
@@ -50,7 +51,7 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
         }
     }
     for (name, worker) in &env.worker {
-        let base = format!("/worker/{name}");
+        let base = path::pointer(&["worker", name]);
         if !env.queue.contains_key(&worker.queue) {
             let (help, suggestion) =
                 suggestion(&worker.queue, env.queue.keys().map(String::as_str), || {

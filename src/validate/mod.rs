@@ -292,11 +292,7 @@ fn validate_env(
 ) -> Option<(ValidEnv, bool)> {
     let (mut json, spans) = env.root.to_json();
     let blocks = settings.take(&mut json);
-    let unresolved: HashSet<String> = env
-        .unresolved
-        .iter()
-        .map(|p| format!("/{}", p.replace('.', "/")))
-        .collect();
+    let unresolved: HashSet<String> = env.unresolved.iter().map(|p| p.pointer()).collect();
     let root_span = Span::new(env.file, 0, 0);
     let found = schema_problems(
         &schemas.env,

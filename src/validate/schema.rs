@@ -7,7 +7,8 @@ use jsonschema::Validator;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::Shape;
-use crate::resolve::{Located, SpanIndex};
+use crate::resolve::path::pointer_token;
+use crate::resolve::{KeyPath, Located, SpanIndex};
 use crate::source::Span;
 
 /// Schema problems, each with the located value it is about.
@@ -165,7 +166,7 @@ impl CompiledSchema {
         let diagnostic = match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 for key in unexpected {
-                    let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    let child = format!("{pointer}/{}", pointer_token(key));
                     let at = spans.by_pointer.get(&child).cloned();
                     let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
                     let fields = shape_at(shape, &pointer).field_names();
@@ -356,25 +357,17 @@ fn closest_alternative<'e>(
 
 /// `/service/api/scaling/max` → "`service.api.scaling.max`".
 fn display_name(pointer: &str, noun: &str) -> String {
-    if pointer.is_empty() {
-        return format!("the {noun}");
+    match KeyPath::from_pointer(pointer) {
+        Some(path) if !path.is_empty() => format!("`{path}`"),
+        _ => format!("the {noun}"),
     }
-    let dotted = pointer
-        .trim_start_matches('/')
-        .split('/')
-        .map(|p| p.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".");
-    format!("`{dotted}`")
 }
 
 /// The shape at a JSON pointer, following keyed tables through their keys.
 fn shape_at<'s>(shape: &'s Shape, pointer: &str) -> &'s Shape {
     let mut current = shape;
-    let mut parts = pointer
-        .trim_start_matches('/')
-        .split('/')
-        .filter(|p| !p.is_empty());
+    let path = KeyPath::from_pointer(pointer).unwrap_or_default();
+    let mut parts = path.iter();
     while let Some(part) = parts.next() {
         current = current.child(part);
         if let Shape::Keyed(inner) = current {

@@ -22,7 +22,7 @@ const BUILTIN_KINDS: [StackKind; 14] = [
     StackKind::Monitoring,
     StackKind::CiRole,
 ];
-use crate::resolve::SpanIndex;
+use crate::resolve::{path, SpanIndex};
 use crate::source::{FileId, Span};
 
 pub fn check_stacks(
@@ -49,7 +49,7 @@ pub fn check_stacks(
                         format!("stack `{name}` has neither `kind` nor `template`")
                     },
                 )
-                .at(span(&format!("/stack/{name}"), true), "this stack")
+                .at(span(&stack_pointer(name, ""), true), "this stack")
                 .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
             );
         }
@@ -59,7 +59,7 @@ pub fn check_stacks(
                     name,
                     kind,
                     project_kinds,
-                    span(&format!("/stack/{name}/kind"), false),
+                    span(&stack_pointer(name, "/kind"), false),
                 ));
             } else if crate::resolve::Shapes::shared()
                 .env
@@ -71,7 +71,7 @@ pub fn check_stacks(
                         Code::UnknownKind,
                         format!("stack `{name}` of kind `{kind}` is named like the environments' `{name}` setting"),
                     )
-                    .at(span(&format!("/stack/{name}"), true), "this stack")
+                    .at(span(&stack_pointer(name, ""), true), "this stack")
                     .help(format!(
                         "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
                     )),
@@ -83,7 +83,10 @@ pub fn check_stacks(
             if need == name {
                 out.push(
                     Diagnostic::error(Code::StackCycle, format!("stack `{name}` needs itself"))
-                        .at(span(&format!("/stack/{name}/needs/{i}"), false), "here")
+                        .at(
+                            span(&stack_pointer(name, &format!("/needs/{i}")), false),
+                            "here",
+                        )
                         .help("remove it from its own `needs`"),
                 );
             } else if !config.stack.contains_key(need) {
@@ -100,7 +103,7 @@ pub fn check_stacks(
                         format!("stack `{name}` needs `{need}`, which is not a stack"),
                     )
                     .at(
-                        span(&format!("/stack/{name}/needs/{i}"), false),
+                        span(&stack_pointer(name, &format!("/needs/{i}")), false),
                         "no such stack",
                     )
                     .help(help)
@@ -124,7 +127,7 @@ pub fn check_stacks(
             ),
         )
         .at(
-            span(&format!("/stack/{first}/needs/{position}"), false),
+            span(&stack_pointer(first, &format!("/needs/{position}")), false),
             format!("`{first}` needs `{}`", cycle[1 % cycle.len()]),
         )
         .help("stacks deploy in dependency order, so one of these must not need the other");
@@ -132,7 +135,7 @@ pub fn check_stacks(
             let next = &cycle[(i + 1) % cycle.len()];
             if let Some(p) = config.stack[name].needs.iter().position(|n| n == next) {
                 diagnostic = diagnostic.also(
-                    span(&format!("/stack/{name}/needs/{p}"), false),
+                    span(&stack_pointer(name, &format!("/needs/{p}")), false),
                     format!("`{name}` needs `{next}`"),
                 );
             }
@@ -250,7 +253,7 @@ fn check_selection(
                 Code::Selection,
                 format!("stack `{name}` is a `{field}` stack but names no {field}"),
             )
-            .at(span(&format!("/stack/{name}"), true), format!("needs `{field}=\"…\"`"))
+            .at(span(&stack_pointer(name, ""), true), format!("needs `{field}=\"…\"`"))
             .help(format!(
                 "name the environments' {field} it deploys: `stack \"{name}\" kind=\"{field}\" {field}=\"{name}\"`"
             )),
@@ -272,7 +275,7 @@ fn check_selection(
                     ),
                 )
                 .at(
-                    span(&format!("/stack/{name}/{field}"), false),
+                    span(&stack_pointer(name, &format!("/{field}")), false),
                     "has no effect here",
                 )
                 .help(format!(
@@ -281,4 +284,9 @@ fn check_selection(
             );
         }
     }
+}
+
+/// The pointer of stack `name` of `stacks.kdl` (escaped: the name is the user's), then `rest`.
+fn stack_pointer(name: &str, rest: &str) -> String {
+    format!("{}{rest}", path::pointer(&["stack", name]))
 }
