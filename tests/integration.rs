@@ -11,6 +11,7 @@ mod credentials;
 mod deploy;
 mod effects;
 mod fmt;
+mod hostile_inputs;
 mod kdl_reader;
 mod kdl_spec;
 mod lsp;
