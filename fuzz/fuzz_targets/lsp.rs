@@ -55,6 +55,7 @@ fuzz_target!(|steps: Vec<Step>| {
     let root_uri = format!("file://{}", project.display());
     let send = |message: Message| client.sender.send(message).expect("server is listening");
     send(Request::new(RequestId::from(0), "initialize".into(), json!({ "rootUri": root_uri, "capabilities": {} })).into());
+    send(Notification::new("initialized".into(), json!({})).into());
     let mut asked = 1;
     for step in steps.into_iter().take(64) {
         let (method, params, request) = match step {
