@@ -251,3 +251,60 @@ fn a_request_cancelled_while_it_waits_is_answered_as_cancelled() {
     assert_eq!(answers["2"]["error"]["code"], -32800, "{}", answers["2"]);
     assert!(answers.contains_key("3"));
 }
+
+/// The byte offset of a protocol position in ASCII `text`, lines broken by `\n`, `\r\n` and
+/// a lone `\r`, as the protocol counts them (independently of envc's own counting).
+fn protocol_offset(text: &str, at: &Value) -> usize {
+    let (line, character) = (
+        at["line"].as_u64().unwrap(),
+        at["character"].as_u64().unwrap(),
+    );
+    let bytes = text.as_bytes();
+    let (mut current, mut start, mut i) = (0, 0, 0);
+    while current < line && i < bytes.len() {
+        match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+            b'\r' | b'\n' => {}
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 1;
+        current += 1;
+        start = i;
+    }
+    let end = text[start..]
+        .find(['\r', '\n'])
+        .map_or(text.len(), |e| start + e);
+    (start + character as usize).min(end)
+}
+
+#[test]
+fn formatting_a_buffer_of_carriage_returns_gives_the_formatted_text_and_nothing_more() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    let text = "network {\r    cidr   \"10.9.0.0/16\"\r}\r// end\r";
+    client.open("env/zz.kdl", Some(text));
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": client.uri("env/zz.kdl") }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    let range = &edits[0]["range"];
+    let (start, end) = (
+        protocol_offset(text, &range["start"]),
+        protocol_offset(text, &range["end"]),
+    );
+    let applied = format!(
+        "{}{}{}",
+        &text[..start],
+        edits[0]["newText"].as_str().unwrap(),
+        &text[end..]
+    );
+    let mut sources = envc::source::SourceMap::default();
+    let file = sources.add("zz.kdl", text.to_string());
+    assert_eq!(applied, envc::format::format_file(file, &sources).unwrap());
+    client.shutdown();
+}

@@ -13,16 +13,34 @@ pub enum Encoding {
     Utf16,
 }
 
+/// The line breaks of `text` as the protocol counts them (`\n`, `\r\n` and a lone `\r`):
+/// the offset where each break starts and where the next line starts.
+fn line_breaks(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'\n', b'\r', bytes).filter_map(move |at| match bytes[at] {
+        // The `\n` of a `\r\n` was counted with its `\r`.
+        b'\n' if at > 0 && bytes[at - 1] == b'\r' => None,
+        b'\r' if bytes.get(at + 1) == Some(&b'\n') => Some((at, at + 2)),
+        _ => Some((at, at + 1)),
+    })
+}
+
 /// The protocol position of byte `offset` in `text` (clamped to the text, and back to a
-/// character boundary).
+/// character boundary; inside a `\r\n`, the end of its line).
 pub fn position(text: &str, offset: usize, encoding: Encoding) -> Position {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.matches('\n').count();
+    let (mut line, mut line_start) = (0, 0);
+    for (at, next) in line_breaks(text) {
+        if next > offset {
+            offset = offset.min(at);
+            break;
+        }
+        line += 1;
+        line_start = next;
+    }
     let in_line = &text[line_start..offset];
     let character = match encoding {
         Encoding::Utf8 => in_line.len(),
@@ -40,16 +58,17 @@ pub fn range(text: &str, start: usize, end: usize, encoding: Encoding) -> Range 
 
 /// The byte offset of `position` in `text`; past the end of a line is its end.
 pub fn offset(text: &str, position: Position, encoding: Encoding) -> usize {
-    let mut line_start = 0;
+    let (mut line_start, mut line_end) = (0, text.len());
+    let mut lines = line_breaks(text);
     for _ in 0..position.line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
+        match lines.next() {
+            Some((_, next)) => line_start = next,
             None => return text.len(),
         }
     }
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
+    if let Some((at, _)) = lines.next() {
+        line_end = at;
+    }
     let line = &text[line_start..line_end];
     let wanted = position.character as usize;
     let mut counted = 0;
@@ -111,6 +130,24 @@ fn percent_decode(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_break_at_newline_crlf_and_a_lone_carriage_return() {
+        let text = "a\rb\r\nc\nd";
+        let at = |o| position(text, o, Encoding::Utf16);
+        assert_eq!(at(2), Position::new(1, 0));
+        assert_eq!(
+            at(4),
+            Position::new(1, 1),
+            "inside a CRLF: the end of its line"
+        );
+        assert_eq!(at(5), Position::new(2, 0));
+        assert_eq!(at(text.len()), Position::new(3, 1));
+        for o in [0, 1, 2, 3, 5, 6, 7, 8] {
+            assert_eq!(offset(text, at(o), Encoding::Utf16), o);
+        }
+        assert_eq!(offset(text, Position::new(1, 9), Encoding::Utf8), 3);
+    }
 
     #[test]
     fn utf16_counts_surrogate_pairs_and_bytes_count_bytes() {
