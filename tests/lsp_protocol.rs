@@ -308,3 +308,63 @@ fn formatting_a_buffer_of_carriage_returns_gives_the_formatted_text_and_nothing_
     assert_eq!(applied, envc::format::format_file(file, &sources).unwrap());
     client.shutdown();
 }
+
+#[test]
+fn malformed_messages_get_protocol_errors_and_the_server_goes_on() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+    client.open("env/base.kdl", None);
+
+    // Not JSON (holding a credential): ParseError, with nothing of the message repeated.
+    client.send_body(r#"{"jsonrpc": "2.0", "id": 40, "method": "textDocument/hover", "params": {AKIAIOSFODNN7EXAMPLE"#);
+    let parse_error = client.next_response();
+    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+    assert!(!parse_error.to_string().contains("AKIA"), "{parse_error}");
+    // JSON that is no JSON-RPC message: InvalidRequest, answered by its id.
+    client.send_body(r#"{"jsonrpc": "2.0", "id": 41, "params": "AKIAIOSFODNN7EXAMPLE"}"#);
+    let invalid = client.next_response();
+    assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
+    assert_eq!(invalid["id"], 41);
+    // Parameters of the wrong shape holding a credential: InvalidParams, not repeated.
+    let wrong = client.ask(
+        "textDocument/hover",
+        json!({ "textDocument": "AKIAIOSFODNN7EXAMPLE" }),
+    );
+    assert_eq!(wrong["error"]["code"], -32602, "{wrong}");
+    assert!(!wrong.to_string().contains("AKIA"), "{wrong}");
+
+    assert!(hover_text(&mut client, "env/base.kdl", &base, "instance-class").contains("dev"));
+    // After `shutdown`, requests are refused until `exit`, which then ends the server with 0.
+    client.request("shutdown", Value::Null);
+    let late = client.ask(
+        "textDocument/hover",
+        client.at("env/base.kdl", &base, "instance-class", 1),
+    );
+    assert_eq!(late["error"]["code"], -32600, "{late}");
+    assert_eq!(client.exit(), 0);
+}
+
+#[test]
+fn exit_without_shutdown_exits_with_one() {
+    let dir = project();
+    let client = Client::start(dir.path());
+    assert_eq!(client.exit(), 1);
+}
+
+#[test]
+fn an_initialize_unlike_the_protocol_is_answered_and_another_may_follow() {
+    let dir = project();
+    let mut client = Client::spawn_with(dir.path(), &[]);
+    let refused = client.ask(
+        "initialize",
+        json!({ "capabilities": "AKIAIOSFODNN7EXAMPLE" }),
+    );
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert!(!refused.to_string().contains("AKIA"), "{refused}");
+    client.initialize();
+    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+    client.open("env/base.kdl", None);
+    assert!(hover_text(&mut client, "env/base.kdl", &base, "instance-class").contains("dev"));
+    client.shutdown();
+}

@@ -100,6 +100,7 @@ fuzz_target!(|steps: Vec<Step>| {
             assert!(answered.insert(response.id.clone()), "two answers to {:?}", response.id);
         }
     }
-    served.join().expect("the server does not panic").expect("the server ends cleanly");
+    let ended = served.join().expect("the server does not panic").expect("the server ends cleanly");
+    assert_eq!(ended, envc::lsp::Ended::AfterShutdown);
     assert_eq!(answered.len(), asked as usize + 1, "every request is answered once");
 });

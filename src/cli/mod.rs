@@ -369,7 +369,8 @@ pub fn run(cli: Cli) -> i32 {
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
         Command::Lsp => match crate::lsp::serve_stdio(&cli.dir) {
-            Ok(()) => 0,
+            Ok(crate::lsp::Ended::AfterShutdown) => 0,
+            Ok(crate::lsp::Ended::WithoutShutdown) => 1,
             Err(problem) => {
                 errln!("envc lsp: {problem}");
                 2

@@ -10,15 +10,17 @@
 mod actions;
 mod analysis;
 mod complete;
+mod dispatch;
 mod hover;
 mod navigate;
 pub mod position;
 mod publish;
+pub mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_server::{Connection, Message, Notification, Response};
 use lsp_types::{
     CodeActionProviderCapability, CompletionOptions, HoverProviderCapability, InitializeParams,
     OneOf, PositionEncodingKind, ServerCapabilities, TextDocumentSyncCapability,
@@ -26,6 +28,8 @@ use lsp_types::{
 };
 
 pub use analysis::Analysis;
+pub use dispatch::Refusal;
+use dispatch::{panic_text, unlike_the_protocol};
 pub use position::Encoding;
 use publish::Published;
 
@@ -33,17 +37,25 @@ use crate::parse::Overlay;
 use crate::Stages;
 
 /// Serves the protocol on standard input and output until the client says `exit`.
-pub fn serve_stdio(fallback_root: &Path) -> Result<(), String> {
-    let (connection, io_threads) = Connection::stdio();
-    serve(connection, fallback_root)?;
-    io_threads.join().map_err(|e| e.to_string())
+pub fn serve_stdio(fallback_root: &Path) -> Result<Ended, String> {
+    let (connection, io_threads) = transport::stdio();
+    let served = serve(connection, fallback_root);
+    let joined = io_threads.join();
+    joined.and(served)
+}
+
+/// How the client ended the session. The protocol asks a server to exit with 0 after
+/// `shutdown` then `exit`, and with 1 after an `exit` alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    AfterShutdown,
+    WithoutShutdown,
 }
 
 /// Serves the protocol on `connection`; the project is the client's root folder, or
 /// `fallback_root`.
-pub fn serve(connection: Connection, fallback_root: &Path) -> Result<(), String> {
-    let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
-    let params: InitializeParams = serde_json::from_value(params).map_err(|e| e.to_string())?;
+pub fn serve(connection: Connection, fallback_root: &Path) -> Result<Ended, String> {
+    let (id, params) = initialize(&connection)?;
     let encoding = chosen_encoding(&params);
     let root = client_root(&params).unwrap_or_else(|| fallback_root.to_path_buf());
     let root = std::fs::canonicalize(&root).unwrap_or(root);
@@ -55,6 +67,27 @@ pub fn serve(connection: Connection, fallback_root: &Path) -> Result<(), String>
         .initialize_finish(id, result)
         .map_err(|e| e.to_string())?;
     Server::new(connection, root, encoding, true).run()
+}
+
+/// The client's `initialize` request. One whose parameters are not the protocol's is
+/// answered InvalidParams, and the server waits for another.
+fn initialize(
+    connection: &Connection,
+) -> Result<(lsp_server::RequestId, InitializeParams), String> {
+    loop {
+        let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+        match serde_json::from_value::<InitializeParams>(params) {
+            Ok(params) => return Ok((id, params)),
+            Err(problem) => {
+                let refused = Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::InvalidParams as i32,
+                    unlike_the_protocol("initialize", &problem),
+                );
+                let _ = connection.sender.send(Message::Response(refused));
+            }
+        }
+    }
 }
 
 fn chosen_encoding(params: &InitializeParams) -> Encoding {
@@ -192,7 +225,7 @@ impl Server {
 
     /// Answers messages in the order they came until the client says `exit`. Messages that
     /// have arrived wait in `queue`, so a `$/cancelRequest` reaches a request still waiting.
-    fn run(mut self) -> Result<(), String> {
+    fn run(mut self) -> Result<Ended, String> {
         let mut queue = std::collections::VecDeque::new();
         let mut cancelled = std::collections::HashSet::new();
         loop {
@@ -200,7 +233,7 @@ impl Server {
                 cancelled.clear();
                 match self.connection.receiver.recv() {
                     Ok(message) => queue.push_back(message),
-                    Err(_) => return Ok(()),
+                    Err(_) => return Ok(Ended::WithoutShutdown),
                 }
             }
             while let Ok(message) = self.connection.receiver.try_recv() {
@@ -221,7 +254,7 @@ impl Server {
                     return self.shut_down(queue);
                 }
                 Message::Notification(n) if n.method == "exit" => {
-                    return Err("the client said `exit` before `shutdown`".to_string());
+                    return Ok(Ended::WithoutShutdown);
                 }
                 Message::Request(request) => {
                     let response = if cancelled.remove(&request.id) {
@@ -253,12 +286,14 @@ impl Server {
     }
 
     /// After `shutdown`: waits for `exit`, refusing every request meanwhile.
-    fn shut_down(self, queue: std::collections::VecDeque<Message>) -> Result<(), String> {
+    fn shut_down(self, queue: std::collections::VecDeque<Message>) -> Result<Ended, String> {
         let waiting = queue.into_iter().map(Ok);
         let arriving = std::iter::from_fn(|| Some(self.connection.receiver.recv()));
         for message in waiting.chain(arriving) {
             match message {
-                Ok(Message::Notification(n)) if n.method == "exit" => return Ok(()),
+                Ok(Message::Notification(n)) if n.method == "exit" => {
+                    return Ok(Ended::AfterShutdown)
+                }
                 Ok(Message::Request(request)) => {
                     let refused = Response::new_err(
                         request.id,
@@ -271,7 +306,7 @@ impl Server {
                 Err(_) => return Err("the client left without `exit`".to_string()),
             }
         }
-        Ok(())
+        Err("the client left without `exit`".to_string())
     }
 
     fn notified(&mut self, notification: Notification) {
@@ -378,89 +413,6 @@ impl Server {
         published.generation
     }
 
-    /// The answer to one request. A panic while answering is a bug: it becomes an error
-    /// answer and a line in the editor's log, and the server goes on.
-    fn answer(&self, request: Request) -> Response {
-        let id = request.id.clone();
-        let method = request.method.clone();
-        let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.handle_json(&request.method, request.params)
-        }));
-        match answered {
-            Ok(Ok(result)) => Response::new_ok(id, result),
-            Ok(Err(refused)) => Response::new_err(id, refused.code as i32, refused.message),
-            Err(panic) => {
-                let text = self.analysis.mask(&panic_text(&*panic));
-                eprintln!("envc lsp: a bug in answering `{method}`: {text}");
-                Response::new_err(
-                    id,
-                    lsp_server::ErrorCode::InternalError as i32,
-                    format!("envc hit a bug answering `{method}` ({text}); please report it"),
-                )
-            }
-        }
-    }
-
-    /// The answer to one request, as JSON.
-    pub fn handle_json(
-        &self,
-        method: &str,
-        params: serde_json::Value,
-    ) -> Result<serde_json::Value, Refusal> {
-        use lsp_types::request::{
-            CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
-            Request as _,
-        };
-        fn params_of<P: serde::de::DeserializeOwned>(
-            params: serde_json::Value,
-        ) -> Result<P, Refusal> {
-            serde_json::from_value(params).map_err(|e| Refusal {
-                code: lsp_server::ErrorCode::InvalidParams,
-                message: e.to_string(),
-            })
-        }
-        let json = |value: serde_json::Result<serde_json::Value>| {
-            value.map_err(|e| Refusal {
-                code: lsp_server::ErrorCode::InternalError,
-                message: e.to_string(),
-            })
-        };
-        match method {
-            HoverRequest::METHOD => json(serde_json::to_value(hover::hover(
-                self,
-                &params_of(params)?,
-            ))),
-            Completion::METHOD => json(serde_json::to_value(complete::complete(
-                self,
-                &params_of(params)?,
-            ))),
-            GotoDefinition::METHOD => json(serde_json::to_value(navigate::definition(
-                self,
-                &params_of(params)?,
-            ))),
-            References::METHOD => json(serde_json::to_value(navigate::references(
-                self,
-                &params_of(params)?,
-            ))),
-            CodeActionRequest::METHOD => json(serde_json::to_value(actions::code_actions(
-                self,
-                &params_of(params)?,
-            ))),
-            Formatting::METHOD => {
-                let p: lsp_types::DocumentFormattingParams = params_of(params)?;
-                json(serde_json::to_value(self.formatting(&p.text_document.uri)))
-            }
-            // Tests check that a bug in one answer does not end the server.
-            crash if std::env::var("ENVC_LSP_TEST_PANIC").is_ok_and(|m| m == crash) => {
-                panic!("`{crash}` panics on purpose (ENVC_LSP_TEST_PANIC)")
-            }
-            other => Err(Refusal {
-                code: lsp_server::ErrorCode::MethodNotFound,
-                message: format!("envc does not answer `{other}`"),
-            }),
-        }
-    }
-
     /// The buffer's text (or the file's, when it is not open) and, for project files, its
     /// file in the analysis.
     fn document(&self, uri: &lsp_types::Uri) -> Option<Document<'_>> {
@@ -529,13 +481,6 @@ impl Server {
     }
 }
 
-/// Why a request gets no result: the protocol's error code and a message.
-#[derive(Debug)]
-pub struct Refusal {
-    pub code: lsp_server::ErrorCode,
-    pub message: String,
-}
-
 /// The id of the request a `$/cancelRequest` notification cancels.
 fn cancellation(message: &Message) -> Option<lsp_server::RequestId> {
     match message {
@@ -544,15 +489,6 @@ fn cancellation(message: &Message) -> Option<lsp_server::RequestId> {
         }
         _ => None,
     }
-}
-
-/// What a caught panic said.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_string())
 }
 
 /// A project file an editor asks about.

@@ -32,6 +32,13 @@ impl Client {
 
     /// [`Client::start`], with `vars` set in the server's environment.
     pub fn start_with(root: &Path, vars: &[(&str, &str)]) -> Client {
+        let mut client = Client::spawn_with(root, vars);
+        client.initialize();
+        client
+    }
+
+    /// Starts the server on the project in `root`, not yet initialised.
+    pub fn spawn_with(root: &Path, vars: &[(&str, &str)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_envc"))
             .arg("lsp")
             .envs(vars.iter().copied())
@@ -53,7 +60,7 @@ impl Client {
                 }
             }
         });
-        let mut client = Client {
+        Client {
             child,
             stdin,
             messages,
@@ -61,7 +68,12 @@ impl Client {
             next_id: 1,
             root: root.to_path_buf(),
             versions: Default::default(),
-        };
+        }
+    }
+
+    /// `initialize` (UTF-16 positions, as VS Code asks) and `initialized`.
+    pub fn initialize(&mut self) {
+        let client = self;
         let root_uri = client.uri("");
         let result = client.request(
             "initialize",
@@ -73,7 +85,6 @@ impl Client {
         );
         assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
         client.notify("initialized", json!({}));
-        client
     }
 
     /// `file://` URI of a project file.
@@ -88,9 +99,32 @@ impl Client {
     }
 
     fn send(&mut self, message: Value) {
-        let body = message.to_string();
+        self.send_body(&message.to_string());
+    }
+
+    /// Sends `body` framed as one message, whatever it holds.
+    pub fn send_body(&mut self, body: &str) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
         self.stdin.flush().unwrap();
+    }
+
+    /// The next answer to a request, past the notifications before it.
+    pub fn next_response(&mut self) -> Value {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let message = self.next(deadline).expect("an answer");
+            if message.get("method").is_none() {
+                return message;
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    /// Says `exit` (with no `shutdown` before it, unless the test sent one) and returns the
+    /// server's exit code.
+    pub fn exit(mut self) -> i32 {
+        self.notify("exit", Value::Null);
+        self.child.wait().unwrap().code().unwrap_or(-1)
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
