@@ -217,6 +217,9 @@ pub struct Redactor {
     /// Texts to mask, longest first (a value, and the forms it takes in JSON and GitHub
     /// annotations); `true` for a short one, masked only between the quotes around it.
     known: Vec<(String, bool)>,
+    /// Keys whose values are composed into a credential through `${…}` (the `pw` of
+    /// `"postgres://app:${tags.pw}@db"`): their values are credentials wherever written.
+    composed_keys: Vec<String>,
 }
 
 /// Values this short are masked only where they stand quoted: a one-letter password must
@@ -251,9 +254,35 @@ impl Redactor {
     /// Learns every credential written in the project's KDL files of `sources`, whether
     /// they parsed or not.
     pub fn learn_sources(&mut self, sources: &SourceMap) {
-        for (_, file) in sources.files() {
-            if file.path.extension().is_some_and(|e| e == "kdl") {
-                self.learn_kdl(&file.text);
+        let texts: Vec<&str> = sources
+            .files()
+            .filter(|(_, file)| file.path.extension().is_some_and(|e| e == "kdl"))
+            .map(|(_, file)| file.text.as_str())
+            .collect();
+        self.learn_kdl_texts(&texts);
+    }
+
+    /// Learns every credential written in KDL texts that belong together (a project's
+    /// files): those written as they are, and the values of keys that `${…}` references
+    /// compose into a credential in any of the texts.
+    pub fn learn_kdl_texts(&mut self, texts: &[&str]) {
+        for text in texts {
+            self.learn_kdl(text);
+            for key in composed_keys(text) {
+                if !self.composed_keys.contains(&key) {
+                    self.composed_keys.push(key);
+                }
+            }
+        }
+        if self.composed_keys.is_empty() {
+            return;
+        }
+        for text in texts {
+            for token in KdlScanner::new(text) {
+                if self.composed_keys.iter().any(|k| k == token.key) {
+                    self.learn(token.raw);
+                    self.learn(&unescape(token.raw));
+                }
             }
         }
     }
@@ -334,6 +363,40 @@ fn scan_kdl(text: &str) -> Vec<(&str, String)> {
         }
     }
     found
+}
+
+/// The last key of each `${path}` that a credential-looking value of `text` holds: the
+/// values written under those keys are parts of a credential.
+fn composed_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for token in KdlScanner::new(text) {
+        let value = unescape(token.raw);
+        if !value.contains("${") {
+            continue;
+        }
+        let context = Context {
+            key: token.key,
+            in_secret_reference: token.in_secret,
+        };
+        if looks_like_credential(context, &value).is_none() {
+            continue;
+        }
+        let mut rest = value.as_str();
+        while let Some(open) = rest.find("${") {
+            let escaped = open > 0 && rest[..open].ends_with('$');
+            let after = &rest[open + 2..];
+            let Some(close) = after.find('}') else { break };
+            if !escaped {
+                let path = &after[..close];
+                let last = path.rsplit('.').next().unwrap_or(path).trim_matches('"');
+                if !last.is_empty() {
+                    keys.push(last.to_string());
+                }
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    keys
 }
 
 fn unescape(raw: &str) -> String {

@@ -523,6 +523,8 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
     };
     let mut sources = SourceMap::default();
     let (formatted, problems) = crate::format::format_paths(dir, &files, &mut sources);
+    // Whatever the files are called, what they show is masked like a project's files.
+    output::learn_every_file(&sources);
     let changed: Vec<_> = formatted
         .iter()
         .filter(|f| f.is_changed(&sources))

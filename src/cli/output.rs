@@ -27,11 +27,18 @@ fn with_redaction<T>(f: impl FnOnce(&mut Redaction) -> T) -> T {
 
 /// Remembers the project files in `sources`: credentials written in them are masked.
 pub fn learn(sources: &SourceMap) {
+    learn_where(sources, |path| path.extension().is_some_and(|e| e == "kdl"));
+}
+
+/// Remembers every file in `sources` as KDL, whatever its name: the files `fmt` was given.
+pub fn learn_every_file(sources: &SourceMap) {
+    learn_where(sources, |_| true);
+}
+
+fn learn_where(sources: &SourceMap, is_kdl: impl Fn(&std::path::Path) -> bool) {
     with_redaction(|r| {
         for (_, file) in sources.files() {
-            if file.path.extension().is_some_and(|e| e == "kdl")
-                && !r.pending.iter().any(|p| Arc::ptr_eq(p, &file.text))
-            {
+            if is_kdl(&file.path) && !r.pending.iter().any(|p| Arc::ptr_eq(p, &file.text)) {
                 r.pending.push(file.text.clone());
             }
         }
@@ -51,9 +58,9 @@ pub fn learn_value(value: &str) {
 /// `text` with every known credential and every credential shape masked.
 pub fn mask(text: &str) -> String {
     with_redaction(|r| {
-        for pending in std::mem::take(&mut r.pending) {
-            r.redactor.learn_kdl(&pending);
-        }
+        let pending = std::mem::take(&mut r.pending);
+        let texts: Vec<&str> = pending.iter().map(|t| t.as_str()).collect();
+        r.redactor.learn_kdl_texts(&texts);
         r.redactor.mask(text).into_owned()
     })
 }
