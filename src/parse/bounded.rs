@@ -35,6 +35,19 @@ pub enum Chunk {
     Broken { offset: usize, error: kdl::KdlError },
     /// Too long to explain: the range it covers.
     TooLong(Range<usize>),
+    /// Broken in a way the lexer sees (a string, comment or block never closed, a `}` that
+    /// closes nothing): the kdl crate is not asked, since its error recovery takes time
+    /// exponential in the nesting around such a problem.
+    Unclosed(Vec<Unclosed>),
+}
+
+/// A problem the lexer sees by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unclosed {
+    /// Where the unclosed thing starts, in the whole text, and how long its opening is.
+    pub at: usize,
+    pub len: usize,
+    pub what: &'static str,
 }
 
 /// Every top-level node of `text` through the kdl crate; `Err` holds the broken ones (at
@@ -45,6 +58,11 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
         let mut broken = Vec::new();
         for range in top_level_nodes(text) {
             let offset = range.start;
+            let unclosed = unclosed(&text[range.clone()], offset);
+            if !unclosed.is_empty() {
+                broken.push(Chunk::Unclosed(unclosed));
+                continue;
+            }
             match kdl::KdlDocument::parse_v2(&text[range.clone()]) {
                 Ok(document) => parsed.push(Chunk::Parsed { offset, document }),
                 Err(_) if range.len() > MAX_NODE => broken.push(Chunk::TooLong(range)),
@@ -99,6 +117,48 @@ pub fn top_level_nodes(text: &str) -> Vec<Range<usize>> {
         ranges.push(start..text.len());
     }
     ranges
+}
+
+/// What the lexer sees unclosed in one top-level node starting at `offset`: strings and
+/// `/* */` comments that run to the end of their line or text, `{` never closed, and `}`
+/// closing nothing. Valid KDL has none of these.
+pub fn unclosed(node: &str, offset: usize) -> Vec<Unclosed> {
+    let mut found = Vec::new();
+    let mut open_blocks = Vec::new();
+    for (at, token) in Lexer::new(node) {
+        match token {
+            Token::Open => open_blocks.push(at),
+            Token::Close if open_blocks.pop().is_none() => found.push(Unclosed {
+                at: offset + at,
+                len: 1,
+                what: "`}` closes no block",
+            }),
+            Token::BlockComment(comment) if !super::lexer::closed_comment(comment) => {
+                found.push(Unclosed {
+                    at: offset + at,
+                    len: 2,
+                    what: "this `/*` comment is never closed",
+                })
+            }
+            Token::Atom(atom) => {
+                if super::lexer::closed_string(atom) == Some(false) {
+                    found.push(Unclosed {
+                        at: offset + at,
+                        // The hashes and the quote that open it.
+                        len: (atom.len() - atom.trim_start_matches('#').len() + 1).min(atom.len()),
+                        what: "this string is never closed",
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    found.extend(open_blocks.into_iter().map(|at| Unclosed {
+        at: offset + at,
+        len: 1,
+        what: "this `{` is never closed",
+    }));
+    found
 }
 
 /// Runs `work` on a thread with [`STACK`] bytes of stack (on this one if none can start).

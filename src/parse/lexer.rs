@@ -218,6 +218,11 @@ pub fn block_comment_len(text: &str) -> (usize, usize) {
 /// break (KDL v2 strings in `"` hold none), an unclosed multi-line one at the end of the
 /// text.
 fn quoted_len(text: &str) -> usize {
+    quoted_scan(text).0
+}
+
+/// [`quoted_len`], and whether the string was closed.
+fn quoted_scan(text: &str) -> (usize, bool) {
     let multi_line = text.starts_with("\"\"\"");
     let (open, close) = if multi_line { (3, "\"\"\"") } else { (1, "\"") };
     let mut chars = text.char_indices().skip(open).peekable();
@@ -237,18 +242,23 @@ fn quoted_len(text: &str) -> usize {
                 chars.next();
             }
         } else if !multi_line && is_newline(c) {
-            return at;
+            return (at, false);
         } else if text[at..].starts_with(close) {
-            return at + close.len();
+            return (at + close.len(), true);
         }
     }
-    text.len()
+    (text.len(), false)
 }
 
 /// `#"…"#`, `##"""…"""##`: no escapes, closed by the quote and as many `#`. `text` starts
 /// with `#`. An unclosed single-line one ends before its line break, a multi-line one at the
 /// end of the text.
 fn raw_len(text: &str) -> usize {
+    raw_scan(text).0
+}
+
+/// [`raw_len`], and whether the string was closed.
+fn raw_scan(text: &str) -> (usize, bool) {
     let hashes = text.find(|c| c != '#').unwrap_or(text.len());
     let after = &text[hashes..];
     let quotes = if after.starts_with("\"\"\"") {
@@ -257,18 +267,57 @@ fn raw_len(text: &str) -> usize {
         1
     } else {
         // `##` not followed by a quote: the hashes alone.
-        return hashes;
+        return (hashes, false);
     };
     let close = format!("{}{}", &after[..quotes], "#".repeat(hashes));
     let body = hashes + quotes;
     let end = text[body..].find(&close).map(|at| body + at + close.len());
     match end {
-        Some(end) if quotes == 3 || !text[body..end].contains(is_newline) => end,
-        _ if quotes == 3 => text.len(),
-        _ => text[body..]
-            .find(is_newline)
-            .map_or(text.len(), |at| body + at),
+        Some(end) if quotes == 3 || !text[body..end].contains(is_newline) => (end, true),
+        _ if quotes == 3 => (text.len(), false),
+        _ => (
+            text[body..]
+                .find(is_newline)
+                .map_or(text.len(), |at| body + at),
+            false,
+        ),
     }
+}
+
+/// Whether an atom the lexer cut is a string closed by its quote (and hashes); `None` for
+/// an atom that is no string.
+pub fn closed_string(atom: &str) -> Option<bool> {
+    let (len, closed) = if atom.trim_start_matches('#').starts_with('"') && atom.starts_with('#') {
+        raw_scan(atom)
+    } else if atom.starts_with('"') {
+        quoted_scan(atom)
+    } else {
+        return None;
+    };
+    Some(closed && len == atom.len())
+}
+
+/// Whether a `/* */` token is closed (nested comments included).
+pub fn closed_comment(comment: &str) -> bool {
+    let bytes = comment.as_bytes();
+    let (mut depth, mut at) = (0usize, 0);
+    while at + 1 < bytes.len() {
+        match &bytes[at..at + 2] {
+            b"/*" => {
+                depth += 1;
+                at += 2;
+            }
+            b"*/" => {
+                depth = depth.saturating_sub(1);
+                at += 2;
+                if depth == 0 {
+                    return at == bytes.len();
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    false
 }
 
 /// `(type)`, where the type may be a quoted string holding `)` and comments may stand
