@@ -140,15 +140,13 @@ pub fn unclosed(node: &str, offset: usize) -> Vec<Unclosed> {
                     what: "this `/*` comment is never closed",
                 })
             }
-            Token::Atom(atom) => {
-                if super::lexer::closed_string(atom) == Some(false) {
-                    found.push(Unclosed {
-                        at: offset + at,
-                        // The hashes and the quote that open it.
-                        len: (atom.len() - atom.trim_start_matches('#').len() + 1).min(atom.len()),
-                        what: "this string is never closed",
-                    });
-                }
+            Token::Atom(atom) if super::lexer::closed_string(atom) == Some(false) => {
+                found.push(Unclosed {
+                    at: offset + at,
+                    // The hashes and the quote that open it.
+                    len: (atom.len() - atom.trim_start_matches('#').len() + 1).min(atom.len()),
+                    what: "this string is never closed",
+                });
             }
             _ => {}
         }
