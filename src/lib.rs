@@ -83,7 +83,13 @@ impl Checked {
 }
 
 pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
-    let usage = [Code::Io, Code::NoProject, Code::UnknownEnv];
+    let usage = [
+        Code::Io,
+        Code::NoProject,
+        Code::UnknownEnv,
+        Code::RegionArgument,
+        Code::UnknownTask,
+    ];
     if diagnostics.iter().any(|d| usage.contains(&d.code)) {
         2
     } else if diagnostics.iter().any(Diagnostic::is_error) {
@@ -483,6 +489,12 @@ pub fn deploy_target(
         let problem = checked.not_rendered(env);
         return (checked.sources, Err(vec![problem]));
     };
+    if let Some(region) = &aws.region {
+        let env_region = valid.model.region.as_deref().unwrap_or_default();
+        if let Some(problem) = validate::regions::check_region_argument(region, env, env_region) {
+            return (checked.sources, Err(vec![problem]));
+        }
+    }
     let target = deploy::DeployTarget::new(
         &stacks.model,
         valid,

@@ -14,8 +14,8 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
         Ok(target) => target,
         Err(code) => return code,
     };
-    if target.stack(task).is_none() {
-        let problem = target.unknown_stack(task);
+    if !target.tasks().any(|t| t == task) {
+        let problem = target.unknown_task(task);
         print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     }
