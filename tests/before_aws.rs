@@ -45,6 +45,21 @@ fn a_region_aws_would_refuse_is_refused_before_any_request() {
         let seen = proxy.seen.lock().unwrap().clone();
         assert!(seen.is_empty(), "{args:?} reached AWS: {seen:?}");
     }
+    // The environment's region is shown where it is set, beside the `--region` refused.
+    let other = envc_at(
+        root(),
+        &proxy.url(),
+        &["status", "local", "--region", "cn-north-1"],
+    );
+    assert!(
+        other.stderr.contains("─[stacks.kdl:3:8]")
+            && other
+                .stderr
+                .contains("`local`'s region, without `--region`"),
+        "{}",
+        other.stderr
+    );
+    assert!(proxy.seen.lock().unwrap().is_empty());
     // The proxy does see what is sent: a region of the environment's partition is asked.
     let status = envc_at(
         root(),

@@ -162,6 +162,8 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
         "envc::run::unknown-task",
         "stack `queues` of `local` has no task to run",
         "its tasks: migration",
+        "─[stacks.kdl:",
+        "a stack without a task",
     ] {
         assert!(
             refused.stderr.contains(shown),
