@@ -183,8 +183,11 @@ codes! {
     Guarded = "envc::deploy::guarded",
     /// The credentials (after `deploy-role`) are another account's than the environment's.
     WrongAccount = "envc::deploy::account",
-    /// A `deploy-role` in another account than the environment's.
+    /// A `deploy-role` that is no IAM role ARN, or a role of another account or partition
+    /// than the environment's.
     DeployRole = "envc::env::deploy-role",
+    /// `--region` that is no AWS region, or one of another partition than the environment's.
+    RegionArgument = "envc::deploy::region",
     /// A change needs confirmation, and none could be given.
     Confirmation = "envc::deploy::confirmation",
     /// Ctrl-C stopped waiting while stack operations were running.
@@ -193,6 +196,8 @@ codes! {
     NotRunnable = "envc::run::not-runnable",
     /// ECS did not start the task, or it stopped without its container's exit code.
     TaskFailed = "envc::run::task-failed",
+    /// `envc run TASK ENV` of a TASK that is no task of ENV's stacks.
+    UnknownTask = "envc::run::unknown-task",
 }
 
 impl std::fmt::Display for Code {

@@ -83,7 +83,13 @@ impl Checked {
 }
 
 pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
-    let usage = [Code::Io, Code::NoProject, Code::UnknownEnv];
+    let usage = [
+        Code::Io,
+        Code::NoProject,
+        Code::UnknownEnv,
+        Code::RegionArgument,
+        Code::UnknownTask,
+    ];
     if diagnostics.iter().any(|d| usage.contains(&d.code)) {
         2
     } else if diagnostics.iter().any(Diagnostic::is_error) {
@@ -470,6 +476,42 @@ pub fn deploy_target(
     aws: &AwsOptions,
     stages: Stages,
 ) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
+    target_where(root, env, aws, stages, |_, _| None)
+}
+
+/// [`deploy_target`] for `envc run TASK ENV`: TASK must be a stack of `env` with a task; one
+/// without is shown where `stacks.kdl` declares it.
+pub fn task_target(
+    root: &Path,
+    env: &str,
+    task: &str,
+    aws: &AwsOptions,
+) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
+    target_where(root, env, aws, Stages::Render, |stacks, target| {
+        if target.tasks().any(|t| t == task) {
+            return None;
+        }
+        let problem = target.unknown_task(task);
+        let declared = target.stack(task).and_then(|_| {
+            stacks
+                .spans
+                .nearest(&resolve::path::pointer(&["stack", task]))
+        });
+        Some(match declared {
+            Some(at) => problem.at(at.key, "a stack without a task"),
+            None => problem,
+        })
+    })
+}
+
+/// The target of `env`, unless `refuse` finds a problem with it before any request.
+fn target_where(
+    root: &Path,
+    env: &str,
+    aws: &AwsOptions,
+    stages: Stages,
+    refuse: impl Fn(&validate::ValidStacks, &deploy::DeployTarget) -> Option<Diagnostic>,
+) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
     let checked = run(root, &[env.to_string()], stages);
     if checked.has_errors() {
         return (checked.sources, Err(checked.diagnostics));
@@ -483,6 +525,17 @@ pub fn deploy_target(
         let problem = checked.not_rendered(env);
         return (checked.sources, Err(vec![problem]));
     };
+    if let Some(region) = &aws.region {
+        let env_region = valid.model.region.as_deref().unwrap_or_default();
+        if let Some(problem) = validate::regions::check_region_argument(region, env, env_region) {
+            // Where the region `--region` stands in for is set.
+            let problem = match valid.spans.nearest("/region") {
+                Some(set) => problem.at(set.value, format!("`{env}`'s region, without `--region`")),
+                None => problem,
+            };
+            return (checked.sources, Err(vec![problem]));
+        }
+    }
     let target = deploy::DeployTarget::new(
         &stacks.model,
         valid,
@@ -491,5 +544,8 @@ pub fn deploy_target(
         aws.region.clone(),
         aws.endpoint_url.clone(),
     );
-    (checked.sources, Ok(target))
+    match refuse(stacks, &target) {
+        Some(problem) => (checked.sources, Err(vec![problem])),
+        None => (checked.sources, Ok(target)),
+    }
 }

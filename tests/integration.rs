@@ -4,6 +4,7 @@
 
 mod support;
 
+mod before_aws;
 mod cache;
 mod cli;
 mod corpus;

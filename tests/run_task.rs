@@ -153,21 +153,35 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
     let ok = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
     assert_eq!(ok.code, 0, "{}", ok.all());
 
-    // A stack without a task is refused before anything runs.
+    // A stack without a task, and a misspelt one, are usage errors refused before any
+    // request, with the task meant.
+    let asked = proxy.seen.lock().unwrap().len();
     let refused = envc_at(project.path(), &proxy.url(), &["run", "queues", "local"]);
-    assert_eq!(refused.code, 1, "{}", refused.all());
-    assert!(
-        refused.stderr.contains("envc::run::not-runnable"),
-        "{}",
-        refused.stderr
-    );
-    // A misspelt stack is a usage error, with the name meant.
+    assert_eq!(refused.code, 2, "{}", refused.all());
+    for shown in [
+        "envc::run::unknown-task",
+        "stack `queues` of `local` has no task to run",
+        "its tasks: migration",
+        "─[stacks.kdl:",
+        "a stack without a task",
+    ] {
+        assert!(
+            refused.stderr.contains(shown),
+            "{shown:?}:\n{}",
+            refused.stderr
+        );
+    }
     let misspelt = envc_at(project.path(), &proxy.url(), &["run", "migratoin", "local"]);
     assert_eq!(misspelt.code, 2, "{}", misspelt.all());
     assert!(
         misspelt.stderr.contains("did you mean `migration`?"),
         "{}",
         misspelt.stderr
+    );
+    assert_eq!(
+        proxy.seen.lock().unwrap().len(),
+        asked,
+        "no request reached AWS"
     );
     assert_eq!(proxy.answered("RunTask").len(), 2);
 }

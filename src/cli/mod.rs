@@ -148,9 +148,9 @@ pub enum Command {
     },
     /// Run a stack's task once (the migration) where the services run, stream its log lines,
     /// and exit with its container's exit code. Exit 1 when it could not run, 2 for no such
-    /// stack, 130 on Ctrl-C.
+    /// task, 130 on Ctrl-C.
     Run {
-        /// The stack whose task runs, like `migration`.
+        /// The stack whose task runs, like `migration` (one that outputs `TaskDefinitionArn`).
         task: String,
         env: String,
         /// On Ctrl-C, stop the task too (without it, the task goes on and envc says how to

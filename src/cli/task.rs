@@ -10,15 +10,15 @@ use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
 
 pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match super::deploy::target(cli, env, aws, crate::Stages::Render, color) {
+    let (sources, target) = crate::task_target(&cli.dir, env, task, &aws.options());
+    super::output::learn(&sources);
+    let target = match target {
         Ok(target) => target,
-        Err(code) => return code,
+        Err(problems) => {
+            print_diagnostics(&problems, &sources, Format::Human, color);
+            return crate::exit_code(&problems).max(1);
+        }
     };
-    if target.stack(task).is_none() {
-        let problem = target.unknown_stack(task);
-        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-        return 2;
-    }
     let started = StartedTask::default();
     let progress = |event: RunProgress| match event {
         RunProgress::Started { task_arn, cluster } => errln!(

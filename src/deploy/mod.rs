@@ -105,6 +105,40 @@ impl DeployTarget {
         )
     }
 
+    /// The stacks with a task to run: those whose template outputs `TaskDefinitionArn`.
+    pub fn tasks(&self) -> impl Iterator<Item = &str> + Clone {
+        self.stacks
+            .iter()
+            .filter(|s| {
+                s.template
+                    .outputs
+                    .iter()
+                    .any(|o| o == task::DEFINITION_OUTPUT)
+            })
+            .map(|s| s.stack.as_str())
+    }
+
+    /// `name` is no stack of it with a task: the problem, with the closest task or the list.
+    pub fn unknown_task(&self, name: &str) -> Diagnostic {
+        let tasks: Vec<&str> = self.tasks().collect();
+        let message = if self.stack(name).is_some() {
+            format!("stack `{name}` of `{}` has no task to run", self.env)
+        } else {
+            format!("`{}` has no stack `{name}` with a task to run", self.env)
+        };
+        let listed = if tasks.is_empty() {
+            format!(
+                "no stack of `{}` outputs `{}`, as a `migration` stack does",
+                self.env,
+                task::DEFINITION_OUTPUT
+            )
+        } else {
+            format!("its tasks: {}", tasks.join(", "))
+        };
+        let help = crate::did_you_mean::did_you_mean(name, tasks.iter().copied()).unwrap_or(listed);
+        Diagnostic::error(Code::UnknownTask, message).help(help)
+    }
+
     /// Only `only` (all when empty), keeping wave order.
     pub fn select(&mut self, only: &[String]) -> Result<(), Diagnostic> {
         if only.is_empty() {

@@ -15,6 +15,9 @@ use super::aws::{aws_failure, Clients, OrFailure};
 use super::DeployTarget;
 use crate::diagnostic::{Code, Diagnostic};
 
+/// The output of a stack with a task to run: its task definition.
+pub const DEFINITION_OUTPUT: &str = "TaskDefinitionArn";
+
 /// Where a task runs: outputs of the stacks it needs (the cluster and network stacks).
 const PLACE_OUTPUTS: [&str; 3] = ["ClusterName", "PrivateSubnetIds", "ServiceSecurityGroupId"];
 
@@ -68,8 +71,11 @@ pub async fn run(
     started: &StartedTask,
     progress: &(dyn Fn(RunProgress) + Sync),
 ) -> Result<RunOutcome, Diagnostic> {
-    let Some(stack) = target.stack(task) else {
-        return Err(target.unknown_stack(task));
+    let Some(stack) = target
+        .stack(task)
+        .filter(|_| target.tasks().any(|t| t == task))
+    else {
+        return Err(target.unknown_task(task));
     };
     let clients = Clients::to_change(&target.aws, &target.env).await?;
     let cf = &clients.cloudformation;
@@ -83,7 +89,7 @@ pub async fn run(
         )
         .help(format!("deploy it first: `envc deploy {}`", target.env)));
     };
-    let Some(definition) = output(&info.outputs, "TaskDefinitionArn") else {
+    let Some(definition) = output(&info.outputs, DEFINITION_OUTPUT) else {
         return Err(Diagnostic::error(
             Code::NotRunnable,
             format!("stack `{task}` of `{}` has no task to run", target.env),

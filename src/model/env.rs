@@ -51,8 +51,8 @@ pub struct Environment {
     pub cluster: Option<Cluster>,
     /// An IAM role in the environment's account that `deploy`, `diff --live`, `status` and
     /// `destroy` assume through STS, with the credentials of the standard chain: for an
-    /// account per environment. Like `arn:aws:iam::210987654321:role/envc-deploy`.
-    #[schemars(pattern(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"))]
+    /// account per environment. Like `arn:aws:iam::210987654321:role/envc-deploy`: a role of
+    /// the environment's account and partition.
     pub deploy_role: Option<String>,
     /// Image tag services run when they name no `image` (a Docker tag: up to 128 letters,
     /// digits, `_`, `.` and `-`, not starting with `.` or `-`).

@@ -44,6 +44,9 @@ pub struct CfnTemplate {
     /// image).
     #[serde(default)]
     pub parameters: Vec<String>,
+    /// Names of its outputs (`TaskDefinitionArn` where it has a task to run).
+    #[serde(default)]
+    pub outputs: Vec<String>,
     /// Export names of its outputs.
     pub exports: Vec<String>,
     /// Names it imports with `Fn::ImportValue` (literal names only).
@@ -107,6 +110,7 @@ pub fn parse_and_check(
             })
             .collect(),
         parameters: known.parameters.iter().map(|p| p.to_string()).collect(),
+        outputs: names(outputs).iter().map(|o| o.to_string()).collect(),
         exports,
         imports,
         places,

@@ -65,7 +65,6 @@ pub fn check_aws_rules(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnosti
     check_engine_version(env, at, out);
     check_visibility(env, at, out);
     check_certificate(env, at, out);
-    check_deploy_role(env, at, out);
     check_own_secrets(env, at, out);
     check_waf_rules(env, at, out);
 }
@@ -221,29 +220,6 @@ fn check_own_secrets(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
 
 /// An existing certificate for the load balancer must be in the environment's account and,
 /// from ACM, its region: an ALB listener takes no certificate from elsewhere.
-/// `deploy-role` is a role of the environment's account: assuming one elsewhere would
-/// deploy the environment into that account.
-fn check_deploy_role(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
-    let Some(role) = env.deploy_role.as_deref() else {
-        return;
-    };
-    // arn:PARTITION:iam::ACCOUNT:role/NAME
-    let account = role.split(':').nth(4).unwrap_or_default();
-    if account == env.account {
-        return;
-    }
-    let pointer = "/deploy-role";
-    out.push(at.note_inherited(
-        pointer,
-        Diagnostic::error(
-            Code::DeployRole,
-            format!("`deploy-role` is a role of account {account}, but the environment is in account {}", env.account),
-        )
-        .at(at.value(pointer), "another account's role")
-        .help(format!("name a role of account {} (`arn:aws:iam::{}:role/NAME`), or correct `account`", env.account, env.account)),
-    ));
-}
-
 fn check_certificate(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     let Some(arn) = env.dns.as_ref().and_then(|d| d.certificate_arn.as_deref()) else {
         return;

@@ -8,8 +8,10 @@ mod applies;
 mod aws;
 mod compute;
 mod database;
+mod deploy_role;
 mod dns;
 mod network;
+pub mod regions;
 mod schema;
 mod secrets;
 mod settings;
@@ -344,6 +346,7 @@ fn validate_env(
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
     aws::check_aws_rules(&model, &at, diagnostics);
+    deploy_role::check_deploy_role(&model, &at, diagnostics);
     applies::check_settings_apply(&model, &at, diagnostics);
     // A rule about a block that lost an unknown key (`cidrr` for `cidr`) is the same
     // mistake again: the unknown key was reported, with did-you-mean.

@@ -2,52 +2,9 @@
 //! and CIDR overlap between environments sharing an account and region.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::suggestion;
 use crate::model::{Cidr, Environment};
 
 use super::{EnvSpans, ValidEnv};
-
-/// Commercial, GovCloud and China regions CloudFormation serves.
-pub const REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-north-1",
-    "il-central-1",
-    "me-south-1",
-    "me-central-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-gov-east-1",
-    "us-gov-west-1",
-    "cn-north-1",
-    "cn-northwest-1",
-];
 
 pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     let network = &env.network;
@@ -162,28 +119,7 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
 }
 
 fn check_region_and_domain(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
-    match &env.region {
-        None => out.push(
-            Diagnostic::error(
-                Code::MissingRegion,
-                format!("environment `{}` has no region", env.env),
-            )
-            .at(at.value(""), "in this environment")
-            .help("add `region \"us-east-1\"` here, or a default `region` to stacks.kdl"),
-        ),
-        Some(region) if !REGIONS.contains(&region.as_str()) => {
-            out.push(at.note_inherited("/region", {
-                let (help, suggestion) = suggestion(region, REGIONS.iter().copied(), || {
-                    "use a region code like \"us-east-1\" or \"eu-west-1\"".to_string()
-                });
-                Diagnostic::error(Code::NotAllowed, format!("`{region}` is not an AWS region"))
-                    .at(at.value("/region"), "unknown region")
-                    .help(help)
-                    .suggest(suggestion)
-            }))
-        }
-        Some(_) => {}
-    }
+    super::regions::check_region(env, at, out);
 
     if let Some(domain) = &env.domain {
         if let Err(problem) = check_domain(domain) {

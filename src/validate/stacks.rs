@@ -1,5 +1,5 @@
 //! Stack graph rules: each stack has a kind (built in or the project's) or a template,
-//! `needs` name stacks that exist, and the graph has no cycles.
+//! `needs` name stacks that exist, the graph has no cycles, and the default `region` is one.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
@@ -141,6 +141,12 @@ pub fn check_stacks(
             }
         }
         out.push(diagnostic);
+    }
+    if let Some(region) = config.region.as_deref() {
+        if super::regions::partition(region).is_none() {
+            let at = span("/region", false);
+            out.push(super::regions::unknown(region).at(at, "unknown default region"));
+        }
     }
 }
 
