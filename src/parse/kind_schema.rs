@@ -1,8 +1,9 @@
 //! The bounds of a kind's schema, checked when the kind is loaded so that nothing walking it
 //! later (validation, `docs`, the LSP) can be led astray: the file's size and nesting are
-//! limited, and every `$ref` points into the schema's own `$defs` (or `definitions`), at
-//! something that exists, without a cycle. Settings blocks are written out in full, so they
-//! are finite: a definition that contains itself is refused, not walked to some depth.
+//! limited, every `$ref` points into the schema's own `$defs` (or `definitions`), at
+//! something that exists, without a cycle, and the schema with its `$ref`s written out stays
+//! small. Settings blocks are written out in full, so they are finite: a definition that
+//! contains itself is refused, not walked to some depth.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,9 @@ use crate::source::{FileId, Span};
 pub const MAX_BYTES: usize = 1 << 20;
 /// The deepest nesting of objects and arrays a kind's schema may have; real ones use ten.
 pub const MAX_DEPTH: usize = 64;
+/// The most JSON values a kind's schema may be with its `$ref`s written out; real ones are a
+/// few hundred.
+pub const MAX_WRITTEN_OUT: u64 = 100_000;
 
 /// Where a kind's definitions live: what its `$ref`s may point into.
 const DEFINITIONS: [&str; 2] = ["$defs", "definitions"];
@@ -78,7 +82,11 @@ pub fn check_refs(name: &str, file: FileId, text: &str, schema: &Value) -> Vec<D
         }
     }
     if problems.is_empty() {
-        problems.extend(cycle(name, file, &links));
+        let graph = RefGraph::new(&links);
+        problems.extend(
+            cycle(name, file, &links, &graph)
+                .or_else(|| written_out(name, file, schema, &links, &graph)),
+        );
     }
     problems
 }
@@ -192,28 +200,53 @@ fn is_data(holder: &[String]) -> bool {
     false
 }
 
-/// The first cycle of references, as a diagnostic at the `$ref` that closes it. A
-/// definition leads to every definition referred to from inside it.
-fn cycle(name: &str, file: FileId, links: &[(&RefAt, Vec<String>)]) -> Option<Diagnostic> {
-    let mut ids: HashMap<&[String], usize> = HashMap::new();
-    let mut nodes: Vec<&[String]> = Vec::new();
-    for (_, target) in links {
-        ids.entry(target.as_slice()).or_insert_with(|| {
-            nodes.push(target);
-            nodes.len() - 1
-        });
-    }
-    let mut edges = vec![Vec::new(); nodes.len()];
-    for (index, (at, target)) in links.iter().enumerate() {
-        // Nesting is bounded, so each `$ref` is inside at most `MAX_DEPTH` definitions.
-        for end in 0..=at.holder.len() {
-            if let Some(&from) = ids.get(&at.holder[..end]) {
-                edges[from].push((ids[target.as_slice()], index));
+/// The `$ref`s of a schema as a graph: a node per definition referred to, and an edge from
+/// each to every definition referred to from inside it.
+struct RefGraph<'l> {
+    nodes: Vec<&'l [String]>,
+    /// `(to, link)`: the definition reached, and the `$ref` (an index of the links) that does.
+    edges: Vec<Vec<(usize, usize)>>,
+    /// The node each link reaches.
+    reached: Vec<usize>,
+}
+
+impl<'l> RefGraph<'l> {
+    fn new(links: &'l [(&RefAt, Vec<String>)]) -> Self {
+        let mut ids: HashMap<&[String], usize> = HashMap::new();
+        let mut nodes: Vec<&[String]> = Vec::new();
+        for (_, target) in links {
+            ids.entry(target.as_slice()).or_insert_with(|| {
+                nodes.push(target);
+                nodes.len() - 1
+            });
+        }
+        let reached = links.iter().map(|(_, t)| ids[t.as_slice()]).collect();
+        let mut edges = vec![Vec::new(); nodes.len()];
+        for (index, (at, target)) in links.iter().enumerate() {
+            // Nesting is bounded, so each `$ref` is inside at most `MAX_DEPTH` definitions.
+            for end in 0..=at.holder.len() {
+                if let Some(&from) = ids.get(&at.holder[..end]) {
+                    edges[from].push((ids[target.as_slice()], index));
+                }
             }
         }
+        RefGraph {
+            nodes,
+            edges,
+            reached,
+        }
     }
-    let (start, via) = find_cycle(&edges)?;
-    Some(describe_cycle(name, file, links, nodes[start], &via))
+}
+
+/// The first cycle of references, as a diagnostic at the `$ref` that closes it.
+fn cycle(
+    name: &str,
+    file: FileId,
+    links: &[(&RefAt, Vec<String>)],
+    graph: &RefGraph,
+) -> Option<Diagnostic> {
+    let (start, via) = find_cycle(&graph.edges)?;
+    Some(describe_cycle(name, file, links, graph.nodes[start], &via))
 }
 
 /// A cycle in `edges` (each `(to, link)`): where it starts and the links around it.
@@ -290,6 +323,93 @@ fn describe_cycle(
     }
 }
 
+/// The schema as large as it is with every `$ref` written out, when that is more than
+/// [`MAX_WRITTEN_OUT`]: definitions that each use the next twice double at every step, and
+/// every walk of the schema (the documents, an editor's shapes) would too. At the `$ref`
+/// outside the definitions that brings the most.
+fn written_out(
+    name: &str,
+    file: FileId,
+    schema: &Value,
+    links: &[(&RefAt, Vec<String>)],
+    graph: &RefGraph,
+) -> Option<Diagnostic> {
+    let sizes: Vec<u64> = graph
+        .nodes
+        .iter()
+        .map(|steps| resolve(schema, steps).map_or(1, count_values))
+        .collect();
+    let expanded = expanded_sizes(&graph.edges, &sizes);
+    let mut total = count_values(schema);
+    let mut largest: Option<(u64, usize)> = None;
+    for (link, (at, _)) in links.iter().enumerate() {
+        if at
+            .holder
+            .first()
+            .is_some_and(|s| DEFINITIONS.contains(&s.as_str()))
+        {
+            continue;
+        }
+        let size = expanded[graph.reached[link]];
+        total = total.saturating_add(size);
+        if largest.is_none_or(|(most, _)| size > most) {
+            largest = Some((size, link));
+        }
+    }
+    let (_, link) = largest.filter(|_| total > MAX_WRITTEN_OUT)?;
+    let at = &links[link].0.span;
+    Some(
+        Diagnostic::error(
+            Code::KindDefinition,
+            format!("the schema of kind `{name}` is more than {MAX_WRITTEN_OUT} values with its `$ref`s written out"),
+        )
+        .at(Span::new(file, at.start, at.end), "the most from here")
+        .help("each `$ref` stands for its whole definition, so definitions that use each other several times over multiply; a kind's schema written out may have up to 100,000 values (real ones have a few hundred)"),
+    )
+}
+
+/// Each node's size with its references written out; `edges` have no cycle.
+fn expanded_sizes(edges: &[Vec<(usize, usize)>], sizes: &[u64]) -> Vec<u64> {
+    let mut total: Vec<Option<u64>> = vec![None; edges.len()];
+    for start in 0..edges.len() {
+        let mut stack = vec![start];
+        while let Some(&node) = stack.last() {
+            if total[node].is_some() {
+                stack.pop();
+                continue;
+            }
+            let before = stack.len();
+            stack.extend(
+                edges[node]
+                    .iter()
+                    .map(|e| e.0)
+                    .filter(|&to| total[to].is_none()),
+            );
+            if stack.len() == before {
+                let sum = edges[node].iter().map(|e| total[e.0].unwrap_or(0));
+                total[node] = Some(sum.fold(sizes[node], u64::saturating_add));
+                stack.pop();
+            }
+        }
+    }
+    total.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+/// How many JSON values `value` is, itself included.
+fn count_values(value: &Value) -> u64 {
+    let mut count = 0;
+    let mut pending = vec![value];
+    while let Some(at) = pending.pop() {
+        count += 1;
+        match at {
+            Value::Object(map) => pending.extend(map.values()),
+            Value::Array(items) => pending.extend(items),
+            _ => {}
+        }
+    }
+    count
+}
+
 /// Steps as the `#/…` a `$ref` writes.
 fn pointer(steps: &[String]) -> String {
     let escaped: Vec<String> = steps
@@ -345,5 +465,31 @@ mod tests {
             problems(&deep),
             ["the schema of kind `k` nests deeper than 64 levels"]
         );
+    }
+
+    #[test]
+    fn definitions_that_multiply_when_written_out_are_refused() {
+        // Each level uses the next twice: 2^20 copies of the last written out.
+        let mut defs = serde_json::Map::new();
+        for level in 0..20 {
+            let next = serde_json::json!({ "$ref": format!("#/$defs/d{}", level + 1) });
+            defs.insert(
+                format!("d{level}"),
+                serde_json::json!({ "properties": { "a": next, "b": next } }),
+            );
+        }
+        defs.insert("d20".into(), serde_json::json!({ "type": "string" }));
+        let schema =
+            serde_json::json!({ "properties": { "x": { "$ref": "#/$defs/d0" } }, "$defs": defs });
+        let found = problems(&serde_json::to_string(&schema).unwrap());
+        assert_eq!(
+            found,
+            ["the schema of kind `k` is more than 100000 values with its `$ref`s written out"]
+        );
+        // Ten levels are a thousand copies: passed.
+        let ten = serde_json::to_string(&schema)
+            .unwrap()
+            .replace("#/$defs/d10\"", "#/$defs/d20\"");
+        assert_eq!(problems(&ten), Vec::<String>::new());
     }
 }
