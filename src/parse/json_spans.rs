@@ -1,13 +1,19 @@
 //! Where things are in a JSON text that `serde_json` has already accepted: the span of every
-//! `$ref` with the JSON pointer of the object holding it, and the first place nesting goes
+//! reference (`$ref`, `$dynamicRef`, `$recursiveRef`) with the JSON pointer of the object
+//! holding it, and the first place nesting goes
 //! deeper than a limit. One pass over the bytes with an explicit stack, so no input can
 //! recurse or loop; on text that is not JSON it still ends, with whatever it found.
 
 use std::ops::Range;
 
-/// A `"$ref": "…"` of the text.
+/// The keys whose string value refers to another schema.
+pub const REFERENCES: [&str; 3] = ["$ref", "$dynamicRef", "$recursiveRef"];
+
+/// A `"$ref": "…"` (or another of [`REFERENCES`]) of the text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefAt {
+    /// Which of [`REFERENCES`] it is.
+    pub keyword: &'static str,
     /// The pointer of the object holding the `$ref`, as steps (array indexes as digits).
     pub holder: Vec<String>,
     /// What the `$ref` says.
@@ -89,9 +95,15 @@ fn string_at(stack: &mut [Frame], found: &mut JsonSpans, value: String, span: Ra
         Some(Frame::Object { key, expect_key }) if *expect_key => {
             (*key, *expect_key) = (Some(value), false);
         }
-        Some(Frame::Object { key: Some(key), .. }) if key == "$ref" => {
+        Some(Frame::Object { key: Some(key), .. }) if REFERENCES.contains(&key.as_str()) => {
+            let keyword = REFERENCES
+                .iter()
+                .find(|r| **r == key)
+                .copied()
+                .unwrap_or("$ref");
             let holder = stack[..holder_depth].iter().map(Frame::step).collect();
             found.refs.push(RefAt {
+                keyword,
                 holder,
                 target: value,
                 span,

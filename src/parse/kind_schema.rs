@@ -109,6 +109,13 @@ impl RefProblem {
 /// The steps of the definition `at` points to, when it is one of this schema's.
 fn target_of(name: &str, at: &RefAt, schema: &Value) -> Result<Vec<String>, RefProblem> {
     let target = &at.target;
+    if at.keyword != "$ref" {
+        return Err(RefProblem {
+            message: format!("kind `{name}` uses `{}`, which envc does not follow", at.keyword),
+            label: "a dynamic reference",
+            help: "refer to a definition with `\"$ref\": \"#/$defs/<name>\"`; a kind's settings cannot contain themselves".to_string(),
+        });
+    }
     let Some(fragment) = target.strip_prefix('#') else {
         return Err(RefProblem {
             message: format!("kind `{name}` refers to `{target}`, outside its schema"),
@@ -438,6 +445,11 @@ mod tests {
             "$defs": {"a": {"properties": {"x": {"$ref": "#/$defs/z"}}}, "z": {"type": "string"}},
             "definitions": {"b c": {"allOf": [{"$ref": "#/$defs/a"}]}}}"##;
         assert_eq!(problems(text), Vec::<String>::new());
+        let dynamic = r##"{"properties": {"a": {"$dynamicRef": "#node"}}}"##;
+        assert_eq!(
+            problems(dynamic),
+            ["kind `k` uses `$dynamicRef`, which envc does not follow"]
+        );
     }
 
     #[test]
