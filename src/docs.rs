@@ -7,6 +7,9 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+mod schema_at;
+pub use schema_at::SchemaAt;
+
 /// A generated document and where it is committed.
 pub struct Doc {
     pub path: &'static str,
@@ -25,122 +28,6 @@ pub fn documents(env_schema: &Value) -> Vec<Doc> {
             text: templates_md(),
         },
     ]
-}
-
-/// One place of the environment schema, as an editor asks about it: a block or a setting,
-/// with what the reference says of it.
-#[derive(Clone, Copy)]
-pub struct SchemaAt<'s> {
-    /// The schema as the parent declares it (its description may be only here).
-    raw: &'s Value,
-    /// With `$ref` followed and `Option` unwrapped.
-    resolved: &'s Value,
-    defs: &'s Value,
-}
-
-impl<'s> SchemaAt<'s> {
-    /// The root of an environment schema.
-    pub fn root(env_schema: &'s Value) -> Self {
-        let defs = &env_schema["$defs"];
-        SchemaAt {
-            raw: env_schema,
-            resolved: resolve(env_schema, defs),
-            defs,
-        }
-    }
-
-    fn at(&self, raw: &'s Value) -> Self {
-        SchemaAt {
-            raw,
-            resolved: resolve(raw, self.defs),
-            defs: self.defs,
-        }
-    }
-
-    /// The schema at a dotted path of values (`service.api.scaling.max`): keyed blocks take
-    /// their key as a step.
-    pub fn path(self, path: &[&str]) -> Option<Self> {
-        path.iter().try_fold(self, |at, step| at.child(step))
-    }
-
-    /// One step down: a key of this block, or the key of a keyed block or dictionary.
-    pub fn child(self, name: &str) -> Option<Self> {
-        if let Some(property) = self.resolved["properties"].get(name) {
-            return Some(self.at(property));
-        }
-        let additional = &self.resolved["additionalProperties"];
-        additional.is_object().then(|| self.at(additional))
-    }
-
-    /// A keyed block (`service "api" { … }`): its entries are blocks named by their key.
-    pub fn is_keyed(&self) -> bool {
-        self.resolved["properties"].is_null()
-            && resolve(&self.resolved["additionalProperties"], self.defs)["properties"].is_object()
-    }
-
-    /// The keys this block takes, with their schemas.
-    pub fn keys(&self) -> Vec<(&'s str, Self)> {
-        self.resolved["properties"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, raw)| (name.as_str(), self.at(raw)))
-            .collect()
-    }
-
-    /// Whether this is a block of settings rather than a value.
-    pub fn is_block(&self) -> bool {
-        self.resolved["properties"].is_object() || self.is_keyed()
-    }
-
-    pub fn description(&self) -> Option<&'s str> {
-        description(self.raw).or_else(|| description(self.resolved))
-    }
-
-    pub fn type_name(&self) -> String {
-        type_name(self.resolved, self.defs)
-    }
-
-    /// The default as KDL, when the schema gives one.
-    pub fn default(&self) -> Option<String> {
-        self.resolved
-            .get("default")
-            .or_else(|| self.raw.get("default"))
-            .filter(|d| !is_empty(d))
-            .map(kdl_value)
-    }
-
-    /// Allowed values and ranges in words (`—` when anything of its type goes).
-    pub fn allowed(&self) -> String {
-        allowed(self.resolved, self.defs)
-    }
-
-    /// The values it can take, as KDL, when they are a fixed set (`#true #false` for a flag).
-    pub fn choices(&self) -> Vec<String> {
-        let enumerated: Vec<String> = self.resolved["enum"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(
-                self.resolved["oneOf"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|o| &o["const"]),
-            )
-            .filter(|v| !v.is_null())
-            .map(kdl_value)
-            .collect();
-        let flag = match &self.resolved["type"] {
-            Value::String(t) => t == "boolean",
-            Value::Array(ts) => ts.iter().any(|t| t == "boolean"),
-            _ => false,
-        };
-        if enumerated.is_empty() && flag {
-            return vec!["#true".to_string(), "#false".to_string()];
-        }
-        enumerated
-    }
 }
 
 /// One setting: its path (`service.<name>.scaling.max`) and schema.
@@ -165,7 +52,13 @@ fn settings_md(schema: &Value) -> String {
             continue;
         }
         let mut found = Vec::new();
-        collect(property, defs, &mut vec![name.clone()], &mut found);
+        collect(
+            property,
+            defs,
+            &mut vec![name.clone()],
+            &mut Vec::new(),
+            &mut found,
+        );
         let is_block = found.len() > 1 || found.first().is_some_and(|s| s.path.len() > 1);
         if !is_block {
             scalars.extend(found);
@@ -209,52 +102,85 @@ fn table(out: &mut String, settings: &[Setting], defs: &Value) {
 }
 
 /// The settings under `schema`, depth first: blocks are walked into, keyed blocks through
-/// `<name>`, everything else is a setting.
+/// `<name>`, everything else is a setting. A block inside itself (`within`, the blocks on
+/// the way here) is a setting, not walked again.
 fn collect<'s>(
     schema: &'s Value,
     defs: &'s Value,
     path: &mut Vec<String>,
+    within: &mut Vec<&'s Value>,
     out: &mut Vec<Setting<'s>>,
 ) {
     let resolved = resolve(schema, defs);
+    let again = within.iter().any(|w| std::ptr::eq(*w, resolved));
+    if again || within.len() >= MAX_DEPTH {
+        out.push(Setting {
+            path: path.clone(),
+            schema,
+        });
+        return;
+    }
+    within.push(resolved);
     if let Some(properties) = resolved["properties"].as_object() {
         for (name, property) in properties {
             path.push(name.clone());
-            collect(property, defs, path, out);
+            collect(property, defs, path, within, out);
             path.pop();
         }
-        return;
-    }
-    let additional = &resolved["additionalProperties"];
-    if additional.is_object() && resolve(additional, defs)["properties"].is_object() {
+    } else if is_keyed_map(resolved, defs) {
         path.push("<name>".to_string());
-        collect(additional, defs, path, out);
+        collect(&resolved["additionalProperties"], defs, path, within, out);
         path.pop();
-        return;
+    } else {
+        out.push(Setting {
+            path: path.clone(),
+            schema,
+        });
     }
-    out.push(Setting {
-        path: path.clone(),
-        schema,
-    });
+    within.pop();
 }
+
+fn is_keyed_map(resolved: &Value, defs: &Value) -> bool {
+    let additional = &resolved["additionalProperties"];
+    additional.is_object() && resolve(additional, defs)["properties"].is_object()
+}
+
+/// How many `$ref`s and `Option`s one step of a walk follows, and how deep a walk goes into
+/// blocks and lists. A project kind whose `$ref`s form a cycle is refused when it is loaded;
+/// these keep every walk finite whatever schema it is given.
+const MAX_RESOLVE: usize = 16;
+const MAX_DEPTH: usize = 32;
+/// What a chain of `$ref`s that goes on too long resolves to: no schema.
+static NO_SCHEMA: Value = Value::Null;
 
 /// `schema` with `$ref` followed and an `Option`'s `anyOf: [T, null]` taken as `T`.
 fn resolve<'s>(schema: &'s Value, defs: &'s Value) -> &'s Value {
+    let mut at = schema;
+    for _ in 0..MAX_RESOLVE {
+        match resolve_step(at, defs) {
+            Some(next) => at = next,
+            None => return at,
+        }
+    }
+    &NO_SCHEMA
+}
+
+fn resolve_step<'s>(schema: &'s Value, defs: &'s Value) -> Option<&'s Value> {
     if let Some(name) = schema["$ref"]
         .as_str()
         .and_then(|r| r.strip_prefix("#/$defs/"))
     {
-        return resolve(&defs[name], defs);
+        return Some(&defs[name]);
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(options) = schema[key].as_array() {
             let real: Vec<&Value> = options.iter().filter(|o| o["type"] != "null").collect();
             if real.len() == 1 {
-                return resolve(real[0], defs);
+                return Some(real[0]);
             }
         }
     }
-    schema
+    None
 }
 
 fn description(schema: &Value) -> Option<&str> {
@@ -262,10 +188,20 @@ fn description(schema: &Value) -> Option<&str> {
 }
 
 fn type_name(schema: &Value, defs: &Value) -> String {
+    type_name_within(schema, defs, &[])
+}
+
+/// The type in words; `within` are the schemas whose type this is part of, so a schema
+/// inside itself is only a "value".
+fn type_name_within(schema: &Value, defs: &Value, within: &[&Value]) -> String {
+    if within.len() >= MAX_DEPTH || within.iter().any(|w| std::ptr::eq(*w, schema)) {
+        return "value".to_string();
+    }
+    let within = &[within, &[schema]].concat();
     if let Some(options) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
         let mut names: Vec<String> = options
             .iter()
-            .map(|o| type_name(resolve(o, defs), defs))
+            .map(|o| type_name_within(resolve(o, defs), defs, within))
             .collect();
         names.dedup();
         return names.join(" or ");
@@ -285,7 +221,7 @@ fn type_name(schema: &Value, defs: &Value) -> String {
     match types.as_slice() {
         ["array"] => format!(
             "list of {}",
-            type_name(resolve(&schema["items"], defs), defs)
+            type_name_within(resolve(&schema["items"], defs), defs, within)
         ),
         ["object"] => "names to strings".to_string(),
         ["integer"] => "integer".to_string(),
@@ -299,6 +235,10 @@ fn type_name(schema: &Value, defs: &Value) -> String {
 
 /// What values are allowed beyond the type: ranges, choices, patterns.
 fn allowed(schema: &Value, defs: &Value) -> String {
+    allowed_within(schema, defs, 0)
+}
+
+fn allowed_within(schema: &Value, defs: &Value, depth: usize) -> String {
     let mut parts = Vec::new();
     let choices: Vec<String> = schema["enum"]
         .as_array()
@@ -327,8 +267,8 @@ fn allowed(schema: &Value, defs: &Value) -> String {
         parts.push(format!("matches `{}`", pattern.replace('|', "\\|")));
     }
     let items = resolve(&schema["items"], defs);
-    if items.is_object() && schema["type"] == "array" {
-        let inner = allowed(items, defs);
+    if items.is_object() && schema["type"] == "array" && depth < MAX_DEPTH {
+        let inner = allowed_within(items, defs, depth + 1);
         if inner != "—" {
             parts.push(format!("each {inner}"));
         }
@@ -578,5 +518,45 @@ mod tests {
             text.contains("| `network.azs` | integer | `2` | 1 to 6 |"),
             "{text}"
         );
+    }
+
+    /// A schema whose `$ref`s go round, or whose definitions hold themselves, is documented
+    /// and walked to an end: each self-reference is one setting, not walked again.
+    #[test]
+    fn a_schema_inside_itself_is_documented_and_walked_to_an_end() {
+        let schema = serde_json::json!({
+            "$defs": {
+                "a": { "$ref": "#/$defs/b" },
+                "b": { "$ref": "#/$defs/a" },
+                "node": { "type": "object", "properties": {
+                    "name": { "type": "string" },
+                    "left": { "$ref": "#/$defs/node" },
+                    "right": { "$ref": "#/$defs/node" } } },
+                "list": { "type": "array", "items": { "$ref": "#/$defs/list" } },
+                "either": { "oneOf": [{ "$ref": "#/$defs/either" }, { "$ref": "#/$defs/either" }] }
+            },
+            "properties": {
+                "x": { "$ref": "#/$defs/a" },
+                "tree": { "$ref": "#/$defs/node" },
+                "nested": { "$ref": "#/$defs/list" },
+                "either": { "$ref": "#/$defs/either" }
+            }
+        });
+        let text = settings_md(&schema);
+        for row in [
+            "| `tree.name` | string |",
+            "| `tree.left` |",
+            "| `tree.right` |",
+        ] {
+            assert!(text.contains(row), "{row} missing from {text}");
+        }
+        let root = SchemaAt::root(&schema);
+        assert_eq!(root.child("x").unwrap().type_name(), "value");
+        assert!(root
+            .path(&["tree", "left", "right", "left"])
+            .unwrap()
+            .is_block());
+        assert_eq!(root.child("nested").unwrap().type_name(), "list of value");
+        assert_eq!(root.child("either").unwrap().type_name(), "value");
     }
 }

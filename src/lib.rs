@@ -374,13 +374,14 @@ fn stale_docs_of(
 }
 
 /// Writes `docs/settings.md` and `docs/templates.md`.
-pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let resolved = resolved_to_publish(root)?;
     let dir = root.join("docs");
     std::fs::create_dir_all(&dir).map_err(|e| {
         Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
     })?;
     let mut written = Vec::new();
-    for doc in project_docs(&resolved_only(root)) {
+    for doc in project_docs(&resolved) {
         let path = root.join(doc.path);
         files::write_atomically(&path, &doc.text)?;
         written.push(path);
@@ -406,7 +407,7 @@ pub fn init_project(
     project: &str,
 ) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
     let mut written = init::scaffold(dir, starter, project).map_err(|d| vec![d])?;
-    written.extend(write_schemas(dir).map_err(|d| vec![d])?);
+    written.extend(write_schemas(dir).map_err(|r| r.diagnostics)?);
     let rendered = run(dir, &[], Stages::Render);
     if rendered.has_errors() {
         return Err(rendered.diagnostics);
@@ -431,14 +432,50 @@ fn resolved_only(root: &Path) -> ResolvedProject {
     load_and_resolve(root).1
 }
 
-pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// Problems that stop a command before it writes, with the files they point into.
+pub struct Refusal {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub exit: i32,
+}
+
+impl From<Diagnostic> for Refusal {
+    /// A problem of the machine (a folder that cannot be made), not of the project.
+    fn from(problem: Diagnostic) -> Self {
+        Refusal {
+            sources: SourceMap::default(),
+            diagnostics: vec![problem],
+            exit: 2,
+        }
+    }
+}
+
+/// The project resolved, for what it publishes: a kind whose files make no kind stops it
+/// (what is written would silently lack the kind); other problems are left to `check`.
+fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
+    let (sources, resolved, found) = load_and_resolve(root);
+    let diagnostics: Vec<Diagnostic> = found
+        .into_iter()
+        .filter(|d| d.code == Code::KindDefinition && d.is_error())
+        .collect();
+    if diagnostics.is_empty() {
+        return Ok(resolved);
+    }
+    Err(Refusal {
+        sources,
+        diagnostics,
+        exit: 1,
+    })
+}
+
+pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let resolved = resolved_to_publish(root)?;
     let dir = root.join("schema");
     std::fs::create_dir_all(&dir).map_err(|e| {
         Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
     })?;
     let mut written = Vec::new();
-    for schema in validate::published_schemas(&resolved_only(root), model::generated_schema_files())
-    {
+    for schema in validate::published_schemas(&resolved, model::generated_schema_files()) {
         let path = dir.join(schema.file_name);
         files::write_atomically(&path, &schema.text)?;
         written.push(path);

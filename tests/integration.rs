@@ -16,6 +16,7 @@ mod hostile_inputs;
 mod kdl_reader;
 mod kdl_spec;
 mod lsp;
+mod lsp_kinds;
 mod lsp_protocol;
 mod properties;
 mod render;

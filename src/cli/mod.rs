@@ -379,7 +379,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
         Command::NewKind { name } => {
-            let code = report_written(crate::init::new_kind(&cli.dir, name), color);
+            let written = crate::init::new_kind(&cli.dir, name).map_err(crate::Refusal::from);
+            let code = report_written(written, color);
             if code == 0 {
                 outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
             }
@@ -465,10 +466,7 @@ fn report_stale(stale: Vec<(std::path::PathBuf, String, String)>, command: &str)
 }
 
 /// The files a command wrote, or why it could not (exit 2).
-fn report_written(
-    written: Result<Vec<std::path::PathBuf>, crate::diagnostic::Diagnostic>,
-    color: bool,
-) -> i32 {
+fn report_written(written: Result<Vec<std::path::PathBuf>, crate::Refusal>, color: bool) -> i32 {
     match written {
         Ok(paths) => {
             for path in paths {
@@ -476,9 +474,9 @@ fn report_written(
             }
             0
         }
-        Err(problem) => {
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-            2
+        Err(refusal) => {
+            print_diagnostics(&refusal.diagnostics, &refusal.sources, Format::Human, color);
+            refusal.exit
         }
     }
 }

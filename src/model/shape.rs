@@ -31,7 +31,7 @@ impl Shape {
     /// Reads the shape of a schemars-generated schema.
     pub fn from_schema(schema: &Value) -> Shape {
         let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
-        shape_of(schema, &defs, 0)
+        shape_of(schema, &defs, 0, &[])
     }
 
     /// The shape of field `name` of a record; `Unknown` for anything else.
@@ -91,15 +91,22 @@ impl Shape {
     }
 }
 
-fn shape_of(schema: &Value, defs: &Value, depth: usize) -> Shape {
+/// `refs` are the `$ref`s followed on the way here: one followed again is a schema inside
+/// itself, whose shape is not read again (a project kind's is refused when loaded, and this
+/// keeps the walk finite whatever it is given).
+fn shape_of<'s>(schema: &'s Value, defs: &'s Value, depth: usize, refs: &[&'s str]) -> Shape {
     if depth > 32 {
         return Shape::Unknown;
     }
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if refs.contains(&reference) {
+            return Shape::Unknown;
+        }
+        let refs = &[refs, &[reference]].concat();
         let name = reference.trim_start_matches("#/$defs/");
         return defs
             .get(name)
-            .map(|d| shape_of(d, defs, depth + 1))
+            .map(|d| shape_of(d, defs, depth + 1, refs))
             .unwrap_or(Shape::Unknown);
     }
     for combinator in ["anyOf", "oneOf", "allOf"] {
@@ -107,7 +114,7 @@ fn shape_of(schema: &Value, defs: &Value, depth: usize) -> Shape {
             // `Option<T>` is `anyOf: [T, null]`: the shape is T's.
             return options
                 .iter()
-                .map(|o| shape_of(o, defs, depth + 1))
+                .map(|o| shape_of(o, defs, depth + 1, refs))
                 .find(|s| *s != Shape::Scalar)
                 .unwrap_or(Shape::Scalar);
         }
@@ -124,7 +131,7 @@ fn shape_of(schema: &Value, defs: &Value, depth: usize) -> Shape {
         match schema.get(MERGE).and_then(Value::as_str) {
             Some("keyed") => {
                 let inner = schema.get("additionalProperties").unwrap_or(&Value::Null);
-                return Shape::Keyed(Box::new(shape_of(inner, defs, depth + 1)));
+                return Shape::Keyed(Box::new(shape_of(inner, defs, depth + 1, refs)));
             }
             Some("dictionary") => return Shape::Dictionary,
             _ => {}
@@ -133,12 +140,12 @@ fn shape_of(schema: &Value, defs: &Value, depth: usize) -> Shape {
             return Shape::Record(
                 properties
                     .iter()
-                    .map(|(k, v)| (k.clone(), shape_of(v, defs, depth + 1)))
+                    .map(|(k, v)| (k.clone(), shape_of(v, defs, depth + 1, refs)))
                     .collect(),
             );
         }
         return match schema.get("additionalProperties") {
-            Some(value @ Value::Object(_)) => match shape_of(value, defs, depth + 1) {
+            Some(value @ Value::Object(_)) => match shape_of(value, defs, depth + 1, refs) {
                 Shape::Scalar => Shape::Dictionary,
                 inner => Shape::Keyed(Box::new(inner)),
             },
@@ -192,5 +199,24 @@ mod tests {
         walk(&crate::model::env_schema(), "env", &mut undeclared);
         walk(&crate::model::stacks_schema(), "stacks", &mut undeclared);
         assert!(undeclared.is_empty(), "{undeclared:?}");
+    }
+
+    /// A definition inside itself has the shape of its first level; a `$ref` cycle none.
+    #[test]
+    fn a_schema_inside_itself_has_a_finite_shape() {
+        let schema = serde_json::json!({
+            "$defs": {
+                "a": { "$ref": "#/$defs/b" },
+                "b": { "$ref": "#/$defs/a" },
+                "node": { "type": "object", "properties": {
+                    "left": { "$ref": "#/$defs/node" }, "right": { "$ref": "#/$defs/node" } } }
+            },
+            "type": "object",
+            "properties": { "x": { "$ref": "#/$defs/a" }, "tree": { "$ref": "#/$defs/node" } }
+        });
+        let shape = Shape::from_schema(&schema);
+        assert_eq!(*shape.field("x"), Shape::Unknown);
+        assert!(matches!(shape.field("tree"), Shape::Record(_)));
+        assert_eq!(*shape.field("tree").field("left"), Shape::Unknown);
     }
 }

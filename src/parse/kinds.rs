@@ -1,10 +1,12 @@
 //! Project kinds: `kinds/<name>.schema.json`, the JSON Schema of the settings an environment
 //! gives a stack of that kind, beside `kinds/<name>.yaml.j2`, its template (read by the
 //! renderer). Each schema is read, parsed and checked to describe a settings block; a kind
-//! missing its schema or template, or named like a built-in, is a diagnostic.
+//! missing its schema or template, or named like a built-in, is a diagnostic; so is a schema
+//! out of bounds ([`kind_schema`]): none of those makes a kind, so nothing walks it.
 
 use std::path::Path;
 
+use super::kind_schema;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::StackKind;
 use crate::source::{FileId, SourceMap, Span};
@@ -122,6 +124,10 @@ fn check_kind(
         ));
         return None;
     }
+    if let Some(too_large) = kind_schema::check_size(name, file, text) {
+        diagnostics.push(too_large);
+        return None;
+    }
     let schema: serde_json::Value = match serde_json::from_str(text) {
         Ok(schema) => schema,
         Err(error) => {
@@ -142,6 +148,11 @@ fn check_kind(
             whole,
             "give it `\"type\": \"object\"` and the settings under `\"properties\"`",
         ));
+        return None;
+    }
+    let bounds = kind_schema::check_refs(name, file, text, &schema);
+    if !bounds.is_empty() {
+        diagnostics.extend(bounds);
         return None;
     }
     // Compiled as validation will compile it: the block inside an environment document.

@@ -12,6 +12,8 @@ pub mod bounded;
 mod depth;
 mod directives;
 mod fast;
+mod json_spans;
+mod kind_schema;
 mod kinds;
 pub mod lexer;
 mod strict;

@@ -66,6 +66,9 @@ pub struct ResolvedProject {
     /// Stacks of a project kind, by stack name, with their kind's name: each is a settings
     /// block of the environments, merged by the shape of its kind's schema.
     pub settings_blocks: IndexMap<String, String>,
+    /// Stacks of a kind whose files make no kind: their blocks are taken out of the
+    /// environments unchecked (the kind was reported, its settings cannot be).
+    pub refused_blocks: Vec<String>,
 }
 
 impl ResolvedProject {
@@ -99,7 +102,7 @@ impl Shapes {
 /// one named like a setting of the model (`tags`), which validation refuses.
 fn settings_blocks(
     stacks: Option<&ResolvedStacks>,
-    kinds: &[ProjectKind],
+    is_kind: impl Fn(&str) -> bool,
     model: &Shape,
 ) -> IndexMap<String, String> {
     let Some(stacks) = stacks else {
@@ -116,10 +119,7 @@ fn settings_blocks(
             if model.field_names().contains(&stack.as_str()) {
                 return None;
             }
-            kinds
-                .iter()
-                .any(|k| k.name == kind)
-                .then(|| (stack.clone(), kind.to_string()))
+            is_kind(kind).then(|| (stack.clone(), kind.to_string()))
         })
         .collect()
 }
@@ -146,7 +146,12 @@ pub fn resolve_project(
     });
 
     // A stack of a project kind gets a settings block in the environments, named after it.
-    let settings_blocks = settings_blocks(stacks.as_ref(), &parsed.kinds, &shapes.env);
+    let is_broken = |kind: &str| parsed.broken_kinds.iter().any(|k| k == kind);
+    let refused_blocks = settings_blocks(stacks.as_ref(), is_broken, &shapes.env)
+        .into_keys()
+        .collect();
+    let is_kind = |kind: &str| parsed.kinds.iter().any(|k| k.name == kind);
+    let settings_blocks = settings_blocks(stacks.as_ref(), is_kind, &shapes.env);
     let project_shapes;
     let shapes = if settings_blocks.is_empty() {
         shapes
@@ -255,6 +260,7 @@ pub fn resolve_project(
             kinds: parsed.kinds.clone(),
             broken_kinds: parsed.broken_kinds.clone(),
             settings_blocks,
+            refused_blocks,
         },
         diagnostics,
     )

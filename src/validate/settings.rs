@@ -23,6 +23,8 @@ pub struct ProjectSettings {
     pub blocks: Vec<SettingsBlock>,
     /// The model's shape with a field per settings block (for did-you-mean).
     pub env_shape: Shape,
+    /// Blocks of stacks whose kind was refused: taken out, never checked.
+    refused: Vec<String>,
 }
 
 impl ProjectSettings {
@@ -45,6 +47,7 @@ impl ProjectSettings {
         ProjectSettings {
             blocks,
             env_shape: crate::resolve::Shapes::shared().env.with_fields(fields),
+            refused: resolved.refused_blocks.clone(),
         }
     }
 
@@ -56,6 +59,9 @@ impl ProjectSettings {
                 if let Some(value) = map.shift_remove(&block.stack) {
                     taken.insert(block.stack.clone(), value);
                 }
+            }
+            for stack in &self.refused {
+                map.shift_remove(stack);
             }
         }
         taken
