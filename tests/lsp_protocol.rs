@@ -368,3 +368,21 @@ fn an_initialize_unlike_the_protocol_is_answered_and_another_may_follow() {
     assert!(hover_text(&mut client, "env/base.kdl", &base, "instance-class").contains("dev"));
     client.shutdown();
 }
+
+#[test]
+fn formatting_a_file_that_is_a_named_pipe_answers_at_once() {
+    let dir = project();
+    let fifo = dir.path().join("env/pipe.kdl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut client = Client::start(dir.path());
+    let answer = client.ask(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": client.uri("env/pipe.kdl") }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(answer["result"], Value::Null, "{answer}");
+    client.shutdown();
+}

@@ -465,7 +465,8 @@ impl Server {
         let text = match self.project_path(uri) {
             Some(relative) => match self.overlay.get(&relative) {
                 Some(text) => text.clone(),
-                None => std::fs::read_to_string(self.root.join(relative)).ok()?,
+                // Only a regular file inside the project, of a size envc reads: never a FIFO.
+                None => crate::files::read_text(&self.root, &relative).ok()?,
             },
             None => self.loose.get(&position::path_of(uri)?)?.clone(),
         };
