@@ -189,8 +189,9 @@ fn ends_atom(c: char) -> bool {
 }
 
 /// The length of the `/* … */` comment `text` starts with (to the end of the text when it
-/// is unclosed), and how deep comments nest inside it (1 for one with none inside).
-pub fn block_comment_len(text: &str) -> (usize, usize) {
+/// is unclosed), how deep comments nest inside it (1 for one with none inside), and whether
+/// it is closed.
+pub fn block_comment_len(text: &str) -> (usize, usize, bool) {
     let bytes = text.as_bytes();
     let (mut depth, mut deepest, mut at) = (0usize, 0usize, 0);
     while at + 1 < bytes.len() {
@@ -205,13 +206,13 @@ pub fn block_comment_len(text: &str) -> (usize, usize) {
                 depth -= 1;
                 at += 2;
                 if depth == 0 {
-                    return (at, deepest);
+                    return (at, deepest, true);
                 }
             }
             _ => at += 1,
         }
     }
-    (text.len(), deepest)
+    (text.len(), deepest, false)
 }
 
 /// `"…"` or `"""…"""`, with escapes. An unclosed single-line string ends before its line
@@ -299,25 +300,8 @@ pub fn closed_string(atom: &str) -> Option<bool> {
 
 /// Whether a `/* */` token is closed (nested comments included).
 pub fn closed_comment(comment: &str) -> bool {
-    let bytes = comment.as_bytes();
-    let (mut depth, mut at) = (0usize, 0);
-    while at + 1 < bytes.len() {
-        match &bytes[at..at + 2] {
-            b"/*" => {
-                depth += 1;
-                at += 2;
-            }
-            b"*/" => {
-                depth = depth.saturating_sub(1);
-                at += 2;
-                if depth == 0 {
-                    return at == bytes.len();
-                }
-            }
-            _ => at += 1,
-        }
-    }
-    false
+    let (len, _, closed) = block_comment_len(comment);
+    closed && len == comment.len()
 }
 
 /// `(type)`, where the type may be a quoted string holding `)` and comments may stand
@@ -389,7 +373,7 @@ ml
                 Token::Newline,
             ]
         );
-        assert_eq!(block_comment_len("/* /* /* */ */ */ x"), (17, 3));
+        assert_eq!(block_comment_len("/* /* /* */ */ */ x"), (17, 3, true));
     }
 
     #[test]
