@@ -158,3 +158,45 @@ fn ten_thousand_random_files_through_every_scanner() {
         }
     });
 }
+
+/// The inputs fuzzing found slow (kept in `fuzz/seeds/`), and the shapes behind them: the kdl
+/// crate reads a slashdashed block (`a /-{ … }`) twice, and reads the inside of a string it
+/// refuses as nodes. Each answers, with a problem count of the file's size, not of 2^depth.
+#[test]
+fn nested_slashdashed_blocks_and_refused_strings_answer_in_linear_work() {
+    let dir = project();
+    let depth = 40;
+    let mut texts: Vec<String> = ["", "b )\n", "b \"\"\"\n  x\n y\n  \"\"\"\n"]
+        .iter()
+        .map(|inner| format!("{}{inner}{}", "a /-{\n".repeat(depth), "}\n".repeat(depth)))
+        .collect();
+    // A multi-line string kdl refuses, holding the nesting its recovery would read.
+    texts.push(format!(
+        "x \"\"\"\n{}  \"\"\"\n",
+        "/-legacy \"old\" {\na /-\"s\" /-{\n".repeat(depth)
+    ));
+    let seeds = support::root().join("fuzz/seeds");
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().contains("slow") {
+            texts.push(std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    assert!(
+        texts.len() >= 8,
+        "the slow seeds are in {}",
+        seeds.display()
+    );
+    texts.par_iter().for_each(|text| {
+        check_and_format(dir.path(), text);
+        let mut sources = envc::source::SourceMap::default();
+        let file = sources.add("zz.kdl", text.clone());
+        let problems = envc::parse::syntax_problems(file, &sources);
+        assert!(
+            problems.len() <= text.len() / 8 + 10,
+            "{} problems in {} bytes",
+            problems.len(),
+            text.len()
+        );
+    });
+}

@@ -57,9 +57,11 @@ pub fn format_file(file: FileId, sources: &SourceMap) -> Result<String, Vec<Diag
 /// Whether two texts hold the same KDL document and the same comments, in order.
 fn reads_the_same(before: &str, after: &str) -> bool {
     let document = |text: &str| {
-        crate::parse::bounded::document(text).map(|mut d| {
-            d.clear_format_recursive();
-            d
+        crate::parse::bounded::documents(text).map(|mut documents| {
+            documents
+                .iter_mut()
+                .for_each(kdl::KdlDocument::clear_format_recursive);
+            documents
         })
     };
     let comments = |text: &str| -> Vec<String> {

@@ -63,10 +63,22 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
                 broken.push(Chunk::Unclosed(unclosed));
                 continue;
             }
-            match kdl::KdlDocument::parse_v2(&text[range.clone()]) {
-                Ok(document) => parsed.push(Chunk::Parsed { offset, document }),
+            let refused = refused_strings(&text[range.clone()], offset);
+            if !refused.is_empty() {
+                broken.extend(refused);
+                continue;
+            }
+            match read(&text[range.clone()], offset) {
+                Ok(mut documents) => parsed.push(Chunk::Parsed {
+                    offset,
+                    document: documents.swap_remove(0),
+                }),
                 Err(_) if range.len() > MAX_NODE => broken.push(Chunk::TooLong(range)),
-                Err(error) => broken.push(Chunk::Broken { offset, error }),
+                Err(errors) => broken.extend(
+                    errors
+                        .into_iter()
+                        .map(|(offset, error)| Chunk::Broken { offset, error }),
+                ),
             }
             if broken.len() >= MAX_BROKEN_NODES {
                 break;
@@ -80,10 +92,133 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
     })
 }
 
-/// The whole text as one kdl document, when it is valid KDL v2.
-pub fn document(text: &str) -> Option<kdl::KdlDocument> {
+/// The whole text as kdl documents, when it is valid KDL v2: the text with its slashdashed
+/// children blocks left empty, then what each of those blocks holds (see [`read`]).
+pub fn documents(text: &str) -> Option<Vec<kdl::KdlDocument>> {
     parse(text).ok()?;
-    on_a_large_stack(|| kdl::KdlDocument::parse_v2(text).ok())
+    on_a_large_stack(|| read(text, 0).ok())
+}
+
+/// The kdl crate's documents of `text` (which starts at `offset` in the whole text), or its
+/// errors, each with the offset its spans count from.
+///
+/// The kdl crate reads a slashdashed children block (`node /-{ … }`) twice, and so each one
+/// inside it four times: time exponential in their nesting. Here it never sees one: their
+/// insides are blanked (same length, so spans stay put), and each inside is read on its own,
+/// framed as `x { … }` (blanked the same way), so every byte is read once. The first
+/// document is `text`'s; the blocks' follow.
+fn read(text: &str, offset: usize) -> Result<Vec<kdl::KdlDocument>, Vec<(usize, kdl::KdlError)>> {
+    let mut pieces = vec![(offset, text.to_string())];
+    let (mut documents, mut errors) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    while let Some((shift, piece)) = pieces.get(next).cloned() {
+        next += 1;
+        let mut blanked = piece.clone().into_bytes();
+        for (open, close) in slashdashed_blocks(&piece) {
+            // `x {` puts the frame's `{` where the block's was, less two bytes (a
+            // slashdashed `{` always has at least `/-` before it).
+            pieces.push((
+                shift + open - 2,
+                format!("x {{{}}}", &piece[open + 1..close]),
+            ));
+            for byte in &mut blanked[open + 1..close] {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+        }
+        let blanked = String::from_utf8(blanked).expect("only whole characters are blanked");
+        match parse_blanked(&blanked) {
+            Ok(document) => documents.push(document),
+            Err(error) => errors.push((shift, error)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(documents)
+    } else {
+        Err(errors)
+    }
+}
+
+/// At most this many `/-` before a `{` that the lexer does not see as slashdashed blocks
+/// reach the kdl crate (each may double its time).
+const MAX_HIDDEN_SLASHDASHES: usize = 4;
+
+/// The kdl crate's reading of a piece whose slashdashed blocks the lexer blanked.
+///
+/// Where the kdl crate reads the text differently from the lexer (in a broken node: a string
+/// it refuses, whose inside its error recovery then reads as nodes), it can still meet `/-{`
+/// the lexer took for string text. Past [`MAX_HIDDEN_SLASHDASHES`] of them, the crate first
+/// reads the text with those `/-` as spaces: its errors are then reported from that reading
+/// (they mark the same places), and only text it finds valid is read as it is, which the
+/// lexer reads as the crate does.
+fn parse_blanked(blanked: &str) -> Result<kdl::KdlDocument, kdl::KdlError> {
+    let hidden = hidden_slashdashes(blanked);
+    if hidden.len() > MAX_HIDDEN_SLASHDASHES {
+        let mut spaced = blanked.as_bytes().to_vec();
+        for at in hidden {
+            spaced[at..at + 2].copy_from_slice(b"  ");
+        }
+        let spaced = String::from_utf8(spaced).expect("`/-` is replaced whole");
+        kdl::KdlDocument::parse_v2(&spaced)?;
+    }
+    kdl::KdlDocument::parse_v2(blanked)
+}
+
+/// Where `/-` stands before a `{` (space and line breaks between) with no slashdashed block
+/// of the lexer's there: inside what the lexer reads as a string or a comment.
+fn hidden_slashdashes(text: &str) -> Vec<usize> {
+    let seen: std::collections::HashSet<usize> = Lexer::new(text)
+        .filter(|(_, token)| *token == Token::Slashdash)
+        .map(|(at, _)| at)
+        .collect();
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    for at in memchr::memmem::find_iter(bytes, b"/-") {
+        let after = bytes[at + 2..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|skip| bytes[at + 2 + skip]);
+        if after == Some(b'{') && !seen.contains(&at) {
+            found.push(at);
+        }
+    }
+    found
+}
+
+/// The outermost slashdashed children blocks of `text` (whose blocks all close): the offsets
+/// of each one's `{` and `}`.
+fn slashdashed_blocks(text: &str) -> Vec<(usize, usize)> {
+    let mut blocks = Vec::new();
+    let (mut depth, mut slashdashed_at) = (0usize, None);
+    // A `/-` seen and only space since: the next `{` opens a slashdashed block.
+    let mut after_slashdash = false;
+    for (at, token) in Lexer::new(text) {
+        match token {
+            Token::Slashdash => after_slashdash = true,
+            Token::Open => {
+                if after_slashdash && slashdashed_at.is_none() {
+                    slashdashed_at = Some((at, depth));
+                }
+                depth += 1;
+                after_slashdash = false;
+            }
+            Token::Close => {
+                depth = depth.saturating_sub(1);
+                if let Some((open, _)) = slashdashed_at.take_if(|(_, outer)| *outer == depth) {
+                    blocks.push((open, at));
+                }
+                after_slashdash = false;
+            }
+            Token::Space
+            | Token::Newline
+            | Token::LineComment(_)
+            | Token::BlockComment(_)
+            | Token::Continuation => {}
+            _ => after_slashdash = false,
+        }
+    }
+    blocks
 }
 
 /// The byte ranges of the top-level nodes of `text`, covering it all: each ends after the
@@ -159,6 +294,29 @@ pub fn unclosed(node: &str, offset: usize) -> Vec<Unclosed> {
     found
 }
 
+/// The quoted and raw strings of one top-level node (starting at `offset`) that the kdl
+/// crate refuses, each read on its own, with its errors. A node holding one is never given
+/// to the crate whole: its error recovery skips only to the first space of a string it
+/// refuses and reads the rest of the string as nodes, in time exponential in what it finds.
+fn refused_strings(node: &str, offset: usize) -> Vec<Chunk> {
+    Lexer::new(node)
+        .filter_map(|(at, token)| match token {
+            Token::Atom(atom) if atom.trim_start_matches('#').starts_with('"') => {
+                kdl::KdlIdentifier::parse(atom).err().map(|mut error| {
+                    // The first is the string's problem; the rest, the crate's reading
+                    // on past it.
+                    error.diagnostics.truncate(1);
+                    Chunk::Broken {
+                        offset: offset + at,
+                        error,
+                    }
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs `work` on a thread with [`STACK`] bytes of stack (on this one if none can start).
 fn on_a_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     let work = std::sync::Mutex::new(Some(work));
@@ -213,5 +371,37 @@ mod tests {
         assert_eq!(broken.len(), MAX_BROKEN_NODES);
         let long = ")".repeat(MAX_NODE + 1);
         assert!(matches!(parse(&long).err().unwrap()[0], Chunk::TooLong(_)));
+    }
+
+    #[test]
+    fn nested_slashdashed_blocks_are_read_once_each() {
+        // Forty levels took the kdl crate 2^40 readings of the innermost block.
+        let depth = 40;
+        let text = "a /-{\n".repeat(depth) + &"}\n".repeat(depth);
+        let chunks = parse(&text).ok().expect("valid KDL");
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(documents(&text).expect("valid").len(), depth + 1);
+        // A problem deep inside is still found, where it is.
+        let broken = format!("{}b )\n{}", "a /-{\n".repeat(depth), "}\n".repeat(depth));
+        let at = broken.find(')').unwrap();
+        let found = parse(&broken).err().expect("a problem");
+        let spans: Vec<usize> = found
+            .iter()
+            .flat_map(|chunk| match chunk {
+                Chunk::Broken { offset, error } => error
+                    .diagnostics
+                    .iter()
+                    .map(|d| offset + d.span.offset())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert!(spans.contains(&at), "{spans:?} should hold {at}");
+    }
+
+    #[test]
+    fn slashdashed_blocks_are_found_past_comments_and_line_breaks() {
+        let text = "a /- /* c */\n { b /-{ c } } /-{} d\n";
+        assert_eq!(slashdashed_blocks(text), [(14, 26), (30, 31)]);
     }
 }

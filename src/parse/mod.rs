@@ -382,7 +382,7 @@ fn kdl_problems(file: FileId, chunk: bounded::Chunk) -> Vec<Diagnostic> {
             let label = kdl_diagnostic.label.unwrap_or_else(|| "here".to_string());
             Diagnostic::error(Code::Syntax, message)
                 .at(span, label)
-                .maybe_help(kdl_diagnostic.help)
+                .maybe_help(kdl_diagnostic.help.filter(|help| !help.trim().is_empty()))
                 .note("envc files are KDL v2: https://kdl.dev")
         })
         .collect()
