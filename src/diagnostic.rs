@@ -31,6 +31,8 @@ codes! {
     Encoding = "envc::io::encoding",
     /// The directory has no `stacks.kdl` or no `env/` folder.
     NoProject = "envc::project::missing",
+    /// The project's `.envc/` is not a plain folder, so no cache is used.
+    CacheRefused = "envc::cache::refused",
     /// An environment named on the command line does not exist.
     UnknownEnv = "envc::project::unknown-env",
     /// KDL syntax error.

@@ -219,30 +219,21 @@ pub fn write(
     rendered: &[RenderedEnv],
     prune: Option<&[String]>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
+    let gate = crate::files::Gate::new(root)?;
     let mut written = Vec::new();
     for env in rendered {
-        let dir = root.join("golden").join(&env.name);
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
-        })?;
         let mut keep = BTreeSet::new();
         for stack in &env.stacks {
-            let path = root.join(stack.golden_path());
             keep.insert(stack.golden_path());
             let current = crate::files::read_bytes(root, &stack.golden_path()).ok();
             if current.as_deref() != Some(stack.body.as_bytes()) {
-                crate::files::write_atomically(&path, &stack.body)?;
+                gate.write(&stack.golden_path(), stack.body.as_bytes())?;
                 written.push(stack.golden_path());
             }
         }
         for leftover in golden_files(root, &env.name) {
             if !keep.contains(&leftover) {
-                std::fs::remove_file(root.join(&leftover)).map_err(|e| {
-                    Diagnostic::error(
-                        Code::Io,
-                        format!("cannot delete `{}`: {e}", leftover.display()),
-                    )
-                })?;
+                gate.remove_file(&leftover)?;
                 written.push(leftover);
             }
         }
@@ -254,10 +245,9 @@ pub fn write(
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
             if entry.path().is_dir() && !all_envs.contains(&name) {
-                std::fs::remove_dir_all(entry.path()).map_err(|e| {
-                    Diagnostic::error(Code::Io, format!("cannot delete `golden/{name}`: {e}"))
-                })?;
-                written.push(Path::new("golden").join(name));
+                let relative = Path::new("golden").join(name);
+                gate.remove_folder(&relative)?;
+                written.push(relative);
             }
         }
     }

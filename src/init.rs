@@ -1,7 +1,7 @@
 //! Scaffolding: `envc init` makes a new project from a starter, one per reference system
 //! (their files are the example projects', so the starters stay as checked as the examples),
 //! and `envc new-kind` adds a project kind. Both write only new files, never over a file
-//! that exists, and a project `init` makes passes `check`.
+//! that exists, all of them or none, and a project `init` makes passes `check`.
 
 use std::path::{Path, PathBuf};
 
@@ -45,12 +45,16 @@ pub const STARTERS: &[Starter] = &[
 
 const GITIGNORE: &str = "# envc's caches (`envc --no-cache` runs without them)\n.envc/\n";
 
-/// Writes `starter`'s files into `dir` (created if missing), with `project` as the project
-/// name. Refuses a folder that already holds a project, and writes nothing then.
-pub fn scaffold(dir: &Path, starter: &Starter, project: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The files of a new project in `dir` from `starter`, named `project`, as paths relative
+/// to `dir` and their texts. Refuses a folder that already holds a project.
+pub fn starter_files(
+    dir: &Path,
+    starter: &Starter,
+    project: &str,
+) -> Result<Vec<(PathBuf, String)>, Diagnostic> {
     check_project_name(project)?;
     for taken in ["stacks.kdl", "env"] {
-        if dir.join(taken).exists() {
+        if std::fs::symlink_metadata(dir.join(taken)).is_ok() {
             return Err(Diagnostic::error(
                 Code::Io,
                 format!("`{}` already has a `{taken}`", dir.display()),
@@ -61,15 +65,15 @@ pub fn scaffold(dir: &Path, starter: &Starter, project: &str) -> Result<Vec<Path
     let mut files: Vec<(PathBuf, String)> = starter
         .files
         .iter()
-        .map(|(path, text)| (dir.join(path), adapt(path, text, project)))
+        .map(|(path, text)| (PathBuf::from(path), adapt(path, text, project)))
         .collect();
-    if !dir.join(".gitignore").exists() {
-        files.push((dir.join(".gitignore"), GITIGNORE.to_string()));
+    if std::fs::symlink_metadata(dir.join(".gitignore")).is_err() {
+        files.push((PathBuf::from(".gitignore"), GITIGNORE.to_string()));
     }
-    write_new(&files)
+    Ok(files)
 }
 
-/// Writes a project kind `name`'s template and schema into `dir/kinds/`.
+/// Writes a project kind `name`'s template and schema into `dir/kinds/`: both, or neither.
 pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && name
@@ -81,7 +85,19 @@ pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
                 .help("kind names are lowercase letters, digits and `-`, starting with a letter"),
         );
     }
-    let kinds = dir.join("kinds");
+    let builtin = serde_json::from_value::<crate::model::StackKind>(serde_json::Value::String(
+        name.to_string(),
+    ));
+    if builtin.is_ok() {
+        return Err(Diagnostic::error(
+            Code::KindDefinition,
+            format!("`{name}` is a built-in kind"),
+        )
+        .help(format!(
+            "name the project's kind differently; to change the built-in, copy its template into `templates/{name}.yaml.j2` and edit it there"
+        )));
+    }
+    let kinds = Path::new("kinds");
     let files = [
         (
             kinds.join(format!("{name}.schema.json")),
@@ -92,16 +108,7 @@ pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
             KIND_TEMPLATE.replace("KIND", name),
         ),
     ];
-    for (path, _) in &files {
-        if path.exists() {
-            return Err(Diagnostic::error(
-                Code::Io,
-                format!("`{}` exists already", path.display()),
-            )
-            .help("choose another name, or edit the kind that is there"));
-        }
-    }
-    write_new(&files)
+    crate::files::Gate::new(dir)?.create_all(&files)
 }
 
 const KIND_SCHEMA: &str = r#"{
@@ -172,29 +179,4 @@ fn adapt(path: &str, text: &str, project: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
-}
-
-/// Writes each file, creating folders; none may exist (checked first, so nothing is written
-/// when one does).
-fn write_new(files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, Diagnostic> {
-    if let Some((path, _)) = files.iter().find(|(path, _)| path.exists()) {
-        return Err(Diagnostic::error(
-            Code::Io,
-            format!("`{}` exists already", path.display()),
-        ));
-    }
-    let mut written = Vec::new();
-    for (path, text) in files {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Diagnostic::error(
-                    Code::Io,
-                    format!("cannot create `{}`: {e}", parent.display()),
-                )
-            })?;
-        }
-        crate::files::write_atomically(path, text)?;
-        written.push(path.clone());
-    }
-    Ok(written)
 }

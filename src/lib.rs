@@ -140,6 +140,9 @@ pub fn run_with(
     };
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
+    if let Some(refused) = disk_caches.then(|| cache::refusal(root)).flatten() {
+        all.push(refused);
+    }
     // What every run needs but no file decides is prepared beside the reading and parsing
     // of files. On a run with nothing cached the schema validators and compiled templates
     // are built in the background, ready when validation and rendering first ask for them
@@ -376,15 +379,11 @@ fn stale_docs_of(
 /// Writes `docs/settings.md` and `docs/templates.md`.
 pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
-    let dir = root.join("docs");
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
-    })?;
+    let gate = files::Gate::new(root)?;
     let mut written = Vec::new();
     for doc in project_docs(&resolved) {
-        let path = root.join(doc.path);
-        files::write_atomically(&path, &doc.text)?;
-        written.push(path);
+        gate.write(Path::new(doc.path), doc.text.as_bytes())?;
+        written.push(files::display_path(root, Path::new(doc.path)));
     }
     Ok(written)
 }
@@ -400,20 +399,43 @@ pub fn stale_docs(root: &Path) -> Vec<(PathBuf, String, String)> {
 }
 
 /// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
-/// golden files, so it passes `check`. Nothing is written over an existing project.
+/// golden files, so it passes `check`. Everything is made in memory first (kinds already in
+/// `dir` included); then all files are written, or, on any problem, none.
 pub fn init_project(
     dir: &Path,
     starter: &init::Starter,
     project: &str,
-) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
-    let mut written = init::scaffold(dir, starter, project).map_err(|d| vec![d])?;
-    written.extend(write_schemas(dir).map_err(|r| r.diagnostics)?);
-    let rendered = run(dir, &[], Stages::Render);
+) -> Result<Vec<PathBuf>, Refusal> {
+    let mut files = init::starter_files(dir, starter, project)?;
+    let overlay: parse::Overlay = files.iter().cloned().collect();
+    let rendered = run_with(dir, &overlay, &[], Stages::Render, false);
     if rendered.has_errors() {
-        return Err(rendered.diagnostics);
+        return Err(Refusal {
+            sources: rendered.sources,
+            diagnostics: rendered.diagnostics,
+            exit: 1,
+        });
     }
-    written.extend(golden::write(dir, &rendered.rendered, None).map_err(|d| vec![d])?);
-    Ok(written)
+    for schema in validate::published_schemas(&rendered.resolved, model::generated_schema_files()) {
+        files.push((
+            Path::new("schema").join(schema.file_name),
+            schema.text.into_owned(),
+        ));
+    }
+    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
+        files.push((stack.golden_path(), stack.body.clone()));
+    }
+    let made_dir = std::fs::symlink_metadata(dir).is_err();
+    if made_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+        })?;
+    }
+    let written = files::Gate::new(dir).and_then(|gate| gate.create_all(&files));
+    if written.is_err() && made_dir {
+        let _ = std::fs::remove_dir(dir);
+    }
+    Ok(written?)
 }
 
 /// The project parsed and resolved, and nothing after: what `explain` and the published
@@ -470,15 +492,12 @@ fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
 
 pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
-    let dir = root.join("schema");
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
-    })?;
+    let gate = files::Gate::new(root)?;
     let mut written = Vec::new();
     for schema in validate::published_schemas(&resolved, model::generated_schema_files()) {
-        let path = dir.join(schema.file_name);
-        files::write_atomically(&path, &schema.text)?;
-        written.push(path);
+        let relative = Path::new("schema").join(schema.file_name);
+        gate.write(&relative, schema.text.as_bytes())?;
+        written.push(files::display_path(root, &relative));
     }
     Ok(written)
 }

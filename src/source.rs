@@ -139,8 +139,18 @@ impl SourceMap {
     }
 
     /// The file of an id from this map (or from the map it is a scratch of).
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        let index = id.0.checked_sub(self.first)?;
+        self.files.get(index as usize)
+    }
+
+    /// The file of an id from this map; an id from another map (a bug, never a panic) is an
+    /// empty file named `<unknown file>`.
     pub fn file(&self, id: FileId) -> &SourceFile {
-        &self.files[(id.0 - self.first) as usize]
+        static UNKNOWN: std::sync::LazyLock<SourceFile> = std::sync::LazyLock::new(|| {
+            SourceFile::new(PathBuf::from("<unknown file>"), String::new())
+        });
+        self.get(id).unwrap_or(&UNKNOWN)
     }
 
     pub fn text(&self, span: Span) -> &str {

@@ -13,6 +13,7 @@ mod deploy;
 mod effects;
 mod fmt;
 mod hostile_inputs;
+mod hostile_repository;
 mod kdl_reader;
 mod kdl_spec;
 mod lsp;

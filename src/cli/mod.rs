@@ -491,23 +491,16 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         return 2;
     };
     let folder = std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
-    match crate::init_project(dir, chosen, &project) {
-        Ok(paths) => {
-            for path in paths {
-                outln!("wrote {}", path.display());
-            }
-            outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
-            0
-        }
-        Err(problems) => {
-            print_diagnostics(&problems, &SourceMap::default(), Format::Human, color);
-            2
-        }
+    let code = report_written(crate::init_project(dir, chosen, &project), color);
+    if code == 0 {
+        outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
     }
+    code
 }
 
 /// `envc fmt`: rewrites the files whose layout differs (or, with `check`, reports them).
@@ -535,8 +528,13 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
                 .map(|f| crate::format::unformatted(f, &sources)),
         );
     } else {
+        let gate = crate::files::Gate::new(dir);
         for file in &changed {
-            match crate::files::write_atomically(&dir.join(&file.path), &file.formatted) {
+            let written = gate
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|gate| gate.write(&file.path, file.formatted.as_bytes()));
+            match written {
                 Ok(()) => outln!("formatted {}", file.path.display()),
                 Err(problem) => report.push(problem),
             }

@@ -212,8 +212,11 @@ fn named_source(span: Span, sources: &SourceMap) -> NamedSource<String> {
     NamedSource::new(file.display_path(), file.text.to_string()).with_language("kdl")
 }
 
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let span = SourceSpan::new(label.span.start.into(), label.span.len());
+/// A label as miette shows it, its span clamped to its file's text.
+fn labeled(label: &Label, primary: bool, sources: &SourceMap) -> LabeledSpan {
+    let length = sources.file(label.span.file).text.len();
+    let (start, end) = (label.span.start.min(length), label.span.end.min(length));
+    let span = SourceSpan::new(start.into(), end.saturating_sub(start));
     if primary {
         LabeledSpan::new_primary_with_span(Some(label.text.clone()), span)
     } else {
@@ -242,14 +245,16 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
         labels: Vec::new(),
         related: Vec::new(),
     };
-    let Some(primary) = &diagnostic.primary else {
+    // A label into a file `sources` does not hold is left out (the message still shows).
+    let known = |label: &&Label| sources.get(label.span.file).is_some();
+    let Some(primary) = diagnostic.primary.as_ref().filter(known) else {
         return result;
     };
     result.source = Some(named_source(primary.span, sources));
-    result.labels.push(labeled(primary, true));
-    for label in &diagnostic.secondary {
+    result.labels.push(labeled(primary, true, sources));
+    for label in diagnostic.secondary.iter().filter(known) {
         if label.span.file == primary.span.file {
-            result.labels.push(labeled(label, false));
+            result.labels.push(labeled(label, false, sources));
         } else {
             result.related.push(Graphical {
                 message: label.text.clone(),
@@ -257,7 +262,7 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
                 severity: miette::Severity::Advice,
                 help: None,
                 source: Some(named_source(label.span, sources)),
-                labels: vec![labeled(label, true)],
+                labels: vec![labeled(label, true, sources)],
                 related: Vec::new(),
             });
         }

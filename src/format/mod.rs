@@ -94,6 +94,7 @@ pub fn files_to_format(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, D
         collect_kdl(root, Path::new("env"), &mut found)?;
     }
     for path in paths {
+        let path = &inside_project(root, path)?;
         if root.join(path).is_dir() {
             collect_kdl(root, path, &mut found)?;
         } else if root.join(path).is_file() {
@@ -109,6 +110,33 @@ pub fn files_to_format(root: &Path, paths: &[PathBuf]) -> Result<Vec<PathBuf>, D
     found.sort();
     found.dedup();
     Ok(found)
+}
+
+/// `path` (as given on the command line) relative to the project `root`, when it is inside
+/// it: `fmt` writes only the project's files.
+fn inside_project(root: &Path, path: &Path) -> Result<PathBuf, Diagnostic> {
+    let resolved_root = std::fs::canonicalize(if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    });
+    let resolved = std::fs::canonicalize(root.join(path));
+    match (resolved_root, resolved) {
+        (Ok(resolved_root), Ok(resolved)) if !resolved.starts_with(&resolved_root) => {
+            Err(Diagnostic::error(
+                Code::FileRefused,
+                format!("`{}` is outside the project", path.display()),
+            )
+            .help(format!(
+                "`envc fmt` formats the files of the project in `{}`; run it with `-C` in the project that holds this file",
+                root.display()
+            )))
+        }
+        _ if path.is_absolute() => Ok(path
+            .strip_prefix(root)
+            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)),
+        _ => Ok(path.to_path_buf()),
+    }
 }
 
 fn collect_kdl(root: &Path, dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), Diagnostic> {

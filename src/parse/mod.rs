@@ -78,7 +78,8 @@ pub fn load_project_with(
     let mut diagnostics = Vec::new();
 
     let env_dir = root.join("env");
-    if !root.join("stacks.kdl").is_file() && !env_dir.is_dir() {
+    let in_overlay = |path: &str| overlay.keys().any(|key| key.starts_with(path));
+    if !root.join("stacks.kdl").is_file() && !env_dir.is_dir() && !in_overlay("stacks.kdl") {
         diagnostics.push(
             Diagnostic::error(
                 Code::NoProject,
@@ -106,6 +107,8 @@ pub fn load_project_with(
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".kdl"))
             .collect::<Vec<_>>(),
+        // A project not yet written (`init`): its environments are all in the overlay.
+        Err(_) if in_overlay("env") => Vec::new(),
         Err(err) => {
             diagnostics.push(
                 Diagnostic::error(Code::Io, format!("cannot read `env/`: {err}"))

@@ -1,9 +1,14 @@
 //! Reading a project's files: only regular files inside the project root, within a size
-//! limit, as UTF-8; writing them whole; and how their paths are shown.
+//! limit, as UTF-8; writing them whole, inside the root ([`Gate`]); and how their paths are
+//! shown.
 //!
 //! Every stage that reads the project goes through [`read_bytes`], so a FIFO cannot block a
 //! run, a device cannot fill memory, and a symlink cannot show a file from outside the
 //! project in a diagnostic. Invalid UTF-8 is a located diagnostic, not an I/O error.
+
+mod write;
+
+pub use write::Gate;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -179,17 +184,6 @@ pub fn display_path(root: &Path, relative: &Path) -> PathBuf {
     } else {
         root.join(relative)
     }
-}
-
-/// Writes through a temporary file and a rename, so no reader sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<(), Diagnostic> {
-    let tmp = path.with_extension("envc-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Diagnostic::error(Code::Io, format!("cannot write `{}`: {e}", path.display()))
-        })
 }
 
 #[cfg(test)]
