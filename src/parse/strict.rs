@@ -1,6 +1,8 @@
 //! KDL v2 rules the kdl crate lets through, checked before any reader sees the text: code
-//! points the specification forbids anywhere in a document (U+007F among them), and a
-//! `"""` string whose text starts on the line of its opening quotes (`#"""x"""#`).
+//! points the specification forbids anywhere in a document (U+007F among them), a `"""`
+//! string whose text starts on the line of its opening quotes (`#"""x"""#`), and a `/-` after
+//! a children block that comments out anything but another block (`a { }/-\nb`: the kdl
+//! crate takes it when it ends the text).
 //!
 //! Each is a located [`Code::Syntax`] diagnostic, so envc refuses exactly what the
 //! specification's test suite calls invalid (`tests/kdl_spec.rs`).
@@ -16,6 +18,13 @@ pub fn check(text: &str, file: FileId) -> Vec<Diagnostic> {
         .collect();
     if text.contains("\"\"\"") {
         strings_opened_on_one_line(text, 0, file, &mut found);
+    }
+    if text.contains("/-") {
+        found.extend(
+            slashdashes_after_a_block(text)
+                .into_iter()
+                .map(|at| slashdash_after_block(file, at)),
+        );
     }
     found.sort_by_key(|d| d.primary.as_ref().map(|label| label.span.start));
     found
@@ -34,6 +43,43 @@ fn forbidden_code_points(text: &str) -> impl Iterator<Item = (usize, char)> + '_
         .char_indices()
         .map(move |(at, c)| (from + at, c))
         .filter(|&(at, c)| is_forbidden(c) && !(at == 0 && c == '\u{FEFF}'))
+}
+
+/// Where a `/-` follows a block's `}` on its line (spaces and `\` line continuations
+/// between) and comments out something other than a block. After a node's children only
+/// slashdashed blocks may follow; a node needs a line break or `;` before it.
+fn slashdashes_after_a_block(text: &str) -> Vec<usize> {
+    let mut found = Vec::new();
+    let (mut after_close, mut slashdash) = (false, None);
+    for (at, token) in lexer::Lexer::new(text) {
+        match token {
+            Token::Space | Token::Continuation | Token::BlockComment(_) => {}
+            Token::Newline | Token::LineComment(_) if slashdash.is_some() => {}
+            Token::Slashdash if after_close => {
+                slashdash = Some(at);
+                after_close = false;
+            }
+            Token::Close => {
+                after_close = true;
+                slashdash = None;
+            }
+            other => {
+                if let Some(at) = slashdash.take().filter(|_| other != Token::Open) {
+                    found.push(at);
+                }
+                after_close = false;
+            }
+        }
+    }
+    found.extend(slashdash);
+    found
+}
+
+fn slashdash_after_block(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error(Code::Syntax, "`/-` after a block can only comment out another block")
+        .at(Span::new(file, at, at + 2), "comments out what follows the block")
+        .help("to comment out the next node, start it on a line of its own: `/-` then the node")
+        .note("envc files are KDL v2: https://kdl.dev")
 }
 
 fn is_forbidden(c: char) -> bool {
