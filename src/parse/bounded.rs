@@ -140,50 +140,34 @@ fn read(text: &str, offset: usize) -> Result<Vec<kdl::KdlDocument>, Vec<(usize, 
     }
 }
 
-/// At most this many `/-` before a `{` that the lexer does not see as slashdashed blocks
-/// reach the kdl crate (each may double its time).
-const MAX_HIDDEN_SLASHDASHES: usize = 4;
+/// A piece with more `/-` than this is first read with them as spaces (see
+/// [`parse_blanked`]).
+const MAX_SLASHDASHES: usize = 4;
 
 /// The kdl crate's reading of a piece whose slashdashed blocks the lexer blanked.
 ///
-/// Where the kdl crate reads the text differently from the lexer (in a broken node: a string
-/// it refuses, whose inside its error recovery then reads as nodes), it can still meet `/-{`
-/// the lexer took for string text. Past [`MAX_HIDDEN_SLASHDASHES`] of them, the crate first
-/// reads the text with those `/-` as spaces: its errors are then reported from that reading
-/// (they mark the same places), and only text it finds valid is read as it is, which the
-/// lexer reads as the crate does.
+/// Where the kdl crate reads broken text differently from the lexer (a string it refuses,
+/// whose inside its error recovery then reads as nodes), it can meet `/-` the lexer did not
+/// see as they are, and its recovery doubles its time at each. So a piece with more than
+/// [`MAX_SLASHDASHES`] of them is first read with every `/-` as two spaces: when that reading
+/// fails, its errors are the ones reported (they mark the same places, though a block that
+/// only a `/-` made valid, as in `a { } /-{ }`, may be reported too); when it succeeds, the
+/// text is read as it is, and the crate reads it as the lexer does.
 fn parse_blanked(blanked: &str) -> Result<kdl::KdlDocument, kdl::KdlError> {
-    let hidden = hidden_slashdashes(blanked);
-    if hidden.len() > MAX_HIDDEN_SLASHDASHES {
+    let bytes = blanked.as_bytes();
+    // Not the `/` of a `//` or `*/` before a `-`: comments stay comments.
+    let slashdashes: Vec<usize> = memchr::memmem::find_iter(bytes, b"/-")
+        .filter(|&at| at == 0 || !matches!(bytes[at - 1], b'/' | b'*'))
+        .collect();
+    if slashdashes.len() > MAX_SLASHDASHES {
         let mut spaced = blanked.as_bytes().to_vec();
-        for at in hidden {
+        for at in slashdashes {
             spaced[at..at + 2].copy_from_slice(b"  ");
         }
         let spaced = String::from_utf8(spaced).expect("`/-` is replaced whole");
         kdl::KdlDocument::parse_v2(&spaced)?;
     }
     kdl::KdlDocument::parse_v2(blanked)
-}
-
-/// Where `/-` stands before a `{` (space and line breaks between) with no slashdashed block
-/// of the lexer's there: inside what the lexer reads as a string or a comment.
-fn hidden_slashdashes(text: &str) -> Vec<usize> {
-    let seen: std::collections::HashSet<usize> = Lexer::new(text)
-        .filter(|(_, token)| *token == Token::Slashdash)
-        .map(|(at, _)| at)
-        .collect();
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    for at in memchr::memmem::find_iter(bytes, b"/-") {
-        let after = bytes[at + 2..]
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .map(|skip| bytes[at + 2 + skip]);
-        if after == Some(b'{') && !seen.contains(&at) {
-            found.push(at);
-        }
-    }
-    found
 }
 
 /// The outermost slashdashed children blocks of `text` (whose blocks all close): the offsets

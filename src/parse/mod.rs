@@ -223,7 +223,7 @@ pub fn parse_document(
     }
     let strict = strict::check(text, file);
     if !strict.is_empty() {
-        diagnostics.extend(strict);
+        diagnostics.extend(at_most_shown(strict));
         return None;
     }
     // Debug builds (and so every test) check each fast answer against the kdl crate.
@@ -319,11 +319,12 @@ fn parse_with_kdl(
             Some(nodes)
         }
         Err(broken) => {
-            diagnostics.extend(
+            diagnostics.extend(at_most_shown(
                 broken
                     .into_iter()
-                    .flat_map(|chunk| kdl_problems(file, chunk)),
-            );
+                    .flat_map(|chunk| kdl_problems(file, chunk))
+                    .collect(),
+            ));
             None
         }
     }
@@ -400,15 +401,40 @@ pub fn syntax_problems(file: FileId, sources: &SourceMap) -> Vec<Diagnostic> {
     }
     let strict = strict::check(text, file);
     if !strict.is_empty() {
-        return strict;
+        return at_most_shown(strict);
     }
     match bounded::parse(text) {
         Ok(_) => Vec::new(),
-        Err(broken) => broken
-            .into_iter()
-            .flat_map(|chunk| kdl_problems(file, chunk))
-            .collect(),
+        Err(broken) => at_most_shown(
+            broken
+                .into_iter()
+                .flat_map(|chunk| kdl_problems(file, chunk))
+                .collect(),
+        ),
     }
+}
+
+/// The syntax problems shown of one file: the first ones (the rest are often the same
+/// mistake read on), then one that says how many more there are.
+const MAX_SYNTAX_PROBLEMS: usize = 20;
+
+fn at_most_shown(mut problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if problems.len() <= MAX_SYNTAX_PROBLEMS {
+        return problems;
+    }
+    let more = problems.len() - MAX_SYNTAX_PROBLEMS;
+    let next = problems[MAX_SYNTAX_PROBLEMS].primary.clone();
+    problems.truncate(MAX_SYNTAX_PROBLEMS);
+    let summary = Diagnostic::error(
+        Code::Syntax,
+        format!("{more} more syntax problems follow in this file"),
+    )
+    .help("fix the ones above first: the rest often follow from them");
+    problems.push(match next {
+        Some(label) => summary.at(label.span, "the first of them"),
+        None => summary,
+    });
+    problems
 }
 
 /// The kdl crate's nodes of one top-level chunk of a file as envc's.

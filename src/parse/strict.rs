@@ -13,8 +13,19 @@ use crate::source::{FileId, Span};
 
 /// The problems of `text` under these rules, in the order they are written.
 pub fn check(text: &str, file: FileId) -> Vec<Diagnostic> {
-    let mut found: Vec<Diagnostic> = forbidden_code_points(text)
-        .map(|(at, c)| forbidden(file, at, c))
+    // A run of one forbidden character (a file of NUL bytes) is one problem.
+    let mut runs: Vec<(usize, char, usize)> = Vec::new();
+    for (at, c) in forbidden_code_points(text) {
+        match runs.last_mut() {
+            Some((start, same, count)) if *same == c && *start + *count * c.len_utf8() == at => {
+                *count += 1
+            }
+            _ => runs.push((at, c, 1)),
+        }
+    }
+    let mut found: Vec<Diagnostic> = runs
+        .into_iter()
+        .map(|(at, c, count)| forbidden(file, at, c, count))
         .collect();
     if text.contains("\"\"\"") {
         strings_opened_on_one_line(text, 0, file, &mut found);
@@ -76,10 +87,16 @@ fn slashdashes_after_a_block(text: &str) -> Vec<usize> {
 }
 
 fn slashdash_after_block(file: FileId, at: usize) -> Diagnostic {
-    Diagnostic::error(Code::Syntax, "`/-` after a block can only comment out another block")
-        .at(Span::new(file, at, at + 2), "comments out what follows the block")
-        .help("to comment out the next node, start it on a line of its own: `/-` then the node")
-        .note("envc files are KDL v2: https://kdl.dev")
+    Diagnostic::error(
+        Code::Syntax,
+        "`/-` after a block can only comment out another block",
+    )
+    .at(
+        Span::new(file, at, at + 2),
+        "comments out what follows the block",
+    )
+    .help("to comment out the next node, start it on a line of its own: `/-` then the node")
+    .note("envc files are KDL v2: https://kdl.dev")
 }
 
 fn is_forbidden(c: char) -> bool {
@@ -95,7 +112,7 @@ fn is_forbidden(c: char) -> bool {
     )
 }
 
-fn forbidden(file: FileId, at: usize, c: char) -> Diagnostic {
+fn forbidden(file: FileId, at: usize, c: char, count: usize) -> Diagnostic {
     let code = format!("U+{:04X}", u32::from(c));
     let what = match c {
         '\u{7F}' => format!("{code} (delete)"),
@@ -103,14 +120,18 @@ fn forbidden(file: FileId, at: usize, c: char) -> Diagnostic {
         '\u{200E}'..='\u{2069}' => format!("{code} (a text-direction control)"),
         _ => format!("{code} (a control character)"),
     };
+    let (what, label) = match count {
+        1 => (what, "this invisible character".to_string()),
+        _ => (
+            format!("{count} × {what}"),
+            format!("{count} invisible characters"),
+        ),
+    };
     Diagnostic::error(
         Code::Syntax,
         format!("{what} may not be written in a KDL file"),
     )
-    .at(
-        Span::new(file, at, at + c.len_utf8()),
-        "this invisible character",
-    )
+    .at(Span::new(file, at, at + count * c.len_utf8()), label)
     .help(format!(
         "delete it; inside a quoted string write it as `\\u{{{:x}}}`",
         u32::from(c)
@@ -197,6 +218,22 @@ mod tests {
         // `—` starts with the same byte as the direction controls, and is allowed.
         let after_dash = problems("a \"—\" \u{7f}");
         assert_eq!((after_dash.len(), after_dash[0].0), (1, 8));
+        // A run of one character is one problem; a different one starts another.
+        let runs = problems("a \"\0\0\0\u{1}\"");
+        let spans: Vec<_> = runs.iter().map(|(s, e, _)| (*s, *e)).collect();
+        assert_eq!(spans, [(3, 6), (6, 7)]);
+    }
+
+    #[test]
+    fn a_slashdash_after_a_block_comments_out_only_blocks() {
+        assert!(problems("a { } /-{ b }\nc {}\n/-d\n").is_empty());
+        assert!(problems("a 1 /-\n 2\n").is_empty());
+        let found = problems("a { }/-\nb { }\n");
+        assert_eq!(
+            found.iter().map(|(s, e, _)| (*s, *e)).collect::<Vec<_>>(),
+            [(5, 7)]
+        );
+        assert_eq!(problems("a { } /- b").len(), 1);
     }
 
     #[test]
