@@ -73,3 +73,27 @@ fn a_region_aws_would_refuse_is_refused_before_any_request() {
         status.all()
     );
 }
+
+/// An `--image-tag` holding terminal escape sequences is refused before AWS is asked, and the
+/// refusal shows the sequences written out: none reaches the terminal to run.
+#[test]
+fn escape_sequences_in_an_argument_are_shown_not_run() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port, Vec::new());
+    let tag = "v1\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}\u{202e}";
+    let run = envc_at(
+        root(),
+        &proxy.url(),
+        &["deploy", "local", "--yes", "--image-tag", tag],
+    );
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("`v1\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}\\u{202e}` is not an image tag"),
+        "{}",
+        run.stderr
+    );
+    let raw = |c: char| run.all().contains(c);
+    assert!(!raw('\u{1b}') && !raw('\u{7}') && !raw('\u{9b}') && !raw('\u{202e}'));
+    assert!(proxy.seen.lock().unwrap().is_empty());
+}

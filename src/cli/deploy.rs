@@ -36,7 +36,7 @@ impl Printer {
     fn line(&self, text: String) {
         match &self.live {
             Some(live) => {
-                let _ = live.println(super::output::mask(&text));
+                let _ = live.println(super::output::shown(&text));
             }
             None => {
                 let now = humantime_now();
@@ -64,7 +64,7 @@ impl Printer {
                         ProgressStyle::with_template("{spinner} {prefix:<14} {elapsed:>4} {msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
-                    bar.set_prefix(super::output::mask(stack));
+                    bar.set_prefix(super::output::shown(stack));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bar
                 })
@@ -100,7 +100,7 @@ impl Reporter for Printer {
             )),
             Progress::Started { stack, action } => {
                 if let Some(bar) = self.bar(&stack) {
-                    bar.set_message(super::output::mask(&format!("{action} started")));
+                    bar.set_message(super::output::shown(&format!("{action} started")));
                 } else {
                     self.line(format!("{stack}: {action} started"));
                 }
@@ -124,7 +124,7 @@ impl Reporter for Printer {
                     .unwrap_or_default();
                 match self.bar(&stack) {
                     Some(bar) if !failed => {
-                        bar.set_message(super::output::mask(&format!("{status} {logical_id}")))
+                        bar.set_message(super::output::shown(&format!("{status} {logical_id}")))
                     }
                     _ => self.line(format!(
                         "{stack}: {shown} {logical_id} ({resource_type}){reason}"

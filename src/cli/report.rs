@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::output::escaped;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -209,7 +210,26 @@ impl miette::Diagnostic for Graphical {
 /// The file a label points into, as miette shows it.
 fn named_source(span: Span, sources: &SourceMap) -> NamedSource<String> {
     let file = sources.file(span.file);
-    NamedSource::new(file.display_path(), file.text.to_string()).with_language("kdl")
+    NamedSource::new(
+        escaped(&file.display_path()).into_owned(),
+        visible_controls(&file.text),
+    )
+    .with_language("kdl")
+}
+
+/// `text` with each control character (but line breaks and tabs) as `?`s of its length in
+/// bytes, so spans into it still hold and a file cannot send escape sequences to a terminal.
+fn visible_controls(text: &str) -> String {
+    if !text.contains(|c: char| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' | '\r' => c.to_string(),
+            c if c.is_control() => "?".repeat(c.len_utf8()),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// A label as miette shows it, its span clamped to its file's text.
@@ -217,10 +237,11 @@ fn labeled(label: &Label, primary: bool, sources: &SourceMap) -> LabeledSpan {
     let length = sources.file(label.span.file).text.len();
     let (start, end) = (label.span.start.min(length), label.span.end.min(length));
     let span = SourceSpan::new(start.into(), end.saturating_sub(start));
+    let text = Some(escaped(&label.text).into_owned());
     if primary {
-        LabeledSpan::new_primary_with_span(Some(label.text.clone()), span)
+        LabeledSpan::new_primary_with_span(text, span)
     } else {
-        LabeledSpan::new_with_span(Some(label.text.clone()), span)
+        LabeledSpan::new_with_span(text, span)
     }
 }
 
@@ -237,10 +258,10 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
         });
     }
     let mut result = Graphical {
-        message: diagnostic.message.clone(),
+        message: escaped(&diagnostic.message).into_owned(),
         code: Some(diagnostic.code.as_str().to_string()),
         severity,
-        help,
+        help: help.map(|help| escaped(&help).into_owned()),
         source: None,
         labels: Vec::new(),
         related: Vec::new(),
@@ -257,7 +278,7 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
             result.labels.push(labeled(label, false, sources));
         } else {
             result.related.push(Graphical {
-                message: label.text.clone(),
+                message: escaped(&label.text).into_owned(),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
