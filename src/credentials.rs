@@ -157,6 +157,74 @@ pub fn looks_like_credential(context: Context<'_>, text: &str) -> Option<&'stati
     None
 }
 
+/// Whether `path` is a project kind's settings schema, whose defaults are values too.
+pub fn is_kind_schema(path: &std::path::Path) -> bool {
+    path.to_string_lossy().ends_with(".schema.json")
+}
+
+/// The string defaults under `value` (a schema, or part of one) that look like credentials,
+/// `key` being the property `value` is the schema of. Schemas are bounded before they are
+/// read (`envc::kind::definition`); the depth bound is for text that was not.
+fn schema_defaults(value: &serde_json::Value, key: &str, depth: usize, found: &mut Vec<String>) {
+    use serde_json::Value;
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::Object(object) => {
+            for (name, inner) in object {
+                match (name.as_str(), inner) {
+                    ("properties", Value::Object(properties)) => {
+                        for (property, schema) in properties {
+                            schema_defaults(schema, property, depth + 1, found);
+                        }
+                    }
+                    ("default" | "const" | "examples" | "enum", default) => {
+                        default_strings(default, key, depth + 1, found)
+                    }
+                    (_, inner) => schema_defaults(inner, key, depth + 1, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                schema_defaults(item, key, depth + 1, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The strings of a default value that look like credentials, each under its own key.
+fn default_strings(value: &serde_json::Value, key: &str, depth: usize, found: &mut Vec<String>) {
+    use serde_json::Value;
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::String(text) => {
+            let context = Context {
+                key,
+                in_secret_reference: false,
+            };
+            if looks_like_credential(context, text).is_some() {
+                found.push(text.clone());
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                default_strings(item, key, depth + 1, found);
+            }
+        }
+        Value::Object(object) => {
+            for (name, inner) in object {
+                default_strings(inner, name, depth + 1, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn shape_of(text: &str) -> Option<&'static str> {
     if !SHAPE_HINTS.iter().any(|hint| text.contains(hint)) {
         return None;
@@ -252,7 +320,7 @@ impl Redactor {
     }
 
     /// Learns every credential written in the project's KDL files of `sources`, whether
-    /// they parsed or not.
+    /// they parsed or not, and in its kinds' schema defaults.
     pub fn learn_sources(&mut self, sources: &SourceMap) {
         let texts: Vec<&str> = sources
             .files()
@@ -260,6 +328,11 @@ impl Redactor {
             .map(|(_, file)| file.text.as_str())
             .collect();
         self.learn_kdl_texts(&texts);
+        for (_, file) in sources.files() {
+            if is_kind_schema(&file.path) {
+                self.learn_json_schema(&file.text);
+            }
+        }
     }
 
     /// Learns every credential written in KDL texts that belong together (a project's
@@ -284,6 +357,20 @@ impl Redactor {
                     self.learn(&unescape(token.raw));
                 }
             }
+        }
+    }
+
+    /// Learns the credentials a JSON Schema (a project kind's) holds as defaults: a string
+    /// `default` of a property whose name is a credential's, or shaped like one, at any
+    /// depth. Text that is not JSON teaches nothing (the kind is refused anyway).
+    pub fn learn_json_schema(&mut self, text: &str) {
+        let Ok(schema) = serde_json::from_str::<serde_json::Value>(text) else {
+            return;
+        };
+        let mut found = Vec::new();
+        schema_defaults(&schema, "", 0, &mut found);
+        for value in found {
+            self.learn(&value);
         }
     }
 

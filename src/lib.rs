@@ -389,13 +389,17 @@ pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
 }
 
 /// Documents under `docs/` that differ from a fresh generation: (path, committed, generated).
-pub fn stale_docs(root: &Path) -> Vec<(PathBuf, String, String)> {
-    stale_docs_of(root, &resolved_only(root))
+/// The files come with the project's sources they were made from, so what shows them can
+/// mask the credentials those hold.
+pub fn stale_docs(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
+    let (sources, resolved, _) = load_and_resolve(root);
+    let stale = stale_docs_of(root, &resolved)
         .into_iter()
         .map(|(relative, current, expected)| {
             (root.join(relative), current.unwrap_or_default(), expected)
         })
-        .collect()
+        .collect();
+    (sources, stale)
 }
 
 /// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
@@ -448,12 +452,6 @@ pub fn load_and_resolve(root: &Path) -> (SourceMap, ResolvedProject, Vec<Diagnos
     (sources, resolved, found)
 }
 
-/// The project resolved, for what it publishes (its settings blocks); problems are left to
-/// `check`.
-fn resolved_only(root: &Path) -> ResolvedProject {
-    load_and_resolve(root).1
-}
-
 /// Problems that stop a command before it writes, with the files they point into.
 pub struct Refusal {
     pub sources: SourceMap,
@@ -503,9 +501,10 @@ pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
 }
 
 /// Schema files that are missing or differ: (path, committed text, the text this envc
-/// publishes).
-pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
-    validate::published_schemas(&resolved_only(root), model::schema_files())
+/// publishes), with the project's sources (see [`stale_docs`]).
+pub fn stale_schemas(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
+    let (sources, resolved, _) = load_and_resolve(root);
+    let stale = validate::published_schemas(&resolved, model::schema_files())
         .into_iter()
         .filter_map(|schema| {
             let relative = Path::new("schema").join(schema.file_name);
@@ -514,7 +513,8 @@ pub fn stale_schemas(root: &Path) -> Vec<(PathBuf, String, String)> {
             let expected = schema.text.into_owned();
             (current != expected).then_some((path, current, expected))
         })
-        .collect()
+        .collect();
+    (sources, stale)
 }
 
 /// Where a command reaches AWS, from the command line (the rest comes from the standard chain).

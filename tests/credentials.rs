@@ -157,3 +157,179 @@ proptest! {
         }
     }
 }
+
+/// Where a credential reaches envc in ways no file shows at once.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// A harmless-looking value that `${…}` composes into a connection string.
+    Composed,
+    /// The default of a project kind's setting named as a credential.
+    KindDefault,
+    /// A file of any name given to `fmt --check`, broken or not.
+    AnyFile,
+    /// Malformed and refused messages to the language server.
+    LspMessage,
+}
+
+/// Frames `body` as the language server protocol does.
+fn frame(body: &str) -> String {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len())
+}
+
+/// What `envc lsp` writes, given `input` on standard input.
+fn lsp_output(dir: &std::path::Path, input: &str) -> String {
+    use std::io::Write;
+    let mut child = support::envc_command(dir, &["lsp"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Sets `place` up in the project in `dir` with `secret`; the commands to run after.
+fn place_credential(
+    dir: &std::path::Path,
+    place: Place,
+    secret: &str,
+    broken: bool,
+) -> Vec<Vec<String>> {
+    let append = |relative: &str, text: &str| {
+        let path = dir.join(relative);
+        let before = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(path, before + text).unwrap();
+    };
+    let commands = |list: &[&str]| -> Vec<Vec<String>> {
+        list.iter()
+            .map(|c| c.split(' ').map(String::from).collect())
+            .collect()
+    };
+    match place {
+        Place::Composed => {
+            append(
+                "env/dev.kdl",
+                &format!("tags {{ part \"{secret}\" }}\nservice \"api\" {{ environment {{ DSN \"postgres://app:${{tags.part}}@db/app\" }} }}\n"),
+            );
+            commands(&[
+                "check",
+                "check --format json",
+                "render dev",
+                "diff dev",
+                "explain dev tags",
+                "explain dev tags.part",
+                "explain dev service",
+            ])
+        }
+        Place::KindDefault => {
+            assert_eq!(support::envc(dir, &["new-kind", "vault"]).code, 0);
+            let path = dir.join("kinds/vault.schema.json");
+            let mut schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            schema["properties"]["admin-password"] = serde_json::json!({"type": "string", "description": "The admin password.", "default": secret});
+            std::fs::write(&path, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
+            let template = dir.join("kinds/vault.yaml.j2");
+            let text = std::fs::read_to_string(&template).unwrap().replace(
+                "      SqsManagedSseEnabled: true",
+                "      SqsManagedSseEnabled: true\n      Tags:\n        - Key: admin\n          Value: {{ settings.admin_password | tojson }}",
+            );
+            std::fs::write(template, text).unwrap();
+            append("stacks.kdl", "\nstack \"vault\" kind=\"vault\"\n");
+            append(
+                "env/base.kdl",
+                if broken { "vault {\n" } else { "vault {}\n" },
+            );
+            commands(&[
+                "check",
+                "render dev",
+                "diff dev",
+                "explain dev vault",
+                "docs --check",
+                "schema --check",
+                "check --format github",
+            ])
+        }
+        Place::AnyFile => {
+            let text = format!(
+                "note   1\npassword   \"{secret}\"\n{}",
+                if broken { "x {\n" } else { "" }
+            );
+            std::fs::write(dir.join("notes.txt"), text).unwrap();
+            commands(&["fmt --check notes.txt", "fmt notes.txt"])
+        }
+        Place::LspMessage => Vec::new(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_credential_composed_defaulted_or_sent_is_never_shown(
+        suffix in alnum(14),
+        shaped in upper_digits(16),
+        place in prop_oneof![
+            Just(Place::Composed),
+            Just(Place::KindDefault),
+            Just(Place::AnyFile),
+            Just(Place::LspMessage),
+        ],
+        broken in any::<bool>(),
+    ) {
+        let secret = format!("Pw{suffix}");
+        let project = tempfile::tempdir().unwrap();
+        let dir = project.path();
+        copy_project(root(), dir);
+        let commands = place_credential(dir, place, &secret, broken);
+        for args in &commands {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = support::envc(dir, &args);
+            prop_assert!(
+                !run.all().contains(&secret),
+                "`envc {}` showed the credential placed as {place:?}:\n{}",
+                args.join(" "),
+                run.all()
+            );
+        }
+        if let Place::LspMessage = place {
+            let key = format!("AKIA{shaped}");
+            let input = [
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{{\"password\":\"{secret}\"")),
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"initialize\",\"params\":{{\"capabilities\":{{}},\"processId\":\"{secret}\"}}}}")),
+                frame("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"initialize\",\"params\":{\"capabilities\":{}}}"),
+                frame("{\"jsonrpc\":\"2.0\",\"method\":\"initialized\",\"params\":{}}"),
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/hover\",\"params\":{{\"textDocument\":\"{secret}\"}}}}")),
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"{key}\",\"params\":{{}}}}")),
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":\"6\",\"result\":\"{secret}\"}}")),
+                frame("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"shutdown\"}"),
+                frame("{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}"),
+            ]
+            .concat();
+            let shown = lsp_output(dir, &input);
+            prop_assert!(shown.contains("\"id\":5"), "the server answered:\n{shown}");
+            // A request before `initialized` ends the server; its reason names no parameter.
+            let early = [
+                frame("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{}}}"),
+                frame(&format!("{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"textDocument/hover\",\"params\":{{\"textDocument\":\"{secret}\"}}}}")),
+            ]
+            .concat();
+            let shown = shown + &lsp_output(dir, &early);
+            prop_assert!(shown.contains("expected initialized notification"), "{shown}");
+            prop_assert!(
+                !shown.contains(&secret) && !shown.contains(&key),
+                "the language server showed a credential it was sent:\n{shown}"
+            );
+        }
+    }
+}

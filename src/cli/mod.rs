@@ -450,7 +450,11 @@ fn format_explanation(explanation: &crate::explain::Explanation) -> String {
 }
 
 /// `envc schema --check`/`envc docs --check`: each stale file with a diff; exit 1 if any.
-fn report_stale(stale: Vec<(std::path::PathBuf, String, String)>, command: &str) -> i32 {
+fn report_stale(
+    (sources, stale): (SourceMap, Vec<(std::path::PathBuf, String, String)>),
+    command: &str,
+) -> i32 {
+    output::learn(&sources);
     for (path, current, expected) in &stale {
         errln!("envc: `{}` is stale; run `envc {command}`", path.display());
         let name = path.display().to_string();

@@ -15,6 +15,8 @@ use crate::source::SourceMap;
 #[derive(Default)]
 struct Redaction {
     pending: Vec<Arc<String>>,
+    /// Project kinds' schemas, whose defaults are values.
+    pending_schemas: Vec<Arc<String>>,
     redactor: Redactor,
 }
 
@@ -40,8 +42,15 @@ pub fn learn_every_file(sources: &SourceMap) {
 fn learn_where(sources: &SourceMap, is_kdl: impl Fn(&std::path::Path) -> bool) {
     with_redaction(|r| {
         for (_, file) in sources.files() {
-            if is_kdl(&file.path) && !r.pending.iter().any(|p| Arc::ptr_eq(p, &file.text)) {
-                r.pending.push(file.text.clone());
+            let pending = if is_kdl(&file.path) {
+                &mut r.pending
+            } else if crate::credentials::is_kind_schema(&file.path) {
+                &mut r.pending_schemas
+            } else {
+                continue;
+            };
+            if !pending.iter().any(|p| Arc::ptr_eq(p, &file.text)) {
+                pending.push(file.text.clone());
             }
         }
     });
@@ -63,6 +72,9 @@ pub fn mask(text: &str) -> String {
         let pending = std::mem::take(&mut r.pending);
         let texts: Vec<&str> = pending.iter().map(|t| t.as_str()).collect();
         r.redactor.learn_kdl_texts(&texts);
+        for schema in std::mem::take(&mut r.pending_schemas) {
+            r.redactor.learn_json_schema(&schema);
+        }
         r.redactor.mask(text).into_owned()
     })
 }
@@ -169,11 +181,17 @@ mod tests {
     #[test]
     fn only_colour_codes_and_line_breaks_reach_the_terminal() {
         assert_eq!(terminal_safe("plain\ttext\r\n"), "plain\ttext\r\n");
-        assert_eq!(terminal_safe("\u{1b}[1;31mred\u{1b}[0m"), "\u{1b}[1;31mred\u{1b}[0m");
+        assert_eq!(
+            terminal_safe("\u{1b}[1;31mred\u{1b}[0m"),
+            "\u{1b}[1;31mred\u{1b}[0m"
+        );
         assert_eq!(
             terminal_safe("`\u{1b}]0;title\u{7}` and \u{1b}[2J"),
             "`\\u{1b}]0;title\\u{7}` and \\u{1b}[2J"
         );
-        assert_eq!(terminal_safe("a\rb \u{9b}31m \u{202e}x"), "a\\u{d}b \\u{9b}31m \\u{202e}x");
+        assert_eq!(
+            terminal_safe("a\rb \u{9b}31m \u{202e}x"),
+            "a\\u{d}b \\u{9b}31m \\u{202e}x"
+        );
     }
 }

@@ -11,13 +11,18 @@ impl Server {
     /// answer and a line in the editor's log, and the server goes on.
     pub(super) fn answer(&self, request: Request) -> Response {
         let id = request.id.clone();
-        let method = request.method.clone();
+        // What is shown of the request goes through the redactor, like all envc output.
+        let method = self.analysis.mask(&request.method);
         let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.handle_json(&request.method, request.params)
         }));
         match answered {
             Ok(Ok(result)) => Response::new_ok(id, result),
-            Ok(Err(refused)) => Response::new_err(id, refused.code as i32, refused.message),
+            Ok(Err(refused)) => Response::new_err(
+                id,
+                refused.code as i32,
+                self.analysis.mask(&refused.message),
+            ),
             Err(panic) => {
                 let text = self.analysis.mask(&panic_text(&*panic));
                 eprintln!("envc lsp: a bug in answering `{method}`: {text}");

@@ -65,7 +65,7 @@ pub fn serve(connection: Connection, fallback_root: &Path) -> Result<Ended, Stri
     });
     connection
         .initialize_finish(id, result)
-        .map_err(|e| e.to_string())?;
+        .map_err(handshake_problem)?;
     Server::new(connection, root, encoding, true).run()
 }
 
@@ -75,7 +75,7 @@ fn initialize(
     connection: &Connection,
 ) -> Result<(lsp_server::RequestId, InitializeParams), String> {
     loop {
-        let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
+        let (id, params) = connection.initialize_start().map_err(handshake_problem)?;
         match serde_json::from_value::<InitializeParams>(params) {
             Ok(params) => return Ok((id, params)),
             Err(problem) => {
@@ -87,6 +87,17 @@ fn initialize(
                 let _ = connection.sender.send(Message::Response(refused));
             }
         }
+    }
+}
+
+/// What went wrong in the opening handshake, without the message that caused it: lsp-server
+/// writes the whole message into its error, parameters and all, and they may hold a
+/// credential.
+fn handshake_problem(problem: lsp_server::ProtocolError) -> String {
+    let text = problem.to_string();
+    match text.split_once(", got") {
+        Some((expected, _)) => format!("{expected}, got another message"),
+        None => text,
     }
 }
 
