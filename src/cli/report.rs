@@ -211,7 +211,7 @@ impl miette::Diagnostic for Graphical {
 fn named_source(span: Span, sources: &SourceMap) -> NamedSource<String> {
     let file = sources.file(span.file);
     NamedSource::new(
-        escaped(&file.display_path()).into_owned(),
+        &*escaped(&file.display_path()),
         visible_controls(&file.text),
     )
     .with_language("kdl")
