@@ -85,8 +85,10 @@ impl Checked {
 pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
     let usage = [
         Code::Io,
+        Code::FileRefused,
         Code::NoProject,
         Code::UnknownEnv,
+        Code::AbstractEnv,
         Code::RegionArgument,
         Code::UnknownTask,
     ];

@@ -442,9 +442,10 @@ pub fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
     };
     match runtime().block_on(crate::deploy::status::live_diff(&target)) {
         Ok(diffs) => i32::from(print_live_diff(&diffs, color)),
+        // As `status`: AWS could not be asked (2 is a usage error).
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-            2
+            3
         }
     }
 }

@@ -113,7 +113,8 @@ pub enum Command {
         write: bool,
     },
     /// Show how a fresh render differs from the golden files (or, with `--live`, from what
-    /// is deployed, with the change set CloudFormation would make). Exit 0 same, 1 different.
+    /// is deployed, with the change set CloudFormation would make). Exit 0 same, 1 different, 2
+    /// usage, 3 AWS could not be asked (`--live`).
     Diff {
         env: String,
         #[arg(long)]
@@ -161,7 +162,7 @@ pub enum Command {
         aws: AwsArgs,
     },
     /// Each stack's status, last update and outputs. Exit 0 all complete, 1 any failed or
-    /// missing, 2 any in progress, 3 AWS could not be asked.
+    /// missing, 2 usage (an unknown environment), 3 AWS could not be asked, 4 any in progress.
     Status {
         env: String,
         #[arg(long, value_enum, default_value_t = StatusFormat::Table)]

@@ -71,8 +71,9 @@ fn summarize(stacks: &[StackStatusRow], services: &[ServiceHealth]) -> Summary {
         .count();
     let unhealthy = services.iter().filter(|s| s.is_unhealthy()).count();
     let rolling_out = services.iter().filter(|s| s.is_rolling_out()).count();
+    // 2 is every command's usage error (an unknown environment); a state never shares it.
     let exit_code = if in_progress + rolling_out > 0 {
-        2
+        4
     } else {
         i32::from(failed + unhealthy > 0)
     };

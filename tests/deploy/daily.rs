@@ -285,5 +285,5 @@ fn status_exits_1_when_a_service_runs_fewer_tasks_than_desired_after_its_rollout
         "DescribeServices",
         api_service(0, "IN_PROGRESS"),
     )]);
-    assert_eq!(envc_at(dir, &proxy.url(), &["status", "local"]).code, 2);
+    assert_eq!(envc_at(dir, &proxy.url(), &["status", "local"]).code, 4);
 }

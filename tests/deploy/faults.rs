@@ -216,7 +216,7 @@ fn update_rollback_failed_and_busy_stacks_get_the_way_out() {
     );
     assert_eq!(
         envc_at(root(), &proxy.url(), &["status", "local"]).code,
-        2,
+        4,
         "in progress"
     );
     assert_eq!(
