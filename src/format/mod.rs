@@ -34,13 +34,10 @@ pub fn layout_of(text: &str) -> String {
 
 /// Formats the file `file` of `sources`: its new text, or why it is left alone.
 pub fn format_file(file: FileId, sources: &SourceMap) -> Result<String, Vec<Diagnostic>> {
-    let problems = crate::parse::syntax_problems(file, sources);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let before = crate::parse::kdl_nodes(file, sources)?;
     let text = sources.file(file).text.as_str();
     let formatted = layout_of(text);
-    if formatted != text && !reads_the_same(text, &formatted) {
+    if formatted != text && !reads_the_same(text, before, &formatted) {
         return Err(vec![Diagnostic::error(
             Code::FormatMeaning,
             format!(
@@ -54,15 +51,14 @@ pub fn format_file(file: FileId, sources: &SourceMap) -> Result<String, Vec<Diag
     Ok(formatted)
 }
 
-/// Whether two texts hold the same KDL document and the same comments, in order.
-fn reads_the_same(before: &str, after: &str) -> bool {
-    let document = |text: &str| {
-        crate::parse::bounded::documents(text).map(|mut documents| {
-            documents
-                .iter_mut()
-                .for_each(kdl::KdlDocument::clear_format_recursive);
-            documents
-        })
+/// Whether two texts (the first read as `before_nodes`) hold the same KDL nodes and the
+/// same comments, in order.
+fn reads_the_same(before: &str, before_nodes: Vec<kdl::KdlNode>, after: &str) -> bool {
+    let cleared = |mut nodes: Vec<kdl::KdlNode>| {
+        nodes
+            .iter_mut()
+            .for_each(kdl::KdlNode::clear_format_recursive);
+        nodes
     };
     let comments = |text: &str| -> Vec<String> {
         lexer::tokens(text)
@@ -75,10 +71,9 @@ fn reads_the_same(before: &str, after: &str) -> bool {
             })
             .collect()
     };
-    let after_document = document(after);
-    after_document.is_some()
-        && document(before) == after_document
-        && comments(before) == comments(after)
+    crate::parse::bounded::nodes(after).is_some_and(|after_nodes| {
+        cleared(after_nodes) == cleared(before_nodes) && comments(before) == comments(after)
+    })
 }
 
 /// The `.kdl` files `envc fmt` works on: under each of `paths` (files, or folders searched
@@ -239,8 +234,15 @@ mod tests {
 
     #[test]
     fn a_change_of_meaning_is_noticed() {
-        assert!(reads_the_same("a 1 // x\n", "a 1\t// x\n"));
-        assert!(!reads_the_same("a 1 // x\n", "a 1\n"));
-        assert!(!reads_the_same("a 1\nb\n", "a 1 b\n"));
+        let same = |before: &str, after: &str| {
+            let nodes = crate::parse::bounded::nodes(before).expect("valid");
+            reads_the_same(before, nodes, after)
+        };
+        assert!(same("a 1 // x\n", "a 1\t// x\n"));
+        assert!(!same("a 1 // x\n", "a 1\n"));
+        assert!(!same("a 1\nb\n", "a 1 b\n"));
+        // What a slashdashed block holds counts too, wherever the text splits.
+        assert!(same("a /-{ b 1 }; c\n", "a /-{\n    b 1\n}\nc\n"));
+        assert!(!same("a /-{ b 1 }\n", "a /-{ b 2 }\n"));
     }
 }

@@ -26,10 +26,12 @@ const MAX_BROKEN_NODES: usize = 20;
 
 /// One top-level node of the text, as the kdl crate read it.
 pub enum Chunk {
-    /// Parsed: its document, whose spans start at `offset` in the whole text.
+    /// Parsed: its document, whose spans start at `offset` in the whole text, and what its
+    /// slashdashed children blocks hold, each framed as `x { … }` (see [`read`]).
     Parsed {
         offset: usize,
         document: kdl::KdlDocument,
+        slashdashed: Vec<kdl::KdlDocument>,
     },
     /// Not parsed: the kdl crate's problems, spans from `offset`.
     Broken { offset: usize, error: kdl::KdlError },
@@ -69,10 +71,14 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
                 continue;
             }
             match read(&text[range.clone()], offset) {
-                Ok(mut documents) => parsed.push(Chunk::Parsed {
-                    offset,
-                    document: documents.swap_remove(0),
-                }),
+                Ok(mut documents) => {
+                    let document = documents.remove(0);
+                    parsed.push(Chunk::Parsed {
+                        offset,
+                        document,
+                        slashdashed: documents,
+                    })
+                }
                 Err(_) if range.len() > MAX_NODE => broken.push(Chunk::TooLong(range)),
                 Err(errors) => broken.extend(
                     errors
@@ -92,11 +98,29 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
     })
 }
 
-/// The whole text as kdl documents, when it is valid KDL v2: the text with its slashdashed
-/// children blocks left empty, then what each of those blocks holds (see [`read`]).
-pub fn documents(text: &str) -> Option<Vec<kdl::KdlDocument>> {
-    parse(text).ok()?;
-    on_a_large_stack(|| read(text, 0).ok())
+/// The nodes of the whole text, when it is valid KDL v2: its top-level nodes (their
+/// slashdashed children blocks left empty), then what each of those blocks holds, framed as
+/// `x { … }` (see [`read`]). Where the text splits into top-level pieces does not change them.
+pub fn nodes(text: &str) -> Option<Vec<kdl::KdlNode>> {
+    parse(text).ok().map(nodes_of)
+}
+
+/// The nodes of parsed chunks, as [`nodes`] gives them.
+pub fn nodes_of(chunks: Vec<Chunk>) -> Vec<kdl::KdlNode> {
+    let (mut nodes, mut slashdashed_blocks) = (Vec::new(), Vec::new());
+    for chunk in chunks {
+        if let Chunk::Parsed {
+            document,
+            slashdashed,
+            ..
+        } = chunk
+        {
+            nodes.extend(document);
+            slashdashed_blocks.extend(slashdashed.into_iter().flatten());
+        }
+    }
+    nodes.extend(slashdashed_blocks);
+    nodes
 }
 
 /// The kdl crate's documents of `text` (which starts at `offset` in the whole text), or its
@@ -364,7 +388,7 @@ mod tests {
         let text = "a /-{\n".repeat(depth) + &"}\n".repeat(depth);
         let chunks = parse(&text).ok().expect("valid KDL");
         assert_eq!(chunks.len(), 1);
-        assert_eq!(documents(&text).expect("valid").len(), depth + 1);
+        assert_eq!(nodes(&text).expect("valid").len(), depth + 1);
         // A problem deep inside is still found, where it is.
         let broken = format!("{}b )\n{}", "a /-{\n".repeat(depth), "}\n".repeat(depth));
         let at = broken.find(')').unwrap();

@@ -306,7 +306,10 @@ fn parse_with_kdl(
         Ok(chunks) => {
             let mut nodes = Vec::new();
             for chunk in chunks {
-                if let bounded::Chunk::Parsed { offset, document } = chunk {
+                if let bounded::Chunk::Parsed {
+                    offset, document, ..
+                } = chunk
+                {
                     let mut converter = Converter {
                         file,
                         text,
@@ -395,22 +398,28 @@ fn kdl_problems(file: FileId, chunk: bounded::Chunk) -> Vec<Diagnostic> {
 /// The KDL syntax problems of a file in `sources`, and nothing envc adds: what `fmt` needs
 /// to know before it touches a file.
 pub fn syntax_problems(file: FileId, sources: &SourceMap) -> Vec<Diagnostic> {
+    kdl_nodes(file, sources).err().unwrap_or_default()
+}
+
+/// The kdl crate's nodes of a file in `sources` (as [`bounded::nodes`] gives them), or its
+/// syntax problems: what `fmt` compares its new layout with.
+pub fn kdl_nodes(file: FileId, sources: &SourceMap) -> Result<Vec<kdl::KdlNode>, Vec<Diagnostic>> {
     let text = &sources.file(file).text;
     if let Some(problem) = depth::check(text, file) {
-        return vec![problem];
+        return Err(vec![problem]);
     }
     let strict = strict::check(text, file);
     if !strict.is_empty() {
-        return at_most_shown(strict);
+        return Err(at_most_shown(strict));
     }
     match bounded::parse(text) {
-        Ok(_) => Vec::new(),
-        Err(broken) => at_most_shown(
+        Ok(chunks) => Ok(bounded::nodes_of(chunks)),
+        Err(broken) => Err(at_most_shown(
             broken
                 .into_iter()
                 .flat_map(|chunk| kdl_problems(file, chunk))
                 .collect(),
-        ),
+        )),
     }
 }
 
