@@ -175,6 +175,8 @@ fn nested_slashdashed_blocks_and_refused_strings_answer_in_linear_work() {
         "x \"\"\"\n{}  \"\"\"\n",
         "/-legacy \"old\" {\na /-\"s\" /-{\n".repeat(depth)
     ));
+    // Annotations opened in annotations: each level was read again.
+    texts.push("(".repeat(50_000) + "\n");
     let seeds = support::root().join("fuzz/seeds");
     for entry in std::fs::read_dir(&seeds).unwrap() {
         let path = entry.unwrap().path();

@@ -150,11 +150,18 @@ fn strings_opened_on_one_line(text: &str, base: usize, file: FileId, found: &mut
                     found.push(problem);
                 }
             }
+            // The strings of an annotation's inside: one level, as `(` inside one is no
+            // KDL (reading each level again took time quadratic in a line of `(`).
             Token::Annotation(annotation) if annotation.len() > 1 => {
                 let inside = annotation[1..]
                     .strip_suffix(')')
                     .unwrap_or(&annotation[1..]);
-                strings_opened_on_one_line(inside, base + at + 1, file, found);
+                for (inner_at, token) in lexer::spanned(inside) {
+                    if let Token::Atom(atom) = token {
+                        let at = base + at + 1 + inner_at;
+                        found.extend(opened_on_one_line(atom, at, file));
+                    }
+                }
             }
             _ => {}
         }
