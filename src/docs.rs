@@ -387,6 +387,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("alb_zone_id", "The Route 53 zone id of load balancers in the region, or none where envc does not know it."),
     ("elb_log_account", "The account load balancers write access logs from in the region, or none where the log delivery service is named instead."),
     ("subnets", "The subnet plan of a new VPC: each subnet's `tier`, `az` index and `cidr`."),
+    ("subnet_azs", "The zones a new VPC's subnets span: `network.azs`, and at least 2 (a load balancer and a DB subnet group need two)."),
     ("image_repository", "The environment's ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<project>-<env>`)."),
     ("resource_prefix", "`<project>-<env>`, the start of resource names."),
     ("names", "The names resources get, as set or by default: `names.cluster`, `names.repository`, `names.services[<name>]` (`service`, `log_group`), `names.workers[<name>]` (`unit`: the ECS service or Lambda function, `log_group`), `names.queue_url_variables[<queue>]`."),

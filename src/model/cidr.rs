@@ -70,21 +70,31 @@ pub struct Subnet {
 
 impl Cidr {
     /// Subnets of a new VPC, computed here so templates (and golden files) show literal CIDRs:
-    /// one per tier per AZ, at least /24 wide when the VPC has room, in tier order.
-    pub fn subnet_plan(&self, azs: u8, isolated: bool) -> Vec<Subnet> {
+    /// one per tier per AZ, at least /24 wide when the VPC has room, in tier order. `azs`
+    /// zones are laid out first, then the zones up to `subnet_azs` (the second zone of an
+    /// `azs 1` network), so their addresses come after and the first zones' stay where they
+    /// were.
+    pub fn subnet_plan(&self, azs: u8, subnet_azs: u8, isolated: bool) -> Vec<Subnet> {
         let tiers: &[Tier] = if isolated {
             &[Tier::Public, Tier::Private, Tier::Isolated]
         } else {
             &[Tier::Public, Tier::Private]
         };
-        let count = tiers.len() as u32 * u32::from(azs);
+        let subnet_azs = subnet_azs.max(azs);
+        let count = tiers.len() as u32 * u32::from(subnet_azs);
         let bits = (32 - count.saturating_sub(1).leading_zeros()) as u8;
         let prefix = (self.prefix + bits).clamp(24, 28);
         let size = 1u32 << (32 - prefix);
         let mut subnets = Vec::with_capacity(count as usize);
+        let first = tiers.len() as u32 * u32::from(azs);
+        let extra = u32::from(subnet_azs - azs);
         for (t, tier) in tiers.iter().enumerate() {
-            for az in 0..azs {
-                let index = t as u32 * u32::from(azs) + u32::from(az);
+            for az in 0..subnet_azs {
+                let index = if az < azs {
+                    t as u32 * u32::from(azs) + u32::from(az)
+                } else {
+                    first + t as u32 * extra + u32::from(az - azs)
+                };
                 let base = Ipv4Addr::from(self.base + index * size);
                 subnets.push(Subnet {
                     tier: *tier,
@@ -124,7 +134,7 @@ mod tests {
     #[test]
     fn subnet_plan_is_literal_and_disjoint() {
         let vpc = Cidr::parse("10.1.0.0/16").unwrap();
-        let plan = vpc.subnet_plan(2, true);
+        let plan = vpc.subnet_plan(2, 2, true);
         let cidrs: Vec<&str> = plan.iter().map(|s| s.cidr.as_str()).collect();
         assert_eq!(
             cidrs,
@@ -138,7 +148,7 @@ mod tests {
             ]
         );
         assert_eq!(plan[2].tier, Tier::Private);
-        let small = Cidr::parse("10.1.0.0/24").unwrap().subnet_plan(2, false);
+        let small = Cidr::parse("10.1.0.0/24").unwrap().subnet_plan(2, 2, false);
         assert_eq!(small[3].cidr, "10.1.0.192/26");
         for (i, a) in small.iter().enumerate() {
             for b in &small[i + 1..] {
@@ -147,5 +157,26 @@ mod tests {
                     .overlaps(&Cidr::parse(&b.cidr).unwrap()));
             }
         }
+    }
+
+    #[test]
+    fn a_one_zone_network_gets_a_second_zone_after_its_own_addresses() {
+        let vpc = Cidr::parse("10.0.0.0/16").unwrap();
+        let one = vpc.subnet_plan(1, 1, false);
+        let two = vpc.subnet_plan(1, 2, false);
+        let shown = |plan: &[Subnet]| -> Vec<(Tier, u8, String)> {
+            plan.iter()
+                .map(|s| (s.tier, s.az_index, s.cidr.clone()))
+                .collect()
+        };
+        // The first zone's subnets keep their addresses; the second's come after.
+        assert_eq!(shown(&one), shown(&[two[0].clone(), two[2].clone()]));
+        assert_eq!(
+            (shown(&two)[1].clone(), shown(&two)[3].clone()),
+            (
+                (Tier::Public, 1, "10.0.2.0/24".to_string()),
+                (Tier::Private, 1, "10.0.3.0/24".to_string())
+            )
+        );
     }
 }

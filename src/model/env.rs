@@ -148,7 +148,10 @@ fn default_task_memory() -> u32 {
 pub struct Network {
     /// IPv4 CIDR of a new VPC, `/16` to `/28`.
     pub cidr: Option<String>,
-    /// Number of availability zones to spread subnets over.
+    /// Number of availability zones to run in: NAT gateways (at most one per zone) and
+    /// interface endpoints. Subnets always span at least two zones, as a load balancer and a
+    /// database subnet group need two; with `1`, the second zone's subnets cost nothing, and
+    /// the NAT gateway, the endpoints and a single-AZ database stay in the first.
     #[serde(default = "default_azs")]
     #[schemars(range(min = 1, max = 6))]
     pub azs: u8,
@@ -182,6 +185,20 @@ pub struct Network {
 
 fn default_azs() -> u8 {
     2
+}
+
+/// The fewest zones AWS takes subnets in: an application load balancer needs subnets in at
+/// least two Availability Zones
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones),
+/// and so does a DB subnet group
+/// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets).
+pub const MIN_SUBNET_AZS: u8 = 2;
+
+impl Network {
+    /// The zones a new VPC's subnets span: `azs`, and never fewer than [`MIN_SUBNET_AZS`].
+    pub fn subnet_azs(&self) -> u8 {
+        self.azs.max(MIN_SUBNET_AZS)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -55,7 +55,11 @@ impl StackContext<'_> {
             .as_deref()
             .and_then(|c| Cidr::parse(c).ok())
         {
-            subnets = cidr.subnet_plan(model.network.azs, model.network.isolated_subnets);
+            subnets = cidr.subnet_plan(
+                model.network.azs,
+                model.network.subnet_azs(),
+                model.network.isolated_subnets,
+            );
         }
 
         let present: Map<String, Value> = self
@@ -113,6 +117,7 @@ impl StackContext<'_> {
             "alb_zone_id": alb_hosted_zone(&region),
             "elb_log_account": elb_log_account(&region),
             "subnets": subnets,
+            "subnet_azs": model.network.subnet_azs(),
             "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{}", model.account, names["repository"].as_str().unwrap_or_default()),
             "names": names,
             "resource_prefix": format!("{project}-{env}"),

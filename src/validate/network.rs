@@ -136,7 +136,7 @@ fn check_region_and_domain(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagn
 /// Public and private subnets per AZ, plus isolated ones when asked for.
 fn subnet_count(env: &Environment) -> u32 {
     let per_az = if env.network.isolated_subnets { 3 } else { 2 };
-    per_az * u32::from(env.network.azs)
+    per_az * u32::from(env.network.subnet_azs())
 }
 
 fn bits_for(count: u32) -> u8 {
