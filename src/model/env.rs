@@ -494,7 +494,10 @@ fn default_managed_rules() -> Vec<String> {
 pub struct Monitoring {
     /// Where alarms are sent.
     pub alarm_email: Option<String>,
-    /// Monthly cost budget in USD.
+    /// Monthly cost budget in USD, for the costs tagged `envc:env` with this environment. AWS
+    /// counts a tag only once it is activated as a cost allocation tag (Billing console, Cost
+    /// allocation tags, `envc:env`, Activate; a day later it applies, to costs from then on):
+    /// https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html
     #[schemars(range(min = 1))]
     pub budget_usd: Option<u32>,
     #[serde(default)]
