@@ -435,3 +435,52 @@ fn the_examples_service_override_adds_only_its_blocks() {
     );
     assert!(added.len() < 30, "{added:?}");
 }
+
+/// What AWS needs that cfn-lint, checkov and moto let through, held over every golden file:
+/// a topic that alarms publish to is not under an AWS managed key (whose policy admits no
+/// service, so CloudWatch could not publish:
+/// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+/// and a new VPC's public subnets (the load balancer's) span at least two zones
+/// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones).
+#[test]
+fn alarms_can_notify_and_load_balancers_span_two_zones_in_every_golden_file() {
+    let mut networks = 0;
+    for project in projects() {
+        for (relative, text) in support::files_under(&project.join("golden")) {
+            let shown = project.join("golden").join(&relative);
+            let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", shown.display()));
+            let resources = template["Resources"]
+                .as_mapping()
+                .cloned()
+                .unwrap_or_default();
+            for (name, resource) in &resources {
+                let kind = resource["Type"].as_str().unwrap_or_default();
+                let key = resource["Properties"]["KmsMasterKeyId"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(
+                    !(kind == "AWS::SNS::Topic" && key.starts_with("alias/aws/")),
+                    "{}: topic {name:?} is under {key}, which no AWS service can publish with",
+                    shown.display()
+                );
+            }
+            let public_zones: std::collections::BTreeSet<String> = resources
+                .values()
+                .filter(|r| r["Type"] == "AWS::EC2::Subnet")
+                .filter(|r| r["Properties"]["MapPublicIpOnLaunch"] == true)
+                .map(|r| format!("{:?}", r["Properties"]["AvailabilityZone"]))
+                .collect();
+            if resources.values().any(|r| r["Type"] == "AWS::EC2::Subnet") {
+                networks += 1;
+                assert!(
+                    public_zones.len() >= 2,
+                    "{}: public subnets in {} zone(s)",
+                    shown.display(),
+                    public_zones.len()
+                );
+            }
+        }
+    }
+    assert!(networks >= 10, "only {networks} golden networks seen");
+}
