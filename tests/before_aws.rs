@@ -97,3 +97,38 @@ fn escape_sequences_in_an_argument_are_shown_not_run() {
     assert!(!raw('\u{1b}') && !raw('\u{7}') && !raw('\u{9b}') && !raw('\u{202e}'));
     assert!(proxy.seen.lock().unwrap().is_empty());
 }
+
+/// Each `deploy-role` the corpus refuses (`tests/cases/deploy-role-*.case`) is refused by
+/// `deploy` too, before any request: the recording proxy sees none.
+#[test]
+fn every_refused_deploy_role_stops_deploy_before_any_request() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.port, Vec::new());
+    let mut roles = Vec::new();
+    for entry in std::fs::read_dir(root().join("tests/cases")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("deploy-role-") && name.ends_with(".case") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("deploy-role "))
+                .unwrap();
+            roles.push((name, line.to_string()));
+        }
+    }
+    assert!(roles.len() >= 8, "{roles:?}");
+    for (case, line) in roles {
+        let project = tempfile::tempdir().unwrap();
+        support::copy_project(root(), project.path());
+        let local = project.path().join("env/local.kdl");
+        let text = std::fs::read_to_string(&local).unwrap();
+        std::fs::write(&local, format!("{text}\n{line}\n")).unwrap();
+        let run = envc_at(project.path(), &proxy.url(), &["deploy", "local", "--yes"]);
+        // A problem in a project file, as `check` reports it: 1 (2 is for arguments).
+        assert_eq!(run.code, 1, "{case}: {}", run.all());
+        assert!(run.stderr.contains("deploy-role"), "{case}: {}", run.stderr);
+        let seen = proxy.seen.lock().unwrap().clone();
+        assert!(seen.is_empty(), "{case} reached AWS: {seen:?}");
+    }
+}
