@@ -154,7 +154,7 @@ fn validate(bencher: Bencher, envs: usize) {
     let (resolved, _) =
         envc::resolve::resolve_project(&parsed, &sources, &envc::resolve::Shapes::from_model());
     let schemas = envc::validate::Schemas::compile();
-    bencher.bench(|| envc::validate::validate_project(&resolved, &schemas, None));
+    bencher.bench(|| envc::validate::validate_project(&resolved, &schemas, None, &[]));
 }
 
 #[divan::bench(args = SIZES, sample_count = 5)]
@@ -169,6 +169,7 @@ fn render(bencher: Bencher, envs: usize) {
             &renderer,
             &checked.validated,
             None,
+            &[],
             &mut sources,
             &mut found,
         );

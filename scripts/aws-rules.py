@@ -66,6 +66,123 @@ rules = {
     # Aurora Serverless v2 pauses at 0 ACU from these minor versions of each major version.
     "aurora_postgresql_pause_from": {"13": "13.15", "14": "14.12", "15": "15.7", "16": "16.3"},
 }
+
+# Physical names: which property names a resource, and where AWS wants it unique. The scope,
+# case rule and any limit the provider schema lacks are AWS's documentation (the URL on each
+# row); the length and pattern come from the provider schema cfn-lint ships, where it has them.
+# Scope: "region" (the account and region), "account" (every region of the account), "global"
+# (every account: S3 buckets). "none": not unique by name alone (checked for length only).
+NAMES = [
+    # type, property (a path under Properties), scope, case-insensitive, max length if the schema has none, chars if the schema has no pattern, source
+    ("AWS::ECR::Repository", "RepositoryName", "region", False, None, None,
+     "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html"),
+    ("AWS::ECS::Cluster", "ClusterName", "region", False, 255, "^[a-zA-Z0-9_-]+$",
+     "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html"),
+    ("AWS::ECS::Service", "ServiceName", "none", False, 255, "^[a-zA-Z0-9_-]+$",
+     "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html"),
+    ("AWS::Logs::LogGroup", "LogGroupName", "region", False, None, None,
+     "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"),
+    ("AWS::SQS::Queue", "QueueName", "region", False, 80, "^[a-zA-Z0-9_-]+(\\.fifo)?$",
+     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html"),
+    ("AWS::SNS::Topic", "TopicName", "region", False, None, "^[a-zA-Z0-9_-]+(\\.fifo)?$",
+     "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html"),
+    ("AWS::SecretsManager::Secret", "Name", "region", False, None, "^[a-zA-Z0-9/_+=.@-]+$",
+     "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"),
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer", "Name", "region", False, 32, "^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+     "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html"),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", "Name", "region", False, 32, "^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$",
+     "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html"),
+    ("AWS::Lambda::Function", "FunctionName", "region", False, None, "^[a-zA-Z0-9_-]+$",
+     "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"),
+    ("AWS::RDS::DBInstance", "DBInstanceIdentifier", "region", True, None, None,
+     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html"),
+    ("AWS::RDS::DBCluster", "DBClusterIdentifier", "region", True, None, None,
+     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html"),
+    ("AWS::RDS::DBSubnetGroup", "DBSubnetGroupName", "region", True, 255, None,
+     "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html"),
+    ("AWS::SSM::Parameter", "Name", "region", False, None, None,
+     "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html"),
+    ("AWS::CloudWatch::Alarm", "AlarmName", "region", False, None, None,
+     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"),
+    ("AWS::CloudWatch::Dashboard", "DashboardName", "account", False, 255, "^[a-zA-Z0-9_-]+$",
+     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html"),
+    ("AWS::WAFv2::WebACL", "Name", "region", False, None, None,
+     "https://docs.aws.amazon.com/waf/latest/APIReference/API_CreateWebACL.html"),
+    ("AWS::ElastiCache::ReplicationGroup", "ReplicationGroupId", "region", True, 40, "^[a-zA-Z](?:-?[a-zA-Z0-9])*$",
+     "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateReplicationGroup.html"),
+    ("AWS::ElastiCache::CacheCluster", "ClusterName", "region", True, 50, "^[a-zA-Z](?:-?[a-zA-Z0-9])*$",
+     "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheCluster.html"),
+    ("AWS::ElastiCache::SubnetGroup", "CacheSubnetGroupName", "region", True, 255, None,
+     "https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html"),
+    ("AWS::DynamoDB::Table", "TableName", "region", False, 255, "^[a-zA-Z0-9_.-]+$",
+     "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html"),
+    ("AWS::IAM::Role", "RoleName", "account", True, None, None,
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"),
+    ("AWS::IAM::ManagedPolicy", "ManagedPolicyName", "account", True, 128, "^[\\w+=,.@-]+$",
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"),
+    ("AWS::IAM::InstanceProfile", "InstanceProfileName", "account", True, None, None,
+     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"),
+    ("AWS::S3::Bucket", "BucketName", "global", False, None, None,
+     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"),
+    ("AWS::Budgets::Budget", "Budget.BudgetName", "account", False, 100, "^[^:\\\\]+$",
+     "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html"),
+    ("AWS::Events::Rule", "Name", "none", False, None, None,
+     "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html"),
+    ("AWS::StepFunctions::StateMachine", "StateMachineName", "region", False, None, None,
+     "https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html"),
+    ("AWS::KMS::Alias", "AliasName", "region", False, None, None,
+     "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html"),
+    ("AWS::Kinesis::Stream", "Name", "region", False, None, None,
+     "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html"),
+]
+
+
+def provider_schema(type_name):
+    """The resource provider schema cfn-lint ships for `type_name` (us-east-1's)."""
+    from cfnlint.data.schemas.providers import us_east_1
+
+    return json.loads((data / "schemas" / "resources" / f"{us_east_1.types[type_name]}.json").read_text())
+
+
+def name_property(schema, path):
+    """The schema of the property at `path` ("Budget.BudgetName"), through `$ref`s."""
+    node = schema
+    for part in path.split("."):
+        node = node["properties"][part]
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def rust_pattern(pattern):
+    """A provider schema's pattern as Rust's `regex` reads it, or None where it cannot."""
+    if pattern is None:
+        return None
+    # ECR's `(?=.{2,256}$)` only restates the length, which is checked on its own.
+    if pattern.startswith("^(?=.{"):
+        pattern = "^" + pattern[pattern.index("$)") + 2:]
+    pattern = pattern.replace("\\Z", "$")
+    if "(?=" in pattern or "(?!" in pattern or "\\p{Print}" in pattern:
+        return None
+    return pattern
+
+
+def physical_names():
+    rows = {}
+    for type_name, path, scope, case_insensitive, max_length, chars, source in NAMES:
+        prop = name_property(provider_schema(type_name), path)
+        rows[type_name] = {
+            "property": path,
+            "scope": scope,
+            "case_insensitive": case_insensitive,
+            "max_length": prop.get("maxLength", max_length),
+            "pattern": rust_pattern(prop.get("pattern")) or chars,
+            "source": source,
+        }
+    return rows
+
+
+rules["physical_names"] = physical_names()
 out = pathlib.Path(__file__).resolve().parent.parent / "data" / "aws-rules.json"
 if "--check" in sys.argv:
     committed = json.loads(out.read_text())

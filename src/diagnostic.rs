@@ -127,6 +127,20 @@ codes! {
     /// A setting AWS would refuse, or advises against (deprecated runtimes and engine
     /// versions, timeouts that do not fit).
     AwsRule = "envc::aws::rule",
+    /// Two resources of the project take one physical name in the scope AWS keeps it unique
+    /// in (an account and region, an account, every account).
+    NameTaken = "envc::aws::name-taken",
+    /// A physical name longer than AWS allows, or of characters it refuses.
+    NameLimit = "envc::aws::name-limit",
+    /// A resource kept after its stack under a fixed name, in an environment that is not
+    /// protected: it cannot be made again.
+    RetainedName = "envc::aws::retained-name",
+    /// A notification its target cannot receive: a key the publishing service may not use.
+    Delivery = "envc::aws::delivery",
+    /// A resource AWS wants in more Availability Zones than it is given.
+    Zones = "envc::aws::zones",
+    /// More of something than an account allows by default.
+    Quota = "envc::aws::quota",
     /// A project kind that is not whole: a template without a schema (or the reverse), a
     /// schema that is not JSON Schema for a settings block, a name a built-in has.
     KindDefinition = "envc::kind::definition",

@@ -1,7 +1,7 @@
 //! envc: short, reviewable environment files to deployed AWS infrastructure.
 //!
 //! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`] → [`render`] →
-//! [`golden`]. Each stage takes the
+//! [`rules`] → [`golden`]. Each stage takes the
 //! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
 //! module runs the stages for each command and never prints.
 
@@ -26,6 +26,7 @@ mod parallel;
 pub mod parse;
 pub mod render;
 pub mod resolve;
+pub mod rules;
 pub mod source;
 pub mod validate;
 
@@ -196,13 +197,16 @@ pub fn run_with(
 
     let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
     all.extend(found);
+
+    // Every environment is validated and rendered, for the rules across environments (a zone
+    // imported from another region, a name another environment takes); only the problems
+    // that concern `only` are reported.
+    let (mut validated, found) =
+        validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref(), only);
+    all.extend(found);
     if !only.is_empty() {
         resolved.envs.retain(|e| only.contains(&e.name));
     }
-
-    let (validated, found) =
-        validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref());
-    all.extend(found);
     if stages == Stages::Check {
         all.extend(stale_schema_diagnostics(root, &resolved, &mut sources));
         all.extend(stale_doc_diagnostics(root, &resolved, &mut sources));
@@ -220,13 +224,28 @@ pub fn run_with(
                     &renderer,
                     &validated,
                     cache.as_ref(),
+                    only,
                     &mut sources,
                     &mut found,
                 );
                 all.extend(found);
+                if let Some(stacks) = &validated.stacks {
+                    all.extend(rules::check_rendered(
+                        &renderer,
+                        stacks,
+                        &rendered,
+                        &validated.envs,
+                        only,
+                        &mut sources,
+                    ));
+                }
             }
             Err(problem) => all.push(problem),
         }
+    }
+    if !only.is_empty() {
+        rendered.retain(|e| only.contains(&e.name));
+        validated.envs.retain(|e| only.contains(&e.name));
     }
     if stages == Stages::Check {
         let golden = golden::GoldenUse::of(validated.stacks.as_ref().map(|s| &s.model));

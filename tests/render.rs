@@ -484,3 +484,63 @@ fn alarms_can_notify_and_load_balancers_span_two_zones_in_every_golden_file() {
     }
     assert!(networks >= 10, "only {networks} golden networks seen");
 }
+
+/// The rule layer (what AWS refuses or silently ignores: names, keys, zones, quotas) finds
+/// nothing in any project of the repository, nor in a copy of the root project whose `dev` is
+/// renamed to an environment name of the longest length envc accepts (40 characters) or to
+/// `feature-login-redesign-2026`: every name the built-ins derive fits AWS's limits.
+#[test]
+fn the_rule_layer_finds_nothing_in_any_project_even_with_a_forty_character_environment() {
+    let findings = |project: &Path| -> Vec<String> {
+        let checked = envc::run(project, &[], envc::Stages::Render);
+        assert!(
+            !checked.rendered.is_empty(),
+            "{}: nothing rendered",
+            project.display()
+        );
+        checked
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect()
+    };
+    for project in projects() {
+        assert_eq!(
+            findings(&project),
+            Vec::<String>::new(),
+            "{}",
+            project.display()
+        );
+    }
+    for long in [
+        "feature-login-redesign-2026",
+        "feature-login-redesign-2026-checkout-abc",
+    ] {
+        assert!(long.len() == 27 || long.len() == 40);
+        let copy = tempfile::tempdir().unwrap();
+        support::copy_project(root(), copy.path());
+        std::fs::remove_dir_all(copy.path().join("golden")).unwrap();
+        std::fs::rename(
+            copy.path().join("env/dev.kdl"),
+            copy.path().join(format!("env/{long}.kdl")),
+        )
+        .unwrap();
+        let stacks = std::fs::read_to_string(copy.path().join("stacks.kdl")).unwrap();
+        std::fs::write(
+            copy.path().join("stacks.kdl"),
+            format!("{stacks}\ngolden #false\n"),
+        )
+        .unwrap();
+        let found = findings(copy.path());
+        assert_eq!(found, Vec::<String>::new(), "with `{long}`");
+        // The rules ran: the names they read are this environment's.
+        let checked = envc::run(copy.path(), &[long.to_string()], envc::Stages::Render);
+        let body = &checked.rendered[0]
+            .stacks
+            .iter()
+            .find(|s| s.stack == "api")
+            .expect("api stack")
+            .body;
+        assert!(body.contains(&format!("balancer-{long}")), "{body}");
+    }
+}

@@ -165,7 +165,7 @@ pub fn load_project_with(
                         format!("`{name}` is not a valid environment name"),
                     )
                     .at(Span::new(file, 0, 0), "in this file")
-                    .help("environment names are lowercase letters, digits and `-`, starting with a letter (they become part of stack names)"),
+                    .help(format!("environment names are lowercase letters, digits and `-`, starting with a letter, at most {MAX_ENV_NAME} characters (they become part of stack names)")),
                 );
             None
         };
@@ -187,12 +187,17 @@ pub fn load_project_with(
     (project, diagnostics)
 }
 
+/// The longest environment name: with a project name of 32 and a stack name, it stays in
+/// a CloudFormation stack name's 128 characters, and every name the built-ins derive from it
+/// fits AWS's limits (those that would not are shortened with a hash; see `fit`).
+pub const MAX_ENV_NAME: usize = 40;
+
 /// Environment names become part of CloudFormation stack names.
 pub fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && name.len() <= 32
+        && name.len() <= MAX_ENV_NAME
 }
 
 fn read(

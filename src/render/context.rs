@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::functions::fit;
 use crate::model::{Cidr, Shape, Stack, StacksConfig};
 use crate::validate::ValidEnv;
 
@@ -153,7 +154,15 @@ impl StackContext<'_> {
                 } else {
                     &w.service_name
                 };
-                let unit = own.clone().unwrap_or(format!("{prefix}-{name}"));
+                // A Lambda function's name has at most 64 characters.
+                let unit = own.clone().unwrap_or_else(|| {
+                    let derived = format!("{prefix}-{name}");
+                    if lambda {
+                        fit(&derived, 64)
+                    } else {
+                        derived
+                    }
+                });
                 let default_group = if lambda {
                     format!("/aws/lambda/{unit}")
                 } else {
@@ -173,7 +182,28 @@ impl StackContext<'_> {
                 (name.clone(), Value::String(variable))
             })
             .collect();
+        // Each queue's name and its dead-letter queue's, within SQS's 80 characters
+        // (`.fifo` included).
+        let queues: Map<String, Value> = model
+            .queue
+            .iter()
+            .map(|(name, q)| {
+                let suffix = if q.fifo { ".fifo" } else { "" };
+                let room = 80 - suffix.len();
+                let queue = fit(&format!("{prefix}-{name}"), room) + suffix;
+                let dead_letter = fit(&format!("{prefix}-{name}-dlq"), room) + suffix;
+                (
+                    name.clone(),
+                    json!({"queue": queue, "dead_letter": dead_letter}),
+                )
+            })
+            .collect();
         json!({
+            "database": fit(&format!("{prefix}-db"), 63),
+            "database_writer": fit(&format!("{prefix}-db-writer"), 63),
+            "database_reader": fit(&format!("{prefix}-db-reader"), 63),
+            "artifacts_bucket": fit(&format!("{prefix}-artifacts-{}", model.account), 63),
+            "queues": queues,
             "cluster": model.cluster.as_ref().and_then(|c| c.name.clone()).unwrap_or(prefix.clone()),
             "repository": model.registry.as_ref().and_then(|r| r.repository.clone()).unwrap_or(prefix.clone()),
             "services": services,

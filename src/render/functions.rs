@@ -6,6 +6,21 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("import_value", import_value);
     env.add_function("export_name", export_name);
     env.add_filter("pascal", pascal);
+    env.add_filter("fit", fit);
+}
+
+/// `{{ name | fit(32) }}`: `name` when it has at most `max` characters, else its start and a
+/// hash of the whole, `max` long. Two names that differ only past the cut stay distinct,
+/// and a name is the same on every render.
+pub fn fit(name: &str, max: usize) -> String {
+    const HASH: usize = 8;
+    if name.chars().count() <= max || max <= HASH + 1 {
+        return name.to_string();
+    }
+    let hash = xxhash_rust::xxh3::xxh3_64(name.as_bytes());
+    let kept: String = name.chars().take(max - HASH - 1).collect();
+    let kept = kept.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    format!("{kept}-{:08x}", hash as u32)
 }
 
 fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
@@ -72,6 +87,28 @@ pub fn pascal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_fit_with_a_hash_of_the_whole() {
+        assert_eq!(fit("balancer-dev-api", 32), "balancer-dev-api");
+        let a = fit("balancer-feature-login-redesign-2026-a-api", 32);
+        let b = fit("balancer-feature-login-redesign-2026-b-api", 32);
+        // The start, cut at 23 characters and without its trailing `-`, then `-` and 8 hex.
+        assert_eq!(a.len(), 31);
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("balancer-feature-login-") && !a.contains("--"),
+            "{a}"
+        );
+        // No `-` before the hash's own: AWS refuses `--` in some names (RDS).
+        assert_eq!(
+            fit("abc-def-ghi-jkl-mno", 18),
+            format!(
+                "abc-def-g-{:08x}",
+                xxhash_rust::xxh3::xxh3_64(b"abc-def-ghi-jkl-mno") as u32
+            )
+        );
+    }
 
     #[test]
     fn pascal_case_for_logical_ids() {

@@ -237,13 +237,7 @@ impl Renderer {
             key,
         } = fresh;
         let mut found = Vec::new();
-        // A project kind's template sees its settings block as `settings`.
-        let settings = stack_json.get("settings").cloned().unwrap_or_default();
-        let value = minijinja::context! {
-            stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
-            settings => minijinja::Value::from(minijinja::value::Serde(settings)),
-            ..environment.clone()
-        };
+        let value = trace::stack_context(stack_json, environment);
         let mut output = limits::CappedOutput::default();
         let text = self
             .templates
@@ -281,6 +275,7 @@ impl Renderer {
             context: value,
             template_name,
             golden,
+            golden_line: None,
         };
         let clean = problems.is_empty();
         for diagnostic in problems {
@@ -332,10 +327,13 @@ fn project_templates(
 }
 
 /// Renders every valid environment, in parallel; diagnostics come back in environment order.
+/// With `focus` non-empty, only those environments' problems are reported (the others are
+/// rendered for the rules that read across environments).
 pub fn render_project(
     renderer: &Renderer,
     project: &ValidatedProject,
     cache: Option<&RenderCache>,
+    focus: &[String],
     sources: &mut SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<RenderedEnv> {
@@ -364,8 +362,9 @@ pub fn render_project(
         })
         .collect();
     let mut rendered_envs = Vec::with_capacity(results.len());
-    for (rendered, found, local) in results {
-        if let Some(local) = local {
+    for (env, (rendered, found, local)) in project.envs.iter().zip(results) {
+        let reported = focus.is_empty() || focus.contains(&env.name);
+        if let Some(local) = local.filter(|_| reported) {
             let rename = sources.absorb(local);
             out.extend(found.into_iter().map(|d| d.map_files(&rename)));
         }

@@ -4,9 +4,25 @@
 
 use std::path::PathBuf;
 
+use super::context::StackContext;
 use super::Renderer;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span};
+use crate::validate::{ValidEnv, ValidStacks};
+
+/// What a template sees when it renders one stack: the environment, the stack, and a project
+/// kind's settings block as `settings`.
+pub(super) fn stack_context(
+    stack_json: serde_json::Value,
+    environment: &minijinja::Value,
+) -> minijinja::Value {
+    let settings = stack_json.get("settings").cloned().unwrap_or_default();
+    minijinja::context! {
+        stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
+        settings => minijinja::Value::from(minijinja::value::Serde(settings)),
+        ..environment.clone()
+    }
+}
 
 /// How one stack's text was rendered, to point problems in it back at template source.
 pub(super) struct RenderTrace {
@@ -16,9 +32,96 @@ pub(super) struct RenderTrace {
     pub context: minijinja::Value,
     pub template_name: String,
     pub golden: PathBuf,
+    /// The line of the golden file the problem is on, where `file` is not that file's text.
+    pub golden_line: Option<usize>,
 }
 
 impl Renderer {
+    /// Points the labels of `diagnostic` in `rendered` (a file of `sources` holding the text
+    /// `stack` of `env` rendered) at the template source that wrote them, by rendering the
+    /// stack again with output spans. For a later stage's problems in rendered output.
+    pub fn to_template_source_of(
+        &self,
+        stacks: &ValidStacks,
+        env: &ValidEnv,
+        stack: &str,
+        rendered: FileId,
+        mut diagnostic: Diagnostic,
+        sources: &mut SourceMap,
+    ) -> Diagnostic {
+        let config = &stacks.model;
+        let Some(stack_config) = config.stack.get(stack) else {
+            return diagnostic;
+        };
+        let Some(template_name) = stack_config.template_name() else {
+            return diagnostic;
+        };
+        let present: Vec<&str> = config
+            .stack
+            .iter()
+            .filter(|(n, s)| super::applies(n, s, env))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let context = StackContext {
+            stacks: config,
+            env,
+            env_shape: self.env_shape,
+            present: &present,
+        };
+        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
+        let context = stack_context(context.stack(stack, stack_config), &environment);
+        let Some(raw) = self
+            .templates
+            .get_template(&template_name)
+            .and_then(|t| t.render(&context))
+            .ok()
+        else {
+            return diagnostic;
+        };
+        // `rendered` is the canonical text, which may quote or space values differently from
+        // what the template wrote: each label moves to the same occurrence of its text in the
+        // template's own output.
+        let canonical = sources.file(rendered).text.clone();
+        let golden_line = diagnostic
+            .primary
+            .as_ref()
+            .filter(|l| l.span.file == rendered)
+            .map(|l| sources.file(rendered).line_col(l.span.start).line);
+        let golden = super::golden_path(&env.name, stack);
+        let raw_file = sources.add(format!("{} (rendered)", golden.display()), raw);
+        let raw = sources.file(raw_file).text.clone();
+        for label in diagnostic
+            .primary
+            .iter_mut()
+            .chain(diagnostic.secondary.iter_mut())
+        {
+            if label.span.file != rendered {
+                continue;
+            }
+            let (start, end) = (label.span.start, label.span.end);
+            let text = canonical.get(start..end).unwrap_or_default();
+            let nth = canonical
+                .get(..start)
+                .map_or(0, |before| before.matches(text).count());
+            let at = match text {
+                "" => None,
+                _ => raw.match_indices(text).nth(nth).map(|(at, _)| at),
+            };
+            label.span = match at {
+                Some(at) => Span::new(raw_file, at, at + text.len()),
+                None => Span::new(raw_file, 0, 0),
+            };
+        }
+        let trace = RenderTrace {
+            file: raw_file,
+            context,
+            template_name,
+            golden,
+            golden_line,
+        };
+        self.to_template_source(diagnostic, &trace, sources)
+    }
+
     /// Points a problem found in rendered output at the template source that wrote it.
     pub(super) fn to_template_source(
         &self,
@@ -67,7 +170,7 @@ impl Renderer {
                 label.span = Span::new(file, range.start, range.end);
             }
         }
-        if let Some(line) = rendered_line {
+        if let Some(line) = trace.golden_line.or(rendered_line) {
             diagnostic = diagnostic.note(format!(
                 "in the rendered `{}`, line {line} (`envc render` shows it)",
                 golden.display()

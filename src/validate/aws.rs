@@ -530,7 +530,8 @@ pub fn check_image_tags(envs: &[&ValidEnv], creates_registry: bool, out: &mut Ve
                      `image-tag \"1.41.8-abc123d\"`), or let tags move with \
                      `registry { immutable-tags #false }`",
                 )
-                .note(format!("in environment `{}`", env.name)),
+                .note(format!("in environment `{}`", env.name))
+                .concerns_heir(&env.name),
         );
     }
 }

@@ -134,6 +134,7 @@ fn check_domain_in_zone(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
         )
         .at(domain_at, "not under the zone")
         .also(zone_at, "the zone")
+        .concerns_heir(&env.name)
         .help(format!(
             "a certificate and records for `{domain}` can only be made in a zone that holds it: \
              use a name ending in `.{zone}`, or the zone of `{domain}`"

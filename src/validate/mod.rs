@@ -165,10 +165,15 @@ fn schema_problems(
     found
 }
 
+/// Validates every environment of `resolved`. With `focus` non-empty, only the problems of
+/// those environments are reported: their own, and those across environments that involve
+/// them (a zone imported from another region, an overlap with another's CIDR), which is why
+/// the others are validated too.
 pub fn validate_project(
     resolved: &ResolvedProject,
     schemas: &Schemas,
     cache: Option<&Cache>,
+    focus: &[String],
 ) -> (ValidatedProject, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut project = ValidatedProject {
@@ -254,13 +259,16 @@ pub fn validate_project(
         (checked, found)
     });
     let mut typed = Vec::new();
-    for (checked, found) in checked {
-        diagnostics.extend(found);
+    for (env, (checked, found)) in resolved.envs.iter().zip(checked) {
+        if focus.is_empty() || focus.contains(&env.name) {
+            diagnostics.extend(found);
+        }
         typed.extend(checked);
     }
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
-    network::check_overlaps(&all, &mut diagnostics);
-    dns::check_shared_domains(&all, &mut diagnostics);
+    let mut across = Vec::new();
+    network::check_overlaps(&all, &mut across);
+    dns::check_shared_domains(&all, &mut across);
     let creates_zones = project.stacks.as_ref().is_some_and(|s| {
         s.model
             .stack
@@ -273,14 +281,38 @@ pub fn validate_project(
             .values()
             .any(|stack| stack.builtin() == Some(crate::model::StackKind::Registry))
     });
-    aws::check_image_tags(&all, creates_registry, &mut diagnostics);
-    let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut diagnostics);
+    aws::check_image_tags(&all, creates_registry, &mut across);
+    let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut across);
+    let focus_files: Vec<FileId> = all
+        .iter()
+        .filter(|env| focus.contains(&env.name))
+        .map(|env| env.file)
+        .collect();
+    diagnostics.extend(
+        across
+            .into_iter()
+            .filter(|d| focus.is_empty() || involves(d, focus, &focus_files)),
+    );
     project.envs = typed
         .into_iter()
         .filter(|(env, ok)| *ok && !without_zone.contains(&env.name))
         .map(|(env, _)| env)
         .collect();
     (project, diagnostics)
+}
+
+/// Whether a problem across environments concerns one of `focus`: it is placed in one of
+/// their files, or they have it through inheritance.
+pub(crate) fn involves(diagnostic: &Diagnostic, focus: &[String], focus_files: &[FileId]) -> bool {
+    diagnostic
+        .inherited_by
+        .iter()
+        .any(|env| focus.contains(env))
+        || diagnostic
+            .primary
+            .iter()
+            .chain(&diagnostic.secondary)
+            .any(|label| focus_files.contains(&label.span.file))
 }
 
 /// The typed environment when the document makes one, and whether the schema and every

@@ -472,3 +472,44 @@ fn a_protected_environment_is_destroyed_with_force_and_its_typed_name() {
         destroy.stdout
     );
 }
+
+/// An environment that is not protected is destroyed and made again: nothing it keeps after
+/// its stacks holds a fixed name the next deploy needs (the root project's `dev` kept its
+/// config secret under its name, so the second deploy failed with "already exists"). dev
+/// imports prod's zone: prod's `dns` stack is made first, as far as moto can make it.
+#[test]
+fn dev_of_the_root_project_is_destroyed_and_made_again() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    moto.python(
+        "cf.create_stack(StackName='balancer-prod-dns', TemplateBody=json.dumps({'Resources': {'HostedZone': {'Type': 'AWS::Route53::HostedZone', 'Properties': {'Name': 'hyperchonk.com'}}}, 'Outputs': {'HostedZoneId': {'Value': {'Ref': 'HostedZone'}, 'Export': {'Name': 'balancer-prod-dns-HostedZoneId'}}}}))",
+    );
+    let url = moto.url();
+    let first = envc_at(dir, &url, &["deploy", "dev", "--yes"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let created = count_lines(&first.stdout, " created ");
+    assert!(created >= 13, "{}", first.stdout);
+
+    let destroy = envc_at(dir, &url, &["destroy", "dev", "--yes"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.all());
+    assert_eq!(
+        count_lines(&destroy.stdout, " deleted "),
+        created,
+        "{}",
+        destroy.stdout
+    );
+    let secrets = moto.python(
+        "sm = boto3.client('secretsmanager', **kw)\nprint(len(sm.list_secrets(IncludePlannedDeletion=True)['SecretList']))",
+    );
+    assert_eq!(secrets.trim(), "0", "dev's secrets went with its stacks");
+
+    let again = envc_at(dir, &url, &["deploy", "dev", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(
+        count_lines(&again.stdout, " created "),
+        created,
+        "{}",
+        again.stdout
+    );
+}

@@ -17,6 +17,17 @@ added here as CloudFormation gives them: one detail per changed leaf, its path u
 `/Properties`, before and after values, `ParameterReference` when a parameter caused it, and
 `RequiresRecreation` for the properties CloudFormation's resource reference says replace.
 
+moto's CloudFormation has no `AWS::CertificateManager::Certificate` either: a stack with one
+lacks its outputs, and the stack importing them fails. The model requests the certificate
+from moto's ACM; CloudFormation would wait for its DNS validation, which an emulator has no
+registrar for.
+
+moto's CloudFormation deletes no route table, NAT gateway, internet gateway or Elastic IP
+of a stack: they stay behind, and the VPC after them cannot be deleted (DependencyViolation),
+so a stack with a VPC of its own could never be destroyed and made again. CloudFormation
+deletes them; so do the models here, through moto's EC2 backend (an internet gateway is
+detached first, as deleting its attachment does).
+
 An executed change set updates moto's resources but not the stack's outputs and exports,
 which stay those of the stack's creation; CloudFormation updates both, and a later stack
 imports the new exports. They are made again from the new template.
@@ -40,6 +51,12 @@ Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the arguments of `moto_serv
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
+from moto.acm.models import acm_backends
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.elastic_ip_addresses import ElasticAddress
+from moto.ec2.models.internet_gateways import InternetGateway
+from moto.ec2.models.nat_gateways import NatGateway
+from moto.ec2.models.route_tables import RouteTable
 from moto.elasticache.models import elasticache_backends
 
 
@@ -172,6 +189,76 @@ class ReplicationGroupResource(CloudFormationModel):
 
     def is_created(self) -> bool:
         return True
+
+
+class CertificateResource(CloudFormationModel):
+    __module__ = "moto.acm.cloudformation"
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CertificateManager::Certificate"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        arn = acm_backends[account_id][region_name].request_certificate(
+            domain_name=props["DomainName"],
+            idempotency_token=None,
+            subject_alt_names=props.get("SubjectAlternativeNames") or [],
+            tags=props.get("Tags") or [],
+        )
+        return cls(arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = acm_backends[account_id][region_name]
+        if resource_name in backend._certificates:
+            backend.delete_certificate(resource_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+def _ec2_deletes(model, delete):
+    """Gives moto's EC2 `model` the CloudFormation delete it lacks."""
+
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        delete(ec2_backends[account_id][region_name], resource_name)
+
+    model.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
+
+
+def _delete_internet_gateway(backend, gateway_id):
+    gateway = backend.internet_gateways.get(gateway_id)
+    if gateway is not None:
+        gateway.vpc = None
+        backend.internet_gateways.pop(gateway_id)
+
+
+def _release_address(backend, public_ip):
+    if backend.address_by_ip([public_ip], fail_if_not_found=False):
+        backend.release_address(address=public_ip)
+
+
+_ec2_deletes(RouteTable, lambda backend, table: backend.route_tables.pop(table, None))
+_ec2_deletes(NatGateway, lambda backend, gateway: backend.nat_gateways.pop(gateway, None))
+_ec2_deletes(InternetGateway, _delete_internet_gateway)
+_ec2_deletes(ElasticAddress, _release_address)
 
 
 def _sub_references(template: Any) -> list:

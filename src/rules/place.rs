@@ -1,0 +1,135 @@
+//! Where a finding is shown: at the setting of the environment whose value made the rendered
+//! value, when one did, else at the value's line in the rendered (golden) file.
+
+use std::collections::BTreeMap;
+
+use super::template::Rendered;
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, SourceMap, Span};
+
+/// Settings that appear in many names without choosing them (an account id in a bucket's
+/// name): never where a name is placed.
+const NOT_NAMES: &[&str] = &["/account", "/region", "/name", "/project"];
+
+/// The place of a rendered value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub span: Span,
+    /// Whether a setting of the environment made it (else it is a line of the rendered file).
+    pub setting: bool,
+    /// Whether an ancestor of the environment set it.
+    pub inherited: bool,
+}
+
+pub(crate) struct Placer<'s> {
+    pub sources: &'s mut SourceMap,
+    /// Rendered texts added to `sources`, by (environment, stack).
+    pub rendered: BTreeMap<(String, String), FileId>,
+}
+
+impl<'s> Placer<'s> {
+    pub fn new(sources: &'s mut SourceMap) -> Self {
+        Placer {
+            sources,
+            rendered: BTreeMap::new(),
+        }
+    }
+
+    /// Where `value` (a scalar of `stack`'s tree, whose text is `shown` once filled in) was
+    /// set: the longest setting of the environment whose text it contains, else the scalar
+    /// in the rendered file.
+    pub fn place(&mut self, stack: &Rendered, value: &str, shown: &str) -> Place {
+        match self.setting(stack, shown) {
+            Some(place) => place,
+            None => self.in_rendered(stack, value),
+        }
+    }
+
+    /// Where `value`, a scalar of `stack`'s tree, is in its rendered text.
+    pub fn in_rendered(&mut self, stack: &Rendered, value: &str) -> Place {
+        let body = &stack.stack.body;
+        let sources = &mut *self.sources;
+        let file = *self
+            .rendered
+            .entry((stack.env.name.clone(), stack.stack.stack.clone()))
+            .or_insert_with(|| {
+                let path = format!("{} (rendered)", stack.stack.golden_path().display());
+                sources.add(path, body.clone())
+            });
+        let start = (value.as_ptr() as usize)
+            .checked_sub(body.as_ptr() as usize)
+            .filter(|start| start + value.len() <= body.len())
+            .or_else(|| body.find(value));
+        let span = match start {
+            Some(start) => Span::new(file, start, start + value.len()),
+            None => Span::new(file, 0, 0),
+        };
+        Place {
+            span,
+            setting: false,
+            inherited: false,
+        }
+    }
+
+    fn setting(&self, stack: &Rendered, shown: &str) -> Option<Place> {
+        // The stack's own block first (`/uploads/name` for stack `uploads`), then the longest.
+        let own = format!("/{}/", stack.stack.stack);
+        let mut best: Option<((bool, usize), &str, Place)> = None;
+        for (pointer, located) in &stack.env.spans.by_pointer {
+            if NOT_NAMES.contains(&pointer.as_str()) {
+                continue;
+            }
+            let text = unquoted(self.sources.text(located.value));
+            if text.len() < 3 || !shown.contains(text) {
+                continue;
+            }
+            let rank = (pointer.starts_with(&own), text.len());
+            let better = best
+                .as_ref()
+                .is_none_or(|(r, p, _)| rank > *r || (rank == *r && pointer.as_str() < *p));
+            if better {
+                let place = Place {
+                    span: located.value,
+                    setting: true,
+                    inherited: *located.env != *stack.env.name,
+                };
+                best = Some((rank, pointer, place));
+            }
+        }
+        best.map(|(_, _, place)| place)
+    }
+}
+
+/// A KDL string's text without its quotes (`"x"`, `#"x"#`); other values as written.
+fn unquoted(text: &str) -> &str {
+    let hashes = text.len() - text.trim_start_matches('#').len();
+    let inner = &text[hashes..text.len().saturating_sub(hashes).max(hashes)];
+    inner
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+}
+
+impl Place {
+    /// Adds the note that `env` has the value through inheritance, where it does.
+    pub fn note_inherited(&self, env: &str, diagnostic: Diagnostic) -> Diagnostic {
+        if self.inherited {
+            diagnostic.inherited_by(env)
+        } else {
+            diagnostic
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquoted;
+
+    #[test]
+    fn strings_lose_their_quotes() {
+        assert_eq!(unquoted("\"wallet\""), "wallet");
+        assert_eq!(unquoted("#\"wallet\"#"), "wallet");
+        assert_eq!(unquoted("12"), "12");
+        assert_eq!(unquoted("#"), "#");
+    }
+}

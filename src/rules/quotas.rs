@@ -1,0 +1,197 @@
+//! Quotas a project can break by its own settings, at AWS's defaults: Lambda concurrency
+//! reserved across every function of an account and region, rules of one security group,
+//! rules of one load balancer listener. An account whose quota was raised can be over these
+//! without harm, so they are warnings (`--deny-warnings` makes them errors).
+
+use std::collections::BTreeMap;
+
+use super::place::Placer;
+use super::template::{target, Rendered, Resource};
+use super::{source_note, Finding};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::render::yaml::Yaml;
+
+/// Lambda's default concurrency per account and region, and what it keeps unreserved.
+const LAMBDA_CONCURRENCY: u64 = 1_000;
+const LAMBDA_UNRESERVED: u64 = 100;
+const LAMBDA_SOURCE: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html";
+/// Inbound (and, apart, outbound) rules per security group.
+const SECURITY_GROUP_RULES: usize = 60;
+const VPC_QUOTAS: &str = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups";
+/// Rules per Application Load Balancer, not counting default rules.
+const LISTENER_RULES: usize = 100;
+const ALB_QUOTAS: &str =
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html";
+
+pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
+    check_reserved_concurrency(stacks, placer, out);
+    for stack in stacks {
+        check_security_groups(stacks, stack, placer, out);
+        check_listener_rules(stacks, stack, placer, out);
+    }
+}
+
+fn number(value: Option<&Yaml>) -> Option<u64> {
+    match value {
+        Some(Yaml::Number(n)) => n.as_u64(),
+        _ => None,
+    }
+}
+
+/// A function that reserves concurrency, its stack, and how much it reserves.
+type Reserving<'r, 'a> = (&'r Rendered<'a>, Resource<'r, 'a>, u64);
+
+fn check_reserved_concurrency(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
+    let mut by_region: BTreeMap<(&str, &str), Vec<Reserving>> = BTreeMap::new();
+    for stack in stacks {
+        for resource in stack.resources() {
+            if resource.kind != "AWS::Lambda::Function" {
+                continue;
+            }
+            if let Some(reserved) = number(resource.property("ReservedConcurrentExecutions")) {
+                by_region
+                    .entry((stack.account(), stack.region()))
+                    .or_default()
+                    .push((stack, resource, reserved));
+            }
+        }
+    }
+    let most = LAMBDA_CONCURRENCY - LAMBDA_UNRESERVED;
+    for ((account, region), functions) in by_region {
+        let total: u64 = functions.iter().map(|(_, _, n)| n).sum();
+        if total <= most {
+            continue;
+        }
+        let (stack, resource, reserved) = functions.iter().max_by_key(|(_, _, n)| *n).unwrap();
+        let place = placer.in_rendered(stack, resource.id);
+        let mut envs: Vec<String> = functions
+            .iter()
+            .map(|(s, _, _)| s.env.name.clone())
+            .collect();
+        envs.dedup();
+        out.push(Finding {
+            envs: envs.clone(),
+            diagnostic: Diagnostic::warning(
+                Code::Quota,
+                format!(
+                    "{} Lambda functions of the project reserve {total} concurrent executions in \
+                     account {account}, {region}; by default AWS lets an account reserve {most}",
+                    functions.len()
+                ),
+            )
+            .at(
+                place.span,
+                format!(
+                    "`{}` of `{}` reserves {reserved}",
+                    resource.id, stack.env.name
+                ),
+            )
+            .help(format!(
+                "AWS keeps {LAMBDA_UNRESERVED} of the account's {LAMBDA_CONCURRENCY} unreserved, \
+                 so the function over it fails to deploy: reserve less (environments: {}), or \
+                 raise the account's concurrency quota first",
+                envs.join(", ")
+            ))
+            .note(source_note(LAMBDA_SOURCE)),
+        });
+    }
+}
+
+fn check_security_groups(
+    stacks: &[Rendered],
+    stack: &Rendered,
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+) {
+    for group in stack
+        .resources()
+        .filter(|r| r.kind == "AWS::EC2::SecurityGroup")
+    {
+        for (inline, apart, direction) in [
+            (
+                "SecurityGroupIngress",
+                "AWS::EC2::SecurityGroupIngress",
+                "inbound",
+            ),
+            (
+                "SecurityGroupEgress",
+                "AWS::EC2::SecurityGroupEgress",
+                "outbound",
+            ),
+        ] {
+            let own = match group.property(inline) {
+                Some(Yaml::Sequence(rules)) => rules.len(),
+                _ => 0,
+            };
+            let added = stack
+                .resources()
+                .filter(|r| r.kind == apart)
+                .filter(|r| {
+                    r.property("GroupId")
+                        .and_then(|g| target(stacks, stack, g))
+                        .is_some_and(|t| t.resource.id == group.id)
+                })
+                .count();
+            let rules = own + added;
+            if rules <= SECURITY_GROUP_RULES {
+                continue;
+            }
+            let place = placer.in_rendered(stack, group.id);
+            out.push(Finding {
+                envs: vec![stack.env.name.clone()],
+                diagnostic: Diagnostic::warning(
+                    Code::Quota,
+                    format!(
+                        "the security group `{}` of `{}` has {rules} {direction} rules; AWS allows \
+                         {SECURITY_GROUP_RULES} by default",
+                        group.id, stack.env.name
+                    ),
+                )
+                .at(place.span, "this group")
+                .help("adding the rules past the quota fails: combine rules (a prefix list or a source group), or raise the quota first")
+                .note(source_note(VPC_QUOTAS)),
+            });
+        }
+    }
+}
+
+fn check_listener_rules(
+    stacks: &[Rendered],
+    stack: &Rendered,
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+) {
+    let mut by_listener: BTreeMap<&str, usize> = BTreeMap::new();
+    for rule in stack
+        .resources()
+        .filter(|r| r.kind == "AWS::ElasticLoadBalancingV2::ListenerRule")
+    {
+        if let Some(listener) = rule
+            .property("ListenerArn")
+            .and_then(|l| target(stacks, stack, l))
+        {
+            *by_listener.entry(listener.resource.id).or_default() += 1;
+        }
+    }
+    for (listener, rules) in by_listener {
+        if rules <= LISTENER_RULES {
+            continue;
+        }
+        let place = placer.in_rendered(stack, listener);
+        out.push(Finding {
+            envs: vec![stack.env.name.clone()],
+            diagnostic: Diagnostic::warning(
+                Code::Quota,
+                format!(
+                    "the listener `{listener}` of `{}` has {rules} rules; an Application Load \
+                     Balancer has {LISTENER_RULES} by default",
+                    stack.env.name
+                ),
+            )
+            .at(place.span, "this listener")
+            .help("the rules past the quota fail to create: combine conditions, or raise the quota first")
+            .note(source_note(ALB_QUOTAS)),
+        });
+    }
+}

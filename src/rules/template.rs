@@ -1,0 +1,210 @@
+//! A rendered stack read back into a tree, and what its values refer to: resources of the
+//! same template, and resources of other stacks of the environment through their exports.
+
+use crate::render::yaml::{self, Yaml};
+use crate::render::RenderedStack;
+use crate::validate::ValidEnv;
+
+/// How many exports a reference may pass through to reach a resource.
+const MAX_IMPORT_HOPS: usize = 4;
+
+/// One rendered stack of an environment, read back.
+pub(crate) struct Rendered<'a> {
+    pub env: &'a ValidEnv,
+    pub stack: &'a RenderedStack,
+    pub tree: Yaml<'a>,
+}
+
+/// One resource of a template.
+#[derive(Clone, Copy)]
+pub(crate) struct Resource<'r, 'a> {
+    pub id: &'r str,
+    pub kind: &'r str,
+    pub node: &'r Yaml<'a>,
+}
+
+/// A resource and the stack it is in.
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'r, 'a> {
+    pub stack: &'r Rendered<'a>,
+    pub resource: Resource<'r, 'a>,
+}
+
+impl<'a> Rendered<'a> {
+    /// The stack's text as a tree (text that does not read is reported by render, not here).
+    pub fn read(env: &'a ValidEnv, stack: &'a RenderedStack) -> Option<Self> {
+        let tree = yaml::parse(&stack.body).ok()?;
+        Some(Rendered { env, stack, tree })
+    }
+
+    pub fn account(&self) -> &str {
+        &self.env.model.account
+    }
+
+    pub fn region(&self) -> &str {
+        self.env.model.region.as_deref().unwrap_or_default()
+    }
+
+    pub fn resources(&self) -> impl Iterator<Item = Resource<'_, 'a>> {
+        self.tree
+            .get("Resources")
+            .and_then(Yaml::as_mapping)
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter_map(|(id, node)| {
+                Some(Resource {
+                    id: id.as_str()?,
+                    kind: node.get("Type")?.as_str()?,
+                    node,
+                })
+            })
+    }
+
+    pub fn resource(&self, id: &str) -> Option<Resource<'_, 'a>> {
+        self.resources().find(|r| r.id == id)
+    }
+
+    /// The `Value` of the output this stack exports as `name`.
+    fn exported(&self, name: &str) -> Option<&Yaml<'a>> {
+        let outputs = self.tree.get("Outputs")?.as_mapping()?;
+        outputs.iter().map(|(_, o)| o).find_map(|output| {
+            let export = output.get("Export")?.get("Name")?.as_str()?;
+            (export == name).then(|| output.get("Value")).flatten()
+        })
+    }
+}
+
+impl<'r, 'a> Resource<'r, 'a> {
+    /// The property at a dotted path under `Properties` (`Budget.BudgetName`).
+    pub fn property(&self, path: &str) -> Option<&'r Yaml<'a>> {
+        let mut node = self.node.get("Properties")?;
+        for part in path.split('.') {
+            node = node.get(part)?;
+        }
+        Some(node)
+    }
+
+    pub fn deletion_policy(&self) -> Option<&'r str> {
+        self.node.get("DeletionPolicy")?.as_str()
+    }
+}
+
+/// An intrinsic function as written in short (`!Ref x`) or long (`Ref: x`) form: its name
+/// without `!` or `Fn::`, and its argument.
+pub(crate) fn intrinsic<'v, 'a>(value: &'v Yaml<'a>) -> Option<(&'v str, &'v Yaml<'a>)> {
+    match value {
+        Yaml::Tagged(tag, inner) => Some((tag.strip_prefix('!')?, inner)),
+        Yaml::Mapping(map) if map.len() == 1 => {
+            let (key, inner) = map.iter().next()?;
+            let key = key.as_str()?;
+            Some((key.strip_prefix("Fn::").unwrap_or(key), inner))
+        }
+        _ => None,
+    }
+}
+
+/// The resource `value` names (`!Ref X`, `!GetAtt X.Arn`, `!Sub "${X}"`, or an import of an
+/// output that names one), when it names one.
+pub(crate) fn target<'r, 'a>(
+    stacks: &'r [Rendered<'a>],
+    here: &'r Rendered<'a>,
+    value: &'r Yaml<'a>,
+) -> Option<Target<'r, 'a>> {
+    let mut here = here;
+    let mut value = value;
+    for _ in 0..=MAX_IMPORT_HOPS {
+        let (function, argument) = intrinsic(value)?;
+        let id = match function {
+            "Ref" => argument.as_str()?,
+            "GetAtt" => match argument {
+                Yaml::String(text) => text.split('.').next()?,
+                Yaml::Sequence(items) => items.first()?.as_str()?,
+                _ => return None,
+            },
+            "Sub" => {
+                let text = argument.as_str()?;
+                let inner = text.strip_prefix("${")?.strip_suffix('}')?;
+                inner.split('.').next()?
+            }
+            "ImportValue" => {
+                let name = argument.as_str()?;
+                let (exporter, exported) = stacks
+                    .iter()
+                    .filter(|s| s.env.name == here.env.name)
+                    .find_map(|s| Some((s, s.exported(name)?)))?;
+                here = exporter;
+                value = exported;
+                continue;
+            }
+            _ => return None,
+        };
+        let resource = here.resource(id)?;
+        return Some(Target {
+            stack: here,
+            resource,
+        });
+    }
+    None
+}
+
+/// The items of a list value: a sequence, a `!Split` of an imported `!Join` of one, or the
+/// sequence an import's output joins. `None` where the list is made at deploy time.
+pub(crate) fn list_items<'r, 'a>(
+    stacks: &'r [Rendered<'a>],
+    here: &'r Rendered<'a>,
+    value: &'r Yaml<'a>,
+) -> Option<(&'r Rendered<'a>, &'r [Yaml<'a>])> {
+    let mut here = here;
+    let mut value = value;
+    for _ in 0..=MAX_IMPORT_HOPS {
+        match value {
+            Yaml::Sequence(items) => return Some((here, items)),
+            _ => {
+                let (function, argument) = intrinsic(value)?;
+                match (function, argument) {
+                    ("Split" | "Join", Yaml::Sequence(parts)) if parts.len() == 2 => {
+                        value = &parts[1];
+                    }
+                    ("ImportValue", Yaml::String(name)) => {
+                        let (exporter, exported) = stacks
+                            .iter()
+                            .filter(|s| s.env.name == here.env.name)
+                            .find_map(|s| Some((s, s.exported(name)?)))?;
+                        here = exporter;
+                        value = exported;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A string value with the pseudo parameters AWS fills in at deploy time filled in here
+/// (`!Sub "${AWS::StackName}-jobs"`); `None` for a value made from anything else.
+pub(crate) fn known_string(here: &Rendered, value: &Yaml) -> Option<String> {
+    if let Some(text) = value.as_str() {
+        return Some(text.to_string());
+    }
+    let (function, argument) = intrinsic(value)?;
+    if function != "Sub" {
+        return None;
+    }
+    let text = argument.as_str()?;
+    let partition = match here.region() {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    let filled = text
+        .replace("${AWS::AccountId}", here.account())
+        .replace("${AWS::Region}", here.region())
+        .replace("${AWS::StackName}", &here.stack.stack_name)
+        .replace("${AWS::Partition}", partition)
+        .replace("${AWS::URLSuffix}", "amazonaws.com");
+    let open = filled
+        .match_indices("${")
+        .any(|(at, _)| !filled[at..].starts_with("${!"));
+    (!open).then(|| filled.replace("${!", "${"))
+}
