@@ -390,7 +390,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("subnet_azs", "The zones a new VPC's subnets span: `network.azs`, and at least 2 (a load balancer and a DB subnet group need two)."),
     ("image_repository", "The environment's ECR repository URI (`<account>.dkr.ecr.<region>.amazonaws.com/<project>-<env>`)."),
     ("resource_prefix", "`<project>-<env>`, the start of resource names."),
-    ("names", "The names resources get, as set or by default: `names.cluster`, `names.repository`, `names.services[<name>]` (`service`, `log_group`), `names.workers[<name>]` (`unit`: the ECS service or Lambda function, `log_group`), `names.queue_url_variables[<queue>]`."),
+    ("names", "The names resources get, as set or by default: `names.cluster`, `names.repository`, `names.services[<name>]` (`service`, `log_group`), `names.workers[<name>]` (`unit`: the ECS service or Lambda function, `log_group`), `names.queue_url_variables[<queue>]`, `names.queues[<queue>]` (`queue`, `dead_letter`), `names.database` (and `database_writer`, `database_reader`), `names.artifacts_bucket`; each within AWS's length for its type."),
     ("tags", "The project's and environment's tags, as CloudFormation `Key`/`Value` pairs."),
 ];
 
@@ -410,6 +410,7 @@ pub const HELPERS: &[(&str, &str)] = &[
     ("import_value(stack, output, env)", "The same output of another environment of the project (same account and region), like a shared hosted zone."),
     ("export_name(output)", "`<project>-<env>-<stack>-<output>` for an output of this stack."),
     ("value | pascal", "`jobs-dlq` → `JobsDlq`, for logical ids."),
+    ("name | fit(max)", "The name when it has at most `max` characters, else its start and a hash of the whole, `max` long: a name within AWS's limit (`fit(32)` for a load balancer) that stays distinct from its neighbours."),
     ("value | tojson", "A value as JSON, which YAML reads as the same value: write every setting with it."),
 ];
 
