@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes data/aws-rules.json: the AWS rules envc checks offline.
+"""Writes data/aws-rules.json and data/aws-region-types.json: the AWS rules envc checks offline.
 
 Lambda runtimes and RDS engine versions come from cfn-lint's own data (AWS's CloudFormation
 linter, pinned in scripts/python-tools.sh), which AWS keeps in step with the Lambda runtime
@@ -182,14 +182,52 @@ def physical_names():
     return rows
 
 
+def region_types():
+    """Which resource types each region's CloudFormation offers (cfn-lint's per-region
+    provider lists, from the CloudFormation registry of each region): every type known in any
+    region, and per region a bitmap over them (hex, lowest bit first in each byte)."""
+    import importlib
+    import pkgutil
+
+    from cfnlint.data.schemas import providers
+
+    offered = {}
+    for module in pkgutil.iter_modules(providers.__path__):
+        if module.name.startswith("_"):
+            continue
+        region = module.name.replace("_", "-")
+        offered[region] = set(importlib.import_module(f"{providers.__name__}.{module.name}").types)
+    types = sorted(set().union(*offered.values()))
+    bitmaps = {}
+    for region, present in sorted(offered.items()):
+        bits = bytearray((len(types) + 7) // 8)
+        for i, type_name in enumerate(types):
+            if type_name in present:
+                bits[i // 8] |= 1 << (i % 8)
+        bitmaps[region] = bits.hex()
+    return {
+        "source": f"cfn-lint {installed_version('cfn-lint')}: data/schemas/providers/<region>.py, the "
+        "resource types of each region's CloudFormation registry "
+        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html)",
+        "date": datetime.date.today().isoformat(),
+        "types": types,
+        "offered": bitmaps,
+    }
+
+
+def write_or_check(data, name, indent):
+    out = pathlib.Path(__file__).resolve().parent.parent / "data" / name
+    if "--check" in sys.argv:
+        committed = json.loads(out.read_text())
+        data["date"] = committed.get("date")
+        if committed != data:
+            raise SystemExit(f"{out} is stale against the installed cfn-lint: run scripts/aws-rules.py")
+        print(f"{out} matches cfn-lint's data")
+    else:
+        out.write_text(json.dumps(data, indent=indent) + "\n")
+        print(f"wrote {out}")
+
+
 rules["physical_names"] = physical_names()
-out = pathlib.Path(__file__).resolve().parent.parent / "data" / "aws-rules.json"
-if "--check" in sys.argv:
-    committed = json.loads(out.read_text())
-    rules["date"] = committed.get("date")
-    if committed != rules:
-        raise SystemExit(f"{out} is stale against the installed cfn-lint: run scripts/aws-rules.py")
-    print(f"{out} matches cfn-lint's data")
-else:
-    out.write_text(json.dumps(rules, indent=2) + "\n")
-    print(f"wrote {out}")
+write_or_check(rules, "aws-rules.json", 2)
+write_or_check(region_types(), "aws-region-types.json", 1)

@@ -141,6 +141,8 @@ codes! {
     Zones = "envc::aws::zones",
     /// More of something than an account allows by default.
     Quota = "envc::aws::quota",
+    /// A resource type the environment's region does not offer.
+    RegionOffering = "envc::aws::region-offering",
     /// A project kind that is not whole: a template without a schema (or the reverse), a
     /// schema that is not JSON Schema for a settings block, a name a built-in has.
     KindDefinition = "envc::kind::definition",

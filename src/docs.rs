@@ -383,6 +383,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("config", "The environment's settings, names in snake_case (`config.network.nat_gateways`); keyed blocks by their names as written (`config.service[\"api\"]`)."),
     ("stacks", "The stacks this environment renders, by name: `kind`, `service`, `worker`, `stack_name`."),
     ("kinds", "The first stack of each kind this environment renders, by kind: `kinds.network` is `\"network\"` where `stack \"network\" kind=\"network\"`."),
+    ("workloads", "The stacks that run code in the VPC, each with a security group of its own that the network stack makes: `stack`, `id` (its logical id, `ApiStackSecurityGroup`), `port` (a service's, which its load balancer reaches), `database` (whether it reaches the database)."),
     ("partition", "`aws`, `aws-cn` or `aws-us-gov`, from the region."),
     ("alb_zone_id", "The Route 53 zone id of load balancers in the region, or none where envc does not know it."),
     ("elb_log_account", "The account load balancers write access logs from in the region, or none where the log delivery service is named instead."),
@@ -410,6 +411,7 @@ pub const HELPERS: &[(&str, &str)] = &[
     ("import_value(stack, output, env)", "The same output of another environment of the project (same account and region), like a shared hosted zone."),
     ("export_name(output)", "`<project>-<env>-<stack>-<output>` for an output of this stack."),
     ("value | pascal", "`jobs-dlq` → `JobsDlq`, for logical ids."),
+    ("security_group(stack)", "The id of stack `stack`'s own security group, which the network stack makes for every stack that runs code in the VPC (services, workers, the migration, and project-kind stacks that need the network): a cache admits only the API with `SourceSecurityGroupId: {{ security_group(\"api\") }}`."),
     ("name | fit(max)", "The name when it has at most `max` characters, else its start and a hash of the whole, `max` long: a name within AWS's limit (`fit(32)` for a load balancer) that stays distinct from its neighbours."),
     ("value | tojson", "A value as JSON, which YAML reads as the same value: write every setting with it."),
 ];

@@ -137,12 +137,13 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
         serde_json::json!(subnets),
         "{request:#}"
     );
+    // The migration's own group, which admits it to the database and nothing else to it.
     assert_eq!(
         network["securityGroups"],
         serde_json::json!([output(
             &moto,
             "balancer-local-network",
-            "ServiceSecurityGroupId"
+            "MigrationStackSecurityGroupId"
         )]),
         "{request:#}"
     );

@@ -1,6 +1,8 @@
 //! `envc run TASK ENV`: one run of a stack's ECS task (the database migration). It starts
-//! with RunTask on Fargate, in the cluster, private subnets and service security group that
-//! the stacks it `needs` output, without a public address: where the services run. Then it follows the task to its end,
+//! with RunTask on Fargate, in the cluster and private subnets that the stacks it `needs`
+//! output and in its own stack's security group (the network's `<Stack>StackSecurityGroupId`;
+//! its shared group for a network deployed by an earlier envc), without a public address:
+//! where the services run. Then it follows the task to its end,
 //! streaming its container's CloudWatch log lines (the task definition says which container
 //! and where its logs go), and returns the container's exit code.
 
@@ -97,10 +99,14 @@ pub async fn run(
         .help("`envc run` starts the task of a stack that outputs `TaskDefinitionArn`, like a `migration` stack"));
     };
     let mut place: Vec<Option<String>> = vec![None; PLACE_OUTPUTS.len()];
+    let own_group = format!("{}StackSecurityGroupId", crate::render::pascal(task));
     for need in stack.needs.iter().filter_map(|n| target.stack(n)) {
         let Some(needed) = super::stack::describe(cf, &need.stack_name).await? else {
             continue;
         };
+        place[2] = place[2]
+            .take()
+            .or_else(|| output(&needed.outputs, &own_group));
         for (found, name) in place.iter_mut().zip(PLACE_OUTPUTS) {
             *found = found.take().or_else(|| output(&needed.outputs, name));
         }

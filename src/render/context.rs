@@ -114,6 +114,7 @@ impl StackContext<'_> {
             "config": config,
             "stacks": present,
             "kinds": kinds,
+            "workloads": self.workloads(),
             "partition": partition,
             "alb_zone_id": alb_hosted_zone(&region),
             "elb_log_account": elb_log_account(&region),
@@ -128,6 +129,49 @@ impl StackContext<'_> {
 }
 
 impl StackContext<'_> {
+    /// The stacks that run code in the VPC, each with a security group of its own (made by
+    /// the network stack, so that any stack can admit one by name without needing it):
+    /// services, workers and the migration, and the project-kind stacks that need the
+    /// network. A service's group admits its load balancer on its port; the built-in
+    /// workloads reach the database.
+    fn workloads(&self) -> Vec<Value> {
+        use crate::model::StackKind;
+        let Some(network) = self
+            .present
+            .iter()
+            .find(|n| self.stacks.stack[**n].builtin() == Some(StackKind::Network))
+        else {
+            return Vec::new();
+        };
+        self.present
+            .iter()
+            .filter_map(|name| {
+                let stack = &self.stacks.stack[*name];
+                let builtin = stack.builtin();
+                let runs = matches!(
+                    builtin,
+                    Some(StackKind::Service | StackKind::Worker | StackKind::Migration)
+                ) || (stack.project_kind().is_some()
+                    && stack.needs.iter().any(|n| n == *network));
+                if !runs {
+                    return None;
+                }
+                let port = stack
+                    .service
+                    .as_ref()
+                    .filter(|_| builtin == Some(StackKind::Service))
+                    .and_then(|s| self.env.model.service.get(s))
+                    .map(|s| s.port);
+                Some(json!({
+                    "stack": name,
+                    "id": format!("{}StackSecurityGroup", super::functions::pascal(name)),
+                    "port": port,
+                    "database": builtin.is_some(),
+                }))
+            })
+            .collect()
+    }
+
     /// The names resources get: each set in the environment, or envc's default.
     fn names(&self) -> Value {
         let model = &self.env.model;

@@ -7,6 +7,25 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("export_name", export_name);
     env.add_filter("pascal", pascal);
     env.add_filter("fit", fit);
+    env.add_function("security_group", security_group);
+}
+
+/// `{{ security_group("api") }}` → the id of stack `api`'s own security group, which the
+/// network stack makes (`!ImportValue <project>-<env>-network-ApiStackSecurityGroupId`): a
+/// stack admits another by name, as a cache admits only the API.
+fn security_group(state: &State, stack: &str) -> Result<String, Error> {
+    let network = lookup(state, &["kinds", "network"]).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "security_group() needs a `network` stack in the environment",
+        )
+    })?;
+    import_value(
+        state,
+        &network,
+        &format!("{}StackSecurityGroupId", pascal(stack)),
+        None,
+    )
 }
 
 /// `{{ name | fit(32) }}`: `name` when it has at most `max` characters, else its start and a

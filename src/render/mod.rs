@@ -30,6 +30,7 @@ use crate::source::SourceMap;
 use crate::validate::ValidatedProject;
 pub use cache::RenderCache;
 pub use cfn::CfnTemplate;
+pub use functions::pascal;
 use trace::RenderTrace;
 
 /// One stack of one environment, rendered and checked.

@@ -1,8 +1,9 @@
 //! Rules over the rendered templates of every environment: what AWS refuses, or accepts and
 //! then silently does not do, that shows only in the rendered resources. Physical names and
 //! their uniqueness across stacks and environments ([`names`]), keys a publishing service
-//! cannot use ([`delivery`]), load balancers and subnet groups in one zone ([`zones`]), and
-//! quotas a project can break by its own settings ([`quotas`]).
+//! cannot use ([`delivery`]), load balancers and subnet groups in one zone ([`zones`]),
+//! quotas a project can break by its own settings ([`quotas`]), and resource types the
+//! region does not offer ([`regions`]).
 //!
 //! The rules read what any template renders (built-in kinds, project kinds, overrides alike)
 //! and take the stage's output as it is: they change nothing. Each finding has a stable code
@@ -13,6 +14,7 @@ mod delivery;
 mod names;
 mod place;
 mod quotas;
+mod regions;
 mod template;
 mod zones;
 
@@ -56,6 +58,7 @@ pub fn check_rendered(
     delivery::check(&stacks, &mut placer, &mut found);
     zones::check(&stacks, &mut placer, &mut found);
     quotas::check(&stacks, &mut placer, &mut found);
+    regions::check(&stacks, &mut placer, &mut found);
     let in_rendered = std::mem::take(&mut placer.rendered);
     found
         .into_iter()
