@@ -10,8 +10,11 @@ use super::{source_note, Finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::yaml::Yaml;
 
-const SNS_KEYS: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services";
-const SQS_KEYS: &str = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#compatibility-with-aws-services";
+const ALARM_KEYS: &str = "https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns";
+const S3_KEYS: &str = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html";
+const EVENTS_KEYS: &str =
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-sqs-encrypted";
+const SNS_TO_SQS_KEYS: &str = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html#compatibility-with-aws-services";
 const LOGS_KEYS: &str =
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html";
 
@@ -20,6 +23,8 @@ struct Sender<'r, 'a> {
     service: String,
     /// What sends, for messages ("CloudWatch alarm `HighCpu`").
     what: String,
+    /// Where AWS says what the key must allow it.
+    source: &'static str,
     targets: Vec<&'r Yaml<'a>>,
 }
 
@@ -55,10 +60,11 @@ fn sender<'r, 'a>(resource: Resource<'r, 'a>) -> Option<Sender<'r, 'a>> {
             .filter_map(|i| i.get(field))
             .collect()
     };
-    let (service, what, targets) = match resource.kind {
+    let (service, what, source, targets) = match resource.kind {
         "AWS::CloudWatch::Alarm" => (
             "cloudwatch.amazonaws.com",
             "the CloudWatch alarm",
+            ALARM_KEYS,
             ["AlarmActions", "OKActions", "InsufficientDataActions"]
                 .into_iter()
                 .flat_map(items)
@@ -67,6 +73,7 @@ fn sender<'r, 'a>(resource: Resource<'r, 'a>) -> Option<Sender<'r, 'a>> {
         "AWS::S3::Bucket" => (
             "s3.amazonaws.com",
             "the S3 event notifications of",
+            S3_KEYS,
             each("NotificationConfiguration.QueueConfigurations", "Queue")
                 .into_iter()
                 .chain(each(
@@ -78,6 +85,7 @@ fn sender<'r, 'a>(resource: Resource<'r, 'a>) -> Option<Sender<'r, 'a>> {
         "AWS::Events::Rule" => (
             "events.amazonaws.com",
             "the EventBridge rule",
+            EVENTS_KEYS,
             each("Targets", "Arn"),
         ),
         "AWS::SNS::Subscription"
@@ -86,6 +94,7 @@ fn sender<'r, 'a>(resource: Resource<'r, 'a>) -> Option<Sender<'r, 'a>> {
             (
                 "sns.amazonaws.com",
                 "the SNS subscription",
+                SNS_TO_SQS_KEYS,
                 resource.property("Endpoint").into_iter().collect(),
             )
         }
@@ -94,6 +103,7 @@ fn sender<'r, 'a>(resource: Resource<'r, 'a>) -> Option<Sender<'r, 'a>> {
     Some(Sender {
         service: service.to_string(),
         what: format!("{what} `{}`", resource.id),
+        source,
         targets,
     })
 }
@@ -108,11 +118,9 @@ fn check_target(
     placer: &mut Placer,
     out: &mut Vec<Finding>,
 ) {
-    let source = match to.resource.kind {
-        "AWS::SNS::Topic" => SNS_KEYS,
-        "AWS::SQS::Queue" => SQS_KEYS,
-        _ => return,
-    };
+    if !matches!(to.resource.kind, "AWS::SNS::Topic" | "AWS::SQS::Queue") {
+        return;
+    }
     let Some(key) = to.resource.property("KmsMasterKeyId") else {
         return;
     };
@@ -148,7 +156,7 @@ fn check_target(
          kms:Decrypt and kms:GenerateDataKey*",
         to.resource.id, sender.service
     ))
-    .note(source_note(source));
+    .note(source_note(sender.source));
     out.push(Finding {
         envs: vec![stack.env.name.clone()],
         diagnostic,

@@ -1,6 +1,6 @@
 //! Quotas a project can break by its own settings, at AWS's defaults: Lambda concurrency
 //! reserved across every function of an account and region, rules of one security group,
-//! rules of one load balancer listener. An account whose quota was raised can be over these
+//! listener rules of one load balancer. An account whose quota was raised can be over these
 //! without harm, so they are warnings (`--deny-warnings` makes them errors).
 
 use std::collections::BTreeMap;
@@ -15,11 +15,11 @@ use crate::render::yaml::Yaml;
 const LAMBDA_CONCURRENCY: u64 = 1_000;
 const LAMBDA_UNRESERVED: u64 = 100;
 const LAMBDA_SOURCE: &str =
-    "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html";
+    "https://docs.aws.amazon.com/lambda/latest/dg/API_PutFunctionConcurrency.html";
 /// Inbound (and, apart, outbound) rules per security group.
 const SECURITY_GROUP_RULES: usize = 60;
 const VPC_QUOTAS: &str = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups";
-/// Rules per Application Load Balancer, not counting default rules.
+/// Listener rules per Application Load Balancer, not counting default rules.
 const LISTENER_RULES: usize = 100;
 const ALB_QUOTAS: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html";
@@ -156,40 +156,47 @@ fn check_security_groups(
     }
 }
 
+/// Rules of each load balancer (through its listeners), default rules not counted.
 fn check_listener_rules(
     stacks: &[Rendered],
     stack: &Rendered,
     placer: &mut Placer,
     out: &mut Vec<Finding>,
 ) {
-    let mut by_listener: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_balancer: BTreeMap<&str, usize> = BTreeMap::new();
     for rule in stack
         .resources()
         .filter(|r| r.kind == "AWS::ElasticLoadBalancingV2::ListenerRule")
     {
-        if let Some(listener) = rule
+        let Some(listener) = rule
             .property("ListenerArn")
             .and_then(|l| target(stacks, stack, l))
-        {
-            *by_listener.entry(listener.resource.id).or_default() += 1;
-        }
+        else {
+            continue;
+        };
+        let balancer = listener
+            .resource
+            .property("LoadBalancerArn")
+            .and_then(|b| target(stacks, listener.stack, b))
+            .map_or(listener.resource.id, |b| b.resource.id);
+        *by_balancer.entry(balancer).or_default() += 1;
     }
-    for (listener, rules) in by_listener {
+    for (balancer, rules) in by_balancer {
         if rules <= LISTENER_RULES {
             continue;
         }
-        let place = placer.in_rendered(stack, listener);
+        let place = placer.in_rendered(stack, balancer);
         out.push(Finding {
             envs: vec![stack.env.name.clone()],
             diagnostic: Diagnostic::warning(
                 Code::Quota,
                 format!(
-                    "the listener `{listener}` of `{}` has {rules} rules; an Application Load \
-                     Balancer has {LISTENER_RULES} by default",
+                    "the load balancer `{balancer}` of `{}` has {rules} listener rules; AWS \
+                     allows {LISTENER_RULES} by default, not counting default rules",
                     stack.env.name
                 ),
             )
-            .at(place.span, "this listener")
+            .at(place.span, "this load balancer")
             .help("the rules past the quota fail to create: combine conditions, or raise the quota first")
             .note(source_note(ALB_QUOTAS)),
         });

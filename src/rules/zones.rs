@@ -9,11 +9,11 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::render::yaml::Yaml;
 
 const ALB_ZONES: &str =
-    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones";
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer";
 const DB_SUBNET_GROUP_ZONES: &str =
-    "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets";
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html";
 const CACHE_FAILOVER: &str =
-    "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html";
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-replicationgroup.html#cfn-elasticache-replicationgroup-numcacheclusters";
 
 pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
     for stack in stacks {
