@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes data/aws-rules.json and data/aws-region-types.json: the AWS rules envc checks offline.
+"""Writes data/aws-rules.json, data/aws-region-types.json and data/aws-properties.json: the
+AWS rules envc checks offline.
 
 Lambda runtimes and RDS engine versions come from cfn-lint's own data (AWS's CloudFormation
 linter, pinned in scripts/python-tools.sh), which AWS keeps in step with the Lambda runtime
@@ -215,6 +216,36 @@ def region_types():
     }
 
 
+def resource_properties():
+    """The properties a template may set on each resource type (the provider schema's, less
+    its read-only ones), with their JSON types: what an environment's `override` block is
+    checked against."""
+    from cfnlint.data.schemas.providers import us_east_1
+
+    types = {}
+    for type_name in sorted(us_east_1.types):
+        schema = provider_schema(type_name)
+        read_only = {p.rsplit("/", 1)[1] for p in schema.get("readOnlyProperties", [])}
+        properties = {}
+        for name, prop in sorted(schema.get("properties", {}).items()):
+            if name in read_only:
+                continue
+            while "$ref" in prop:
+                prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[1], {})
+            kind = prop.get("type", "object" if "properties" in prop else "any")
+            if isinstance(kind, list):
+                kind = "any" if len(kind) != 1 else kind[0]
+            properties[name] = kind
+        types[type_name] = properties
+    return {
+        "source": f"cfn-lint {installed_version('cfn-lint')}: the us-east-1 resource provider schemas "
+        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html), "
+        "read-only properties left out",
+        "date": datetime.date.today().isoformat(),
+        "types": types,
+    }
+
+
 def write_or_check(data, name, indent):
     out = pathlib.Path(__file__).resolve().parent.parent / "data" / name
     if "--check" in sys.argv:
@@ -231,3 +262,4 @@ def write_or_check(data, name, indent):
 rules["physical_names"] = physical_names()
 write_or_check(rules, "aws-rules.json", 2)
 write_or_check(region_types(), "aws-region-types.json", 1)
+write_or_check(resource_properties(), "aws-properties.json", None)

@@ -141,6 +141,10 @@ codes! {
     Zones = "envc::aws::zones",
     /// More of something than an account allows by default.
     Quota = "envc::aws::quota",
+    /// An `override` of a stack, resource or property that is not there (did-you-mean).
+    OverrideTarget = "envc::override::target",
+    /// An `override` value of another type than the property's schema says.
+    OverrideType = "envc::override::type",
     /// A resource type the environment's region does not offer.
     RegionOffering = "envc::aws::region-offering",
     /// A project kind that is not whole: a template without a schema (or the reverse), a

@@ -142,7 +142,14 @@ fn collect<'s>(
 
 fn is_keyed_map(resolved: &Value, defs: &Value) -> bool {
     let additional = &resolved["additionalProperties"];
-    additional.is_object() && resolve(additional, defs)["properties"].is_object()
+    additional.is_object()
+        && (resolve(additional, defs)["properties"].is_object()
+            || is_free(resolve(additional, defs)))
+}
+
+/// A table of free-form settings (`"x-envc-merge": "free"`): CloudFormation's properties.
+fn is_free(schema: &Value) -> bool {
+    schema[crate::model::MERGE] == "free"
 }
 
 /// How many `$ref`s and `Option`s one step of a walk follows, and how deep a walk goes into
@@ -218,6 +225,9 @@ fn type_name_within(schema: &Value, defs: &Value, within: &[&Value]) -> String {
             .collect(),
         _ => Vec::new(),
     };
+    if is_free(schema) {
+        return "resources by logical id, each a block of CloudFormation properties".to_string();
+    }
     match types.as_slice() {
         ["array"] => format!(
             "list of {}",
@@ -300,6 +310,11 @@ fn example(path: &[String], raw: &Value, schema: &Value) -> String {
                 .unwrap_or(Value::String(text.into())),
             _ => Value::String(text.trim_matches('"').to_string()),
         });
+    if let (true, Some(text)) = (is_free(schema), &from_description) {
+        if let Some(text) = text.as_str() {
+            return text.replace('|', "\\|");
+        }
+    }
     let value = raw["examples"][0]
         .as_str()
         .map(|s| Value::String(s.to_string()))

@@ -544,3 +544,55 @@ fn the_rule_layer_finds_nothing_in_any_project_even_with_a_forty_character_envir
         assert!(body.contains(&format!("balancer-{long}")), "{body}");
     }
 }
+
+/// An `override` sets a property the built-in has no setting for, in prod only: the golden
+/// diff is that one line of prod's database file, and `explain` names where it was set.
+#[test]
+fn an_override_in_prod_changes_one_line_of_one_golden_file() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_project(root(), copy.path());
+    let before = files_under(&copy.path().join("golden"));
+    let prod = copy.path().join("env/prod.kdl");
+    let text = std::fs::read_to_string(&prod).unwrap()
+        + "\noverride \"database\" {\n    Instance {\n        MaxAllocatedStorage 500\n    }\n}\n";
+    std::fs::write(&prod, text).unwrap();
+
+    let written = support::envc(copy.path(), &["render", "--write"]);
+    assert_eq!(written.code, 0, "{}", written.all());
+    let after = files_under(&copy.path().join("golden"));
+    let changed: Vec<&PathBuf> = after
+        .iter()
+        .filter(|(path, text)| before.get(*path) != Some(*text))
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(changed, [&PathBuf::from("prod/database.yaml")]);
+    let old = &before[&PathBuf::from("prod/database.yaml")];
+    let new = &after[&PathBuf::from("prod/database.yaml")];
+    let added: Vec<&str> = new
+        .lines()
+        .filter(|l| !old.lines().any(|o| o == *l))
+        .collect();
+    assert_eq!(added, ["      MaxAllocatedStorage: 500"]);
+    assert_eq!(new.lines().count(), old.lines().count() + 1);
+
+    let explained = support::envc(
+        copy.path(),
+        &[
+            "explain",
+            "prod",
+            "override.database.Instance.MaxAllocatedStorage",
+        ],
+    );
+    assert_eq!(explained.code, 0, "{}", explained.all());
+    let line = std::fs::read_to_string(&prod)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("MaxAllocatedStorage"))
+        .unwrap()
+        + 1;
+    assert!(
+        explained.stdout.contains(&format!("env/prod.kdl:{line}:")),
+        "{}",
+        explained.stdout
+    );
+}

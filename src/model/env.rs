@@ -62,6 +62,31 @@ pub struct Environment {
     /// Days CloudWatch keeps logs.
     #[serde(default = "default_log_retention")]
     pub log_retention_days: u32,
+    /// Properties of the rendered resources, set or removed per stack and resource, like
+    /// `override "database" { Instance { MaxAllocatedStorage 500 } }`: names and values as
+    /// CloudFormation writes them (`#null` removes a property). Checked against the resource
+    /// type's CloudFormation schema.
+    #[serde(default, rename = "override")]
+    #[schemars(schema_with = "overrides_schema")]
+    pub overrides: IndexMap<String, IndexMap<String, serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Stacks by name (keyed), each a table of resources by logical id whose properties are free
+/// (CloudFormation's, checked against the type's schema when rendered).
+fn overrides_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "x-envc-merge": "keyed",
+        "additionalProperties": {
+            "type": "object",
+            "x-envc-merge": "free",
+            "description": "The stack's resources by logical id, each with the CloudFormation properties to set (`#null` removes one), like `override \"database\" { Instance { MaxAllocatedStorage 500 } }`.",
+            "additionalProperties": {
+                "type": "object",
+                "description": "Properties of one resource, by their CloudFormation names."
+            }
+        }
+    })
 }
 
 fn default_image_tag() -> String {

@@ -11,7 +11,7 @@ pub mod stacks;
 
 pub use cidr::{Cidr, Subnet, Tier};
 pub use env::*;
-pub use shape::Shape;
+pub use shape::{Shape, MERGE};
 pub use stacks::*;
 
 use std::borrow::Cow;

@@ -2,7 +2,8 @@
 //! (`service "api"`), which are lists and which are scalars.
 //!
 //! A map is keyed or a dictionary as its field declares it (`"x-envc-merge": "keyed"` or
-//! `"dictionary"`, which every map field of the model carries: a test holds them to it); the
+//! `"dictionary"`, which every map field of the model carries: a test holds them to it; or
+//! `"free"`, whose nodes take the form their syntax gives, for CloudFormation properties); the
 //! rest follows from the schema's types. A project kind's schema may declare its maps the
 //! same way; one that does not has them inferred (a map of objects is keyed).
 
@@ -134,6 +135,8 @@ fn shape_of<'s>(schema: &'s Value, defs: &'s Value, depth: usize, refs: &[&'s st
                 return Shape::Keyed(Box::new(shape_of(inner, defs, depth + 1, refs)));
             }
             Some("dictionary") => return Shape::Dictionary,
+            // Free-form tables (CloudFormation properties): the syntax decides.
+            Some("free") => return Shape::Unknown,
             _ => {}
         }
         if let Some(properties) = schema.get("properties").and_then(Value::as_object) {

@@ -63,7 +63,8 @@ impl Renderer {
             .collect();
         let slots = without_dependents_of_problems(config, slots);
         let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
-        let rendered = self.render_fresh(&env.name, slots, &environment, sources, out);
+        override_stacks(stacks, env, &present, out);
+        let rendered = self.render_fresh(env, slots, &environment, sources, out);
 
         if self.problems_between_stacks(stacks, env, declared, &rendered, sources, out) {
             // Some stacks came from the cache, which keeps no rendered text to point into:
@@ -160,6 +161,7 @@ impl Renderer {
             template_name,
             stack_json,
             key,
+            overrides: env.model.overrides.get(name).cloned(),
         }))
     }
 
@@ -180,7 +182,7 @@ impl Renderer {
     /// and returns every stack that rendered, in `slots` order; problems go to `out`.
     fn render_fresh(
         &self,
-        env: &str,
+        env: &ValidEnv,
         slots: Vec<Slot>,
         environment: &minijinja::Value,
         sources: &mut SourceMap,
@@ -278,4 +280,56 @@ fn remember(cache: &RenderCache, env: &str, rendered: &Rendered, all_matched: bo
         }
     }
     cache.store(env, &entries);
+}
+
+/// `override` blocks of stacks this environment does not render: a misspelt name, or a stack
+/// that is not the environment's (did-you-mean among those it renders).
+fn override_stacks(
+    stacks: &ValidStacks,
+    env: &ValidEnv,
+    present: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    for name in env.model.overrides.keys() {
+        if present.contains(&name.as_str()) {
+            continue;
+        }
+        let located = env.spans.nearest(&path::pointer(&["override", name]));
+        let span = located.map_or(Span::new(env.file, 0, 0), |l| l.key);
+        let known = stacks.model.stack.contains_key(name);
+        let message = if known {
+            format!(
+                "stack `{name}` is not rendered for `{}`, so there is nothing to override",
+                env.name
+            )
+        } else {
+            format!("there is no stack `{name}` to override")
+        };
+        let (help, meant) = crate::did_you_mean::suggestion(name, present.iter().copied(), || {
+            format!(
+                "`{}` renders {}",
+                env.name,
+                present
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        let mut diagnostic = Diagnostic::error(Code::OverrideTarget, message)
+            .at(
+                span,
+                if known {
+                    "not rendered here"
+                } else {
+                    "no such stack"
+                },
+            )
+            .help(help)
+            .suggest(meant);
+        if located.is_some_and(|l| *l.env != *env.name) {
+            diagnostic = diagnostic.inherited_by(&env.name);
+        }
+        out.push(diagnostic);
+    }
 }

@@ -13,6 +13,7 @@ mod environment;
 mod functions;
 mod imports;
 mod limits;
+mod overrides;
 mod selection;
 mod trace;
 pub mod yaml;
@@ -87,6 +88,8 @@ struct FreshStack {
     template_name: String,
     stack_json: serde_json::Value,
     key: Option<String>,
+    /// The environment's `override` of this stack's resources.
+    overrides: Option<overrides::StackOverrides>,
 }
 
 /// What rendering one stack gave: the stack (unless it failed), its cache key (when it
@@ -224,7 +227,7 @@ impl Renderer {
     /// Renders one stack and checks its output, into `sources` (a scratch map of its own).
     fn render_stack(
         &self,
-        env: &str,
+        valid: &crate::validate::ValidEnv,
         fresh: FreshStack,
         environment: &minijinja::Value,
         mut sources: SourceMap,
@@ -236,7 +239,9 @@ impl Renderer {
             template_name,
             stack_json,
             key,
+            overrides,
         } = fresh;
+        let env = valid.name.as_str();
         let mut found = Vec::new();
         let value = trace::stack_context(stack_json, environment);
         let mut output = limits::CappedOutput::default();
@@ -265,6 +270,22 @@ impl Renderer {
                     sources,
                 };
             }
+        };
+        let text = match &overrides {
+            Some(overrides) => {
+                let before = found.len();
+                let changed = overrides::apply(&text, overrides, valid, &stack, &mut found);
+                if found.len() > before {
+                    return StackOutcome {
+                        rendered: None,
+                        key: None,
+                        found,
+                        sources,
+                    };
+                }
+                changed.unwrap_or(text)
+            }
+            None => text,
         };
         let golden = golden_path(env, &stack);
         let file = sources.add(format!("{} (rendered)", golden.display()), text);

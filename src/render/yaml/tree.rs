@@ -46,6 +46,13 @@ impl<'a> Yaml<'a> {
         }
     }
 
+    pub fn as_mapping_mut(&mut self) -> Option<&mut Mapping<'a>> {
+        match self {
+            Yaml::Mapping(map) => Some(map),
+            _ => None,
+        }
+    }
+
     /// The value under the string key `key`, when this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&Yaml<'a>> {
         self.as_mapping()?.get(key)
@@ -126,6 +133,29 @@ impl<'a> Mapping<'a> {
 
     pub(super) fn push(&mut self, key: Yaml<'a>, value: Yaml<'a>) {
         self.entries.push((key, value));
+    }
+
+    /// The value under the string key `key`, to change.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Yaml<'a>> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Sets the value under the string key `key`: in its place, or last when it is new.
+    pub fn set(&mut self, key: &str, value: Yaml<'a>) {
+        match self.get_mut(key) {
+            Some(old) => *old = value,
+            None => self
+                .entries
+                .push((Yaml::String(Cow::Owned(key.to_string())), value)),
+        }
+    }
+
+    /// Removes the entry under the string key `key`, if there is one.
+    pub fn remove(&mut self, key: &str) {
+        self.entries.retain(|(k, _)| k.as_str() != Some(key));
     }
 
     /// Whether two keys are equal (the reader leaves such a mapping to `serde_yaml_ng`,
