@@ -167,6 +167,9 @@ codes! {
     StackSource = "envc::stack::source",
     /// An environment needs a region and neither it nor `stacks.kdl` gives one.
     MissingRegion = "envc::env::region",
+    /// An environment variable that takes an output of a stack that does not exist, or that a
+    /// stack using the variable does not need.
+    StackOutput = "envc::env::stack-output",
     /// An abstract environment was asked for where only a deployable one will do.
     AbstractEnv = "envc::env::abstract",
     /// `envc explain` was given a path that names no value.

@@ -128,6 +128,21 @@ fn properties(schema: &Value, defs: &Value) -> Option<serde_json::Map<String, Va
     (!merged.is_empty()).then_some(merged)
 }
 
+/// Whether one of a schema's alternatives is a value without properties (a string).
+fn takes_scalar(schema: &Value, defs: &Value) -> bool {
+    let schema = match schema["$ref"].as_str() {
+        Some(name) => &defs[name.rsplit('/').next().unwrap()],
+        None => schema,
+    };
+    ["anyOf", "oneOf"].iter().any(|key| {
+        schema[*key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|alternative| properties(alternative, defs).is_none())
+    })
+}
+
 fn walk(schema: &Value, defs: &Value, path: &mut Vec<String>, out: &mut BTreeSet<String>) {
     if let Some(props) = properties(schema, defs) {
         for (name, inner) in props {
@@ -138,6 +153,11 @@ fn walk(schema: &Value, defs: &Value, path: &mut Vec<String>, out: &mut BTreeSet
     } else if schema["additionalProperties"].is_object()
         && properties(&schema["additionalProperties"], defs).is_some()
     {
+        // A map whose values are a scalar or a block (an environment variable's text, or
+        // another stack's output) is a field itself too.
+        if takes_scalar(&schema["additionalProperties"], defs) {
+            out.insert(path.join("."));
+        }
         path.push("*".to_string());
         walk(&schema["additionalProperties"], defs, path, out);
         path.pop();

@@ -89,6 +89,32 @@ fn overrides_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
+/// An environment variable's value: text, or an output of another stack of the environment,
+/// which renders as an import of its export (and needs that stack deployed first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Text(String),
+    Output(StackOutput),
+}
+
+/// `output="cache.Url"`: output `Url` of stack `cache`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackOutput {
+    /// `<stack>.<Output>`: a stack of the environment and one of its outputs, like
+    /// `cache.Url`; the variable's stack must `needs` it.
+    #[schemars(pattern(r"^[a-z][a-z0-9-]*\.[A-Za-z][A-Za-z0-9]*$"))]
+    pub output: String,
+}
+
+impl StackOutput {
+    /// The stack and the output it names.
+    pub fn parts(&self) -> (&str, &str) {
+        self.output.split_once('.').unwrap_or((&self.output, ""))
+    }
+}
+
 fn default_image_tag() -> String {
     "latest".to_string()
 }
@@ -356,10 +382,11 @@ pub struct Service {
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "keyed"))]
     pub secret: IndexMap<String, SecretRef>,
-    /// Plain environment variables (never credentials: use `secret`).
+    /// Plain environment variables (never credentials: use `secret`): a value, or another
+    /// stack's output (`REDIS_URL output="cache.Url"`).
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "dictionary"))]
-    pub environment: IndexMap<String, String>,
+    pub environment: IndexMap<String, EnvValue>,
     /// The ECS service's name; `<project>-<env>-<service>` by default.
     #[schemars(length(min = 1, max = 255), pattern(r"^[A-Za-z0-9_-]+$"))]
     pub service_name: Option<String>,
@@ -435,9 +462,11 @@ pub struct Worker {
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "keyed"))]
     pub secret: IndexMap<String, SecretRef>,
+    /// Plain environment variables: a value, or another stack's output
+    /// (`REDIS_URL output="cache.Url"`).
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "dictionary"))]
-    pub environment: IndexMap<String, String>,
+    pub environment: IndexMap<String, EnvValue>,
 }
 
 fn default_queue_url_variable() -> String {

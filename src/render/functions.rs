@@ -8,6 +8,26 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("pascal", pascal);
     env.add_filter("fit", fit);
     env.add_function("security_group", security_group);
+    env.add_function("env_value", env_value);
+}
+
+/// `{{ env_value(value) }}` → an environment variable's value as CloudFormation writes it:
+/// text as JSON, another stack's output (`{"output": "cache.Url"}`) as the import of its
+/// export.
+fn env_value(state: &State, value: minijinja::Value) -> Result<String, Error> {
+    if let Ok(output) = value.get_attr("output") {
+        if let Some(reference) = output.as_str() {
+            let (stack, name) = reference.split_once('.').unwrap_or((reference, ""));
+            return import_value(state, stack, name, None);
+        }
+    }
+    // As the `tojson` filter writes it, so a text value renders as it always has.
+    minijinja::filters::tojson(
+        &value,
+        None,
+        minijinja::value::Kwargs::from_iter(std::iter::empty::<(&str, minijinja::Value)>()),
+    )
+    .map(|json| json.to_string())
 }
 
 /// `{{ security_group("api") }}` → the id of stack `api`'s own security group, which the

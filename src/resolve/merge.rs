@@ -75,9 +75,20 @@ impl Merger<'_> {
                 self.duplicate(&what, node.name_span, first);
                 continue;
             }
+            // A dictionary's entry written with properties alone (`REDIS_URL output="cache.Url"`)
+            // is a small table of them; the schema says which the entry may take.
+            let properties_only = *shape == Shape::Dictionary
+                && node.args.is_empty()
+                && !node.props.is_empty()
+                && node.children.is_none()
+                && node.mode != MergeMode::Remove;
             match (key, field_shape) {
                 (Some(key), Shape::Keyed(inner)) => self.apply_keyed(table, node, key, inner),
                 (Some(key), _) => self.apply_keyed(table, node, key, &Shape::Unknown),
+                (None, _) if properties_only => {
+                    let fresh = self.fresh_table(node, &Shape::Unknown);
+                    set(table, &node.name, node.name_span, Value::Table(fresh));
+                }
                 (None, field_shape) => self.apply_node(table, node, field_shape),
             }
         }

@@ -11,6 +11,7 @@ mod database;
 mod deploy_role;
 mod dns;
 mod network;
+mod outputs;
 pub mod regions;
 mod schema;
 mod secrets;
@@ -282,7 +283,18 @@ pub fn validate_project(
             .any(|stack| stack.builtin() == Some(crate::model::StackKind::Registry))
     });
     aws::check_image_tags(&all, creates_registry, &mut across);
-    let without_zone = dns::check_zones(&all, &resolved.declared, creates_zones, &mut across);
+    let mut not_rendered = dns::check_zones(&all, &resolved.declared, creates_zones, &mut across);
+    if let Some(stacks) = &project.stacks {
+        for env in &all {
+            let mut found = Vec::new();
+            if outputs::check_stack_outputs(env, stacks, &mut found) {
+                not_rendered.push(env.name.clone());
+            }
+            if focus.is_empty() || focus.contains(&env.name) {
+                diagnostics.extend(found);
+            }
+        }
+    }
     let focus_files: Vec<FileId> = all
         .iter()
         .filter(|env| focus.contains(&env.name))
@@ -295,7 +307,7 @@ pub fn validate_project(
     );
     project.envs = typed
         .into_iter()
-        .filter(|(env, ok)| *ok && !without_zone.contains(&env.name))
+        .filter(|(env, ok)| *ok && !not_rendered.contains(&env.name))
         .map(|(env, _)| env)
         .collect();
     (project, diagnostics)

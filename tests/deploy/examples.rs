@@ -167,4 +167,16 @@ fn an_example_with_project_kinds_deploys_their_stacks() {
         "kw['region_name'] = 'eu-west-1'\nec = boto3.client('elasticache', **kw)\ng = ec.describe_replication_groups(ReplicationGroupId='reports-dev-cache')['ReplicationGroups'][0]\nprint(g['CacheNodeType'], len(g['MemberClusters']), g['TransitEncryptionEnabled'], g['AtRestEncryptionEnabled'])",
     );
     assert_eq!(cache.trim(), "cache.t4g.micro 1 True True", "{cache}");
+    // The web service's REDIS_URL is the cache stack's output, imported (no SSM parameter).
+    let redis_url = moto.python(
+        "kw['region_name'] = 'eu-west-1'\nec = boto3.client('elasticache', **kw)\ng = ec.describe_replication_groups(ReplicationGroupId='reports-dev-cache')['ReplicationGroups'][0]['NodeGroups'][0]['PrimaryEndpoint']\nprint(f\"rediss://{g['Address']}:{g['Port']}\")\necs = boto3.client('ecs', **kw)\nsvc = ecs.describe_services(cluster='reports-dev', services=['reports-dev-web'])['services'][0]\ntd = ecs.describe_task_definition(taskDefinition=svc['taskDefinition'])['taskDefinition']\nprint([e['value'] for e in td['containerDefinitions'][0].get('environment', []) if e['name'] == 'REDIS_URL'])",
+    );
+    let mut lines = redis_url.lines();
+    let expected = lines.next().unwrap_or_default().to_string();
+    assert!(expected.starts_with("rediss://"), "{redis_url}");
+    assert_eq!(
+        lines.next(),
+        Some(format!("['{expected}']").as_str()),
+        "{redis_url}"
+    );
 }

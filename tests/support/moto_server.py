@@ -28,6 +28,10 @@ so a stack with a VPC of its own could never be destroyed and made again. CloudF
 deletes them; so do the models here, through moto's EC2 backend (an internet gateway is
 detached first, as deleting its attachment does).
 
+moto reads `${Resource.Attribute}` in `Fn::Sub` by splitting at every dot, so an attribute
+with a dot of its own (`${ReplicationGroup.PrimaryEndPoint.Address}`) is asked for as
+`PrimaryEndPoint` and fails. CloudFormation splits at the first dot only; so does this.
+
 An executed change set updates moto's resources but not the stack's outputs and exports,
 which stay those of the stack's creation; CloudFormation updates both, and a later stack
 imports the new exports. They are made again from the new template.
@@ -259,6 +263,21 @@ _ec2_deletes(RouteTable, lambda backend, table: backend.route_tables.pop(table, 
 _ec2_deletes(NatGateway, lambda backend, gateway: backend.nat_gateways.pop(gateway, None))
 _ec2_deletes(InternetGateway, _delete_internet_gateway)
 _ec2_deletes(ElasticAddress, _release_address)
+
+
+import moto.cloudformation.parsing as _parsing
+
+_clean_json = _parsing.clean_json
+
+
+def _clean_json_with_dotted_attributes(resource_json, resources_map):
+    get_att = resource_json.get("Fn::GetAtt") if isinstance(resource_json, dict) else None
+    if isinstance(get_att, list) and len(get_att) > 2 and all(isinstance(p, str) for p in get_att):
+        resource_json = {"Fn::GetAtt": [get_att[0], ".".join(get_att[1:])]}
+    return _clean_json(resource_json, resources_map)
+
+
+_parsing.clean_json = _clean_json_with_dotted_attributes
 
 
 def _sub_references(template: Any) -> list:
