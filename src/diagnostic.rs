@@ -150,6 +150,9 @@ codes! {
     /// A project kind that is not whole: a template without a schema (or the reverse), a
     /// schema that is not JSON Schema for a settings block, a name a built-in has.
     KindDefinition = "envc::kind::definition",
+    /// A settings block a rule of its kind (`x-envc-rules`) or its template refuses, with
+    /// the kind's message.
+    KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
     /// A setting that does nothing where it is set (a Lambda setting on a Fargate worker,

@@ -427,6 +427,8 @@ pub const HELPERS: &[(&str, &str)] = &[
     ("export_name(output)", "`<project>-<env>-<stack>-<output>` for an output of this stack."),
     ("value | pascal", "`jobs-dlq` → `JobsDlq`, for logical ids."),
     ("security_group(stack)", "The id of stack `stack`'s own security group, which the network stack makes for every stack that runs code in the VPC (services, workers, the migration, and project-kind stacks that need the network): a cache admits only the API with `SourceSecurityGroupId: {{ security_group(\"api\") }}`."),
+    ("fail(setting, message)", "Refuses the environment's settings with `message`, shown at the env file line that set `setting` (a dotted path in the stack's settings block, else in the environment): a rule of a kind that its schema cannot say."),
+    ("env_value(value)", "An environment variable's value as CloudFormation writes it: text as JSON, another stack's output (`output=\"cache.Url\"`) as the import of its export."),
     ("name | fit(max)", "The name when it has at most `max` characters, else its start and a hash of the whole, `max` long: a name within AWS's limit (`fit(32)` for a load balancer) that stays distinct from its neighbours."),
     ("value | tojson", "A value as JSON, which YAML reads as the same value: write every setting with it."),
 ];

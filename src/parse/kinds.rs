@@ -18,6 +18,8 @@ pub struct ProjectKind {
     /// `kinds/<name>.schema.json`, in the source map.
     pub file: FileId,
     pub schema: serde_json::Value,
+    /// Its `x-envc-rules`, read.
+    pub rules: Vec<super::kind_rules::KindRule>,
 }
 
 const SCHEMA_SUFFIX: &str = ".schema.json";
@@ -168,10 +170,27 @@ fn check_kind(
         ));
         return None;
     }
+    let rules = match super::kind_rules::read_rules(&schema) {
+        Ok(rules) => rules,
+        Err((at_text, why)) => {
+            let quoted = serde_json::to_string(&at_text).unwrap_or_default();
+            let at = text
+                .find(&quoted)
+                .map(|at| Span::new(file, at, at + quoted.len()))
+                .unwrap_or(whole);
+            diagnostics.push(problem(
+                format!("a rule of kind `{name}` cannot be read: {why}"),
+                at,
+                "a rule is `{ \"when\": \"read.min > read.max\", \"message\": \"…\" }`: settings of the kind compared with <, <=, >, >=, == or !=, joined by &&",
+            ));
+            return None;
+        }
+    };
     Some(ProjectKind {
         name: name.to_string(),
         file,
         schema,
+        rules,
     })
 }
 

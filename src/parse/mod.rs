@@ -13,6 +13,7 @@ mod depth;
 mod directives;
 mod fast;
 mod json_spans;
+pub mod kind_rules;
 mod kind_schema;
 mod kinds;
 pub mod lexer;

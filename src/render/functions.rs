@@ -9,6 +9,26 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("fit", fit);
     env.add_function("security_group", security_group);
     env.add_function("env_value", env_value);
+    env.add_function("fail", fail);
+}
+
+/// What a `fail(…)` error's detail starts with, before the setting and the message.
+const FAILED: &str = "\u{1}envc-fail\u{1}";
+
+/// `{{ fail("read.min", "must be at most read.max") }}`: the template refuses the
+/// environment's settings, and the problem is shown at the line that set `read.min` (a
+/// setting of the stack's block, or of the environment), with the message.
+fn fail(setting: &str, message: &str) -> Result<String, Error> {
+    Err(Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{FAILED}{setting}{FAILED}{message}"),
+    ))
+}
+
+/// The setting and message of an error `fail(…)` raised.
+pub fn failure(error: &Error) -> Option<(&str, &str)> {
+    let detail = error.detail()?.strip_prefix(FAILED)?;
+    detail.split_once(FAILED)
 }
 
 /// `{{ env_value(value) }}` → an environment variable's value as CloudFormation writes it:

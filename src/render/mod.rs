@@ -262,7 +262,13 @@ impl Renderer {
                 };
             }
             Err(error) => {
-                found.push(self.template_error(&error, &template_name, env, &stack, &mut sources));
+                let problem = match functions::failure(&error) {
+                    Some((setting, message)) => {
+                        refused_by_template(valid, &stack, setting, message)
+                    }
+                    None => self.template_error(&error, &template_name, env, &stack, &mut sources),
+                };
+                found.push(problem);
                 return StackOutcome {
                     rendered: None,
                     key: None,
@@ -320,6 +326,36 @@ impl Renderer {
             found,
             sources,
         }
+    }
+}
+
+/// A template's `fail(setting, message)`: the message, at the line that set `setting` (in the
+/// stack's settings block, else the environment's own settings).
+fn refused_by_template(
+    env: &crate::validate::ValidEnv,
+    stack: &str,
+    setting: &str,
+    message: &str,
+) -> Diagnostic {
+    let keys: Vec<&str> = setting.split('.').collect();
+    let in_block = crate::resolve::path::pointer(&[&[stack][..], &keys].concat());
+    let in_env = crate::resolve::path::pointer(&keys);
+    let located = env
+        .spans
+        .by_pointer
+        .get(&in_block)
+        .or_else(|| env.spans.by_pointer.get(&in_env))
+        .or_else(|| env.spans.nearest(&in_block));
+    let span = located.map_or(crate::source::Span::new(env.file, 0, 0), |l| l.value);
+    let diagnostic = Diagnostic::error(Code::KindRule, message.to_string())
+        .at(span, format!("`{setting}`"))
+        .help(format!(
+            "the template of stack `{stack}` refuses this setting of `{}`",
+            env.name
+        ));
+    match located {
+        Some(l) if *l.env != *env.name => diagnostic.inherited_by(&env.name),
+        _ => diagnostic,
     }
 }
 

@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Value};
 
 use super::schema::{CompiledSchema, Problems, ShapeOf};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Shape;
 use crate::resolve::{ResolvedProject, SpanIndex};
 use crate::source::Span;
@@ -14,8 +15,10 @@ use crate::source::Span;
 /// One stack's settings block and the schema it is checked against.
 pub struct SettingsBlock {
     pub stack: String,
+    kind: String,
     schema: CompiledSchema,
     kind_schema: Value,
+    rules: Vec<crate::parse::kind_rules::KindRule>,
 }
 
 /// The settings blocks of a project, and the shape of its environments with them.
@@ -40,8 +43,10 @@ impl ProjectSettings {
             fields.push((stack.clone(), shape.field(stack).clone()));
             blocks.push(SettingsBlock {
                 stack: stack.clone(),
+                kind: kind.clone(),
                 schema: CompiledSchema::new(wrapper, ShapeOf::Own(Box::new(shape)), "environment"),
                 kind_schema: definition.schema.clone(),
+                rules: definition.rules.clone(),
             });
         }
         ProjectSettings {
@@ -87,12 +92,69 @@ impl ProjectSettings {
             if problems.is_empty() {
                 let mut value = document[&stack].clone();
                 fill_defaults(&mut value, &block.kind_schema, &block.kind_schema);
-                let value = block.schema.shape().field(&stack).snake_keys(&value);
-                settings.insert(stack, value);
+                let refused = block.refusals(&value, spans, root);
+                if refused.is_empty() {
+                    let value = block.schema.shape().field(&stack).snake_keys(&value);
+                    settings.insert(stack, value);
+                }
+                found.extend(refused);
             }
             found.extend(problems);
         }
         (settings, found)
+    }
+}
+
+impl SettingsBlock {
+    /// What the kind's rules refuse in `block` (its settings, defaults filled in): each at
+    /// the setting the rule names first, with the others it names and their values.
+    fn refusals(&self, block: &Value, spans: &SpanIndex, root: Span) -> Problems {
+        let mut found = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.refuses(block)) {
+            let mut diagnostic = Diagnostic::error(Code::KindRule, rule.message.clone());
+            let mut first = None;
+            for path in rule.settings() {
+                let shown = path.join(".");
+                let value = path
+                    .iter()
+                    .try_fold(block, |node, key| node.get(key))
+                    .map(kdl_text)
+                    .unwrap_or_default();
+                let keys: Vec<&str> = std::iter::once(self.stack.as_str())
+                    .chain(path.iter().map(String::as_str))
+                    .collect();
+                let pointer = crate::resolve::path::pointer(&keys);
+                let (span, text) = match spans.by_pointer.get(&pointer) {
+                    Some(set) => (set.value, format!("`{shown}` is {value}")),
+                    None => (
+                        spans.nearest(&pointer).map_or(root, |l| l.key),
+                        format!("`{shown}` is {value}, its default"),
+                    ),
+                };
+                if first.is_none() {
+                    first = spans.nearest(&pointer).cloned();
+                    diagnostic = diagnostic.at(span, text);
+                } else {
+                    diagnostic = diagnostic.also(span, text);
+                }
+            }
+            let diagnostic = diagnostic.help(format!(
+                "kind `{}` refuses settings where `{}` (its `x-envc-rules`, in kinds/{}.schema.json)",
+                self.kind, rule.when, self.kind
+            ));
+            found.push((first, diagnostic));
+        }
+        found
+    }
+}
+
+/// A value as it is written in KDL.
+fn kdl_text(value: &Value) -> String {
+    match value {
+        Value::Bool(true) => "#true".into(),
+        Value::Bool(false) => "#false".into(),
+        Value::Null => "#null".into(),
+        other => other.to_string(),
     }
 }
 
