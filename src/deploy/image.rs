@@ -1,6 +1,7 @@
-//! Shipping an image: the stacks whose containers run the environment's repository take
-//! the tag as their `ImageTag` parameter. `deploy --image-tag TAG` selects them and sets it;
-//! a plain deploy keeps the tag each runs.
+//! Shipping an image: the stacks whose containers run an image by its tag (the
+//! environment's repository, or an `image` of their own named by a tag) take the tag as their
+//! `ImageTag` parameter. `deploy --image-tag TAG` selects them and sets it; a plain deploy
+//! keeps the tag each runs.
 
 use aws_sdk_cloudformation::types::Parameter;
 use aws_sdk_cloudformation::Client;
@@ -10,10 +11,10 @@ use super::DeployTarget;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::RenderedStack;
 
-/// The parameter of the stacks whose containers run the environment's image.
+/// The parameter of the stacks whose containers run an image by its tag.
 pub const IMAGE_TAG: &str = "ImageTag";
 
-/// Whether `stack`'s containers run the environment's image, at its `ImageTag`.
+/// Whether `stack`'s containers run an image at its `ImageTag`.
 pub fn uses_image_tag(stack: &RenderedStack) -> bool {
     stack.template.parameters.iter().any(|p| p == IMAGE_TAG)
 }
@@ -29,8 +30,8 @@ pub fn is_image_tag(tag: &str) -> bool {
 }
 
 impl DeployTarget {
-    /// `deploy --image-tag TAG`: only the stacks whose containers run the environment's
-    /// image, each with its `ImageTag` set to `tag`; nothing else changes.
+    /// `deploy --image-tag TAG`: only the stacks whose containers run an image by its tag,
+    /// each with its `ImageTag` set to `tag`; nothing else changes.
     pub fn ship_image(&mut self, tag: &str) -> Result<(), Diagnostic> {
         if !is_image_tag(tag) {
             return Err(Diagnostic::error(
@@ -48,9 +49,9 @@ impl DeployTarget {
         if using.is_empty() {
             return Err(Diagnostic::error(
                 Code::UnknownStack,
-                format!("no stack of `{}` runs the environment's image", self.env),
+                format!("no stack of `{}` runs an image by its tag", self.env),
             )
-            .help("`--image-tag` sets the image of services, Fargate workers and the migration task that run the environment's repository (no `image` of their own)"));
+            .help("`--image-tag` sets the image of services, Fargate workers and the migration task that run the environment's repository, or an `image` of their own named by a tag (not pinned by digest)"));
         }
         self.image_tag = Some(tag.to_string());
         self.select(&using)

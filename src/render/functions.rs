@@ -10,6 +10,30 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("security_group", security_group);
     env.add_function("env_value", env_value);
     env.add_function("fail", fail);
+    env.add_function("image_parts", image_parts);
+}
+
+/// `{{ image_parts(unit.image) }}` → `[repository, tag]` of an image named by a tag
+/// (`…/reports-web:2.4.1`), so the tag can be a parameter `--image-tag` sets; none for an
+/// image without a tag or pinned by digest (`…@sha256:…`), which stays as written.
+fn image_parts(image: Option<String>) -> Option<Vec<String>> {
+    let image = image?;
+    if image.contains('@') {
+        return None;
+    }
+    let name_start = image.rfind('/').map_or(0, |slash| slash + 1);
+    let colon = image[name_start..].rfind(':')? + name_start;
+    let (repository, tag) = (&image[..colon], &image[colon + 1..]);
+    let valid_tag = tag.len() <= 128
+        && tag
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    (valid_tag && !repository.is_empty() && !repository.contains('$'))
+        .then(|| vec![repository.to_string(), tag.to_string()])
 }
 
 /// What a `fail(…)` error's detail starts with, before the setting and the message.
@@ -167,6 +191,26 @@ mod tests {
                 xxhash_rust::xxh3::xxh3_64(b"abc-def-ghi-jkl-mno") as u32
             )
         );
+    }
+
+    #[test]
+    fn an_image_splits_into_repository_and_tag_unless_pinned() {
+        let parts = |image: &str| image_parts(Some(image.to_string()));
+        assert_eq!(
+            parts("444444444444.dkr.ecr.eu-west-1.amazonaws.com/reports-web:2.4.1"),
+            Some(vec![
+                "444444444444.dkr.ecr.eu-west-1.amazonaws.com/reports-web".into(),
+                "2.4.1".into()
+            ])
+        );
+        assert_eq!(
+            parts("localhost:5000/app:v1"),
+            Some(vec!["localhost:5000/app".into(), "v1".into()])
+        );
+        assert_eq!(parts("localhost:5000/app"), None, "a port is no tag");
+        assert_eq!(parts("nginx"), None);
+        assert_eq!(parts("nginx@sha256:abc"), None);
+        assert_eq!(parts("repo:-bad"), None);
     }
 
     #[test]

@@ -180,3 +180,40 @@ fn an_example_with_project_kinds_deploys_their_stacks() {
         "{redis_url}"
     );
 }
+
+/// `deploy --image-tag` ships an image whose repository is not the environment's own: the
+/// web service of examples/kinds names an existing repository by its tag (`reports-web:2.4.1`),
+/// which becomes its stack's `ImageTag` parameter. Only that stack changes.
+#[test]
+fn an_image_of_an_existing_repository_ships_with_image_tag() {
+    let example = root().join("examples/kinds");
+    let moto = Moto::start_in_account("444444444444");
+    let first = envc_at(&example, &moto.url(), &["deploy", "dev", "--yes"]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let ship = envc_at(
+        &example,
+        &moto.url(),
+        &["deploy", "dev", "--image-tag", "2.5.0", "--yes"],
+    );
+    assert_eq!(ship.code, 0, "{}", ship.all());
+    assert_eq!(count_lines(&ship.stdout, " updated "), 1, "{}", ship.stdout);
+    assert!(ship.stdout.contains("  web "), "{}", ship.stdout);
+    assert!(
+        ship.stdout.contains("ContainerDefinitions/0/Image (from parameter ImageTag): …/reports-web:2.4.1 → …/reports-web:2.5.0"),
+        "{}",
+        ship.stdout
+    );
+    // The web task definition runs the tag.
+    let images = moto.python(
+        "kw['region_name'] = 'eu-west-1'\necs = boto3.client('ecs', **kw)\nfor arn in ecs.list_task_definitions()['taskDefinitionArns']:\n    print(ecs.describe_task_definition(taskDefinition=arn)['taskDefinition']['containerDefinitions'][0]['image'])",
+    );
+    let web = |tag: &str| {
+        images
+            .lines()
+            .filter(|l| {
+                *l == format!("444444444444.dkr.ecr.eu-west-1.amazonaws.com/reports-web:{tag}")
+            })
+            .count()
+    };
+    assert_eq!(web("2.5.0"), 1, "{images}");
+}
