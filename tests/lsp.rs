@@ -605,3 +605,35 @@ fn formatting_is_envc_fmt() {
     );
     client.shutdown();
 }
+
+#[test]
+fn hover_on_an_override_gives_the_propertys_cloudformation_type_and_each_value() {
+    let dir = project("");
+    let prod = dir.path().join("env/prod.kdl");
+    let text = std::fs::read_to_string(&prod).unwrap()
+        + "\noverride \"database\" {\n    Instance {\n        MaxAllocatedStorage 500\n    }\n}\n";
+    std::fs::write(&prod, &text).unwrap();
+    let mut client = Client::start(dir.path());
+    client.open("env/prod.kdl", None);
+    // The resource's type is known once the full check, in the background, has rendered.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let shown = loop {
+        let hover = client.request(
+            "textDocument/hover",
+            client.at("env/prod.kdl", &text, "MaxAllocatedStorage", 3),
+        );
+        let shown = hover["contents"]["value"].as_str().unwrap().to_string();
+        if shown.contains(" · ") || std::time::Instant::now() > deadline {
+            break shown;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        shown.starts_with(
+            "**`override.database.Instance.MaxAllocatedStorage`** · integer · a property of `AWS::RDS::DBInstance`"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("prod: 500 (here)"), "{shown}");
+    client.shutdown();
+}

@@ -98,13 +98,40 @@ fn setting_hover(server: &Server, hovered: FileId, setting: &SettingAt) -> Strin
     let path = &setting.path;
     let mut text = format!("**`{path}`**");
     let steps: Vec<&str> = setting.path.iter().map(String::as_str).collect();
-    if let Some(schema) = SchemaAt::root(server.analysis.env_schema()).path(&steps) {
+    if let Some(property) = override_property(server, setting) {
+        text.push_str(&property);
+    } else if let Some(schema) = SchemaAt::root(server.analysis.env_schema()).path(&steps) {
         text.push_str(&reference_text(&schema));
     }
     let lineage = server.analysis.lineage(&setting.env.name);
     text.push_str("\n\n");
     text.push_str(&values_line(server, hovered, &lineage, &setting.path));
     text
+}
+
+/// For a property in an `override` block (`override.database.Instance.MaxAllocatedStorage`):
+/// ` · integer · a property of `AWS::RDS::DBInstance``, from the resource as the latest full
+/// check rendered it for the hovered environment, and its type's CloudFormation schema.
+fn override_property(server: &Server, setting: &SettingAt) -> Option<String> {
+    let [first, stack, id, property, ..] = &setting.path[..] else {
+        return None;
+    };
+    if first != "override" {
+        return None;
+    }
+    let key = (setting.env.name.clone(), stack.clone(), id.clone());
+    let kind = server
+        .published
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .resource_types
+        .get(&key)?
+        .clone();
+    let kind = &kind;
+    let json_type = crate::render::overrides::property_type(kind, property).unwrap_or("unknown");
+    Some(format!(
+        " · {json_type} · a property of `{kind}` (`{id}` of stack `{stack}`), as CloudFormation names it"
+    ))
 }
 
 /// ` · string · default `x` · allowed …` and the description.

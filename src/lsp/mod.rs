@@ -531,6 +531,20 @@ impl FullCheck {
             if published.generation == latest.generation {
                 published.send(&self.sender, found);
             }
+            published.resource_types = analysis
+                .checked
+                .rendered
+                .iter()
+                .flat_map(|env| env.stacks.iter().map(move |stack| (env, stack)))
+                .flat_map(|(env, stack)| {
+                    stack.template.resources.iter().map(move |(id, kind)| {
+                        (
+                            (env.name.clone(), stack.stack.clone(), id.clone()),
+                            kind.clone(),
+                        )
+                    })
+                })
+                .collect();
         }
     }
 }

@@ -163,6 +163,9 @@ pub struct Published {
     /// Increases with every change of the buffers: results of older ones are not sent.
     pub generation: u64,
     files: BTreeSet<PathBuf>,
+    /// The type of each rendered resource, by environment, stack and logical id, from the
+    /// latest full check (which renders): what an `override` names, for hover.
+    pub resource_types: std::collections::HashMap<(String, String, String), String>,
 }
 
 impl Published {

@@ -13,7 +13,7 @@ mod environment;
 mod functions;
 mod imports;
 mod limits;
-mod overrides;
+pub mod overrides;
 mod selection;
 mod trace;
 pub mod yaml;

@@ -28,6 +28,12 @@ static PROPERTIES: LazyLock<Data> = LazyLock::new(|| {
         .expect("data/aws-properties.json is valid")
 });
 
+/// The JSON type the CloudFormation schema of resource type `kind` gives its property `name`
+/// (`integer`, `string`, …), for an editor's hover.
+pub fn property_type(kind: &str, name: &str) -> Option<&'static str> {
+    PROPERTIES.types.get(kind)?.get(name).map(String::as_str)
+}
+
 /// The overrides of one stack: resource logical id → property → value (`null` removes it).
 pub type StackOverrides = indexmap::IndexMap<String, Map<String, Value>>;
 
