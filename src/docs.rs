@@ -395,7 +395,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("account", "The environment's 12-digit AWS account id."),
     ("region", "The environment's region."),
     ("protected", "Whether the environment is protected (`protected #true`)."),
-    ("config", "The environment's settings, names in snake_case (`config.network.nat_gateways`); keyed blocks by their names as written (`config.service[\"api\"]`)."),
+    ("config", "The environment's settings, names in snake_case (`config.network.nat_gateways`); keyed blocks by their names as written (`config.service[\"api\"]`); a project-kind stack's settings block under the stack's name (`config[\"nightly-report\"]`)."),
     ("stacks", "The stacks this environment renders, by name: `kind`, `service`, `worker`, `stack_name`."),
     ("kinds", "The first stack of each kind this environment renders, by kind: `kinds.network` is `\"network\"` where `stack \"network\" kind=\"network\"`."),
     ("workloads", "The stacks that run code in the VPC, each with a security group of its own that the network stack makes: `stack`, `id` (its logical id, `ApiStackSecurityGroup`), `port` (a service's, which its load balancer reaches), `database` (whether it reaches the database)."),
@@ -417,7 +417,7 @@ pub const STACK_CONTEXT: &[(&str, &str)] = &[
     ("stack.service, stack.worker", "The service or worker it selects, for `service` and `worker` stacks."),
     ("stack.stack_name", "Its CloudFormation stack name, `<project>-<env>-<stack>`."),
     ("stack.needs", "The stacks it needs."),
-    ("settings", "A project kind's settings block of this environment, defaults filled in, names in snake_case; none for built-in kinds."),
+    ("settings", "A project kind's settings block of this environment, defaults filled in (an optional setting without a default is none), names in snake_case; none for built-in kinds."),
 ];
 
 /// Functions and filters templates can call.

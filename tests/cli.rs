@@ -376,4 +376,45 @@ fn explain_shows_where_a_project_kinds_setting_comes_from() {
     let (code, stdout, _) = envc(&example, &["explain", "staging", "cache.node-type"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("(inherited by staging)"), "{stdout}");
+    // A setting the environment leaves to the kind's default: where the schema gives it.
+    let (code, stdout, stderr) = envc(&example, &["explain", "dev", "cache.snapshot-days"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("set by   kind redis   at kinds/redis.schema.json:"),
+        "{stdout}"
+    );
+}
+
+/// A reference sees a project kind's default as it sees a value written in a file, and a
+/// template sees an optional setting without a default as none, and every block in `config`.
+#[test]
+fn references_and_templates_see_a_project_kinds_defaults() {
+    let copy = tempfile::tempdir().unwrap();
+    support::copy_project(&root().join("examples/kinds"), copy.path());
+    let dev = copy.path().join("env/dev.kdl");
+    let text = std::fs::read_to_string(&dev).unwrap()
+        + "nightly-report {\n    environment {\n        SNAPSHOT_DAYS \"${cache.snapshot-days}\"\n    }\n}\n";
+    std::fs::write(&dev, text).unwrap();
+    let (code, stdout, stderr) = envc(
+        copy.path(),
+        &["explain", "dev", "nightly-report.environment.SNAPSHOT_DAYS"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("= \"1\""), "{stdout}");
+    // An optional `notes` without a default, left unset: none, not undefined (which a
+    // template in strict mode cannot test).
+    let schema = copy.path().join("kinds/redis.schema.json");
+    let text = std::fs::read_to_string(&schema).unwrap().replace(
+        "\"properties\": {",
+        "\"properties\": {\n    \"notes\": { \"type\": \"string\" },",
+    );
+    std::fs::write(&schema, text).unwrap();
+    let kind = copy.path().join("kinds/redis.yaml.j2");
+    let template = std::fs::read_to_string(&kind).unwrap().replace(
+        "Resources:\n",
+        "Resources:\n{% if settings.notes is not none or config['nightly-report'].memory != 512 %}{{ fail('notes', 'unexpected') }}{% endif %}\n",
+    );
+    std::fs::write(&kind, template).unwrap();
+    let (code, _, stderr) = envc(copy.path(), &["render", "dev"]);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -45,9 +45,15 @@ impl StackContext<'_> {
         let project = &self.stacks.project;
         let env = &self.env.name;
         let region = model.region.clone().unwrap_or_default();
-        let config = self
+        let mut config = self
             .env_shape
             .snake_keys(&serde_json::to_value(model).unwrap_or_default());
+        // The settings blocks of project-kind stacks, by stack name, as the built-ins' are.
+        if let Some(config) = config.as_object_mut() {
+            for (stack, settings) in &self.env.settings {
+                config.insert(stack.clone(), settings.clone());
+            }
+        }
 
         let mut subnets = Vec::new();
         if let Some(cidr) = model

@@ -4,6 +4,7 @@
 //! children. Every value in a `ResolvedEnv` carries the span that set it and what it overrode.
 
 pub mod interpolate;
+mod kind_defaults;
 pub mod merge;
 pub mod path;
 pub mod value;
@@ -226,6 +227,7 @@ pub fn resolve_project(
                 },
             );
             root.entries.move_index(root.entries.len() - 1, 0);
+            kind_defaults::fill(&mut root, &settings_blocks, &parsed.kinds, sources);
             if !env.is_abstract {
                 let (failed, problems) = interpolate::interpolate(&mut root, &env.name, sources);
                 unresolved = failed;

@@ -158,8 +158,8 @@ fn kdl_text(value: &Value) -> String {
     }
 }
 
-/// Sets each absent property that has a `default` in `schema` (through `$ref`s into the
-/// kind's `$defs`), recursively into objects.
+/// Sets each absent property of `schema` (through `$ref`s into the kind's `$defs`) to its
+/// `default`, or to null when it has none, recursively into objects.
 fn fill_defaults(value: &mut Value, schema: &Value, root: &Value) {
     let schema = resolve_ref(schema, root);
     let (Some(object), Some(properties)) = (
@@ -172,10 +172,10 @@ fn fill_defaults(value: &mut Value, schema: &Value, root: &Value) {
         let property = resolve_ref(property, root);
         match object.get_mut(name) {
             Some(inner) => fill_defaults(inner, property, root),
+            // An optional setting without a default is none (`is none` in a template).
             None => {
-                if let Some(default) = property.get("default") {
-                    object.insert(name.clone(), default.clone());
-                }
+                let default = property.get("default").cloned().unwrap_or(Value::Null);
+                object.insert(name.clone(), default);
             }
         }
     }
