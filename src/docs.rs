@@ -399,6 +399,7 @@ pub const TEMPLATE_CONTEXT: &[(&str, &str)] = &[
     ("stacks", "The stacks this environment renders, by name: `kind`, `service`, `worker`, `stack_name`."),
     ("kinds", "The first stack of each kind this environment renders, by kind: `kinds.network` is `\"network\"` where `stack \"network\" kind=\"network\"`."),
     ("workloads", "The stacks that run code in the VPC, each with a security group of its own that the network stack makes: `stack`, `id` (its logical id, `ApiStackSecurityGroup`), `port` (a service's, which its load balancer reaches), `database` (whether it reaches the database)."),
+    ("database_family", "The parameter group family of the environment's database engine and major version (`postgres16`, `aurora-postgresql16`), or none without a database."),
     ("partition", "`aws`, `aws-cn` or `aws-us-gov`, from the region."),
     ("alb_zone_id", "The Route 53 zone id of load balancers in the region, or none where envc does not know it."),
     ("elb_log_account", "The account load balancers write access logs from in the region, or none where the log delivery service is named instead."),

@@ -149,6 +149,11 @@ pub struct Registry {
         pattern(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
     )]
     pub repository: Option<String>,
+    /// Whether deleting the stack deletes the repository's images with it (ECR refuses to
+    /// delete a repository that holds images). On by default where the environment is not
+    /// protected, so `envc destroy` then `deploy` works; a protected environment keeps its
+    /// repository, so the setting has no effect there.
+    pub empty_on_delete: Option<bool>,
 }
 
 /// The ECS cluster.
@@ -319,6 +324,31 @@ pub struct Database {
     /// Aurora Serverless v2 maximum capacity.
     #[schemars(range(min = 1, max = 256))]
     pub max_acu: Option<f64>,
+    /// Storage autoscaling (PostgreSQL only): RDS grows the storage up to this many GiB as
+    /// it fills; more than `storage-gb`.
+    #[schemars(range(min = 21, max = 65536))]
+    pub max_storage_gb: Option<u32>,
+    /// A database created in the instance or cluster, like `app`; none by default (connect
+    /// to `postgres` and create your own).
+    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,62}$"))]
+    pub name: Option<String>,
+    /// The master user's name, kept with its generated password in the credentials secret.
+    #[serde(default = "default_master_user")]
+    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,62}$"))]
+    pub master_user: String,
+    /// Whether connections must use TLS (the `rds.force_ssl` parameter, set in a parameter
+    /// group of the environment's own); unset leaves the engine's default (on from
+    /// PostgreSQL 15).
+    pub force_ssl: Option<bool>,
+    /// Other database parameters, by name (`log_min_duration_statement "500"`), in the same
+    /// parameter group.
+    #[serde(default)]
+    #[schemars(extend("x-envc-merge" = "dictionary"))]
+    pub parameters: IndexMap<String, String>,
+}
+
+fn default_master_user() -> String {
+    "app".to_string()
 }
 
 fn default_backup_days() -> u8 {
@@ -459,6 +489,10 @@ pub struct Worker {
     /// Lambda: handler, like `index.handler`.
     #[serde(default = "default_handler")]
     pub handler: String,
+    /// X-Ray active tracing of the function (Lambda only): each invocation is sampled and
+    /// traced, and the function's role may write traces.
+    #[serde(default)]
+    pub tracing: bool,
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "keyed"))]
     pub secret: IndexMap<String, SecretRef>,

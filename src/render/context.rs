@@ -121,6 +121,13 @@ impl StackContext<'_> {
             "stacks": present,
             "kinds": kinds,
             "workloads": self.workloads(),
+            "database_family": model.database.as_ref().map(|db| {
+                let major = db.version.split('.').next().unwrap_or_default();
+                match db.engine {
+                    crate::model::Engine::AuroraPostgresql => format!("aurora-postgresql{major}"),
+                    crate::model::Engine::Postgres => format!("postgres{major}"),
+                }
+            }),
             "partition": partition,
             "alb_zone_id": alb_hosted_zone(&region),
             "elb_log_account": elb_log_account(&region),

@@ -57,6 +57,7 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
                     "lambda-runtime",
                     "handler",
                     "function-name",
+                    "tracing",
                 ] {
                     refuse(
                         format!("{base}/{field}"),
@@ -83,6 +84,13 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
                 );
             }
         }
+    }
+    if env.protected {
+        refuse(
+            "/registry/empty-on-delete".to_string(),
+            "`empty-on-delete` does nothing in a protected environment, which keeps its repository".to_string(),
+            "a protected environment's repository outlives its stack (with its images); remove the setting",
+        );
     }
     let network = &env.network;
     if !network.private_route_table_ids.is_empty() {

@@ -121,6 +121,21 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                     }
                 }
             }
+            if let (Some(max), storage) = (database.max_storage_gb, database.storage_gb) {
+                let storage = storage.unwrap_or(20);
+                if max <= storage {
+                    out.push(at.note_inherited(
+                        "/database/max-storage-gb",
+                        Diagnostic::error(
+                            Code::MinMax,
+                            format!("`max-storage-gb` ({max}) is not above `storage-gb` ({storage})"),
+                        )
+                        .at(at.value("/database/max-storage-gb"), "the most storage may grow to")
+                        .also(at.value("/database/storage-gb"), "the storage it starts with")
+                        .help("RDS refuses a maximum that is not above the allocated storage: raise `max-storage-gb`, or leave it out to keep the storage fixed"),
+                    ));
+                }
+            }
             for key in ["min-acu", "max-acu"] {
                 if at
                     .spans
@@ -147,7 +162,7 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
             }
         }
         Engine::AuroraPostgresql => {
-            for key in ["instance-class", "storage-gb"] {
+            for key in ["instance-class", "storage-gb", "max-storage-gb"] {
                 if at
                     .spans
                     .by_pointer
@@ -164,7 +179,7 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                                 at.key(&format!("/database/{key}")),
                                 "not used by `engine \"aurora-postgresql\"`",
                             )
-                            .help("size Aurora Serverless v2 with `min-acu` and `max-acu`"),
+                            .help("size Aurora Serverless v2 with `min-acu` and `max-acu`; its storage grows on its own"),
                         ),
                     );
                 }
