@@ -110,6 +110,11 @@ fn shape_of<'s>(schema: &'s Value, defs: &'s Value, depth: usize, refs: &[&'s st
             .map(|d| shape_of(d, defs, depth + 1, refs))
             .unwrap_or(Shape::Unknown);
     }
+    // A value or another stack's output (`x-envc-output`): written as a value, or as
+    // `output="…"` alone.
+    if schema.get(MERGE).and_then(Value::as_str) == Some("value") {
+        return Shape::Scalar;
+    }
     for combinator in ["anyOf", "oneOf", "allOf"] {
         if let Some(options) = schema.get(combinator).and_then(Value::as_array) {
             // `Option<T>` is `anyOf: [T, null]`: the shape is T's.

@@ -142,6 +142,8 @@ fn check_kind(
             return None;
         }
     };
+    let mut schema = schema;
+    expand_outputs(&mut schema, 0);
     let describes_block = schema.get("type").and_then(|t| t.as_str()) == Some("object")
         && schema.get("properties").is_some_and(|p| p.is_object());
     if !describes_block {
@@ -192,6 +194,54 @@ fn check_kind(
         schema,
         rules,
     })
+}
+
+/// The keyword that lets a setting of a kind take another stack's output
+/// (`redis-url output="cache.Url"`) instead of a value.
+pub const OUTPUT: &str = "x-envc-output";
+
+/// Each property marked `"x-envc-output": true` becomes its schema or another stack's output,
+/// `{ "output": "<stack>.<Output>" }`, which a template writes with `env_value(…)`.
+fn expand_outputs(schema: &mut serde_json::Value, depth: usize) {
+    use serde_json::{json, Value};
+    if depth > 64 {
+        return;
+    }
+    match schema {
+        Value::Object(map) => {
+            if map.shift_remove(OUTPUT) == Some(Value::Bool(true)) {
+                // What describes the setting stays on it (its default, description, examples).
+                let kept: Vec<(String, Value)> = ["description", "default", "examples"]
+                    .iter()
+                    .filter_map(|k| Some((k.to_string(), map.get(*k)?.clone())))
+                    .collect();
+                let own = Value::Object(std::mem::take(map));
+                let mut expanded = json!({
+                    "anyOf": [own, {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["output"],
+                        "properties": { "output": {
+                            "type": "string",
+                            "pattern": "^[a-z][a-z0-9-]*\\.[A-Za-z][A-Za-z0-9]*$",
+                            "description": "`<stack>.<Output>`: an output of another stack of the environment, which this stack needs"
+                        } }
+                    }],
+                    crate::model::MERGE: "value"
+                });
+                for (key, value) in kept {
+                    expanded[key] = value;
+                }
+                *schema = expanded;
+                return;
+            }
+            for value in map.values_mut() {
+                expand_outputs(value, depth + 1);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| expand_outputs(v, depth + 1)),
+        _ => {}
+    }
 }
 
 /// The byte offset of a 1-based line and column in `text`.

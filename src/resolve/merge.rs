@@ -75,11 +75,13 @@ impl Merger<'_> {
                 self.duplicate(&what, node.name_span, first);
                 continue;
             }
-            // A dictionary's entry written with properties alone (`REDIS_URL output="cache.Url"`)
-            // is a small table of them; the schema says which the entry may take.
-            let properties_only = *shape == Shape::Dictionary
+            // A value written as another stack's output (`REDIS_URL output="cache.Url"`), in a
+            // dictionary or a setting that takes one, is a small table of its properties; the
+            // schema says where that is allowed.
+            let properties_only = (*shape == Shape::Dictionary || *field_shape == Shape::Scalar)
                 && node.args.is_empty()
-                && !node.props.is_empty()
+                && node.props.len() == 1
+                && node.props[0].name == "output"
                 && node.children.is_none()
                 && node.mode != MergeMode::Remove;
             match (key, field_shape) {

@@ -1,7 +1,7 @@
-//! Environment variables that take another stack's output (`REDIS_URL output="cache.Url"`):
-//! the stack is one of the project's, and every stack whose containers or function get the
-//! variable needs it (directly or through others), so it deploys first and its export exists
-//! when the import is made. Whether it has the output is known when it renders (an import
+//! Environment variables and project-kind settings that take another stack's output
+//! (`REDIS_URL output="cache.Url"`): the stack is one of the project's, and every stack that
+//! gets the value needs it (directly or through others), so it deploys first and its export
+//! exists when the import is made. Whether it has the output is known when it renders (an import
 //! nothing exports is reported there).
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -21,6 +21,61 @@ pub fn check_stack_outputs(
     let before = out.len();
     let config = &stacks.model;
     let model = &env.model;
+    // Settings of project-kind stacks that take an output, found by where they were set.
+    let mut in_blocks: Vec<(&str, String, String, &crate::resolve::Located)> = Vec::new();
+    for (pointer, located) in &env.spans.by_pointer {
+        let Some(rest) = pointer.strip_suffix("/output") else {
+            continue;
+        };
+        let mut parts = rest.trim_start_matches('/').split('/');
+        let Some(stack) = parts.next().filter(|s| env.settings.contains_key(*s)) else {
+            continue;
+        };
+        let value = parts.try_fold(&env.settings[stack], |node, key| {
+            node.get(key).or_else(|| node.get(key.replace('-', "_")))
+        });
+        if let Some(output) = value.and_then(|v| v.get("output")).and_then(|o| o.as_str()) {
+            let setting = rest.rsplit('/').next().unwrap_or_default().to_string();
+            in_blocks.push((stack, setting, output.to_string(), located));
+        }
+    }
+    in_blocks.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (user, setting, output, at) in in_blocks {
+        let stack = output.split_once('.').map_or(output.as_str(), |(s, _)| s);
+        let problem = if !config.stack.contains_key(stack) {
+            let (help, meant) = suggestion(stack, config.stack.keys().map(String::as_str), || {
+                "name a stack of stacks.kdl, then the output: `<stack>.<Output>`".to_string()
+            });
+            Some(
+                Diagnostic::error(
+                    Code::StackOutput,
+                    format!("`{setting}` takes an output of `{stack}`, which is no stack of the project"),
+                )
+                .at(at.value, "no such stack")
+                .help(help)
+                .suggest(meant),
+            )
+        } else if stack != user && !config.needs_closure(user).contains(&stack) {
+            Some(
+                Diagnostic::error(
+                    Code::StackOutput,
+                    format!("`{setting}` takes an output of stack `{stack}`, which stack `{user}` does not need"),
+                )
+                .at(at.value, "imported before it is sure to exist")
+                .help(format!("add `{stack}` to the `needs` of stack `{user}` in stacks.kdl, so `{stack}` deploys first")),
+            )
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            let inherited = *at.env != *env.name;
+            out.push(if inherited {
+                problem.inherited_by(&env.name)
+            } else {
+                problem
+            });
+        }
+    }
     let services = model
         .service
         .iter()
