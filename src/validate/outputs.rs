@@ -11,6 +11,15 @@ use crate::resolve::path::pointer;
 
 use super::{ValidEnv, ValidStacks};
 
+/// One value that takes another stack's output: the setting's name, the output
+/// (`<stack>.<Output>`), the stacks that get the value, and where it was set.
+struct Taken<'a> {
+    setting: String,
+    output: String,
+    users: Vec<&'a str>,
+    at: Option<&'a crate::resolve::Located>,
+}
+
 /// Checks `env`; true when it found a problem (the environment is then not rendered: its
 /// imports would fail again there).
 pub fn check_stack_outputs(
@@ -20,55 +29,9 @@ pub fn check_stack_outputs(
 ) -> bool {
     let before = out.len();
     let config = &stacks.model;
-    let model = &env.model;
-    // Settings of project-kind stacks that take an output, found by where they were set.
-    let mut in_blocks: Vec<(&str, String, String, &crate::resolve::Located)> = Vec::new();
-    for (pointer, located) in &env.spans.by_pointer {
-        let Some(rest) = pointer.strip_suffix("/output") else {
-            continue;
-        };
-        let mut parts = rest.trim_start_matches('/').split('/');
-        let Some(stack) = parts.next().filter(|s| env.settings.contains_key(*s)) else {
-            continue;
-        };
-        let value = parts.try_fold(&env.settings[stack], |node, key| {
-            node.get(key).or_else(|| node.get(key.replace('-', "_")))
-        });
-        if let Some(output) = value.and_then(|v| v.get("output")).and_then(|o| o.as_str()) {
-            let setting = rest.rsplit('/').next().unwrap_or_default().to_string();
-            in_blocks.push((stack, setting, output.to_string(), located));
-        }
-    }
-    in_blocks.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    for (user, setting, output, at) in in_blocks {
-        let stack = output.split_once('.').map_or(output.as_str(), |(s, _)| s);
-        let problem = if !config.stack.contains_key(stack) {
-            let (help, meant) = suggestion(stack, config.stack.keys().map(String::as_str), || {
-                "name a stack of stacks.kdl, then the output: `<stack>.<Output>`".to_string()
-            });
-            Some(
-                Diagnostic::error(
-                    Code::StackOutput,
-                    format!("`{setting}` takes an output of `{stack}`, which is no stack of the project"),
-                )
-                .at(at.value, "no such stack")
-                .help(help)
-                .suggest(meant),
-            )
-        } else if stack != user && !config.needs_closure(user).contains(&stack) {
-            Some(
-                Diagnostic::error(
-                    Code::StackOutput,
-                    format!("`{setting}` takes an output of stack `{stack}`, which stack `{user}` does not need"),
-                )
-                .at(at.value, "imported before it is sure to exist")
-                .help(format!("add `{stack}` to the `needs` of stack `{user}` in stacks.kdl, so `{stack}` deploys first")),
-            )
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            let inherited = *at.env != *env.name;
+    for taken in variables(env, config).into_iter().chain(kind_settings(env)) {
+        if let Some(problem) = check(&taken, config, env) {
+            let inherited = taken.at.is_some_and(|l| *l.env != *env.name);
             out.push(if inherited {
                 problem.inherited_by(&env.name)
             } else {
@@ -76,6 +39,57 @@ pub fn check_stack_outputs(
             });
         }
     }
+    out.len() > before
+}
+
+fn check(taken: &Taken, config: &StacksConfig, env: &ValidEnv) -> Option<Diagnostic> {
+    let Taken {
+        setting,
+        output,
+        users,
+        at,
+    } = taken;
+    let span = at.map_or(crate::source::Span::new(env.file, 0, 0), |l| l.value);
+    let stack = output.split_once('.').map_or(output.as_str(), |(s, _)| s);
+    if !config.stack.contains_key(stack) {
+        let (help, meant) = suggestion(stack, config.stack.keys().map(String::as_str), || {
+            "name a stack of stacks.kdl, then the output: `<stack>.<Output>`".to_string()
+        });
+        return Some(
+            Diagnostic::error(
+                Code::StackOutput,
+                format!(
+                    "`{setting}` takes an output of `{stack}`, which is no stack of the project"
+                ),
+            )
+            .at(span, "no such stack")
+            .help(help)
+            .suggest(meant),
+        );
+    }
+    let lacking: Vec<&str> = users
+        .iter()
+        .copied()
+        .filter(|user| *user != stack && !config.needs_closure(user).contains(&stack))
+        .collect();
+    let user = lacking.first()?;
+    Some(
+        Diagnostic::error(
+            Code::StackOutput,
+            format!("`{setting}` takes an output of stack `{stack}`, which stack `{user}` does not need"),
+        )
+        .at(span, "imported before it is sure to exist")
+        .help(format!(
+            "add `{stack}` to the `needs` of stack{} {} in stacks.kdl, so `{stack}` deploys first",
+            if lacking.len() == 1 { "" } else { "s" },
+            lacking.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+        )),
+    )
+}
+
+/// The environment variables of services and workers that take an output.
+fn variables<'a>(env: &'a ValidEnv, config: &'a StacksConfig) -> Vec<Taken<'a>> {
+    let model = &env.model;
     let services = model
         .service
         .iter()
@@ -84,62 +98,55 @@ pub fn check_stack_outputs(
         .worker
         .iter()
         .map(|(n, w)| ("worker", n, &w.environment));
+    let mut found = Vec::new();
     for (block, unit, variables) in services.chain(workers) {
         for (variable, value) in variables {
-            let EnvValue::Output(output) = value else {
-                continue;
-            };
-            let (stack, _) = output.parts();
-            let at = env
-                .spans
-                .nearest(&pointer(&[block, unit, "environment", variable, "output"]));
-            let span = at.map_or(crate::source::Span::new(env.file, 0, 0), |l| l.value);
-            let inherited = at.is_some_and(|l| *l.env != *env.name);
-            let problem = if !config.stack.contains_key(stack) {
-                let (help, meant) =
-                    suggestion(stack, config.stack.keys().map(String::as_str), || {
-                        "name a stack of stacks.kdl, then the output: `<stack>.<Output>`"
-                            .to_string()
-                    });
-                Some(
-                    Diagnostic::error(
-                        Code::StackOutput,
-                        format!("`{variable}` takes an output of `{stack}`, which is no stack of the project"),
-                    )
-                    .at(span, "no such stack")
-                    .help(help)
-                    .suggest(meant),
-                )
-            } else {
-                let lacking: Vec<&str> = users(config, block, unit, model)
-                    .into_iter()
-                    .filter(|user| *user != stack && !config.needs_closure(user).contains(&stack))
-                    .collect();
-                lacking.first().map(|user| {
-                    Diagnostic::error(
-                        Code::StackOutput,
-                        format!(
-                            "`{variable}` takes an output of stack `{stack}`, which stack `{user}` does not need"
-                        ),
-                    )
-                    .at(span, "imported before it is sure to exist")
-                    .help(format!(
-                        "add `{stack}` to the `needs` of stack{} {} in stacks.kdl, so `{stack}` deploys first",
-                        if lacking.len() == 1 { "" } else { "s" },
-                        lacking.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
-                    ))
-                })
-            };
-            if let Some(problem) = problem {
-                out.push(if inherited {
-                    problem.inherited_by(&env.name)
-                } else {
-                    problem
+            if let EnvValue::Output(output) = value {
+                found.push(Taken {
+                    setting: variable.clone(),
+                    output: output.output.clone(),
+                    users: users(config, block, unit, model),
+                    at: env.spans.nearest(&pointer(&[
+                        block,
+                        unit,
+                        "environment",
+                        variable,
+                        "output",
+                    ])),
                 });
             }
         }
     }
-    out.len() > before
+    found
+}
+
+/// The settings of project-kind stacks that take an output (`"x-envc-output": true`), found
+/// by where they were set; the stack itself gets the value.
+fn kind_settings(env: &ValidEnv) -> Vec<Taken<'_>> {
+    let mut found = Vec::new();
+    for (pointer, located) in &env.spans.by_pointer {
+        let Some(rest) = pointer.strip_suffix("/output") else {
+            continue;
+        };
+        let mut parts = rest.trim_start_matches('/').split('/');
+        let Some((stack, block)) = parts.next().and_then(|s| env.settings.get_key_value(s)) else {
+            continue;
+        };
+        // Settings are in snake_case as templates see them; pointers as written.
+        let value = parts.try_fold(block, |node, key| {
+            node.get(key).or_else(|| node.get(key.replace('-', "_")))
+        });
+        if let Some(output) = value.and_then(|v| v.get("output")).and_then(|o| o.as_str()) {
+            found.push(Taken {
+                setting: rest.rsplit('/').next().unwrap_or_default().to_string(),
+                output: output.to_string(),
+                users: vec![stack.as_str()],
+                at: Some(located),
+            });
+        }
+    }
+    found.sort_by(|a, b| (&a.users, &a.setting).cmp(&(&b.users, &b.setting)));
+    found
 }
 
 /// The stacks whose containers or function get the variables of `block` `unit`: the
