@@ -33,7 +33,7 @@ pub(crate) struct Target<'r, 'a> {
 impl<'a> Rendered<'a> {
     /// The stack's text as a tree (text that does not read is reported by render, not here).
     pub fn read(env: &'a ValidEnv, stack: &'a RenderedStack) -> Option<Self> {
-        let tree = yaml::parse(&stack.body).ok()?;
+        let tree = yaml::parse_again(&stack.body).ok()?;
         Some(Rendered { env, stack, tree })
     }
 

@@ -31,6 +31,16 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
     }
 }
 
+/// [`parse`] without holding the fast reader to `serde_yaml_ng` in debug builds: for text this
+/// run has read with [`parse`] already (a rendered template's canonical body, read back by a
+/// later stage).
+pub fn parse_again(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
+    match fast::parse(text) {
+        Some(tree) => Ok(tree),
+        None => serde_yaml_ng::from_str(text).map(Yaml::from_value),
+    }
+}
+
 /// What the fast reader makes of `text`, as `serde_yaml_ng`'s value, or `None` where it
 /// leaves the text to `serde_yaml_ng` (for the differential tests and benchmarks).
 pub fn parse_fast_only(text: &str) -> Option<Value> {
