@@ -254,9 +254,14 @@ pub fn run_with(
 
     let mut diagnostics = all.into_sorted();
     if let Some(files) = wanted {
+        // A problem is the wanted environments' when it is placed in one of their files, or
+        // names one of them beside another (a name another environment takes as well).
         diagnostics.retain(|d| match &d.primary {
             Some(label) => {
-                files.contains(&label.span.file) || !is_project_file(&sources, label.span.file)
+                !is_project_file(&sources, label.span.file)
+                    || std::iter::once(label)
+                        .chain(&d.secondary)
+                        .any(|l| files.contains(&l.span.file))
             }
             None => true,
         });
