@@ -127,13 +127,7 @@ pub(crate) fn target<'r, 'a>(
                 inner.split('.').next()?
             }
             "ImportValue" => {
-                let name = argument.as_str()?;
-                let (exporter, exported) = stacks
-                    .iter()
-                    .filter(|s| s.env.name == here.env.name)
-                    .find_map(|s| Some((s, s.exported(name)?)))?;
-                here = exporter;
-                value = exported;
+                (here, value) = exporter(stacks, here, argument.as_str()?)?;
                 continue;
             }
             _ => return None,
@@ -145,6 +139,18 @@ pub(crate) fn target<'r, 'a>(
         });
     }
     None
+}
+
+/// The stack of `here`'s environment that exports `name`, and the value it exports.
+fn exporter<'r, 'a>(
+    stacks: &'r [Rendered<'a>],
+    here: &Rendered,
+    name: &str,
+) -> Option<(&'r Rendered<'a>, &'r Yaml<'a>)> {
+    stacks
+        .iter()
+        .filter(|s| s.env.name == here.env.name)
+        .find_map(|s| Some((s, s.exported(name)?)))
 }
 
 /// The items of a list value: a sequence, a `!Split` of an imported `!Join` of one, or the
@@ -166,12 +172,7 @@ pub(crate) fn list_items<'r, 'a>(
                         value = &parts[1];
                     }
                     ("ImportValue", Yaml::String(name)) => {
-                        let (exporter, exported) = stacks
-                            .iter()
-                            .filter(|s| s.env.name == here.env.name)
-                            .find_map(|s| Some((s, s.exported(name)?)))?;
-                        here = exporter;
-                        value = exported;
+                        (here, value) = exporter(stacks, here, name)?;
                     }
                     _ => return None,
                 }
