@@ -246,6 +246,32 @@ def resource_properties():
     }
 
 
+def create_only_properties():
+    """The properties whose change makes CloudFormation replace the resource, per type: the
+    provider schema's `createOnlyProperties` (always replaced) and
+    `conditionalCreateOnlyProperties` (replaced for some changes), as dotted paths under
+    `Properties`. What `envc diff` predicts replacements from."""
+    from cfnlint.data.schemas.providers import us_east_1
+
+    def paths(pointers):
+        return sorted(p.removeprefix("/properties/").replace("/", ".") for p in pointers or [])
+
+    types = {}
+    for type_name in sorted(us_east_1.types):
+        schema = provider_schema(type_name)
+        always = paths(schema.get("createOnlyProperties"))
+        conditional = paths(schema.get("conditionalCreateOnlyProperties"))
+        if always or conditional:
+            types[type_name] = {"always": always, "conditional": conditional}
+    return {
+        "source": f"cfn-lint {installed_version('cfn-lint')}: createOnlyProperties and "
+        "conditionalCreateOnlyProperties of the us-east-1 resource provider schemas "
+        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schema.html)",
+        "date": datetime.date.today().isoformat(),
+        "types": types,
+    }
+
+
 def write_or_check(data, name, indent):
     out = pathlib.Path(__file__).resolve().parent.parent / "data" / name
     if "--check" in sys.argv:
@@ -263,3 +289,4 @@ rules["physical_names"] = physical_names()
 write_or_check(rules, "aws-rules.json", 2)
 write_or_check(region_types(), "aws-region-types.json", 1)
 write_or_check(resource_properties(), "aws-properties.json", None)
+write_or_check(create_only_properties(), "aws-create-only.json", None)

@@ -155,6 +155,16 @@ codes! {
     KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
+    /// The golden files to compare a change with could not be read (no such commit, no
+    /// git repository, no main branch).
+    ChangeBase = "envc::change::base",
+    /// A change that replaces or deletes a resource holding data (a database, a bucket, a
+    /// queue): an error in a protected environment unless `allow-replace` names its stack.
+    Replacement = "envc::change::replace",
+    /// An `allow-replace` naming a stack the environment does not have.
+    AllowReplace = "envc::env::allow-replace",
+    /// An environment whose estimated monthly cost is over its `monitoring { budget-usd }`.
+    OverBudget = "envc::cost::over-budget",
     /// A setting that does nothing where it is set (a Lambda setting on a Fargate worker,
     /// route tables without a gateway endpoint to route).
     NotApplicable = "envc::setting::not-applicable",

@@ -9,7 +9,9 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cache;
+pub mod change;
 pub mod cli;
+pub mod cost;
 pub mod credentials;
 pub mod deploy;
 pub mod diagnostic;
@@ -26,6 +28,7 @@ mod parallel;
 pub mod parse;
 pub mod render;
 pub mod resolve;
+pub mod review;
 pub mod rules;
 pub mod source;
 pub mod validate;
@@ -136,6 +139,30 @@ pub fn run_with(
     stages: Stages,
     disk_caches: bool,
 ) -> Checked {
+    run_against(root, overlay, only, stages, disk_caches, None)
+}
+
+/// `envc check` with a change's base: as [`check`], and a change from the golden files of
+/// `baseline` that replaces or deletes what holds data is reported too.
+pub fn check_against(root: &Path, only: &[String], baseline: Option<&change::Baseline>) -> Checked {
+    run_against(
+        root,
+        &parse::Overlay::new(),
+        only,
+        Stages::Check,
+        true,
+        baseline,
+    )
+}
+
+fn run_against(
+    root: &Path,
+    overlay: &parse::Overlay,
+    only: &[String],
+    stages: Stages,
+    disk_caches: bool,
+    baseline: Option<&change::Baseline>,
+) -> Checked {
     let open_cache = |stage| {
         disk_caches
             .then(|| cache::Cache::open(root, stage))
@@ -236,6 +263,7 @@ pub fn run_with(
                         &rendered,
                         &validated.envs,
                         only,
+                        baseline,
                         &mut sources,
                     ));
                 }

@@ -5,6 +5,7 @@ mod output;
 mod plan;
 mod render;
 pub mod report;
+mod review;
 mod task;
 
 use std::io::IsTerminal;
@@ -57,6 +58,10 @@ pub enum Command {
         /// Fail (exit 1) on warnings too: advice like AWS's six-times visibility rule.
         #[arg(long)]
         deny_warnings: bool,
+        /// The commit whose golden files a change that replaces or deletes what holds data is
+        /// measured from (default: the merge base with the main branch, where there is one).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
     },
     /// Show a merged value and the files that set and overrode it.
     Explain {
@@ -113,14 +118,35 @@ pub enum Command {
         write: bool,
     },
     /// Show how a fresh render differs from the golden files (or, with `--live`, from what
-    /// is deployed, with the change set CloudFormation would make). Exit 0 same, 1 different, 2
-    /// usage, 3 AWS could not be asked (`--live`).
+    /// is deployed, with the change set CloudFormation would make). With `--base`, another
+    /// format, or no environment: what the change since a commit does in AWS, for every
+    /// environment it touches (resources added, changed, replaced and deleted, widened IAM
+    /// permissions, the monthly cost), as one pull-request comment with `--format markdown`.
+    /// Exit 0 same, 1 different, 2 usage, 3 AWS could not be asked (`--live`).
     Diff {
-        env: String,
-        #[arg(long)]
+        /// Environments (all when none; one with `--live`).
+        envs: Vec<String>,
+        #[arg(long, conflicts_with_all = ["base", "format"])]
         live: bool,
+        /// The commit whose golden files the change is measured from (default: the merge
+        /// base with the main branch).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<ReviewFormat>,
         #[command(flatten)]
         aws: AwsArgs,
+    },
+    /// The monthly cost of each environment (or ENV), per stack and resource, estimated
+    /// offline from the rendered templates and the price snapshot shipped with envc. With
+    /// `--base`, the change from the golden files at that commit.
+    Cost {
+        env: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Human)]
+        format: ReviewFormat,
+        /// A commit to compare with, like `HEAD~1` or `origin/main`.
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
     },
     /// Deploy an environment through CloudFormation change sets, in dependency waves.
     Deploy {
@@ -224,6 +250,13 @@ pub enum StatusFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
     Mermaid,
     Dot,
@@ -259,8 +292,25 @@ pub fn run(cli: Cli) -> i32 {
             envs,
             format,
             deny_warnings,
+            base,
         } => {
-            let checked = crate::check(&cli.dir, envs);
+            let baseline = match base {
+                Some(base) => {
+                    let base = crate::change::BaseRef::Given(base.clone());
+                    match crate::change::Baseline::read(&cli.dir, &base) {
+                        Ok(baseline) => Some(baseline),
+                        Err(problem) => {
+                            print_diagnostics(&[problem], &SourceMap::default(), *format, color);
+                            return 2;
+                        }
+                    }
+                }
+                // Without a main branch (or git) there is nothing to measure a change from.
+                None => {
+                    crate::change::Baseline::read(&cli.dir, &crate::change::BaseRef::MergeBase).ok()
+                }
+            };
+            let checked = crate::check_against(&cli.dir, envs, baseline.as_ref());
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
                 let count = checked.validated.envs.len();
@@ -320,13 +370,35 @@ pub fn run(cli: Cli) -> i32 {
             render::run_render(&cli, env.as_deref(), stack.as_deref(), *write, color)
         }
         Command::Diff {
-            env, live: false, ..
-        } => render::run_diff(&cli, env, color),
-        Command::Diff {
-            env,
+            envs,
             live: true,
             aws,
-        } => deploy::run_live_diff(&cli, env, aws, color),
+            ..
+        } => match envs.as_slice() {
+            [env] => deploy::run_live_diff(&cli, env, aws, color),
+            _ => {
+                errln!("envc: `diff --live` takes one environment");
+                2
+            }
+        },
+        Command::Diff {
+            envs,
+            base: None,
+            format: None | Some(ReviewFormat::Human),
+            ..
+        } if envs.len() == 1 => render::run_diff(&cli, &envs[0], color),
+        Command::Diff {
+            envs, base, format, ..
+        } => review::run_review(
+            &cli,
+            envs,
+            base.as_deref(),
+            format.unwrap_or(ReviewFormat::Human),
+            color,
+        ),
+        Command::Cost { env, format, base } => {
+            review::run_cost(&cli, env.as_deref(), *format, base.as_deref(), color)
+        }
         Command::Deploy {
             env,
             stacks,

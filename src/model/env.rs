@@ -22,6 +22,11 @@ pub struct Environment {
     /// Protected environments keep termination protection on and guard stateful resources.
     #[serde(default)]
     pub protected: bool,
+    /// Stacks whose resources that hold data (a database, bucket, queue, …) a change may
+    /// replace or delete, like `allow-replace "database"`: what `check` asks of a protected
+    /// environment before such a change. Remove it once the change is deployed.
+    #[serde(default)]
+    pub allow_replace: Vec<String>,
     /// The public domain of the API, like `${env}-api.example.com`.
     pub domain: Option<String>,
     /// Tags put on every stack (and so every resource) of the environment.

@@ -423,7 +423,8 @@ fn locate(sources: &SourceMap, file: FileId, needle: &str) -> Span {
     }
 }
 
-enum Reference<'v> {
+/// What a value refers to: a resource or parameter of its template, or another stack's export.
+pub(crate) enum Reference<'v> {
     Ref(&'v str),
     GetAtt(&'v str),
     Sub(&'v str),
@@ -454,7 +455,8 @@ fn intrinsic<'v>(value: &'v Yaml) -> Option<(&'v str, &'v Yaml<'v>)> {
     }
 }
 
-fn collect_references<'v>(value: &'v Yaml, out: &mut Vec<Reference<'v>>) {
+/// Every reference in `value` (`Sub` names as written, `X.Attr` included).
+pub(crate) fn collect_references<'v>(value: &'v Yaml, out: &mut Vec<Reference<'v>>) {
     if let Some((function, argument)) = intrinsic(value) {
         match function {
             "Ref" => {

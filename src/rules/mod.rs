@@ -3,23 +3,28 @@
 //! their uniqueness across stacks and environments ([`names`]), keys a publishing service
 //! cannot use ([`delivery`]), load balancers and subnet groups in one zone ([`zones`]),
 //! quotas a project can break by its own settings ([`quotas`]), and resource types the
-//! region does not offer ([`regions`]).
+//! region does not offer ([`regions`]), an estimate over the budget ([`budget`]), and, against
+//! the golden files at a base commit, a change that replaces or deletes what holds data
+//! ([`replace`]).
 //!
 //! The rules read what any template renders (built-in kinds, project kinds, overrides alike)
 //! and take the stage's output as it is: they change nothing. Each finding has a stable code
 //! and the AWS documentation it comes from, and is placed at the setting that made the value
 //! where one did, else at its line in the rendered (golden) file.
 
+mod budget;
 mod delivery;
 mod names;
 mod place;
 mod quotas;
 mod regions;
+mod replace;
 mod template;
 mod zones;
 
 use std::collections::HashMap;
 
+use crate::change::Baseline;
 use crate::diagnostic::Diagnostic;
 use crate::render::{RenderedEnv, Renderer};
 use crate::source::SourceMap;
@@ -44,6 +49,7 @@ pub fn check_rendered(
     rendered: &[RenderedEnv],
     envs: &[ValidEnv],
     focus: &[String],
+    baseline: Option<&Baseline>,
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
     let by_name: HashMap<&str, &ValidEnv> = envs.iter().map(|e| (e.name.as_str(), e)).collect();
@@ -59,6 +65,8 @@ pub fn check_rendered(
     zones::check(&stacks, &mut placer, &mut found);
     quotas::check(&stacks, &mut placer, &mut found);
     regions::check(&stacks, &mut placer, &mut found);
+    budget::check(&stacks, &mut found);
+    replace::check(&stacks, baseline, &mut placer, &mut found);
     let in_rendered = std::mem::take(&mut placer.rendered);
     found
         .into_iter()

@@ -1,0 +1,305 @@
+//! A change as one pull-request comment: replacements and deletions first, then widened IAM
+//! permissions, then the monthly cost, then every change. It fits GitHub's limit however
+//! large the change: identical lines of many environments become one line naming them, the
+//! risky lines always stay, and what does not fit is counted instead of cut mid-way.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::{Action, Cause, EnvChange, ResourceChange, StackChange};
+use crate::cost::Money;
+
+/// GitHub's limit on a comment's body, in characters.
+pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+/// The first line of every comment envc writes: how a workflow finds the comment to update.
+pub const MARKER: &str = "<!-- envc diff -->";
+
+/// A change and what it costs, ready to show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Review {
+    /// What the base was asked for as, and its commit.
+    pub base: String,
+    pub base_commit: String,
+    pub environments: Vec<EnvChange>,
+    /// Monthly cost before and after, per environment (`None` where it has no stacks).
+    pub costs: BTreeMap<String, (Option<Money>, Option<Money>)>,
+    /// The price snapshot's date.
+    pub prices_date: String,
+    /// Environments that are protected.
+    pub protected: BTreeSet<String>,
+}
+
+impl Review {
+    /// Environments whose monthly cost changes, with before and after.
+    pub fn cost_changes(&self) -> impl Iterator<Item = (&str, Money, Money)> {
+        self.costs.iter().filter_map(|(env, (before, after))| {
+            let (before, after) = (before.unwrap_or_default(), after.unwrap_or_default());
+            let moved = (after - before).low.abs() >= 0.005 || (after - before).high.abs() >= 0.005;
+            moved.then_some((env.as_str(), before, after))
+        })
+    }
+}
+
+/// Lines that say the same of several environments, in first-seen order.
+#[derive(Default)]
+struct Grouped {
+    lines: Vec<(String, Vec<String>)>,
+}
+
+impl Grouped {
+    fn add(&mut self, line: String, env: &str) {
+        match self.lines.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, envs)) => envs.push(env.to_string()),
+            None => self.lines.push((line, vec![env.to_string()])),
+        }
+    }
+}
+
+/// The comment, in at most `limit` characters.
+pub fn markdown(review: &Review, limit: usize) -> String {
+    let all = review.environments.len();
+    let mut out = String::new();
+    let _ = writeln!(out, "{MARKER}\n## envc: what this change does in AWS\n");
+    let _ = writeln!(
+        out,
+        "Compared with the golden files at {} (`{}`): {} environment{} change{}.\n",
+        review.base,
+        &review.base_commit[..review.base_commit.len().min(12)],
+        all,
+        if all == 1 { "" } else { "s" },
+        if all == 1 { "s" } else { "" },
+    );
+    let envs_of = |envs: &[String]| envs_shown(envs, all, &review.protected);
+
+    let mut risky = Grouped::default();
+    let mut widened = Grouped::default();
+    for env in &review.environments {
+        for (stack, resource) in env.resources() {
+            if resource.action.is_risky() {
+                risky.add(risky_line(stack, resource), &env.env);
+            }
+            for grant in &resource.widened {
+                let flag = if grant.wildcard { " ⚠ wildcard" } else { "" };
+                let line = format!(
+                    "`{}` `{}` grants `{}`{flag}",
+                    stack.stack, resource.id, grant.text
+                );
+                widened.add(line, &env.env);
+            }
+        }
+    }
+    out.push_str("### Replaced and deleted\n\n");
+    if risky.lines.is_empty() {
+        out.push_str("Nothing is replaced or deleted.\n\n");
+    }
+    for (line, envs) in &risky.lines {
+        let _ = writeln!(out, "- {line} — {}", envs_of(envs));
+    }
+    if !risky.lines.is_empty() {
+        out.push('\n');
+    }
+
+    // From here on, each part is added only while the rest still fits.
+    let mut rest = Vec::new();
+    let mut part = String::from("### IAM permissions widened\n\n");
+    if widened.lines.is_empty() {
+        part.push_str("No permission is added.\n");
+    }
+    rest.push(part);
+    for (line, envs) in &widened.lines {
+        rest.push(format!("- {line} — {}\n", envs_of(envs)));
+    }
+    rest.push(format!(
+        "\n### Monthly cost (USD, on-demand prices of {})\n\n| environment | before | after | change |\n|---|--:|--:|--:|\n",
+        review.prices_date
+    ));
+    let cost_rows: Vec<String> = review
+        .cost_changes()
+        .map(|(env, before, after)| {
+            format!(
+                "| {env} | {} | {} | {} |\n",
+                before.shown(),
+                after.shown(),
+                signed(after - before)
+            )
+        })
+        .collect();
+    if cost_rows.is_empty() {
+        rest.push("| (no environment's cost changes) | | | |\n".to_string());
+    }
+    rest.extend(cost_rows);
+    rest.push("\n### Every change\n\n".to_string());
+    for env in &review.environments {
+        rest.push(details(env, review.protected.contains(&env.env)));
+    }
+    fit(&mut out, &rest, limit, review);
+    out
+}
+
+/// Appends the parts of `rest` that fit in `limit`, then a count of those left out.
+fn fit(out: &mut String, rest: &[String], limit: usize, review: &Review) {
+    // Room for the note on what was left out, however long its counts.
+    let reserve = 400;
+    let mut used = out.chars().count();
+    let mut left_out = 0;
+    for part in rest {
+        let size = part.chars().count();
+        if left_out == 0 && used + size + reserve <= limit {
+            out.push_str(part);
+            used += size;
+        } else {
+            left_out += 1;
+        }
+    }
+    if left_out > 0 {
+        let resources: usize = review
+            .environments
+            .iter()
+            .map(|e| e.resources().count())
+            .sum();
+        let _ = write!(
+            out,
+            "\n…and {left_out} more part{} not shown ({resources} resource changes in {} environments in all): \
+             a comment holds {GITHUB_COMMENT_LIMIT} characters. Every replacement and deletion is listed above; \
+             `envc diff --base {} ENV` shows one environment in full.\n",
+            if left_out == 1 { "" } else { "s" },
+            review.environments.len(),
+            review.base_commit.get(..12).unwrap_or(&review.base_commit),
+        );
+    }
+}
+
+fn risky_line(stack: &StackChange, resource: &ResourceChange) -> String {
+    let data = if resource.stateful {
+        ", holds data"
+    } else {
+        ""
+    };
+    let mark = if resource.stateful { "🛑" } else { "⚠️" };
+    let why = match &resource.cause {
+        Some(Cause::Type) => ": its type changes".to_string(),
+        Some(Cause::Property { path }) => {
+            format!(": `{path}` changes and cannot be updated in place")
+        }
+        Some(Cause::Refers { path, stack: s, id }) => {
+            let whose = if *s == stack.stack {
+                format!("`{id}`")
+            } else {
+                format!("`{s}`'s `{id}`")
+            };
+            format!(": `{path}` refers to {whose}, which is replaced")
+        }
+        None if resource.action == Action::Delete
+            && stack.resources.iter().all(|r| r.action == Action::Delete) =>
+        {
+            " (its stack goes)".to_string()
+        }
+        None => String::new(),
+    };
+    format!(
+        "{mark} `{}` `{}` (`{}`{data}) **{}**{why}",
+        stack.stack,
+        resource.id,
+        resource.kind,
+        resource.action.verb()
+    )
+}
+
+/// One environment's changes, folded.
+fn details(env: &EnvChange, protected: bool) -> String {
+    let counts: Vec<String> = env
+        .counts()
+        .iter()
+        .rev()
+        .map(|(action, n)| format!("{n} {}", action.verb()))
+        .collect();
+    let mut out = format!(
+        "<details><summary><b>{}</b>{}: {}</summary>\n\n",
+        env.env,
+        if protected { " (protected)" } else { "" },
+        counts.join(", ")
+    );
+    for stack in &env.stacks {
+        let _ = writeln!(out, "**{}** ({})\n", stack.stack, status_word(stack));
+        for resource in &stack.resources {
+            let _ = writeln!(
+                out,
+                "- `{}` `{}` {}",
+                resource.id,
+                resource.kind,
+                resource.action.verb()
+            );
+            for property in &resource.properties {
+                let before = property.before.as_deref().unwrap_or("(none)");
+                let after = property.after.as_deref().unwrap_or("(none)");
+                let _ = writeln!(
+                    out,
+                    "  - `{}`: `{}` → `{}`",
+                    property.path,
+                    tick_safe(before),
+                    tick_safe(after)
+                );
+            }
+        }
+        if !stack.other_sections.is_empty() {
+            let _ = writeln!(out, "- also changed: {}", stack.other_sections.join(", "));
+        }
+        out.push('\n');
+    }
+    out.push_str("</details>\n\n");
+    out
+}
+
+fn status_word(stack: &StackChange) -> &'static str {
+    match stack.status {
+        super::Status::Added => "new stack",
+        super::Status::Deleted => "stack deleted",
+        super::Status::Changed => "changed",
+    }
+}
+
+/// A value inside inline code: backticks would end it.
+fn tick_safe(text: &str) -> String {
+    text.replace('`', "'")
+}
+
+/// `+12.00`, `-3.40`, or a range of changes.
+fn signed(delta: Money) -> String {
+    let one = |v: f64| format!("{}{:.2}", if v >= 0.0 { "+" } else { "-" }, v.abs());
+    if (delta.high - delta.low).abs() < 0.005 {
+        one(delta.low)
+    } else {
+        format!("{} to {}", one(delta.low), one(delta.high))
+    }
+}
+
+/// The environments a line is about: all of them, or their names (protected ones marked).
+fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>) -> String {
+    if envs.len() == all && all > 3 {
+        return format!("all {all} environments");
+    }
+    let names: Vec<String> = envs
+        .iter()
+        .map(|e| {
+            if protected.contains(e) {
+                format!("**{e}** (protected)")
+            } else {
+                format!("**{e}**")
+            }
+        })
+        .collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_deltas_show_their_direction() {
+        assert_eq!(signed(Money::exactly(12.0)), "+12.00");
+        assert_eq!(signed(Money::exactly(-3.4)), "-3.40");
+        assert_eq!(signed(Money::range(1.0, 5.0)), "+1.00 to +5.00");
+    }
+}

@@ -1,0 +1,318 @@
+//! `diff --base` and `cost`: what a change does in AWS and what the environments cost.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::change::comment::{markdown, Review, GITHUB_COMMENT_LIMIT};
+use crate::change::BaseRef;
+use crate::cost::{Estimate, Money, Pricing};
+use crate::review::Refused;
+
+use super::output::{out, outln};
+use super::report::Format;
+use super::{print_diagnostics, Cli, ReviewFormat};
+
+fn base_ref(base: Option<&str>) -> BaseRef {
+    base.map_or(BaseRef::MergeBase, |b| BaseRef::Given(b.to_string()))
+}
+
+/// Prints why a review could not be made; the exit code.
+fn refused(refusal: Refused, color: bool) -> i32 {
+    match refusal {
+        Refused::Project(checked) => {
+            super::output::learn(&checked.sources);
+            print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
+            checked.exit_code().max(1)
+        }
+        Refused::Base(refused) => {
+            let (checked, problem) = *refused;
+            print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+            2
+        }
+    }
+}
+
+/// Checks that every name of `envs` is an environment of the project.
+fn known(checked: &crate::Checked, envs: &[String], color: bool) -> Result<(), i32> {
+    for env in envs {
+        if !checked.rendered.iter().any(|r| r.name == *env) {
+            let problem = checked.not_rendered(env);
+            print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+            return Err(2);
+        }
+    }
+    Ok(())
+}
+
+pub fn run_review(
+    cli: &Cli,
+    envs: &[String],
+    base: Option<&str>,
+    format: ReviewFormat,
+    color: bool,
+) -> i32 {
+    let (checked, review) = match crate::review::review(&cli.dir, envs, &base_ref(base)) {
+        Ok(done) => done,
+        Err(refusal) => return refused(refusal, color),
+    };
+    super::output::learn(&checked.sources);
+    if let Err(code) = known(&checked, envs, color) {
+        return code;
+    }
+    match format {
+        ReviewFormat::Markdown => out!("{}", markdown(&review, GITHUB_COMMENT_LIMIT)),
+        ReviewFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&review).expect("a review serialises")
+        ),
+        ReviewFormat::Human => out!("{}", human_review(&review)),
+    }
+    i32::from(!review.environments.is_empty())
+}
+
+fn human_review(review: &Review) -> String {
+    let mut text = String::new();
+    if review.environments.is_empty() {
+        let _ = writeln!(
+            text,
+            "no changes since {} ({})",
+            review.base,
+            short(&review.base_commit)
+        );
+        return text;
+    }
+    let _ = writeln!(
+        text,
+        "changes since {} ({}):",
+        review.base,
+        short(&review.base_commit)
+    );
+    for env in &review.environments {
+        let (before, after) = review.costs.get(&env.env).copied().unwrap_or_default();
+        let cost = match (before, after) {
+            (Some(b), Some(a)) if b != a => format!(", {} → {} USD a month", b.shown(), a.shown()),
+            _ => String::new(),
+        };
+        let _ = writeln!(text, "\n{}{cost}", env.env);
+        for (stack, resource) in env.resources() {
+            let _ = writeln!(
+                text,
+                "  {}.{} ({}) {}",
+                stack.stack,
+                resource.id,
+                resource.kind,
+                resource.action.verb()
+            );
+            for property in &resource.properties {
+                let _ = writeln!(
+                    text,
+                    "      {}: {} → {}",
+                    property.path,
+                    property.before.as_deref().unwrap_or("(none)"),
+                    property.after.as_deref().unwrap_or("(none)")
+                );
+            }
+            for grant in &resource.widened {
+                let _ = writeln!(text, "      grants {}", grant.text);
+            }
+        }
+    }
+    text
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+pub fn run_cost(
+    cli: &Cli,
+    env: Option<&str>,
+    format: ReviewFormat,
+    base: Option<&str>,
+    color: bool,
+) -> i32 {
+    let checked = match crate::review::rendered(&cli.dir) {
+        Ok(checked) => checked,
+        Err(refusal) => return refused(refusal, color),
+    };
+    super::output::learn(&checked.sources);
+    let only: Vec<String> = env.into_iter().map(String::from).collect();
+    if let Err(code) = known(&checked, &only, color) {
+        return code;
+    }
+    let texts = crate::review::texts(&checked, &only);
+    let estimates = crate::review::estimates(&checked, &texts);
+    let before = match base {
+        None => None,
+        Some(base) => {
+            match crate::review::cost_change(&cli.dir, &checked, &only, &base_ref(Some(base))) {
+                Ok((baseline, old)) => Some((baseline.name, old)),
+                Err(problem) => {
+                    print_diagnostics(&[problem], &checked.sources, Format::Human, color);
+                    return 2;
+                }
+            }
+        }
+    };
+    let text = match format {
+        ReviewFormat::Json => {
+            let json = serde_json::json!({
+                "prices_date": crate::cost::Prices::shipped().date,
+                "currency": "USD",
+                "environments": estimates.values().map(|e| {
+                    let mut value = serde_json::to_value(e).expect("an estimate serialises");
+                    if let Some((_, old)) = &before {
+                        value["before"] = serde_json::to_value(old.get(&e.env).map(|o| o.total)).expect("money serialises");
+                    }
+                    value
+                }).collect::<Vec<_>>(),
+            });
+            serde_json::to_string_pretty(&json).expect("json") + "\n"
+        }
+        ReviewFormat::Markdown => cost_markdown(&estimates, before.as_ref()),
+        ReviewFormat::Human => cost_human(&estimates, before.as_ref()),
+    };
+    out!("{text}");
+    0
+}
+
+type Before = (String, BTreeMap<String, Estimate>);
+
+fn delta_line(env: &str, now: Money, before: Option<&Before>) -> Option<String> {
+    let (base, old) = before?;
+    let old = old.get(env).map(|e| e.total).unwrap_or_default();
+    let delta = now - old;
+    let sign = |v: f64| format!("{}{:.2}", if v >= 0.0 { "+" } else { "-" }, v.abs());
+    let change = if (delta.high - delta.low).abs() < 0.005 {
+        sign(delta.low)
+    } else {
+        format!("{} to {}", sign(delta.low), sign(delta.high))
+    };
+    Some(format!(
+        "{} → {} USD a month ({change}) since {base}",
+        old.shown(),
+        now.shown()
+    ))
+}
+
+fn cost_human(estimates: &BTreeMap<String, Estimate>, before: Option<&Before>) -> String {
+    let mut text = String::new();
+    for estimate in estimates.values() {
+        let _ = writeln!(
+            text,
+            "{} ({}): {} USD a month",
+            estimate.env,
+            estimate.region,
+            estimate.total.shown()
+        );
+        if let Some(line) = delta_line(&estimate.env, estimate.total, before) {
+            let _ = writeln!(text, "  {line}");
+        }
+        for (stack, total) in estimate.by_stack() {
+            if total.is_zero() {
+                continue;
+            }
+            let _ = writeln!(text, "  {stack:<28} {:>16}", total.shown());
+            for line in estimate
+                .lines
+                .iter()
+                .filter(|l| l.stack == stack && !l.monthly.is_zero())
+            {
+                let mark = if line.unverified { "~" } else { " " };
+                let _ = writeln!(
+                    text,
+                    "    {:<26}{mark}{:>16}  {}",
+                    line.id,
+                    line.monthly.shown(),
+                    line.what
+                );
+            }
+        }
+        let usage = estimate.usage();
+        if !usage.is_empty() {
+            let _ = writeln!(text, "  depends on usage (not in the total):");
+            for price in usage {
+                let _ = writeln!(
+                    text,
+                    "    {}: {} USD per {}",
+                    price.what, price.usd, price.unit
+                );
+            }
+        }
+        let missing: Vec<String> = estimate
+            .not_priced()
+            .map(|l| format!("{}.{} ({})", l.stack, l.id, l.kind))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(text, "  not priced: {}", missing.join(", "));
+        }
+        text.push('\n');
+    }
+    let _ = writeln!(text, "{}", footnote(estimates));
+    text
+}
+
+fn footnote(estimates: &BTreeMap<String, Estimate>) -> String {
+    let unverified: usize = estimates.values().map(Estimate::unverified).sum();
+    let mut note = format!(
+        "On-demand prices of {} (data/aws-prices.json, each row with its source), 730 hours a month; \
+         free tiers and savings plans not applied.",
+        crate::cost::Prices::shipped().date
+    );
+    if unverified > 0 {
+        note.push_str(
+            " ~ marks a cost from a price no source has confirmed yet (the best known figure).",
+        );
+    }
+    note
+}
+
+fn cost_markdown(estimates: &BTreeMap<String, Estimate>, before: Option<&Before>) -> String {
+    let mut text = String::from("| environment | region | USD a month |");
+    if before.is_some() {
+        text.push_str(" change |");
+    }
+    text.push_str("\n|---|---|--:|");
+    if before.is_some() {
+        text.push_str("--:|");
+    }
+    text.push('\n');
+    for estimate in estimates.values() {
+        let _ = write!(
+            text,
+            "| {} | {} | {} |",
+            estimate.env,
+            estimate.region,
+            estimate.total.shown()
+        );
+        if let Some(line) = delta_line(&estimate.env, estimate.total, before) {
+            let _ = write!(text, " {line} |");
+        }
+        text.push('\n');
+    }
+    for estimate in estimates.values() {
+        let _ = writeln!(
+            text,
+            "\n<details><summary>{}: {} USD a month</summary>\n\n| stack | resource | USD a month | priced as |\n|---|---|--:|---|",
+            estimate.env,
+            estimate.total.shown()
+        );
+        for line in estimate.lines.iter().filter(|l| l.pricing != Pricing::Free) {
+            let _ = writeln!(
+                text,
+                "| {} | {} | {} | {} |",
+                line.stack,
+                line.id,
+                line.monthly.shown(),
+                match line.pricing {
+                    Pricing::Usage => "depends on usage".to_string(),
+                    Pricing::NotPriced => format!("not priced ({})", line.kind),
+                    _ => line.what.clone(),
+                }
+            );
+        }
+        text.push_str("\n</details>\n");
+    }
+    let _ = writeln!(text, "\n{}", footnote(estimates));
+    text
+}
