@@ -45,6 +45,13 @@ pub const STARTERS: &[Starter] = &[
 
 const GITIGNORE: &str = "# envc's caches (`envc --no-cache` runs without them)\n.envc/\n";
 
+/// The pull-request workflow (`docs/github-workflow.yml`): `check` with annotations and one
+/// comment of what the change does in AWS.
+const WORKFLOW: (&str, &str) = (
+    ".github/workflows/envc.yml",
+    include_str!("../docs/github-workflow.yml"),
+);
+
 /// The files of a new project in `dir` from `starter`, named `project`, as paths relative
 /// to `dir` and their texts. Refuses a folder that already holds a project.
 pub fn starter_files(
@@ -69,6 +76,9 @@ pub fn starter_files(
         .collect();
     if std::fs::symlink_metadata(dir.join(".gitignore")).is_err() {
         files.push((PathBuf::from(".gitignore"), GITIGNORE.to_string()));
+    }
+    if std::fs::symlink_metadata(dir.join(WORKFLOW.0)).is_err() {
+        files.push((PathBuf::from(WORKFLOW.0), WORKFLOW.1.to_string()));
     }
     Ok(files)
 }

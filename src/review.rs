@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::change::comment::Review;
+use crate::change::comment::{CostChange, Review};
 use crate::change::{BaseRef, Baseline, Texts};
 use crate::cost::{Estimate, Prices};
 use crate::diagnostic::Diagnostic;
@@ -108,13 +108,18 @@ pub fn review(root: &Path, only: &[String], base: &BaseRef) -> Result<(Checked, 
     let costs = touched
         .iter()
         .map(|env| {
-            (
-                env.to_string(),
-                (
-                    old.get(*env).map(|e| e.total),
-                    new.get(*env).map(|e| e.total),
-                ),
-            )
+            let after = new.get(*env);
+            let not_priced = after
+                .into_iter()
+                .flat_map(|e| e.not_priced())
+                .map(|l| format!("{}.{} ({})", l.stack, l.id, l.kind))
+                .collect();
+            let cost = CostChange {
+                before: old.get(*env).map(|e| e.total),
+                after: after.map(|e| e.total),
+                not_priced,
+            };
+            (env.to_string(), cost)
         })
         .collect();
     let protected = checked

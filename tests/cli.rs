@@ -306,6 +306,7 @@ fn init_makes_a_project_that_checks_clean_from_each_starter() {
         assert_eq!(code, 0, "{starter}: {stdout}{stderr}");
         for file in [
             ".gitignore",
+            ".github/workflows/envc.yml",
             "stacks.kdl",
             "env/base.kdl",
             "env/dev.kdl",

@@ -21,5 +21,6 @@ mod lsp_kinds;
 mod lsp_protocol;
 mod properties;
 mod render;
+mod review;
 mod run_task;
 mod yaml_reader;

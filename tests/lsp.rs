@@ -95,7 +95,7 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
     client.open("env/dev.kdl", None);
     client.change(
         "env/dev.kdl",
-        &dev.replace("budget-usd 50", "budget-usd 60"),
+        &dev.replace("budget-usd 100", "budget-usd 110"),
     );
     let found = client.diagnostics_until("env/dev.kdl", |l| has_code(l, "envc::golden::stale"));
     assert!(found.iter().all(|d| d["severity"] == 4), "{found:#?}");

@@ -22,22 +22,34 @@ pub struct Review {
     pub base: String,
     pub base_commit: String,
     pub environments: Vec<EnvChange>,
-    /// Monthly cost before and after, per environment (`None` where it has no stacks).
-    pub costs: BTreeMap<String, (Option<Money>, Option<Money>)>,
+    /// Monthly cost before and after, per environment.
+    pub costs: BTreeMap<String, CostChange>,
     /// The price snapshot's date.
     pub prices_date: String,
     /// Environments that are protected.
     pub protected: BTreeSet<String>,
 }
 
+/// One environment's monthly cost before and after a change.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CostChange {
+    /// `None` where the environment has no stacks on that side.
+    pub before: Option<Money>,
+    pub after: Option<Money>,
+    /// Resources the snapshot has no price for, after the change (`stack.Id (Type)`).
+    pub not_priced: Vec<String>,
+}
+
 impl Review {
-    /// Environments whose monthly cost changes, with before and after.
-    pub fn cost_changes(&self) -> impl Iterator<Item = (&str, Money, Money)> {
-        self.costs.iter().filter_map(|(env, (before, after))| {
-            let (before, after) = (before.unwrap_or_default(), after.unwrap_or_default());
-            let moved = (after - before).low.abs() >= 0.005 || (after - before).high.abs() >= 0.005;
-            moved.then_some((env.as_str(), before, after))
-        })
+    /// Environments whose monthly cost changes.
+    pub fn cost_changes(&self) -> impl Iterator<Item = (&str, &CostChange)> {
+        self.costs
+            .iter()
+            .filter(|(_, cost)| {
+                let delta = cost.after.unwrap_or_default() - cost.before.unwrap_or_default();
+                delta.low.abs() >= 0.005 || delta.high.abs() >= 0.005 || !cost.not_priced.is_empty()
+            })
+            .map(|(env, cost)| (env.as_str(), cost))
     }
 }
 
@@ -116,12 +128,20 @@ pub fn markdown(review: &Review, limit: usize) -> String {
     ));
     let cost_rows: Vec<String> = review
         .cost_changes()
-        .map(|(env, before, after)| {
+        .map(|(env, cost)| {
+            let (before, after) = (
+                cost.before.unwrap_or_default(),
+                cost.after.unwrap_or_default(),
+            );
+            let unpriced = match cost.not_priced.as_slice() {
+                [] => String::new(),
+                names => format!(" (not priced: {})", names.join(", ")),
+            };
             format!(
-                "| {env} | {} | {} | {} |\n",
+                "| {env} | {} | {}{unpriced} | {} |\n",
                 before.shown(),
                 after.shown(),
-                signed(after - before)
+                (after - before).shown_as_change()
             )
         })
         .collect();
@@ -264,16 +284,6 @@ fn tick_safe(text: &str) -> String {
     text.replace('`', "'")
 }
 
-/// `+12.00`, `-3.40`, or a range of changes.
-fn signed(delta: Money) -> String {
-    let one = |v: f64| format!("{}{:.2}", if v >= 0.0 { "+" } else { "-" }, v.abs());
-    if (delta.high - delta.low).abs() < 0.005 {
-        one(delta.low)
-    } else {
-        format!("{} to {}", one(delta.low), one(delta.high))
-    }
-}
-
 /// The environments a line is about: all of them, or their names (protected ones marked).
 fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>) -> String {
     if envs.len() == all && all > 3 {
@@ -290,16 +300,4 @@ fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>) -> Stri
         })
         .collect();
     names.join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signed_deltas_show_their_direction() {
-        assert_eq!(signed(Money::exactly(12.0)), "+12.00");
-        assert_eq!(signed(Money::exactly(-3.4)), "-3.40");
-        assert_eq!(signed(Money::range(1.0, 5.0)), "+1.00 to +5.00");
-    }
 }

@@ -88,8 +88,8 @@ fn human_review(review: &Review) -> String {
         short(&review.base_commit)
     );
     for env in &review.environments {
-        let (before, after) = review.costs.get(&env.env).copied().unwrap_or_default();
-        let cost = match (before, after) {
+        let cost = review.costs.get(&env.env).cloned().unwrap_or_default();
+        let cost = match (cost.before, cost.after) {
             (Some(b), Some(a)) if b != a => format!(", {} → {} USD a month", b.shown(), a.shown()),
             _ => String::new(),
         };
@@ -181,17 +181,11 @@ type Before = (String, BTreeMap<String, Estimate>);
 fn delta_line(env: &str, now: Money, before: Option<&Before>) -> Option<String> {
     let (base, old) = before?;
     let old = old.get(env).map(|e| e.total).unwrap_or_default();
-    let delta = now - old;
-    let sign = |v: f64| format!("{}{:.2}", if v >= 0.0 { "+" } else { "-" }, v.abs());
-    let change = if (delta.high - delta.low).abs() < 0.005 {
-        sign(delta.low)
-    } else {
-        format!("{} to {}", sign(delta.low), sign(delta.high))
-    };
     Some(format!(
-        "{} → {} USD a month ({change}) since {base}",
+        "{} → {} USD a month ({}) since {base}",
         old.shown(),
-        now.shown()
+        now.shown(),
+        (now - old).shown_as_change()
     ))
 }
 
@@ -213,19 +207,17 @@ fn cost_human(estimates: &BTreeMap<String, Estimate>, before: Option<&Before>) -
                 continue;
             }
             let _ = writeln!(text, "  {stack:<28} {:>16}", total.shown());
-            for line in estimate
-                .lines
-                .iter()
-                .filter(|l| l.stack == stack && !l.monthly.is_zero())
-            {
-                let mark = if line.unverified { "~" } else { " " };
-                let _ = writeln!(
-                    text,
-                    "    {:<26}{mark}{:>16}  {}",
-                    line.id,
-                    line.monthly.shown(),
-                    line.what
-                );
+            for (lines, first) in alike(estimate, stack) {
+                let mark = if first.unverified { "~" } else { " " };
+                let (name, what, money) = match lines {
+                    1 => (first.id.clone(), first.what.clone(), first.monthly),
+                    n => (
+                        format!("{} and {} more", first.id, n - 1),
+                        format!("{n} × {}", first.what),
+                        Money::range(first.monthly.low * n as f64, first.monthly.high * n as f64),
+                    ),
+                };
+                let _ = writeln!(text, "    {name:<26}{mark}{:>16}  {what}", money.shown());
             }
         }
         let usage = estimate.usage();
@@ -250,6 +242,26 @@ fn cost_human(estimates: &BTreeMap<String, Estimate>, before: Option<&Before>) -
     }
     let _ = writeln!(text, "{}", footnote(estimates));
     text
+}
+
+/// The priced lines of `stack`, those priced alike (same type, same reckoning) as one: how
+/// many, and the first.
+fn alike<'e>(estimate: &'e Estimate, stack: &str) -> Vec<(usize, &'e crate::cost::Line)> {
+    let mut groups: Vec<(usize, &crate::cost::Line)> = Vec::new();
+    for line in estimate
+        .lines
+        .iter()
+        .filter(|l| l.stack == stack && !l.monthly.is_zero())
+    {
+        match groups
+            .iter_mut()
+            .find(|(_, g)| g.kind == line.kind && g.what == line.what && g.monthly == line.monthly)
+        {
+            Some((n, _)) => *n += 1,
+            None => groups.push((1, line)),
+        }
+    }
+    groups
 }
 
 fn footnote(estimates: &BTreeMap<String, Estimate>) -> String {

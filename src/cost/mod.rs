@@ -56,6 +56,23 @@ impl Money {
     }
 }
 
+impl Money {
+    /// This amount as a change: `+12.00`, `-3.40`, or, where the ends of a range move
+    /// differently, `+72.08 at the low end, +0.00 at the high end`.
+    pub fn shown_as_change(&self) -> String {
+        let one = |v: f64| format!("{}{:.2}", if v >= -0.005 { "+" } else { "-" }, v.abs());
+        if (self.high - self.low).abs() < 0.005 {
+            one(self.low)
+        } else {
+            format!(
+                "{} at the low end, {} at the high end",
+                one(self.low),
+                one(self.high)
+            )
+        }
+    }
+}
+
 impl std::ops::Add for Money {
     type Output = Money;
     fn add(self, other: Money) -> Money {
@@ -217,4 +234,19 @@ pub fn estimate_texts(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Money;
+
+    #[test]
+    fn changes_show_their_direction_and_each_end_of_a_range() {
+        assert_eq!(Money::exactly(12.0).shown_as_change(), "+12.00");
+        assert_eq!(Money::exactly(-3.4).shown_as_change(), "-3.40");
+        assert_eq!(
+            Money::range(0.0, 72.08).shown_as_change(),
+            "+0.00 at the low end, +72.08 at the high end"
+        );
+    }
 }

@@ -229,7 +229,11 @@ impl<'p, 'a> Pricer<'p, 'a> {
                 priced.monthly(
                     self.price("cloudwatch.alarm.standard.month"),
                     count(metrics),
-                    format!("alarm on {metrics} metric(s)"),
+                    if metrics == 1.0 {
+                        "alarm on 1 metric".to_string()
+                    } else {
+                        format!("alarm on {metrics} metrics")
+                    },
                 );
             }
             "AWS::CloudWatch::Dashboard" => priced.monthly(
@@ -332,8 +336,9 @@ impl<'p, 'a> Pricer<'p, 'a> {
             == Some("ARM64");
         let arch = if arm { "linux-arm" } else { "linux-x86" };
         let desired = number(prop.get("DesiredCount")).unwrap_or(1.0);
+        let name = text(prop.get("ServiceName"));
         let tasks = self
-            .scaling(tree, id)
+            .scaling(tree, id, name)
             .map_or(count(desired), |(min, max)| Money::range(min, max));
         let (vcpu, gb) = (cpu / 1024.0, memory / 1024.0);
         let shown = |n: Money| {
@@ -343,7 +348,10 @@ impl<'p, 'a> Pricer<'p, 'a> {
                 format!("{}–{}", n.low, n.high)
             }
         };
-        let tasks_text = format!("{} tasks", shown(tasks));
+        let tasks_text = match shown(tasks).as_str() {
+            "1" => "1 task".to_string(),
+            n => format!("{n} tasks"),
+        };
         priced.hourly(
             self.price(&format!("fargate.{arch}.vcpu-hour")),
             Money::range(tasks.low * vcpu, tasks.high * vcpu),
@@ -367,32 +375,46 @@ impl<'p, 'a> Pricer<'p, 'a> {
             priced.hourly(
                 self.price("vpc.public-ipv4.hour"),
                 tasks,
-                format!("{tasks_text}' public IPv4 addresses"),
+                format!("a public IPv4 address for each of {tasks_text}"),
             );
         }
     }
 
-    /// The minimum and maximum tasks of a service that scales (its scalable target).
-    fn scaling(&self, tree: &Yaml, service: &str) -> Option<(f64, f64)> {
+    /// The minimum and maximum tasks of a service that scales: the scalable target whose
+    /// `ResourceId` names the service (by reference, or as `service/<cluster>/<name>`) or
+    /// that depends on it.
+    fn scaling(&self, tree: &Yaml, service: &str, name: Option<&str>) -> Option<(f64, f64)> {
         let resources = tree.get("Resources")?.as_mapping()?;
         resources.iter().map(|(_, r)| r).find_map(|target| {
             if target.get("Type")?.as_str()? != "AWS::ApplicationAutoScaling::ScalableTarget" {
                 return None;
             }
             let properties = target.get("Properties")?;
+            let resource_id = properties.get("ResourceId")?;
             let mut references = Vec::new();
-            collect_references(properties.get("ResourceId")?, &mut references);
-            let names = references.iter().any(|r| match r {
+            collect_references(resource_id, &mut references);
+            let by_reference = references.iter().any(|r| match r {
                 Reference::Ref(t) | Reference::GetAtt(t) => *t == service,
                 Reference::Sub(t) => t.split('.').next() == Some(service),
                 Reference::Import(_) => false,
             });
-            names.then(|| {
-                Some((
-                    number(properties.get("MinCapacity"))?,
-                    number(properties.get("MaxCapacity"))?,
-                ))
-            })?
+            let by_name = name.is_some_and(|n| {
+                resource_id
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(&format!("/{n}")))
+            });
+            let depends = match target.get("DependsOn") {
+                Some(Yaml::Sequence(items)) => items.iter().any(|i| i.as_str() == Some(service)),
+                Some(one) => one.as_str() == Some(service),
+                None => false,
+            };
+            if !(by_reference || by_name || depends) {
+                return None;
+            }
+            Some((
+                number(properties.get("MinCapacity"))?,
+                number(properties.get("MaxCapacity"))?,
+            ))
         })
     }
 
