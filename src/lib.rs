@@ -144,7 +144,7 @@ pub fn run_with(
 
 /// `envc check` with a change's base: as [`check`], and a change from the golden files of
 /// `baseline` that replaces or deletes what holds data is reported too.
-pub fn check_against(root: &Path, only: &[String], baseline: Option<&change::Baseline>) -> Checked {
+pub fn check_against(root: &Path, only: &[String], baseline: Option<change::Baseline>) -> Checked {
     run_against(
         root,
         &parse::Overlay::new(),
@@ -161,7 +161,7 @@ fn run_against(
     only: &[String],
     stages: Stages,
     disk_caches: bool,
-    baseline: Option<&change::Baseline>,
+    baseline: Option<change::Baseline>,
 ) -> Checked {
     let open_cache = |stage| {
         disk_caches
@@ -256,6 +256,14 @@ fn run_against(
                     &mut found,
                 );
                 all.extend(found);
+                // Only the golden files of the base that differ from the render are read.
+                let baseline = baseline.and_then(|mut baseline| {
+                    let now = |env: &str, stack: &str| {
+                        let env = rendered.iter().find(|e| e.name == env)?;
+                        Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
+                    };
+                    baseline.read_differing(&now).ok().map(|()| baseline)
+                });
                 if let Some(stacks) = &validated.stacks {
                     all.extend(rules::check_rendered(
                         &renderer,
@@ -263,7 +271,7 @@ fn run_against(
                         &rendered,
                         &validated.envs,
                         only,
-                        baseline,
+                        baseline.as_ref(),
                         &mut sources,
                     ));
                 }

@@ -362,11 +362,7 @@ fn a_change_to_a_thousand_environments_fits_one_comment_and_keeps_every_replacem
     };
     let comment =
         envc::change::comment::markdown(&review, envc::change::comment::GITHUB_COMMENT_LIMIT);
-    assert!(
-        comment.chars().count() < 65_536,
-        "{} characters",
-        comment.chars().count()
-    );
+    assert!(comment.len() < 65_536, "{} bytes", comment.len());
     let review = serde_json::to_value(&review).unwrap();
     let environments = review["environments"].as_array().unwrap();
     assert_eq!(environments.len(), 1000);
@@ -440,4 +436,45 @@ fn the_pull_request_workflow_runs_commands_envc_has() {
         text.contains(envc::change::comment::MARKER),
         "the workflow finds its comment by the marker"
     );
+}
+
+#[test]
+fn the_price_snapshot_is_refreshed_from_price_list_offer_files_and_covers_every_shipped_row() {
+    let out = tempfile::tempdir().unwrap();
+    let written = out.path().join("prices.json");
+    let status = std::process::Command::new("python3")
+        .arg(root().join("scripts/aws-prices.py"))
+        .args([
+            "--offers",
+            "tests/prices/offers",
+            "--regions",
+            "us-east-1",
+            "--date",
+            "2026-12-01",
+            "--out",
+        ])
+        .arg(&written)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    let read = |path: &Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(&written),
+        read(&root().join("tests/prices/expected.json"))
+    );
+    // A refresh writes every row envc ships (and the Rust side looks up), no fewer.
+    let shipped = read(&root().join("data/aws-prices.json"));
+    let keys = |v: &Value| -> Vec<String> {
+        v["regions"]["us-east-1"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(keys(&shipped), keys(&read(&written)));
 }

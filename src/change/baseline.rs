@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::Texts;
@@ -11,11 +11,11 @@ use crate::diagnostic::{Code, Diagnostic};
 
 /// Branches a change is measured against when no ref is given, first found first.
 const MAIN_BRANCHES: &[&str] = &[
-    "origin/HEAD",
-    "origin/main",
-    "main",
-    "origin/master",
-    "master",
+    "remotes/origin/HEAD",
+    "remotes/origin/main",
+    "heads/main",
+    "remotes/origin/master",
+    "heads/master",
 ];
 
 /// Which commit's golden files a change is compared with.
@@ -33,85 +33,138 @@ pub struct Baseline {
     /// What the commit was asked for as (`HEAD~1`, or `merge base with main`).
     pub name: String,
     pub commit: String,
-    /// Environment → stack → template text.
-    pub files: BTreeMap<String, BTreeMap<String, String>>,
+    /// Environment → stack → template text; `None` for a file read as the same as now
+    /// ([`Baseline::read_differing`]).
+    pub files: BTreeMap<String, BTreeMap<String, Option<String>>>,
+    root: PathBuf,
+    /// The project's folder in the repository (`examples/x/`, or empty).
+    prefix: String,
+    /// Every golden file at the commit: (environment, stack, blob id).
+    listed: Vec<(String, String, String)>,
 }
 
 impl Baseline {
-    /// Reads the golden files of the project in `root` at `base`.
+    /// Reads the golden files of the project in `root` at `base`, all of them.
     pub fn read(root: &Path, base: &BaseRef) -> Result<Baseline, Diagnostic> {
-        let (name, revision) = match base {
-            BaseRef::Given(reference) => (reference.clone(), reference.clone()),
+        let mut baseline = Baseline::locate(root, base)?;
+        let wanted: Vec<usize> = (0..baseline.listed.len()).collect();
+        baseline.read_listed(&wanted)?;
+        Ok(baseline)
+    }
+
+    /// Finds the commit of `base` and lists its golden files, reading none yet.
+    pub fn locate(root: &Path, base: &BaseRef) -> Result<Baseline, Diagnostic> {
+        let (name, commit) = match base {
+            BaseRef::Given(reference) => {
+                let commit = git(
+                    root,
+                    &[
+                        "rev-parse",
+                        "--verify",
+                        "--quiet",
+                        &format!("{reference}^{{commit}}"),
+                    ],
+                )
+                .map_err(|_| {
+                    refused(&format!(
+                        "`{reference}` is not a commit of the repository at {}",
+                        root.display()
+                    ))
+                })?;
+                (reference.clone(), commit)
+            }
             BaseRef::MergeBase => {
+                let refs: Vec<String> = MAIN_BRANCHES.iter().map(|b| format!("refs/{b}")).collect();
+                let mut args = vec!["for-each-ref", "--format=%(refname)"];
+                args.extend(refs.iter().map(String::as_str));
+                let found = git(root, &args).map_err(|e| refused(&e))?;
                 let branch = MAIN_BRANCHES
                     .iter()
-                    .find(|b| git(root, &["rev-parse", "--verify", "--quiet", b]).is_ok())
+                    .find(|b| found.lines().any(|l| l == format!("refs/{b}")))
                     .ok_or_else(|| {
                         refused("no main branch to compare with (origin/main, main, master)")
                     })?;
+                let short = branch
+                    .trim_start_matches("remotes/")
+                    .trim_start_matches("heads/");
                 let commit = git(root, &["merge-base", "HEAD", branch])
-                    .map_err(|e| refused(&format!("no merge base with {branch}: {e}")))?;
-                (format!("merge base with {branch}"), commit)
+                    .map_err(|e| refused(&format!("no merge base with {short}: {e}")))?;
+                (format!("the merge base with {short}"), commit)
             }
         };
-        let commit = git(
-            root,
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{revision}^{{commit}}"),
-            ],
-        )
-        .map_err(|_| {
-            refused(&format!(
-                "`{revision}` is not a commit of the repository at {}",
-                root.display()
-            ))
-        })?;
         let prefix = git(root, &["rev-parse", "--show-prefix"]).unwrap_or_default();
         let listing = git(
             root,
-            &[
-                "ls-tree",
-                "-r",
-                "--name-only",
-                &format!("{commit}:{prefix}golden"),
-            ],
+            &["ls-tree", "-r", &format!("{commit}:{prefix}golden")],
         )
         .unwrap_or_default();
-        let paths: Vec<(&str, &str)> = listing
+        let listed = listing
             .lines()
-            .filter_map(|line| line.strip_suffix(".yaml")?.split_once('/'))
-            .filter(|(_, stack)| !stack.contains('/'))
+            .filter_map(|line| {
+                let (meta, path) = line.split_once('\t')?;
+                let blob = meta.split(' ').nth(2)?;
+                let (env, stack) = path.strip_suffix(".yaml")?.split_once('/')?;
+                (!stack.contains('/'))
+                    .then(|| (env.to_string(), stack.to_string(), blob.to_string()))
+            })
             .collect();
-        let objects: Vec<String> = paths
-            .iter()
-            .map(|(env, stack)| format!("{commit}:{prefix}golden/{env}/{stack}.yaml"))
-            .collect();
-        let texts = cat_files(root, &objects)?;
-        let mut files: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for ((env, stack), text) in paths.into_iter().zip(texts) {
-            files
-                .entry(env.to_string())
-                .or_default()
-                .insert(stack.to_string(), text);
-        }
         Ok(Baseline {
             name,
             commit,
-            files,
+            files: BTreeMap::new(),
+            root: root.to_path_buf(),
+            prefix,
+            listed,
         })
     }
 
-    /// Its texts, borrowed, as [`super::compare`] takes them.
-    pub fn texts(&self) -> Texts<'_> {
+    /// Reads the golden files that differ from `now` (the text of an environment's stack
+    /// now, where it has one): those the same are recorded as `None`, unread.
+    pub fn read_differing<'t>(
+        &mut self,
+        now: &dyn Fn(&str, &str) -> Option<&'t str>,
+    ) -> Result<(), Diagnostic> {
+        let wanted: Vec<usize> = (0..self.listed.len())
+            .filter(|&i| {
+                let (env, stack, blob) = &self.listed[i];
+                now(env, stack).is_none_or(|text| blob_id(text) != *blob)
+            })
+            .collect();
+        self.read_listed(&wanted)
+    }
+
+    fn read_listed(&mut self, wanted: &[usize]) -> Result<(), Diagnostic> {
+        let objects: Vec<String> = wanted
+            .iter()
+            .map(|&i| {
+                let (env, stack, _) = &self.listed[i];
+                format!("{}:{}golden/{env}/{stack}.yaml", self.commit, self.prefix)
+            })
+            .collect();
+        let mut texts = cat_files(&self.root, &objects)?.into_iter();
+        for (i, (env, stack, _)) in self.listed.iter().enumerate() {
+            let text = if wanted.contains(&i) {
+                texts.next()
+            } else {
+                None
+            };
+            self.files
+                .entry(env.clone())
+                .or_default()
+                .insert(stack.clone(), text);
+        }
+        Ok(())
+    }
+
+    /// Its texts, borrowed, as [`super::compare`] takes them; a file read as the same as now
+    /// ([`Baseline::read_differing`]) is `now`'s text.
+    pub fn texts<'a>(&'a self) -> Texts<'a> {
         self.files
             .iter()
             .map(|(env, stacks)| {
                 let stacks = stacks
                     .iter()
-                    .map(|(s, t)| (s.as_str(), t.as_str()))
+                    .filter_map(|(s, t)| Some((s.as_str(), t.as_deref()?)))
                     .collect();
                 (env.as_str(), stacks)
             })
@@ -122,6 +175,19 @@ impl Baseline {
     pub fn short_commit(&self) -> &str {
         &self.commit[..self.commit.len().min(12)]
     }
+}
+
+/// The id git gives a file of `text` (a blob's SHA-1).
+fn blob_id(text: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {}\0", text.len()).as_bytes());
+    hasher.update(text.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn refused(message: &str) -> Diagnostic {

@@ -9,8 +9,12 @@ use std::fmt::Write;
 use super::{Action, Cause, EnvChange, ResourceChange, StackChange};
 use crate::cost::Money;
 
-/// GitHub's limit on a comment's body, in characters.
+/// GitHub's limit on a comment's body: 65,536 characters. The comment is held to as many
+/// bytes, which no text of as many characters exceeds.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+/// Room kept for the note on what was left out, however long its counts.
+const RESERVE: usize = 400;
 
 /// The first line of every comment envc writes: how a workflow finds the comment to update.
 pub const MARKER: &str = "<!-- envc diff -->";
@@ -82,7 +86,7 @@ pub fn markdown(review: &Review, limit: usize) -> String {
         if all == 1 { "" } else { "s" },
         if all == 1 { "s" } else { "" },
     );
-    let envs_of = |envs: &[String]| envs_shown(envs, all, &review.protected);
+    let envs_of = |envs: &[String]| envs_shown(envs, all, &review.protected, usize::MAX);
 
     let mut risky = Grouped::default();
     let mut widened = Grouped::default();
@@ -105,9 +109,24 @@ pub fn markdown(review: &Review, limit: usize) -> String {
     if risky.lines.is_empty() {
         out.push_str("Nothing is replaced or deleted.\n\n");
     }
-    for (line, envs) in &risky.lines {
-        let _ = writeln!(out, "- {line} — {}", envs_of(envs));
-    }
+    // Every risky line stays; when they alone would not fit, each names fewer environments.
+    let room = limit.saturating_sub(out.len() + RESERVE);
+    let section = [usize::MAX, 20, 3, 0]
+        .into_iter()
+        .map(|most| {
+            let mut section = String::new();
+            for (line, envs) in &risky.lines {
+                let envs = envs_shown(envs, all, &review.protected, most);
+                let _ = writeln!(section, "- {line} — {envs}");
+            }
+            section
+        })
+        .find(|section| section.len() <= room);
+    out.push_str(
+        section
+            .as_deref()
+            .unwrap_or("(too many replacements and deletions to list: see `--format json`)\n"),
+    );
     if !risky.lines.is_empty() {
         out.push('\n');
     }
@@ -159,13 +178,11 @@ pub fn markdown(review: &Review, limit: usize) -> String {
 
 /// Appends the parts of `rest` that fit in `limit`, then a count of those left out.
 fn fit(out: &mut String, rest: &[String], limit: usize, review: &Review) {
-    // Room for the note on what was left out, however long its counts.
-    let reserve = 400;
-    let mut used = out.chars().count();
+    let mut used = out.len();
     let mut left_out = 0;
     for part in rest {
-        let size = part.chars().count();
-        if left_out == 0 && used + size + reserve <= limit {
+        let size = part.len();
+        if left_out == 0 && used + size + RESERVE <= limit {
             out.push_str(part);
             used += size;
         } else {
@@ -284,13 +301,15 @@ fn tick_safe(text: &str) -> String {
     text.replace('`', "'")
 }
 
-/// The environments a line is about: all of them, or their names (protected ones marked).
-fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>) -> String {
+/// The environments a line is about: all of them, or their names (protected ones marked),
+/// at most `most` of them and a count of the rest.
+fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>, most: usize) -> String {
     if envs.len() == all && all > 3 {
         return format!("all {all} environments");
     }
-    let names: Vec<String> = envs
+    let mut names: Vec<String> = envs
         .iter()
+        .take(most)
         .map(|e| {
             if protected.contains(e) {
                 format!("**{e}** (protected)")
@@ -299,5 +318,8 @@ fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>) -> Stri
             }
         })
         .collect();
+    if envs.len() > most {
+        names.push(format!("{} more", envs.len() - most));
+    }
     names.join(", ")
 }

@@ -297,7 +297,7 @@ pub fn run(cli: Cli) -> i32 {
             let baseline = match base {
                 Some(base) => {
                     let base = crate::change::BaseRef::Given(base.clone());
-                    match crate::change::Baseline::read(&cli.dir, &base) {
+                    match crate::change::Baseline::locate(&cli.dir, &base) {
                         Ok(baseline) => Some(baseline),
                         Err(problem) => {
                             print_diagnostics(&[problem], &SourceMap::default(), *format, color);
@@ -310,7 +310,7 @@ pub fn run(cli: Cli) -> i32 {
                     crate::change::Baseline::read(&cli.dir, &crate::change::BaseRef::MergeBase).ok()
                 }
             };
-            let checked = crate::check_against(&cli.dir, envs, baseline.as_ref());
+            let checked = crate::check_against(&cli.dir, envs, baseline);
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
                 let count = checked.validated.envs.len();

@@ -468,7 +468,10 @@ impl<'p, 'a> Pricer<'p, 'a> {
             } else {
                 "serverless-v2"
             };
-            let engine = engine.trim_start_matches("aurora-");
+            let engine = match engine {
+                "aurora-postgresql" => "postgres",
+                other => other.trim_start_matches("aurora-"),
+            };
             let paused = if min == 0.0 { ", pausing to zero" } else { "" };
             priced.hourly(
                 self.price(&format!("aurora.{engine}.{flavour}.acu-hour")),
