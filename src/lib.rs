@@ -88,6 +88,7 @@ impl Checked {
 
 pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
     let usage = [
+        Code::ChangeBase,
         Code::Io,
         Code::FileRefused,
         Code::NoProject,
@@ -144,7 +145,11 @@ pub fn run_with(
 
 /// `envc check` with a change's base: as [`check`], and a change from the golden files of
 /// `baseline` that replaces or deletes what holds data is reported too.
-pub fn check_against(root: &Path, only: &[String], baseline: Option<change::Baseline>) -> Checked {
+pub fn check_against(
+    root: &Path,
+    only: &[String],
+    baseline: Option<change::baseline::Locating>,
+) -> Checked {
     run_against(
         root,
         &parse::Overlay::new(),
@@ -161,7 +166,7 @@ fn run_against(
     only: &[String],
     stages: Stages,
     disk_caches: bool,
-    baseline: Option<change::Baseline>,
+    baseline: Option<change::baseline::Locating>,
 ) -> Checked {
     let open_cache = |stage| {
         disk_caches
@@ -257,6 +262,14 @@ fn run_against(
                 );
                 all.extend(found);
                 // Only the golden files of the base that differ from the render are read.
+                let baseline = match baseline.and_then(change::baseline::Locating::wait) {
+                    Some(Ok(baseline)) => Some(baseline),
+                    Some(Err(problem)) => {
+                        all.push(problem);
+                        None
+                    }
+                    None => None,
+                };
                 let baseline = baseline.and_then(|mut baseline| {
                     let now = |env: &str, stack: &str| {
                         let env = rendered.iter().find(|e| e.name == env)?;

@@ -27,6 +27,37 @@ pub enum BaseRef {
     MergeBase,
 }
 
+/// A [`Baseline`] being located by git in the background (git's processes take as long as
+/// reading a small project: `check` runs them beside it).
+pub struct Locating {
+    finding: std::thread::JoinHandle<Result<Baseline, Diagnostic>>,
+    /// Whether a failure is reported (a base that was asked for) or passed over quietly (the
+    /// merge base, where there may be no git or no main branch).
+    report: bool,
+}
+
+impl Locating {
+    pub fn start(root: &Path, base: &BaseRef) -> Locating {
+        let (root, base) = (root.to_path_buf(), base.clone());
+        let report = matches!(base, BaseRef::Given(_));
+        let finding = std::thread::spawn(move || Baseline::locate(&root, &base));
+        Locating { finding, report }
+    }
+
+    /// The baseline; `None` where the merge base cannot be had (no git, no main branch),
+    /// which is no problem; an error where a base asked for cannot be read.
+    pub fn wait(self) -> Option<Result<Baseline, Diagnostic>> {
+        let found = self
+            .finding
+            .join()
+            .unwrap_or_else(|_| Err(refused("git could not be run")));
+        match found {
+            Err(_) if !self.report => None,
+            found => Some(found),
+        }
+    }
+}
+
 /// The golden files of every environment at one commit.
 #[derive(Debug, Clone)]
 pub struct Baseline {

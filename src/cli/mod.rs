@@ -294,23 +294,14 @@ pub fn run(cli: Cli) -> i32 {
             deny_warnings,
             base,
         } => {
-            let baseline = match base {
-                Some(base) => {
-                    let base = crate::change::BaseRef::Given(base.clone());
-                    match crate::change::Baseline::locate(&cli.dir, &base) {
-                        Ok(baseline) => Some(baseline),
-                        Err(problem) => {
-                            print_diagnostics(&[problem], &SourceMap::default(), *format, color);
-                            return 2;
-                        }
-                    }
-                }
-                // Without a main branch (or git) there is nothing to measure a change from.
-                None => {
-                    crate::change::Baseline::read(&cli.dir, &crate::change::BaseRef::MergeBase).ok()
-                }
+            // Located by git beside the pipeline; without git or a main branch there is
+            // nothing to measure a change from, and no problem in that.
+            let base = match base {
+                Some(base) => crate::change::BaseRef::Given(base.clone()),
+                None => crate::change::BaseRef::MergeBase,
             };
-            let checked = crate::check_against(&cli.dir, envs, baseline);
+            let baseline = crate::change::baseline::Locating::start(&cli.dir, &base);
+            let checked = crate::check_against(&cli.dir, envs, Some(baseline));
             print_diagnostics(&checked.diagnostics, &checked.sources, *format, color);
             if *format == Format::Human && checked.diagnostics.is_empty() {
                 let count = checked.validated.envs.len();
