@@ -155,6 +155,9 @@ codes! {
     KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
+    /// A protected environment's stack that drifted from its template (changed by hand),
+    /// which a deploy would overwrite without `--overwrite-drift`.
+    Drift = "envc::deploy::drift",
     /// The golden files to compare a change with could not be read (no such commit, no
     /// git repository, no main branch).
     ChangeBase = "envc::change::base",

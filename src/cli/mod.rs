@@ -166,6 +166,10 @@ pub enum Command {
         /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
         #[arg(long)]
         replace_failed: bool,
+        /// Deploy a protected environment whose stacks drifted from their templates (changed
+        /// by hand), putting the templates back.
+        #[arg(long)]
+        overwrite_drift: bool,
         /// Ship this tag of the environment's image: only the stacks that run it change (their
         /// `ImageTag` parameter). Without it, deployed stacks keep the tag they run.
         #[arg(long, value_name = "TAG")]
@@ -184,6 +188,19 @@ pub enum Command {
         /// stop it).
         #[arg(long)]
         stop: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// What was changed in AWS behind CloudFormation's back: CloudFormation's drift detection
+    /// on each deployed stack, then each modified or deleted resource, property by property,
+    /// expected → actual. Exit 0 no drift, 1 drift, 2 usage or AWS errors.
+    Drift {
+        env: String,
+        /// Only these stacks (repeatable).
+        #[arg(long = "stack", value_name = "STACK")]
+        stacks: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -397,6 +414,7 @@ pub fn run(cli: Cli) -> i32 {
             dry_run,
             concurrency,
             replace_failed,
+            overwrite_drift,
             image_tag,
             aws,
         } => {
@@ -405,6 +423,7 @@ pub fn run(cli: Cli) -> i32 {
                 dry_run: *dry_run,
                 concurrency: usize::from(*concurrency),
                 replace_failed: *replace_failed,
+                overwrite_drift: *overwrite_drift,
                 interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
             };
             deploy::run_deploy(
@@ -418,6 +437,12 @@ pub fn run(cli: Cli) -> i32 {
             )
         }
         Command::Status { env, format, aws } => deploy::run_status(&cli, env, *format, aws, color),
+        Command::Drift {
+            env,
+            stacks,
+            format,
+            aws,
+        } => deploy::run_drift(&cli, env, stacks, *format, aws, color),
         Command::Run {
             task,
             env,

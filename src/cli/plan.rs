@@ -24,6 +24,12 @@ pub fn change_table(summary: &ChangeSetSummary, color: bool) -> String {
         },
         summary.count(Action::Remove),
     );
+    if let Some(when) = &summary.drifted {
+        out.push_str(&paint(
+            &format!("  drifted from its template (detected {when}): this deploy puts the template back over what was changed by hand; `envc drift` shows it\n"),
+            "33",
+        ));
+    }
     if !summary.waiting_for.is_empty() {
         out.push_str(&format!(
             "  (from the templates: CloudFormation's change set is made once an earlier wave exports {})\n",

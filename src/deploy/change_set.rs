@@ -48,6 +48,16 @@ impl Planned {
             Planned::NoChanges => None,
         }
     }
+
+    pub fn summary_mut(&mut self) -> Option<&mut ChangeSetSummary> {
+        match self {
+            Planned::Create(summary)
+            | Planned::Recreate { summary, .. }
+            | Planned::Update { summary, .. }
+            | Planned::AfterImports(summary) => Some(summary),
+            Planned::NoChanges => None,
+        }
+    }
 }
 
 /// Every resource of a new stack, as additions.
@@ -70,6 +80,7 @@ pub fn summary_of_new(stack: &RenderedStack) -> ChangeSetSummary {
         is_new: true,
         waiting_for: Vec::new(),
         changes,
+        drifted: None,
     }
 }
 
@@ -163,6 +174,7 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
                     is_new: false,
                     waiting_for: Vec::new(),
                     changes,
+                    drifted: None,
                 };
                 return Ok(Planned::Update {
                     summary,

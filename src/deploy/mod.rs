@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod change_set;
+pub mod drift;
 pub mod health;
 pub mod image;
 pub mod plan;
@@ -162,6 +163,8 @@ pub struct DeployOptions {
     pub dry_run: bool,
     pub concurrency: usize,
     pub replace_failed: bool,
+    /// Deploy over drift in a protected environment (`--overwrite-drift`).
+    pub overwrite_drift: bool,
     /// A person is at a terminal to answer questions.
     pub interactive: bool,
 }

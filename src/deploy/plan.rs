@@ -88,6 +88,9 @@ pub struct ChangeSetSummary {
     /// waves are done.
     pub waiting_for: Vec<String>,
     pub changes: Vec<ResourceChange>,
+    /// The stack had drifted from its template when drift was last detected (at this
+    /// time): the change overwrites what was changed by hand.
+    pub drifted: Option<String>,
 }
 
 impl ChangeSetSummary {

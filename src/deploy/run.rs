@@ -222,7 +222,8 @@ impl Run<'_> {
                     continue;
                 };
                 self.reporter.progress(Progress::Plan(summary.clone()));
-                let refused = wave::refused_in_protected(self.target, summary);
+                let refused =
+                    wave::refused_in_protected(self.target, summary, self.options.overwrite_drift);
                 ok &= refused.is_empty();
                 self.report.diagnostics.extend(refused);
             }

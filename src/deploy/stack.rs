@@ -21,6 +21,9 @@ pub struct StackInfo {
     pub outputs: Vec<(String, String)>,
     /// The values its parameters were deployed with.
     pub parameters: Vec<(String, String)>,
+    /// When drift detection last found it drifted from its template (`envc drift`, or the
+    /// console's), where it did.
+    pub drifted: Option<String>,
 }
 
 /// `2026-11-24T18:40:01Z`: a time to the second, as people read it.
@@ -67,6 +70,14 @@ pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>
                     )
                 })
                 .collect(),
+            drifted: s.drift_information().and_then(|d| {
+                let drifted = d.stack_drift_status().map(|s| s.as_str()) == Some("DRIFTED");
+                drifted.then(|| {
+                    d.last_check_timestamp()
+                        .map(utc_seconds)
+                        .unwrap_or_default()
+                })
+            }),
         })),
         Err(error) => {
             let message = error_message(&error);

@@ -48,7 +48,11 @@ pub(super) async fn plan_stack(
         .cloned()
         .collect();
     if waiting_for.is_empty() {
-        return change_set::plan_update(clients, target, stack, made).await;
+        let mut planned = change_set::plan_update(clients, target, stack, made).await?;
+        if let Some(summary) = planned.summary_mut() {
+            summary.drifted = info.drifted;
+        }
+        return Ok(planned);
     }
     let deployed = stack::deployed_template(cf, &stack.stack_name).await?;
     Ok(Planned::AfterImports(ChangeSetSummary {
@@ -57,6 +61,7 @@ pub(super) async fn plan_stack(
         is_new: false,
         waiting_for,
         changes: plan::template_changes(&deployed, &stack.body),
+        drifted: info.drifted,
     }))
 }
 
@@ -65,15 +70,29 @@ pub(super) async fn plan_stack(
 pub(super) fn refused_in_protected(
     target: &DeployTarget,
     summary: &ChangeSetSummary,
+    overwrite_drift: bool,
 ) -> Vec<Diagnostic> {
     if !target.protected {
         return Vec::new();
     }
+    let drift = summary.drifted.as_ref().filter(|_| !overwrite_drift).map(|when| {
+        Diagnostic::error(
+            Code::Drift,
+            format!(
+                "`{}` has drifted from its template (detected {when}): this deploy would overwrite what was changed by hand in protected `{}`",
+                summary.stack_name, target.env
+            ),
+        )
+        .help(format!(
+            "see what changed with `envc drift {}`; put it in the environment's files, or pass `--overwrite-drift` to put the template back",
+            target.env
+        ))
+    });
     summary.changes.iter().filter(|c| c.loses_data()).map(|change| {
         let verb = if change.action == plan::Action::Remove { "delete" } else { "replace" };
         Diagnostic::error(Code::Guarded, format!("`{}` would {verb} `{}` ({}), which holds data, in protected `{}`", summary.stack_name, change.logical_id, change.resource_type, target.env))
             .help("protected environments never replace or delete stateful resources; change the setting back, or migrate the data and change the stack policy by hand")
-    }).collect()
+    }).chain(drift).collect()
 }
 
 /// Runs a planned create or change set and waits for the result; the stack is in
@@ -166,7 +185,11 @@ async fn change_set_now(
         return Ok(planned);
     };
     reporter.progress(Progress::Plan(summary.clone()));
-    if let Some(refused) = refused_in_protected(target, summary).into_iter().next() {
+    // Drift was judged when the stack was planned from its templates.
+    if let Some(refused) = refused_in_protected(target, summary, true)
+        .into_iter()
+        .next()
+    {
         if let Planned::Update { change_set, .. } = &planned {
             let cf = &clients.cloudformation;
             change_set::delete_change_set(cf, &stack.stack_name, change_set).await;

@@ -3,6 +3,7 @@
 
 mod connection;
 mod daily;
+mod drift;
 mod examples;
 mod faults;
 mod lifecycle;
