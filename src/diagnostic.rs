@@ -155,6 +155,9 @@ codes! {
     KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
+    /// A configuration secret key that cannot be set or read as asked (no secret, not a
+    /// JSON object, over Secrets Manager's size), or that containers read and it lacks.
+    SecretKey = "envc::secret::key",
     /// A protected environment's stack that drifted from its template (changed by hand),
     /// which a deploy would overwrite without `--overwrite-drift`.
     Drift = "envc::deploy::drift",

@@ -416,6 +416,13 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
                 StatusFormat::Table => {
                     out!("{}", status_table(&report.stacks));
                     out!("{}", services_table(&report.services));
+                    if let Some(secret) = report.secret.as_ref().filter(|s| !s.missing.is_empty()) {
+                        outln!(
+                            "\n{} lacks {}, which containers read: their tasks fail to start until it is set (`envc secret set {env} KEY --stdin`)",
+                            secret.secret,
+                            secret.missing.join(", ")
+                        );
+                    }
                 }
                 StatusFormat::Json => outln!(
                     "{}",

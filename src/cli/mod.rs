@@ -6,6 +6,7 @@ mod plan;
 mod render;
 pub mod report;
 mod review;
+mod secret;
 mod task;
 
 use std::io::IsTerminal;
@@ -191,6 +192,12 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// The environment's configuration secret, key by key: values from standard input or a
+    /// file, never an argument, never shown.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
     /// What was changed in AWS behind CloudFormation's back: CloudFormation's drift detection
     /// on each deployed stack, then each modified or deleted resource, property by property,
     /// expected → actual. Exit 0 no drift, 1 drift, 2 usage or AWS errors.
@@ -233,6 +240,37 @@ pub enum Command {
         env: String,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Set KEY (or, without it, each key of a JSON object) in ENV's configuration secret,
+    /// keeping its other keys. Exit 0 set, 1 refused, 2 usage, 3 AWS could not be asked.
+    Set {
+        env: String,
+        key: Option<String>,
+        /// Read the value from standard input (one line break at its end dropped).
+        #[arg(
+            long,
+            conflicts_with = "from_file",
+            required_unless_present = "from_file"
+        )]
+        stdin: bool,
+        /// Read the value from this file.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// The keys of ENV's configuration secret (never the values), and the keys its containers
+    /// read that it lacks. Exit 0 none missing, 1 some missing, 3 AWS could not be asked.
+    List {
+        env: String,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
 }
 
@@ -443,6 +481,27 @@ pub fn run(cli: Cli) -> i32 {
             format,
             aws,
         } => deploy::run_drift(&cli, env, stacks, *format, aws, color),
+        Command::Secret {
+            command:
+                SecretCommand::Set {
+                    env,
+                    key,
+                    stdin,
+                    from_file,
+                    aws,
+                },
+        } => secret::run_set(
+            &cli,
+            env,
+            key.as_deref(),
+            *stdin,
+            from_file.as_deref(),
+            aws,
+            color,
+        ),
+        Command::Secret {
+            command: SecretCommand::List { env, format, aws },
+        } => secret::run_list(&cli, env, *format, aws, color),
         Command::Run {
             task,
             env,

@@ -31,6 +31,7 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub ecs: aws_sdk_ecs::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -93,6 +94,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(&config),
             ecs: aws_sdk_ecs::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(&config),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod image;
 pub mod plan;
 mod preflight;
 mod run;
+pub mod secret;
 pub mod stack;
 pub mod status;
 pub mod task;
@@ -44,6 +45,8 @@ pub struct DeployTarget {
     pub waves: Vec<Vec<String>>,
     /// `deploy --image-tag`: the tag the stacks that run the environment's image get.
     pub image_tag: Option<String>,
+    /// The Secrets Manager secret of the environment's JSON configuration (`config-secret`).
+    pub config_secret: Option<String>,
 }
 
 impl DeployTarget {
@@ -86,6 +89,7 @@ impl DeployTarget {
             stacks: rendered.stacks.clone(),
             waves: rendered.waves.clone(),
             image_tag: None,
+            config_secret: model.config_secret.clone(),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct StackStatusRow {
 pub struct StatusReport {
     pub stacks: Vec<StackStatusRow>,
     pub services: Vec<ServiceHealth>,
+    /// The configuration secret's keys beside those containers read, where it exists.
+    pub secret: Option<super::secret::SecretKeys>,
     pub summary: Summary,
 }
 
@@ -52,10 +54,16 @@ pub async fn status(target: &DeployTarget) -> Result<StatusReport, Diagnostic> {
     let clients = Clients::new(&target.aws).await?;
     let stacks = stack_rows(&clients, target).await?;
     let services = super::health::services(&clients.ecs, &stacks).await?;
-    let summary = summarize(&stacks, &services);
+    // Not deployed yet, or unreadable: status says what it can of the rest.
+    let secret = super::secret::list_with(&clients, target).await.ok();
+    let mut summary = summarize(&stacks, &services);
+    if secret.as_ref().is_some_and(|s| !s.missing.is_empty()) && summary.exit_code == 0 {
+        summary.exit_code = 1;
+    }
     Ok(StatusReport {
         stacks,
         services,
+        secret,
         summary,
     })
 }

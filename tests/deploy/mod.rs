@@ -7,6 +7,7 @@ mod drift;
 mod examples;
 mod faults;
 mod lifecycle;
+mod secret;
 
 use crate::support;
 use support::proxy::{rewrite, Fault};

@@ -22,6 +22,11 @@ lacks its outputs, and the stack importing them fails. The model requests the ce
 from moto's ACM; CloudFormation would wait for its DNS validation, which an emulator has no
 registrar for.
 
+moto's CloudFormation has no `AWS::SecretsManager::Secret`: the config stack deploys and no
+secret exists. The model creates it in moto's Secrets Manager, with its `SecretString`, or
+with a string made as `GenerateSecretString` asks (its template with the generated key), and
+deletes it without a recovery window.
+
 moto's CloudFormation deletes no route table, NAT gateway, internet gateway or Elastic IP
 of a stack: they stay behind, and the VPC after them cannot be deleted (DependencyViolation),
 so a stack with a VPC of its own could never be destroyed and made again. CloudFormation
@@ -62,6 +67,7 @@ from moto.ec2.models.internet_gateways import InternetGateway
 from moto.ec2.models.nat_gateways import NatGateway
 from moto.ec2.models.route_tables import RouteTable
 from moto.elasticache.models import elasticache_backends
+from moto.secretsmanager.models import secretsmanager_backends
 
 
 def _flag(value: Any) -> bool:
@@ -233,6 +239,72 @@ class CertificateResource(CloudFormationModel):
         backend = acm_backends[account_id][region_name]
         if resource_name in backend._certificates:
             backend.delete_certificate(resource_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class SecretResource(CloudFormationModel):
+    __module__ = "moto.secretsmanager.cloudformation"
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        import json
+        import secrets
+
+        props = cloudformation_json.get("Properties", {})
+        text = props.get("SecretString")
+        generate = props.get("GenerateSecretString")
+        if text is None and generate is not None:
+            made = secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))[: int(generate.get("PasswordLength", 32))]
+            if generate.get("GenerateStringKey"):
+                template = json.loads(generate.get("SecretStringTemplate") or "{}")
+                template[generate["GenerateStringKey"]] = made
+                text = json.dumps(template)
+            else:
+                text = made
+        created = secretsmanager_backends[account_id][region_name].create_secret(
+            name=props.get("Name") or resource_name,
+            secret_string=text,
+            secret_binary=None,
+            description=props.get("Description"),
+            tags=props.get("Tags") or [],
+            kms_key_id=props.get("KmsKeyId"),
+            client_request_token=None,
+            replica_regions=[],
+            force_overwrite=False,
+        )
+        return cls(json.loads(created)["ARN"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = secretsmanager_backends[account_id][region_name]
+        try:
+            backend.delete_secret(secret_id=resource_name, recovery_window_in_days=None, force_delete_without_recovery=True)
+        except Exception:
+            pass
 
     def is_created(self) -> bool:
         return True

@@ -1,0 +1,164 @@
+//! `envc secret set` and `envc secret list`: the environment's configuration secret, key by
+//! key. A value is read from standard input or a file, learned by the redactor before
+//! anything is printed, and never shown.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::deploy::secret::MAX_SECRET_BYTES;
+use crate::source::SourceMap;
+
+use super::deploy::{runtime, target};
+use super::output::{errln, outln};
+use super::report::Format;
+use super::{print_diagnostics, AwsArgs, Cli};
+
+/// The value to set: standard input, or a file (relative to `-C DIR`), one line break at the
+/// end dropped.
+fn read_value(cli: &Cli, stdin: bool, file: Option<&Path>) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let read = match (stdin, file) {
+        (true, _) => std::io::stdin()
+            .take(MAX_SECRET_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map(|_| ()),
+        (false, Some(file)) => std::fs::File::open(cli.dir.join(file))
+            .and_then(|f| f.take(MAX_SECRET_BYTES as u64 + 1).read_to_end(&mut bytes))
+            .map(|_| ()),
+        (false, None) => {
+            return Err(
+                "give the value on standard input (`--stdin`) or in a file (`--from-file F`)"
+                    .to_string(),
+            )
+        }
+    };
+    read.map_err(|e| format!("cannot read the value: {e}"))?;
+    if bytes.len() > MAX_SECRET_BYTES {
+        return Err(format!(
+            "the value is over {MAX_SECRET_BYTES} bytes, Secrets Manager's limit"
+        ));
+    }
+    let mut text =
+        String::from_utf8(bytes).map_err(|_| "the value is not UTF-8 text".to_string())?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+pub fn run_set(
+    cli: &Cli,
+    env: &str,
+    key: Option<&str>,
+    stdin: bool,
+    file: Option<&Path>,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    if key.is_some_and(|k| k.trim().is_empty()) {
+        errln!("envc: a KEY is a name; leave it out to set the keys of a JSON object");
+        return 2;
+    }
+    let value = match read_value(cli, stdin, file) {
+        Ok(value) => value,
+        Err(problem) => {
+            errln!("envc: {problem}");
+            return 2;
+        }
+    };
+    // Masked in everything printed from here on, whatever prints it.
+    super::output::learn_value(&value);
+    if let Ok(serde_json::Value::Object(keys)) = serde_json::from_str::<serde_json::Value>(&value) {
+        for value in keys.values().filter_map(|v| v.as_str()) {
+            super::output::learn_value(value);
+        }
+    }
+    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    match runtime().block_on(crate::deploy::secret::set(&target, key, &value)) {
+        Ok(set) => {
+            outln!(
+                "set {} in `{}` ({} key{} in all); the value is not shown",
+                set.keys_set.join(", "),
+                set.secret,
+                set.keys,
+                if set.keys == 1 { "" } else { "s" }
+            );
+            0
+        }
+        Err(problem) => {
+            let code = if problem.code == crate::diagnostic::Code::SecretKey {
+                1
+            } else {
+                3
+            };
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            code
+        }
+    }
+}
+
+pub fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) -> i32 {
+    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+        Ok(target) => target,
+        Err(code) => return code,
+    };
+    let listed = match runtime().block_on(crate::deploy::secret::list(&target)) {
+        Ok(listed) => listed,
+        Err(problem) => {
+            let code = if problem.code == crate::diagnostic::Code::SecretKey {
+                1
+            } else {
+                3
+            };
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            return code;
+        }
+    };
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&listed).unwrap_or_default()
+        ),
+        Format::Github => {
+            for key in &listed.missing {
+                outln!("::error title=missing secret key::`{}` has no key `{key}`, which a container of `{env}` reads", listed.secret);
+            }
+        }
+        Format::Human => {
+            outln!(
+                "{} ({} key{}):",
+                listed.secret,
+                listed.keys.len(),
+                if listed.keys.len() == 1 { "" } else { "s" }
+            );
+            for key in &listed.keys {
+                let readers: Vec<&str> = listed
+                    .referenced
+                    .iter()
+                    .filter(|(k, _)| k == key)
+                    .map(|(_, stack)| stack.as_str())
+                    .collect();
+                match readers.as_slice() {
+                    [] => outln!("  {key}"),
+                    stacks => outln!("  {key}  (read by {})", stacks.join(", ")),
+                }
+            }
+            for key in &listed.missing {
+                let readers: Vec<&str> = listed
+                    .referenced
+                    .iter()
+                    .filter(|(k, _)| k == key)
+                    .map(|(_, stack)| stack.as_str())
+                    .collect();
+                outln!("  {key}  MISSING: read by {}; its tasks fail to start until it is set (`envc secret set {env} {key} --stdin`)", readers.join(", "));
+            }
+        }
+    }
+    i32::from(!listed.missing.is_empty())
+}
