@@ -190,3 +190,20 @@ fn adapt(path: &str, text: &str, project: &str) -> String {
         .join("\n")
         + "\n"
 }
+
+/// The file of a new environment `name` that is `from` with names of its own (`envc env
+/// new`): its stacks, resources and domain follow `${env}`, and its VPC (where `from` makes
+/// one) gets `cidr`.
+pub fn env_file(name: &str, from: &str, cidr: Option<&str>) -> (PathBuf, String) {
+    let mut text = format!(
+        "// `{from}` with names of its own: made by `envc env new {name} --from {from}`.\n\
+         // Settings written here override `{from}`'s.\n\
+         extends \"{from}\"\n"
+    );
+    if let Some(cidr) = cidr {
+        text.push_str(&format!(
+            "\n// A VPC range of its own: no other environment of the project uses it.\nnetwork {{\n    cidr \"{cidr}\"\n}}\n"
+        ));
+    }
+    (Path::new("env").join(format!("{name}.kdl")), text)
+}

@@ -192,6 +192,11 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Environments: `envc env new NAME --from ENV`.
+    Env {
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
     /// The environment's configuration secret, key by key: values from standard input or a
     /// file, never an argument, never shown.
     Secret {
@@ -240,6 +245,19 @@ pub enum Command {
         env: String,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// A new environment NAME that is ENV with names of its own (`env/NAME.kdl` extending
+    /// it, and its golden files): for a short-lived environment per pull request. Writes
+    /// nothing unless it checks clean. Exit 0 written, 1 it has problems, 2 it exists.
+    New {
+        name: String,
+        /// The environment it extends.
+        #[arg(long, value_name = "ENV")]
+        from: String,
     },
 }
 
@@ -481,6 +499,15 @@ pub fn run(cli: Cli) -> i32 {
             format,
             aws,
         } => deploy::run_drift(&cli, env, stacks, *format, aws, color),
+        Command::Env {
+            command: EnvCommand::New { name, from },
+        } => {
+            let code = report_written(crate::new_env(&cli.dir, name, from), color);
+            if code == 0 {
+                outln!("envc: `{name}` extends `{from}`; deploy it with `envc deploy {name}`, remove it with `envc destroy {name}` and its files");
+            }
+            code
+        }
         Command::Secret {
             command:
                 SecretCommand::Set {

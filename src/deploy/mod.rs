@@ -7,6 +7,7 @@
 //! failure stops the waves after it. envc keeps no state: CloudFormation is the state.
 
 pub mod aws;
+mod buckets;
 pub mod change_set;
 pub mod drift;
 pub mod health;

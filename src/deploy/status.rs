@@ -258,7 +258,8 @@ pub async fn destroy(
             let Some(stack) = target.stack(name).cloned() else {
                 continue;
             };
-            let (cf, reporter, in_flight, protected) = (
+            let (clients, cf, reporter, in_flight, protected) = (
+                clients.clone(),
                 cf.clone(),
                 reporter.clone(),
                 in_flight.clone(),
@@ -281,6 +282,8 @@ pub async fn destroy(
                     in_flight.start(&stack.stack_name);
                     let since = aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now() - std::time::Duration::from_secs(1));
                     let seen = stack::event_ids(&cf, &stack.stack_name).await;
+                    // CloudFormation cannot delete a bucket that holds objects.
+                    super::buckets::empty_deleted_buckets(&clients, &stack.stack_name).await?;
                     stack::delete(&cf, &stack.stack_name).await?;
                     let finished = stack::wait(&cf, &stack.stack, &stack.stack_name, reporter.as_ref(), since, seen).await;
                     in_flight.end(&stack.stack_name);

@@ -9,6 +9,12 @@ pub struct Cidr {
     pub prefix: u8,
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", Ipv4Addr::from(self.base), self.prefix)
+    }
+}
+
 impl Cidr {
     pub fn parse(text: &str) -> Result<Cidr, String> {
         let (address, prefix) = text
@@ -39,6 +45,28 @@ impl Cidr {
         } else {
             u32::MAX << (32 - self.prefix)
         }
+    }
+
+    /// The first block of this size in the same private range (10/8, 172.16/12 or
+    /// 192.168/16, else the block's own /8) that overlaps none of `taken`.
+    pub fn first_free(&self, taken: &[Cidr]) -> Option<Cidr> {
+        let range = [(0x0A00_0000, 8), (0xAC10_0000, 12), (0xC0A8_0000, 16)]
+            .into_iter()
+            .map(|(base, prefix)| Cidr { base, prefix })
+            .find(|range| range.prefix <= self.prefix && range.overlaps(self))
+            .unwrap_or(Cidr {
+                base: self.base & 0xFF00_0000,
+                prefix: 8.min(self.prefix),
+            });
+        let step = 1u64 << (32 - u32::from(self.prefix));
+        let end = u64::from(range.base) + (1u64 << (32 - u32::from(range.prefix)));
+        (u64::from(range.base)..end)
+            .step_by(usize::try_from(step).ok()?)
+            .map(|base| Cidr {
+                base: base as u32,
+                prefix: self.prefix,
+            })
+            .find(|candidate| !taken.iter().any(|t| t.overlaps(candidate)))
     }
 
     pub fn overlaps(&self, other: &Cidr) -> bool {

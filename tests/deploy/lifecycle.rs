@@ -513,3 +513,55 @@ fn dev_of_the_root_project_is_destroyed_and_made_again() {
         again.stdout
     );
 }
+
+#[test]
+fn a_short_lived_environment_is_made_deployed_and_destroyed_twice_leaving_nothing() {
+    let project = local_project();
+    let dir = project.path();
+    let moto = Moto::start();
+    // What dev imports from prod: its zone.
+    moto.python(
+        "cf.create_stack(StackName='balancer-prod-dns', TemplateBody=json.dumps({'Resources': {'HostedZone': {'Type': 'AWS::Route53::HostedZone', 'Properties': {'Name': 'hyperchonk.com'}}}, 'Outputs': {'HostedZoneId': {'Value': {'Ref': 'HostedZone'}, 'Export': {'Name': 'balancer-prod-dns-HostedZoneId'}}}}))",
+    );
+    let golden_before = support::files_under(&dir.join("golden"));
+    let made = support::envc(dir, &["env", "new", "pr-7", "--from", "dev"]);
+    assert_eq!(made.code, 0, "{}", made.all());
+    let golden_after = support::files_under(&dir.join("golden"));
+    for (path, text) in &golden_before {
+        assert_eq!(
+            golden_after.get(path),
+            Some(text),
+            "{} changed",
+            path.display()
+        );
+    }
+    assert!(golden_after.keys().any(|p| p.starts_with("pr-7")));
+    assert_eq!(support::envc(dir, &["check"]).code, 0);
+
+    let url = moto.url();
+    let left_behind = || {
+        moto.python(
+            "s3 = boto3.client('s3', **kw)\nsm = boto3.client('secretsmanager', **kw)\n\
+             stacks = [s['StackName'] for s in cf.list_stacks()['StackSummaries'] if 'pr-7' in s['StackName'] and s['StackStatus'] != 'DELETE_COMPLETE']\n\
+             buckets = [b['Name'] for b in s3.list_buckets()['Buckets'] if 'pr-7' in b['Name']]\n\
+             secrets = [s['Name'] for s in sm.list_secrets(IncludePlannedDeletion=True)['SecretList'] if 'pr-7' in s['Name']]\n\
+             print(stacks + buckets + secrets)",
+        )
+    };
+    for round in 1..=2 {
+        let deploy = envc_at(dir, &url, &["deploy", "pr-7", "--yes"]);
+        assert_eq!(deploy.code, 0, "round {round}: {}", deploy.all());
+        // Access logs and artifacts arrive: CloudFormation cannot delete a bucket holding
+        // them (moto keeps it), so destroy empties the buckets the stacks delete.
+        moto.python(
+            "s3 = boto3.client('s3', **kw)\n\
+             for b in s3.list_buckets()['Buckets']:\n\
+             \x20   if 'pr-7' in b['Name']:\n\
+             \x20       s3.put_object(Bucket=b['Name'], Key='AWSLogs/x.log', Body=b'1')\n\
+             \x20       s3.put_object(Bucket=b['Name'], Key='AWSLogs/x.log', Body=b'2')",
+        );
+        let destroy = envc_at(dir, &url, &["destroy", "pr-7", "--yes"]);
+        assert_eq!(destroy.code, 0, "round {round}: {}", destroy.all());
+        assert_eq!(left_behind().trim(), "[]", "round {round}");
+    }
+}
