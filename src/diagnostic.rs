@@ -155,6 +155,8 @@ codes! {
     KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
+    /// Stale golden files written by an older envc: the changelog's entries since.
+    GoldenUpgrade = "envc::golden::upgrade",
     /// A configuration secret key that cannot be set or read as asked (no secret, not a
     /// JSON object, over Secrets Manager's size), or that containers read and it lacks.
     SecretKey = "envc::secret::key",

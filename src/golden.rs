@@ -37,6 +37,75 @@ impl GoldenUse {
     }
 }
 
+/// What envc renders, numbered: raised with every change to rendered templates, each with
+/// its entry in `CHANGELOG.md`.
+pub const RENDER_REVISION: u32 = 2;
+
+/// Where `render --write` records the revision that wrote the golden files.
+const REVISION_FILE: &str = "golden/.envc-revision";
+
+/// The changelog, for the entries of the revisions a project's golden files predate.
+const CHANGELOG: &str = include_str!("../CHANGELOG.md");
+
+/// The file recording that this revision wrote the golden files, and its text.
+pub fn revision_file() -> (PathBuf, String) {
+    (
+        PathBuf::from(REVISION_FILE),
+        format!("render-revision {RENDER_REVISION}\n"),
+    )
+}
+
+/// The render revision that wrote the project's golden files (1 for files from before
+/// revisions were recorded).
+fn written_revision(root: &Path) -> u32 {
+    crate::files::read_text(root, Path::new(REVISION_FILE))
+        .ok()
+        .and_then(|text| {
+            text.trim()
+                .strip_prefix("render-revision ")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(1)
+}
+
+/// The changelog's entries of the revisions after `since`, newest first: (revision, text).
+pub fn changelog_since(since: u32) -> Vec<(u32, String)> {
+    let mut entries = Vec::new();
+    for section in CHANGELOG.split("\n## Render revision ").skip(1) {
+        let (number, text) = section.split_once('\n').unwrap_or((section, ""));
+        if let Ok(revision) = number.trim().parse::<u32>() {
+            if revision > since {
+                entries.push((revision, text.trim().to_string()));
+            }
+        }
+    }
+    entries
+}
+
+/// Said once before stale golden files written by an older envc: what changed since.
+fn upgrade_note(root: &Path) -> Option<Diagnostic> {
+    let written = written_revision(root);
+    if written >= RENDER_REVISION {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::warning(
+        Code::GoldenUpgrade,
+        format!(
+            "the golden files were written by an older envc (render revision {written}); envc {} renders revision {RENDER_REVISION}, so some of the differences below come from envc, not from your files",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .help("review the differences, then `envc render --write` and commit the result; each change below says how to keep the old behaviour");
+    for (revision, entry) in changelog_since(written) {
+        diagnostic = diagnostic.note(format!(
+            "CHANGELOG.md, render revision {revision}:\n{entry}"
+        ));
+    }
+    Some(diagnostic)
+}
+
 /// Compares fresh renders with the golden files of the environments rendered. A project
 /// with stacks and no `golden/` folder is a problem, unless it opted out in `stacks.kdl`.
 pub fn compare(
@@ -68,6 +137,13 @@ pub fn compare(
         .par_iter()
         .map(|env| differences(root, env))
         .collect();
+    if differences
+        .iter()
+        .flatten()
+        .any(|d| matches!(d, Difference::Stale { .. }))
+    {
+        found.extend(upgrade_note(root));
+    }
     for (env, differences) in rendered.iter().zip(differences) {
         for difference in differences {
             found.push(match difference {
@@ -241,6 +317,12 @@ pub fn write(
     let Some(all_envs) = prune else {
         return Ok(written);
     };
+    // A write of the whole project: every golden file is this revision's.
+    let (path, revision) = revision_file();
+    if crate::files::read_text(root, &path).ok().as_deref() != Some(revision.as_str()) {
+        gate.write(&path, revision.as_bytes())?;
+        written.push(path);
+    }
     if let Ok(entries) = std::fs::read_dir(root.join("golden")) {
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();

@@ -504,6 +504,7 @@ pub fn init_project(
     for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
         files.push((stack.golden_path(), stack.body.clone()));
     }
+    files.push(golden::revision_file());
     let made_dir = std::fs::symlink_metadata(dir).is_err();
     if made_dir {
         std::fs::create_dir_all(dir).map_err(|e| {

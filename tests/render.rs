@@ -596,3 +596,62 @@ fn an_override_in_prod_changes_one_line_of_one_golden_file() {
         explained.stdout
     );
 }
+
+#[test]
+fn golden_files_of_an_older_envc_are_reported_once_as_an_upgrade_with_the_changelog() {
+    let dir = tempfile::tempdir().unwrap();
+    support::copy_project(support::root(), dir.path());
+    // As the release before render revision 2 wrote them: no revision recorded, and dev's
+    // access-log bucket retained.
+    std::fs::remove_file(dir.path().join("golden/.envc-revision")).unwrap();
+    let api = dir.path().join("golden/dev/api.yaml");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let at = text.find("  AccessLogBucket:").unwrap();
+    let old = text[..at].to_string()
+        + &text[at..]
+            .replacen("DeletionPolicy: Delete", "DeletionPolicy: Retain", 1)
+            .replacen(
+                "UpdateReplacePolicy: Delete",
+                "UpdateReplacePolicy: Retain",
+                1,
+            );
+    std::fs::write(&api, old).unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let shown = format!("{stdout}{stderr}");
+    let upgrade = shown
+        .find("envc::golden::upgrade")
+        .expect("the upgrade is named");
+    assert_eq!(shown.matches("envc::golden::upgrade").count(), 1, "{shown}");
+    assert!(
+        upgrade < shown.find("envc::golden::stale").unwrap(),
+        "{shown}"
+    );
+    assert!(shown.contains("render revision 1"), "{shown}");
+    let entry = envc::golden::changelog_since(1);
+    assert_eq!(entry[0].0, envc::golden::RENDER_REVISION);
+    assert!(
+        shown.contains("The access-log bucket of an unprotected environment goes with its stack"),
+        "{shown}"
+    );
+    // Written again, the revision is recorded and nothing more is said.
+    assert_eq!(envc(dir.path(), &["render", "--write"]).0, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("golden/.envc-revision")).unwrap(),
+        format!("render-revision {}\n", envc::golden::RENDER_REVISION)
+    );
+    let (code, stdout, stderr) = envc(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn every_render_revision_has_a_changelog_entry() {
+    let entries = envc::golden::changelog_since(0);
+    let revisions: Vec<u32> = entries.iter().map(|(r, _)| *r).collect();
+    let expected: Vec<u32> = (1..=envc::golden::RENDER_REVISION).rev().collect();
+    assert_eq!(
+        revisions, expected,
+        "CHANGELOG.md has one section per render revision, newest first"
+    );
+    assert!(entries.iter().all(|(_, text)| text.len() > 40));
+}
