@@ -155,6 +155,9 @@ codes! {
     KindRule = "envc::kind::rule",
     /// A stack whose `kind` is neither built in nor one of the project's.
     UnknownKind = "envc::kind::unknown",
+    /// A deployed stack of the environment (by its envc tags) that the project no longer
+    /// renders.
+    LeftOverStack = "envc::deploy::left-over",
     /// Stale golden files written by an older envc: the changelog's entries since.
     GoldenUpgrade = "envc::golden::upgrade",
     /// A configuration secret key that cannot be set or read as asked (no secret, not a

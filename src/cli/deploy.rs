@@ -416,6 +416,15 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
                 StatusFormat::Table => {
                     out!("{}", status_table(&report.stacks));
                     out!("{}", services_table(&report.services));
+                    for left in &report.left_over {
+                        outln!(
+                            "\n{} (stack `{}`) is deployed, but `{env}` no longer renders it; once nothing imports its exports: aws cloudformation delete-stack --stack-name {} --region {}",
+                            left.stack_name,
+                            left.stack,
+                            left.stack_name,
+                            target.aws.region
+                        );
+                    }
                     if let Some(secret) = report.secret.as_ref().filter(|s| !s.missing.is_empty()) {
                         outln!(
                             "\n{} lacks {}, which containers read: their tasks fail to start until it is set (`envc secret set {env} KEY --stdin`)",

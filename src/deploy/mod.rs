@@ -13,7 +13,7 @@ pub mod drift;
 pub mod health;
 pub mod image;
 pub mod plan;
-mod preflight;
+pub mod preflight;
 mod run;
 pub mod secret;
 pub mod stack;

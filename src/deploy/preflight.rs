@@ -114,3 +114,74 @@ pub(super) fn missing_exports(
         })
         .collect()
 }
+
+/// A stack of the environment (by its envc tags) that the project no longer renders.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeftOver {
+    pub stack: String,
+    pub stack_name: String,
+}
+
+/// Deployed stacks tagged as `target`'s environment's that it no longer renders (a stack
+/// renamed or removed from `stacks.kdl`): still running, still billed, maybe still serving
+/// what a rendered stack now serves too.
+pub async fn left_over_stacks(
+    clients: &Clients,
+    target: &DeployTarget,
+) -> Result<Vec<LeftOver>, Diagnostic> {
+    let mut found = Vec::new();
+    let mut pages = clients
+        .cloudformation
+        .describe_stacks()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.or_failure(|| "cannot list the stacks".to_string())?;
+        for stack in page.stacks() {
+            let tag = |key: &str| {
+                stack
+                    .tags()
+                    .iter()
+                    .find(|t| t.key() == Some(key))
+                    .and_then(|t| t.value())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let name = stack.stack_name().unwrap_or_default();
+            let rendered = target.stacks.iter().any(|s| s.stack_name == name);
+            let deleted = stack
+                .stack_status()
+                .is_some_and(|s| s.as_str() == "DELETE_COMPLETE");
+            if tag("envc:project") == target.project
+                && tag("envc:env") == target.env
+                && !rendered
+                && !deleted
+            {
+                found.push(LeftOver {
+                    stack: tag("envc:stack"),
+                    stack_name: name.to_string(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A warning for each left-over stack, with how to remove it.
+pub fn left_over_warnings(target: &DeployTarget, left: &[LeftOver]) -> Vec<Diagnostic> {
+    left.iter()
+        .map(|stack| {
+            Diagnostic::warning(
+                Code::LeftOverStack,
+                format!(
+                    "`{}` (stack `{}`) is deployed, but `{}` no longer renders it",
+                    stack.stack_name, stack.stack, target.env
+                ),
+            )
+            .help(format!(
+                "once nothing imports its exports, delete it: `aws cloudformation delete-stack --stack-name {} --region {}`",
+                stack.stack_name, target.aws.region
+            ))
+        })
+        .collect()
+}

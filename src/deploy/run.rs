@@ -75,6 +75,11 @@ pub(super) async fn deploy(
         report.diagnostics.extend(dangling);
         return report;
     }
+    if let Ok(left) = preflight::left_over_stacks(&clients, target).await {
+        report
+            .diagnostics
+            .extend(preflight::left_over_warnings(target, &left));
+    }
     let mut run = Run {
         target,
         options,

@@ -31,6 +31,8 @@ pub struct StatusReport {
     pub services: Vec<ServiceHealth>,
     /// The configuration secret's keys beside those containers read, where it exists.
     pub secret: Option<super::secret::SecretKeys>,
+    /// Deployed stacks of the environment that the project no longer renders.
+    pub left_over: Vec<super::preflight::LeftOver>,
     pub summary: Summary,
 }
 
@@ -56,14 +58,17 @@ pub async fn status(target: &DeployTarget) -> Result<StatusReport, Diagnostic> {
     let services = super::health::services(&clients.ecs, &stacks).await?;
     // Not deployed yet, or unreadable: status says what it can of the rest.
     let secret = super::secret::list_with(&clients, target).await.ok();
+    let left_over = super::preflight::left_over_stacks(&clients, target).await?;
     let mut summary = summarize(&stacks, &services);
-    if secret.as_ref().is_some_and(|s| !s.missing.is_empty()) && summary.exit_code == 0 {
+    let missing_keys = secret.as_ref().is_some_and(|s| !s.missing.is_empty());
+    if (missing_keys || !left_over.is_empty()) && summary.exit_code == 0 {
         summary.exit_code = 1;
     }
     Ok(StatusReport {
         stacks,
         services,
         secret,
+        left_over,
         summary,
     })
 }

@@ -565,3 +565,50 @@ fn a_short_lived_environment_is_made_deployed_and_destroyed_twice_leaving_nothin
         assert_eq!(left_behind().trim(), "[]", "round {round}");
     }
 }
+
+#[test]
+fn a_deployed_stack_the_project_no_longer_renders_is_named_with_how_to_remove_it() {
+    let (project, moto) = local_on_moto();
+    let dir = project.path();
+    let url = moto.url();
+    let queues = envc_at(
+        dir,
+        &url,
+        &["deploy", "local", "--yes", "--stack", "queues"],
+    );
+    assert_eq!(queues.code, 0, "{}", queues.all());
+    // An endpoints stack of an older layout, still deployed; another environment's and
+    // another project's are not local's.
+    moto.python(
+        "body = json.dumps({'Resources': {'Topic': {'Type': 'AWS::SNS::Topic'}}})\n\
+         for name, env, project in [('balancer-local-endpoints', 'local', 'balancer'), ('balancer-dev-endpoints', 'dev', 'balancer'), ('other-local-endpoints', 'local', 'other')]:\n\
+         \x20   cf.create_stack(StackName=name, TemplateBody=body, Tags=[{'Key': 'envc:project', 'Value': project}, {'Key': 'envc:env', 'Value': env}, {'Key': 'envc:stack', 'Value': 'endpoints'}])",
+    );
+    let status = envc_at(dir, &url, &["status", "local"]);
+    assert_eq!(status.code, 1, "{}", status.all());
+    assert!(
+        status.stdout.contains("balancer-local-endpoints (stack `endpoints`) is deployed, but `local` no longer renders it; once nothing imports its exports: aws cloudformation delete-stack --stack-name balancer-local-endpoints --region us-east-1"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        !status.stdout.contains("balancer-dev-endpoints") && !status.stdout.contains("other-local")
+    );
+    let dry = envc_at(
+        dir,
+        &url,
+        &["deploy", "local", "--yes", "--dry-run", "--stack", "queues"],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(
+        dry.stderr.contains("envc::deploy::left-over"),
+        "{}",
+        dry.stderr
+    );
+    assert_eq!(
+        dry.stderr.matches("no longer renders it").count(),
+        1,
+        "{}",
+        dry.stderr
+    );
+}
