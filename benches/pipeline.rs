@@ -187,7 +187,9 @@ fn golden_compare(bencher: Bencher, envs: usize) {
         let found = envc::golden::compare(
             &dir,
             &checked.rendered,
-            envc::golden::GoldenUse::Committed,
+            envc::golden::GoldenUse::Committed {
+                built_in_kinds: true,
+            },
             &mut sources,
         );
         assert!(found.is_empty());

@@ -21,8 +21,9 @@ pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> Str
 /// Whether a project compares its renders with committed golden files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoldenUse {
-    /// `golden/` holds the committed renders (the default).
-    Committed,
+    /// `golden/` holds the committed renders (the default); with stacks of built-in kinds or
+    /// not (only those change when envc does).
+    Committed { built_in_kinds: bool },
     /// `stacks.kdl` says `golden #false`.
     OptedOut,
 }
@@ -32,7 +33,12 @@ impl GoldenUse {
     pub fn of(stacks: Option<&crate::model::StacksConfig>) -> GoldenUse {
         match stacks {
             Some(stacks) if !stacks.golden => GoldenUse::OptedOut,
-            _ => GoldenUse::Committed,
+            Some(stacks) => GoldenUse::Committed {
+                built_in_kinds: stacks.stack.values().any(|s| s.builtin().is_some()),
+            },
+            None => GoldenUse::Committed {
+                built_in_kinds: true,
+            },
         }
     }
 }
@@ -137,11 +143,16 @@ pub fn compare(
         .par_iter()
         .map(|env| differences(root, env))
         .collect();
-    if differences
+    // Only built-in kinds change with envc; a project of its own templates is its own.
+    let built_in_kinds = golden
+        == GoldenUse::Committed {
+            built_in_kinds: true,
+        };
+    let stale = differences
         .iter()
         .flatten()
-        .any(|d| matches!(d, Difference::Stale { .. }))
-    {
+        .any(|d| matches!(d, Difference::Stale { .. }));
+    if built_in_kinds && stale {
         found.extend(upgrade_note(root));
     }
     for (env, differences) in rendered.iter().zip(differences) {

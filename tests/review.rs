@@ -395,11 +395,11 @@ fn a_change_to_a_thousand_environments_fits_one_comment_and_keeps_every_replacem
     assert!(risky >= 1000, "every database is replaced: {risky}");
 }
 
-#[test]
-fn the_pull_request_workflow_runs_commands_envc_has() {
-    let text = std::fs::read_to_string(root().join("docs/github-workflow.yml")).unwrap();
+/// The `envc …` command lines of a workflow's job, `${{ … }}` and `$ENV` made values.
+fn workflow_commands(file: &str, job: &str) -> (String, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
     let workflow: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    let steps = workflow["jobs"]["review"]["steps"].as_sequence().unwrap();
+    let steps = workflow["jobs"][job]["steps"].as_sequence().unwrap();
     let mut commands = Vec::new();
     for run in steps.iter().filter_map(|s| s["run"].as_str()) {
         for line in run
@@ -410,17 +410,32 @@ fn the_pull_request_workflow_runs_commands_envc_has() {
             let line = line.split(" > ").next().unwrap();
             let words: Vec<String> = line
                 .split_whitespace()
-                .map(|w| {
-                    if w.contains("${{") {
-                        "HEAD".to_string()
-                    } else {
-                        w.trim_matches('"').to_string()
-                    }
+                .map(|w| match w.trim_matches('"') {
+                    w if w.contains("${{") => "HEAD".to_string(),
+                    "$ENV" => "pr-7".to_string(),
+                    w => w.to_string(),
                 })
                 .collect();
             commands.push(words);
         }
     }
+    for words in &commands {
+        use clap::Parser;
+        envc::cli::Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{file}: {words:?}: {e}"));
+    }
+    (text, commands)
+}
+
+#[test]
+fn the_pull_request_environment_workflow_makes_deploys_and_destroys_with_commands_envc_has() {
+    let (_, commands) = workflow_commands("docs/github-pr-environment.yml", "environment");
+    let verbs: Vec<&str> = commands.iter().map(|c| c[1].as_str()).collect();
+    assert_eq!(verbs, ["env", "deploy", "destroy"]);
+}
+
+#[test]
+fn the_pull_request_workflow_runs_commands_envc_has() {
+    let (text, commands) = workflow_commands("docs/github-workflow.yml", "review");
     assert!(commands.iter().any(|c| c[1] == "check"), "{commands:?}");
     assert!(
         commands
@@ -428,10 +443,6 @@ fn the_pull_request_workflow_runs_commands_envc_has() {
             .any(|c| c[1] == "diff" && c.contains(&"markdown".to_string())),
         "{commands:?}"
     );
-    for words in &commands {
-        use clap::Parser;
-        envc::cli::Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
-    }
     assert!(
         text.contains(envc::change::comment::MARKER),
         "the workflow finds its comment by the marker"

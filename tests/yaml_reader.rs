@@ -23,7 +23,11 @@ fn read_golden_files() -> Vec<String> {
     }
     let mut texts = Vec::new();
     for dir in dirs {
-        for env in std::fs::read_dir(dir).unwrap() {
+        // Each environment's folder (`golden/.envc-revision` records what wrote them).
+        for env in std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().is_dir())
+        {
             for file in std::fs::read_dir(env.unwrap().path()).unwrap() {
                 texts.push(std::fs::read_to_string(file.unwrap().path()).unwrap());
             }
