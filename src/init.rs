@@ -207,3 +207,53 @@ pub fn env_file(name: &str, from: &str, cidr: Option<&str>) -> (PathBuf, String)
     }
     (Path::new("env").join(format!("{name}.kdl")), text)
 }
+
+/// Writes `env/NAME.kdl`, an environment extending `from`, and its golden files: all of
+/// them or none, and only when the new environment checks clean.
+pub fn new_env(root: &Path, name: &str, from: &str) -> Result<Vec<PathBuf>, crate::Refusal> {
+    let cidr = free_cidr(root, from);
+    let (path, text) = env_file(name, from, cidr.as_deref());
+    let overlay: crate::parse::Overlay = [(path.clone(), text.clone())].into_iter().collect();
+    let only = [name.to_string()];
+    let rendered = crate::run_with(root, &overlay, &only, crate::Stages::Render, false);
+    if rendered.has_errors() || !rendered.rendered.iter().any(|e| e.name == name) {
+        let mut diagnostics = rendered.diagnostics;
+        if diagnostics.is_empty() {
+            diagnostics.push(rendered_not(name, &rendered.resolved));
+        }
+        return Err(crate::Refusal {
+            sources: rendered.sources,
+            diagnostics,
+            exit: 1,
+        });
+    }
+    let mut files = vec![(path, text)];
+    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
+        files.push((stack.golden_path(), stack.body.clone()));
+    }
+    Ok(crate::files::Gate::new(root).and_then(|gate| gate.create_all(&files))?)
+}
+
+/// A VPC range for a new environment extending `from`: the size of `from`'s, overlapping no
+/// environment's of the project. `None` where `from` makes no VPC of its own.
+fn free_cidr(root: &Path, from: &str) -> Option<String> {
+    let validated = crate::run(root, &[], crate::Stages::Validate).validated;
+    let cidr_of = |e: &crate::validate::ValidEnv| {
+        crate::model::Cidr::parse(e.model.network.cidr.as_deref()?).ok()
+    };
+    let own = validated
+        .envs
+        .iter()
+        .find(|e| e.name == from)
+        .and_then(cidr_of)?;
+    let taken: Vec<crate::model::Cidr> = validated.envs.iter().filter_map(cidr_of).collect();
+    own.first_free(&taken).map(|c| c.to_string())
+}
+
+fn rendered_not(name: &str, resolved: &crate::resolve::ResolvedProject) -> Diagnostic {
+    Diagnostic::error(
+        Code::AbstractEnv,
+        format!("`{name}` would render nothing: the environment it extends is abstract or has no stacks"),
+    )
+    .help(format!("extend an environment that deploys (one of: {})", resolved.envs.iter().filter(|e| !e.is_abstract).map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")))
+}

@@ -518,55 +518,6 @@ pub fn init_project(
     Ok(written?)
 }
 
-/// Writes `env/NAME.kdl`, an environment extending `from`, and its golden files: all of
-/// them or none, and only when the new environment checks clean.
-pub fn new_env(root: &Path, name: &str, from: &str) -> Result<Vec<PathBuf>, Refusal> {
-    let cidr = free_cidr(root, from);
-    let (path, text) = init::env_file(name, from, cidr.as_deref());
-    let overlay: parse::Overlay = [(path.clone(), text.clone())].into_iter().collect();
-    let only = [name.to_string()];
-    let rendered = run_with(root, &overlay, &only, Stages::Render, false);
-    if rendered.has_errors() || !rendered.rendered.iter().any(|e| e.name == name) {
-        let mut diagnostics = rendered.diagnostics;
-        if diagnostics.is_empty() {
-            diagnostics.push(rendered_not(name, &rendered.resolved));
-        }
-        return Err(Refusal {
-            sources: rendered.sources,
-            diagnostics,
-            exit: 1,
-        });
-    }
-    let mut files = vec![(path, text)];
-    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
-        files.push((stack.golden_path(), stack.body.clone()));
-    }
-    Ok(files::Gate::new(root).and_then(|gate| gate.create_all(&files))?)
-}
-
-/// A VPC range for a new environment extending `from`: the size of `from`'s, overlapping no
-/// environment's of the project. `None` where `from` makes no VPC of its own.
-fn free_cidr(root: &Path, from: &str) -> Option<String> {
-    let validated = run(root, &[], Stages::Validate).validated;
-    let cidr_of =
-        |e: &validate::ValidEnv| model::Cidr::parse(e.model.network.cidr.as_deref()?).ok();
-    let own = validated
-        .envs
-        .iter()
-        .find(|e| e.name == from)
-        .and_then(cidr_of)?;
-    let taken: Vec<model::Cidr> = validated.envs.iter().filter_map(cidr_of).collect();
-    own.first_free(&taken).map(|c| c.to_string())
-}
-
-fn rendered_not(name: &str, resolved: &ResolvedProject) -> Diagnostic {
-    Diagnostic::error(
-        Code::AbstractEnv,
-        format!("`{name}` would render nothing: the environment it extends is abstract or has no stacks"),
-    )
-    .help(format!("extend an environment that deploys (one of: {})", resolved.envs.iter().filter(|e| !e.is_abstract).map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")))
-}
-
 /// The project parsed and resolved, and nothing after: what `explain` and the published
 /// schemas need.
 pub fn load_and_resolve(root: &Path) -> (SourceMap, ResolvedProject, Vec<Diagnostic>) {

@@ -1,6 +1,7 @@
 //! The command line: arguments, and printing what the library returns.
 
 pub mod deploy;
+mod drift;
 mod output;
 mod plan;
 mod render;
@@ -18,6 +19,7 @@ use crate::diagnostic::Diagnostic;
 use crate::source::SourceMap;
 use output::{err, errln, out, outln};
 use report::Format;
+pub use secret::SecretCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -261,37 +263,6 @@ pub enum EnvCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum SecretCommand {
-    /// Set KEY (or, without it, each key of a JSON object) in ENV's configuration secret,
-    /// keeping its other keys. Exit 0 set, 1 refused, 2 usage, 3 AWS could not be asked.
-    Set {
-        env: String,
-        key: Option<String>,
-        /// Read the value from standard input (one line break at its end dropped).
-        #[arg(
-            long,
-            conflicts_with = "from_file",
-            required_unless_present = "from_file"
-        )]
-        stdin: bool,
-        /// Read the value from this file.
-        #[arg(long, value_name = "FILE")]
-        from_file: Option<PathBuf>,
-        #[command(flatten)]
-        aws: AwsArgs,
-    },
-    /// The keys of ENV's configuration secret (never the values), and the keys its containers
-    /// read that it lacks. Exit 0 none missing, 1 some missing, 3 AWS could not be asked.
-    List {
-        env: String,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-        #[command(flatten)]
-        aws: AwsArgs,
-    },
-}
-
 #[derive(Debug, Clone, clap::Args)]
 pub struct AwsArgs {
     /// Named profile from the AWS config files.
@@ -498,37 +469,17 @@ pub fn run(cli: Cli) -> i32 {
             stacks,
             format,
             aws,
-        } => deploy::run_drift(&cli, env, stacks, *format, aws, color),
+        } => drift::run_drift(&cli, env, stacks, *format, aws, color),
         Command::Env {
             command: EnvCommand::New { name, from },
         } => {
-            let code = report_written(crate::new_env(&cli.dir, name, from), color);
+            let code = report_written(crate::init::new_env(&cli.dir, name, from), color);
             if code == 0 {
                 outln!("envc: `{name}` extends `{from}`; deploy it with `envc deploy {name}`, remove it with `envc destroy {name}` and its files");
             }
             code
         }
-        Command::Secret {
-            command:
-                SecretCommand::Set {
-                    env,
-                    key,
-                    stdin,
-                    from_file,
-                    aws,
-                },
-        } => secret::run_set(
-            &cli,
-            env,
-            key.as_deref(),
-            *stdin,
-            from_file.as_deref(),
-            aws,
-            color,
-        ),
-        Command::Secret {
-            command: SecretCommand::List { env, format, aws },
-        } => secret::run_list(&cli, env, *format, aws, color),
+        Command::Secret { command } => secret::run(&cli, command, color),
         Command::Run {
             task,
             env,

@@ -3,7 +3,7 @@
 //! anything is printed, and never shown.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::deploy::secret::MAX_SECRET_BYTES;
 use crate::source::SourceMap;
@@ -12,6 +12,59 @@ use super::deploy::{runtime, target};
 use super::output::{errln, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SecretCommand {
+    /// Set KEY (or, without it, each key of a JSON object) in ENV's configuration secret,
+    /// keeping its other keys. Exit 0 set, 1 refused, 2 usage, 3 AWS could not be asked.
+    Set {
+        env: String,
+        key: Option<String>,
+        /// Read the value from standard input (one line break at its end dropped).
+        #[arg(
+            long,
+            conflicts_with = "from_file",
+            required_unless_present = "from_file"
+        )]
+        stdin: bool,
+        /// Read the value from this file.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// The keys of ENV's configuration secret (never the values), and the keys its containers
+    /// read that it lacks. Exit 0 none missing, 1 some missing, 3 AWS could not be asked.
+    List {
+        env: String,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+/// Runs `envc secret …`; the exit code.
+pub fn run(cli: &Cli, command: &SecretCommand, color: bool) -> i32 {
+    match command {
+        SecretCommand::Set {
+            env,
+            key,
+            stdin,
+            from_file,
+            aws,
+        } => run_set(
+            cli,
+            env,
+            key.as_deref(),
+            *stdin,
+            from_file.as_deref(),
+            aws,
+            color,
+        ),
+        SecretCommand::List { env, format, aws } => run_list(cli, env, *format, aws, color),
+    }
+}
 
 /// The value to set: standard input, or a file (relative to `-C DIR`), one line break at the
 /// end dropped.
@@ -49,7 +102,7 @@ fn read_value(cli: &Cli, stdin: bool, file: Option<&Path>) -> Result<String, Str
     Ok(text)
 }
 
-pub fn run_set(
+fn run_set(
     cli: &Cli,
     env: &str,
     key: Option<&str>,
@@ -103,7 +156,7 @@ pub fn run_set(
     }
 }
 
-pub fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) -> i32 {
+fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) -> i32 {
     let target = match target(cli, env, aws, crate::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
