@@ -96,7 +96,10 @@ impl Baseline {
                         &format!("{reference}^{{commit}}"),
                     ],
                 )
-                .map_err(|_| {
+                .map_err(|e| {
+                    if e.contains("not a git repository") {
+                        return not_in_git(&e);
+                    }
                     refused(&format!(
                         "`{reference}` is not a commit of the repository at {}",
                         root.display()
@@ -108,7 +111,7 @@ impl Baseline {
                 let refs: Vec<String> = MAIN_BRANCHES.iter().map(|b| format!("refs/{b}")).collect();
                 let mut args = vec!["for-each-ref", "--format=%(refname)"];
                 args.extend(refs.iter().map(String::as_str));
-                let found = git(root, &args).map_err(|e| refused(&e))?;
+                let found = git(root, &args).map_err(|e| not_in_git(&e))?;
                 let branch = MAIN_BRANCHES
                     .iter()
                     .find(|b| found.lines().any(|l| l == format!("refs/{b}")))
@@ -219,6 +222,19 @@ fn blob_id(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Why git could not answer: the project outside a repository, or git's own words.
+fn not_in_git(message: &str) -> Diagnostic {
+    if message.contains("not a git repository") {
+        Diagnostic::error(
+            Code::ChangeBase,
+            "the project is not in a git repository: a change is measured from the golden files of a commit",
+        )
+        .help("commit the project to git; or compare a fresh render with the golden files on disk: `envc diff ENV`")
+    } else {
+        refused(message)
+    }
 }
 
 fn refused(message: &str) -> Diagnostic {
