@@ -191,24 +191,14 @@ fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) ->
                 if listed.keys.len() == 1 { "" } else { "s" }
             );
             for key in &listed.keys {
-                let readers: Vec<&str> = listed
-                    .referenced
-                    .iter()
-                    .filter(|(k, _)| k == key)
-                    .map(|(_, stack)| stack.as_str())
-                    .collect();
+                let readers = listed.readers(key);
                 match readers.as_slice() {
                     [] => outln!("  {key}"),
                     stacks => outln!("  {key}  (read by {})", stacks.join(", ")),
                 }
             }
             for key in &listed.missing {
-                let readers: Vec<&str> = listed
-                    .referenced
-                    .iter()
-                    .filter(|(k, _)| k == key)
-                    .map(|(_, stack)| stack.as_str())
-                    .collect();
+                let readers = listed.readers(key);
                 outln!("  {key}  MISSING: read by {}; its tasks fail to start until it is set (`envc secret set {env} {key} --stdin`)", readers.join(", "));
             }
         }

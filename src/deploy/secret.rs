@@ -24,6 +24,17 @@ pub struct SecretKeys {
     pub missing: Vec<String>,
 }
 
+impl SecretKeys {
+    /// The stacks whose containers read `key`.
+    pub fn readers(&self, key: &str) -> Vec<&str> {
+        self.referenced
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, stack)| stack.as_str())
+            .collect()
+    }
+}
+
 /// What `envc secret set` did.
 #[derive(Debug, Clone)]
 pub struct Set {
