@@ -31,7 +31,10 @@ pub mod resolve;
 pub mod review;
 pub mod rules;
 pub mod source;
+pub mod targets;
 pub mod validate;
+
+pub use targets::{deploy_target, deploy_targets, task_target, AwsOptions};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -591,93 +594,4 @@ pub fn stale_schemas(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>)
         })
         .collect();
     (sources, stale)
-}
-
-/// Where a command reaches AWS, from the command line (the rest comes from the standard chain).
-#[derive(Debug, Clone, Default)]
-pub struct AwsOptions {
-    pub profile: Option<String>,
-    pub region: Option<String>,
-    pub endpoint_url: Option<String>,
-}
-
-/// The deployable form of `env`: checked (with `stages`), rendered, with stack names and waves.
-pub fn deploy_target(
-    root: &Path,
-    env: &str,
-    aws: &AwsOptions,
-    stages: Stages,
-) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
-    target_where(root, env, aws, stages, |_, _| None)
-}
-
-/// [`deploy_target`] for `envc run TASK ENV`: TASK must be a stack of `env` with a task; one
-/// without is shown where `stacks.kdl` declares it.
-pub fn task_target(
-    root: &Path,
-    env: &str,
-    task: &str,
-    aws: &AwsOptions,
-) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
-    target_where(root, env, aws, Stages::Render, |stacks, target| {
-        if target.tasks().any(|t| t == task) {
-            return None;
-        }
-        let problem = target.unknown_task(task);
-        let declared = target.stack(task).and_then(|_| {
-            stacks
-                .spans
-                .nearest(&resolve::path::pointer(&["stack", task]))
-        });
-        Some(match declared {
-            Some(at) => problem.at(at.key, "a stack without a task"),
-            None => problem,
-        })
-    })
-}
-
-/// The target of `env`, unless `refuse` finds a problem with it before any request.
-fn target_where(
-    root: &Path,
-    env: &str,
-    aws: &AwsOptions,
-    stages: Stages,
-    refuse: impl Fn(&validate::ValidStacks, &deploy::DeployTarget) -> Option<Diagnostic>,
-) -> (SourceMap, Result<deploy::DeployTarget, Vec<Diagnostic>>) {
-    let checked = run(root, &[env.to_string()], stages);
-    if checked.has_errors() {
-        return (checked.sources, Err(checked.diagnostics));
-    }
-    let found = (
-        checked.validated.stacks.as_ref(),
-        checked.validated.envs.iter().find(|e| e.name == env),
-        checked.rendered.iter().find(|r| r.name == env),
-    );
-    let (Some(stacks), Some(valid), Some(rendered)) = found else {
-        let problem = checked.not_rendered(env);
-        return (checked.sources, Err(vec![problem]));
-    };
-    if let Some(region) = &aws.region {
-        let env_region = valid.model.region.as_deref().unwrap_or_default();
-        if let Some(problem) = validate::regions::check_region_argument(region, env, env_region) {
-            // Where the region `--region` stands in for is set.
-            let problem = match valid.spans.nearest("/region") {
-                Some(set) => problem.at(set.value, format!("`{env}`'s region, without `--region`")),
-                None => problem,
-            };
-            return (checked.sources, Err(vec![problem]));
-        }
-    }
-    let target = deploy::DeployTarget::new(
-        &stacks.model,
-        valid,
-        rendered,
-        aws.profile.clone(),
-        aws.region.clone(),
-        aws.endpoint_url.clone(),
-    );
-    match refuse(stacks, &target) {
-        Some(problem) => (checked.sources, Err(vec![problem])),
-        None => (checked.sources, Ok(target)),
-    }
 }

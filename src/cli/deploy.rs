@@ -83,6 +83,16 @@ fn humantime_now() -> String {
 impl Reporter for Printer {
     fn progress(&self, progress: Progress) {
         match progress {
+            Progress::Environment {
+                env,
+                account,
+                region,
+                role,
+            } => {
+                let role = role.map(|r| format!(", as {r}")).unwrap_or_default();
+                self.line(String::new());
+                self.line(self.paint(&format!("{env}: account {account}, {region}{role}"), "1"));
+            }
             Progress::Wave { number, stacks } => {
                 self.line(format!("wave {number}: {}", stacks.join(", ")))
             }
@@ -316,21 +326,24 @@ pub(super) fn target(
 
 /// Runs `work`, or on Ctrl-C stops waiting: deletes the change sets made and not executed,
 /// and names the stack operations still running. Exits 130, as a shell does.
-fn until_interrupted<T>(
+pub(super) fn until_interrupted<T>(
     work: impl std::future::Future<Output = T>,
-    target: &crate::deploy::DeployTarget,
-    in_flight: &crate::deploy::InFlight,
+    deploying: &[(&crate::deploy::DeployTarget, &crate::deploy::InFlight)],
 ) -> Result<T, i32> {
     runtime().block_on(async {
         tokio::select! {
             done = work => Ok(done),
             _ = tokio::signal::ctrl_c() => {
                 errln!();
-                let running = in_flight.names();
-                let deleting = in_flight.change_sets().len();
+                let running: Vec<String> = deploying.iter().flat_map(|(_, f)| f.names()).collect();
+                let deleting: usize = deploying.iter().map(|(_, f)| f.change_sets().len()).sum();
                 if deleting > 0 {
                     errln!("envc: interrupted; deleting the {deleting} change set{} this deploy made", if deleting == 1 { "" } else { "s" });
-                    let cleanup = crate::deploy::abandon(target, in_flight);
+                    let cleanup = async {
+                        for (target, in_flight) in deploying {
+                            crate::deploy::abandon(target, in_flight).await;
+                        }
+                    };
                     if tokio::time::timeout(Duration::from_secs(20), cleanup).await.is_err() {
                         errln!("envc: could not delete them in time; they are harmless, and the console lists them");
                     }
@@ -350,34 +363,96 @@ fn until_interrupted<T>(
     })
 }
 
-pub fn run_deploy(
-    cli: &Cli,
-    env: &str,
-    stacks: &[String],
-    image_tag: Option<&str>,
-    options: &crate::deploy::DeployOptions,
-    aws: &AwsArgs,
-    color: bool,
-) -> i32 {
-    let mut target = match target(cli, env, aws, crate::Stages::Check, color) {
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    /// Environments, or patterns over their names (`'pr-*'`).
+    #[arg(value_name = "ENV", required_unless_present = "all")]
+    pub envs: Vec<String>,
+    /// Every environment of the project (abstract ones are never deployed).
+    #[arg(long, conflicts_with = "envs")]
+    pub all: bool,
+    /// Only these stacks (repeatable), in each environment.
+    #[arg(long = "stack", value_name = "STACK")]
+    pub stacks: Vec<String>,
+    /// Do not ask before changing an unprotected environment; needed without a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the change sets, then delete them; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How much runs at once: the stacks of a wave for one environment; the environments
+    /// for several (each then deploys a wave's stacks 4 at once).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// With several environments: how many may fail before no more start (those running
+    /// finish). 0 stops starting others at the first failure.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_failures: u16,
+    /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
+    #[arg(long)]
+    pub replace_failed: bool,
+    /// Deploy a protected environment whose stacks drifted from their templates (changed
+    /// by hand), putting the templates back.
+    #[arg(long)]
+    pub overwrite_drift: bool,
+    /// Ship this tag of the environment's image: only the stacks that run it change (their
+    /// `ImageTag` parameter). Without it, deployed stacks keep the tag they run.
+    #[arg(long, value_name = "TAG")]
+    pub image_tag: Option<String>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+impl DeployArgs {
+    pub(super) fn options(&self, concurrency: usize) -> crate::deploy::DeployOptions {
+        crate::deploy::DeployOptions {
+            yes: self.yes,
+            dry_run: self.dry_run,
+            concurrency,
+            replace_failed: self.replace_failed,
+            overwrite_drift: self.overwrite_drift,
+            interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Several environments, or possibly several: `--all` or a pattern.
+    fn many(&self) -> bool {
+        self.all || self.envs.len() > 1 || self.envs.iter().any(|e| e.contains(['*', '?']))
+    }
+}
+
+/// The stacks `--stack` names and the tag `--image-tag` ships, in `target`.
+pub(super) fn narrow(
+    target: &mut crate::deploy::DeployTarget,
+    args: &DeployArgs,
+) -> Result<(), crate::diagnostic::Diagnostic> {
+    target.select(&args.stacks)?;
+    match &args.image_tag {
+        Some(tag) => target.ship_image(tag),
+        None => Ok(()),
+    }
+}
+
+pub fn run_deploy(cli: &Cli, args: &DeployArgs, color: bool) -> i32 {
+    if args.many() {
+        return super::deploy_many::run(cli, args, color);
+    }
+    let env = &args.envs[0];
+    let mut target = match target(cli, env, &args.aws, crate::Stages::Check, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    let mut selected = target.select(stacks);
-    if let (Ok(()), Some(tag)) = (&selected, image_tag) {
-        selected = target.ship_image(tag);
-    }
-    if let Err(problem) = selected {
+    if let Err(problem) = narrow(&mut target, args) {
         print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     }
+    let options = args.options(usize::from(args.concurrency));
     let printer: std::sync::Arc<dyn crate::deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
     let in_flight = crate::deploy::InFlight::default();
     let report = match until_interrupted(
-        crate::deploy::deploy(&target, options, printer, in_flight.clone()),
-        &target,
-        &in_flight,
+        crate::deploy::deploy(&target, &options, printer, in_flight.clone()),
+        &[(&target, &in_flight)],
     ) {
         Ok(report) => report,
         Err(code) => return code,
@@ -394,7 +469,7 @@ pub fn run_deploy(
 }
 
 /// Prints a deploy or destroy report and its problems; returns the exit code.
-fn finish(report: &DeployReport, verb: &str, color: bool) -> i32 {
+pub(super) fn finish(report: &DeployReport, verb: &str, color: bool) -> i32 {
     print_report(report, verb);
     print_diagnostics(
         &report.diagnostics,
@@ -509,8 +584,7 @@ pub fn run_destroy(
     let in_flight = crate::deploy::InFlight::default();
     let report = match until_interrupted(
         crate::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
-        &target,
-        &in_flight,
+        &[(&target, &in_flight)],
     ) {
         Ok(report) => report,
         Err(code) => return code,

@@ -1,6 +1,7 @@
 //! The command line: arguments, and printing what the library returns.
 
 pub mod deploy;
+mod deploy_many;
 mod drift;
 mod output;
 mod plan;
@@ -151,35 +152,10 @@ pub enum Command {
         #[arg(long, value_name = "REF")]
         base: Option<String>,
     },
-    /// Deploy an environment through CloudFormation change sets, in dependency waves.
-    Deploy {
-        env: String,
-        /// Only these stacks (repeatable).
-        #[arg(long = "stack", value_name = "STACK")]
-        stacks: Vec<String>,
-        /// Do not ask before changing an unprotected environment; needed without a terminal.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Show the change sets, then delete them; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Stacks deployed at once within a wave.
-        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
-        concurrency: u16,
-        /// Delete and create again stacks left in ROLLBACK_COMPLETE by a failed first create.
-        #[arg(long)]
-        replace_failed: bool,
-        /// Deploy a protected environment whose stacks drifted from their templates (changed
-        /// by hand), putting the templates back.
-        #[arg(long)]
-        overwrite_drift: bool,
-        /// Ship this tag of the environment's image: only the stacks that run it change (their
-        /// `ImageTag` parameter). Without it, deployed stacks keep the tag they run.
-        #[arg(long, value_name = "TAG")]
-        image_tag: Option<String>,
-        #[command(flatten)]
-        aws: AwsArgs,
-    },
+    /// Deploy environments through CloudFormation change sets, in dependency waves: one
+    /// (`envc deploy staging2`), several with one plan and one question (`envc deploy dev
+    /// staging`), every one (`--all`), or those a pattern matches (`'pr-*'`).
+    Deploy(deploy::DeployArgs),
     /// Run a stack's task once (the migration) where the services run, stream its log lines,
     /// and exit with its container's exit code. Exit 1 when it could not run, 2 for no such
     /// task, 130 on Ctrl-C.
@@ -434,35 +410,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Cost { env, format, base } => {
             review::run_cost(&cli, env.as_deref(), *format, base.as_deref(), color)
         }
-        Command::Deploy {
-            env,
-            stacks,
-            yes,
-            dry_run,
-            concurrency,
-            replace_failed,
-            overwrite_drift,
-            image_tag,
-            aws,
-        } => {
-            let options = crate::deploy::DeployOptions {
-                yes: *yes,
-                dry_run: *dry_run,
-                concurrency: usize::from(*concurrency),
-                replace_failed: *replace_failed,
-                overwrite_drift: *overwrite_drift,
-                interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
-            };
-            deploy::run_deploy(
-                &cli,
-                env,
-                stacks,
-                image_tag.as_deref(),
-                &options,
-                aws,
-                color,
-            )
-        }
+        Command::Deploy(args) => deploy::run_deploy(&cli, args, color),
         Command::Status { env, format, aws } => deploy::run_status(&cli, env, *format, aws, color),
         Command::Drift {
             env,

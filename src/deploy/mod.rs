@@ -12,6 +12,7 @@ pub mod change_set;
 pub mod drift;
 pub mod health;
 pub mod image;
+pub mod many;
 pub mod plan;
 pub mod preflight;
 mod run;
@@ -177,6 +178,14 @@ pub struct DeployOptions {
 /// What deploy tells the person watching, as it happens.
 #[derive(Debug, Clone)]
 pub enum Progress {
+    /// Before an environment's plan, when several deploy at once.
+    Environment {
+        env: String,
+        account: String,
+        region: String,
+        /// The role assumed for it (`deploy-role`), when it has one.
+        role: Option<String>,
+    },
     Wave {
         number: usize,
         stacks: Vec<String>,

@@ -18,20 +18,30 @@ use super::{
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::RenderedStack;
 
-/// What every step of one deploy shares.
-struct Run<'a> {
-    target: &'a DeployTarget,
-    options: &'a DeployOptions,
+/// What every step of one environment's deploy shares.
+pub(super) struct Run {
+    pub(super) target: Arc<DeployTarget>,
+    options: DeployOptions,
     reporter: Arc<dyn Reporter>,
     in_flight: InFlight,
     clients: Clients,
     /// Stack operations running at once.
     limit: Arc<Semaphore>,
-    report: DeployReport,
+    /// Every export of the account and region before anything ran.
+    exported: HashSet<String>,
+    pub(super) report: DeployReport,
 }
 
 /// One stack's plan, with the number of its wave.
-type StackPlan = (usize, RenderedStack, Planned);
+pub(super) type StackPlan = (usize, RenderedStack, Planned);
+
+/// Without `--yes`, `--dry-run` or a terminal, a deploy cannot be confirmed: why not.
+pub(super) fn unconfirmable(options: &DeployOptions, what: &str) -> Option<Diagnostic> {
+    (!options.yes && !options.interactive && !options.dry_run).then(|| {
+        Diagnostic::error(Code::Confirmation, format!("deploying {what} needs confirmation, and there is no terminal to ask"))
+            .help("pass `--yes` to deploy without asking (as CI does), or `--dry-run` to only see the plan")
+    })
+}
 
 pub(super) async fn deploy(
     target: &DeployTarget,
@@ -39,83 +49,124 @@ pub(super) async fn deploy(
     reporter: Arc<dyn Reporter>,
     in_flight: InFlight,
 ) -> DeployReport {
-    let mut report = DeployReport::default();
-    if !options.yes && !options.interactive && !options.dry_run {
-        report.diagnostics.push(
-            Diagnostic::error(Code::Confirmation, format!("deploying `{}` needs confirmation, and there is no terminal to ask", target.env))
-                .help("pass `--yes` to deploy without asking (as CI does), or `--dry-run` to only see the plan"),
-        );
-        return report;
+    if let Some(problem) = unconfirmable(options, &format!("`{}`", target.env)) {
+        return DeployReport {
+            diagnostics: vec![problem],
+            ..DeployReport::default()
+        };
     }
-    let clients = match Clients::to_change(&target.aws, &target.env).await {
-        Ok(clients) => clients,
-        Err(problem) => {
-            report.diagnostics.push(problem);
-            return report;
-        }
-    };
-    // Every stack is looked at before anything starts: one busy with another operation
-    // (another `envc deploy`, a change in the console) stops the whole deploy now, not
-    // after the waves before it ran. So does an export it imports from another
-    // environment that does not exist yet.
-    let busy = preflight::busy_stacks(&clients, target, options).await;
-    if !busy.is_empty() {
-        report.diagnostics.extend(busy);
-        return report;
-    }
-    let exported = match preflight::exports(&clients).await {
-        Ok(exported) => exported,
-        Err(problem) => {
-            report.diagnostics.push(problem);
-            return report;
-        }
-    };
-    let dangling = preflight::missing_exports(target, &exported);
-    if !dangling.is_empty() {
-        report.diagnostics.extend(dangling);
-        return report;
-    }
-    if let Ok(left) = preflight::left_over_stacks(&clients, target).await {
-        report
-            .diagnostics
-            .extend(preflight::left_over_warnings(target, &left));
-    }
-    let mut run = Run {
+    let target = Arc::new(target.clone());
+    let nothing_coming = HashSet::new();
+    let prepared = Run::prepare(
         target,
-        options,
+        options.clone(),
         reporter,
         in_flight,
-        clients,
-        limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
-        report,
+        &nothing_coming,
+    );
+    let mut run = match prepared.await {
+        Ok(run) => run,
+        Err(report) => return report,
     };
-    run.deploy(&exported).await;
-    let order: Vec<&String> = target.waves.iter().flatten().collect();
-    run.report
-        .stacks
-        .sort_by_key(|r| order.iter().position(|name| **name == r.stack));
-    run.report
+    let (plans, planned) = run.plan().await;
+    let guarded = run.show_and_guard(&plans).await;
+    if !(planned && guarded) {
+        run.cancel(&plans).await;
+    } else if !has_changes(&plans) {
+    } else if run.options.dry_run {
+        run.dry_run(&plans).await;
+    } else if run.confirmed(&plans).await {
+        run.apply(plans).await;
+    } else {
+        run.cancel(&plans).await;
+    }
+    run.finish()
 }
 
-impl Run<'_> {
-    async fn deploy(&mut self, exported: &HashSet<String>) {
-        let (plans, planned) = self.plan(exported).await;
-        let guarded = self.show_and_guard(&plans).await;
-        if !(planned && guarded) {
-            self.cancel(&plans).await;
-            return;
+/// Whether any stack of `plans` changes.
+pub(super) fn has_changes(plans: &[StackPlan]) -> bool {
+    plans.iter().any(|(_, _, p)| p.summary().is_some())
+}
+
+impl Run {
+    /// Looks at the environment before planning: every stack busy with another operation
+    /// (another `envc deploy`, a change in the console) stops the deploy now, not after the
+    /// waves before it ran; so does an export it imports from another environment that
+    /// does not exist yet and that no environment deployed with it (`coming`) exports.
+    /// The report so far, when it stops.
+    pub(super) async fn prepare(
+        target: Arc<DeployTarget>,
+        options: DeployOptions,
+        reporter: Arc<dyn Reporter>,
+        in_flight: InFlight,
+        coming: &HashSet<String>,
+    ) -> Result<Run, DeployReport> {
+        let mut report = DeployReport::default();
+        let clients = match Clients::to_change(&target.aws, &target.env).await {
+            Ok(clients) => clients,
+            Err(problem) => {
+                report.diagnostics.push(problem);
+                return Err(report);
+            }
+        };
+        let busy = preflight::busy_stacks(&clients, &target, &options).await;
+        if !busy.is_empty() {
+            report.diagnostics.extend(busy);
+            return Err(report);
         }
-        if plans.iter().all(|(_, _, p)| p.summary().is_none()) {
-            return;
+        let exported = match preflight::exports(&clients).await {
+            Ok(exported) => exported,
+            Err(problem) => {
+                report.diagnostics.push(problem);
+                return Err(report);
+            }
+        };
+        let available: HashSet<String> = exported.union(coming).cloned().collect();
+        let dangling = preflight::missing_exports(&target, &available);
+        if !dangling.is_empty() {
+            report.diagnostics.extend(dangling);
+            return Err(report);
         }
-        if self.options.dry_run {
-            self.dry_run(&plans).await;
-            return;
+        if let Ok(left) = preflight::left_over_stacks(&clients, &target).await {
+            report
+                .diagnostics
+                .extend(preflight::left_over_warnings(&target, &left));
         }
-        if !self.confirmed(&plans).await {
-            self.cancel(&plans).await;
-            return;
-        }
+        Ok(Run {
+            limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            target,
+            options,
+            reporter,
+            in_flight,
+            clients,
+            exported,
+            report,
+        })
+    }
+
+    /// Names the environment, its account, region and role, before its plan.
+    pub(super) fn announce(&self) {
+        let aws = &self.target.aws;
+        self.reporter.progress(Progress::Environment {
+            env: self.target.env.clone(),
+            account: aws.account.clone(),
+            region: aws.region.clone(),
+            role: aws.role.clone(),
+        });
+    }
+
+    /// The report, its stacks in wave order.
+    pub(super) fn finish(mut self) -> DeployReport {
+        let order: Vec<&String> = self.target.waves.iter().flatten().collect();
+        self.report
+            .stacks
+            .sort_by_key(|r| order.iter().position(|name| **name == r.stack));
+        self.report
+    }
+
+    /// After the answer: the waves in order, each wave's stacks at once. A failure stops the
+    /// waves after it: their change sets are deleted and their stacks reported skipped.
+    pub(super) async fn apply(&mut self, plans: Vec<StackPlan>) {
         let mut waves: Vec<Vec<(RenderedStack, Planned)>> =
             vec![Vec::new(); self.target.waves.len()];
         for (number, stack, planned) in plans {
@@ -137,16 +188,17 @@ impl Run<'_> {
                 number: number + 1,
                 stacks: wave.iter().map(|(s, _)| s.stack.clone()).collect(),
             });
-            stopped = !self.execute(&self.target.waves[number], wave).await;
+            let names = self.target.waves[number].clone();
+            stopped = !self.execute(&names, wave).await;
         }
     }
 
     /// Plans every stack of every wave at once; false beside the plans when one failed.
-    async fn plan(&mut self, exported: &HashSet<String>) -> (Vec<StackPlan>, bool) {
+    pub(super) async fn plan(&mut self) -> (Vec<StackPlan>, bool) {
         let mut ok = true;
         let mut planning = tokio::task::JoinSet::new();
         let mut names = HashMap::new();
-        let exported = Arc::new(exported.clone());
+        let exported = Arc::new(self.exported.clone());
         for (number, wave) in self.target.waves.iter().enumerate() {
             for name in wave {
                 let Some(stack) = self.target.stack(name).cloned() else {
@@ -198,7 +250,7 @@ impl Run<'_> {
     /// Shows the plan, wave by wave, and reports stacks without changes; in a protected
     /// environment, a change that would replace or delete data is refused. False when one
     /// was refused.
-    async fn show_and_guard(&mut self, plans: &[StackPlan]) -> bool {
+    pub(super) async fn show_and_guard(&mut self, plans: &[StackPlan]) -> bool {
         let mut ok = true;
         for (number, wave) in self.target.waves.iter().enumerate() {
             let in_wave: Vec<&StackPlan> = plans.iter().filter(|(n, _, _)| *n == number).collect();
@@ -228,7 +280,7 @@ impl Run<'_> {
                 };
                 self.reporter.progress(Progress::Plan(summary.clone()));
                 let refused =
-                    wave::refused_in_protected(self.target, summary, self.options.overwrite_drift);
+                    wave::refused_in_protected(&self.target, summary, self.options.overwrite_drift);
                 ok &= refused.is_empty();
                 self.report.diagnostics.extend(refused);
             }
@@ -237,7 +289,7 @@ impl Run<'_> {
     }
 
     /// `--dry-run`: the plan was shown; the change sets are deleted, and nothing changes.
-    async fn dry_run(&mut self, plans: &[StackPlan]) {
+    pub(super) async fn dry_run(&mut self, plans: &[StackPlan]) {
         for (_, stack, planned) in plans {
             let Some(_) = planned.summary() else { continue };
             self.delete_change_set(stack, planned).await;
@@ -253,60 +305,28 @@ impl Run<'_> {
     /// Whether the deploy may go ahead: asked once on a terminal (always for a protected
     /// environment), or `--yes`; a protected one without a terminal needs `--yes`.
     async fn confirmed(&mut self, plans: &[StackPlan]) -> bool {
-        let (target, options) = (self.target, self.options);
-        if options.interactive && (target.protected || !options.yes) {
-            let changing: Vec<&Planned> = plans
-                .iter()
-                .map(|(_, _, p)| p)
-                .filter(|p| p.summary().is_some())
-                .collect();
-            let new = changing
-                .iter()
-                .filter(|p| p.summary().is_some_and(|s| s.is_new))
-                .count();
-            let stacks = |n: usize| {
-                if n == 1 {
-                    "1 stack".to_string()
-                } else {
-                    format!("{n} stacks")
-                }
-            };
-            let counts = match (new, changing.len() - new) {
-                (0, updated) => format!("{} to update", stacks(updated)),
-                (new, 0) => format!("{} to create", stacks(new)),
-                (new, updated) => format!(
-                    "{}: {new} to create, {updated} to update",
-                    stacks(new + updated)
-                ),
-            };
-            let question = format!(
-                "Deploy these changes to `{}`{} ({counts})?",
-                target.env,
-                if target.protected { " (protected)" } else { "" },
-            );
-            if ask(self.reporter.clone(), question).await {
-                return true;
+        let target = &self.target;
+        let question = format!(
+            "Deploy these changes to `{}`{} ({})?",
+            target.env,
+            if target.protected { " (protected)" } else { "" },
+            counted(plans.iter()),
+        );
+        match confirm(
+            &self.options,
+            target.protected,
+            &self.reporter,
+            question,
+            &format!("`{}` is", target.env),
+        )
+        .await
+        {
+            Ok(()) => true,
+            Err(problem) => {
+                self.report.diagnostics.push(problem);
+                false
             }
-            self.report.diagnostics.push(
-                Diagnostic::error(Code::Confirmation, "deploy cancelled; nothing was changed")
-                    .help("run again and answer yes to apply the changes"),
-            );
-            return false;
         }
-        if target.protected && !options.yes {
-            self.report.diagnostics.push(
-                Diagnostic::error(
-                    Code::Confirmation,
-                    format!(
-                        "`{}` is protected and there is no terminal to confirm",
-                        target.env
-                    ),
-                )
-                .help("pass `--yes` to deploy a protected environment from CI"),
-            );
-            return false;
-        }
-        true
     }
 
     /// Executes one wave's plans and waits for them, concurrently; false when one failed.
@@ -391,7 +411,7 @@ impl Run<'_> {
     }
 
     /// Deletes the change sets of `plans` and reports their stacks skipped.
-    async fn cancel(&mut self, plans: &[StackPlan]) {
+    pub(super) async fn cancel(&mut self, plans: &[StackPlan]) {
         for (_, stack, planned) in plans {
             self.delete_change_set(stack, planned).await;
             if !self.report.stacks.iter().any(|r| r.stack == stack.stack) {
@@ -401,6 +421,62 @@ impl Run<'_> {
             }
         }
     }
+}
+
+/// "3 stacks: 1 to create, 2 to update", of the stacks of `plans` that change.
+pub(super) fn counted<'a>(plans: impl Iterator<Item = &'a StackPlan>) -> String {
+    let (mut new, mut updated) = (0, 0);
+    for summary in plans.filter_map(|(_, _, p)| p.summary()) {
+        if summary.is_new {
+            new += 1;
+        } else {
+            updated += 1;
+        }
+    }
+    let stacks = |n: usize| {
+        if n == 1 {
+            "1 stack".to_string()
+        } else {
+            format!("{n} stacks")
+        }
+    };
+    match (new, updated) {
+        (0, updated) => format!("{} to update", stacks(updated)),
+        (new, 0) => format!("{} to create", stacks(new)),
+        (new, updated) => format!(
+            "{}: {new} to create, {updated} to update",
+            stacks(new + updated)
+        ),
+    }
+}
+
+/// Asks `question` on a terminal (always when `protected`, else unless `--yes`); without
+/// one, a protected deploy needs `--yes`. `subject` is what is protected ("`prod` is"). The
+/// refusal, when the answer is no or none can be given.
+pub(super) async fn confirm(
+    options: &DeployOptions,
+    protected: bool,
+    reporter: &Arc<dyn Reporter>,
+    question: String,
+    subject: &str,
+) -> Result<(), Diagnostic> {
+    if options.interactive && (protected || !options.yes) {
+        if ask(reporter.clone(), question).await {
+            return Ok(());
+        }
+        return Err(
+            Diagnostic::error(Code::Confirmation, "deploy cancelled; nothing was changed")
+                .help("run again and answer yes to apply the changes"),
+        );
+    }
+    if protected && !options.yes {
+        return Err(Diagnostic::error(
+            Code::Confirmation,
+            format!("{subject} protected and there is no terminal to confirm"),
+        )
+        .help("pass `--yes` to deploy a protected environment from CI"));
+    }
+    Ok(())
 }
 
 /// Asks the person at the terminal on a thread of its own, so a Ctrl-C meanwhile is seen

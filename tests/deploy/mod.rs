@@ -7,6 +7,7 @@ mod drift;
 mod examples;
 mod faults;
 mod lifecycle;
+mod many;
 mod secret;
 
 use crate::support;

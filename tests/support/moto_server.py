@@ -54,6 +54,10 @@ answered one at a time.
 moto has no UpdateTerminationProtection, and deletes a stack whatever its
 `EnableTerminationProtection`; CloudFormation refuses to. Both are added.
 
+moto's CloudFormation has no `AWS::WAFv2::WebACL` or `AWS::WAFv2::WebACLAssociation` (a
+stack with one fails with HTTP 500), though moto's WAFv2 API has both. The models create the
+ACL and associate it through that backend, and delete them again.
+
 Usage: python moto_server.py -H 127.0.0.1 -p PORT   (the arguments of `moto_server`)
 """
 
@@ -68,6 +72,7 @@ from moto.ec2.models.nat_gateways import NatGateway
 from moto.ec2.models.route_tables import RouteTable
 from moto.elasticache.models import elasticache_backends
 from moto.secretsmanager.models import secretsmanager_backends
+from moto.wafv2.models import wafv2_backends
 
 
 def _flag(value: Any) -> bool:
@@ -305,6 +310,98 @@ class SecretResource(CloudFormationModel):
             backend.delete_secret(secret_id=resource_name, recovery_window_in_days=None, force_delete_without_recovery=True)
         except Exception:
             pass
+
+    def is_created(self) -> bool:
+        return True
+
+
+class WebAclResource(CloudFormationModel):
+    __module__ = "moto.wafv2.cloudformation"
+
+    def __init__(self, acl: Any):
+        self.acl = acl
+
+    @property
+    def physical_resource_id(self) -> str:
+        # CloudFormation's Ref of a web ACL is `name|id|scope`.
+        return f"{self.acl.name}|{self.acl.id}|REGIONAL"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::WebACL"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "Id")
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.acl.arn if attribute_name == "Arn" else self.acl.id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json.get("Properties", {})
+        acl = wafv2_backends[account_id][region_name].create_web_acl(
+            name=props.get("Name") or resource_name,
+            visibility_config=props.get("VisibilityConfig", {}),
+            default_action=props.get("DefaultAction", {}),
+            scope=props.get("Scope", "REGIONAL"),
+            description=props.get("Description", ""),
+            tags=props.get("Tags") or [],
+            rules=props.get("Rules") or [],
+            association_config=None,
+            captcha_config=None,
+            challenge_config=None,
+            custom_response_bodies=None,
+            token_domains=None,
+        )
+        return cls(acl)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = wafv2_backends[account_id][region_name]
+        for arn, acl in list(backend.wacls.items()):
+            if f"{acl.name}|{acl.id}|REGIONAL" == resource_name or acl.name == resource_name:
+                backend.wacls.pop(arn)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class WebAclAssociationResource(CloudFormationModel):
+    __module__ = "moto.wafv2.cloudformation"
+
+    def __init__(self, resource_arn: str):
+        self.resource_arn = resource_arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.resource_arn
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::WAFv2::WebACLAssociation"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        wafv2_backends[account_id][region_name].associate_web_acl(props["WebACLArn"], props["ResourceArn"])
+        return cls(props["ResourceArn"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        wafv2_backends[account_id][region_name].disassociate_web_acl(resource_name)
 
     def is_created(self) -> bool:
         return True
