@@ -18,14 +18,21 @@ pub fn write_project(dir: &Path, envs: usize) {
         } else {
             format!("e{}", i - 1)
         };
-        // Distinct /20 ranges: 10.0.0.0/20, 10.0.16.0/20, …
-        let cidr = format!("10.{}.{}.0/20", i / 16, (i % 16) * 16);
+        // Distinct /20 ranges: 10.0.0.0/20, 10.0.16.0/20, …; 10.0.0.0/8 holds 4,096 of them,
+        // so each further 4,096 environments are in an account of their own.
+        let cidr = format!("10.{}.{}.0/20", (i % 4096) / 16, (i % 16) * 16);
         let depth = i % 5;
         let mut text = format!("// generated environment {i}, depth {depth}\nextends \"{parent}\"\n\nnetwork {{\n    cidr \"{cidr}\"\n}}\n");
+        if i >= 4096 {
+            // A zone is imported within its account: the first environment of each owns it.
+            let first = i / 4096 * 4096;
+            let account = 123_456_789_012u64 + (i / 4096) as u64;
+            text.push_str(&format!("\naccount \"{account}\"\n\ndns {{\n    zone-owner \"e{first}\"\n}}\n"));
+        }
         match depth {
             1 => text.push_str("\ndatabase {\n    instance-class \"db.t3.small\"\n    storage-gb 50\n}\n"),
             2 => text.push_str("\nservice \"api\" {\n    cpu 512\n    memory 1024\n    scaling min=1 max=3 cpu-target=70\n}\n\nwaf {\n    rate-limit 2000\n}\n"),
-            3 => text.push_str("\nservice \"api\" {\n    scaling max=6\n}\n\nmonitoring {\n    budget-usd 100\n}\n"),
+            3 => text.push_str("\nservice \"api\" {\n    scaling max=6\n}\n\nmonitoring {\n    budget-usd 300\n}\n"),
             4 => text.push_str("\nqueue \"jobs\" visibility-timeout=600\n\nworker \"jobs\" {\n    scaling max=4\n}\n"),
             _ => {}
         }

@@ -34,11 +34,18 @@ pub(super) fn check_imports(
         }
     }
     let prefix = format!("{}-{env}-", config.project);
+    // `<project>-<other env>-…`: each `-` of the rest may end the name of an environment,
+    // looked up in `declared` (sorted), not by reading every environment for every import.
+    let project = format!("{}-", config.project);
     let other_env = |import: &str| {
         !import.starts_with(&prefix)
-            && declared
-                .iter()
-                .any(|other| import.starts_with(&format!("{}-{other}-", config.project)))
+            && import.strip_prefix(&project).is_some_and(|rest| {
+                rest.match_indices('-').any(|(at, _)| {
+                    declared
+                        .binary_search_by(|name| name.as_str().cmp(&rest[..at]))
+                        .is_ok()
+                })
+            })
     };
     for (file, stack) in rendered {
         let closure = config.needs_closure(&stack.stack);

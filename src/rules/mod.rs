@@ -53,11 +53,12 @@ pub fn check_rendered(
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
     let by_name: HashMap<&str, &ValidEnv> = envs.iter().map(|e| (e.name.as_str(), e)).collect();
-    let stacks: Vec<Rendered> = rendered
+    let mut stacks: Vec<Rendered> = rendered
         .iter()
         .filter_map(|env| Some((by_name.get(env.name.as_str())?, env)))
         .flat_map(|(valid, env)| env.stacks.iter().filter_map(|s| Rendered::read(valid, s)))
         .collect();
+    template::index_environments(&mut stacks);
     let mut placer = Placer::new(sources);
     let mut found = Vec::new();
     names::check(&stacks, &mut placer, &mut found);

@@ -13,6 +13,9 @@ pub(crate) struct Rendered<'a> {
     pub env: &'a ValidEnv,
     pub stack: &'a RenderedStack,
     pub tree: Yaml<'a>,
+    /// Where the stacks of its environment are in the list the rules read (see
+    /// [`index_environments`]), so that an import is followed without reading every stack.
+    pub env_stacks: std::ops::Range<usize>,
 }
 
 /// One resource of a template.
@@ -34,7 +37,12 @@ impl<'a> Rendered<'a> {
     /// The stack's text as a tree (text that does not read is reported by render, not here).
     pub fn read(env: &'a ValidEnv, stack: &'a RenderedStack) -> Option<Self> {
         let tree = yaml::parse_again(&stack.body).ok()?;
-        Some(Rendered { env, stack, tree })
+        Some(Rendered {
+            env,
+            stack,
+            tree,
+            env_stacks: 0..0,
+        })
     }
 
     pub fn account(&self) -> &str {
@@ -141,15 +149,35 @@ pub(crate) fn target<'r, 'a>(
     None
 }
 
+/// Notes in each stack where its environment's stacks are in `stacks`, whose stacks of one
+/// environment are next to each other.
+pub(crate) fn index_environments(stacks: &mut [Rendered]) {
+    let mut start = 0;
+    while start < stacks.len() {
+        let env = &stacks[start].env.name;
+        let end = start + stacks[start..].iter().take_while(|s| &s.env.name == env).count();
+        for stack in &mut stacks[start..end] {
+            stack.env_stacks = start..end;
+        }
+        start = end;
+    }
+}
+
 /// The stack of `here`'s environment that exports `name`, and the value it exports.
 fn exporter<'r, 'a>(
     stacks: &'r [Rendered<'a>],
     here: &Rendered,
     name: &str,
 ) -> Option<(&'r Rendered<'a>, &'r Yaml<'a>)> {
-    stacks
+    let same_env = |s: &&Rendered| s.env.name == here.env.name;
+    // Its environment's stacks, where the index says and it holds; all of them otherwise.
+    let indexed = stacks
+        .get(here.env_stacks.clone())
+        .filter(|found| !found.is_empty() && found.iter().all(|s| same_env(&s)));
+    indexed
+        .unwrap_or(stacks)
         .iter()
-        .filter(|s| s.env.name == here.env.name)
+        .filter(same_env)
         .find_map(|s| Some((s, s.exported(name)?)))
 }
 

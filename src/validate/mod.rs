@@ -94,7 +94,7 @@ pub struct ValidatedProject {
     /// Non-abstract environments without errors, in file-name order.
     pub envs: Vec<ValidEnv>,
     /// Every environment of the project by name (those in `envs` or not): what a template
-    /// may import from (`zone-owner`).
+    /// may import from (`zone-owner`). Sorted, so that a name is found by binary search.
     pub declared: Vec<String>,
 }
 
