@@ -27,7 +27,9 @@ pub fn write_project(dir: &Path, envs: usize) {
             // A zone is imported within its account: the first environment of each owns it.
             let first = i / 4096 * 4096;
             let account = 123_456_789_012u64 + (i / 4096) as u64;
-            text.push_str(&format!("\naccount \"{account}\"\n\ndns {{\n    zone-owner \"e{first}\"\n}}\n"));
+            text.push_str(&format!(
+                "\naccount \"{account}\"\n\ndns {{\n    zone-owner \"e{first}\"\n}}\n"
+            ));
         }
         match depth {
             1 => text.push_str("\ndatabase {\n    instance-class \"db.t3.small\"\n    storage-gb 50\n}\n"),

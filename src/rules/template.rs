@@ -155,7 +155,11 @@ pub(crate) fn index_environments(stacks: &mut [Rendered]) {
     let mut start = 0;
     while start < stacks.len() {
         let env = &stacks[start].env.name;
-        let end = start + stacks[start..].iter().take_while(|s| &s.env.name == env).count();
+        let end = start
+            + stacks[start..]
+                .iter()
+                .take_while(|s| &s.env.name == env)
+                .count();
         for stack in &mut stacks[start..end] {
             stack.env_stacks = start..end;
         }
