@@ -239,8 +239,6 @@ codes! {
     RegionArgument = "envc::deploy::region",
     /// A change needs confirmation, and none could be given.
     Confirmation = "envc::deploy::confirmation",
-    /// Ctrl-C stopped waiting while stack operations were running.
-    Interrupted = "envc::deploy::interrupted",
     /// `envc run` of a stack that runs no task, or one deployed without what a run needs.
     NotRunnable = "envc::run::not-runnable",
     /// ECS did not start the task, or it stopped without its container's exit code.

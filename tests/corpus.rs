@@ -267,3 +267,44 @@ fn check_case(path: &Path) {
         insta::assert_snapshot!(snapshot);
     }
 }
+
+/// Every text of `dir` (recursively) whose name ends with one of `endings`; for a file of
+/// `src/`, only its tests (what follows its first `#[cfg(test)]`).
+fn texts_under(dir: &Path, endings: &[&str], out: &mut String) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            texts_under(&path, endings, out);
+        } else if endings.iter().any(|e| path.to_string_lossy().ends_with(e)) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let in_src = path.components().any(|c| c.as_os_str() == "src");
+            match text.find("#[cfg(test)]") {
+                Some(at) if in_src => out.push_str(&text[at..]),
+                None if in_src => {}
+                _ => out.push_str(&text),
+            }
+        }
+    }
+}
+
+/// Every diagnostic code is shown by a corpus case (its snapshot) or asserted by a test (a
+/// deploy scenario, or a unit test for what no input can reach); a code with neither fails
+/// here, listed.
+#[test]
+fn every_diagnostic_code_has_a_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cases = String::new();
+    texts_under(&root.join("tests"), &[".snap", ".rs", ".case"], &mut cases);
+    texts_under(&root.join("src"), &[".rs"], &mut cases);
+    let without: Vec<&str> = envc::diagnostic::Code::ALL
+        .iter()
+        .map(|code| code.as_str())
+        .filter(|text| {
+            !cases.contains(&format!("{text}\n")) && !cases.contains(&format!("\"{text}\""))
+        })
+        .collect();
+    assert!(
+        without.is_empty(),
+        "diagnostic codes no case shows and no test asserts: {without:#?}\nadd a corpus case (tests/cases/) or assert the code in the test that reaches it"
+    );
+}

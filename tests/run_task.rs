@@ -185,6 +185,33 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
         "no request reached AWS"
     );
     assert_eq!(proxy.answered("RunTask").len(), 2);
+
+    // ECS that no longer knows the task it started: the run failed, and says so.
+    let mut forgotten = ecs_answering(0, Some(0));
+    forgotten[1] = Rule::new(
+        "DescribeTasks",
+        answer(|_| serde_json::json!({"tasks": [], "failures": []}).to_string()),
+    );
+    proxy.set_rules(forgotten);
+    let lost = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
+    assert_eq!(lost.code, 1, "{}", lost.all());
+    for shown in ["envc::run::task-failed", "ECS no longer knows task"] {
+        assert!(lost.stderr.contains(shown), "{shown:?}:\n{}", lost.stderr);
+    }
+}
+
+#[test]
+fn a_task_whose_stack_is_not_deployed_is_not_runnable() {
+    let moto = Moto::start();
+    let run = envc_at(root(), &moto.url(), &["run", "migration", "local"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for shown in [
+        "envc::run::not-runnable",
+        "`balancer-local-migration` is not deployed, so its task cannot run",
+        "deploy it first: `envc deploy local`",
+    ] {
+        assert!(run.stderr.contains(shown), "{shown:?}:\n{}", run.stderr);
+    }
 }
 
 #[test]

@@ -38,17 +38,23 @@ pub fn format_file(file: FileId, sources: &SourceMap) -> Result<String, Vec<Diag
     let text = sources.file(file).text.as_str();
     let formatted = layout_of(text);
     if formatted != text && !reads_the_same(text, before, &formatted) {
-        return Err(vec![Diagnostic::error(
-            Code::FormatMeaning,
-            format!(
-                "`{}` is left as it is: its new layout would not read the same",
-                sources.file(file).display_path()
-            ),
-        )
-        .at(Span::new(file, 0, 0), "in this file")
-        .help("this is a bug in `envc fmt`; please report it with this file")]);
+        return Err(vec![meaning_changed(file, sources)]);
     }
     Ok(formatted)
+}
+
+/// The refusal of a layout that would change what `file` says: a bug of the formatter's,
+/// which leaves the file as it is.
+fn meaning_changed(file: FileId, sources: &SourceMap) -> Diagnostic {
+    Diagnostic::error(
+        Code::FormatMeaning,
+        format!(
+            "`{}` is left as it is: its new layout would not read the same",
+            sources.file(file).display_path()
+        ),
+    )
+    .at(Span::new(file, 0, 0), "in this file")
+    .help("this is a bug in `envc fmt`; please report it with this file")
 }
 
 /// Whether two texts (the first read as `before_nodes`) hold the same KDL nodes and the
@@ -244,5 +250,18 @@ mod tests {
         // What a slashdashed block holds counts too, wherever the text splits.
         assert!(same("a /-{ b 1 }; c\n", "a /-{\n    b 1\n}\nc\n"));
         assert!(!same("a /-{ b 1 }\n", "a /-{ b 2 }\n"));
+    }
+
+    #[test]
+    fn a_layout_that_would_change_the_meaning_is_refused_at_the_file() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("env/dev.kdl", "a 1\n".to_string());
+        let refused = meaning_changed(file, &sources);
+        assert_eq!(refused.code.as_str(), "envc::fmt::meaning");
+        assert!(
+            refused.message.contains("`env/dev.kdl` is left as it is"),
+            "{}",
+            refused.message
+        );
     }
 }

@@ -251,6 +251,11 @@ fn a_failed_create_names_the_first_failing_resource_and_stops_later_waves() {
     let run = envc_at(root(), &proxy.url(), &["deploy", "local", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
+        run.stderr.contains("envc::deploy::failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
         run.stderr
             .contains("`balancer-local-cluster` ended ROLLBACK_COMPLETE"),
         "{}",
