@@ -47,7 +47,7 @@ use validate::{Schemas, ValidatedProject};
 
 /// What a run of the pipeline produced: the files it read, what it found wrong, and the
 /// environments that passed.
-pub struct Checked {
+pub struct PipelineRun {
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     /// The project's files as parsed (the ones that parsed).
@@ -58,7 +58,7 @@ pub struct Checked {
     pub rendered: Vec<render::RenderedEnv>,
 }
 
-impl Checked {
+impl PipelineRun {
     /// 0 clean (warnings allowed), 1 problems in the input, 2 a usage or I/O problem.
     pub fn exit_code(&self) -> i32 {
         exit_code(&self.diagnostics)
@@ -123,12 +123,12 @@ pub enum Stages {
 /// Loads, resolves, validates and renders the project in `root`, and compares golden files.
 /// With `only` non-empty, checks just those environments (and reports problems only in the
 /// files they are made of).
-pub fn check(root: &Path, only: &[String]) -> Checked {
+pub fn check(root: &Path, only: &[String]) -> PipelineRun {
     run(root, only, Stages::Check)
 }
 
 /// Runs the pipeline up to `stages`.
-pub fn run(root: &Path, only: &[String], stages: Stages) -> Checked {
+pub fn run(root: &Path, only: &[String], stages: Stages) -> PipelineRun {
     run_with(root, &parse::Overlay::new(), only, stages, true)
 }
 
@@ -142,7 +142,7 @@ pub fn run_with(
     only: &[String],
     stages: Stages,
     disk_caches: bool,
-) -> Checked {
+) -> PipelineRun {
     run_against(root, overlay, only, stages, disk_caches, None)
 }
 
@@ -152,7 +152,7 @@ pub fn check_against(
     root: &Path,
     only: &[String],
     baseline: Option<change::baseline::Locating>,
-) -> Checked {
+) -> PipelineRun {
     run_against(
         root,
         &parse::Overlay::new(),
@@ -170,7 +170,7 @@ fn run_against(
     stages: Stages,
     disk_caches: bool,
     baseline: Option<change::baseline::Locating>,
-) -> Checked {
+) -> PipelineRun {
     let open_cache = |stage| {
         disk_caches
             .then(|| cache::Cache::open(root, stage))
@@ -318,7 +318,7 @@ fn run_against(
             None => true,
         });
     }
-    Checked {
+    PipelineRun {
         sources,
         diagnostics,
         parsed,

@@ -9,18 +9,18 @@ use crate::change::comment::{CostChange, Review};
 use crate::change::{BaseRef, Baseline, Texts};
 use crate::cost::{Estimate, Prices};
 use crate::diagnostic::Diagnostic;
-use crate::{Checked, Stages};
+use crate::{PipelineRun, Stages};
 
 /// Why a review could not be made.
 pub enum Refused {
     /// The project has problems (printed from the run).
-    Project(Box<Checked>),
+    Project(Box<PipelineRun>),
     /// The base could not be read.
-    Base(Box<(Checked, Diagnostic)>),
+    Base(Box<(PipelineRun, Diagnostic)>),
 }
 
 /// Renders the project in `root` and its texts, by environment and stack.
-pub fn rendered(root: &Path) -> Result<Checked, Refused> {
+pub fn rendered(root: &Path) -> Result<PipelineRun, Refused> {
     let checked = crate::run(root, &[], Stages::Render);
     if checked.has_errors() {
         return Err(Refused::Project(Box::new(checked)));
@@ -29,7 +29,7 @@ pub fn rendered(root: &Path) -> Result<Checked, Refused> {
 }
 
 /// The rendered texts of `checked`, for environments of `only` (all when empty).
-pub fn texts<'c>(checked: &'c Checked, only: &[String]) -> Texts<'c> {
+pub fn texts<'c>(checked: &'c PipelineRun, only: &[String]) -> Texts<'c> {
     checked
         .rendered
         .iter()
@@ -47,7 +47,7 @@ pub fn texts<'c>(checked: &'c Checked, only: &[String]) -> Texts<'c> {
 
 /// Each environment's region (the project's most common one for an environment that is
 /// gone).
-pub fn region_of(checked: &Checked) -> impl Fn(&str) -> String + '_ {
+pub fn region_of(checked: &PipelineRun) -> impl Fn(&str) -> String + '_ {
     let regions: BTreeMap<&str, &str> = checked
         .validated
         .envs
@@ -76,13 +76,17 @@ pub fn region_of(checked: &Checked) -> impl Fn(&str) -> String + '_ {
 }
 
 /// Estimates the environments of `texts` as they are now.
-pub fn estimates(checked: &Checked, texts: &Texts) -> BTreeMap<String, Estimate> {
+pub fn estimates(checked: &PipelineRun, texts: &Texts) -> BTreeMap<String, Estimate> {
     crate::cost::estimate_texts(texts, &region_of(checked), Prices::shipped())
 }
 
 /// The change from the golden files at `base` to the project now, for the environments of
 /// `only` (all when empty).
-pub fn review(root: &Path, only: &[String], base: &BaseRef) -> Result<(Checked, Review), Refused> {
+pub fn review(
+    root: &Path,
+    only: &[String],
+    base: &BaseRef,
+) -> Result<(PipelineRun, Review), Refused> {
     let checked = rendered(root)?;
     let baseline = match Baseline::read(root, base) {
         Ok(baseline) => baseline,
@@ -143,7 +147,7 @@ pub fn review(root: &Path, only: &[String], base: &BaseRef) -> Result<(Checked, 
 /// Each environment's monthly cost now and at `base`.
 pub fn cost_change(
     root: &Path,
-    checked: &Checked,
+    checked: &PipelineRun,
     only: &[String],
     base: &BaseRef,
 ) -> Result<(Baseline, BTreeMap<String, Estimate>), Diagnostic> {

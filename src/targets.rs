@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::SourceMap;
-use crate::{deploy, resolve, run, validate, Checked, Stages};
+use crate::{deploy, resolve, run, validate, PipelineRun, Stages};
 
 /// Where a command reaches AWS, from the command line (the rest comes from the standard chain).
 #[derive(Debug, Clone, Default)]
@@ -143,7 +143,7 @@ pub fn deploy_targets(
 
 /// The target of `env` from a run that checked and rendered it.
 fn target_of<'a>(
-    checked: &'a Checked,
+    checked: &'a PipelineRun,
     env: &str,
     aws: &AwsOptions,
 ) -> Result<(&'a validate::ValidStacks, deploy::DeployTarget), Diagnostic> {

@@ -7,7 +7,7 @@ use super::report::Format;
 use super::{print_diagnostics, Cli, GraphFormat};
 
 /// Runs the pipeline for `env` (or all), printing problems; `None` when there were any.
-fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<crate::Checked, i32> {
+fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<crate::PipelineRun, i32> {
     let only: Vec<String> = env.into_iter().map(String::from).collect();
     let checked = crate::run(&cli.dir, &only, crate::Stages::Render);
     super::output::learn(&checked.sources);

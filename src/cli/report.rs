@@ -56,7 +56,8 @@ pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
     }
 }
 
-struct Located {
+/// Where a span is, as a file and the lines and columns it runs between.
+struct LineRange {
     file: String,
     line: usize,
     column: usize,
@@ -64,11 +65,11 @@ struct Located {
     end_column: usize,
 }
 
-fn locate(span: Span, sources: &SourceMap) -> Located {
+fn locate(span: Span, sources: &SourceMap) -> LineRange {
     let file = sources.file(span.file);
     let start = file.line_col(span.start);
     let end = file.line_col(span.end);
-    Located {
+    LineRange {
         file: file.display_path(),
         line: start.line,
         column: start.column,

@@ -33,7 +33,7 @@ fn refused(refusal: Refused, color: bool) -> i32 {
 }
 
 /// Checks that every name of `envs` is an environment of the project.
-fn known(checked: &crate::Checked, envs: &[String], color: bool) -> Result<(), i32> {
+fn known(checked: &crate::PipelineRun, envs: &[String], color: bool) -> Result<(), i32> {
     for env in envs {
         if !checked.rendered.iter().any(|r| r.name == *env) {
             let problem = checked.not_rendered(env);

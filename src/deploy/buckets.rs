@@ -6,7 +6,7 @@
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
-use super::aws::{aws_failure, error_message, Clients};
+use super::clients::{aws_failure, error_message, Clients};
 use super::stack;
 use crate::diagnostic::Diagnostic;
 use crate::render::yaml::{self, Yaml};

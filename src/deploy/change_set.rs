@@ -9,7 +9,7 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_sdk_cloudformation::Client;
 
-use super::aws::{aws_failure, error_message, OrFailure};
+use super::clients::{aws_failure, error_message, OrFailure};
 use super::plan::{Action, ChangeSetSummary, PropertyChange, Replacement, ResourceChange};
 use super::{DeployTarget, InFlight};
 use crate::diagnostic::{Code, Diagnostic};
@@ -88,7 +88,7 @@ pub fn summary_of_new(stack: &RenderedStack) -> ChangeSetSummary {
 /// it. The change set is in `made` from the moment it exists, so an interrupted deploy can
 /// delete it.
 pub async fn plan_update(
-    clients: &super::aws::Clients,
+    clients: &super::clients::Clients,
     target: &DeployTarget,
     stack: &RenderedStack,
     made: &InFlight,
@@ -116,7 +116,7 @@ pub async fn plan_update(
         .capabilities(Capability::CapabilityNamedIam)
         .capabilities(Capability::CapabilityAutoExpand)
         .set_tags(Some(super::stack::tags(target, stack)))
-        .client_token(super::aws::request_token("plan"))
+        .client_token(super::clients::request_token("plan"))
         .send()
         .await;
     let id = match created {
@@ -279,7 +279,7 @@ pub async fn delete_made(target: &DeployTarget, made: &InFlight) -> usize {
     if change_sets.is_empty() {
         return 0;
     }
-    let Ok(clients) = super::aws::Clients::new(&target.aws).await else {
+    let Ok(clients) = super::clients::Clients::new(&target.aws).await else {
         return 0;
     };
     for (stack_name, change_set) in &change_sets {
@@ -333,7 +333,7 @@ pub async fn execute(
     cf.execute_change_set()
         .change_set_name(change_set)
         .stack_name(&stack.stack_name)
-        .client_request_token(super::aws::request_token("execute"))
+        .client_request_token(super::clients::request_token("execute"))
         .send()
         .await
         .map(|_| ())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDriftStatus};
 use aws_sdk_cloudformation::Client;
 
-use super::aws::{aws_failure, error_message, Clients};
+use super::clients::{aws_failure, error_message, Clients};
 use super::{stack, DeployTarget};
 use crate::diagnostic::Diagnostic;
 

@@ -3,7 +3,7 @@
 //! DescribeServices. The stacks say where to look: the cluster stack's `ClusterName`, and
 //! each service stack's `ServiceName`.
 
-use super::aws::OrFailure;
+use super::clients::OrFailure;
 use super::status::StackStatusRow;
 use crate::diagnostic::Diagnostic;
 

@@ -6,9 +6,9 @@
 //! waves run in order, each wave's stacks concurrently, with events until a final status; a
 //! failure stops the waves after it. envc keeps no state: CloudFormation is the state.
 
-pub mod aws;
 mod buckets;
 pub mod change_set;
+pub mod clients;
 pub mod drift;
 pub mod health;
 pub mod image;
@@ -29,7 +29,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::StacksConfig;
 use crate::render::{RenderedEnv, RenderedStack};
 use crate::validate::ValidEnv;
-use aws::AwsTarget;
+use clients::AwsTarget;
 use plan::ChangeSetSummary;
 
 /// Everything deploy needs about one environment, taken from render's output.

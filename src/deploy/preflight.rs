@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::aws::{Clients, OrFailure};
+use super::clients::{Clients, OrFailure};
 use super::{stack, DeployOptions, DeployTarget};
 use crate::diagnostic::{Code, Diagnostic};
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use super::aws::Clients;
 use super::change_set::{self, Planned};
+use super::clients::Clients;
 use super::{
     preflight, stack, wave, DeployOptions, DeployReport, DeployTarget, InFlight, Outcome, Progress,
     Reporter, StackResult,

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::aws::{aws_failure, error_message, Clients};
+use super::clients::{aws_failure, error_message, Clients};
 use super::DeployTarget;
 use crate::diagnostic::{Code, Diagnostic};
 
@@ -92,7 +92,7 @@ pub async fn set(target: &DeployTarget, key: Option<&str>, value: &str) -> Resul
         .put_secret_value()
         .secret_id(&name)
         .secret_string(text)
-        .client_request_token(super::aws::request_token("secret"))
+        .client_request_token(super::clients::request_token("secret"))
         .send()
         .await
         .map_err(|e| aws_failure(&format!("cannot write `{name}`"), error_message(&e)))?;

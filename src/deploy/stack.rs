@@ -7,7 +7,7 @@ use aws_sdk_cloudformation::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudformation::types::{Capability, Tag};
 use aws_sdk_cloudformation::Client;
 
-use super::aws::{aws_failure, error_message, OrFailure};
+use super::clients::{aws_failure, error_message, OrFailure};
 use super::{DeployTarget, Progress, Reporter};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::RenderedStack;
@@ -165,7 +165,7 @@ pub(super) fn tags(target: &DeployTarget, stack: &RenderedStack) -> Vec<Tag> {
 /// The template body, or a URL after uploading it to the artifact bucket when it is too
 /// large to send inline.
 pub async fn template_source(
-    clients: &super::aws::Clients,
+    clients: &super::clients::Clients,
     target: &DeployTarget,
     stack: &RenderedStack,
 ) -> Result<(Option<String>, Option<String>), Diagnostic> {
@@ -238,7 +238,7 @@ pub async fn deployed_template(cf: &Client, stack_name: &str) -> Result<String, 
 
 /// Creates a new stack.
 pub async fn create(
-    clients: &super::aws::Clients,
+    clients: &super::clients::Clients,
     target: &DeployTarget,
     stack: &RenderedStack,
 ) -> Result<(), Diagnostic> {
@@ -254,7 +254,7 @@ pub async fn create(
         .set_tags(Some(tags(target, stack)))
         .set_parameters(super::image::new_stack_parameters(target, stack))
         .enable_termination_protection(target.protected)
-        .client_request_token(super::aws::request_token("create"));
+        .client_request_token(super::clients::request_token("create"));
     if target.protected {
         request = request.stack_policy_body(super::plan::protective_stack_policy());
     }
@@ -280,7 +280,7 @@ pub async fn create(
 pub async fn delete(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
     cf.delete_stack()
         .stack_name(stack_name)
-        .client_request_token(super::aws::request_token("delete"))
+        .client_request_token(super::clients::request_token("delete"))
         .send()
         .await
         .map(|_| ())

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::aws::{Clients, OrFailure};
 use super::change_set::{self, Planned};
+use super::clients::{Clients, OrFailure};
 use super::health::ServiceHealth;
 use super::plan::ChangeSetSummary;
 use super::stack;

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, LaunchType, LogDriver, NetworkConfiguration,
 };
 
-use super::aws::{aws_failure, Clients, OrFailure};
+use super::clients::{aws_failure, Clients, OrFailure};
 use super::DeployTarget;
 use crate::diagnostic::{Code, Diagnostic};
 

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use super::aws::Clients;
 use super::change_set::{self, Planned};
+use super::clients::Clients;
 use super::plan::{self, ChangeSetSummary};
 use super::{stack, DeployOptions, DeployTarget, InFlight, Outcome, Progress, Reporter};
 use crate::diagnostic::{Code, Diagnostic};

@@ -8,11 +8,11 @@ use std::sync::OnceLock;
 use crate::parse::{EnvFile, Overlay};
 use crate::resolve::{Entry, KeyPath, ResolvedEnv, Table, Value};
 use crate::source::{FileId, Span};
-use crate::{Checked, Stages};
+use crate::{PipelineRun, Stages};
 
 pub struct Analysis {
     pub root: PathBuf,
-    pub checked: Checked,
+    pub checked: PipelineRun,
     env_schema: OnceLock<serde_json::Value>,
     redactor: OnceLock<crate::credentials::Redactor>,
 }

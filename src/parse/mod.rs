@@ -3,7 +3,7 @@
 //! Every node, argument and property keeps the span it was written at. A file with a syntax
 //! error yields diagnostics and no document; the other files still parse.
 //!
-//! Plain KDL is read by `fast`, straight into nodes; the kdl crate reads the rest and
+//! Plain KDL is read by `kdl_reader`, straight into nodes; the kdl crate reads the rest and
 //! explains every syntax error. `strict` first refuses what KDL v2 forbids and the kdl crate
 //! lets through.
 
@@ -11,8 +11,8 @@ pub mod ast;
 pub mod bounded;
 mod depth;
 mod directives;
-mod fast;
 mod json_spans;
+mod kdl_reader;
 pub mod kind_rules;
 mod kind_schema;
 mod kinds;
@@ -236,7 +236,7 @@ pub fn parse_document(
     let fast = if cfg!(debug_assertions) {
         parse_fast_checked(text, file)
     } else {
-        fast::parse(text, file)
+        kdl_reader::parse(text, file)
     };
     let before = diagnostics.len();
     let nodes = fast.or_else(|| parse_with_kdl(file, text, diagnostics))?;
@@ -286,7 +286,7 @@ fn check_numbers(nodes: &[Node], diagnostics: &mut Vec<Diagnostic>) {
 /// `None` where the fast reader leaves the text to the kdl crate. For debug builds, the
 /// differential tests and fuzzing.
 pub fn parse_fast_checked(text: &str, file: FileId) -> Option<Vec<Node>> {
-    let nodes = fast::parse(text, file)?;
+    let nodes = kdl_reader::parse(text, file)?;
     let mut found = Vec::new();
     let reference = parse_with_kdl(file, text, &mut found);
     let problems: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();

@@ -5,7 +5,7 @@
 //! Only environments without errors come out as [`ValidEnv`]s, typed and ready to render.
 
 mod applies;
-mod aws;
+mod aws_rules;
 mod compute;
 mod database;
 mod deploy_role;
@@ -282,7 +282,7 @@ pub fn validate_project(
             .values()
             .any(|stack| stack.builtin() == Some(crate::model::StackKind::Registry))
     });
-    aws::check_image_tags(&all, creates_registry, &mut across);
+    aws_rules::check_image_tags(&all, creates_registry, &mut across);
     let mut not_rendered = dns::check_zones(&all, &resolved.declared, creates_zones, &mut across);
     if let Some(stacks) = &project.stacks {
         for env in &all {
@@ -389,7 +389,7 @@ fn validate_env(
     network::check_network(&model, &at, diagnostics);
     compute::check_compute(&model, &at, diagnostics);
     database::check_database(&model, &at, diagnostics);
-    aws::check_aws_rules(&model, &at, diagnostics);
+    aws_rules::check_aws_rules(&model, &at, diagnostics);
     deploy_role::check_deploy_role(&model, &at, diagnostics);
     applies::check_settings_apply(&model, &at, diagnostics);
     // A rule about a block that lost an unknown key (`cidrr` for `cidr`) is the same

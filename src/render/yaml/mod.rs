@@ -7,7 +7,7 @@
 //! reports every syntax error.
 
 mod emit;
-mod fast;
+mod reader;
 mod tree;
 
 pub use emit::to_canonical_yaml;
@@ -17,7 +17,7 @@ use serde_yaml_ng::Value;
 
 /// Parses one YAML document: the fast reader when it can, `serde_yaml_ng` otherwise.
 pub fn parse(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
-    match fast::parse(text) {
+    match reader::parse(text) {
         Some(tree) => {
             // Every test run holds the fast reader to serde_yaml_ng on every template it renders.
             debug_assert_eq!(
@@ -35,7 +35,7 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
 /// run has read with [`parse`] already (a rendered template's canonical body, read back by a
 /// later stage).
 pub fn parse_again(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
-    match fast::parse(text) {
+    match reader::parse(text) {
         Some(tree) => Ok(tree),
         None => serde_yaml_ng::from_str(text).map(Yaml::from_value),
     }
@@ -44,7 +44,7 @@ pub fn parse_again(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
 /// What the fast reader makes of `text`, as `serde_yaml_ng`'s value, or `None` where it
 /// leaves the text to `serde_yaml_ng` (for the differential tests and benchmarks).
 pub fn parse_fast_only(text: &str) -> Option<Value> {
-    fast::parse(text).map(|tree| tree.to_value())
+    reader::parse(text).map(|tree| tree.to_value())
 }
 
 /// A `serde_yaml_ng` value (a deployed template, a report) in canonical form.
