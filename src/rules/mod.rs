@@ -53,11 +53,18 @@ pub fn check_rendered(
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
     let by_name: HashMap<&str, &ValidEnv> = envs.iter().map(|e| (e.name.as_str(), e)).collect();
-    let mut stacks: Vec<Rendered> = rendered
+    // Each environment's templates are read back into trees on the pool, from 16 on.
+    let envs: Vec<(&ValidEnv, &RenderedEnv)> = rendered
         .iter()
-        .filter_map(|env| Some((by_name.get(env.name.as_str())?, env)))
-        .flat_map(|(valid, env)| env.stacks.iter().filter_map(|s| Rendered::read(valid, s)))
+        .filter_map(|env| Some((*by_name.get(env.name.as_str())?, env)))
         .collect();
+    let mut stacks: Vec<Rendered> = crate::parallel::map(envs, |(valid, env)| {
+        let read = env.stacks.iter().filter_map(|s| Rendered::read(valid, s));
+        read.collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     template::index_environments(&mut stacks);
     let mut placer = Placer::new(sources);
     let mut found = Vec::new();

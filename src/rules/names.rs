@@ -89,7 +89,19 @@ struct Named<'r, 'a> {
     resource: Resource<'r, 'a>,
     rule: &'static NameRule,
     name: String,
-    place: Place,
+    /// The scalar the name was made from, as written in the template (`None`: `name`).
+    written: Option<&'r str>,
+    /// Where it is shown, found when a finding needs it: most names have none, and placing
+    /// one in a rendered file adds that file's text to the sources.
+    place: std::cell::OnceCell<Place>,
+}
+
+impl Named<'_, '_> {
+    fn place(&self, placer: &mut Placer) -> Place {
+        *self.place.get_or_init(|| {
+            placer.place(self.stack, self.written.unwrap_or(&self.name), &self.name)
+        })
+    }
 }
 
 pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
@@ -105,21 +117,20 @@ pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Find
             let Some(name) = known_string(stack, value) else {
                 continue;
             };
-            let raw = scalar(value).unwrap_or(&name);
-            let place = placer.place(stack, raw, &name);
             let item = Named {
                 stack,
                 resource,
                 rule,
                 name,
-                place,
+                written: scalar(value),
+                place: std::cell::OnceCell::new(),
             };
-            check_form(&item, pattern.get(rule), out);
-            check_retained(&item, out);
+            check_form(&item, pattern.get(rule), placer, out);
+            check_retained(&item, placer, out);
             named.push(item);
         }
     }
-    check_unique(&named, out);
+    check_unique(&named, placer, out);
 }
 
 /// The text of a scalar, or of the string a `!Sub` fills in.
@@ -138,8 +149,8 @@ fn describe(item: &Named) -> String {
 }
 
 /// Help for a name to change: the setting, or the names envc derives.
-fn how_to_rename(item: &Named) -> &'static str {
-    if item.place.setting {
+fn how_to_rename(place: Place) -> &'static str {
+    if place.setting {
         "change the name set here"
     } else {
         "the template writes this name: name it from a setting, or leave the property out \
@@ -147,7 +158,7 @@ fn how_to_rename(item: &Named) -> &'static str {
     }
 }
 
-fn check_form(item: &Named, pattern: Option<&Regex>, out: &mut Vec<Finding>) {
+fn check_form(item: &Named, pattern: Option<&Regex>, placer: &mut Placer, out: &mut Vec<Finding>) {
     let rule = item.rule;
     let length = item.name.chars().count();
     let problem = match (rule.max_length, pattern) {
@@ -163,25 +174,26 @@ fn check_form(item: &Named, pattern: Option<&Regex>, out: &mut Vec<Finding>) {
     let Some(problem) = problem else {
         return;
     };
+    let place = item.place(placer);
     let diagnostic = Diagnostic::error(
         Code::NameLimit,
         format!("the name `{}` of {} {problem}", item.name, describe(item)),
     )
-    .at(item.place.span, "this name")
+    .at(place.span, "this name")
     .help(format!(
         "CloudFormation would fail creating the stack: {}",
-        how_to_rename(item)
+        how_to_rename(place)
     ))
     .note(source_note(&rule.source));
     out.push(Finding {
         envs: vec![item.stack.env.name.clone()],
-        diagnostic: item.place.note_inherited(&item.stack.env.name, diagnostic),
+        diagnostic: place.note_inherited(&item.stack.env.name, diagnostic),
     });
 }
 
 /// A resource kept after its stack under a fixed name, in an environment that is destroyed
 /// and made again: the second deploy finds the name taken.
-fn check_retained(item: &Named, out: &mut Vec<Finding>) {
+fn check_retained(item: &Named, placer: &mut Placer, out: &mut Vec<Finding>) {
     let env = item.stack.env;
     let kept = matches!(
         item.resource.deletion_policy(),
@@ -190,6 +202,7 @@ fn check_retained(item: &Named, out: &mut Vec<Finding>) {
     if !kept || env.model.protected || item.rule.scope == Scope::None {
         return;
     }
+    let place = item.place(placer);
     let diagnostic = Diagnostic::error(
         Code::RetainedName,
         format!(
@@ -198,13 +211,13 @@ fn check_retained(item: &Named, out: &mut Vec<Finding>) {
             item.name
         ),
     )
-    .at(item.place.span, "a fixed name")
+    .at(place.span, "a fixed name")
     .help(format!(
         "`{}` is not protected, so it is destroyed and made again: the next deploy would fail \
          with \"already exists\". Delete it with its stack in environments that are not \
          protected (`DeletionPolicy: Delete`), or {}",
         env.name,
-        if item.place.setting {
+        if place.setting {
             "leave the name unset so CloudFormation generates one"
         } else {
             "leave the name out so CloudFormation generates one"
@@ -213,13 +226,13 @@ fn check_retained(item: &Named, out: &mut Vec<Finding>) {
     .note("AWS documents DeletionPolicy at https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html");
     out.push(Finding {
         envs: vec![env.name.clone()],
-        diagnostic: item.place.note_inherited(&env.name, diagnostic),
+        diagnostic: place.note_inherited(&env.name, diagnostic),
     });
 }
 
 /// Names two resources claim in the scope AWS keeps them unique in: one finding per name,
 /// at the second, naming the first.
-fn check_unique(named: &[Named], out: &mut Vec<Finding>) {
+fn check_unique(named: &[Named], placer: &mut Placer, out: &mut Vec<Finding>) {
     let mut claims: BTreeMap<(String, String, String), Vec<&Named>> = BTreeMap::new();
     for item in named {
         let (account, region) = (item.stack.account(), item.stack.region());
@@ -238,17 +251,21 @@ fn check_unique(named: &[Named], out: &mut Vec<Finding>) {
         claims.entry((scope, kind, name)).or_default().push(item);
     }
     for ((scope, kind, _), claimants) in claims {
-        let [first, second, ..] = claimants.as_slice() else {
+        if claimants.len() < 2 {
             continue;
-        };
+        }
+        let claims: Vec<(&Named, Place)> =
+            claimants.iter().map(|c| (*c, c.place(placer))).collect();
         out.push(Finding {
             envs: claimants.iter().map(|c| c.stack.env.name.clone()).collect(),
-            diagnostic: taken(&scope, &kind, first, second, &claimants),
+            diagnostic: taken(&scope, &kind, &claims),
         });
     }
 }
 
-fn taken(scope: &str, kind: &str, first: &Named, second: &Named, all: &[&Named]) -> Diagnostic {
+/// The finding of a name `all` claim (at least two, each with its place), at the second.
+fn taken(scope: &str, kind: &str, all: &[(&Named, Place)]) -> Diagnostic {
+    let ((first, first_place), (second, second_place)) = (all[0], all[1]);
     let who = |item: &Named| {
         format!(
             "`{}` of `{}` (stack `{}`)",
@@ -271,30 +288,30 @@ fn taken(scope: &str, kind: &str, first: &Named, second: &Named, all: &[&Named])
     let label = |span: Span| {
         let sharing: Vec<String> = all
             .iter()
-            .filter(|o| o.place.span == span)
-            .map(|o| format!("`{}`", o.stack.env.name))
+            .filter(|(_, place)| place.span == span)
+            .map(|(o, _)| format!("`{}`", o.stack.env.name))
             .collect();
         if sharing.len() > 1 {
             format!("the name of {}", sharing.join(", "))
-        } else if span == first.place.span {
+        } else if span == first_place.span {
             format!("first taken by {}", sharing[0])
         } else {
             format!("taken again by {}", sharing[0])
         }
     };
-    diagnostic = diagnostic.at(second.place.span, label(second.place.span));
-    let mut labelled = vec![second.place.span];
-    for item in all {
-        if !labelled.contains(&item.place.span) {
-            labelled.push(item.place.span);
-            diagnostic = diagnostic.also(item.place.span, label(item.place.span));
+    diagnostic = diagnostic.at(second_place.span, label(second_place.span));
+    let mut labelled = vec![second_place.span];
+    for (_, place) in all {
+        if !labelled.contains(&place.span) {
+            labelled.push(place.span);
+            diagnostic = diagnostic.also(place.span, label(place.span));
         }
     }
     diagnostic
         .help(format!(
             "AWS keeps these names unique in {scope}, so the second stack to deploy fails with \
              \"already exists\": {}",
-            if second.place.setting {
+            if second_place.setting {
                 "give each its own name (a name set in a shared file can use `${env}`)"
             } else {
                 "name them from a setting that differs, or leave the name out so CloudFormation \
