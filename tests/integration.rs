@@ -17,6 +17,7 @@ mod hostile_repository;
 mod kdl_reader;
 mod kdl_spec;
 mod lsp;
+mod lsp_fixture;
 mod lsp_kinds;
 mod lsp_protocol;
 mod properties;
