@@ -12,8 +12,6 @@
 //! Files not given come from `tests/cases/_default/` (a `stacks.kdl`). The stdio tests
 //! (`tests/lsp_protocol.rs`) stay for the protocol itself.
 
-use std::path::Path;
-
 use envc::lsp::{position::uri_of, Encoding, Server};
 use serde_json::json;
 
@@ -102,8 +100,8 @@ fn answer() {
         let project = tempfile::tempdir().unwrap();
         let root = project.path().canonicalize().unwrap();
         std::fs::create_dir_all(root.join("env")).unwrap();
-        let defaults =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/_default/stacks.kdl");
+        let defaults = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/cases/_default/stacks.kdl");
         std::fs::copy(defaults, root.join("stacks.kdl")).unwrap();
         for (path, body) in &fixture.files {
             std::fs::write(
