@@ -201,34 +201,7 @@ fn run_against(
     }
     all.extend(found);
 
-    let mut wanted: Option<HashSet<FileId>> = None;
-    if !only.is_empty() {
-        let mut files: HashSet<FileId> = parsed.stacks.iter().map(|s| s.file).collect();
-        for name in only {
-            if parsed.env(name).is_none() && !parsed.broken_envs.contains(name) {
-                all.push(unknown_env(
-                    name,
-                    parsed.envs.iter().map(|e| e.name.as_str()),
-                ));
-            }
-            let mut next = parsed.env(name);
-            let mut guard = 0;
-            while let Some(env) = next {
-                files.insert(env.file);
-                next = env.extends.as_ref().and_then(|p| parsed.env(&p.name));
-                guard += 1;
-                if guard > parsed.envs.len() {
-                    break;
-                }
-            }
-        }
-        for (id, file) in sources.files() {
-            if only.iter().any(|n| file.path.ends_with(format!("{n}.kdl"))) {
-                files.insert(id);
-            }
-        }
-        wanted = Some(files);
-    }
+    let wanted = (!only.is_empty()).then(|| wanted_files(&parsed, &sources, only, &mut all));
 
     let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
     all.extend(found);
@@ -248,52 +221,21 @@ fn run_against(
     }
 
     let mut rendered = Vec::new();
-    if let Some(renderer) = renderer {
-        match renderer {
-            Ok(renderer) => {
-                let mut found = Vec::new();
-                let cache = disk_caches
-                    .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
-                    .flatten();
-                rendered = render::render_project(
-                    &renderer,
-                    &validated,
-                    cache.as_ref(),
-                    only,
-                    &mut sources,
-                    &mut found,
-                );
-                all.extend(found);
-                // Only the golden files of the base that differ from the render are read.
-                let baseline = match baseline.and_then(change::baseline::Locating::wait) {
-                    Some(Ok(baseline)) => Some(baseline),
-                    Some(Err(problem)) => {
-                        all.push(problem);
-                        None
-                    }
-                    None => None,
-                };
-                let baseline = baseline.and_then(|mut baseline| {
-                    let now = |env: &str, stack: &str| {
-                        let env = rendered.iter().find(|e| e.name == env)?;
-                        Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
-                    };
-                    baseline.read_differing(&now).ok().map(|()| baseline)
-                });
-                if let Some(stacks) = &validated.stacks {
-                    all.extend(rules::check_rendered(
-                        &renderer,
-                        stacks,
-                        &rendered,
-                        &validated.envs,
-                        only,
-                        baseline.as_ref(),
-                        &mut sources,
-                    ));
-                }
-            }
-            Err(problem) => all.push(problem),
+    match renderer {
+        Some(Ok(renderer)) => {
+            let cache = disk_caches
+                .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
+                .flatten();
+            let at = Rendering {
+                renderer: &renderer,
+                validated: &validated,
+                cache: cache.as_ref(),
+                only,
+            };
+            rendered = at.render_and_check(baseline, &mut sources, &mut all);
         }
+        Some(Err(problem)) => all.push(problem),
+        None => {}
     }
     if !only.is_empty() {
         rendered.retain(|e| only.contains(&e.name));
@@ -325,6 +267,99 @@ fn run_against(
         resolved,
         validated,
         rendered,
+    }
+}
+
+/// The files of the environments `only` names and of their parents, with the stack files:
+/// where a problem must be to be theirs. A name that is no environment is reported.
+fn wanted_files(
+    parsed: &parse::ParsedProject,
+    sources: &SourceMap,
+    only: &[String],
+    all: &mut Diagnostics,
+) -> HashSet<FileId> {
+    let mut files: HashSet<FileId> = parsed.stacks.iter().map(|s| s.file).collect();
+    for name in only {
+        if parsed.env(name).is_none() && !parsed.broken_envs.contains(name) {
+            all.push(unknown_env(
+                name,
+                parsed.envs.iter().map(|e| e.name.as_str()),
+            ));
+        }
+        let mut next = parsed.env(name);
+        let mut guard = 0;
+        while let Some(env) = next {
+            files.insert(env.file);
+            next = env.extends.as_ref().and_then(|p| parsed.env(&p.name));
+            guard += 1;
+            if guard > parsed.envs.len() {
+                break;
+            }
+        }
+    }
+    for (id, file) in sources.files() {
+        if only.iter().any(|n| file.path.ends_with(format!("{n}.kdl"))) {
+            files.insert(id);
+        }
+    }
+    files
+}
+
+/// What rendering a validated project takes.
+struct Rendering<'r> {
+    renderer: &'r render::Renderer,
+    validated: &'r ValidatedProject,
+    cache: Option<&'r render::RenderCache>,
+    only: &'r [String],
+}
+
+impl Rendering<'_> {
+    /// Renders every environment, then checks the rendered templates (against the golden
+    /// files of `baseline`'s commit too, when one is being located).
+    fn render_and_check(
+        &self,
+        baseline: Option<change::baseline::Locating>,
+        sources: &mut SourceMap,
+        all: &mut Diagnostics,
+    ) -> Vec<render::RenderedEnv> {
+        let mut found = Vec::new();
+        let rendered = render::render_project(
+            self.renderer,
+            self.validated,
+            self.cache,
+            self.only,
+            sources,
+            &mut found,
+        );
+        all.extend(found);
+        // Only the golden files of the base that differ from the render are read.
+        let baseline = match baseline.and_then(change::baseline::Locating::wait) {
+            Some(Ok(baseline)) => Some(baseline),
+            Some(Err(problem)) => {
+                all.push(problem);
+                None
+            }
+            None => None,
+        };
+        let baseline = baseline.and_then(|mut baseline| {
+            let now = |env: &str, stack: &str| {
+                let env = rendered.iter().find(|e| e.name == env)?;
+                Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
+            };
+            baseline.read_differing(&now).ok().map(|()| baseline)
+        });
+        if let Some(stacks) = &self.validated.stacks {
+            all.extend(rules::check_rendered(
+                self.renderer,
+                stacks,
+                &rendered,
+                &self.validated.envs,
+                self.only,
+                baseline.as_ref(),
+                sources,
+            ));
+        }
+        rendered
     }
 }
 
