@@ -158,15 +158,19 @@ pub async fn deploy_many(
         report.diagnostics.push(problem);
         return report;
     }
-    let mut stages = plan_all(targets, options, &reporter, in_flight).await;
+    let stages = plan_all(targets, options, &reporter, in_flight).await;
     let failed_to_plan = stages
         .iter()
         .filter(|s| matches!(s, Stage::Stopped(_)))
         .count();
     let mut failures = failed_to_plan;
-    for stage in &mut stages {
-        failures += usize::from(show(stage).await);
+    let mut shown = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let (stage, failed) = show(stage).await;
+        failures += usize::from(failed);
+        shown.push(stage);
     }
+    let mut stages = shown;
     let go_on = failures <= options.max_failures;
     if !go_on {
         report.diagnostics.push(over_tolerance(
@@ -260,34 +264,26 @@ async fn plan_all(
         .collect()
 }
 
-/// Shows one environment's plan under its name, account and region; true when it failed
-/// (its plan could not be made, or a protected change was refused).
-async fn show(stage: &mut Stage) -> bool {
-    let Stage::Planned(run, plans) = stage else {
-        return matches!(
+/// Shows one environment's plan under its name, account and region: the stage after it, and
+/// whether it failed (its plan could not be made, or a protected change was refused).
+async fn show(stage: Stage) -> (Stage, bool) {
+    let Stage::Planned(mut run, plans) = stage else {
+        let failed = matches!(
             stage,
             Stage::Stopped(_) | Stage::Done(EnvOutcome::Failed, _)
         );
+        return (stage, failed);
     };
     run.announce();
-    if run.show_and_guard(plans).await {
-        if !has_changes(plans) {
-            let Stage::Planned(run, _) =
-                std::mem::replace(stage, Stage::Stopped(DeployReport::default()))
-            else {
-                unreachable!("matched above")
-            };
-            *stage = Stage::Done(EnvOutcome::NoChanges, run.finish());
-        }
-        return false;
+    if !run.show_and_guard(&plans).await {
+        run.cancel(&plans).await;
+        return (Stage::Done(EnvOutcome::Failed, run.finish()), true);
     }
-    run.cancel(plans).await;
-    let Stage::Planned(run, _) = std::mem::replace(stage, Stage::Stopped(DeployReport::default()))
-    else {
-        unreachable!("matched above")
-    };
-    *stage = Stage::Done(EnvOutcome::Failed, run.finish());
-    true
+    if has_changes(&plans) {
+        (Stage::Planned(run, plans), false)
+    } else {
+        (Stage::Done(EnvOutcome::NoChanges, run.finish()), false)
+    }
 }
 
 /// The one question for every environment that changes.
@@ -439,11 +435,11 @@ async fn settle(stage: Stage, dry_run: bool) -> (EnvOutcome, DeployReport) {
         Stage::Stopped(report) => (EnvOutcome::Failed, report),
         Stage::Done(outcome, report) => (outcome, report),
         Stage::Planned(run, _) if dry_run => (EnvOutcome::DryRun, run.finish()),
-        // The answer was no: its change sets go now.
-        planned @ Stage::Planned(..) => match skip(Some(planned)).await {
-            Stage::Done(outcome, report) => (outcome, report),
-            _ => unreachable!("skip ends a planned stage"),
-        },
+        // The answer was no, or too many failed: its change sets go now.
+        Stage::Planned(mut run, plans) => {
+            run.cancel(&plans).await;
+            (EnvOutcome::Skipped, run.finish())
+        }
     }
 }
 
