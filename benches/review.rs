@@ -3,7 +3,7 @@
 //! (golden files read from git at the base, everything rendered again, compared, priced).
 //! Run with `cargo bench --bench review`.
 
-#[path = "generate.rs"]
+#[path = "../crates/envc-core/benches/generate.rs"]
 mod generate;
 
 use std::path::Path;

@@ -268,8 +268,8 @@ fn check_case(path: &Path) {
     }
 }
 
-/// Every text of `dir` (recursively) whose name ends with one of `endings`; for a file of
-/// `src/`, only its tests (what follows its first `#[cfg(test)]`).
+/// Every text of `dir` (recursively) whose name ends with one of `endings`; for a file of a
+/// crate's `src/`, only its tests (what follows its first `#[cfg(test)]`).
 fn texts_under(dir: &Path, endings: &[&str], out: &mut String) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -296,6 +296,7 @@ fn every_diagnostic_code_has_a_case() {
     let mut cases = String::new();
     texts_under(&root.join("tests"), &[".snap", ".rs", ".case"], &mut cases);
     texts_under(&root.join("src"), &[".rs"], &mut cases);
+    texts_under(&root.join("crates"), &[".rs"], &mut cases);
     let without: Vec<&str> = envc::diagnostic::Code::ALL
         .iter()
         .map(|code| code.as_str())

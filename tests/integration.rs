@@ -24,4 +24,5 @@ mod properties;
 mod render;
 mod review;
 mod run_task;
+mod workspace;
 mod yaml_reader;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::{copy_project, envc, root};
 
-#[path = "../benches/generate.rs"]
+#[path = "../crates/envc-core/benches/generate.rs"]
 mod generate;
 
 /// A git repository of `dir` on branch `main`, everything committed.

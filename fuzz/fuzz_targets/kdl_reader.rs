@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let mut sources = envc::source::SourceMap::default();
+    let mut sources = envc_core::source::SourceMap::default();
     let file = sources.add("fuzz.kdl", text.to_string());
-    envc::parse::parse_fast_checked(text, file);
+    envc_core::parse::parse_fast_checked(text, file);
 });

@@ -50,7 +50,7 @@ fuzz_target!(|steps: Vec<Step>| {
     let (server, client) = Connection::memory();
     let served = {
         let project = project.clone();
-        std::thread::spawn(move || envc::lsp::serve(server, &project))
+        std::thread::spawn(move || envc_lsp::serve(server, &project))
     };
     let root_uri = format!("file://{}", project.display());
     let send = |message: Message| client.sender.send(message).expect("server is listening");
@@ -101,6 +101,6 @@ fuzz_target!(|steps: Vec<Step>| {
         }
     }
     let ended = served.join().expect("the server does not panic").expect("the server ends cleanly");
-    assert_eq!(ended, envc::lsp::Ended::AfterShutdown);
+    assert_eq!(ended, envc_lsp::Ended::AfterShutdown);
     assert_eq!(answered.len(), asked as usize + 1, "every request is answered once");
 });

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     std::fs::copy(root.join("stacks.kdl"), dir.path().join("stacks.kdl")).expect("stacks.kdl");
     std::fs::copy(root.join("env/base.kdl"), dir.path().join("env/base.kdl")).expect("base.kdl");
     std::fs::write(dir.path().join("env/fuzz.kdl"), text).expect("fuzz.kdl");
-    let checked = envc::run(dir.path(), &[], envc::Stages::Render);
+    let checked = envc_core::run(dir.path(), &[], envc_core::Stages::Render);
     for diagnostic in &checked.diagnostics {
         for label in diagnostic.primary.iter().chain(&diagnostic.secondary) {
             let file = &checked.sources.file(label.span.file).text;

@@ -18,11 +18,11 @@ pub fn run_check(
     // Located by git beside the pipeline; without git or a main branch there is nothing to
     // measure a change from, and no problem in that.
     let base = match base {
-        Some(base) => crate::change::BaseRef::Given(base.to_string()),
-        None => crate::change::BaseRef::MergeBase,
+        Some(base) => envc_core::change::BaseRef::Given(base.to_string()),
+        None => envc_core::change::BaseRef::MergeBase,
     };
-    let baseline = crate::change::baseline::Locating::start(&cli.dir, &base);
-    let checked = crate::check_against(&cli.dir, envs, Some(baseline));
+    let baseline = envc_core::change::baseline::Locating::start(&cli.dir, &base);
+    let checked = envc_core::check_against(&cli.dir, envs, Some(baseline));
     print_diagnostics(&checked.diagnostics, &checked.sources, format, color);
     if format == Format::Human && checked.diagnostics.is_empty() {
         let count = checked.validated.envs.len();
@@ -43,14 +43,14 @@ pub fn run_check(
 
 /// `envc explain ENV PATH`: each value at `path`, and the files that made it.
 pub fn run_explain(cli: &Cli, env: &str, path: &str, color: bool) -> i32 {
-    let (sources, result) = crate::explain::explain(&cli.dir, env, path);
+    let (sources, result) = envc_core::explain::explain(&cli.dir, env, path);
     output::learn(&sources);
     match result {
         Ok(explanation) => {
             // A value built from references is in no file as it is shown (a removed one is
             // shown as written, which the files teach).
-            let removed = |v: &crate::explain::ExplainedValue| {
-                v.history.first().map(|s| s.kind) == Some(crate::explain::StepKind::Removed)
+            let removed = |v: &envc_core::explain::ExplainedValue| {
+                v.history.first().map(|s| s.kind) == Some(envc_core::explain::StepKind::Removed)
             };
             for value in explanation
                 .values
@@ -71,18 +71,18 @@ pub fn run_explain(cli: &Cli, env: &str, path: &str, color: bool) -> i32 {
             print_diagnostics(&problems, &sources, Format::Human, color);
             if problems
                 .iter()
-                .any(|d| d.code == crate::diagnostic::Code::UnknownPath)
+                .any(|d| d.code == envc_core::diagnostic::Code::UnknownPath)
             {
                 2
             } else {
-                crate::exit_code(&problems).max(1)
+                envc_core::exit_code(&problems).max(1)
             }
         }
     }
 }
 
 /// Each value of an explanation, with the steps (files and lines) that made it.
-fn format_explanation(explanation: &crate::explain::Explanation) -> String {
+fn format_explanation(explanation: &envc_core::explain::Explanation) -> String {
     let mut out = String::new();
     for value in &explanation.values {
         out.push_str(&format!(
@@ -90,7 +90,7 @@ fn format_explanation(explanation: &crate::explain::Explanation) -> String {
             explanation.env, value.path, value.shown
         ));
         for (i, step) in value.history.iter().enumerate() {
-            use crate::explain::StepKind;
+            use envc_core::explain::StepKind;
             let verb = match step.kind {
                 StepKind::Set | StepKind::Default => "set by",
                 StepKind::Overrode => "overrode",

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::deploy::status::{LiveDiff, StackStatusRow};
-use crate::deploy::{DeployReport, Outcome, Progress, Reporter};
-use crate::source::SourceMap;
+use envc_core::source::SourceMap;
+use envc_deploy::status::{LiveDiff, StackStatusRow};
+use envc_deploy::{DeployReport, Outcome, Progress, Reporter};
 
 use super::output::{errln, out, outln};
 use super::report::Format;
@@ -75,7 +75,7 @@ impl Printer {
 
 /// `2026-11-24T18:40:01Z`, for plain log lines.
 fn humantime_now() -> String {
-    crate::deploy::stack::utc_seconds(&aws_sdk_cloudformation::primitives::DateTime::from(
+    envc_deploy::stack::utc_seconds(&aws_sdk_cloudformation::primitives::DateTime::from(
         std::time::SystemTime::now(),
     ))
 }
@@ -247,7 +247,7 @@ pub fn status_table(rows: &[StackStatusRow]) -> String {
 }
 
 /// The ECS services: tasks running of those desired, pending, and the rollout.
-pub fn services_table(services: &[crate::deploy::health::ServiceHealth]) -> String {
+pub fn services_table(services: &[envc_deploy::health::ServiceHealth]) -> String {
     if services.is_empty() {
         return String::new();
     }
@@ -313,14 +313,14 @@ pub(super) fn target(
     cli: &Cli,
     env: &str,
     aws: &AwsArgs,
-    stages: crate::Stages,
+    stages: envc_core::Stages,
     color: bool,
-) -> Result<crate::deploy::DeployTarget, i32> {
-    let (sources, target) = crate::deploy_target(&cli.dir, env, &aws.options(), stages);
+) -> Result<envc_deploy::DeployTarget, i32> {
+    let (sources, target) = envc_deploy::deploy_target(&cli.dir, env, &aws.options(), stages);
     super::output::learn(&sources);
     target.map_err(|problems| {
         print_diagnostics(&problems, &sources, Format::Human, color);
-        crate::exit_code(&problems).max(1)
+        envc_core::exit_code(&problems).max(1)
     })
 }
 
@@ -328,7 +328,7 @@ pub(super) fn target(
 /// and names the stack operations still running. Exits 130, as a shell does.
 pub(super) fn until_interrupted<T>(
     work: impl std::future::Future<Output = T>,
-    deploying: &[(&crate::deploy::DeployTarget, &crate::deploy::InFlight)],
+    deploying: &[(&envc_deploy::DeployTarget, &envc_deploy::InFlight)],
 ) -> Result<T, i32> {
     runtime().block_on(async {
         tokio::select! {
@@ -341,7 +341,7 @@ pub(super) fn until_interrupted<T>(
                     errln!("envc: interrupted; deleting the {deleting} change set{} this deploy made", if deleting == 1 { "" } else { "s" });
                     let cleanup = async {
                         for (target, in_flight) in deploying {
-                            crate::deploy::abandon(target, in_flight).await;
+                            envc_deploy::abandon(target, in_flight).await;
                         }
                     };
                     if tokio::time::timeout(Duration::from_secs(20), cleanup).await.is_err() {
@@ -404,8 +404,8 @@ pub struct DeployArgs {
 }
 
 impl DeployArgs {
-    pub(super) fn options(&self, concurrency: usize) -> crate::deploy::DeployOptions {
-        crate::deploy::DeployOptions {
+    pub(super) fn options(&self, concurrency: usize) -> envc_deploy::DeployOptions {
+        envc_deploy::DeployOptions {
             yes: self.yes,
             dry_run: self.dry_run,
             concurrency,
@@ -423,9 +423,9 @@ impl DeployArgs {
 
 /// The stacks `--stack` names and the tag `--image-tag` ships, in `target`.
 pub(super) fn narrow(
-    target: &mut crate::deploy::DeployTarget,
+    target: &mut envc_deploy::DeployTarget,
     args: &DeployArgs,
-) -> Result<(), crate::diagnostic::Diagnostic> {
+) -> Result<(), envc_core::diagnostic::Diagnostic> {
     target.select(&args.stacks)?;
     match &args.image_tag {
         Some(tag) => target.ship_image(tag),
@@ -438,7 +438,7 @@ pub fn run_deploy(cli: &Cli, args: &DeployArgs, color: bool) -> i32 {
         return super::deploy_many::run(cli, args, color);
     }
     let env = &args.envs[0];
-    let mut target = match target(cli, env, &args.aws, crate::Stages::Check, color) {
+    let mut target = match target(cli, env, &args.aws, envc_core::Stages::Check, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -447,11 +447,11 @@ pub fn run_deploy(cli: &Cli, args: &DeployArgs, color: bool) -> i32 {
         return 2;
     }
     let options = args.options(usize::from(args.concurrency));
-    let printer: std::sync::Arc<dyn crate::deploy::Reporter> =
+    let printer: std::sync::Arc<dyn envc_deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
-    let in_flight = crate::deploy::InFlight::default();
+    let in_flight = envc_deploy::InFlight::default();
     let report = match until_interrupted(
-        crate::deploy::deploy(&target, &options, printer, in_flight.clone()),
+        envc_deploy::deploy(&target, &options, printer, in_flight.clone()),
         &[(&target, &in_flight)],
     ) {
         Ok(report) => report,
@@ -481,11 +481,11 @@ pub(super) fn finish(report: &DeployReport, verb: &str, color: bool) -> i32 {
 }
 
 pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(crate::deploy::status::status(&target)) {
+    match runtime().block_on(envc_deploy::status::status(&target)) {
         Ok(report) => {
             match format {
                 StatusFormat::Table => {
@@ -514,7 +514,10 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
                 ),
                 StatusFormat::Yaml => {
                     let value = serde_yaml_ng::to_value(&report).unwrap_or_default();
-                    out!("{}", crate::render::yaml::value_to_canonical_yaml(value));
+                    out!(
+                        "{}",
+                        envc_core::render::yaml::value_to_canonical_yaml(value)
+                    );
                 }
             }
             report.summary.exit_code
@@ -527,11 +530,11 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
 }
 
 pub fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(crate::deploy::status::live_diff(&target)) {
+    match runtime().block_on(envc_deploy::status::live_diff(&target)) {
         Ok(diffs) => i32::from(print_live_diff(&diffs, color)),
         // As `status`: AWS could not be asked (2 is a usage error).
         Err(problem) => {
@@ -550,7 +553,7 @@ pub fn run_destroy(
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -578,12 +581,12 @@ pub fn run_destroy(
     } else {
         false
     };
-    let options = crate::deploy::status::DestroyOptions { force, confirmed };
-    let printer: std::sync::Arc<dyn crate::deploy::Reporter> =
+    let options = envc_deploy::status::DestroyOptions { force, confirmed };
+    let printer: std::sync::Arc<dyn envc_deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
-    let in_flight = crate::deploy::InFlight::default();
+    let in_flight = envc_deploy::InFlight::default();
     let report = match until_interrupted(
-        crate::deploy::status::destroy(&target, &options, printer, in_flight.clone()),
+        envc_deploy::status::destroy(&target, &options, printer, in_flight.clone()),
         &[(&target, &in_flight)],
     ) {
         Ok(report) => report,

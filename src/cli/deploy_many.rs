@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::deploy::many::{EnvOutcome, EnvReport, ManyOptions, ManyReport};
-use crate::deploy::{InFlight, Outcome, Reporter};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::SourceMap;
+use envc_core::diagnostic::{Code, Diagnostic};
+use envc_core::source::SourceMap;
+use envc_deploy::many::{EnvOutcome, EnvReport, ManyOptions, ManyReport};
+use envc_deploy::{InFlight, Outcome, Reporter};
 
 use super::deploy::{narrow, until_interrupted, DeployArgs, Printer};
 use super::output::outln;
@@ -14,19 +14,19 @@ use super::report::Format;
 use super::{print_diagnostics, Cli};
 
 pub fn run(cli: &Cli, args: &DeployArgs, color: bool) -> i32 {
-    let (sources, targets) = crate::deploy_targets(
+    let (sources, targets) = envc_deploy::deploy_targets(
         &cli.dir,
         &args.envs,
         args.all,
         &args.aws.options(),
-        crate::Stages::Check,
+        envc_core::Stages::Check,
     );
     super::output::learn(&sources);
     let mut targets = match targets {
         Ok(targets) => targets,
         Err(problems) => {
             print_diagnostics(&problems, &sources, Format::Human, color);
-            return crate::exit_code(&problems).max(1);
+            return envc_core::exit_code(&problems).max(1);
         }
     };
     let refused: Vec<Diagnostic> = targets
@@ -45,7 +45,7 @@ pub fn run(cli: &Cli, args: &DeployArgs, color: bool) -> i32 {
     let printer: Arc<dyn Reporter> = Arc::new(Printer::new(color));
     let in_flight: Vec<InFlight> = targets.iter().map(|_| InFlight::default()).collect();
     let deploying: Vec<_> = targets.iter().zip(&in_flight).collect();
-    let work = crate::deploy::many::deploy_many(&targets, &options, printer, &in_flight);
+    let work = envc_deploy::many::deploy_many(&targets, &options, printer, &in_flight);
     let report = match until_interrupted(work, &deploying) {
         Ok(report) => report,
         Err(code) => return code,

@@ -1,8 +1,8 @@
 //! `envc drift`: what was changed in AWS behind CloudFormation's back, as a table, JSON or
 //! workflow annotations.
 
-use crate::deploy::drift::StackDrift;
-use crate::source::SourceMap;
+use envc_core::source::SourceMap;
+use envc_deploy::drift::StackDrift;
 
 use super::deploy::{runtime, target};
 use super::output::{errln, out, outln};
@@ -17,7 +17,7 @@ pub fn run_drift(
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
@@ -25,7 +25,7 @@ pub fn run_drift(
         errln!("envc: `{env}` has no stack `{unknown}`");
         return 2;
     }
-    let drifts = match runtime().block_on(crate::deploy::drift::detect(&target, stacks)) {
+    let drifts = match runtime().block_on(envc_deploy::drift::detect(&target, stacks)) {
         Ok(drifts) => drifts,
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diagnostic::Diagnostic;
-use crate::source::SourceMap;
+use envc_core::diagnostic::Diagnostic;
+use envc_core::source::SourceMap;
 use output::{err, errln, out, outln};
 use report::Format;
 pub use secret::SecretCommand;
@@ -254,8 +254,8 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    fn options(&self) -> crate::AwsOptions {
-        crate::AwsOptions {
+    fn options(&self) -> envc_deploy::AwsOptions {
+        envc_deploy::AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
@@ -360,7 +360,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Env {
             command: EnvCommand::New { name, from },
         } => {
-            let code = report_written(crate::init::new_env(&cli.dir, name, from), color);
+            let code = report_written(envc_core::init::new_env(&cli.dir, name, from), color);
             if code == 0 {
                 outln!("envc: `{name}` extends `{from}`; deploy it with `envc deploy {name}`, remove it with `envc destroy {name}` and its files");
             }
@@ -381,9 +381,9 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
-        Command::Lsp => match crate::lsp::serve_stdio(&cli.dir) {
-            Ok(crate::lsp::Ended::AfterShutdown) => 0,
-            Ok(crate::lsp::Ended::WithoutShutdown) => 1,
+        Command::Lsp => match envc_lsp::serve_stdio(&cli.dir) {
+            Ok(envc_lsp::Ended::AfterShutdown) => 0,
+            Ok(envc_lsp::Ended::WithoutShutdown) => 1,
             Err(problem) => {
                 errln!("envc lsp: {problem}");
                 2
@@ -392,19 +392,20 @@ pub fn run(cli: Cli) -> i32 {
         Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
         Command::NewKind { name } => {
-            let written = crate::init::new_kind(&cli.dir, name).map_err(crate::Refusal::from);
+            let written =
+                envc_core::init::new_kind(&cli.dir, name).map_err(envc_core::Refusal::from);
             let code = report_written(written, color);
             if code == 0 {
                 outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
             }
             code
         }
-        Command::Docs { check } if *check => report_stale(crate::stale_docs(&cli.dir), "docs"),
-        Command::Docs { .. } => report_written(crate::write_docs(&cli.dir), color),
+        Command::Docs { check } if *check => report_stale(envc_core::stale_docs(&cli.dir), "docs"),
+        Command::Docs { .. } => report_written(envc_core::write_docs(&cli.dir), color),
         Command::Schema { check } if *check => {
-            report_stale(crate::stale_schemas(&cli.dir), "schema")
+            report_stale(envc_core::stale_schemas(&cli.dir), "schema")
         }
-        Command::Schema { .. } => report_written(crate::write_schemas(&cli.dir), color),
+        Command::Schema { .. } => report_written(envc_core::write_schemas(&cli.dir), color),
     }
 }
 
@@ -441,7 +442,7 @@ fn report_stale(
     for (path, current, expected) in &stale {
         errln!("envc: `{}` is stale; run `envc {command}`", path.display());
         let name = path.display().to_string();
-        let diff = crate::golden::unified_diff(
+        let diff = envc_core::golden::unified_diff(
             current,
             expected,
             &format!("{name} (committed)"),
@@ -453,7 +454,10 @@ fn report_stale(
 }
 
 /// The files a command wrote, or why it could not (exit 2).
-fn report_written(written: Result<Vec<std::path::PathBuf>, crate::Refusal>, color: bool) -> i32 {
+fn report_written(
+    written: Result<Vec<std::path::PathBuf>, envc_core::Refusal>,
+    color: bool,
+) -> i32 {
     match written {
         Ok(paths) => {
             for path in paths {
@@ -470,9 +474,9 @@ fn report_written(written: Result<Vec<std::path::PathBuf>, crate::Refusal>, colo
 
 /// `envc init`: the starter by name, the project named after the folder unless `--name`.
 fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -> i32 {
-    let Some(chosen) = crate::init::STARTERS.iter().find(|s| s.name == starter) else {
+    let Some(chosen) = envc_core::init::STARTERS.iter().find(|s| s.name == starter) else {
         errln!("envc: there is no starter `{starter}`; starters are:");
-        for s in crate::init::STARTERS {
+        for s in envc_core::init::STARTERS {
             errln!("  {:<22} {}", s.name, s.about);
         }
         return 2;
@@ -483,7 +487,7 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
-    let code = report_written(crate::init_project(dir, chosen, &project), color);
+    let code = report_written(envc_core::init_project(dir, chosen, &project), color);
     if code == 0 {
         outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
     }
@@ -492,7 +496,7 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
 
 /// `envc fmt`: rewrites the files whose layout differs (or, with `check`, reports them).
 fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i32 {
-    let files = match crate::format::files_to_format(dir, paths) {
+    let files = match envc_core::format::files_to_format(dir, paths) {
         Ok(files) => files,
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
@@ -500,7 +504,7 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
         }
     };
     let mut sources = SourceMap::default();
-    let (formatted, problems) = crate::format::format_paths(dir, &files, &mut sources);
+    let (formatted, problems) = envc_core::format::format_paths(dir, &files, &mut sources);
     // Whatever the files are called, what they show is masked like a project's files.
     output::learn_every_file(&sources);
     let changed: Vec<_> = formatted
@@ -512,10 +516,10 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
         report.extend(
             changed
                 .iter()
-                .map(|f| crate::format::unformatted(f, &sources)),
+                .map(|f| envc_core::format::unformatted(f, &sources)),
         );
     } else {
-        let gate = crate::files::Gate::new(dir);
+        let gate = envc_core::files::Gate::new(dir);
         for file in &changed {
             let written = gate
                 .as_ref()
@@ -528,5 +532,5 @@ fn fmt(dir: &std::path::Path, paths: &[PathBuf], check: bool, color: bool) -> i3
         }
     }
     print_diagnostics(&report, &sources, Format::Human, color);
-    crate::exit_code(&report)
+    envc_core::exit_code(&report)
 }

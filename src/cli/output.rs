@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use crate::credentials::Redactor;
-use crate::source::SourceMap;
+use envc_core::credentials::Redactor;
+use envc_core::source::SourceMap;
 
 /// What the redactor has yet to learn (texts are scanned when something is first shown, so
 /// a clean run scans nothing), and what it knows.
@@ -44,7 +44,7 @@ fn learn_where(sources: &SourceMap, is_kdl: impl Fn(&std::path::Path) -> bool) {
         for (_, file) in sources.files() {
             let pending = if is_kdl(&file.path) {
                 &mut r.pending
-            } else if crate::credentials::is_kind_schema(&file.path) {
+            } else if envc_core::credentials::is_kind_schema(&file.path) {
                 &mut r.pending_schemas
             } else {
                 continue;

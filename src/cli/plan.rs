@@ -1,7 +1,7 @@
 //! The change table of one stack's plan: a line per resource, marked added, modified or
 //! removed and replaced, and under a modification a line per property, before → after.
 
-use crate::deploy::plan::{Action, ChangeSetSummary, PropertyChange, Replacement};
+use envc_deploy::plan::{Action, ChangeSetSummary, PropertyChange, Replacement};
 
 pub fn change_table(summary: &ChangeSetSummary, color: bool) -> String {
     let paint = |text: &str, code: &str| {

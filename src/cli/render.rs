@@ -1,15 +1,15 @@
 //! `render`, `diff` and `graph`: printing what render produced.
 
-use crate::diagnostic::Diagnostic;
+use envc_core::diagnostic::Diagnostic;
 
 use super::output::{errln, out, outln};
 use super::report::Format;
 use super::{print_diagnostics, Cli, GraphFormat};
 
 /// Runs the pipeline for `env` (or all), printing problems; `None` when there were any.
-fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<crate::PipelineRun, i32> {
+fn rendered(cli: &Cli, env: Option<&str>, color: bool) -> Result<envc_core::PipelineRun, i32> {
     let only: Vec<String> = env.into_iter().map(String::from).collect();
-    let checked = crate::run(&cli.dir, &only, crate::Stages::Render);
+    let checked = envc_core::run(&cli.dir, &only, envc_core::Stages::Render);
     super::output::learn(&checked.sources);
     if checked.has_errors() {
         print_diagnostics(&checked.diagnostics, &checked.sources, Format::Human, color);
@@ -46,12 +46,12 @@ pub fn run_render(
             .collect();
         // Only a write of the whole project knows which folders belong to no environment.
         let prune = env.is_none().then_some(deployable.as_slice());
-        return match crate::golden::write(&cli.dir, &checked.rendered, prune) {
+        return match envc_core::golden::write(&cli.dir, &checked.rendered, prune) {
             Ok(changed) => {
                 for path in &changed {
                     outln!(
                         "wrote {}",
-                        crate::files::display_path(&cli.dir, path).display()
+                        envc_core::files::display_path(&cli.dir, path).display()
                     );
                 }
                 if changed.is_empty() {
@@ -80,10 +80,10 @@ pub fn run_render(
     if stacks.is_empty() {
         let known: Vec<&str> = rendered.stacks.iter().map(|s| s.stack.as_str()).collect();
         let help =
-            crate::did_you_mean::did_you_mean(stack.unwrap_or_default(), known.iter().copied())
+            envc_core::did_you_mean::did_you_mean(stack.unwrap_or_default(), known.iter().copied())
                 .unwrap_or_else(|| format!("stacks of `{env}`: {}", known.join(", ")));
         let problem = Diagnostic::error(
-            crate::diagnostic::Code::UnknownStack,
+            envc_core::diagnostic::Code::UnknownStack,
             format!("`{env}` has no stack `{}`", stack.unwrap_or_default()),
         )
         .help(help);
@@ -106,10 +106,10 @@ pub fn run_diff(cli: &Cli, env: &str, color: bool) -> i32 {
         Err(code) => return code,
     };
     let mut sources = checked.sources;
-    let problems = crate::golden::compare(
+    let problems = envc_core::golden::compare(
         &cli.dir,
         &checked.rendered,
-        crate::golden::GoldenUse::of(checked.validated.stacks.as_ref().map(|s| &s.model)),
+        envc_core::golden::GoldenUse::of(checked.validated.stacks.as_ref().map(|s| &s.model)),
         &mut sources,
     );
     if problems.is_empty() {

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use super::output::escaped;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
-use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::source::{SourceMap, Span};
+use envc_core::diagnostic::{Diagnostic, Label, Severity};
+use envc_core::source::{SourceMap, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::change::comment::{markdown, Review, GITHUB_COMMENT_LIMIT};
-use crate::change::BaseRef;
-use crate::cost::{Estimate, Money, Pricing};
-use crate::review::Refused;
+use envc_core::change::comment::{markdown, Review, GITHUB_COMMENT_LIMIT};
+use envc_core::change::BaseRef;
+use envc_core::cost::{Estimate, Money, Pricing};
+use envc_core::review::Refused;
 
 use super::output::{out, outln};
 use super::report::Format;
@@ -33,7 +33,7 @@ fn refused(refusal: Refused, color: bool) -> i32 {
 }
 
 /// Checks that every name of `envs` is an environment of the project.
-fn known(checked: &crate::PipelineRun, envs: &[String], color: bool) -> Result<(), i32> {
+fn known(checked: &envc_core::PipelineRun, envs: &[String], color: bool) -> Result<(), i32> {
     for env in envs {
         if !checked.rendered.iter().any(|r| r.name == *env) {
             let problem = checked.not_rendered(env);
@@ -51,7 +51,7 @@ pub fn run_review(
     format: ReviewFormat,
     color: bool,
 ) -> i32 {
-    let (checked, review) = match crate::review::review(&cli.dir, envs, &base_ref(base)) {
+    let (checked, review) = match envc_core::review::review(&cli.dir, envs, &base_ref(base)) {
         Ok(done) => done,
         Err(refusal) => return refused(refusal, color),
     };
@@ -131,7 +131,7 @@ pub fn run_cost(
     base: Option<&str>,
     color: bool,
 ) -> i32 {
-    let checked = match crate::review::rendered(&cli.dir) {
+    let checked = match envc_core::review::rendered(&cli.dir) {
         Ok(checked) => checked,
         Err(refusal) => return refused(refusal, color),
     };
@@ -140,12 +140,12 @@ pub fn run_cost(
     if let Err(code) = known(&checked, &only, color) {
         return code;
     }
-    let texts = crate::review::texts(&checked, &only);
-    let estimates = crate::review::estimates(&checked, &texts);
+    let texts = envc_core::review::texts(&checked, &only);
+    let estimates = envc_core::review::estimates(&checked, &texts);
     let before = match base {
         None => None,
         Some(base) => {
-            match crate::review::cost_change(&cli.dir, &checked, &only, &base_ref(Some(base))) {
+            match envc_core::review::cost_change(&cli.dir, &checked, &only, &base_ref(Some(base))) {
                 Ok((baseline, old)) => Some((baseline.name, old)),
                 Err(problem) => {
                     print_diagnostics(&[problem], &checked.sources, Format::Human, color);
@@ -157,7 +157,7 @@ pub fn run_cost(
     let text = match format {
         ReviewFormat::Json => {
             let json = serde_json::json!({
-                "prices_date": crate::cost::Prices::shipped().date,
+                "prices_date": envc_core::cost::Prices::shipped().date,
                 "currency": "USD",
                 "environments": estimates.values().map(|e| {
                     let mut value = serde_json::to_value(e).expect("an estimate serialises");
@@ -246,8 +246,8 @@ fn cost_human(estimates: &BTreeMap<String, Estimate>, before: Option<&Before>) -
 
 /// The priced lines of `stack`, those priced alike (same type, same reckoning) as one: how
 /// many, and the first.
-fn alike<'e>(estimate: &'e Estimate, stack: &str) -> Vec<(usize, &'e crate::cost::Line)> {
-    let mut groups: Vec<(usize, &crate::cost::Line)> = Vec::new();
+fn alike<'e>(estimate: &'e Estimate, stack: &str) -> Vec<(usize, &'e envc_core::cost::Line)> {
+    let mut groups: Vec<(usize, &envc_core::cost::Line)> = Vec::new();
     for line in estimate
         .lines
         .iter()
@@ -269,7 +269,7 @@ fn footnote(estimates: &BTreeMap<String, Estimate>) -> String {
     let mut note = format!(
         "On-demand prices of {} (data/aws-prices.json, each row with its source), 730 hours a month; \
          free tiers and savings plans not applied.",
-        crate::cost::Prices::shipped().date
+        envc_core::cost::Prices::shipped().date
     );
     if unverified > 0 {
         note.push_str(

@@ -5,8 +5,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::deploy::secret::MAX_SECRET_BYTES;
-use crate::source::SourceMap;
+use envc_core::source::SourceMap;
+use envc_deploy::secret::MAX_SECRET_BYTES;
 
 use super::deploy::{runtime, target};
 use super::output::{errln, outln};
@@ -129,11 +129,11 @@ fn run_set(
             super::output::learn_value(value);
         }
     }
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(crate::deploy::secret::set(&target, key, &value)) {
+    match runtime().block_on(envc_deploy::secret::set(&target, key, &value)) {
         Ok(set) => {
             outln!(
                 "set {} in `{}` ({} key{} in all); the value is not shown",
@@ -145,7 +145,7 @@ fn run_set(
             0
         }
         Err(problem) => {
-            let code = if problem.code == crate::diagnostic::Code::SecretKey {
+            let code = if problem.code == envc_core::diagnostic::Code::SecretKey {
                 1
             } else {
                 3
@@ -157,14 +157,14 @@ fn run_set(
 }
 
 fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) -> i32 {
-    let target = match target(cli, env, aws, crate::Stages::Render, color) {
+    let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
     };
-    let listed = match runtime().block_on(crate::deploy::secret::list(&target)) {
+    let listed = match runtime().block_on(envc_deploy::secret::list(&target)) {
         Ok(listed) => listed,
         Err(problem) => {
-            let code = if problem.code == crate::diagnostic::Code::SecretKey {
+            let code = if problem.code == envc_core::diagnostic::Code::SecretKey {
                 1
             } else {
                 3

@@ -2,21 +2,21 @@
 //! on standard error, and its container's exit code as envc's. Ctrl-C says how to stop the
 //! task, or with `--stop` stops it.
 
-use crate::deploy::task::{RunProgress, StartedTask};
-use crate::source::SourceMap;
+use envc_core::source::SourceMap;
+use envc_deploy::task::{RunProgress, StartedTask};
 
 use super::output::{errln, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
 
 pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, color: bool) -> i32 {
-    let (sources, target) = crate::task_target(&cli.dir, env, task, &aws.options());
+    let (sources, target) = envc_deploy::task_target(&cli.dir, env, task, &aws.options());
     super::output::learn(&sources);
     let target = match target {
         Ok(target) => target,
         Err(problems) => {
             print_diagnostics(&problems, &sources, Format::Human, color);
-            return crate::exit_code(&problems).max(1);
+            return envc_core::exit_code(&problems).max(1);
         }
     };
     let started = StartedTask::default();
@@ -30,7 +30,7 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
     };
     let outcome = super::deploy::runtime().block_on(async {
         tokio::select! {
-            outcome = crate::deploy::task::run(&target, task, &started, &progress) => Some(outcome),
+            outcome = envc_deploy::task::run(&target, task, &started, &progress) => Some(outcome),
             _ = tokio::signal::ctrl_c() => {
                 errln!();
                 interrupted(&target, &started, stop).await;
@@ -56,7 +56,7 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
 }
 
 /// After Ctrl-C: stops the task (`--stop`), or says how to.
-async fn interrupted(target: &crate::deploy::DeployTarget, started: &StartedTask, stop: bool) {
+async fn interrupted(target: &envc_deploy::DeployTarget, started: &StartedTask, stop: bool) {
     let Some((cluster, task_arn)) = started.get() else {
         errln!("envc: interrupted before the task started; nothing runs");
         return;
@@ -68,7 +68,7 @@ async fn interrupted(target: &crate::deploy::DeployTarget, started: &StartedTask
         errln!("(`envc run --stop` stops it on Ctrl-C.)");
         return;
     }
-    match crate::deploy::task::stop(target, &cluster, &task_arn).await {
+    match envc_deploy::task::stop(target, &cluster, &task_arn).await {
         Ok(()) => errln!("envc: interrupted; stopping task {id} (StopTask sent)"),
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, false);

@@ -1,0 +1,348 @@
+//! Golden files: `golden/<env>/<stack>.yaml`, the committed render of every stack. A stale,
+//! missing or left-over golden file is a diagnostic with the diff attached.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::files::ReadProblem;
+use crate::render::{RenderedEnv, RenderedStack};
+use crate::source::{SourceMap, Span};
+
+/// A unified diff of two texts.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// Whether a project compares its renders with committed golden files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoldenUse {
+    /// `golden/` holds the committed renders (the default); with stacks of built-in kinds or
+    /// not (only those change when envc does).
+    Committed { built_in_kinds: bool },
+    /// `stacks.kdl` says `golden #false`.
+    OptedOut,
+}
+
+impl GoldenUse {
+    /// What a project's `stacks.kdl` says (committed, when it could not be read).
+    pub fn of(stacks: Option<&crate::model::StacksConfig>) -> GoldenUse {
+        match stacks {
+            Some(stacks) if !stacks.golden => GoldenUse::OptedOut,
+            Some(stacks) => GoldenUse::Committed {
+                built_in_kinds: stacks.stack.values().any(|s| s.builtin().is_some()),
+            },
+            None => GoldenUse::Committed {
+                built_in_kinds: true,
+            },
+        }
+    }
+}
+
+/// What envc renders, numbered: raised with every change to rendered templates, each with
+/// its entry in `CHANGELOG.md`.
+pub const RENDER_REVISION: u32 = 2;
+
+/// Where `render --write` records the revision that wrote the golden files.
+const REVISION_FILE: &str = "golden/.envc-revision";
+
+/// The changelog, for the entries of the revisions a project's golden files predate.
+const CHANGELOG: &str = include_str!("../../../CHANGELOG.md");
+
+/// The file recording that this revision wrote the golden files, and its text.
+pub fn revision_file() -> (PathBuf, String) {
+    (
+        PathBuf::from(REVISION_FILE),
+        format!("render-revision {RENDER_REVISION}\n"),
+    )
+}
+
+/// The render revision that wrote the project's golden files (1 for files from before
+/// revisions were recorded).
+fn written_revision(root: &Path) -> u32 {
+    crate::files::read_text(root, Path::new(REVISION_FILE))
+        .ok()
+        .and_then(|text| {
+            text.trim()
+                .strip_prefix("render-revision ")?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(1)
+}
+
+/// The changelog's entries of the revisions after `since`, newest first: (revision, text).
+pub fn changelog_since(since: u32) -> Vec<(u32, String)> {
+    let mut entries = Vec::new();
+    for section in CHANGELOG.split("\n## Render revision ").skip(1) {
+        let (number, text) = section.split_once('\n').unwrap_or((section, ""));
+        if let Ok(revision) = number.trim().parse::<u32>() {
+            if revision > since {
+                entries.push((revision, text.trim().to_string()));
+            }
+        }
+    }
+    entries
+}
+
+/// Said once before stale golden files written by an older envc: what changed since.
+fn upgrade_note(root: &Path) -> Option<Diagnostic> {
+    let written = written_revision(root);
+    if written >= RENDER_REVISION {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::warning(
+        Code::GoldenUpgrade,
+        format!(
+            "the golden files were written by an older envc (render revision {written}); envc {} renders revision {RENDER_REVISION}, so some of the differences below come from envc, not from your files",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+    .help("review the differences, then `envc render --write` and commit the result; each change below says how to keep the old behaviour");
+    for (revision, entry) in changelog_since(written) {
+        diagnostic = diagnostic.note(format!(
+            "CHANGELOG.md, render revision {revision}:\n{entry}"
+        ));
+    }
+    Some(diagnostic)
+}
+
+/// Compares fresh renders with the golden files of the environments rendered. A project
+/// with stacks and no `golden/` folder is a problem, unless it opted out in `stacks.kdl`.
+pub fn compare(
+    root: &Path,
+    rendered: &[RenderedEnv],
+    golden: GoldenUse,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    if golden == GoldenUse::OptedOut {
+        return found;
+    }
+    if !root.join("golden").is_dir() {
+        if rendered.iter().any(|env| !env.stacks.is_empty()) {
+            found.push(
+                Diagnostic::error(
+                    Code::GoldenAbsent,
+                    "the project has stacks but no `golden/` folder, so no render is compared",
+                )
+                .help("run `envc render --write` and commit `golden/`, so reviewers see what changes in AWS; or write `golden #false` in `stacks.kdl` to go without"),
+            );
+        }
+        return found;
+    }
+    // Files are read and compared in parallel; only differences come back.
+    // After rendering the pool is free, so even a few environments are compared on it.
+    use rayon::prelude::*;
+    let differences: Vec<Vec<Difference>> = rendered
+        .par_iter()
+        .map(|env| differences(root, env))
+        .collect();
+    // Only built-in kinds change with envc; a project of its own templates is its own.
+    let built_in_kinds = golden
+        == GoldenUse::Committed {
+            built_in_kinds: true,
+        };
+    let stale = differences
+        .iter()
+        .flatten()
+        .any(|d| matches!(d, Difference::Stale { .. }));
+    if built_in_kinds && stale {
+        found.extend(upgrade_note(root));
+    }
+    for (env, differences) in rendered.iter().zip(differences) {
+        for difference in differences {
+            found.push(match difference {
+                Difference::Stale { stack, committed } => {
+                    let shown = crate::files::display_path(root, &stack.golden_path());
+                    let diff = unified_diff(
+                        &committed,
+                        &stack.body,
+                        &format!("{} (committed)", shown.display()),
+                        &format!("{} (rendered)", shown.display()),
+                    );
+                    let file = sources.add(&shown, committed);
+                    Diagnostic::error(
+                        Code::GoldenStale,
+                        format!(
+                            "`{}` is stale: `{}` of `{}` renders differently",
+                            shown.display(),
+                            stack.stack,
+                            env.name
+                        ),
+                    )
+                    .at(
+                        first_difference(sources, file, &diff),
+                        "differs from the fresh render",
+                    )
+                    .help("review the diff, then run `envc render --write` and commit the result")
+                    .attach(diff)
+                }
+                Difference::Missing(stack) => Diagnostic::error(
+                    Code::GoldenStale,
+                    format!(
+                        "`{}` is missing",
+                        crate::files::display_path(root, &stack.golden_path()).display()
+                    ),
+                )
+                .help("run `envc render --write` and commit the result"),
+                Difference::Refused(problem) => problem,
+                Difference::LeftOver(path) => Diagnostic::error(
+                    Code::GoldenStale,
+                    format!(
+                        "`{}` is left over: `{}` no longer renders that stack",
+                        crate::files::display_path(root, &path).display(),
+                        env.name
+                    ),
+                )
+                .help(
+                    "run `envc render --write` (it deletes left-over golden files) and commit the result",
+                ),
+            });
+        }
+    }
+    found
+}
+
+/// How one environment's golden files differ from its fresh render.
+enum Difference<'a> {
+    Stale {
+        stack: &'a RenderedStack,
+        committed: String,
+    },
+    Missing(&'a RenderedStack),
+    LeftOver(PathBuf),
+    /// Not a file envc reads (a FIFO, a link out of the project).
+    Refused(Diagnostic),
+}
+
+fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
+    let mut differences = Vec::new();
+    let mut expected: BTreeSet<PathBuf> = BTreeSet::new();
+    for stack in &env.stacks {
+        let relative = stack.golden_path();
+        match crate::files::read_bytes(root, &relative) {
+            Ok(committed) if committed == stack.body.as_bytes() => {}
+            Ok(committed) => differences.push(Difference::Stale {
+                stack,
+                committed: String::from_utf8_lossy(&committed).into_owned(),
+            }),
+            Err(ReadProblem::Missing(_)) => differences.push(Difference::Missing(stack)),
+            Err(problem) => differences.push(Difference::Refused(
+                problem.into_diagnostic(root, &relative, None),
+            )),
+        }
+        expected.insert(relative);
+    }
+    for leftover in golden_files(root, &env.name) {
+        if !expected.contains(&leftover) {
+            differences.push(Difference::LeftOver(leftover));
+        }
+    }
+    differences
+}
+
+/// The first changed line of the committed file in a diff, as a span: the first `-` line,
+/// or where the first `+` line goes.
+fn first_difference(sources: &SourceMap, file: crate::source::FileId, diff: &str) -> Span {
+    let mut line = 0;
+    for l in diff.lines() {
+        if let Some(range) = l.strip_prefix("@@ -") {
+            if line == 0 {
+                line = range
+                    .split([',', ' '])
+                    .next()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or(1)
+                    .max(1);
+            }
+        } else if line > 0 {
+            if l.starts_with('-') || l.starts_with('+') {
+                break;
+            }
+            line += 1;
+        }
+    }
+    // Lines added after the last one are shown at the last line.
+    let text = &sources.file(file).text;
+    let mut last = Span::new(file, 0, 0);
+    let mut start = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        last = Span::new(file, start, start + l.trim_end_matches('\n').len());
+        if i + 1 >= line {
+            break;
+        }
+        start += l.len();
+    }
+    last
+}
+
+fn golden_files(root: &Path, env: &str) -> Vec<PathBuf> {
+    let dir = root.join("golden").join(env);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".yaml"))
+        .map(|n| Path::new("golden").join(env).join(n))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Writes every rendered stack's golden file and deletes the left-overs of the environments
+/// rendered. With `prune` (a write of the whole project: every environment that exists),
+/// folders of environments not in it are removed too; otherwise nothing outside the
+/// rendered environments' folders is touched.
+pub fn write(
+    root: &Path,
+    rendered: &[RenderedEnv],
+    prune: Option<&[String]>,
+) -> Result<Vec<PathBuf>, Diagnostic> {
+    let gate = crate::files::Gate::new(root)?;
+    let mut written = Vec::new();
+    for env in rendered {
+        let mut keep = BTreeSet::new();
+        for stack in &env.stacks {
+            keep.insert(stack.golden_path());
+            let current = crate::files::read_bytes(root, &stack.golden_path()).ok();
+            if current.as_deref() != Some(stack.body.as_bytes()) {
+                gate.write(&stack.golden_path(), stack.body.as_bytes())?;
+                written.push(stack.golden_path());
+            }
+        }
+        for leftover in golden_files(root, &env.name) {
+            if !keep.contains(&leftover) {
+                gate.remove_file(&leftover)?;
+                written.push(leftover);
+            }
+        }
+    }
+    let Some(all_envs) = prune else {
+        return Ok(written);
+    };
+    // A write of the whole project: every golden file is this revision's.
+    let (path, revision) = revision_file();
+    if crate::files::read_text(root, &path).ok().as_deref() != Some(revision.as_str()) {
+        gate.write(&path, revision.as_bytes())?;
+        written.push(path);
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("golden")) {
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !all_envs.contains(&name) {
+                let relative = Path::new("golden").join(name);
+                gate.remove_folder(&relative)?;
+                written.push(relative);
+            }
+        }
+    }
+    Ok(written)
+}

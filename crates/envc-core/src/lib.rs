@@ -1,0 +1,623 @@
+//! envc: short, reviewable environment files to deployed AWS infrastructure.
+//!
+//! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`] → [`render`] →
+//! [`rules`] → [`golden`]. Each stage takes the
+//! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
+//! module runs the stages for each command and never prints.
+
+pub mod cache;
+pub mod change;
+pub mod cost;
+pub mod credentials;
+pub mod diagnostic;
+pub mod did_you_mean;
+pub mod docs;
+pub mod explain;
+pub mod files;
+pub mod format;
+pub mod golden;
+pub mod init;
+pub mod model;
+mod parallel;
+pub mod parse;
+pub mod render;
+pub mod resolve;
+pub mod review;
+pub mod rules;
+pub mod source;
+pub mod validate;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use diagnostic::{Code, Diagnostic, Diagnostics};
+use did_you_mean::did_you_mean;
+use resolve::{ResolvedProject, Shapes};
+use source::{FileId, SourceMap, Span};
+use validate::{Schemas, ValidatedProject};
+
+/// What a run of the pipeline produced: the files it read, what it found wrong, and the
+/// environments that passed.
+pub struct PipelineRun {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The project's files as parsed (the ones that parsed).
+    pub parsed: parse::ParsedProject,
+    pub resolved: ResolvedProject,
+    pub validated: ValidatedProject,
+    /// Environments that rendered without problems.
+    pub rendered: Vec<render::RenderedEnv>,
+}
+
+impl PipelineRun {
+    /// 0 clean (warnings allowed), 1 problems in the input, 2 a usage or I/O problem.
+    pub fn exit_code(&self) -> i32 {
+        exit_code(&self.diagnostics)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Why `env` was not rendered: it is abstract, or there is no such environment.
+    pub fn not_rendered(&self, env: &str) -> Diagnostic {
+        if self.resolved.env(env).is_some_and(|e| e.is_abstract) {
+            Diagnostic::error(
+                Code::AbstractEnv,
+                format!("`{env}` is abstract: it is only extended, never rendered or deployed"),
+            )
+            .help("name one of the environments that extend it")
+        } else {
+            unknown_env(
+                env,
+                self.resolved
+                    .envs
+                    .iter()
+                    .filter(|e| !e.is_abstract)
+                    .map(|e| e.name.as_str()),
+            )
+        }
+    }
+}
+
+pub fn exit_code(diagnostics: &[Diagnostic]) -> i32 {
+    let usage = [
+        Code::ChangeBase,
+        Code::Io,
+        Code::FileRefused,
+        Code::NoProject,
+        Code::UnknownEnv,
+        Code::AbstractEnv,
+        Code::RegionArgument,
+        Code::UnknownTask,
+    ];
+    if diagnostics.iter().any(|d| usage.contains(&d.code)) {
+        2
+    } else if diagnostics.iter().any(Diagnostic::is_error) {
+        1
+    } else {
+        0
+    }
+}
+
+/// How far [`run`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stages {
+    /// Parse, resolve, validate.
+    Validate,
+    /// … and render every stack.
+    Render,
+    /// … and compare with the golden files: everything `envc check` does.
+    Check,
+}
+
+/// Loads, resolves, validates and renders the project in `root`, and compares golden files.
+/// With `only` non-empty, checks just those environments (and reports problems only in the
+/// files they are made of).
+pub fn check(root: &Path, only: &[String]) -> PipelineRun {
+    run(root, only, Stages::Check)
+}
+
+/// Runs the pipeline up to `stages`.
+pub fn run(root: &Path, only: &[String], stages: Stages) -> PipelineRun {
+    run_with(root, &parse::Overlay::new(), only, stages, true)
+}
+
+/// [`run`] with `overlay`'s texts in place of the files they stand for (an editor's unsaved
+/// buffers), and the on-disk caches only with `disk_caches` (each keystroke in an editor is
+/// new text: storing its results costs more than it saves). Templates, golden files,
+/// schemas and documents are read from disk.
+pub fn run_with(
+    root: &Path,
+    overlay: &parse::Overlay,
+    only: &[String],
+    stages: Stages,
+    disk_caches: bool,
+) -> PipelineRun {
+    run_against(root, overlay, only, stages, disk_caches, None)
+}
+
+/// `envc check` with a change's base: as [`check`], and a change from the golden files of
+/// `baseline` that replaces or deletes what holds data is reported too.
+pub fn check_against(
+    root: &Path,
+    only: &[String],
+    baseline: Option<change::baseline::Locating>,
+) -> PipelineRun {
+    run_against(
+        root,
+        &parse::Overlay::new(),
+        only,
+        Stages::Check,
+        true,
+        baseline,
+    )
+}
+
+fn run_against(
+    root: &Path,
+    overlay: &parse::Overlay,
+    only: &[String],
+    stages: Stages,
+    disk_caches: bool,
+    baseline: Option<change::baseline::Locating>,
+) -> PipelineRun {
+    let open_cache = |stage| {
+        disk_caches
+            .then(|| cache::Cache::open(root, stage))
+            .flatten()
+    };
+    let mut sources = SourceMap::default();
+    let mut all = Diagnostics::default();
+    if let Some(refused) = disk_caches.then(|| cache::refusal(root)).flatten() {
+        all.push(refused);
+    }
+    // What every run needs but no file decides is prepared beside the reading and parsing
+    // of files. On a run with nothing cached the schema validators and compiled templates
+    // are built in the background, ready when validation and rendering first ask for them
+    // (they compile on first use all the same). This thread reads and parses meanwhile:
+    // it is running now, while the pool's threads are still starting.
+    let validate_cache = open_cache("validate");
+    if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
+        rayon::spawn(|| Schemas::shared().prepare());
+    }
+    let (parsed, found) = parse::load_project_with(root, overlay, &mut sources);
+    Shapes::shared();
+    let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
+    if let Some(Ok(renderer)) = &renderer {
+        if open_cache("render").is_none_or(|c| c.is_empty()) {
+            let renderer = renderer.clone();
+            rayon::spawn(move || renderer.prepare());
+        }
+    }
+    all.extend(found);
+
+    let wanted = (!only.is_empty()).then(|| wanted_files(&parsed, &sources, only, &mut all));
+
+    let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
+    all.extend(found);
+
+    // Every environment is validated and rendered, for the rules across environments (a zone
+    // imported from another region, a name another environment takes); only the problems
+    // that concern `only` are reported.
+    let (mut validated, found) =
+        validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref(), only);
+    all.extend(found);
+    if !only.is_empty() {
+        resolved.envs.retain(|e| only.contains(&e.name));
+    }
+    if stages == Stages::Check {
+        all.extend(stale_schema_diagnostics(root, &resolved, &mut sources));
+        all.extend(stale_doc_diagnostics(root, &resolved, &mut sources));
+    }
+
+    let mut rendered = Vec::new();
+    match renderer {
+        Some(Ok(renderer)) => {
+            let cache = disk_caches
+                .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
+                .flatten();
+            let at = Rendering {
+                renderer: &renderer,
+                validated: &validated,
+                cache: cache.as_ref(),
+                only,
+            };
+            rendered = at.render_and_check(baseline, &mut sources, &mut all);
+        }
+        Some(Err(problem)) => all.push(problem),
+        None => {}
+    }
+    if !only.is_empty() {
+        rendered.retain(|e| only.contains(&e.name));
+        validated.envs.retain(|e| only.contains(&e.name));
+    }
+    if stages == Stages::Check {
+        let golden = golden::GoldenUse::of(validated.stacks.as_ref().map(|s| &s.model));
+        all.extend(golden::compare(root, &rendered, golden, &mut sources));
+    }
+
+    let mut diagnostics = all.into_sorted();
+    if let Some(files) = wanted {
+        // A problem is the wanted environments' when it is placed in one of their files, or
+        // names one of them beside another (a name another environment takes as well).
+        diagnostics.retain(|d| match &d.primary {
+            Some(label) => {
+                !is_project_file(&sources, label.span.file)
+                    || std::iter::once(label)
+                        .chain(&d.secondary)
+                        .any(|l| files.contains(&l.span.file))
+            }
+            None => true,
+        });
+    }
+    PipelineRun {
+        sources,
+        diagnostics,
+        parsed,
+        resolved,
+        validated,
+        rendered,
+    }
+}
+
+/// The files of the environments `only` names and of their parents, with the stack files:
+/// where a problem must be to be theirs. A name that is no environment is reported.
+fn wanted_files(
+    parsed: &parse::ParsedProject,
+    sources: &SourceMap,
+    only: &[String],
+    all: &mut Diagnostics,
+) -> HashSet<FileId> {
+    let mut files: HashSet<FileId> = parsed.stacks.iter().map(|s| s.file).collect();
+    for name in only {
+        if parsed.env(name).is_none() && !parsed.broken_envs.contains(name) {
+            all.push(unknown_env(
+                name,
+                parsed.envs.iter().map(|e| e.name.as_str()),
+            ));
+        }
+        let mut next = parsed.env(name);
+        let mut guard = 0;
+        while let Some(env) = next {
+            files.insert(env.file);
+            next = env.extends.as_ref().and_then(|p| parsed.env(&p.name));
+            guard += 1;
+            if guard > parsed.envs.len() {
+                break;
+            }
+        }
+    }
+    for (id, file) in sources.files() {
+        if only.iter().any(|n| file.path.ends_with(format!("{n}.kdl"))) {
+            files.insert(id);
+        }
+    }
+    files
+}
+
+/// What rendering a validated project takes.
+struct Rendering<'r> {
+    renderer: &'r render::Renderer,
+    validated: &'r ValidatedProject,
+    cache: Option<&'r render::RenderCache>,
+    only: &'r [String],
+}
+
+impl Rendering<'_> {
+    /// Renders every environment, then checks the rendered templates (against the golden
+    /// files of `baseline`'s commit too, when one is being located).
+    fn render_and_check(
+        &self,
+        baseline: Option<change::baseline::Locating>,
+        sources: &mut SourceMap,
+        all: &mut Diagnostics,
+    ) -> Vec<render::RenderedEnv> {
+        let mut found = Vec::new();
+        let rendered = render::render_project(
+            self.renderer,
+            self.validated,
+            self.cache,
+            self.only,
+            sources,
+            &mut found,
+        );
+        all.extend(found);
+        // Only the golden files of the base that differ from the render are read.
+        let baseline = match baseline.and_then(change::baseline::Locating::wait) {
+            Some(Ok(baseline)) => Some(baseline),
+            Some(Err(problem)) => {
+                all.push(problem);
+                None
+            }
+            None => None,
+        };
+        let baseline = baseline.and_then(|mut baseline| {
+            let now = |env: &str, stack: &str| {
+                let env = rendered.iter().find(|e| e.name == env)?;
+                Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
+            };
+            baseline.read_differing(&now).ok().map(|()| baseline)
+        });
+        if let Some(stacks) = &self.validated.stacks {
+            all.extend(rules::check_rendered(
+                self.renderer,
+                stacks,
+                &rendered,
+                &self.validated.envs,
+                self.only,
+                baseline.as_ref(),
+                sources,
+            ));
+        }
+        rendered
+    }
+}
+
+fn is_project_file(sources: &SourceMap, file: FileId) -> bool {
+    let path = &sources.file(file).path;
+    path.extension().is_some_and(|e| e == "kdl")
+}
+
+pub(crate) fn unknown_env<'a>(
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    let help = did_you_mean(name, known.clone())
+        .unwrap_or_else(|| format!("environments are: {}", known.collect::<Vec<_>>().join(", ")));
+    Diagnostic::error(
+        Code::UnknownEnv,
+        format!("there is no environment `{name}`"),
+    )
+    .help(help)
+}
+
+/// Schema files that differ from what this envc generates, when the project commits `schema/`.
+fn stale_schema_diagnostics(
+    root: &Path,
+    resolved: &ResolvedProject,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    let dir = root.join("schema");
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for schema in validate::published_schemas(resolved, model::schema_files()) {
+        let relative = Path::new("schema").join(schema.file_name);
+        let current = match files::read_text(root, &relative) {
+            Ok(current) => Some(current),
+            Err(files::ReadProblem::Missing(_)) => None,
+            Err(problem) => {
+                found.push(problem.into_diagnostic(root, &relative, Some(sources)));
+                continue;
+            }
+        };
+        let Some(current) = current else {
+            found.push(
+                Diagnostic::error(
+                    Code::SchemaStale,
+                    format!(
+                        "`{}` is missing",
+                        files::display_path(root, &relative).display()
+                    ),
+                )
+                .help("run `envc schema` and commit the result"),
+            );
+            continue;
+        };
+        if current != schema.text {
+            let file = sources.add(files::display_path(root, &relative), current);
+            found.push(
+                Diagnostic::error(
+                    Code::SchemaStale,
+                    format!("`{}` is out of date with this envc", relative.display()),
+                )
+                .at(Span::new(file, 0, 0), "stale schema")
+                .help("run `envc schema` and commit the result"),
+            );
+        }
+    }
+    found
+}
+
+/// Writes `schema/*.schema.json`; returns the files written.
+/// The reference documents of the project (`docs/`), from its published environment schema.
+fn project_docs(resolved: &ResolvedProject) -> Vec<docs::Doc> {
+    docs::documents(&env_schema_of(resolved))
+}
+
+/// The project's published environment schema: the model's, with its kinds' blocks.
+pub fn env_schema_of(resolved: &ResolvedProject) -> serde_json::Value {
+    let schemas = validate::published_schemas(resolved, model::schema_files());
+    schemas
+        .iter()
+        .find(|s| s.file_name == "env.schema.json")
+        .map(model::SchemaFile::json)
+        .unwrap_or_default()
+}
+
+/// A project that keeps `docs/` keeps it fresh: a stale or missing document is a diagnostic.
+fn stale_doc_diagnostics(
+    root: &Path,
+    resolved: &ResolvedProject,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    if !root.join("docs").is_dir() {
+        return Vec::new();
+    }
+    stale_docs_of(root, resolved)
+        .into_iter()
+        .map(|(relative, current, _)| {
+            let diagnostic = Diagnostic::error(
+                Code::DocsStale,
+                format!("`{}` is out of date with this project", relative.display()),
+            )
+            .help("run `envc docs` and commit the result");
+            match current {
+                Some(current) => {
+                    let file = sources.add(files::display_path(root, &relative), current);
+                    diagnostic.at(Span::new(file, 0, 0), "stale document")
+                }
+                None => diagnostic,
+            }
+        })
+        .collect()
+}
+
+/// (path, committed text if any, generated text) of each document that differs.
+fn stale_docs_of(
+    root: &Path,
+    resolved: &ResolvedProject,
+) -> Vec<(PathBuf, Option<String>, String)> {
+    project_docs(resolved)
+        .into_iter()
+        .filter_map(|doc| {
+            let relative = PathBuf::from(doc.path);
+            let current = files::read_text(root, &relative).ok();
+            (current.as_deref() != Some(doc.text.as_str())).then_some((relative, current, doc.text))
+        })
+        .collect()
+}
+
+/// Writes `docs/settings.md` and `docs/templates.md`.
+pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let resolved = resolved_to_publish(root)?;
+    let gate = files::Gate::new(root)?;
+    let mut written = Vec::new();
+    for doc in project_docs(&resolved) {
+        gate.write(Path::new(doc.path), doc.text.as_bytes())?;
+        written.push(files::display_path(root, Path::new(doc.path)));
+    }
+    Ok(written)
+}
+
+/// Documents under `docs/` that differ from a fresh generation: (path, committed, generated).
+/// The files come with the project's sources they were made from, so what shows them can
+/// mask the credentials those hold.
+pub fn stale_docs(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
+    let (sources, resolved, _) = load_and_resolve(root);
+    let stale = stale_docs_of(root, &resolved)
+        .into_iter()
+        .map(|(relative, current, expected)| {
+            (root.join(relative), current.unwrap_or_default(), expected)
+        })
+        .collect();
+    (sources, stale)
+}
+
+/// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
+/// golden files, so it passes `check`. Everything is made in memory first (kinds already in
+/// `dir` included); then all files are written, or, on any problem, none.
+pub fn init_project(
+    dir: &Path,
+    starter: &init::Starter,
+    project: &str,
+) -> Result<Vec<PathBuf>, Refusal> {
+    let mut files = init::starter_files(dir, starter, project)?;
+    let overlay: parse::Overlay = files.iter().cloned().collect();
+    let rendered = run_with(dir, &overlay, &[], Stages::Render, false);
+    if rendered.has_errors() {
+        return Err(Refusal {
+            sources: rendered.sources,
+            diagnostics: rendered.diagnostics,
+            exit: 1,
+        });
+    }
+    for schema in validate::published_schemas(&rendered.resolved, model::generated_schema_files()) {
+        files.push((
+            Path::new("schema").join(schema.file_name),
+            schema.text.into_owned(),
+        ));
+    }
+    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
+        files.push((stack.golden_path(), stack.body.clone()));
+    }
+    files.push(golden::revision_file());
+    let made_dir = std::fs::symlink_metadata(dir).is_err();
+    if made_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+        })?;
+    }
+    let written = files::Gate::new(dir).and_then(|gate| gate.create_all(&files));
+    if written.is_err() && made_dir {
+        let _ = std::fs::remove_dir(dir);
+    }
+    Ok(written?)
+}
+
+/// The project parsed and resolved, and nothing after: what `explain` and the published
+/// schemas need.
+pub fn load_and_resolve(root: &Path) -> (SourceMap, ResolvedProject, Vec<Diagnostic>) {
+    let mut sources = SourceMap::default();
+    let (parsed, mut found) = parse::load_project(root, &mut sources);
+    let (resolved, more) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
+    found.extend(more);
+    (sources, resolved, found)
+}
+
+/// Problems that stop a command before it writes, with the files they point into.
+pub struct Refusal {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub exit: i32,
+}
+
+impl From<Diagnostic> for Refusal {
+    /// A problem of the machine (a folder that cannot be made), not of the project.
+    fn from(problem: Diagnostic) -> Self {
+        Refusal {
+            sources: SourceMap::default(),
+            diagnostics: vec![problem],
+            exit: 2,
+        }
+    }
+}
+
+/// The project resolved, for what it publishes: a kind whose files make no kind stops it
+/// (what is written would silently lack the kind); other problems are left to `check`.
+fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
+    let (sources, resolved, found) = load_and_resolve(root);
+    let diagnostics: Vec<Diagnostic> = found
+        .into_iter()
+        .filter(|d| d.code == Code::KindDefinition && d.is_error())
+        .collect();
+    if diagnostics.is_empty() {
+        return Ok(resolved);
+    }
+    Err(Refusal {
+        sources,
+        diagnostics,
+        exit: 1,
+    })
+}
+
+pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let resolved = resolved_to_publish(root)?;
+    let gate = files::Gate::new(root)?;
+    let mut written = Vec::new();
+    for schema in validate::published_schemas(&resolved, model::generated_schema_files()) {
+        let relative = Path::new("schema").join(schema.file_name);
+        gate.write(&relative, schema.text.as_bytes())?;
+        written.push(files::display_path(root, &relative));
+    }
+    Ok(written)
+}
+
+/// Schema files that are missing or differ: (path, committed text, the text this envc
+/// publishes), with the project's sources (see [`stale_docs`]).
+pub fn stale_schemas(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
+    let (sources, resolved, _) = load_and_resolve(root);
+    let stale = validate::published_schemas(&resolved, model::schema_files())
+        .into_iter()
+        .filter_map(|schema| {
+            let relative = Path::new("schema").join(schema.file_name);
+            let current = files::read_text(root, &relative).unwrap_or_default();
+            let path = root.join(relative);
+            let expected = schema.text.into_owned();
+            (current != expected).then_some((path, current, expected))
+        })
+        .collect();
+    (sources, stale)
+}

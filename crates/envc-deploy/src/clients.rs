@@ -1,0 +1,319 @@
+//! AWS clients from the standard chain (profile, region, endpoint), with retries for
+//! throttling, 5xx and dropped connections, and errors turned into diagnostics.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+
+use envc_core::diagnostic::{Code, Diagnostic};
+
+/// Where and as whom to talk to AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsTarget {
+    pub region: String,
+    pub profile: Option<String>,
+    /// A local emulator, like `http://127.0.0.1:5000`; also read from `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+    /// The account the environment is in (`account`): where its stacks must go.
+    pub account: String,
+    /// `deploy-role`: assumed through STS with the credentials of the chain, for an
+    /// environment in an account of its own.
+    pub role: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
+}
+
+impl Clients {
+    /// Clients for `target`; an unknown `--profile` is a problem before any call.
+    pub async fn new(target: &AwsTarget) -> Result<Clients, Diagnostic> {
+        if let Some(profile) = &target.profile {
+            check_profile(profile).await?;
+        }
+        Ok(Clients::connect(target).await)
+    }
+
+    async fn connect(target: &AwsTarget) -> Clients {
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https)
+            .region(aws_config::Region::new(target.region.clone()))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(6)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .build(),
+            );
+        if let Some(profile) = &target.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &target.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let mut config = loader.load().await;
+        if let Some(role) = &target.role {
+            let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("envc-deploy")
+                .configure(&config)
+                .build()
+                .await;
+            config = config
+                .into_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(assumed),
+                )
+                .build();
+        }
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            // Emulators serve buckets by path, not by host name.
+            .force_path_style(
+                target.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            )
+            .build();
+        Clients {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sts: aws_sdk_sts::Client::new(&config),
+            ecs: aws_sdk_ecs::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(&config),
+        }
+    }
+
+    /// Clients for a command that writes: [`Clients::new`], and the account check.
+    pub async fn to_change(target: &AwsTarget, env: &str) -> Result<Clients, Diagnostic> {
+        let clients = Clients::new(target).await?;
+        clients.check_account(target, env).await?;
+        Ok(clients)
+    }
+
+    /// Before anything is written: the credentials (after `deploy-role`) must be the
+    /// environment's account's (STS GetCallerIdentity), so prod settings never land in dev's
+    /// account, or the reverse.
+    pub async fn check_account(&self, target: &AwsTarget, env: &str) -> Result<(), Diagnostic> {
+        let identity = self.sts.get_caller_identity().send().await.map_err(|e| {
+            let message = error_message(&e);
+            match &target.role {
+                Some(role) => aws_failure(
+                    &format!("cannot assume `{role}` or ask whose credentials these are"),
+                    message,
+                ),
+                None => aws_failure("cannot ask STS whose credentials these are", message),
+            }
+        })?;
+        let actual = identity.account().unwrap_or_default();
+        if actual == target.account {
+            return Ok(());
+        }
+        let who = identity.arn().unwrap_or("these credentials");
+        let help = match &target.role {
+            Some(role) => format!("`{role}` led to account {actual}: give `{env}` a `deploy-role` in account {}", target.account),
+            None => format!(
+                "use credentials of account {} (`--profile`, `AWS_PROFILE`), or give `{env}` a `deploy-role \"arn:aws:iam::{}:role/NAME\"` these credentials may assume",
+                target.account, target.account
+            ),
+        };
+        Err(Diagnostic::error(
+            Code::WrongAccount,
+            format!(
+                "the credentials are for account {actual} ({who}), but `{env}` is in account {}: nothing was changed",
+                target.account
+            ),
+        )
+        .help(help))
+    }
+}
+
+/// A named profile must be in the AWS config or credentials file; the SDK would otherwise
+/// go on without credentials and fail later with a message that does not name it.
+async fn check_profile(name: &str) -> Result<(), Diagnostic> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let loaded = aws_config::profile::parser::load(
+        &Fs::real(),
+        &Env::real(),
+        &EnvConfigFiles::default(),
+        None,
+    )
+    .await;
+    let profiles = match loaded {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            return Err(Diagnostic::error(
+                Code::Aws,
+                format!("cannot read the AWS config files for profile `{name}`: {error}"),
+            )
+            .help("fix `~/.aws/config` (or `AWS_CONFIG_FILE`), or leave out `--profile`"))
+        }
+    };
+    if profiles.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = profiles.profiles().collect();
+    let help = envc_core::did_you_mean::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
+        if known.is_empty() {
+            "no profiles are defined; run `aws configure --profile NAME`, or leave out `--profile`".to_string()
+        } else {
+            format!("the profiles defined are: {}", known.join(", "))
+        }
+    });
+    Err(Diagnostic::error(
+        Code::Aws,
+        format!("there is no AWS profile `{name}` in `~/.aws/config` or `~/.aws/credentials`"),
+    )
+    .help(help))
+}
+
+/// The message AWS gave for a failed call, without the SDK's wrapping.
+pub fn error_message<E>(error: &aws_sdk_cloudformation::error::SdkError<E>) -> String
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_cloudformation::error::SdkError;
+    match error {
+        SdkError::ServiceError(service) => {
+            let meta = service.err();
+            match (meta.code(), meta.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (None, Some(message)) => message.to_string(),
+                (Some(code), None) => code.to_string(),
+                (None, None) => unparsed_response(service.raw()),
+            }
+        }
+        SdkError::DispatchFailure(failure) => {
+            // The whole chain: "dispatch failure: io error: …: Connection refused (os error 111)".
+            let chain = aws_sdk_cloudformation::error::DisplayErrorContext(error).to_string();
+            let detail = chain.strip_prefix("dispatch failure: ").unwrap_or(&chain);
+            let detail = detail.lines().next().unwrap_or_default();
+            let detail = detail
+                .split(" (DispatchFailure")
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(':')
+                .to_string();
+            if failure.is_io() || failure.is_timeout() {
+                format!("could not reach AWS ({detail})")
+            } else {
+                format!("could not send the request ({detail})")
+            }
+        }
+        SdkError::TimeoutError(_) => "AWS did not answer in time".to_string(),
+        SdkError::ResponseError(response) => unparsed_response(response.raw()),
+        other => other.to_string(),
+    }
+}
+
+/// What AWS answered when the SDK could not read an error code from it: the HTTP status
+/// and the start of the body, so the user sees AWS's own words.
+fn unparsed_response(raw: &aws_sdk_cloudformation::config::http::HttpResponse) -> String {
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| {
+            String::from_utf8_lossy(b)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    format!(
+        "AWS answered HTTP {} without an error code envc could read: {}",
+        raw.status().as_u16(),
+        body.trim()
+    )
+}
+
+/// A diagnostic for a failed AWS call; `message` is AWS's code and message.
+pub fn aws_failure(what: &str, message: String) -> Diagnostic {
+    let help = if message.contains("could not reach") || message.contains("did not answer") {
+        "check the network, `--region`, and `--endpoint-url`/`AWS_ENDPOINT_URL` if you use an emulator"
+    } else if message.contains("ExpiredToken")
+        || message.contains("credentials")
+        || message.contains("InvalidClientTokenId")
+        || message.contains("SignatureDoesNotMatch")
+        || message.contains("UnrecognizedClient")
+    {
+        "refresh your credentials (`aws sso login`, `--profile`)"
+    } else if message.contains("AccessDenied") {
+        "the credentials in use lack a permission this needs"
+    } else {
+        "AWS refused the call for the reason it gives; nothing was changed by it"
+    };
+    Diagnostic::error(Code::Aws, format!("{what}: {message}")).help(help)
+}
+
+/// A failed AWS call as envc says it: what could not be done, AWS's own code and message
+/// (`error_message`), and help for the usual causes (`aws_failure`).
+pub trait OrFailure<T> {
+    /// The error as a diagnostic that starts with `what()`, such as "cannot read stack `x`".
+    fn or_failure(self, what: impl FnOnce() -> String) -> Result<T, Diagnostic>;
+}
+
+impl<T, E> OrFailure<T> for Result<T, aws_sdk_cloudformation::error::SdkError<E>>
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn or_failure(self, what: impl FnOnce() -> String) -> Result<T, Diagnostic> {
+        self.map_err(|error| aws_failure(&what(), error_message(&error)))
+    }
+}
+
+/// A fresh token for one write to CloudFormation (`ClientRequestToken`, `ClientToken`). The
+/// SDK resends a request whose answer was lost (a dropped connection, a 5xx); with the same
+/// token CloudFormation knows the resent one for the request it already did, where without
+/// one a resent CreateStack fails with `AlreadyExistsException` on the stack it just made.
+/// At most 128 characters of `[a-zA-Z0-9-]`, unique across processes and calls.
+pub fn request_token(what: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!(
+        "envc-{what}-{}-{millis}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_token;
+
+    #[test]
+    fn request_tokens_are_unique_and_what_cloudformation_accepts() {
+        let tokens: std::collections::HashSet<String> =
+            (0..1000).map(|_| request_token("create")).collect();
+        assert_eq!(tokens.len(), 1000);
+        for token in &tokens {
+            assert!(token.len() <= 128, "{token}");
+            assert!(
+                token.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{token}"
+            );
+            assert!(
+                token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{token}"
+            );
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The environment's configuration secret (`envc secret`): a JSON object in Secrets
+//! Manager, created `{}` by the config stack and filled key by key. Values come from standard
+//! input or a file, never from an argument, and are never shown; keys are listed beside the
+//! keys the environment's containers read from it, so a missing one shows before a deploy
+//! starts tasks that would fail with `ResourceInitializationError`.
+
+use serde_json::{Map, Value};
+
+use super::clients::{aws_failure, error_message, Clients};
+use super::DeployTarget;
+use envc_core::diagnostic::{Code, Diagnostic};
+
+/// Secrets Manager's limit on a secret's value.
+pub const MAX_SECRET_BYTES: usize = 65_536;
+
+/// The keys of the configuration secret, and those containers read that it lacks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SecretKeys {
+    pub secret: String,
+    pub keys: Vec<String>,
+    /// Keys a container of a stack reads (`secret "X" from=… key="K"`): (key, stack).
+    pub referenced: Vec<(String, String)>,
+    /// Referenced keys the secret lacks.
+    pub missing: Vec<String>,
+}
+
+impl SecretKeys {
+    /// The stacks whose containers read `key`.
+    pub fn readers(&self, key: &str) -> Vec<&str> {
+        self.referenced
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, stack)| stack.as_str())
+            .collect()
+    }
+}
+
+/// What `envc secret set` did.
+#[derive(Debug, Clone)]
+pub struct Set {
+    pub secret: String,
+    pub keys_set: Vec<String>,
+    pub keys: usize,
+}
+
+/// The name of `target`'s configuration secret, or why it has none.
+fn secret_name(target: &DeployTarget) -> Result<&str, Diagnostic> {
+    target.config_secret.as_deref().ok_or_else(|| {
+        Diagnostic::error(
+            Code::SecretKey,
+            format!("`{}` has no configuration secret", target.env),
+        )
+        .help(
+            "name one with `config-secret \"NAME\"` in the environment and deploy its config stack",
+        )
+    })
+}
+
+/// Sets `key` to `value` (or, without a key, each key of the JSON object `value`), keeping
+/// the secret's other keys.
+pub async fn set(target: &DeployTarget, key: Option<&str>, value: &str) -> Result<Set, Diagnostic> {
+    let name = secret_name(target)?.to_string();
+    let new: Map<String, Value> = match key {
+        Some(key) => Map::from_iter([(key.to_string(), Value::String(value.to_string()))]),
+        None => match serde_json::from_str(value) {
+            Ok(Value::Object(keys)) => keys,
+            _ => {
+                return Err(Diagnostic::error(
+                    Code::SecretKey,
+                    "without a KEY, the input must be a JSON object of keys to set",
+                )
+                .help("give one key: `envc secret set ENV KEY --stdin`"))
+            }
+        },
+    };
+    let clients = Clients::to_change(&target.aws, &target.env).await?;
+    let mut keys = current(&clients, &name).await?;
+    let keys_set: Vec<String> = new.keys().cloned().collect();
+    keys.extend(new);
+    let text = serde_json::to_string(&keys).expect("a JSON object serialises");
+    if text.len() > MAX_SECRET_BYTES {
+        return Err(Diagnostic::error(
+            Code::SecretKey,
+            format!(
+                "`{name}` would hold {} bytes; Secrets Manager holds at most {MAX_SECRET_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    clients
+        .secretsmanager
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string(text)
+        .client_request_token(super::clients::request_token("secret"))
+        .send()
+        .await
+        .map_err(|e| aws_failure(&format!("cannot write `{name}`"), error_message(&e)))?;
+    Ok(Set {
+        secret: name,
+        keys_set,
+        keys: keys.len(),
+    })
+}
+
+/// The secret's keys beside those the environment's containers read.
+pub async fn list(target: &DeployTarget) -> Result<SecretKeys, Diagnostic> {
+    let clients = Clients::new(&target.aws).await?;
+    list_with(&clients, target).await
+}
+
+/// [`list`] with clients made already.
+pub async fn list_with(clients: &Clients, target: &DeployTarget) -> Result<SecretKeys, Diagnostic> {
+    let name = secret_name(target)?.to_string();
+    let keys: Vec<String> = current(clients, &name).await?.keys().cloned().collect();
+    let referenced = referenced_keys(target, &name);
+    let mut missing: Vec<String> = referenced
+        .iter()
+        .map(|(key, _)| key.clone())
+        .filter(|key| !keys.contains(key))
+        .collect();
+    missing.dedup();
+    Ok(SecretKeys {
+        secret: name,
+        keys,
+        referenced,
+        missing,
+    })
+}
+
+/// The secret's keys now (none for a secret that holds no value yet).
+async fn current(clients: &Clients, name: &str) -> Result<Map<String, Value>, Diagnostic> {
+    let read = clients
+        .secretsmanager
+        .get_secret_value()
+        .secret_id(name)
+        .send()
+        .await;
+    let text = match read {
+        Ok(value) => value.secret_string().unwrap_or("{}").to_string(),
+        Err(error) => {
+            let message = error_message(&error);
+            if message.contains("ResourceNotFound") && message.contains("version") {
+                "{}".to_string()
+            } else if message.contains("ResourceNotFound") {
+                return Err(aws_failure(&format!("`{name}` does not exist"), message).help(
+                    "deploy the environment's config stack first: `envc deploy ENV --stack config`",
+                ));
+            } else {
+                return Err(aws_failure(&format!("cannot read `{name}`"), message));
+            }
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(keys)) => Ok(keys),
+        _ => Err(Diagnostic::error(
+            Code::SecretKey,
+            format!("`{name}` holds text that is not a JSON object"),
+        )
+        .help("envc keeps the configuration secret as a JSON object of keys; set it whole in the console, or start again from `{}`")),
+    }
+}
+
+/// Keys of secret `name` that the environment's task definitions read: a `ValueFrom` of
+/// `arn:…:secret:NAME:KEY::`, with the stack that reads it.
+pub fn referenced_keys(target: &DeployTarget, name: &str) -> Vec<(String, String)> {
+    let needle = format!(":secret:{name}:");
+    let mut found = Vec::new();
+    for stack in &target.stacks {
+        let mut rest = stack.body.as_str();
+        while let Some(at) = rest.find(&needle) {
+            rest = &rest[at + needle.len()..];
+            let key: String = rest
+                .chars()
+                .take_while(|c| *c != ':' && *c != '"' && !c.is_whitespace())
+                .collect();
+            if !key.is_empty() && !found.iter().any(|(k, s)| *k == key && *s == stack.stack) {
+                found.push((key, stack.stack.clone()));
+            }
+        }
+    }
+    found
+}
