@@ -288,13 +288,14 @@ fn texts_under(dir: &Path, endings: &[&str], out: &mut String) {
 }
 
 /// Every diagnostic code is shown by a corpus case (its snapshot) or asserted by a test (a
-/// deploy scenario, or a unit test for what no input can reach); a code with neither fails
+/// scenario of tests/scenarios/, or a unit test for what no input can reach); a code with neither fails
 /// here, listed.
 #[test]
 fn every_diagnostic_code_has_a_case() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cases = String::new();
     texts_under(&root.join("tests"), &[".snap", ".rs", ".case"], &mut cases);
+    texts_under(&root.join("tests/scenarios"), &[".kdl"], &mut cases);
     texts_under(&root.join("src"), &[".rs"], &mut cases);
     texts_under(&root.join("crates"), &[".rs"], &mut cases);
     let without: Vec<&str> = envc::diagnostic::Code::ALL

@@ -24,5 +24,6 @@ mod properties;
 mod render;
 mod review;
 mod run_task;
+mod scenario;
 mod workspace;
 mod yaml_reader;

@@ -9,26 +9,26 @@ use lsp_types::{
 };
 
 use super::analysis::{shown_at, Analysis};
-use super::{Document, Server};
+use super::{Document, Snapshot};
 use envc_core::docs::SchemaAt;
 use envc_core::parse::Node;
 use envc_core::source::{FileId, Span};
 
-pub fn code_actions(server: &Server, params: &CodeActionParams) -> Option<CodeActionResponse> {
-    let document = server.document(&params.text_document.uri)?;
-    let start = server.offset(&document, params.range.start);
-    let end = server.offset(&document, params.range.end);
-    let mut actions = suggestion_fixes(server, &document, start, end);
-    actions.extend(move_to_parent(server, &document, start));
+pub fn code_actions(snapshot: &Snapshot, params: &CodeActionParams) -> Option<CodeActionResponse> {
+    let document = snapshot.document(&params.text_document.uri)?;
+    let start = snapshot.offset(&document, params.range.start);
+    let end = snapshot.offset(&document, params.range.end);
+    let mut actions = suggestion_fixes(snapshot, &document, start, end);
+    actions.extend(move_to_parent(snapshot, &document, start));
     Some(actions)
 }
 
 // `WorkspaceEdit` keys its changes by `Uri`, whose cached parts clippy takes for mutable.
 #[allow(clippy::mutable_key_type)]
-fn workspace_edit(changes: Vec<(Span, String)>, server: &Server) -> WorkspaceEdit {
+fn workspace_edit(changes: Vec<(Span, String)>, snapshot: &Snapshot) -> WorkspaceEdit {
     let mut by_file: HashMap<lsp_types::Uri, Vec<TextEdit>> = HashMap::new();
     for (span, text) in changes {
-        let location = server.location(span);
+        let location = snapshot.location(span);
         by_file
             .entry(location.uri)
             .or_default()
@@ -42,12 +42,12 @@ fn workspace_edit(changes: Vec<(Span, String)>, server: &Server) -> WorkspaceEdi
 
 /// Each problem in the range with a likely meaning: write that instead.
 fn suggestion_fixes(
-    server: &Server,
+    snapshot: &Snapshot,
     document: &Document,
     start: usize,
     end: usize,
 ) -> Vec<CodeActionOrCommand> {
-    let analysis = &server.analysis;
+    let analysis = &snapshot.analysis;
     analysis
         .checked
         .diagnostics
@@ -62,7 +62,7 @@ fn suggestion_fixes(
             let written = analysis.checked.sources.text(span);
             let replacement = written_like(written, suggestion);
             let title = format!("Change to `{}`", analysis.mask(suggestion));
-            let edit = workspace_edit(vec![(span, replacement)], server);
+            let edit = workspace_edit(vec![(span, replacement)], snapshot);
             Some(CodeActionOrCommand::CodeAction(CodeAction {
                 title,
                 kind: Some(CodeActionKind::QUICKFIX),
@@ -125,8 +125,12 @@ fn same_in_every_child<'a>(
     (shown_values.len() == 1).then_some(nodes)
 }
 
-fn move_to_parent(server: &Server, document: &Document, offset: usize) -> Vec<CodeActionOrCommand> {
-    let analysis = &server.analysis;
+fn move_to_parent(
+    snapshot: &Snapshot,
+    document: &Document,
+    offset: usize,
+) -> Vec<CodeActionOrCommand> {
+    let analysis = &snapshot.analysis;
     let found = (|| {
         let setting = analysis.setting_at(document.file, offset)?;
         let own = analysis.env_file(&setting.env.name)?;
@@ -153,7 +157,7 @@ fn move_to_parent(server: &Server, document: &Document, offset: usize) -> Vec<Co
     vec![CodeActionOrCommand::CodeAction(CodeAction {
         title: format!("Move this value to `{parent}` (every environment extending it sets it)"),
         kind: Some(CodeActionKind::REFACTOR_REWRITE),
-        edit: Some(workspace_edit(changes, server)),
+        edit: Some(workspace_edit(changes, snapshot)),
         ..CodeAction::default()
     })]
 }

@@ -10,7 +10,7 @@ use lsp_types::{
     Documentation, MarkupContent, MarkupKind, TextEdit,
 };
 
-use super::{Document, Server};
+use super::{Document, Snapshot};
 use envc_core::docs::SchemaAt;
 use envc_core::parse::lexer::{spanned, Lexer, Token};
 
@@ -153,10 +153,10 @@ fn unquote(word: &str) -> &str {
     word.trim_matches('"')
 }
 
-pub fn complete(server: &Server, params: &CompletionParams) -> Option<CompletionResponse> {
+pub fn complete(snapshot: &Snapshot, params: &CompletionParams) -> Option<CompletionResponse> {
     let place = &params.text_document_position;
-    let document = server.document(&place.text_document.uri)?;
-    let offset = server.offset(&document, place.position);
+    let document = snapshot.document(&place.text_document.uri)?;
+    let offset = snapshot.offset(&document, place.position);
     let before = &document.text[..offset];
     let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
     if let Some(open) = line.rfind("${").filter(|at| !line[*at..].contains('}')) {
@@ -167,19 +167,19 @@ pub fn complete(server: &Server, params: &CompletionParams) -> Option<Completion
                 .find(|c: char| !(c.is_alphanumeric() || "_.-".contains(c)))
                 .unwrap_or(after.len());
         return Some(items(
-            server,
+            snapshot,
             &document,
             partial_start,
             path_end,
-            reference_paths(server, &document),
+            reference_paths(snapshot, &document),
         ));
     }
     let mut context = context(before)?;
     let end = token_end(document.text, context.partial_start, offset);
     context.siblings.extend(names_after(document.text, end));
-    let candidates = candidates(server, &document, &context);
+    let candidates = candidates(snapshot, &document, &context);
     Some(items(
-        server,
+        snapshot,
         &document,
         context.partial_start,
         end,
@@ -221,13 +221,13 @@ impl Candidate {
 }
 
 fn items(
-    server: &Server,
+    snapshot: &Snapshot,
     document: &Document,
     start: usize,
     end: usize,
     candidates: Vec<Candidate>,
 ) -> CompletionResponse {
-    let range = server.range(document.text, start, end);
+    let range = snapshot.range(document.text, start, end);
     let items = candidates
         .into_iter()
         .map(|c| CompletionItem {
@@ -251,8 +251,8 @@ fn is_stacks_file(document: &Document) -> bool {
     document.relative == std::path::Path::new("stacks.kdl")
 }
 
-fn candidates(server: &Server, document: &Document, context: &Context) -> Vec<Candidate> {
-    let analysis = &server.analysis;
+fn candidates(snapshot: &Snapshot, document: &Document, context: &Context) -> Vec<Candidate> {
+    let analysis = &snapshot.analysis;
     let stacks_schema;
     let root = if is_stacks_file(document) {
         stacks_schema = envc_core::model::stacks_schema();
@@ -304,7 +304,7 @@ fn candidates(server: &Server, document: &Document, context: &Context) -> Vec<Ca
             .collect();
     }
     if name == "needs" && is_stacks_file(document) {
-        return stack_names(server);
+        return stack_names(snapshot);
     }
     let Some(node) = block.child(name) else {
         return Vec::new();
@@ -362,8 +362,8 @@ fn values(schema: &SchemaAt) -> Vec<Candidate> {
         .collect()
 }
 
-fn stack_names(server: &Server) -> Vec<Candidate> {
-    let Some(stacks) = &server.analysis.checked.resolved.stacks else {
+fn stack_names(snapshot: &Snapshot) -> Vec<Candidate> {
+    let Some(stacks) = &snapshot.analysis.checked.resolved.stacks else {
         return Vec::new();
     };
     let Some(envc_core::resolve::Value::Table(declared)) =
@@ -379,8 +379,8 @@ fn stack_names(server: &Server) -> Vec<Candidate> {
 }
 
 /// Every value path of the environments that have this file in their chain.
-fn reference_paths(server: &Server, document: &Document) -> Vec<Candidate> {
-    let mut paths: Vec<String> = server
+fn reference_paths(snapshot: &Snapshot, document: &Document) -> Vec<Candidate> {
+    let mut paths: Vec<String> = snapshot
         .lineage(document)
         .iter()
         .flat_map(|e| e.root.leaf_paths())

@@ -1,10 +1,16 @@
-//! Requests to answers: each method to its handler, its parameters parsed into the
-//! protocol's type, and every way a request can fail turned into the protocol's error
-//! answer (InvalidParams, MethodNotFound, InternalError for a bug, caught as a panic).
+//! Requests to answers: each request type of the protocol to its handler, which takes a
+//! snapshot of the server's state and the request's typed parameters, and every way a
+//! request can fail turned into the protocol's error answer (InvalidParams, MethodNotFound,
+//! InternalError for a bug, caught as a panic).
 
 use lsp_server::{Request, Response};
+use lsp_types::request::{
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use super::{actions, complete, hover, navigate, Server};
+use super::{actions, complete, hover, navigate, Server, Snapshot};
 
 impl Server {
     /// The answer to one request. A panic while answering is a bug: it becomes an error
@@ -35,56 +41,78 @@ impl Server {
         }
     }
 
-    /// The answer to one request, as JSON.
+    /// The answer to one request, as JSON, from a snapshot of the server's state.
     pub fn handle_json(
         &self,
         method: &str,
         params: serde_json::Value,
     ) -> Result<serde_json::Value, Refusal> {
-        use lsp_types::request::{
-            CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
-            Request as _,
-        };
-        fn params_of<P: serde::de::DeserializeOwned>(
-            method: &str,
-            params: serde_json::Value,
-        ) -> Result<P, Refusal> {
-            serde_json::from_value(params).map_err(|e| Refusal {
-                code: lsp_server::ErrorCode::InvalidParams,
-                message: unlike_the_protocol(method, &e),
-            })
+        let snapshot = self.snapshot();
+        RequestDispatcher::new(&snapshot, method, params)
+            .on::<HoverRequest>(|snapshot, params| hover::hover(snapshot, &params))
+            .on::<Completion>(|snapshot, params| complete::complete(snapshot, &params))
+            .on::<GotoDefinition>(|snapshot, params| navigate::definition(snapshot, &params))
+            .on::<References>(|snapshot, params| navigate::references(snapshot, &params))
+            .on::<CodeActionRequest>(|snapshot, params| actions::code_actions(snapshot, &params))
+            .on::<Formatting>(|snapshot, params| snapshot.formatting(&params.text_document.uri))
+            .finish()
+    }
+}
+
+/// One request on its way to the handler of its type (rust-analyzer's `RequestDispatcher`):
+/// each `on` names a request type of the protocol and a handler of its parameters' type
+/// returning its result's type, so a handler cannot answer with another request's shape.
+struct RequestDispatcher<'a> {
+    snapshot: &'a Snapshot<'a>,
+    method: &'a str,
+    /// Taken by the handler whose request type has this method.
+    params: Option<serde_json::Value>,
+    answer: Option<Result<serde_json::Value, Refusal>>,
+}
+
+impl<'a> RequestDispatcher<'a> {
+    fn new(snapshot: &'a Snapshot<'a>, method: &'a str, params: serde_json::Value) -> Self {
+        RequestDispatcher {
+            snapshot,
+            method,
+            params: Some(params),
+            answer: None,
         }
-        let json = |value: serde_json::Result<serde_json::Value>| {
-            value.map_err(|e| Refusal {
-                code: lsp_server::ErrorCode::InternalError,
-                message: e.to_string(),
+    }
+
+    /// Answers with `handler` when the request is an `R`; parameters unlike `R`'s are
+    /// refused as InvalidParams.
+    fn on<R>(mut self, handler: fn(&Snapshot, R::Params) -> R::Result) -> Self
+    where
+        R: lsp_types::request::Request,
+        R::Params: DeserializeOwned,
+        R::Result: Serialize,
+    {
+        if self.method != R::METHOD || self.answer.is_some() {
+            return self;
+        }
+        let params = self.params.take().unwrap_or_default();
+        let answer = serde_json::from_value::<R::Params>(params)
+            .map_err(|problem| Refusal {
+                code: lsp_server::ErrorCode::InvalidParams,
+                message: unlike_the_protocol(R::METHOD, &problem),
             })
-        };
-        match method {
-            HoverRequest::METHOD => json(serde_json::to_value(hover::hover(
-                self,
-                &params_of(method, params)?,
-            ))),
-            Completion::METHOD => json(serde_json::to_value(complete::complete(
-                self,
-                &params_of(method, params)?,
-            ))),
-            GotoDefinition::METHOD => json(serde_json::to_value(navigate::definition(
-                self,
-                &params_of(method, params)?,
-            ))),
-            References::METHOD => json(serde_json::to_value(navigate::references(
-                self,
-                &params_of(method, params)?,
-            ))),
-            CodeActionRequest::METHOD => json(serde_json::to_value(actions::code_actions(
-                self,
-                &params_of(method, params)?,
-            ))),
-            Formatting::METHOD => {
-                let p: lsp_types::DocumentFormattingParams = params_of(method, params)?;
-                json(serde_json::to_value(self.formatting(&p.text_document.uri)))
-            }
+            .and_then(|params| {
+                serde_json::to_value(handler(self.snapshot, params)).map_err(|e| Refusal {
+                    code: lsp_server::ErrorCode::InternalError,
+                    message: e.to_string(),
+                })
+            });
+        self.answer = Some(answer);
+        self
+    }
+
+    /// The answer, or MethodNotFound when no handler took the request.
+    fn finish(self) -> Result<serde_json::Value, Refusal> {
+        if let Some(answer) = self.answer {
+            return answer;
+        }
+        match self.method {
             // Tests check that a bug in one answer does not end the server.
             crash if std::env::var("ENVC_LSP_TEST_PANIC").is_ok_and(|m| m == crash) => {
                 panic!("`{crash}` panics on purpose (ENVC_LSP_TEST_PANIC)")

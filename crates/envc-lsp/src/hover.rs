@@ -5,34 +5,34 @@
 use lsp_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
 
 use super::analysis::{shown_at, SettingAt};
-use super::{Document, Server};
+use super::{Document, Snapshot};
 use envc_core::docs::SchemaAt;
 use envc_core::resolve::ResolvedEnv;
 use envc_core::source::FileId;
 
-pub fn hover(server: &Server, params: &HoverParams) -> Option<Hover> {
+pub fn hover(snapshot: &Snapshot, params: &HoverParams) -> Option<Hover> {
     let place = &params.text_document_position_params;
-    let document = server.document(&place.text_document.uri)?;
-    let offset = server.offset(&document, place.position);
+    let document = snapshot.document(&place.text_document.uri)?;
+    let offset = snapshot.offset(&document, place.position);
     let (text, start, end) = match reference_at(document.text, offset) {
-        Some((path, start, end)) => (reference_hover(server, &document, path)?, start, end),
+        Some((path, start, end)) => (reference_hover(snapshot, &document, path)?, start, end),
         None => {
-            let setting = server.analysis.setting_at(document.file, offset)?;
+            let setting = snapshot.analysis.setting_at(document.file, offset)?;
             let span = setting.entry.key_span;
             let (start, end) = if span.file == document.file {
                 (span.start, span.end)
             } else {
                 (offset, offset)
             };
-            (setting_hover(server, document.file, &setting), start, end)
+            (setting_hover(snapshot, document.file, &setting), start, end)
         }
     };
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,
-            value: server.analysis.mask(&text),
+            value: snapshot.analysis.mask(&text),
         }),
-        range: Some(server.range(document.text, start, end)),
+        range: Some(snapshot.range(document.text, start, end)),
     })
 }
 
@@ -67,12 +67,12 @@ pub fn reference_at(text: &str, offset: usize) -> Option<(&str, usize, usize)> {
 
 /// `staging: "db.t3.small" (env/staging.kdl:9)`, one per environment of `lineage`.
 fn values_line(
-    server: &Server,
+    snapshot: &Snapshot,
     hovered: FileId,
     lineage: &[&ResolvedEnv],
     path: &[String],
 ) -> String {
-    let analysis = &server.analysis;
+    let analysis = &snapshot.analysis;
     lineage
         .iter()
         .filter(|env| !env.is_abstract)
@@ -94,25 +94,25 @@ fn values_line(
         .join(" · ")
 }
 
-fn setting_hover(server: &Server, hovered: FileId, setting: &SettingAt) -> String {
+fn setting_hover(snapshot: &Snapshot, hovered: FileId, setting: &SettingAt) -> String {
     let path = &setting.path;
     let mut text = format!("**`{path}`**");
     let steps: Vec<&str> = setting.path.iter().map(String::as_str).collect();
-    if let Some(property) = override_property(server, setting) {
+    if let Some(property) = override_property(snapshot, setting) {
         text.push_str(&property);
-    } else if let Some(schema) = SchemaAt::root(server.analysis.env_schema()).path(&steps) {
+    } else if let Some(schema) = SchemaAt::root(snapshot.analysis.env_schema()).path(&steps) {
         text.push_str(&reference_text(&schema));
     }
-    let lineage = server.analysis.lineage(&setting.env.name);
+    let lineage = snapshot.analysis.lineage(&setting.env.name);
     text.push_str("\n\n");
-    text.push_str(&values_line(server, hovered, &lineage, &setting.path));
+    text.push_str(&values_line(snapshot, hovered, &lineage, &setting.path));
     text
 }
 
 /// For a property in an `override` block (`override.database.Instance.MaxAllocatedStorage`):
 /// ` · integer · a property of `AWS::RDS::DBInstance``, from the resource as the latest full
 /// check rendered it for the hovered environment, and its type's CloudFormation schema.
-fn override_property(server: &Server, setting: &SettingAt) -> Option<String> {
+fn override_property(snapshot: &Snapshot, setting: &SettingAt) -> Option<String> {
     let [first, stack, id, property, ..] = &setting.path[..] else {
         return None;
     };
@@ -120,14 +120,7 @@ fn override_property(server: &Server, setting: &SettingAt) -> Option<String> {
         return None;
     }
     let key = (setting.env.name.clone(), stack.clone(), id.clone());
-    let kind = server
-        .published
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .resource_types
-        .get(&key)?
-        .clone();
-    let kind = &kind;
+    let kind = snapshot.resource_types.get(&key)?;
     let json_type =
         envc_core::render::overrides::property_type(kind, property).unwrap_or("unknown");
     Some(format!(
@@ -151,8 +144,8 @@ pub fn reference_text(schema: &SchemaAt) -> String {
     text
 }
 
-fn reference_hover(server: &Server, document: &Document, path: &str) -> Option<String> {
-    let analysis = &server.analysis;
+fn reference_hover(snapshot: &Snapshot, document: &Document, path: &str) -> Option<String> {
+    let analysis = &snapshot.analysis;
     let env = analysis.env_of_file(document.file)?;
     let lineage = analysis.lineage(&env.name);
     let values = lineage

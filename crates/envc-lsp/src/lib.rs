@@ -15,6 +15,7 @@ mod hover;
 mod navigate;
 pub mod position;
 mod publish;
+mod snapshot;
 pub mod transport;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use dispatch::Refusal;
 use dispatch::{panic_text, unlike_the_protocol};
 pub use position::Encoding;
 use publish::Published;
+pub use snapshot::{Document, Snapshot};
 
 use envc_core::parse::Overlay;
 use envc_core::Stages;
@@ -356,23 +358,12 @@ impl Server {
         }
     }
 
-    /// The path of `uri` relative to the project root, when it is a project file.
-    fn project_path(&self, uri: &lsp_types::Uri) -> Option<PathBuf> {
-        let path = position::path_of(uri)?;
-        let path = std::fs::canonicalize(&path).unwrap_or(path);
-        let relative = path.strip_prefix(&self.root).ok()?.to_path_buf();
-        let in_project = relative == Path::new("stacks.kdl")
-            || (relative.parent() == Some(Path::new("env"))
-                && relative.extension().is_some_and(|e| e == "kdl"));
-        in_project.then_some(relative)
-    }
-
     /// A buffer opened or changed (`Some`), or closed (`None`: the file on disk counts again).
     pub fn set_buffer(&mut self, uri: &lsp_types::Uri, text: Option<String>) {
         if text.is_some() {
             self.find_project(uri);
         }
-        match (self.project_path(uri), text) {
+        match (snapshot::project_path(&self.root, uri), text) {
             (Some(relative), Some(text)) => {
                 self.overlay.insert(relative, text);
             }
@@ -416,80 +407,30 @@ impl Server {
         self.check_fully(generation);
     }
 
+    /// The state a request is answered from, borrowed for the time of one answer.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            analysis: &self.analysis,
+            fallback: self.fallback.as_ref(),
+            root: &self.root,
+            encoding: self.encoding,
+            overlay: &self.overlay,
+            loose: &self.loose,
+            resource_types: self
+                .published
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .resource_types
+                .clone(),
+        }
+    }
+
     fn publish(&self) -> u64 {
         let found = publish::by_file(&self.analysis, self.encoding);
         let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
         published.generation += 1;
         published.send(&self.connection.sender, found);
         published.generation
-    }
-
-    /// The buffer's text (or the file's, when it is not open) and, for project files, its
-    /// file in the analysis.
-    fn document(&self, uri: &lsp_types::Uri) -> Option<Document<'_>> {
-        let relative = self.project_path(uri)?;
-        let file = self.analysis.file_at(&relative)?;
-        Some(Document {
-            file,
-            text: self.analysis.text(file),
-            relative,
-        })
-    }
-
-    /// The environment of `document` and those that inherit it, from the latest run in
-    /// which they resolved.
-    fn lineage(&self, document: &Document) -> Vec<&envc_core::resolve::ResolvedEnv> {
-        let name = document
-            .relative
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned());
-        let Some(name) = name else {
-            return Vec::new();
-        };
-        let latest = self.analysis.lineage(&name);
-        match &self.fallback {
-            Some(fallback) if latest.is_empty() => fallback.lineage(&name),
-            _ => latest,
-        }
-    }
-
-    fn offset(&self, document: &Document, position: lsp_types::Position) -> usize {
-        position::offset(document.text, position, self.encoding)
-    }
-
-    fn range(&self, text: &str, start: usize, end: usize) -> lsp_types::Range {
-        position::range(text, start, end, self.encoding)
-    }
-
-    fn location(&self, span: envc_core::source::Span) -> lsp_types::Location {
-        let file = self.analysis.checked.sources.file(span.file);
-        let path = self.root.join(&file.path);
-        lsp_types::Location::new(
-            position::uri_of(&path),
-            self.range(&file.text, span.start, span.end),
-        )
-    }
-
-    /// `envc fmt` of the buffer: one edit of the whole text, none when it is formatted or
-    /// not KDL.
-    fn formatting(&self, uri: &lsp_types::Uri) -> Option<Vec<lsp_types::TextEdit>> {
-        let text = match self.project_path(uri) {
-            Some(relative) => match self.overlay.get(&relative) {
-                Some(text) => text.clone(),
-                // Only a regular file inside the project, of a size envc reads: never a FIFO.
-                None => envc_core::files::read_text(&self.root, &relative).ok()?,
-            },
-            None => self.loose.get(&position::path_of(uri)?)?.clone(),
-        };
-        let mut sources = envc_core::source::SourceMap::default();
-        let file = sources.add("buffer.kdl", text.clone());
-        let formatted = envc_core::format::format_file(file, &sources).ok()?;
-        let whole = self.range(&text, 0, text.len());
-        Some(if formatted == text {
-            Vec::new()
-        } else {
-            vec![lsp_types::TextEdit::new(whole, formatted)]
-        })
     }
 }
 
@@ -501,13 +442,6 @@ fn cancellation(message: &Message) -> Option<lsp_server::RequestId> {
         }
         _ => None,
     }
-}
-
-/// A project file an editor asks about.
-struct Document<'a> {
-    file: envc_core::source::FileId,
-    text: &'a str,
-    relative: PathBuf,
 }
 
 /// The thread that renders and compares golden files after a change, and sends the
@@ -531,20 +465,25 @@ impl FullCheck {
             if published.generation == latest.generation {
                 published.send(&self.sender, found);
             }
-            published.resource_types = analysis
-                .checked
-                .rendered
-                .iter()
-                .flat_map(|env| env.stacks.iter().map(move |stack| (env, stack)))
-                .flat_map(|(env, stack)| {
-                    stack.template.resources.iter().map(move |(id, kind)| {
-                        (
-                            (env.name.clone(), stack.stack.clone(), id.clone()),
-                            kind.clone(),
-                        )
-                    })
-                })
-                .collect();
+            published.resource_types = Arc::new(resource_types_of(&analysis));
         }
     }
+}
+
+/// The type of each resource `analysis` rendered.
+fn resource_types_of(analysis: &Analysis) -> publish::ResourceTypes {
+    analysis
+        .checked
+        .rendered
+        .iter()
+        .flat_map(|env| env.stacks.iter().map(move |stack| (env, stack)))
+        .flat_map(|(env, stack)| {
+            stack.template.resources.iter().map(move |(id, kind)| {
+                (
+                    (env.name.clone(), stack.stack.clone(), id.clone()),
+                    kind.clone(),
+                )
+            })
+        })
+        .collect()
 }

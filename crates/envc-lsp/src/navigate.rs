@@ -6,21 +6,21 @@ use lsp_types::{GotoDefinitionParams, GotoDefinitionResponse, Location, Referenc
 
 use super::analysis::entry_at;
 use super::hover::reference_at;
-use super::{Document, Server};
+use super::{Document, Snapshot};
 use envc_core::source::Span;
 
 pub fn definition(
-    server: &Server,
+    snapshot: &Snapshot,
     params: &GotoDefinitionParams,
 ) -> Option<GotoDefinitionResponse> {
     let place = &params.text_document_position_params;
-    let document = server.document(&place.text_document.uri)?;
-    let offset = server.offset(&document, place.position);
-    let analysis = &server.analysis;
-    if let Some(name) = env_named_at(server, &document, offset) {
+    let document = snapshot.document(&place.text_document.uri)?;
+    let offset = snapshot.offset(&document, place.position);
+    let analysis = &snapshot.analysis;
+    if let Some(name) = env_named_at(snapshot, &document, offset) {
         let file = analysis.env_file(&name)?.file;
         return Some(GotoDefinitionResponse::Scalar(
-            server.location(Span::new(file, 0, 0)),
+            snapshot.location(Span::new(file, 0, 0)),
         ));
     }
     let env = analysis.env_of_file(document.file)?;
@@ -30,7 +30,7 @@ pub fn definition(
             .into_iter()
             .find_map(|e| entry_at(e, &e.root.find(path)?))?;
         return Some(GotoDefinitionResponse::Scalar(
-            server.location(found.value.origin().span),
+            snapshot.location(found.value.origin().span),
         ));
     }
     let setting = analysis.setting_at(document.file, offset)?;
@@ -43,7 +43,7 @@ pub fn definition(
             let span = entry.value.origin().span;
             (span.file == heir.file).then(|| {
                 let key = entry.key_span;
-                server.location(if key.file == heir.file { key } else { span })
+                snapshot.location(if key.file == heir.file { key } else { span })
             })
         })
         .collect();
@@ -51,8 +51,8 @@ pub fn definition(
 }
 
 /// The environment named where `offset` is: the parent in `extends`, or a `zone-owner`.
-fn env_named_at(server: &Server, document: &Document, offset: usize) -> Option<String> {
-    let analysis = &server.analysis;
+fn env_named_at(snapshot: &Snapshot, document: &Document, offset: usize) -> Option<String> {
+    let analysis = &snapshot.analysis;
     let own = analysis
         .checked
         .parsed
@@ -76,12 +76,12 @@ fn env_named_at(server: &Server, document: &Document, offset: usize) -> Option<S
 
 /// Where an environment is named: the `extends` of its children and the `zone-owner`s
 /// naming it (and its file, when the client asks for the declaration).
-pub fn references(server: &Server, params: &ReferenceParams) -> Option<Vec<Location>> {
+pub fn references(snapshot: &Snapshot, params: &ReferenceParams) -> Option<Vec<Location>> {
     let place = &params.text_document_position;
-    let document = server.document(&place.text_document.uri)?;
-    let offset = server.offset(&document, place.position);
-    let analysis = &server.analysis;
-    let name = match env_named_at(server, &document, offset) {
+    let document = snapshot.document(&place.text_document.uri)?;
+    let offset = snapshot.offset(&document, place.position);
+    let analysis = &snapshot.analysis;
+    let name = match env_named_at(snapshot, &document, offset) {
         Some(name) => name,
         None => analysis.env_of_file(document.file)?.name.clone(),
     };
@@ -105,5 +105,5 @@ pub fn references(server: &Server, params: &ReferenceParams) -> Option<Vec<Locat
             spans.insert(0, Span::new(file.file, 0, 0));
         }
     }
-    Some(spans.into_iter().map(|s| server.location(s)).collect())
+    Some(spans.into_iter().map(|s| snapshot.location(s)).collect())
 }

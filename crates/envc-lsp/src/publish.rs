@@ -165,8 +165,11 @@ pub struct Published {
     files: BTreeSet<PathBuf>,
     /// The type of each rendered resource, by environment, stack and logical id, from the
     /// latest full check (which renders): what an `override` names, for hover.
-    pub resource_types: std::collections::HashMap<(String, String, String), String>,
+    pub resource_types: std::sync::Arc<ResourceTypes>,
 }
+
+/// The type of each rendered resource, by (environment, stack, logical id).
+pub type ResourceTypes = std::collections::HashMap<(String, String, String), String>;
 
 impl Published {
     pub fn send(&mut self, sender: &crossbeam_channel::Sender<Message>, found: ByFile) {
