@@ -9,7 +9,6 @@ mod cache;
 mod cli;
 mod corpus;
 mod credentials;
-mod deploy;
 mod effects;
 mod fmt;
 mod hostile_inputs;

@@ -32,6 +32,8 @@ struct World {
     project: Option<tempfile::TempDir>,
     moto: Option<Moto>,
     proxy: Option<Proxy>,
+    /// moto behind TLS (`tls-front`): the front's process, its endpoint and certificate.
+    tls: Option<TlsFront>,
     /// The files of a folder of the project as `remember` saw them.
     remembered:
         std::collections::BTreeMap<String, std::collections::BTreeMap<std::path::PathBuf, String>>,
@@ -76,6 +78,10 @@ impl World {
                 self.moto = Some(moto);
                 self.proxy = None;
             }
+            "tls-front" => {
+                let moto = self.moto.as_ref().expect("`moto` before `tls-front`");
+                self.tls = Some(TlsFront::start(moto.port));
+            }
             "proxy" => {
                 let rules = children(node).iter().map(rule).collect();
                 match &self.proxy {
@@ -90,13 +96,16 @@ impl World {
                 // `--flag=value` is a KDL property: quote it to pass it to envc.
                 only_properties(
                     node,
-                    &["endpoint", "stdin", "save", "prompt", "keys", "within"],
+                    &[
+                        "endpoint", "stdin", "save", "prompt", "keys", "within", "tls",
+                    ],
                 );
                 let owned = arguments(node);
                 let args: Vec<&str> = owned.iter().map(String::as_str).collect();
                 let ran = match children(node).iter().find(|c| name(c) == "interrupt-when") {
                     Some(when) => self.interrupted(&args, when),
                     None if property(node, "prompt").is_some() => self.at_terminal(&args, node),
+                    None if self.tls.is_some() => self.over_tls(&args, property(node, "tls")),
                     None => {
                         let stdin = property(node, "stdin");
                         self.envc_with(&args, property(node, "endpoint"), stdin)
@@ -257,6 +266,27 @@ impl World {
         }
     }
 
+    /// envc against moto's TLS front, trusting its certificate with `tls="trusted"` (the
+    /// machine's roots are never asked: no SSL_CERT_FILE or SSL_CERT_DIR of the test's).
+    fn over_tls(&self, args: &[&str], trust: Option<&str>) -> Run {
+        let front = self.tls.as_ref().unwrap();
+        let mut command = support::envc_command(self.dir(), args);
+        command
+            .env("AWS_ENDPOINT_URL", &front.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR");
+        match trust {
+            Some("trusted") => {
+                command.env("SSL_CERT_FILE", front.certificate());
+            }
+            Some("untrusted") | None => {}
+            Some(other) => panic!("tls={other:?}: `trusted` or `untrusted`"),
+        }
+        support::run(command)
+    }
+
     /// envc sent Ctrl-C once the proxy has seen `interrupt-when ACTION=N …` (at least N
     /// requests of each ACTION); its standard error is what it showed.
     fn interrupted(&self, args: &[&str], when: &KdlNode) -> Run {
@@ -291,10 +321,50 @@ impl World {
     }
 }
 
+/// moto behind TLS (tests/support/tls_front.py), with a certificate for `localhost` that no
+/// trusted root signed.
+struct TlsFront {
+    process: std::process::Child,
+    endpoint: String,
+    folder: tempfile::TempDir,
+}
+
+impl TlsFront {
+    fn start(moto_port: u16) -> TlsFront {
+        let folder = tempfile::tempdir().unwrap();
+        let mut process = std::process::Command::new("python3")
+            .arg(root().join("tests/support/tls_front.py"))
+            .arg(moto_port.to_string())
+            .arg(folder.path().join("localhost.pem"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 with moto's cryptography");
+        let mut port = String::new();
+        let stdout = process.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+        TlsFront {
+            process,
+            endpoint: format!("https://localhost:{}", port.trim()),
+            folder,
+        }
+    }
+
+    fn certificate(&self) -> std::path::PathBuf {
+        self.folder.path().join("localhost.pem")
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
 /// One rule of the proxy: `rule ACTION [stack=S] [times=N] [until=ACTION] { FAULT }`.
 fn rule(node: &KdlNode) -> Rule {
     assert_eq!(name(node), "rule", "a `proxy` holds only `rule`s");
-    only_properties(node, &["stack", "times", "until"]);
+    only_properties(node, &["stack", "times", "until", "body-has"]);
     let action: &'static str = leak(string(node, 0));
     let [fault] = children(node) else {
         panic!("rule {action}: one fault");
@@ -305,6 +375,9 @@ fn rule(node: &KdlNode) -> Rule {
     }
     if let Some(times) = integer(node, "times") {
         made = made.times(times);
+    }
+    if let Some(text) = property(node, "body-has") {
+        made = made.body_has(text);
     }
     if let Some(until) = property(node, "until") {
         made = made.until(leak(until));
@@ -339,9 +412,61 @@ fn fault_of(node: &KdlNode) -> Fault {
         }
         "answer" => {
             let body = string(node, 0).to_string();
-            support::proxy::answer(move |_| body.clone())
+            support::proxy::answer(move |request| with_form_values(&body, request))
         }
+        "json-set" => json_set(node),
         other => panic!("no fault `{other}`"),
+    }
+}
+
+/// `text` with each `${Key}` replaced by the value of `Key` in the request's form.
+fn with_form_values(text: &str, request: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(start) = out.find("${") {
+        let end = start + out[start..].find('}').expect("`${Key}` is closed");
+        let value = support::proxy::form_value(request, &out[start + 2..end]).unwrap_or_default();
+        out.replace_range(start..=end, &value);
+    }
+    out
+}
+
+/// `json-set ARRAY KEY=VALUE { set PATH VALUE … }`: in moto's JSON answer, the items of the
+/// array at ARRAY (a JSON pointer) whose KEY is VALUE get each PATH set (`*` steps over an
+/// array's items).
+fn json_set(node: &KdlNode) -> Fault {
+    let array = string(node, 0).to_string();
+    let matching = node.entries().iter().find_map(|e| {
+        let key = e.name()?.value().to_string();
+        Some((key, e.value().as_string()?.to_string()))
+    });
+    let (key, value) = matching.expect("json-set ARRAY KEY=VALUE");
+    let sets: Vec<(String, serde_json::Value)> = children(node)
+        .iter()
+        .map(|set| (string(set, 0).to_string(), json_of(set)))
+        .collect();
+    rewrite(move |body| {
+        let mut answer: serde_json::Value = serde_json::from_str(body).unwrap();
+        let items = answer.pointer_mut(&array).and_then(|v| v.as_array_mut());
+        for item in items.into_iter().flatten() {
+            if item[&key] == value.as_str() {
+                for (path, to) in &sets {
+                    set_at(item, &path.split('/').collect::<Vec<_>>(), to);
+                }
+            }
+        }
+        answer.to_string()
+    })
+}
+
+fn set_at(value: &mut serde_json::Value, path: &[&str], to: &serde_json::Value) {
+    match path {
+        [] => *value = to.clone(),
+        ["*", rest @ ..] => {
+            for item in value.as_array_mut().into_iter().flatten() {
+                set_at(item, rest, to);
+            }
+        }
+        [key, rest @ ..] => set_at(&mut value[*key], rest, to),
     }
 }
 
@@ -449,7 +574,7 @@ fn expect(node: &KdlNode, shown: &str, ran: &Run) {
                     .unwrap_or_else(|| panic!("{}\nno array at {pointer}", context()))
                     .iter()
                     .filter_map(|item| {
-                        Some(format!("{}={}", item[key].as_str()?, item[value].as_str()?))
+                        Some(format!("{}={}", item[key].as_str()?, scalar(&item[value])?))
                     })
                     .collect();
                 rows.sort();
@@ -495,6 +620,15 @@ fn json_of(node: &KdlNode) -> serde_json::Value {
         Some(KdlValue::Bool(b)) => serde_json::Value::from(*b),
         Some(KdlValue::Null) => serde_json::Value::Null,
         other => panic!("`json`: {other:?} is not a JSON scalar"),
+    }
+}
+
+/// A JSON string or number as text.
+fn scalar(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 

@@ -33,6 +33,8 @@ pub struct Rule {
     pub times: usize,
     /// Stops applying once a request with this action has passed.
     pub until: Option<&'static str>,
+    /// Only requests whose body holds this text.
+    pub body_has: Option<String>,
     pub fault: Fault,
 }
 
@@ -43,6 +45,7 @@ impl Rule {
             stack: None,
             times: usize::MAX,
             until: None,
+            body_has: None,
             fault,
         }
     }
@@ -52,6 +55,10 @@ impl Rule {
     }
     pub fn times(mut self, times: usize) -> Rule {
         self.times = times;
+        self
+    }
+    pub fn body_has(mut self, text: &str) -> Rule {
+        self.body_has = Some(text.to_string());
         self
     }
     pub fn until(mut self, action: &'static str) -> Rule {
@@ -182,7 +189,7 @@ fn header(head: &str, name: &str) -> Option<String> {
     })
 }
 
-fn form_value(body: &str, key: &str) -> Option<String> {
+pub fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (k == key).then(|| v.replace("%2F", "/").replace("%3A", ":"))
@@ -215,6 +222,9 @@ fn serve(
                 r.times > 0
                     && (r.action == "*" || r.action == action)
                     && (r.stack.is_none() || r.stack == stack)
+                    && r.body_has
+                        .as_ref()
+                        .is_none_or(|text| body.contains(text.as_str()))
             });
             index.map(|i| {
                 rules[i].times -= 1;
