@@ -400,12 +400,16 @@ pub fn run(cli: Cli) -> i32 {
             }
             code
         }
-        Command::Docs { check } if *check => report_stale(envc_core::stale_docs(&cli.dir), "docs"),
-        Command::Docs { .. } => report_written(envc_core::write_docs(&cli.dir), color),
-        Command::Schema { check } if *check => {
-            report_stale(envc_core::stale_schemas(&cli.dir), "schema")
+        Command::Docs { check } if *check => {
+            report_stale(envc_core::published::stale_docs(&cli.dir), "docs")
         }
-        Command::Schema { .. } => report_written(envc_core::write_schemas(&cli.dir), color),
+        Command::Docs { .. } => report_written(envc_core::published::write_docs(&cli.dir), color),
+        Command::Schema { check } if *check => {
+            report_stale(envc_core::published::stale_schemas(&cli.dir), "schema")
+        }
+        Command::Schema { .. } => {
+            report_written(envc_core::published::write_schemas(&cli.dir), color)
+        }
     }
 }
 
@@ -487,7 +491,10 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
-    let code = report_written(envc_core::init_project(dir, chosen, &project), color);
+    let code = report_written(
+        envc_core::init::create_project(dir, chosen, &project),
+        color,
+    );
     if code == 0 {
         outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
     }

@@ -163,7 +163,7 @@ fn removed_or_default(
             span: Some(was.origin().span),
         });
     }
-    let schema = crate::env_schema_of(project);
+    let schema = crate::published::env_schema_of(project);
     let default = schema_default(&schema, root, &path)?;
     Some(ExplainedValue {
         path: path.to_string(),

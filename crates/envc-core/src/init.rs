@@ -257,3 +257,47 @@ fn rendered_not(name: &str, resolved: &crate::resolve::ResolvedProject) -> Diagn
     )
     .help(format!("extend an environment that deploys (one of: {})", resolved.envs.iter().filter(|e| !e.is_abstract).map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")))
 }
+
+/// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
+/// golden files, so it passes `check`. Everything is made in memory first (kinds already in
+/// `dir` included); then all files are written, or, on any problem, none.
+pub fn create_project(
+    dir: &Path,
+    starter: &Starter,
+    project: &str,
+) -> Result<Vec<PathBuf>, crate::Refusal> {
+    let mut files = starter_files(dir, starter, project)?;
+    let overlay: crate::parse::Overlay = files.iter().cloned().collect();
+    let rendered = crate::run_with(dir, &overlay, &[], crate::Stages::Render, false);
+    if rendered.has_errors() {
+        return Err(crate::Refusal {
+            sources: rendered.sources,
+            diagnostics: rendered.diagnostics,
+            exit: 1,
+        });
+    }
+    for schema in crate::validate::published_schemas(
+        &rendered.resolved,
+        crate::model::generated_schema_files(),
+    ) {
+        files.push((
+            Path::new("schema").join(schema.file_name),
+            schema.text.into_owned(),
+        ));
+    }
+    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
+        files.push((stack.golden_path(), stack.body.clone()));
+    }
+    files.push(crate::golden::revision_file());
+    let made_dir = std::fs::symlink_metadata(dir).is_err();
+    if made_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
+        })?;
+    }
+    let written = crate::files::Gate::new(dir).and_then(|gate| gate.create_all(&files));
+    if written.is_err() && made_dir {
+        let _ = std::fs::remove_dir(dir);
+    }
+    Ok(written?)
+}

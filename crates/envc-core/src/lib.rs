@@ -1,9 +1,12 @@
-//! envc: short, reviewable environment files to deployed AWS infrastructure.
+//! envc's core: short, reviewable environment files to checked CloudFormation templates,
+//! with no async runtime and no AWS SDK (deploying is `envc-deploy`'s).
 //!
 //! The pipeline runs one way: [`parse`] → [`resolve`] → [`validate`] → [`render`] →
-//! [`rules`] → [`golden`]. Each stage takes the
-//! previous stage's output and reports problems as [`diagnostic::Diagnostic`] values; this
-//! module runs the stages for each command and never prints.
+//! [`rules`] → [`golden`]. Each stage takes the previous stage's output and reports
+//! problems as [`diagnostic::Diagnostic`] values; this module runs the stages for each
+//! command and never prints. What reads their output lives beside them: [`change`],
+//! [`cost`] and [`review`] (the pull request view), [`published`] (schemas and docs),
+//! [`init`] (new projects), [`format`] and [`explain`].
 
 pub mod cache;
 pub mod change;
@@ -20,6 +23,7 @@ pub mod init;
 pub mod model;
 mod parallel;
 pub mod parse;
+pub mod published;
 pub mod render;
 pub mod resolve;
 pub mod review;
@@ -28,12 +32,12 @@ pub mod source;
 pub mod validate;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use diagnostic::{Code, Diagnostic, Diagnostics};
 use did_you_mean::did_you_mean;
 use resolve::{ResolvedProject, Shapes};
-use source::{FileId, SourceMap, Span};
+use source::{FileId, SourceMap};
 use validate::{Schemas, ValidatedProject};
 
 /// What a run of the pipeline produced: the files it read, what it found wrong, and the
@@ -207,8 +211,16 @@ fn run_against(
         resolved.envs.retain(|e| only.contains(&e.name));
     }
     if stages == Stages::Check {
-        all.extend(stale_schema_diagnostics(root, &resolved, &mut sources));
-        all.extend(stale_doc_diagnostics(root, &resolved, &mut sources));
+        all.extend(published::stale_schema_diagnostics(
+            root,
+            &resolved,
+            &mut sources,
+        ));
+        all.extend(published::stale_doc_diagnostics(
+            root,
+            &resolved,
+            &mut sources,
+        ));
     }
 
     let mut rendered = Vec::new();
@@ -372,181 +384,6 @@ pub(crate) fn unknown_env<'a>(
     .help(help)
 }
 
-/// Schema files that differ from what this envc generates, when the project commits `schema/`.
-fn stale_schema_diagnostics(
-    root: &Path,
-    resolved: &ResolvedProject,
-    sources: &mut SourceMap,
-) -> Vec<Diagnostic> {
-    let dir = root.join("schema");
-    if !dir.is_dir() {
-        return Vec::new();
-    }
-    let mut found = Vec::new();
-    for schema in validate::published_schemas(resolved, model::schema_files()) {
-        let relative = Path::new("schema").join(schema.file_name);
-        let current = match files::read_text(root, &relative) {
-            Ok(current) => Some(current),
-            Err(files::ReadProblem::Missing(_)) => None,
-            Err(problem) => {
-                found.push(problem.into_diagnostic(root, &relative, Some(sources)));
-                continue;
-            }
-        };
-        let Some(current) = current else {
-            found.push(
-                Diagnostic::error(
-                    Code::SchemaStale,
-                    format!(
-                        "`{}` is missing",
-                        files::display_path(root, &relative).display()
-                    ),
-                )
-                .help("run `envc schema` and commit the result"),
-            );
-            continue;
-        };
-        if current != schema.text {
-            let file = sources.add(files::display_path(root, &relative), current);
-            found.push(
-                Diagnostic::error(
-                    Code::SchemaStale,
-                    format!("`{}` is out of date with this envc", relative.display()),
-                )
-                .at(Span::new(file, 0, 0), "stale schema")
-                .help("run `envc schema` and commit the result"),
-            );
-        }
-    }
-    found
-}
-
-/// Writes `schema/*.schema.json`; returns the files written.
-/// The reference documents of the project (`docs/`), from its published environment schema.
-fn project_docs(resolved: &ResolvedProject) -> Vec<docs::Doc> {
-    docs::documents(&env_schema_of(resolved))
-}
-
-/// The project's published environment schema: the model's, with its kinds' blocks.
-pub fn env_schema_of(resolved: &ResolvedProject) -> serde_json::Value {
-    let schemas = validate::published_schemas(resolved, model::schema_files());
-    schemas
-        .iter()
-        .find(|s| s.file_name == "env.schema.json")
-        .map(model::SchemaFile::json)
-        .unwrap_or_default()
-}
-
-/// A project that keeps `docs/` keeps it fresh: a stale or missing document is a diagnostic.
-fn stale_doc_diagnostics(
-    root: &Path,
-    resolved: &ResolvedProject,
-    sources: &mut SourceMap,
-) -> Vec<Diagnostic> {
-    if !root.join("docs").is_dir() {
-        return Vec::new();
-    }
-    stale_docs_of(root, resolved)
-        .into_iter()
-        .map(|(relative, current, _)| {
-            let diagnostic = Diagnostic::error(
-                Code::DocsStale,
-                format!("`{}` is out of date with this project", relative.display()),
-            )
-            .help("run `envc docs` and commit the result");
-            match current {
-                Some(current) => {
-                    let file = sources.add(files::display_path(root, &relative), current);
-                    diagnostic.at(Span::new(file, 0, 0), "stale document")
-                }
-                None => diagnostic,
-            }
-        })
-        .collect()
-}
-
-/// (path, committed text if any, generated text) of each document that differs.
-fn stale_docs_of(
-    root: &Path,
-    resolved: &ResolvedProject,
-) -> Vec<(PathBuf, Option<String>, String)> {
-    project_docs(resolved)
-        .into_iter()
-        .filter_map(|doc| {
-            let relative = PathBuf::from(doc.path);
-            let current = files::read_text(root, &relative).ok();
-            (current.as_deref() != Some(doc.text.as_str())).then_some((relative, current, doc.text))
-        })
-        .collect()
-}
-
-/// Writes `docs/settings.md` and `docs/templates.md`.
-pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
-    let resolved = resolved_to_publish(root)?;
-    let gate = files::Gate::new(root)?;
-    let mut written = Vec::new();
-    for doc in project_docs(&resolved) {
-        gate.write(Path::new(doc.path), doc.text.as_bytes())?;
-        written.push(files::display_path(root, Path::new(doc.path)));
-    }
-    Ok(written)
-}
-
-/// Documents under `docs/` that differ from a fresh generation: (path, committed, generated).
-/// The files come with the project's sources they were made from, so what shows them can
-/// mask the credentials those hold.
-pub fn stale_docs(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
-    let (sources, resolved, _) = load_and_resolve(root);
-    let stale = stale_docs_of(root, &resolved)
-        .into_iter()
-        .map(|(relative, current, expected)| {
-            (root.join(relative), current.unwrap_or_default(), expected)
-        })
-        .collect();
-    (sources, stale)
-}
-
-/// `envc init`: a new project in `dir` from `starter`, named `project`, with its schemas and
-/// golden files, so it passes `check`. Everything is made in memory first (kinds already in
-/// `dir` included); then all files are written, or, on any problem, none.
-pub fn init_project(
-    dir: &Path,
-    starter: &init::Starter,
-    project: &str,
-) -> Result<Vec<PathBuf>, Refusal> {
-    let mut files = init::starter_files(dir, starter, project)?;
-    let overlay: parse::Overlay = files.iter().cloned().collect();
-    let rendered = run_with(dir, &overlay, &[], Stages::Render, false);
-    if rendered.has_errors() {
-        return Err(Refusal {
-            sources: rendered.sources,
-            diagnostics: rendered.diagnostics,
-            exit: 1,
-        });
-    }
-    for schema in validate::published_schemas(&rendered.resolved, model::generated_schema_files()) {
-        files.push((
-            Path::new("schema").join(schema.file_name),
-            schema.text.into_owned(),
-        ));
-    }
-    for stack in rendered.rendered.iter().flat_map(|env| &env.stacks) {
-        files.push((stack.golden_path(), stack.body.clone()));
-    }
-    files.push(golden::revision_file());
-    let made_dir = std::fs::symlink_metadata(dir).is_err();
-    if made_dir {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Diagnostic::error(Code::Io, format!("cannot create `{}`: {e}", dir.display()))
-        })?;
-    }
-    let written = files::Gate::new(dir).and_then(|gate| gate.create_all(&files));
-    if written.is_err() && made_dir {
-        let _ = std::fs::remove_dir(dir);
-    }
-    Ok(written?)
-}
-
 /// The project parsed and resolved, and nothing after: what `explain` and the published
 /// schemas need.
 pub fn load_and_resolve(root: &Path) -> (SourceMap, ResolvedProject, Vec<Diagnostic>) {
@@ -573,51 +410,4 @@ impl From<Diagnostic> for Refusal {
             exit: 2,
         }
     }
-}
-
-/// The project resolved, for what it publishes: a kind whose files make no kind stops it
-/// (what is written would silently lack the kind); other problems are left to `check`.
-fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
-    let (sources, resolved, found) = load_and_resolve(root);
-    let diagnostics: Vec<Diagnostic> = found
-        .into_iter()
-        .filter(|d| d.code == Code::KindDefinition && d.is_error())
-        .collect();
-    if diagnostics.is_empty() {
-        return Ok(resolved);
-    }
-    Err(Refusal {
-        sources,
-        diagnostics,
-        exit: 1,
-    })
-}
-
-pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
-    let resolved = resolved_to_publish(root)?;
-    let gate = files::Gate::new(root)?;
-    let mut written = Vec::new();
-    for schema in validate::published_schemas(&resolved, model::generated_schema_files()) {
-        let relative = Path::new("schema").join(schema.file_name);
-        gate.write(&relative, schema.text.as_bytes())?;
-        written.push(files::display_path(root, &relative));
-    }
-    Ok(written)
-}
-
-/// Schema files that are missing or differ: (path, committed text, the text this envc
-/// publishes), with the project's sources (see [`stale_docs`]).
-pub fn stale_schemas(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
-    let (sources, resolved, _) = load_and_resolve(root);
-    let stale = validate::published_schemas(&resolved, model::schema_files())
-        .into_iter()
-        .filter_map(|schema| {
-            let relative = Path::new("schema").join(schema.file_name);
-            let current = files::read_text(root, &relative).unwrap_or_default();
-            let path = root.join(relative);
-            let expected = schema.text.into_owned();
-            (current != expected).then_some((path, current, expected))
-        })
-        .collect();
-    (sources, stale)
 }

@@ -51,7 +51,7 @@ impl Analysis {
     /// The project's environment schema (the model's and its kinds' blocks).
     pub fn env_schema(&self) -> &serde_json::Value {
         self.env_schema
-            .get_or_init(|| envc_core::env_schema_of(&self.checked.resolved))
+            .get_or_init(|| envc_core::published::env_schema_of(&self.checked.resolved))
     }
 
     pub fn text(&self, file: FileId) -> &str {
