@@ -6,8 +6,9 @@
 #[path = "../crates/envc-core/benches/generate.rs"]
 mod generate;
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use generate::{project, SIZES};
+
+use std::path::Path;
 
 use divan::Bencher;
 
@@ -38,23 +39,6 @@ fn envc_process(dir: &Path, cached: bool) -> std::process::Command {
         command.env("ENVC_NO_CACHE", "1");
     }
     command
-}
-
-const SIZES: &[usize] = &[10, 100, 1000];
-
-/// Generated projects, one per size, made once per run.
-fn project(envs: usize) -> PathBuf {
-    static DIRS: OnceLock<std::sync::Mutex<Vec<(usize, tempfile::TempDir)>>> = OnceLock::new();
-    let dirs = DIRS.get_or_init(Default::default);
-    let mut dirs = dirs.lock().unwrap();
-    if let Some((_, dir)) = dirs.iter().find(|(n, _)| *n == envs) {
-        return dir.path().to_path_buf();
-    }
-    let dir = tempfile::tempdir().unwrap();
-    generate::write_project_with_golden(dir.path(), envs);
-    let path = dir.path().to_path_buf();
-    dirs.push((envs, dir));
-    path
 }
 
 fn root() -> &'static Path {

@@ -1,7 +1,11 @@
 //! A generator of synthetic envc projects shaped like the root example: N environments with
 //! `extends` chains up to five deep under an abstract base, each with all the example's stacks.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// The sizes (environments) the benchmarks generate projects of.
+pub const SIZES: &[usize] = &[10, 100, 1000];
 
 /// The repository's root, the root example, from whichever package's bench includes this file.
 pub fn repository_root() -> &'static Path {
@@ -65,4 +69,19 @@ pub fn write_project_with_golden(dir: &Path, envs: usize) {
     );
     let names: Vec<String> = checked.rendered.iter().map(|r| r.name.clone()).collect();
     envc_core::golden::write(dir, &checked.rendered, Some(&names)).unwrap();
+}
+
+/// A generated project of `envs` environments with its golden files, made once per run of
+/// the benchmarks and removed when it ends.
+pub fn project(envs: usize) -> PathBuf {
+    static DIRS: OnceLock<Mutex<Vec<(usize, tempfile::TempDir)>>> = OnceLock::new();
+    let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap();
+    if let Some((_, dir)) = dirs.iter().find(|(n, _)| *n == envs) {
+        return dir.path().to_path_buf();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_project_with_golden(dir.path(), envs);
+    let path = dir.path().to_path_buf();
+    dirs.push((envs, dir));
+    path
 }

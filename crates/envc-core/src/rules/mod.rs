@@ -34,6 +34,17 @@ pub use names::NameRule;
 use place::Placer;
 use template::Rendered;
 
+/// How many environments' trees are held at once.
+const ENVS_PER_BATCH: usize = 64;
+
+/// What the rules compare across environments, kept while the trees of each batch of
+/// environments are read and dropped.
+#[derive(Default)]
+struct Across<'a> {
+    named: Vec<names::Named<'a>>,
+    reserving: Vec<quotas::Reserving<'a>>,
+}
+
 /// A problem and the environments it concerns (for `check ENV`, which reports those of ENV).
 struct Finding {
     envs: Vec<String>,
@@ -53,28 +64,35 @@ pub fn check_rendered(
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
     let by_name: HashMap<&str, &ValidEnv> = envs.iter().map(|e| (e.name.as_str(), e)).collect();
-    // Each environment's templates are read back into trees on the pool, from 16 on.
     let envs: Vec<(&ValidEnv, &RenderedEnv)> = rendered
         .iter()
         .filter_map(|env| Some((*by_name.get(env.name.as_str())?, env)))
         .collect();
-    let mut stacks: Vec<Rendered> = crate::parallel::map(envs, |(valid, env)| {
-        let read = env.stacks.iter().filter_map(|s| Rendered::read(valid, s));
-        read.collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    template::index_environments(&mut stacks);
     let mut placer = Placer::new(sources);
     let mut found = Vec::new();
-    names::check(&stacks, &mut placer, &mut found);
-    delivery::check(&stacks, &mut placer, &mut found);
-    zones::check(&stacks, &mut placer, &mut found);
-    quotas::check(&stacks, &mut placer, &mut found);
-    regions::check(&stacks, &mut placer, &mut found);
-    budget::check(&stacks, &mut found);
-    replace::check(&stacks, baseline, &mut placer, &mut found);
+    let mut across = Across::default();
+    // The environments' templates are read back into trees a batch of environments at a
+    // time (on the pool, from 16 on) and dropped once the batch is checked: what the rules
+    // compare across environments is kept as facts, so memory holds one batch of trees.
+    for batch in envs.chunks(ENVS_PER_BATCH) {
+        let mut stacks: Vec<Rendered> = crate::parallel::map(batch.to_vec(), |(valid, env)| {
+            let read = env.stacks.iter().filter_map(|s| Rendered::read(valid, s));
+            read.collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        template::index_environments(&mut stacks);
+        names::check_each(&stacks, &mut placer, &mut found, &mut across.named);
+        delivery::check(&stacks, &mut placer, &mut found);
+        zones::check(&stacks, &mut placer, &mut found);
+        quotas::check_each(&stacks, &mut placer, &mut found, &mut across.reserving);
+        regions::check(&stacks, &mut placer, &mut found);
+        budget::check(&stacks, &mut found);
+        replace::check(&stacks, baseline, &mut placer, &mut found);
+    }
+    names::check_unique(&across.named, &mut placer, &mut found);
+    quotas::check_reserved_concurrency(&across.reserving, &mut placer, &mut found);
     let in_rendered = std::mem::take(&mut placer.rendered);
     found
         .into_iter()

@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::place::{Place, Placer};
-use super::template::{known_string, Rendered, Resource};
+use super::place::{Place, Placer, Spot, StackAt};
+use super::template::{known_string, Rendered};
 use super::{source_note, Finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
@@ -83,32 +83,40 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
     Rules { by_type }
 });
 
-/// One resource with a name known before deploy.
-struct Named<'r, 'a> {
-    stack: &'r Rendered<'a>,
-    resource: Resource<'r, 'a>,
+/// One resource with a name known before deploy: what the uniqueness of names across
+/// environments compares, kept without the tree it was read from.
+pub(super) struct Named<'a> {
+    stack: StackAt<'a>,
+    id: String,
+    kind: &'static str,
     rule: &'static NameRule,
     name: String,
-    /// The scalar the name was made from, as written in the template (`None`: `name`).
-    written: Option<&'r str>,
+    /// Where the scalar the name was made from is in the rendered text.
+    written: Spot,
     /// Where it is shown, found when a finding needs it: most names have none, and placing
     /// one in a rendered file adds that file's text to the sources.
     place: std::cell::OnceCell<Place>,
 }
 
-impl Named<'_, '_> {
+impl Named<'_> {
     fn place(&self, placer: &mut Placer) -> Place {
-        *self.place.get_or_init(|| {
-            placer.place(self.stack, self.written.unwrap_or(&self.name), &self.name)
-        })
+        *self
+            .place
+            .get_or_init(|| placer.place(self.stack, self.written, &self.name))
     }
 }
 
-pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
-    let mut named = Vec::new();
+/// Checks each named resource of `stacks` on its own (its form, a fixed name kept after its
+/// stack) and adds it to `named`, for [`check_unique`] once every environment is read.
+pub(super) fn check_each<'a>(
+    stacks: &[Rendered<'a>],
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+    named: &mut Vec<Named<'a>>,
+) {
     for stack in stacks {
         for resource in stack.resources() {
-            let Some((rule, pattern)) = RULES.by_type.get(resource.kind) else {
+            let Some((kind, (rule, pattern))) = RULES.by_type.get_key_value(resource.kind) else {
                 continue;
             };
             let Some(value) = resource.property(&rule.property) else {
@@ -117,20 +125,21 @@ pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Find
             let Some(name) = known_string(stack, value) else {
                 continue;
             };
+            let written = Spot::of(&stack.stack.body, scalar(value).unwrap_or(&name));
             let item = Named {
-                stack,
-                resource,
+                stack: stack.at(),
+                id: resource.id.to_string(),
+                kind,
                 rule,
                 name,
-                written: scalar(value),
+                written,
                 place: std::cell::OnceCell::new(),
             };
             check_form(&item, pattern.get(rule), placer, out);
-            check_retained(&item, placer, out);
+            check_retained(&item, resource.deletion_policy(), placer, out);
             named.push(item);
         }
     }
-    check_unique(&named, placer, out);
 }
 
 /// The text of a scalar, or of the string a `!Sub` fills in.
@@ -144,7 +153,7 @@ fn scalar<'v>(value: &'v crate::render::yaml::Yaml) -> Option<&'v str> {
 fn describe(item: &Named) -> String {
     format!(
         "`{}` (`{}`, stack `{}` of `{}`)",
-        item.resource.id, item.resource.kind, item.stack.stack.stack, item.stack.env.name
+        item.id, item.kind, item.stack.stack.stack, item.stack.env.name
     )
 }
 
@@ -193,12 +202,14 @@ fn check_form(item: &Named, pattern: Option<&Regex>, placer: &mut Placer, out: &
 
 /// A resource kept after its stack under a fixed name, in an environment that is destroyed
 /// and made again: the second deploy finds the name taken.
-fn check_retained(item: &Named, placer: &mut Placer, out: &mut Vec<Finding>) {
+fn check_retained(
+    item: &Named,
+    deletion_policy: Option<&str>,
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+) {
     let env = item.stack.env;
-    let kept = matches!(
-        item.resource.deletion_policy(),
-        Some("Retain" | "RetainExceptOnCreate")
-    );
+    let kept = matches!(deletion_policy, Some("Retain" | "RetainExceptOnCreate"));
     if !kept || env.model.protected || item.rule.scope == Scope::None {
         return;
     }
@@ -232,7 +243,7 @@ fn check_retained(item: &Named, placer: &mut Placer, out: &mut Vec<Finding>) {
 
 /// Names two resources claim in the scope AWS keeps them unique in: one finding per name,
 /// at the second, naming the first.
-fn check_unique(named: &[Named], placer: &mut Placer, out: &mut Vec<Finding>) {
+pub(super) fn check_unique(named: &[Named], placer: &mut Placer, out: &mut Vec<Finding>) {
     let mut claims: BTreeMap<(String, String, String), Vec<&Named>> = BTreeMap::new();
     for item in named {
         let (account, region) = (item.stack.account(), item.stack.region());
@@ -247,7 +258,7 @@ fn check_unique(named: &[Named], placer: &mut Placer, out: &mut Vec<Finding>) {
         } else {
             item.name.clone()
         };
-        let kind = item.resource.kind.to_string();
+        let kind = item.kind.to_string();
         claims.entry((scope, kind, name)).or_default().push(item);
     }
     for ((scope, kind, _), claimants) in claims {
@@ -269,7 +280,7 @@ fn taken(scope: &str, kind: &str, all: &[(&Named, Place)]) -> Diagnostic {
     let who = |item: &Named| {
         format!(
             "`{}` of `{}` (stack `{}`)",
-            item.resource.id, item.stack.env.name, item.stack.stack.stack
+            item.id, item.stack.env.name, item.stack.stack.stack
         )
     };
     let more = match all.len() - 2 {

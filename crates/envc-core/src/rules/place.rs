@@ -5,11 +5,53 @@ use std::collections::BTreeMap;
 
 use super::template::Rendered;
 use crate::diagnostic::Diagnostic;
+use crate::render::RenderedStack;
 use crate::source::{FileId, SourceMap, Span};
+use crate::validate::ValidEnv;
 
 /// Settings that appear in many names without choosing them (an account id in a bucket's
 /// name): never where a name is placed.
 const NOT_NAMES: &[&str] = &["/account", "/region", "/name", "/project"];
+
+/// A rendered stack and its environment: what a place in the stack is found from, still
+/// there once the stack's tree is gone (the rules keep facts across environments, not trees).
+#[derive(Clone, Copy)]
+pub(crate) struct StackAt<'a> {
+    pub env: &'a ValidEnv,
+    pub stack: &'a RenderedStack,
+}
+
+/// Where a scalar is in a rendered text: its start (`None` when it is not there) and length.
+#[derive(Clone, Copy)]
+pub(crate) struct Spot {
+    pub start: Option<usize>,
+    pub len: usize,
+}
+
+impl StackAt<'_> {
+    pub fn account(&self) -> &str {
+        &self.env.model.account
+    }
+
+    pub fn region(&self) -> &str {
+        self.env.model.region.as_deref().unwrap_or_default()
+    }
+}
+
+impl Spot {
+    /// `value`'s place in `body`: where it points into it (a scalar the tree borrows from the
+    /// text), else its first occurrence.
+    pub fn of(body: &str, value: &str) -> Spot {
+        let start = (value.as_ptr() as usize)
+            .checked_sub(body.as_ptr() as usize)
+            .filter(|start| start + value.len() <= body.len())
+            .or_else(|| body.find(value));
+        Spot {
+            start,
+            len: value.len(),
+        }
+    }
+}
 
 /// The place of a rendered value.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,15 +80,21 @@ impl<'s> Placer<'s> {
     /// Where `value` (a scalar of `stack`'s tree, whose text is `shown` once filled in) was
     /// set: the longest setting of the environment whose text it contains, else the scalar
     /// in the rendered file.
-    pub fn place(&mut self, stack: &Rendered, value: &str, shown: &str) -> Place {
+    pub fn place(&mut self, stack: StackAt, value: Spot, shown: &str) -> Place {
         match self.setting(stack, shown) {
             Some(place) => place,
-            None => self.in_rendered(stack, value),
+            None => self.at_spot(stack, value),
         }
     }
 
     /// Where `value`, a scalar of `stack`'s tree, is in its rendered text.
     pub fn in_rendered(&mut self, stack: &Rendered, value: &str) -> Place {
+        self.at_spot(stack.at(), Spot::of(&stack.stack.body, value))
+    }
+
+    /// The place of `spot` in `stack`'s rendered text, which becomes a file of the sources
+    /// the first time a finding is placed in it.
+    pub fn at_spot(&mut self, stack: StackAt, spot: Spot) -> Place {
         let body = &stack.stack.body;
         let sources = &mut *self.sources;
         let file = *self
@@ -56,12 +104,8 @@ impl<'s> Placer<'s> {
                 let path = format!("{} (rendered)", stack.stack.golden_path().display());
                 sources.add(path, body.clone())
             });
-        let start = (value.as_ptr() as usize)
-            .checked_sub(body.as_ptr() as usize)
-            .filter(|start| start + value.len() <= body.len())
-            .or_else(|| body.find(value));
-        let span = match start {
-            Some(start) => Span::new(file, start, start + value.len()),
+        let span = match spot.start {
+            Some(start) => Span::new(file, start, start + spot.len),
             None => Span::new(file, 0, 0),
         };
         Place {
@@ -71,7 +115,7 @@ impl<'s> Placer<'s> {
         }
     }
 
-    fn setting(&self, stack: &Rendered, shown: &str) -> Option<Place> {
+    fn setting(&self, stack: StackAt, shown: &str) -> Option<Place> {
         // The stack's own block first (`/uploads/name` for stack `uploads`), then the longest.
         let own = format!("/{}/", stack.stack.stack);
         let mut best: Option<((bool, usize), &str, Place)> = None;

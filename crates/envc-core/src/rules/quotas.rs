@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::place::Placer;
-use super::template::{target, Rendered, Resource};
+use super::place::{Placer, Spot, StackAt};
+use super::template::{target, Rendered};
 use super::{source_note, Finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::render::yaml::Yaml;
@@ -24,8 +24,18 @@ const LISTENER_RULES: usize = 100;
 const ALB_QUOTAS: &str =
     "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html";
 
-pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
-    check_reserved_concurrency(stacks, placer, out);
+/// Checks the quotas of each stack of `stacks`, and adds the functions that reserve
+/// concurrency to `reserving`, for [`check_reserved_concurrency`] once every environment is
+/// read.
+pub(super) fn check_each<'a>(
+    stacks: &[Rendered<'a>],
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+    reserving: &mut Vec<Reserving<'a>>,
+) {
+    for stack in stacks {
+        add_reserving(stack, reserving);
+    }
     for stack in stacks {
         check_security_groups(stacks, stack, placer, out);
         check_listener_rules(stacks, stack, placer, out);
@@ -39,35 +49,52 @@ fn number(value: Option<&Yaml>) -> Option<u64> {
     }
 }
 
-/// A function that reserves concurrency, its stack, and how much it reserves.
-type Reserving<'r, 'a> = (&'r Rendered<'a>, Resource<'r, 'a>, u64);
+/// A function that reserves concurrency: its stack, its id and where the id is in the
+/// rendered text, and how much it reserves.
+pub(super) struct Reserving<'a> {
+    stack: StackAt<'a>,
+    id: String,
+    at: Spot,
+    reserved: u64,
+}
 
-fn check_reserved_concurrency(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Finding>) {
-    let mut by_region: BTreeMap<(&str, &str), Vec<Reserving>> = BTreeMap::new();
-    for stack in stacks {
-        for resource in stack.resources() {
-            if resource.kind != "AWS::Lambda::Function" {
-                continue;
-            }
-            if let Some(reserved) = number(resource.property("ReservedConcurrentExecutions")) {
-                by_region
-                    .entry((stack.account(), stack.region()))
-                    .or_default()
-                    .push((stack, resource, reserved));
-            }
+fn add_reserving<'a>(stack: &Rendered<'a>, reserving: &mut Vec<Reserving<'a>>) {
+    for resource in stack.resources() {
+        if resource.kind != "AWS::Lambda::Function" {
+            continue;
         }
+        if let Some(reserved) = number(resource.property("ReservedConcurrentExecutions")) {
+            reserving.push(Reserving {
+                stack: stack.at(),
+                id: resource.id.to_string(),
+                at: Spot::of(&stack.stack.body, resource.id),
+                reserved,
+            });
+        }
+    }
+}
+
+pub(super) fn check_reserved_concurrency(
+    reserving: &[Reserving],
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+) {
+    let mut by_region: BTreeMap<(&str, &str), Vec<&Reserving>> = BTreeMap::new();
+    for function in reserving {
+        let (account, region) = (function.stack.account(), function.stack.region());
+        by_region.entry((account, region)).or_default().push(function);
     }
     let most = LAMBDA_CONCURRENCY - LAMBDA_UNRESERVED;
     for ((account, region), functions) in by_region {
-        let total: u64 = functions.iter().map(|(_, _, n)| n).sum();
+        let total: u64 = functions.iter().map(|f| f.reserved).sum();
         if total <= most {
             continue;
         }
-        let (stack, resource, reserved) = functions.iter().max_by_key(|(_, _, n)| *n).unwrap();
-        let place = placer.in_rendered(stack, resource.id);
+        let most_reserving = functions.iter().max_by_key(|f| f.reserved).unwrap();
+        let place = placer.at_spot(most_reserving.stack, most_reserving.at);
         let mut envs: Vec<String> = functions
             .iter()
-            .map(|(s, _, _)| s.env.name.clone())
+            .map(|f| f.stack.env.name.clone())
             .collect();
         envs.dedup();
         out.push(Finding {
@@ -83,8 +110,8 @@ fn check_reserved_concurrency(stacks: &[Rendered], placer: &mut Placer, out: &mu
             .at(
                 place.span,
                 format!(
-                    "`{}` of `{}` reserves {reserved}",
-                    resource.id, stack.env.name
+                    "`{}` of `{}` reserves {}",
+                    most_reserving.id, most_reserving.stack.env.name, most_reserving.reserved
                 ),
             )
             .help(format!(

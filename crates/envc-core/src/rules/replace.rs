@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::place::{Place, Placer};
+use super::place::{Place, Placer, Spot};
 use super::template::{known_string, Rendered};
 use super::Finding;
 use crate::change::{Action, Baseline, Cause, EnvChange, ResourceChange, StackChange};
@@ -198,7 +198,11 @@ fn cause_place<'c>(
         None => format!("`{}` {}", resource.id, resource.action.verb()),
     };
     let place = match value {
-        Some((text, shown)) => placer.place(rendered, text, shown.as_deref().unwrap_or(text)),
+        Some((text, shown)) => placer.place(
+            rendered.at(),
+            Spot::of(&rendered.stack.body, text),
+            shown.as_deref().unwrap_or(text),
+        ),
         None => placer.in_rendered(rendered, &resource.id),
     };
     (place, label)

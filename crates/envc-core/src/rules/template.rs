@@ -1,6 +1,7 @@
 //! A rendered stack read back into a tree, and what its values refer to: resources of the
 //! same template, and resources of other stacks of the environment through their exports.
 
+use super::place::StackAt;
 use crate::render::yaml::{self, Yaml};
 use crate::render::RenderedStack;
 use crate::validate::ValidEnv;
@@ -43,6 +44,14 @@ impl<'a> Rendered<'a> {
             tree,
             env_stacks: 0..0,
         })
+    }
+
+    /// The stack and its environment, without the tree.
+    pub fn at(&self) -> StackAt<'a> {
+        StackAt {
+            env: self.env,
+            stack: self.stack,
+        }
     }
 
     pub fn account(&self) -> &str {
