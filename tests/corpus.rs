@@ -160,111 +160,130 @@ fn bad_inputs() {
 }
 
 fn check_case(path: &Path) {
+    let case = parse_case(&std::fs::read_to_string(path).expect("read case"));
+    let dir = materialise(&case);
+    let (exit, stdout, stderr) = run(dir.path(), &case.args);
+    assert!(
+        !stderr.contains("panicked"),
+        "{}: envc panicked:\n{stderr}",
+        path.display()
+    );
+    assert_eq!(
+        exit,
+        case.exit,
+        "{}: exit code\n{stdout}\n{stderr}",
+        path.display()
+    );
+
+    // The same input through the JSON format: every diagnostic is complete and in range.
+    if case.args.first().map(String::as_str) == Some("check")
+        && !case.args.iter().any(|a| a == "--format")
     {
-        let case = parse_case(&std::fs::read_to_string(path).expect("read case"));
-        let dir = materialise(&case);
-        let (exit, stdout, stderr) = run(dir.path(), &case.args);
+        check_json(path, &case, dir.path(), exit);
+    }
+
+    // Deploy output is timestamped; the snapshot keeps the rest.
+    let stdout = without_times(&stdout);
+    // Nothing a case marks as secret, and nothing from outside the project, is shown.
+    check_never_shown(path, &case, dir.path(), &stdout, &stderr);
+    assert!(
+        !stdout.contains(OUTSIDE_TEXT) && !stderr.contains(OUTSIDE_TEXT),
+        "{}: shows a file outside the project",
+        path.display()
+    );
+    let snapshot = format!("exit: {exit}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+    insta::assert_snapshot!(snapshot);
+}
+
+/// Runs the case's `check` again with `--format json`: the same exit, and at least one
+/// diagnostic, each complete ([`check_json_diagnostic`]).
+fn check_json(path: &Path, case: &Case, dir: &Path, exit: i32) {
+    let mut json_args = case.args.clone();
+    json_args.extend(["--format".to_string(), "json".to_string()]);
+    let (json_exit, json_out, _) = run(dir, &json_args);
+    assert_eq!(json_exit, exit, "{}: json exit code", path.display());
+    let lines: Vec<&str> = json_out.lines().collect();
+    assert!(
+        !lines.is_empty(),
+        "{}: no diagnostics in JSON output",
+        path.display()
+    );
+    for line in lines {
+        check_json_diagnostic(line, dir);
+    }
+}
+
+/// One diagnostic of the JSON format has a code, a message and a severity, and its place
+/// (where it has one) is inside its file.
+fn check_json_diagnostic(line: &str, dir: &Path) {
+    let d: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
+    assert!(
+        d["code"].as_str().is_some_and(|c| c.starts_with("envc::")),
+        "{line}"
+    );
+    assert!(
+        d["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{line}"
+    );
+    assert!(d["severity"].is_string(), "{line}");
+    if let Some(file) = d["file"].as_str() {
+        let bytes = std::fs::read(dir.join(file)).expect("diagnostic file exists");
+        let text = String::from_utf8_lossy(&bytes);
+        let line_no = d["line"].as_u64().expect("line") as usize;
+        let end_line = d["end_line"].as_u64().expect("end_line") as usize;
         assert!(
-            !stderr.contains("panicked"),
-            "{}: envc panicked:\n{stderr}",
-            path.display()
+            line_no >= 1 && line_no <= text.lines().count().max(1),
+            "{line}"
         );
-        assert_eq!(
-            exit,
-            case.exit,
-            "{}: exit code\n{stdout}\n{stderr}",
-            path.display()
+        assert!(
+            end_line >= line_no && end_line <= text.lines().count().max(1) + 1,
+            "{line}"
         );
+        assert!(d["column"].as_u64().expect("column") >= 1, "{line}");
+    }
+}
 
-        // The same input through the JSON format: every diagnostic is complete and in range.
-        if case.args.first().map(String::as_str) == Some("check")
-            && !case.args.iter().any(|a| a == "--format")
-        {
-            let mut json_args = case.args.clone();
-            json_args.extend(["--format".to_string(), "json".to_string()]);
-            let (json_exit, json_out, _) = run(dir.path(), &json_args);
-            assert_eq!(json_exit, exit, "{}: json exit code", path.display());
-            let lines: Vec<&str> = json_out.lines().collect();
-            assert!(
-                !lines.is_empty(),
-                "{}: no diagnostics in JSON output",
-                path.display()
-            );
-            for line in lines {
-                let d: serde_json::Value =
-                    serde_json::from_str(line).expect("one JSON object per line");
-                assert!(
-                    d["code"].as_str().is_some_and(|c| c.starts_with("envc::")),
-                    "{line}"
-                );
-                assert!(
-                    d["message"].as_str().is_some_and(|m| !m.is_empty()),
-                    "{line}"
-                );
-                assert!(d["severity"].is_string(), "{line}");
-                if let Some(file) = d["file"].as_str() {
-                    let bytes =
-                        std::fs::read(dir.path().join(file)).expect("diagnostic file exists");
-                    let text = String::from_utf8_lossy(&bytes);
-                    let line_no = d["line"].as_u64().expect("line") as usize;
-                    let end_line = d["end_line"].as_u64().expect("end_line") as usize;
-                    assert!(
-                        line_no >= 1 && line_no <= text.lines().count().max(1),
-                        "{line}"
-                    );
-                    assert!(
-                        end_line >= line_no && end_line <= text.lines().count().max(1) + 1,
-                        "{line}"
-                    );
-                    assert!(d["column"].as_u64().expect("column") >= 1, "{line}");
-                }
+/// `stdout` with the time that starts a line of deploy output as `<time>`.
+fn without_times(stdout: &str) -> String {
+    stdout
+        .lines()
+        .map(|l| match l.split_once(' ') {
+            Some((time, rest))
+                if time.len() == 20 && time.ends_with('Z') && time.as_bytes()[4] == b'-' =>
+            {
+                format!("<time> {rest}\n")
             }
-        }
+            _ => format!("{l}\n"),
+        })
+        .collect::<String>()
+}
 
-        // Deploy output is timestamped; the snapshot keeps the rest.
-        let stdout = stdout
-            .lines()
-            .map(|l| match l.split_once(' ') {
-                Some((time, rest))
-                    if time.len() == 20 && time.ends_with('Z') && time.as_bytes()[4] == b'-' =>
-                {
-                    format!("<time> {rest}\n")
-                }
-                _ => format!("{l}\n"),
-            })
-            .collect::<String>();
-        // Nothing a case marks as secret, and nothing from outside the project, is shown.
-        for line in std::fs::read_to_string(path).expect("read case").lines() {
-            if let Some(secret) = line.strip_prefix("# never-shown:") {
-                let secret = secret.trim();
-                for (format, text) in [("human", &stdout), ("human", &stderr)] {
+/// No text of a `# never-shown:` line of the case is in its output, nor (for `check`) in
+/// its output in the JSON and GitHub formats.
+fn check_never_shown(path: &Path, case: &Case, dir: &Path, stdout: &str, stderr: &str) {
+    for line in std::fs::read_to_string(path).expect("read case").lines() {
+        if let Some(secret) = line.strip_prefix("# never-shown:") {
+            let secret = secret.trim();
+            for (format, text) in [("human", stdout), ("human", stderr)] {
+                assert!(
+                    !text.contains(secret),
+                    "{}: {format} output shows `{secret}`:\n{text}",
+                    path.display()
+                );
+            }
+            for format in ["json", "github"] {
+                if case.args.first().map(String::as_str) == Some("check") {
+                    let mut args = case.args.clone();
+                    args.extend(["--format".to_string(), format.to_string()]);
+                    let (_, out, err) = run(dir, &args);
                     assert!(
-                        !text.contains(secret),
-                        "{}: {format} output shows `{secret}`:\n{text}",
+                        !out.contains(secret) && !err.contains(secret),
+                        "{}: {format} output shows `{secret}`:\n{out}{err}",
                         path.display()
                     );
                 }
-                for format in ["json", "github"] {
-                    if case.args.first().map(String::as_str) == Some("check") {
-                        let mut args = case.args.clone();
-                        args.extend(["--format".to_string(), format.to_string()]);
-                        let (_, out, err) = run(dir.path(), &args);
-                        assert!(
-                            !out.contains(secret) && !err.contains(secret),
-                            "{}: {format} output shows `{secret}`:\n{out}{err}",
-                            path.display()
-                        );
-                    }
-                }
             }
         }
-        assert!(
-            !stdout.contains(OUTSIDE_TEXT) && !stderr.contains(OUTSIDE_TEXT),
-            "{}: shows a file outside the project",
-            path.display()
-        );
-        let snapshot = format!("exit: {exit}\n--- stdout\n{stdout}--- stderr\n{stderr}");
-        insta::assert_snapshot!(snapshot);
     }
 }
 

@@ -4,12 +4,16 @@
 //! format is in `tests/scenarios/README.md`.
 
 use std::path::Path;
-use std::time::Duration;
 
 use kdl::{KdlDocument, KdlNode, KdlValue};
 
-use crate::support::proxy::{aws_error, rewrite, Fault, Proxy, Rule};
+use crate::support::proxy::Proxy;
 use crate::support::{self, copy_project, root, Moto, Run};
+
+mod expect;
+mod proxy_rules;
+use expect::expect;
+use proxy_rules::rule;
 
 include!(concat!(env!("OUT_DIR"), "/scenarios.rs"));
 
@@ -42,22 +46,9 @@ struct World {
 impl World {
     fn step(&mut self, node: &KdlNode) {
         match name(node) {
-            "project" => {
-                let dir = tempfile::tempdir().unwrap();
-                // Without a folder, the project is the files the scenario writes.
-                if let Some(from) = strings(node).first() {
-                    copy_project(&root().join(from), dir.path());
-                }
-                self.project = Some(dir);
-            }
+            "project" => self.project(node),
             "write" => self.write(node, false),
-            "edit" => {
-                let path = self.dir().join(string(node, 0));
-                let (from, to) = (string(node, 1), string(node, 2));
-                let text = std::fs::read_to_string(&path).unwrap();
-                assert!(text.contains(from), "{} has no {from:?}", path.display());
-                std::fs::write(path, text.replace(from, to)).unwrap();
-            }
+            "edit" => self.edit(node),
             "run" => {
                 let args = arguments(node);
                 let mut command = std::process::Command::new(&args[0]);
@@ -66,70 +57,13 @@ impl World {
                 expect(node, &format!("`{}`", args.join(" ")), &ran);
             }
             "append" => self.write(node, true),
-            "moto" => {
-                only_properties(node, &["account", "seed"]);
-                let moto = match property(node, "account") {
-                    Some(account) => Moto::start_in_account(account),
-                    None => Moto::start(),
-                };
-                if property(node, "seed") == Some("local") {
-                    moto.seed_local();
-                }
-                self.moto = Some(moto);
-                self.proxy = None;
-            }
+            "moto" => self.start_moto(node),
             "tls-front" => {
                 let moto = self.moto.as_ref().expect("`moto` before `tls-front`");
                 self.tls = Some(TlsFront::start(moto.port));
             }
-            "proxy" => {
-                let rules = children(node).iter().map(rule).collect();
-                match &self.proxy {
-                    Some(proxy) => proxy.set_rules(rules),
-                    None => {
-                        let port = self.moto.as_ref().expect("`moto` before `proxy`").port;
-                        self.proxy = Some(Proxy::start(port, rules));
-                    }
-                }
-            }
-            "envc" => {
-                // `--flag=value` is a KDL property: quote it to pass it to envc.
-                only_properties(
-                    node,
-                    &[
-                        "endpoint", "stdin", "save", "prompt", "keys", "within", "tls",
-                    ],
-                );
-                let owned = arguments(node);
-                let args: Vec<&str> = owned.iter().map(String::as_str).collect();
-                let ran = match children(node).iter().find(|c| name(c) == "interrupt-when") {
-                    Some(when) => self.interrupted(&args, when),
-                    None if property(node, "prompt").is_some() => self.at_terminal(&args, node),
-                    None if self.tls.is_some() => self.over_tls(&args, property(node, "tls")),
-                    None => {
-                        let stdin = property(node, "stdin");
-                        self.envc_with(&args, property(node, "endpoint"), stdin)
-                    }
-                };
-                if let Some(file) = property(node, "save") {
-                    std::fs::write(self.dir().join(file), &ran.stdout).unwrap();
-                }
-                let shown = format!("`envc {}`", args.join(" "));
-                assert!(
-                    children(node).iter().any(|c| name(c) == "exit"),
-                    "{shown}: every run of envc says its `exit`"
-                );
-                expect(node, &shown, &ran);
-                for same in children(node)
-                    .iter()
-                    .filter(|c| name(c) == "yaml-equals-json-of")
-                {
-                    let json_run = self.envc(&strings(same), None);
-                    let json: serde_json::Value = serde_json::from_str(&json_run.stdout).unwrap();
-                    let yaml: serde_json::Value = serde_yaml_ng::from_str(&ran.stdout).unwrap();
-                    assert_eq!(yaml, json, "{shown}:\n{}", ran.stdout);
-                }
-            }
+            "proxy" => self.set_proxy(node),
+            "envc" => self.run_envc(node),
             "moto-python" => {
                 let moto = self.moto.as_ref().expect("`moto` before `moto-python`");
                 let printed = moto.python(string(node, 0));
@@ -140,33 +74,13 @@ impl World {
                 };
                 expect(node, "the moto query", &ran);
             }
-            "proxy-saw" => {
-                let proxy = self.proxy.as_ref().expect("`proxy` before `proxy-saw`");
-                let action = string(node, 0);
-                if let Some(faults) = integer(node, "faults") {
-                    assert_eq!(proxy.faults_applied(action), faults, "faults on {action}");
-                }
-                if let Some(requests) = integer(node, "requests") {
-                    assert_eq!(proxy.requests(action), requests, "requests of {action}");
-                }
-            }
+            "proxy-saw" => self.proxy_saw(node),
             "remember" => {
                 let folder = string(node, 0);
                 let files = support::files_under(&self.dir().join(folder));
                 self.remembered.insert(folder.to_string(), files);
             }
-            "unchanged" => {
-                let folder = string(node, 0);
-                let now = support::files_under(&self.dir().join(folder));
-                for (path, text) in &self.remembered[folder] {
-                    assert_eq!(
-                        now.get(path),
-                        Some(text),
-                        "{folder}/{} changed",
-                        path.display()
-                    );
-                }
-            }
+            "unchanged" => self.unchanged(node),
             "larger-than" => {
                 let (path, bytes) = (string(node, 0), integer_at(node, 1));
                 let size = std::fs::metadata(self.dir().join(path)).unwrap().len();
@@ -180,6 +94,122 @@ impl World {
                 assert!(self.dir().join(path).exists(), "{path} does not exist");
             }
             other => panic!("a scenario has no step `{other}`"),
+        }
+    }
+
+    /// `project [FOLDER]`: a new project, a copy of FOLDER (or empty, for `write` to fill).
+    fn project(&mut self, node: &KdlNode) {
+        let dir = tempfile::tempdir().unwrap();
+        // Without a folder, the project is the files the scenario writes.
+        if let Some(from) = strings(node).first() {
+            copy_project(&root().join(from), dir.path());
+        }
+        self.project = Some(dir);
+    }
+
+    /// `edit PATH FROM TO`: replaces text that the project file holds.
+    fn edit(&self, node: &KdlNode) {
+        let path = self.dir().join(string(node, 0));
+        let (from, to) = (string(node, 1), string(node, 2));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{} has no {from:?}", path.display());
+        std::fs::write(path, text.replace(from, to)).unwrap();
+    }
+
+    /// `moto [account=ID] [seed="local"]`: a fresh moto (and no proxy in front of it yet).
+    fn start_moto(&mut self, node: &KdlNode) {
+        only_properties(node, &["account", "seed"]);
+        let moto = match property(node, "account") {
+            Some(account) => Moto::start_in_account(account),
+            None => Moto::start(),
+        };
+        if property(node, "seed") == Some("local") {
+            moto.seed_local();
+        }
+        self.moto = Some(moto);
+        self.proxy = None;
+    }
+
+    /// `proxy { rule … }`: the proxy in front of moto, started or given new rules.
+    fn set_proxy(&mut self, node: &KdlNode) {
+        let rules = children(node).iter().map(rule).collect();
+        match &self.proxy {
+            Some(proxy) => proxy.set_rules(rules),
+            None => {
+                let port = self.moto.as_ref().expect("`moto` before `proxy`").port;
+                self.proxy = Some(Proxy::start(port, rules));
+            }
+        }
+    }
+
+    /// `envc ARGS… { exit N; … }`: runs envc as the step says and checks what it showed.
+    fn run_envc(&self, node: &KdlNode) {
+        // `--flag=value` is a KDL property: quote it to pass it to envc.
+        only_properties(
+            node,
+            &[
+                "endpoint", "stdin", "save", "prompt", "keys", "within", "tls",
+            ],
+        );
+        let owned = arguments(node);
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let ran = self.envc_as_told(&args, node);
+        if let Some(file) = property(node, "save") {
+            std::fs::write(self.dir().join(file), &ran.stdout).unwrap();
+        }
+        let shown = format!("`envc {}`", args.join(" "));
+        assert!(
+            children(node).iter().any(|c| name(c) == "exit"),
+            "{shown}: every run of envc says its `exit`"
+        );
+        expect(node, &shown, &ran);
+        for same in children(node)
+            .iter()
+            .filter(|c| name(c) == "yaml-equals-json-of")
+        {
+            let json_run = self.envc(&strings(same), None);
+            let json: serde_json::Value = serde_json::from_str(&json_run.stdout).unwrap();
+            let yaml: serde_json::Value = serde_yaml_ng::from_str(&ran.stdout).unwrap();
+            assert_eq!(yaml, json, "{shown}:\n{}", ran.stdout);
+        }
+    }
+
+    /// envc run as an `envc` step asks: interrupted, at a terminal, over TLS, or plainly.
+    fn envc_as_told(&self, args: &[&str], node: &KdlNode) -> Run {
+        match children(node).iter().find(|c| name(c) == "interrupt-when") {
+            Some(when) => self.interrupted(args, when),
+            None if property(node, "prompt").is_some() => self.at_terminal(args, node),
+            None if self.tls.is_some() => self.over_tls(args, property(node, "tls")),
+            None => {
+                let stdin = property(node, "stdin");
+                self.envc_with(args, property(node, "endpoint"), stdin)
+            }
+        }
+    }
+
+    /// `proxy-saw ACTION [faults=N] [requests=N]`: what the proxy has seen of ACTION.
+    fn proxy_saw(&self, node: &KdlNode) {
+        let proxy = self.proxy.as_ref().expect("`proxy` before `proxy-saw`");
+        let action = string(node, 0);
+        if let Some(faults) = integer(node, "faults") {
+            assert_eq!(proxy.faults_applied(action), faults, "faults on {action}");
+        }
+        if let Some(requests) = integer(node, "requests") {
+            assert_eq!(proxy.requests(action), requests, "requests of {action}");
+        }
+    }
+
+    /// `unchanged FOLDER`: every file `remember` saw in FOLDER is as it was.
+    fn unchanged(&self, node: &KdlNode) {
+        let folder = string(node, 0);
+        let now = support::files_under(&self.dir().join(folder));
+        for (path, text) in &self.remembered[folder] {
+            assert_eq!(
+                now.get(path),
+                Some(text),
+                "{folder}/{} changed",
+                path.display()
+            );
         }
     }
 
@@ -361,251 +391,6 @@ impl Drop for TlsFront {
     }
 }
 
-/// One rule of the proxy: `rule ACTION [stack=S] [times=N] [until=ACTION] { FAULT }`.
-fn rule(node: &KdlNode) -> Rule {
-    assert_eq!(name(node), "rule", "a `proxy` holds only `rule`s");
-    only_properties(node, &["stack", "times", "until", "body-has"]);
-    let action: &'static str = leak(string(node, 0));
-    let [fault] = children(node) else {
-        panic!("rule {action}: one fault");
-    };
-    let mut made = Rule::new(action, fault_of(fault));
-    if let Some(stack) = property(node, "stack") {
-        made = made.stack(stack);
-    }
-    if let Some(times) = integer(node, "times") {
-        made = made.times(times);
-    }
-    if let Some(text) = property(node, "body-has") {
-        made = made.body_has(text);
-    }
-    if let Some(until) = property(node, "until") {
-        made = made.until(leak(until));
-    }
-    made
-}
-
-/// `respond STATUS (code=C message=M | body=B)`, `drop`, `lose`, `delay-ms N`,
-/// `status FROM TO` (a stack's status as moto reports it), `replace FROM TO` (any text of
-/// moto's answer), or `answer BODY`.
-fn fault_of(node: &KdlNode) -> Fault {
-    match name(node) {
-        "respond" => {
-            let status = integer_at(node, 0) as u16;
-            let body = match property(node, "code") {
-                Some(code) => aws_error(code, property(node, "message").unwrap_or_default()),
-                None => property(node, "body").unwrap_or_default().to_string(),
-            };
-            Fault::Respond(status, body)
-        }
-        "drop" => Fault::Drop,
-        "lose" => Fault::Lose,
-        "delay-ms" => Fault::Delay(Duration::from_millis(integer_at(node, 0) as u64)),
-        "status" => {
-            let from = format!("<StackStatus>{}</StackStatus>", string(node, 0));
-            let to = format!("<StackStatus>{}</StackStatus>", string(node, 1));
-            rewrite(move |body| body.replace(&from, &to))
-        }
-        "replace" => {
-            let (from, to) = (string(node, 0).to_string(), string(node, 1).to_string());
-            rewrite(move |body| body.replace(&from, &to))
-        }
-        "answer" => {
-            let body = string(node, 0).to_string();
-            support::proxy::answer(move |request| with_form_values(&body, request))
-        }
-        "json-set" => json_set(node),
-        other => panic!("no fault `{other}`"),
-    }
-}
-
-/// `text` with each `${Key}` replaced by the value of `Key` in the request's form.
-fn with_form_values(text: &str, request: &str) -> String {
-    let mut out = text.to_string();
-    while let Some(start) = out.find("${") {
-        let end = start + out[start..].find('}').expect("`${Key}` is closed");
-        let value = support::proxy::form_value(request, &out[start + 2..end]).unwrap_or_default();
-        out.replace_range(start..=end, &value);
-    }
-    out
-}
-
-/// `json-set ARRAY KEY=VALUE { set PATH VALUE … }`: in moto's JSON answer, the items of the
-/// array at ARRAY (a JSON pointer) whose KEY is VALUE get each PATH set (`*` steps over an
-/// array's items).
-fn json_set(node: &KdlNode) -> Fault {
-    let array = string(node, 0).to_string();
-    let matching = node.entries().iter().find_map(|e| {
-        let key = e.name()?.value().to_string();
-        Some((key, e.value().as_string()?.to_string()))
-    });
-    let (key, value) = matching.expect("json-set ARRAY KEY=VALUE");
-    let sets: Vec<(String, serde_json::Value)> = children(node)
-        .iter()
-        .map(|set| (string(set, 0).to_string(), json_of(set)))
-        .collect();
-    rewrite(move |body| {
-        let mut answer: serde_json::Value = serde_json::from_str(body).unwrap();
-        let items = answer.pointer_mut(&array).and_then(|v| v.as_array_mut());
-        for item in items.into_iter().flatten() {
-            if item[&key] == value.as_str() {
-                for (path, to) in &sets {
-                    set_at(item, &path.split('/').collect::<Vec<_>>(), to);
-                }
-            }
-        }
-        answer.to_string()
-    })
-}
-
-fn set_at(value: &mut serde_json::Value, path: &[&str], to: &serde_json::Value) {
-    match path {
-        [] => *value = to.clone(),
-        ["*", rest @ ..] => {
-            for item in value.as_array_mut().into_iter().flatten() {
-                set_at(item, rest, to);
-            }
-        }
-        [key, rest @ ..] => set_at(&mut value[*key], rest, to),
-    }
-}
-
-/// Checks what a step's children expect of its run (tests/scenarios/README.md).
-fn expect(node: &KdlNode, shown: &str, ran: &Run) {
-    let all = ran.all();
-    for expectation in children(node) {
-        let what = name(expectation);
-        let context = || {
-            format!(
-                "{shown}: `{what}`\n--- stdout\n{}--- stderr\n{}",
-                ran.stdout, ran.stderr
-            )
-        };
-        match what {
-            "exit" => {
-                assert_eq!(
-                    ran.code as i128,
-                    integer_at(expectation, 0),
-                    "{}",
-                    context()
-                );
-            }
-            "has" | "stdout-has" | "stderr-has" => {
-                let text = stream(what, ran, &all);
-                for needle in strings(expectation) {
-                    assert!(text.contains(needle), "{}\nmissing: {needle}", context());
-                }
-            }
-            "lacks" | "stdout-lacks" | "stderr-lacks" => {
-                let text = stream(what, ran, &all);
-                for needle in strings(expectation) {
-                    assert!(!text.contains(needle), "{}\nshown: {needle}", context());
-                }
-            }
-            "stdout-is" => assert_eq!(ran.stdout, string(expectation, 0), "{}", context()),
-            "count" | "stdout-count" | "stderr-count" => {
-                let found = stream(what, ran, &all)
-                    .matches(string(expectation, 0))
-                    .count();
-                assert_eq!(found as i128, integer_at(expectation, 1), "{}", context());
-            }
-            "before-has" | "before-lacks" => {
-                let mark = string(expectation, 0);
-                let at = all
-                    .find(mark)
-                    .unwrap_or_else(|| panic!("{}\nno {mark}", context()));
-                for needle in &strings(expectation)[1..] {
-                    let found = all[..at].contains(needle);
-                    assert_eq!(
-                        found,
-                        what == "before-has",
-                        "{}\nbefore {mark}: {needle}",
-                        context()
-                    );
-                }
-            }
-            "json" => {
-                let report: serde_json::Value = serde_json::from_str(&ran.stdout)
-                    .unwrap_or_else(|e| panic!("{}\nnot JSON: {e}", context()));
-                let pointer = string(expectation, 0);
-                let found = report.pointer(pointer).unwrap_or(&serde_json::Value::Null);
-                assert_eq!(found, &json_of(expectation), "{}\nat {pointer}", context());
-            }
-            "json-each" => {
-                let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
-                let (pointer, field) = (string(expectation, 0), string(expectation, 1));
-                let wanted = string(expectation, 2);
-                let items = report.pointer(pointer).and_then(|v| v.as_array());
-                for item in items.unwrap_or_else(|| panic!("{}\nno array at {pointer}", context()))
-                {
-                    assert_eq!(item[field], wanted, "{}\n{field} of {item}", context());
-                }
-            }
-            "line" => {
-                let start = string(expectation, 0).trim_start();
-                let from = match property(expectation, "after") {
-                    Some(mark) => ran
-                        .stdout
-                        .find(mark)
-                        .unwrap_or_else(|| panic!("{}\nno {mark}", context())),
-                    None => 0,
-                };
-                let mut lines = ran.stdout[from..].lines();
-                let line = lines.find(|l| l.trim_start().starts_with(start));
-                let line =
-                    line.unwrap_or_else(|| panic!("{}\nno line starts {start:?}", context()));
-                for needle in &strings(expectation)[1..] {
-                    assert!(
-                        line.contains(needle),
-                        "{}\n{line:?} lacks {needle:?}",
-                        context()
-                    );
-                }
-            }
-            "json-rows" => {
-                let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
-                let (pointer, key, value) = (
-                    string(expectation, 0),
-                    string(expectation, 1),
-                    string(expectation, 2),
-                );
-                let items = report.pointer(pointer).and_then(|v| v.as_array());
-                let mut rows: Vec<String> = items
-                    .unwrap_or_else(|| panic!("{}\nno array at {pointer}", context()))
-                    .iter()
-                    .filter_map(|item| {
-                        Some(format!("{}={}", item[key].as_str()?, scalar(&item[value])?))
-                    })
-                    .collect();
-                rows.sort();
-                assert_eq!(rows.join(" "), string(expectation, 3), "{}", context());
-            }
-            "yaml-equals-json-of" => {}
-            "json-length" => {
-                let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
-                let pointer = string(expectation, 0);
-                let found = report
-                    .pointer(pointer)
-                    .and_then(|v| v.as_array())
-                    .map(Vec::len);
-                assert_eq!(
-                    found.map(|n| n as i128),
-                    Some(integer_at(expectation, 1)),
-                    "{}\nat {pointer}",
-                    context()
-                );
-            }
-            "stdout-lines-with" => {
-                let needle = string(expectation, 0);
-                let count = ran.stdout.lines().filter(|l| l.contains(needle)).count();
-                assert_eq!(count as i128, integer_at(expectation, 1), "{}", context());
-            }
-            "interrupt-when" => {}
-            other => panic!("{shown}: no expectation `{other}`"),
-        }
-    }
-}
-
 /// The second argument of a `json POINTER VALUE` expectation, as JSON.
 fn json_of(node: &KdlNode) -> serde_json::Value {
     let value = node
@@ -620,23 +405,6 @@ fn json_of(node: &KdlNode) -> serde_json::Value {
         Some(KdlValue::Bool(b)) => serde_json::Value::from(*b),
         Some(KdlValue::Null) => serde_json::Value::Null,
         other => panic!("`json`: {other:?} is not a JSON scalar"),
-    }
-}
-
-/// A JSON string or number as text.
-fn scalar(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn stream<'a>(what: &str, ran: &'a Run, all: &'a str) -> &'a str {
-    match what.split('-').next() {
-        Some("stdout") => &ran.stdout,
-        Some("stderr") => &ran.stderr,
-        _ => all,
     }
 }
 
@@ -723,9 +491,4 @@ fn integer(node: &KdlNode, key: &str) -> Option<usize> {
         KdlValue::Integer(n) => Some(*n as usize),
         other => panic!("`{}`: {key}={other:?} is not a number", name(node)),
     }
-}
-
-/// The proxy's rules name their actions for the test's whole life.
-fn leak(text: &str) -> &'static str {
-    Box::leak(text.to_string().into_boxed_str())
 }

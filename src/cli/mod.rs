@@ -321,31 +321,11 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Diff {
             envs,
-            live: true,
+            live,
+            base,
+            format,
             aws,
-            ..
-        } => match envs.as_slice() {
-            [env] => deploy::run_live_diff(&cli, env, aws, color),
-            _ => {
-                errln!("envc: `diff --live` takes one environment");
-                2
-            }
-        },
-        Command::Diff {
-            envs,
-            base: None,
-            format: None | Some(ReviewFormat::Human),
-            ..
-        } if envs.len() == 1 => render::run_diff(&cli, &envs[0], color),
-        Command::Diff {
-            envs, base, format, ..
-        } => review::run_review(
-            &cli,
-            envs,
-            base.as_deref(),
-            format.unwrap_or(ReviewFormat::Human),
-            color,
-        ),
+        } => diff(&cli, envs, *live, base.as_deref(), *format, aws, color),
         Command::Cost { env, format, base } => {
             review::run_cost(&cli, env.as_deref(), *format, base.as_deref(), color)
         }
@@ -359,13 +339,7 @@ pub fn run(cli: Cli) -> i32 {
         } => drift::run_drift(&cli, env, stacks, *format, aws, color),
         Command::Env {
             command: EnvCommand::New { name, from },
-        } => {
-            let code = report_written(envc_core::init::new_env(&cli.dir, name, from), color);
-            if code == 0 {
-                outln!("envc: `{name}` extends `{from}`; deploy it with `envc deploy {name}`, remove it with `envc destroy {name}` and its files");
-            }
-            code
-        }
+        } => new_env(&cli.dir, name, from, color),
         Command::Secret { command } => secret::run(&cli, command, color),
         Command::Run {
             task,
@@ -381,25 +355,10 @@ pub fn run(cli: Cli) -> i32 {
             aws,
         } => deploy::run_destroy(&cli, env, *yes, *force, confirm.as_deref(), aws, color),
         Command::Graph { env, format } => render::run_graph(&cli, env, *format, color),
-        Command::Lsp => match envc_lsp::serve_stdio(&cli.dir) {
-            Ok(envc_lsp::Ended::AfterShutdown) => 0,
-            Ok(envc_lsp::Ended::WithoutShutdown) => 1,
-            Err(problem) => {
-                errln!("envc lsp: {problem}");
-                2
-            }
-        },
+        Command::Lsp => lsp(&cli.dir),
         Command::Fmt { check, paths } => fmt(&cli.dir, paths, *check, color),
         Command::Init { starter, name } => init(&cli.dir, starter, name.as_deref(), color),
-        Command::NewKind { name } => {
-            let written =
-                envc_core::init::new_kind(&cli.dir, name).map_err(envc_core::Refusal::from);
-            let code = report_written(written, color);
-            if code == 0 {
-                outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
-            }
-            code
-        }
+        Command::NewKind { name } => new_kind(&cli.dir, name, color),
         Command::Docs { check } if *check => {
             report_stale(envc_core::published::stale_docs(&cli.dir), "docs")
         }
@@ -409,6 +368,71 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Schema { .. } => {
             report_written(envc_core::published::write_schemas(&cli.dir), color)
+        }
+    }
+}
+
+/// `envc diff`: against the live stacks (`--live`, one environment), as a plain diff (one
+/// environment, no `--base` or `--format`), or as a review of the change.
+fn diff(
+    cli: &Cli,
+    envs: &[String],
+    live: bool,
+    base: Option<&str>,
+    format: Option<ReviewFormat>,
+    aws: &AwsArgs,
+    color: bool,
+) -> i32 {
+    if live {
+        return match envs {
+            [env] => deploy::run_live_diff(cli, env, aws, color),
+            _ => {
+                errln!("envc: `diff --live` takes one environment");
+                2
+            }
+        };
+    }
+    match (base, format) {
+        (None, None | Some(ReviewFormat::Human)) if envs.len() == 1 => {
+            render::run_diff(cli, &envs[0], color)
+        }
+        _ => review::run_review(
+            cli,
+            envs,
+            base,
+            format.unwrap_or(ReviewFormat::Human),
+            color,
+        ),
+    }
+}
+
+/// `envc env new`: an environment that extends `from`.
+fn new_env(dir: &std::path::Path, name: &str, from: &str, color: bool) -> i32 {
+    let code = report_written(envc_core::init::new_env(dir, name, from), color);
+    if code == 0 {
+        outln!("envc: `{name}` extends `{from}`; deploy it with `envc deploy {name}`, remove it with `envc destroy {name}` and its files");
+    }
+    code
+}
+
+/// `envc new-kind`: a project kind's schema and template.
+fn new_kind(dir: &std::path::Path, name: &str, color: bool) -> i32 {
+    let written = envc_core::init::new_kind(dir, name).map_err(envc_core::Refusal::from);
+    let code = report_written(written, color);
+    if code == 0 {
+        outln!("use it in stacks.kdl: stack \"{name}\" kind=\"{name}\", and give environments a `{name} {{ … }}` block");
+    }
+    code
+}
+
+/// `envc lsp`: the language server on stdin and stdout, until the editor ends it.
+fn lsp(dir: &std::path::Path) -> i32 {
+    match envc_lsp::serve_stdio(dir) {
+        Ok(envc_lsp::Ended::AfterShutdown) => 0,
+        Ok(envc_lsp::Ended::WithoutShutdown) => 1,
+        Err(problem) => {
+            errln!("envc lsp: {problem}");
+            2
         }
     }
 }

@@ -10,6 +10,7 @@ use super::plan::ChangeSetSummary;
 use super::stack;
 use super::{DeployReport, DeployTarget, InFlight, Outcome, Progress, Reporter, StackResult};
 use envc_core::diagnostic::{Code, Diagnostic};
+use envc_core::render::RenderedStack;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StackStatusRow {
@@ -235,18 +236,8 @@ pub async fn destroy(
     in_flight: InFlight,
 ) -> DeployReport {
     let mut report = DeployReport::default();
-    if target.protected && !options.force {
-        report.diagnostics.push(
-            Diagnostic::error(Code::Guarded, format!("`{}` is protected; envc will not destroy it", target.env))
-                .help("if you really mean it: `envc destroy ENV --force`, and type the environment's name when asked (`--confirm ENV` without a terminal)"),
-        );
-        return report;
-    }
-    if !options.confirmed {
-        report.diagnostics.push(
-            Diagnostic::error(Code::Confirmation, format!("destroying `{}` needs confirmation", target.env))
-                .help("answer the question at a terminal, or pass `--yes` (`--force --confirm ENV` for a protected environment)"),
-        );
+    if let Some(refused) = destroy_refused(target, options) {
+        report.diagnostics.push(refused);
         return report;
     }
     let clients = match Clients::to_change(&target.aws, &target.env).await {
@@ -271,67 +262,129 @@ pub async fn destroy(
                 target.protected,
             );
             running.spawn(async move {
-                let outcome = async {
-                    if stack::describe(&cf, &stack.stack_name).await?.is_none() {
-                        return Ok(None);
-                    }
-                    if protected {
-                        cf.update_termination_protection()
-                            .stack_name(&stack.stack_name)
-                            .enable_termination_protection(false)
-                            .send()
-                            .await
-                            .or_failure(|| format!("cannot turn off termination protection of `{}`", stack.stack_name))?;
-                    }
-                    reporter.progress(Progress::Started { stack: stack.stack.clone(), action: "delete" });
-                    in_flight.start(&stack.stack_name);
-                    let since = aws_sdk_cloudformation::primitives::DateTime::from(std::time::SystemTime::now() - std::time::Duration::from_secs(1));
-                    let seen = stack::event_ids(&cf, &stack.stack_name).await;
-                    // CloudFormation cannot delete a bucket that holds objects.
-                    super::buckets::empty_deleted_buckets(&clients, &stack.stack_name).await?;
-                    stack::delete(&cf, &stack.stack_name).await?;
-                    let finished = stack::wait(&cf, &stack.stack, &stack.stack_name, reporter.as_ref(), since, seen).await;
-                    in_flight.end(&stack.stack_name);
-                    let finished = finished?;
-                    reporter.progress(Progress::Finished { stack: stack.stack.clone(), status: finished.status.clone() });
-                    if finished.status != "DELETE_COMPLETE" {
-                        let mut d = Diagnostic::error(Code::StackFailed, format!("`{}` ended {}", stack.stack_name, finished.status)).help("remove what blocks the delete (see `envc status ENV`) and run `envc destroy` again");
-                        if let Some((resource, reason)) = finished.first_failure {
-                            d = d.note(format!("first failure: {resource}: {reason}"));
-                        }
-                        return Err(d);
-                    }
-                    Ok(Some(finished.status))
-                }
+                let outcome = delete_stack(
+                    &clients,
+                    &cf,
+                    &stack,
+                    reporter.as_ref(),
+                    &in_flight,
+                    protected,
+                )
                 .await;
                 (stack, outcome)
             });
         }
-        let mut failed = false;
-        while let Some(joined) = running.join_next().await {
-            let Ok((stack, outcome)) = joined else {
-                continue;
-            };
-            let (outcome, status) = match outcome {
-                Ok(Some(status)) => (Outcome::Updated, Some(status)),
-                Ok(None) => (Outcome::NoChanges, Some("NOT_DEPLOYED".to_string())),
-                Err(d) => {
-                    report.diagnostics.push(d);
-                    failed = true;
-                    (Outcome::Failed, None)
-                }
-            };
-            report.stacks.push(StackResult {
-                stack: stack.stack.clone(),
-                stack_name: stack.stack_name.clone(),
-                outcome,
-                status,
-                outputs: Vec::new(),
-            });
-        }
-        if failed {
+        if !collect_deleted(&mut running, &mut report).await {
             break;
         }
     }
     report
+}
+
+/// Why the environment is not destroyed, if it is not: it is protected and not forced, or
+/// the person did not confirm.
+fn destroy_refused(target: &DeployTarget, options: &DestroyOptions) -> Option<Diagnostic> {
+    if target.protected && !options.force {
+        return Some(
+            Diagnostic::error(Code::Guarded, format!("`{}` is protected; envc will not destroy it", target.env))
+                .help("if you really mean it: `envc destroy ENV --force`, and type the environment's name when asked (`--confirm ENV` without a terminal)"),
+        );
+    }
+    if !options.confirmed {
+        return Some(
+            Diagnostic::error(Code::Confirmation, format!("destroying `{}` needs confirmation", target.env))
+                .help("answer the question at a terminal, or pass `--yes` (`--force --confirm ENV` for a protected environment)"),
+        );
+    }
+    None
+}
+
+/// Deletes one stack and waits for the delete to end: its final status, or `None` where
+/// the stack is not deployed.
+async fn delete_stack(
+    clients: &Clients,
+    cf: &aws_sdk_cloudformation::Client,
+    stack: &RenderedStack,
+    reporter: &dyn Reporter,
+    in_flight: &InFlight,
+    protected: bool,
+) -> Result<Option<String>, Diagnostic> {
+    if stack::describe(cf, &stack.stack_name).await?.is_none() {
+        return Ok(None);
+    }
+    if protected {
+        cf.update_termination_protection()
+            .stack_name(&stack.stack_name)
+            .enable_termination_protection(false)
+            .send()
+            .await
+            .or_failure(|| {
+                format!(
+                    "cannot turn off termination protection of `{}`",
+                    stack.stack_name
+                )
+            })?;
+    }
+    reporter.progress(Progress::Started {
+        stack: stack.stack.clone(),
+        action: "delete",
+    });
+    in_flight.start(&stack.stack_name);
+    let since = aws_sdk_cloudformation::primitives::DateTime::from(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(1),
+    );
+    let seen = stack::event_ids(cf, &stack.stack_name).await;
+    // CloudFormation cannot delete a bucket that holds objects.
+    super::buckets::empty_deleted_buckets(clients, &stack.stack_name).await?;
+    stack::delete(cf, &stack.stack_name).await?;
+    let finished = stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await;
+    in_flight.end(&stack.stack_name);
+    let finished = finished?;
+    reporter.progress(Progress::Finished {
+        stack: stack.stack.clone(),
+        status: finished.status.clone(),
+    });
+    if finished.status != "DELETE_COMPLETE" {
+        let mut d = Diagnostic::error(
+            Code::StackFailed,
+            format!("`{}` ended {}", stack.stack_name, finished.status),
+        )
+        .help("remove what blocks the delete (see `envc status ENV`) and run `envc destroy` again");
+        if let Some((resource, reason)) = finished.first_failure {
+            d = d.note(format!("first failure: {resource}: {reason}"));
+        }
+        return Err(d);
+    }
+    Ok(Some(finished.status))
+}
+
+/// Adds the stacks of one wave to `report` as their deletes end; whether all of them
+/// succeeded (the next wave goes on only then).
+async fn collect_deleted(
+    running: &mut tokio::task::JoinSet<(RenderedStack, Result<Option<String>, Diagnostic>)>,
+    report: &mut DeployReport,
+) -> bool {
+    let mut failed = false;
+    while let Some(joined) = running.join_next().await {
+        let Ok((stack, outcome)) = joined else {
+            continue;
+        };
+        let (outcome, status) = match outcome {
+            Ok(Some(status)) => (Outcome::Updated, Some(status)),
+            Ok(None) => (Outcome::NoChanges, Some("NOT_DEPLOYED".to_string())),
+            Err(d) => {
+                report.diagnostics.push(d);
+                failed = true;
+                (Outcome::Failed, None)
+            }
+        };
+        report.stacks.push(StackResult {
+            stack: stack.stack.clone(),
+            stack_name: stack.stack_name.clone(),
+            outcome,
+            status,
+            outputs: Vec::new(),
+        });
+    }
+    !failed
 }

@@ -31,7 +31,15 @@ fn main() {
     let generated = tempfile::tempdir().unwrap();
     generate::write_project_with_golden(generated.path(), 1000);
 
-    let child = root.path().join("env/staging2.kdl");
+    edit_of_a_child_env(root.path());
+    edit_of_base(generated.path());
+    hover_on_a_setting(root.path());
+    full_check_after_an_edit(root.path());
+}
+
+/// An edit of `env/staging2.kdl` of the root project to its problems.
+fn edit_of_a_child_env(root: &Path) {
+    let child = root.join("env/staging2.kdl");
     let text = std::fs::read_to_string(&child).unwrap();
     report(
         "edit of a child env (root project) to diagnostics",
@@ -45,11 +53,14 @@ fn main() {
                 )),
             );
         },
-        root.path(),
+        root,
         false,
     );
+}
 
-    let base = generated.path().join("env/base.kdl");
+/// An edit of `env/base.kdl` of the generated project (1,000 environments) to its problems.
+fn edit_of_base(generated: &Path) {
+    let base = generated.join("env/base.kdl");
     let text = std::fs::read_to_string(&base).unwrap();
     report(
         "edit of base.kdl (1,000 environments) to diagnostics",
@@ -58,11 +69,14 @@ fn main() {
             let edited = text.replace("backup-days 7", &format!("backup-days {}", 1 + i % 30));
             server.set_buffer(&uri_of(&base), Some(edited));
         },
-        generated.path(),
+        generated,
         false,
     );
+}
 
-    let base = root.path().join("env/base.kdl");
+/// A hover on `instance-class` in `env/base.kdl` of the root project.
+fn hover_on_a_setting(root: &Path) {
+    let base = root.join("env/base.kdl");
     let text = std::fs::read_to_string(&base).unwrap();
     let line = text[..text.find("instance-class").unwrap()]
         .matches('\n')
@@ -83,10 +97,14 @@ fn main() {
                 .unwrap()
                 .contains("(here)"));
         },
-        root.path(),
+        root,
         false,
     );
+}
 
+/// The full check (render and golden files) of the root project with an edited child.
+fn full_check_after_an_edit(root: &Path) {
+    let child = root.join("env/staging2.kdl");
     report(
         "full check after an edit of a child env (render + golden)",
         30,
@@ -98,11 +116,10 @@ fn main() {
                 500 + i
             );
             overlay.insert("env/staging2.kdl".into(), edited);
-            let checked =
-                envc_core::run_with(root.path(), &overlay, &[], envc_core::Stages::Check, true);
+            let checked = envc_core::run_with(root, &overlay, &[], envc_core::Stages::Check, true);
             assert!(!checked.diagnostics.is_empty());
         },
-        root.path(),
+        root,
         false,
     );
 }

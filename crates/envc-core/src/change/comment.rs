@@ -74,6 +74,17 @@ impl Grouped {
 
 /// The comment, in at most `limit` characters.
 pub fn markdown(review: &Review, limit: usize) -> String {
+    let mut out = header(review);
+    let (risky, widened) = grouped_lines(review);
+    risky_section(&mut out, &risky, review, limit);
+    // From here on, each part is added only while the rest still fits.
+    let rest = later_parts(review, &widened);
+    fit(&mut out, &rest, limit, review);
+    out
+}
+
+/// The comment's marker, title, and what it compares with.
+fn header(review: &Review) -> String {
     let all = review.environments.len();
     let mut out = String::new();
     let _ = writeln!(out, "{MARKER}\n## envc: what this change does in AWS\n");
@@ -86,8 +97,12 @@ pub fn markdown(review: &Review, limit: usize) -> String {
         if all == 1 { "" } else { "s" },
         if all == 1 { "s" } else { "" },
     );
-    let envs_of = |envs: &[String]| envs_shown(envs, all, &review.protected, usize::MAX);
+    out
+}
 
+/// The risky lines (replacements and deletions) and the widened permissions, each line
+/// with the environments it is true of.
+fn grouped_lines(review: &Review) -> (Grouped, Grouped) {
     let mut risky = Grouped::default();
     let mut widened = Grouped::default();
     for env in &review.environments {
@@ -105,6 +120,13 @@ pub fn markdown(review: &Review, limit: usize) -> String {
             }
         }
     }
+    (risky, widened)
+}
+
+/// Appends the section of replacements and deletions: every risky line, naming fewer
+/// environments each when they would not fit in `limit`.
+fn risky_section(out: &mut String, risky: &Grouped, review: &Review, limit: usize) {
+    let all = review.environments.len();
     out.push_str("### Replaced and deleted\n\n");
     if risky.lines.is_empty() {
         out.push_str("Nothing is replaced or deleted.\n\n");
@@ -130,8 +152,12 @@ pub fn markdown(review: &Review, limit: usize) -> String {
     if !risky.lines.is_empty() {
         out.push('\n');
     }
+}
 
-    // From here on, each part is added only while the rest still fits.
+/// The parts after the risky lines, in order: widened permissions, the monthly cost, and
+/// every change; each is shown only while it fits.
+fn later_parts(review: &Review, widened: &Grouped) -> Vec<String> {
+    let all = review.environments.len();
     let mut rest = Vec::new();
     let mut part = String::from("### IAM permissions widened\n\n");
     if widened.lines.is_empty() {
@@ -139,13 +165,28 @@ pub fn markdown(review: &Review, limit: usize) -> String {
     }
     rest.push(part);
     for (line, envs) in &widened.lines {
-        rest.push(format!("- {line} — {}\n", envs_of(envs)));
+        let envs = envs_shown(envs, all, &review.protected, usize::MAX);
+        rest.push(format!("- {line} — {envs}\n"));
     }
     rest.push(format!(
         "\n### Monthly cost (USD, on-demand prices of {})\n\n| environment | before | after | change |\n|---|--:|--:|--:|\n",
         review.prices_date
     ));
-    let cost_rows: Vec<String> = review
+    let cost_rows = cost_rows(review);
+    if cost_rows.is_empty() {
+        rest.push("| (no environment's cost changes) | | | |\n".to_string());
+    }
+    rest.extend(cost_rows);
+    rest.push("\n### Every change\n\n".to_string());
+    for env in &review.environments {
+        rest.push(details(env, review.protected.contains(&env.env)));
+    }
+    rest
+}
+
+/// A row of the cost table for each environment whose monthly cost changes.
+fn cost_rows(review: &Review) -> Vec<String> {
+    review
         .cost_changes()
         .map(|(env, cost)| {
             let (before, after) = (
@@ -163,17 +204,7 @@ pub fn markdown(review: &Review, limit: usize) -> String {
                 (after - before).shown_as_change()
             )
         })
-        .collect();
-    if cost_rows.is_empty() {
-        rest.push("| (no environment's cost changes) | | | |\n".to_string());
-    }
-    rest.extend(cost_rows);
-    rest.push("\n### Every change\n\n".to_string());
-    for env in &review.environments {
-        rest.push(details(env, review.protected.contains(&env.env)));
-    }
-    fit(&mut out, &rest, limit, review);
-    out
+        .collect()
 }
 
 /// Appends the parts of `rest` that fit in `limit`, then a count of those left out.

@@ -301,58 +301,13 @@ fn follow(
             .filter_map(|target| Some((target.clone(), *replaced.get(&target)?)))
             .collect()
     };
-    let mut strongest: Option<(Action, Cause)> = None;
-    for (path, effect) in create_only(kind) {
-        let Some(value) = at(Some(properties), path) else {
-            continue;
-        };
-        for ((target_stack, target_id), target_action) in replaced_targets(value) {
-            let action = match (effect, target_action) {
-                (Effect::Replace, Action::Replace) => Action::Replace,
-                _ => Action::MayReplace,
-            };
-            if strongest.as_ref().is_none_or(|(a, _)| action > *a) {
-                let cause = Cause::Refers {
-                    path: path.to_string(),
-                    stack: target_stack,
-                    id: target_id,
-                };
-                strongest = Some((action, cause));
-            }
-        }
-    }
-    let mut touched = Vec::new();
-    for (key, value) in properties.as_mapping().into_iter().flat_map(|m| m.iter()) {
-        let Some(key) = key.as_str() else { continue };
-        for ((target_stack, target_id), _) in replaced_targets(value) {
-            let whose = if target_stack == stack {
-                target_id
-            } else {
-                format!("{target_stack}.{target_id}")
-            };
-            touched.push((key.to_string(), shown(key, value), whose));
-        }
-    }
+    let strongest = strongest_replacement(kind, properties, &replaced_targets);
+    let touched = touched_properties(stack, properties, &replaced_targets);
     if touched.is_empty() {
         return false;
     }
-    let Some(stack_change) = stacks.iter_mut().find(|s| s.stack == stack) else {
+    let Some(resource) = resource_change(stacks, stack, id, kind) else {
         return false;
-    };
-    let resource = match stack_change.resources.iter().position(|r| r.id == id) {
-        Some(at) => &mut stack_change.resources[at],
-        None => {
-            stack_change.resources.push(ResourceChange {
-                id: id.to_string(),
-                kind: kind.to_string(),
-                action: Action::Update,
-                stateful: is_stateful(kind),
-                properties: Vec::new(),
-                cause: None,
-                widened: Vec::new(),
-            });
-            stack_change.resources.last_mut().expect("just pushed")
-        }
     };
     if matches!(resource.action, Action::Add | Action::Delete) {
         return false;
@@ -375,6 +330,89 @@ fn follow(
         grew = true;
     }
     grew
+}
+
+/// The replaced resources a value refers to (as (stack, logical id)), with how each is
+/// replaced.
+type ReplacedTargets<'f> = dyn Fn(&Yaml) -> Vec<((String, String), Action)> + 'f;
+
+/// The strongest replacement a resource of `kind` gets from its create-only properties that
+/// refer to replaced resources, with the first property that causes it.
+fn strongest_replacement(
+    kind: &str,
+    properties: &Yaml,
+    replaced_targets: &ReplacedTargets,
+) -> Option<(Action, Cause)> {
+    let mut strongest: Option<(Action, Cause)> = None;
+    for (path, effect) in create_only(kind) {
+        let Some(value) = at(Some(properties), path) else {
+            continue;
+        };
+        for ((target_stack, target_id), target_action) in replaced_targets(value) {
+            let action = match (effect, target_action) {
+                (Effect::Replace, Action::Replace) => Action::Replace,
+                _ => Action::MayReplace,
+            };
+            if strongest.as_ref().is_none_or(|(a, _)| action > *a) {
+                let cause = Cause::Refers {
+                    path: path.to_string(),
+                    stack: target_stack,
+                    id: target_id,
+                };
+                strongest = Some((action, cause));
+            }
+        }
+    }
+    strongest
+}
+
+/// Each top-level property that refers to a replaced resource, once for each it refers
+/// to: its key, its value as shown, and whose new id or attribute it takes (`id`, or
+/// `stack.id` in another stack).
+fn touched_properties(
+    stack: &str,
+    properties: &Yaml,
+    replaced_targets: &ReplacedTargets,
+) -> Vec<(String, String, String)> {
+    let mut touched = Vec::new();
+    for (key, value) in properties.as_mapping().into_iter().flat_map(|m| m.iter()) {
+        let Some(key) = key.as_str() else { continue };
+        for ((target_stack, target_id), _) in replaced_targets(value) {
+            let whose = if target_stack == stack {
+                target_id
+            } else {
+                format!("{target_stack}.{target_id}")
+            };
+            touched.push((key.to_string(), shown(key, value), whose));
+        }
+    }
+    touched
+}
+
+/// The change of `id` in `stack`, added as an update where the resource had none.
+fn resource_change<'s>(
+    stacks: &'s mut [StackChange],
+    stack: &str,
+    id: &str,
+    kind: &str,
+) -> Option<&'s mut ResourceChange> {
+    let stack_change = stacks.iter_mut().find(|s| s.stack == stack)?;
+    let resource = match stack_change.resources.iter().position(|r| r.id == id) {
+        Some(at) => &mut stack_change.resources[at],
+        None => {
+            stack_change.resources.push(ResourceChange {
+                id: id.to_string(),
+                kind: kind.to_string(),
+                action: Action::Update,
+                stateful: is_stateful(kind),
+                properties: Vec::new(),
+                cause: None,
+                widened: Vec::new(),
+            });
+            stack_change.resources.last_mut().expect("just pushed")
+        }
+    };
+    Some(resource)
 }
 
 /// The resources `value` refers to, as (stack, logical id), through imports of other stacks'

@@ -171,10 +171,40 @@ impl<'p, 'a> Pricer<'p, 'a> {
         let properties = node.get("Properties");
         let prop = Props(properties);
         let mut priced = Priced::default();
-        let mut pricing = Pricing::Priced;
+        let mut pricing = self.price_kind(stack, id, kind, &prop, tree, &mut priced);
+        if !priced.missing.is_empty() {
+            pricing = Pricing::NotPriced;
+            priced.what.push(format!(
+                "no price in {} for {}",
+                self.region,
+                priced.missing.join(", ")
+            ));
+        }
+        Line {
+            stack: stack.to_string(),
+            id: id.to_string(),
+            kind: kind.to_string(),
+            pricing,
+            what: priced.what.join("; "),
+            monthly: priced.monthly,
+            usage: priced.usage,
+            unverified: priced.unverified,
+        }
+    }
+
+    /// Prices one resource by its type into `priced`, and says how it is billed.
+    fn price_kind(
+        &self,
+        stack: &str,
+        id: &str,
+        kind: &str,
+        prop: &Props,
+        tree: &Yaml,
+        priced: &mut Priced,
+    ) -> Pricing {
         match kind {
-            "AWS::ECS::Service" => self.fargate_service(id, &prop, tree, &mut priced),
-            "AWS::ElasticLoadBalancingV2::LoadBalancer" => self.load_balancer(&prop, &mut priced),
+            "AWS::ECS::Service" => self.fargate_service(id, prop, tree, priced),
+            "AWS::ElasticLoadBalancingV2::LoadBalancer" => self.load_balancer(prop, priced),
             "AWS::EC2::NatGateway" => {
                 priced.hourly(
                     self.price("ec2.nat-gateway.hour"),
@@ -191,24 +221,8 @@ impl<'p, 'a> Pricer<'p, 'a> {
                 count(1.0),
                 "1 public IPv4 address".into(),
             ),
-            "AWS::EC2::VPCEndpoint" => match text(prop.get("VpcEndpointType")).unwrap_or("Gateway")
-            {
-                "Interface" => {
-                    let zones = self.list_len(stack, prop.get("SubnetIds")).unwrap_or(2.0);
-                    priced.hourly(
-                        self.price("vpc.interface-endpoint.hour"),
-                        count(zones),
-                        format!("interface endpoint in {zones} zones"),
-                    );
-                    priced.by_use(
-                        self.price("vpc.interface-endpoint.gb"),
-                        "data through the endpoint",
-                    );
-                }
-                "Gateway" => pricing = Pricing::Free,
-                other => priced.missing.push(format!("{other} endpoint")),
-            },
-            "AWS::RDS::DBInstance" => self.db_instance(&prop, tree, &mut priced),
+            "AWS::EC2::VPCEndpoint" => return self.vpc_endpoint(stack, prop, priced),
+            "AWS::RDS::DBInstance" => self.db_instance(prop, tree, priced),
             "AWS::SecretsManager::Secret" => {
                 priced.monthly(
                     self.price("secretsmanager.secret.month"),
@@ -217,25 +231,7 @@ impl<'p, 'a> Pricer<'p, 'a> {
                 );
                 priced.by_use(self.price("secretsmanager.api.10k-requests"), "API calls");
             }
-            "AWS::CloudWatch::Alarm" => {
-                let metrics = match prop.get("Metrics") {
-                    Some(Yaml::Sequence(items)) => items
-                        .iter()
-                        .filter(|m| m.get("MetricStat").is_some())
-                        .count()
-                        .max(1) as f64,
-                    _ => 1.0,
-                };
-                priced.monthly(
-                    self.price("cloudwatch.alarm.standard.month"),
-                    count(metrics),
-                    if metrics == 1.0 {
-                        "alarm on 1 metric".to_string()
-                    } else {
-                        format!("alarm on {metrics} metrics")
-                    },
-                );
-            }
+            "AWS::CloudWatch::Alarm" => self.alarm(prop, priced),
             "AWS::CloudWatch::Dashboard" => priced.monthly(
                 self.price("cloudwatch.dashboard.month"),
                 count(1.0),
@@ -258,65 +254,101 @@ impl<'p, 'a> Pricer<'p, 'a> {
                 priced.by_use(self.price("kms.requests.10k"), "key requests");
             }
             "AWS::ElastiCache::ReplicationGroup" | "AWS::ElastiCache::CacheCluster" => {
-                self.cache(&prop, &mut priced)
+                self.cache(prop, priced)
             }
-            "AWS::WAFv2::WebACL" => {
-                let rules = match prop.get("Rules") {
-                    Some(Yaml::Sequence(items)) => items.len() as f64,
-                    _ => 0.0,
-                };
-                priced.monthly(
-                    self.price("wafv2.web-acl.month"),
-                    count(1.0),
-                    "1 web ACL".into(),
+            "AWS::WAFv2::WebACL" => self.web_acl(prop, priced),
+            "AWS::Lambda::Function" => return self.lambda(prop, priced),
+            "AWS::CertificateManager::Certificate" => return Pricing::Free,
+            _ if FREE.contains(&kind) => return Pricing::Free,
+            _ => return self.usage_billed(kind, priced),
+        }
+        Pricing::Priced
+    }
+
+    /// A VPC endpoint: interface endpoints bill by the hour in each zone, gateway ones are free.
+    fn vpc_endpoint(&self, stack: &str, prop: &Props, priced: &mut Priced) -> Pricing {
+        match text(prop.get("VpcEndpointType")).unwrap_or("Gateway") {
+            "Interface" => {
+                let zones = self.list_len(stack, prop.get("SubnetIds")).unwrap_or(2.0);
+                priced.hourly(
+                    self.price("vpc.interface-endpoint.hour"),
+                    count(zones),
+                    format!("interface endpoint in {zones} zones"),
                 );
-                priced.monthly(
-                    self.price("wafv2.rule.month"),
-                    count(rules),
-                    format!("{rules} rules"),
+                priced.by_use(
+                    self.price("vpc.interface-endpoint.gb"),
+                    "data through the endpoint",
                 );
-                priced.by_use(self.price("wafv2.requests.million"), "requests inspected");
             }
-            "AWS::Lambda::Function" => {
-                let arm = matches!(prop.get("Architectures"), Some(Yaml::Sequence(a)) if a.iter().any(|x| x.as_str() == Some("arm64")));
-                let key = if arm {
-                    "lambda.arm.gb-second"
-                } else {
-                    "lambda.x86.gb-second"
-                };
-                priced.by_use(self.price(key), "compute");
-                priced.by_use(self.price("lambda.requests.million"), "invocations");
-                pricing = Pricing::Usage;
-            }
-            "AWS::CertificateManager::Certificate" => pricing = Pricing::Free,
-            _ if FREE.contains(&kind) => pricing = Pricing::Free,
-            _ => match USAGE.iter().find(|(k, _)| *k == kind) {
-                Some((_, keys)) => {
-                    for (key, what) in *keys {
-                        priced.by_use(self.price(key), what);
-                    }
-                    pricing = Pricing::Usage;
-                }
-                None => pricing = Pricing::NotPriced,
+            "Gateway" => return Pricing::Free,
+            other => priced.missing.push(format!("{other} endpoint")),
+        }
+        Pricing::Priced
+    }
+
+    /// A CloudWatch alarm, billed by the metrics it watches.
+    fn alarm(&self, prop: &Props, priced: &mut Priced) {
+        let metrics = match prop.get("Metrics") {
+            Some(Yaml::Sequence(items)) => items
+                .iter()
+                .filter(|m| m.get("MetricStat").is_some())
+                .count()
+                .max(1) as f64,
+            _ => 1.0,
+        };
+        priced.monthly(
+            self.price("cloudwatch.alarm.standard.month"),
+            count(metrics),
+            if metrics == 1.0 {
+                "alarm on 1 metric".to_string()
+            } else {
+                format!("alarm on {metrics} metrics")
             },
-        }
-        if !priced.missing.is_empty() {
-            pricing = Pricing::NotPriced;
-            priced.what.push(format!(
-                "no price in {} for {}",
-                self.region,
-                priced.missing.join(", ")
-            ));
-        }
-        Line {
-            stack: stack.to_string(),
-            id: id.to_string(),
-            kind: kind.to_string(),
-            pricing,
-            what: priced.what.join("; "),
-            monthly: priced.monthly,
-            usage: priced.usage,
-            unverified: priced.unverified,
+        );
+    }
+
+    /// A WAF web ACL: the ACL and each of its rules by the month, the requests by use.
+    fn web_acl(&self, prop: &Props, priced: &mut Priced) {
+        let rules = match prop.get("Rules") {
+            Some(Yaml::Sequence(items)) => items.len() as f64,
+            _ => 0.0,
+        };
+        priced.monthly(
+            self.price("wafv2.web-acl.month"),
+            count(1.0),
+            "1 web ACL".into(),
+        );
+        priced.monthly(
+            self.price("wafv2.rule.month"),
+            count(rules),
+            format!("{rules} rules"),
+        );
+        priced.by_use(self.price("wafv2.requests.million"), "requests inspected");
+    }
+
+    /// A Lambda function, billed by use: compute for its architecture, and invocations.
+    fn lambda(&self, prop: &Props, priced: &mut Priced) -> Pricing {
+        let arm = matches!(prop.get("Architectures"), Some(Yaml::Sequence(a)) if a.iter().any(|x| x.as_str() == Some("arm64")));
+        let key = if arm {
+            "lambda.arm.gb-second"
+        } else {
+            "lambda.x86.gb-second"
+        };
+        priced.by_use(self.price(key), "compute");
+        priced.by_use(self.price("lambda.requests.million"), "invocations");
+        Pricing::Usage
+    }
+
+    /// A type billed only by use (from [`USAGE`]), or one envc does not price.
+    fn usage_billed(&self, kind: &str, priced: &mut Priced) -> Pricing {
+        match USAGE.iter().find(|(k, _)| *k == kind) {
+            Some((_, keys)) => {
+                for (key, what) in *keys {
+                    priced.by_use(self.price(key), what);
+                }
+                Pricing::Usage
+            }
+            None => Pricing::NotPriced,
         }
     }
 

@@ -93,98 +93,30 @@ fn check_kind(
 ) -> Option<ProjectKind> {
     let text = &sources.file(file).text;
     let whole = Span::new(file, 0, 0);
-    let problem = |message: String, at: Span, help: &str| {
-        Diagnostic::error(Code::KindDefinition, message)
-            .at(at, "here")
-            .help(help.to_string())
-    };
-    let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !valid_name {
-        diagnostics.push(problem(
-            format!("`{name}` is not a valid kind name"),
-            whole,
-            "kind names are lowercase letters, digits and `-`, starting with a letter",
-        ));
-        return None;
-    }
-    if serde_json::from_value::<StackKind>(serde_json::Value::String(name.into())).is_ok() {
-        diagnostics.push(problem(
-            format!("`{name}` is a built-in kind"),
-            whole,
-            "name the project's kind differently; to change the built-in, override its template in `templates/`",
-        ));
-        return None;
-    }
-    if !names.contains(&format!("{name}{TEMPLATE_SUFFIX}")) {
-        diagnostics.push(problem(
-            format!("kind `{name}` has a settings schema and no template"),
-            whole,
-            &format!("add `kinds/{name}{TEMPLATE_SUFFIX}`"),
-        ));
+    if let Some(problem) = check_kind_name(name, whole, names) {
+        diagnostics.push(problem);
         return None;
     }
     if let Some(too_large) = kind_schema::check_size(name, file, text) {
         diagnostics.push(too_large);
         return None;
     }
-    let schema: serde_json::Value = match serde_json::from_str(text) {
+    let schema = match read_schema(name, file, text) {
         Ok(schema) => schema,
-        Err(error) => {
-            let at = offset_of(text, error.line(), error.column());
-            diagnostics.push(problem(
-                format!("`kinds/{name}{SCHEMA_SUFFIX}` is not valid JSON: {error}"),
-                Span::new(file, at, (at + 1).min(text.len())),
-                "a kind's schema is a JSON Schema object",
-            ));
+        Err(problem) => {
+            diagnostics.push(problem);
             return None;
         }
     };
-    let mut schema = schema;
-    expand_outputs(&mut schema, 0);
-    let describes_block = schema.get("type").and_then(|t| t.as_str()) == Some("object")
-        && schema.get("properties").is_some_and(|p| p.is_object());
-    if !describes_block {
-        diagnostics.push(problem(
-            format!("the schema of kind `{name}` does not describe a settings block"),
-            whole,
-            "give it `\"type\": \"object\"` and the settings under `\"properties\"`",
-        ));
+    let problems = check_schema(name, file, text, &schema);
+    if !problems.is_empty() {
+        diagnostics.extend(problems);
         return None;
     }
-    let bounds = kind_schema::check_refs(name, file, text, &schema);
-    if !bounds.is_empty() {
-        diagnostics.extend(bounds);
-        return None;
-    }
-    // Compiled as validation will compile it: the block inside an environment document.
-    let compiled = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .should_validate_formats(false)
-        .build(&crate::model::settings_block_schema("block", &schema));
-    if let Err(error) = jsonschema::validator_for(&schema).and(compiled) {
-        diagnostics.push(problem(
-            format!("the schema of kind `{name}` is not a valid JSON Schema: {error}"),
-            whole,
-            "see https://json-schema.org/understanding-json-schema",
-        ));
-        return None;
-    }
-    let rules = match super::kind_rules::read_rules(&schema) {
+    let rules = match read_kind_rules(name, file, text, &schema) {
         Ok(rules) => rules,
-        Err((at_text, why)) => {
-            let quoted = serde_json::to_string(&at_text).unwrap_or_default();
-            let at = text
-                .find(&quoted)
-                .map(|at| Span::new(file, at, at + quoted.len()))
-                .unwrap_or(whole);
-            diagnostics.push(problem(
-                format!("a rule of kind `{name}` cannot be read: {why}"),
-                at,
-                "a rule is `{ \"when\": \"read.min > read.max\", \"message\": \"…\" }`: settings of the kind compared with <, <=, >, >=, == or !=, joined by &&",
-            ));
+        Err(problem) => {
+            diagnostics.push(problem);
             return None;
         }
     };
@@ -193,6 +125,120 @@ fn check_kind(
         file,
         schema,
         rules,
+    })
+}
+
+/// A problem with a kind's files.
+fn kind_problem(message: String, at: Span, help: &str) -> Diagnostic {
+    Diagnostic::error(Code::KindDefinition, message)
+        .at(at, "here")
+        .help(help.to_string())
+}
+
+/// What is wrong with a kind's name, if anything: not a valid name, a built-in kind's, or
+/// one without a template.
+fn check_kind_name(name: &str, whole: Span, names: &[String]) -> Option<Diagnostic> {
+    let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_name {
+        return Some(kind_problem(
+            format!("`{name}` is not a valid kind name"),
+            whole,
+            "kind names are lowercase letters, digits and `-`, starting with a letter",
+        ));
+    }
+    if serde_json::from_value::<StackKind>(serde_json::Value::String(name.into())).is_ok() {
+        return Some(kind_problem(
+            format!("`{name}` is a built-in kind"),
+            whole,
+            "name the project's kind differently; to change the built-in, override its template in `templates/`",
+        ));
+    }
+    if !names.contains(&format!("{name}{TEMPLATE_SUFFIX}")) {
+        return Some(kind_problem(
+            format!("kind `{name}` has a settings schema and no template"),
+            whole,
+            &format!("add `kinds/{name}{TEMPLATE_SUFFIX}`"),
+        ));
+    }
+    None
+}
+
+/// A kind's schema read from its text, with its outputs expanded ([`expand_outputs`]).
+fn read_schema(name: &str, file: FileId, text: &str) -> Result<serde_json::Value, Diagnostic> {
+    let schema: serde_json::Value = match serde_json::from_str(text) {
+        Ok(schema) => schema,
+        Err(error) => {
+            let at = offset_of(text, error.line(), error.column());
+            return Err(kind_problem(
+                format!("`kinds/{name}{SCHEMA_SUFFIX}` is not valid JSON: {error}"),
+                Span::new(file, at, (at + 1).min(text.len())),
+                "a kind's schema is a JSON Schema object",
+            ));
+        }
+    };
+    let mut schema = schema;
+    expand_outputs(&mut schema, 0);
+    Ok(schema)
+}
+
+/// The problems of a kind's schema, the first found only: it does not describe a settings
+/// block, it is out of bounds, or it does not compile.
+fn check_schema(
+    name: &str,
+    file: FileId,
+    text: &str,
+    schema: &serde_json::Value,
+) -> Vec<Diagnostic> {
+    let whole = Span::new(file, 0, 0);
+    let describes_block = schema.get("type").and_then(|t| t.as_str()) == Some("object")
+        && schema.get("properties").is_some_and(|p| p.is_object());
+    if !describes_block {
+        return vec![kind_problem(
+            format!("the schema of kind `{name}` does not describe a settings block"),
+            whole,
+            "give it `\"type\": \"object\"` and the settings under `\"properties\"`",
+        )];
+    }
+    let bounds = kind_schema::check_refs(name, file, text, schema);
+    if !bounds.is_empty() {
+        return bounds;
+    }
+    // Compiled as validation will compile it: the block inside an environment document.
+    let compiled = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(false)
+        .build(&crate::model::settings_block_schema("block", schema));
+    if let Err(error) = jsonschema::validator_for(schema).and(compiled) {
+        return vec![kind_problem(
+            format!("the schema of kind `{name}` is not a valid JSON Schema: {error}"),
+            whole,
+            "see https://json-schema.org/understanding-json-schema",
+        )];
+    }
+    Vec::new()
+}
+
+/// A kind's `x-envc-rules`, read; a rule that cannot be read is shown where its text is.
+fn read_kind_rules(
+    name: &str,
+    file: FileId,
+    text: &str,
+    schema: &serde_json::Value,
+) -> Result<Vec<super::kind_rules::KindRule>, Diagnostic> {
+    super::kind_rules::read_rules(schema).map_err(|(at_text, why)| {
+        let quoted = serde_json::to_string(&at_text).unwrap_or_default();
+        let at = text
+            .find(&quoted)
+            .map(|at| Span::new(file, at, at + quoted.len()))
+            .unwrap_or(Span::new(file, 0, 0));
+        kind_problem(
+            format!("a rule of kind `{name}` cannot be read: {why}"),
+            at,
+            "a rule is `{ \"when\": \"read.min > read.max\", \"message\": \"…\" }`: settings of the kind compared with <, <=, >, >=, == or !=, joined by &&",
+        )
     })
 }
 

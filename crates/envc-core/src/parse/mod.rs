@@ -9,6 +9,7 @@
 
 pub mod ast;
 pub mod bounded;
+mod convert;
 mod depth;
 mod directives;
 mod json_spans;
@@ -24,10 +25,10 @@ pub use kinds::ProjectKind;
 use std::path::Path;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::did_you_mean::suggestion;
 use crate::files::ReadProblem;
 use crate::source::{FileId, SourceMap, Span};
 pub use ast::*;
+use convert::Converter;
 
 /// Every file of a project, parsed.
 #[derive(Debug, Default)]
@@ -79,8 +80,8 @@ pub fn load_project_with(
     let mut diagnostics = Vec::new();
 
     let env_dir = root.join("env");
-    let in_overlay = |path: &str| overlay.keys().any(|key| key.starts_with(path));
-    if !root.join("stacks.kdl").is_file() && !env_dir.is_dir() && !in_overlay("stacks.kdl") {
+    if !root.join("stacks.kdl").is_file() && !env_dir.is_dir() && !in_overlay(overlay, "stacks.kdl")
+    {
         diagnostics.push(
             Diagnostic::error(
                 Code::NoProject,
@@ -102,14 +103,39 @@ pub fn load_project_with(
         Err(diagnostic) => diagnostics.push(diagnostic),
     }
 
-    let mut names = match std::fs::read_dir(&env_dir) {
+    let names = env_file_names(&env_dir, overlay, &mut diagnostics);
+    let files = read_env_files(
+        root,
+        names,
+        overlay,
+        sources,
+        &mut project.broken_envs,
+        &mut diagnostics,
+    );
+    parse_env_files(files, sources, &mut project, &mut diagnostics);
+    (project, diagnostics)
+}
+
+/// Whether a path of `overlay` is `path` or under it.
+fn in_overlay(overlay: &Overlay, path: &str) -> bool {
+    overlay.keys().any(|key| key.starts_with(path))
+}
+
+/// The file names of the environments: the `.kdl` files of `env/` and of the overlay,
+/// sorted, each once.
+fn env_file_names(
+    env_dir: &Path,
+    overlay: &Overlay,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut names = match std::fs::read_dir(env_dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".kdl"))
             .collect::<Vec<_>>(),
         // A project not yet written (`init`): its environments are all in the overlay.
-        Err(_) if in_overlay("env") => Vec::new(),
+        Err(_) if in_overlay(overlay, "env") => Vec::new(),
         Err(err) => {
             diagnostics.push(
                 Diagnostic::error(Code::Io, format!("cannot read `env/`: {err}"))
@@ -127,7 +153,20 @@ pub fn load_project_with(
     }
     names.sort();
     names.dedup();
+    names
+}
 
+/// Reads the environment files named (in parallel) into `sources`: each environment's name
+/// and file, in the order of `names`. A file that cannot be read is reported, and its
+/// environment counted as broken.
+fn read_env_files(
+    root: &Path,
+    names: Vec<String>,
+    overlay: &Overlay,
+    sources: &mut SourceMap,
+    broken_envs: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, FileId)> {
     // Files are read, then parsed, in parallel; results keep the sorted file order.
     let texts: Vec<(String, Result<String, ReadProblem>)> =
         crate::parallel::map(names, |file_name| {
@@ -150,11 +189,22 @@ pub fn load_project_with(
             Err(problem) => {
                 diagnostics.push(problem.into_diagnostic(root, &relative, Some(sources)));
                 if is_env_name(name) {
-                    project.broken_envs.push(name.to_string());
+                    broken_envs.push(name.to_string());
                 }
             }
         }
     }
+    files
+}
+
+/// Parses the environment files (in parallel) into `project`'s environments, in order; a
+/// file that does not parse counts its environment as broken.
+fn parse_env_files(
+    files: Vec<(String, FileId)>,
+    sources: &SourceMap,
+    project: &mut ParsedProject,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let parsed: Vec<_> = crate::parallel::map(files, |(name, file)| {
         let mut found = Vec::new();
         let nodes = if is_env_name(&name) {
@@ -176,16 +226,13 @@ pub fn load_project_with(
         let valid_name = !found.iter().any(|d| d.code == Code::EnvName);
         diagnostics.extend(found);
         match nodes {
-            Some(nodes) => {
-                project
-                    .envs
-                    .push(directives::env_file(name, file, nodes, &mut diagnostics))
-            }
+            Some(nodes) => project
+                .envs
+                .push(directives::env_file(name, file, nodes, diagnostics)),
             None if valid_name => project.broken_envs.push(name),
             None => {}
         }
     }
-    (project, diagnostics)
 }
 
 /// The longest environment name: with a project name of 32 and a stack name, it stays in
@@ -450,149 +497,6 @@ fn at_most_shown(mut problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
         None => summary,
     });
     problems
-}
-
-/// The kdl crate's nodes of one top-level chunk of a file as envc's.
-struct Converter<'a> {
-    file: FileId,
-    text: &'a str,
-    /// Where the chunk starts in `text`: the kdl crate's spans count from there.
-    offset: usize,
-    diagnostics: &'a mut Vec<Diagnostic>,
-}
-
-impl Converter<'_> {
-    fn span(&self, span: miette::SourceSpan) -> Span {
-        Span::from_miette(self.file, span).shifted(self.offset)
-    }
-
-    fn document(&mut self, document: &kdl::KdlDocument) -> Vec<Node> {
-        document.nodes().iter().map(|n| self.node(n)).collect()
-    }
-
-    fn node(&mut self, node: &kdl::KdlNode) -> Node {
-        let mut mode = MergeMode::Merge;
-        let mut mode_span = None;
-        if let Some(ty) = node.ty() {
-            let span = self.span(ty.span());
-            mode_span = Some(span);
-            match MergeMode::from_annotation(ty.value()) {
-                Some(m) => mode = m,
-                None => self.diagnostics.push({
-                    let (help, suggestion) =
-                        suggestion(ty.value(), MergeMode::ANNOTATIONS.iter().copied(), || {
-                            "envc knows `(replace)`, `(remove)` and `(append)`".to_string()
-                        });
-                    Diagnostic::error(
-                        Code::UnknownAnnotation,
-                        format!("unknown annotation `({})`", ty.value()),
-                    )
-                    .at(span, "not an envc annotation")
-                    .help(help)
-                    .suggest(suggestion)
-                }),
-            }
-        }
-
-        let mut args = Vec::new();
-        let mut props: Vec<Property> = Vec::new();
-        for entry in node.entries() {
-            if let Some(ty) = entry.ty() {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        Code::UnknownAnnotation,
-                        format!(
-                            "envc does not use value annotations like `({})`",
-                            ty.value()
-                        ),
-                    )
-                    .at(self.span(ty.span()), "remove this annotation")
-                    .help("merge annotations go before the node name: `(replace)network { … }`"),
-                );
-            }
-            let value = scalar(entry.value());
-            let span = self.span(entry.span());
-            if let kdl::KdlValue::Integer(i) = entry.value() {
-                if i64::try_from(*i).is_err() {
-                    self.diagnostics.push(
-                        Diagnostic::error(Code::Number, "this number is too large")
-                            .at(span, "it does not fit in 64 bits")
-                            .help("write a number within the setting's range"),
-                    );
-                }
-            }
-            match entry.name() {
-                None => args.push(Argument { value, span }),
-                Some(name) => {
-                    let name_span = self.span(name.span());
-                    let value_span = self.value_span(entry, span, name_span);
-                    if let Some(first) = props.iter().find(|p| p.name == name.value()) {
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                Code::DuplicateProperty,
-                                format!("property `{}` is given twice", name.value()),
-                            )
-                            .at(name_span, "given again here")
-                            .also(first.name_span, "first given here")
-                            .help("keep one of them"),
-                        );
-                        continue;
-                    }
-                    props.push(Property {
-                        name: name.value().to_string(),
-                        name_span,
-                        value,
-                        value_span,
-                    });
-                }
-            }
-        }
-
-        let children = node
-            .children()
-            .map(|doc| doc.nodes().iter().map(|n| self.node(n)).collect());
-        let node_span = self.span(node.span());
-        Node {
-            name: node.name().value().to_string(),
-            name_span: self.span(node.name().span()),
-            mode,
-            mode_span,
-            args,
-            props,
-            children,
-            span: node_span,
-        }
-    }
-
-    /// The span of the value in `name=value`: the value as written ends the entry.
-    fn value_span(&self, entry: &kdl::KdlEntry, entry_span: Span, name: Span) -> Span {
-        let written = entry.format().map_or(0, |f| f.value_repr.len());
-        let start = if written > 0 && entry_span.end >= name.end + written {
-            entry_span.end - written
-        } else {
-            // Without the written form: after the `=` and any spaces.
-            let rest = self.text.get(name.end..entry_span.end).unwrap_or("");
-            rest.find('=')
-                .map(|eq| {
-                    let value = rest[eq + 1..].trim_start();
-                    entry_span.end - value.len()
-                })
-                .unwrap_or(name.end)
-        };
-        Span::new(self.file, start, entry_span.end)
-    }
-}
-
-fn scalar(value: &kdl::KdlValue) -> Scalar {
-    match value {
-        kdl::KdlValue::String(s) => Scalar::String(s.clone()),
-        kdl::KdlValue::Integer(i) => i64::try_from(*i)
-            .map(Scalar::Integer)
-            .unwrap_or(Scalar::Float(*i as f64)),
-        kdl::KdlValue::Float(f) => Scalar::Float(*f),
-        kdl::KdlValue::Bool(b) => Scalar::Bool(*b),
-        kdl::KdlValue::Null => Scalar::Null,
-    }
 }
 
 #[cfg(test)]

@@ -192,40 +192,13 @@ impl Resolver<'_> {
             .as_ref()
             .and_then(|path| self.stack.iter().position(|p| p == path));
         if let Some(position) = in_stack {
-            let chain = self.stack[position..]
-                .iter()
-                .map(KeyPath::to_string)
-                .collect::<Vec<_>>()
-                .join("` → `");
-            self.report(
-                origin_env,
-                Diagnostic::error(
-                    Code::RefCycle,
-                    format!("`${{{reference}}}` refers to itself"),
-                )
-                .at(at, "this reference closes a cycle")
-                .help(format!("break the cycle: `{chain}` → `{reference}`")),
-            );
+            self.report_cycle(reference, position, at, origin_env);
             return None;
         }
         match path.as_ref().and_then(|p| self.root.get(p)) {
             Some(Value::Scalar(scalar)) => match scalar.value.as_str() {
                 Some(s) if has_references(s) && self.stack.len() >= MAX_REF_DEPTH => {
-                    if std::mem::replace(&mut self.limit_reported, true) {
-                        return None;
-                    }
-                    self.report(
-                        origin_env,
-                        Diagnostic::error(
-                            Code::RefLimit,
-                            format!("`${{{reference}}}` is reached through more than {MAX_REF_DEPTH} references"),
-                        )
-                        .at(at, "the reference chain is too long here")
-                        .help(format!(
-                            "envc follows at most {MAX_REF_DEPTH} references from one value (`{}` → …); refer to the value itself",
-                            self.stack[0]
-                        )),
-                    );
+                    self.report_too_deep(reference, at, origin_env);
                     None
                 }
                 Some(s) if has_references(s) => self.resolve(path.as_ref()?),
@@ -244,27 +217,66 @@ impl Resolver<'_> {
                 None
             }
             None => {
-                let paths = self.root.leaf_paths();
-                let (help, suggestion) = suggestion(
-                    reference,
-                    paths.iter().map(String::as_str),
-                    || {
-                        "references name a value of the merged environment by its path, like `${env}` or `${network.cidr}`".to_string()
-                    },
-                );
-                self.report(
-                    origin_env,
-                    Diagnostic::error(
-                        Code::UnknownRef,
-                        format!("`${{{reference}}}` names no value"),
-                    )
-                    .at(at, "unknown reference")
-                    .help(help)
-                    .suggest(suggestion),
-                );
+                self.report_unknown(reference, at, origin_env);
                 None
             }
         }
+    }
+
+    /// Reports a reference that closes a cycle through the values being resolved (from
+    /// `position` of the stack on).
+    fn report_cycle(&mut self, reference: &str, position: usize, at: Span, origin_env: &str) {
+        let chain = self.stack[position..]
+            .iter()
+            .map(KeyPath::to_string)
+            .collect::<Vec<_>>()
+            .join("` → `");
+        self.report(
+            origin_env,
+            Diagnostic::error(
+                Code::RefCycle,
+                format!("`${{{reference}}}` refers to itself"),
+            )
+            .at(at, "this reference closes a cycle")
+            .help(format!("break the cycle: `{chain}` → `{reference}`")),
+        );
+    }
+
+    /// Reports a reference reached through too many others (once per environment).
+    fn report_too_deep(&mut self, reference: &str, at: Span, origin_env: &str) {
+        if std::mem::replace(&mut self.limit_reported, true) {
+            return;
+        }
+        self.report(
+            origin_env,
+            Diagnostic::error(
+                Code::RefLimit,
+                format!("`${{{reference}}}` is reached through more than {MAX_REF_DEPTH} references"),
+            )
+            .at(at, "the reference chain is too long here")
+            .help(format!(
+                "envc follows at most {MAX_REF_DEPTH} references from one value (`{}` → …); refer to the value itself",
+                self.stack[0]
+            )),
+        );
+    }
+
+    /// Reports a reference that names no value, with the nearest path that does.
+    fn report_unknown(&mut self, reference: &str, at: Span, origin_env: &str) {
+        let paths = self.root.leaf_paths();
+        let (help, suggestion) = suggestion(reference, paths.iter().map(String::as_str), || {
+            "references name a value of the merged environment by its path, like `${env}` or `${network.cidr}`".to_string()
+        });
+        self.report(
+            origin_env,
+            Diagnostic::error(
+                Code::UnknownRef,
+                format!("`${{{reference}}}` names no value"),
+            )
+            .at(at, "unknown reference")
+            .help(help)
+            .suggest(suggestion),
+        );
     }
 
     /// The span of `needle` inside the source of a string value, or the whole value.

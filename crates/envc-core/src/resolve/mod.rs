@@ -153,98 +153,17 @@ pub fn resolve_project(
         .collect();
     let is_kind = |kind: &str| parsed.kinds.iter().any(|k| k.name == kind);
     let settings_blocks = settings_blocks(stacks.as_ref(), is_kind, &shapes.env);
-    let project_shapes;
-    let shapes = if settings_blocks.is_empty() {
-        shapes
-    } else {
-        project_shapes = Shapes {
-            env: shapes
-                .env
-                .with_fields(settings_blocks.iter().map(|(stack, kind)| {
-                    let schema = &parsed
-                        .kinds
-                        .iter()
-                        .find(|k| &k.name == kind)
-                        .expect("a known kind")
-                        .schema;
-                    (stack.clone(), Shape::from_schema(schema))
-                })),
-            stacks: shapes.stacks.clone(),
-        };
-        &project_shapes
-    };
+    let project_shapes = with_settings_blocks(shapes, &settings_blocks, parsed);
+    let shapes = project_shapes.as_ref().unwrap_or(shapes);
 
-    let defaults = |file: FileId| {
-        let mut base = Table::new(Origin::new(&project_layer, Span::new(file, 0, 0)));
-        if let Some(stacks) = &stacks {
-            for key in PROJECT_DEFAULTS {
-                if let Some(entry) = stacks.root.entries.get(*key) {
-                    base.entries.insert(key.to_string(), entry.clone());
-                }
-            }
-        }
-        base
-    };
-
-    let mut merger = ChainMerger {
-        parsed,
-        shapes,
-        merged: HashMap::new(),
-        diagnostics: &mut diagnostics,
-        defaults: &defaults,
-    };
-    // Chains merge once each, in order (parents are shared); then each environment's copy
-    // is interpolated in parallel.
-    let mut chains = Vec::new();
-    for env in &parsed.envs {
-        let Some(ancestors) = merger.ancestors(env) else {
-            continue;
-        };
-        if merger.merged(env).is_some() {
-            chains.push((env, ancestors));
-        }
-    }
-    // Every chain is merged: each environment's table moves out to be interpolated.
-    let ChainMerger { mut merged, .. } = merger;
-    let chains: Vec<_> = chains
-        .into_iter()
-        .filter_map(|(env, ancestors)| Some((env, ancestors, merged.remove(&env.name)??)))
-        .collect();
-    let finished: Vec<Option<(ResolvedEnv, Vec<Diagnostic>)>> =
-        crate::parallel::map(chains, |(env, ancestors, mut root)| {
-            let mut unresolved = HashSet::new();
-            let mut found = Vec::new();
-            let name: Arc<str> = Arc::from(env.name.as_str());
-            root.entries.insert(
-                "env".to_string(),
-                Entry {
-                    key_span: Span::new(env.file, 0, 0),
-                    value: injected(
-                        &name,
-                        Span::new(env.file, 0, 0),
-                        Scalar::String(env.name.clone()),
-                    ),
-                },
-            );
-            root.entries.move_index(root.entries.len() - 1, 0);
-            kind_defaults::fill(&mut root, &settings_blocks, &parsed.kinds, sources);
-            if !env.is_abstract {
-                let (failed, problems) = interpolate::interpolate(&mut root, &env.name, sources);
-                unresolved = failed;
-                found = problems;
-            }
-            let resolved = ResolvedEnv {
-                name: env.name.clone(),
-                file: env.file,
-                is_abstract: env.is_abstract,
-                ancestors,
-                root,
-                unresolved,
-            };
-            Some((resolved, found))
+    let defaults = |file: FileId| project_defaults(&project_layer, stacks.as_ref(), file);
+    let chains = merge_chains(parsed, shapes, &defaults, &mut diagnostics);
+    let finished: Vec<(ResolvedEnv, Vec<Diagnostic>)> =
+        crate::parallel::map(chains, |(env, ancestors, root)| {
+            finish_env(env, ancestors, root, &settings_blocks, parsed, sources)
         });
     let mut envs = Vec::with_capacity(finished.len());
-    for (env, found) in finished.into_iter().flatten() {
+    for (env, found) in finished {
         diagnostics.extend(found);
         envs.push(env);
     }
@@ -266,6 +185,126 @@ pub fn resolve_project(
         },
         diagnostics,
     )
+}
+
+/// The shapes with a field for each settings block, shaped by its kind's schema; none when
+/// the project has no settings blocks (the shapes stay as they are).
+fn with_settings_blocks(
+    shapes: &Shapes,
+    settings_blocks: &IndexMap<String, String>,
+    parsed: &ParsedProject,
+) -> Option<Shapes> {
+    if settings_blocks.is_empty() {
+        return None;
+    }
+    Some(Shapes {
+        env: shapes
+            .env
+            .with_fields(settings_blocks.iter().map(|(stack, kind)| {
+                let schema = &parsed
+                    .kinds
+                    .iter()
+                    .find(|k| &k.name == kind)
+                    .expect("a known kind")
+                    .schema;
+                (stack.clone(), Shape::from_schema(schema))
+            })),
+        stacks: shapes.stacks.clone(),
+    })
+}
+
+/// The table an environment without `extends` starts from: the project's defaults from
+/// `stacks.kdl`.
+fn project_defaults(
+    project_layer: &Arc<str>,
+    stacks: Option<&ResolvedStacks>,
+    file: FileId,
+) -> Table {
+    let mut base = Table::new(Origin::new(project_layer, Span::new(file, 0, 0)));
+    if let Some(stacks) = stacks {
+        for key in PROJECT_DEFAULTS {
+            if let Some(entry) = stacks.root.entries.get(*key) {
+                base.entries.insert(key.to_string(), entry.clone());
+            }
+        }
+    }
+    base
+}
+
+/// Each environment whose chain merged, with its ancestors and its merged (not yet
+/// interpolated) table, in file-name order.
+fn merge_chains<'p, F: Fn(FileId) -> Table>(
+    parsed: &'p ParsedProject,
+    shapes: &Shapes,
+    defaults: &F,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(&'p EnvFile, Vec<String>, Table)> {
+    let mut merger = ChainMerger {
+        parsed,
+        shapes,
+        merged: HashMap::new(),
+        diagnostics,
+        defaults,
+    };
+    // Chains merge once each, in order (parents are shared); then each environment's copy
+    // is interpolated in parallel.
+    let mut chains = Vec::new();
+    for env in &parsed.envs {
+        let Some(ancestors) = merger.ancestors(env) else {
+            continue;
+        };
+        if merger.merged(env).is_some() {
+            chains.push((env, ancestors));
+        }
+    }
+    // Every chain is merged: each environment's table moves out to be interpolated.
+    let ChainMerger { mut merged, .. } = merger;
+    chains
+        .into_iter()
+        .filter_map(|(env, ancestors)| Some((env, ancestors, merged.remove(&env.name)??)))
+        .collect()
+}
+
+/// One environment from its merged table: `env` set, its kinds' defaults filled in and
+/// (unless abstract) its references interpolated; with the problems found.
+fn finish_env(
+    env: &EnvFile,
+    ancestors: Vec<String>,
+    mut root: Table,
+    settings_blocks: &IndexMap<String, String>,
+    parsed: &ParsedProject,
+    sources: &SourceMap,
+) -> (ResolvedEnv, Vec<Diagnostic>) {
+    let mut unresolved = HashSet::new();
+    let mut found = Vec::new();
+    let name: Arc<str> = Arc::from(env.name.as_str());
+    root.entries.insert(
+        "env".to_string(),
+        Entry {
+            key_span: Span::new(env.file, 0, 0),
+            value: injected(
+                &name,
+                Span::new(env.file, 0, 0),
+                Scalar::String(env.name.clone()),
+            ),
+        },
+    );
+    root.entries.move_index(root.entries.len() - 1, 0);
+    kind_defaults::fill(&mut root, settings_blocks, &parsed.kinds, sources);
+    if !env.is_abstract {
+        let (failed, problems) = interpolate::interpolate(&mut root, &env.name, sources);
+        unresolved = failed;
+        found = problems;
+    }
+    let resolved = ResolvedEnv {
+        name: env.name.clone(),
+        file: env.file,
+        is_abstract: env.is_abstract,
+        ancestors,
+        root,
+        unresolved,
+    };
+    (resolved, found)
 }
 
 struct ChainMerger<'a, F> {

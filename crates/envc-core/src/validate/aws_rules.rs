@@ -347,26 +347,6 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
     let version = database.version.as_str();
     let pointer = "/database/version";
     let major = version.split('.').next().unwrap_or_default();
-    // What to use instead, worked out only for a version that needs it (the lists are long).
-    let suggestion = || {
-        let current: Vec<&str> = versions
-            .versions
-            .iter()
-            .filter(|v| !versions.deprecated.contains(v) && !v.contains('-'))
-            .map(String::as_str)
-            .collect();
-        let newest_of_major = current
-            .iter()
-            .rev()
-            .find(|v| v.split('.').next() == Some(major) && v.contains('.'))
-            .copied();
-        newest_of_major
-            .map(|v| format!("use `version \"{v}\"`, the newest {engine} {major} AWS offers"))
-            .unwrap_or_else(|| {
-                let newest: Vec<&str> = current.iter().rev().take(3).copied().collect();
-                format!("versions AWS offers include {}", newest.join(", "))
-            })
-    };
     if !versions.versions.iter().any(|v| v == version) {
         out.push(
             at.note_inherited(
@@ -376,7 +356,7 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
                     format!("AWS has no {engine} version `{version}`"),
                 )
                 .at(at.value(pointer), "not an engine version")
-                .help(suggestion()),
+                .help(version_to_use(versions, engine, major)),
             ),
         );
         return;
@@ -389,34 +369,62 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
                 format!("{engine} version `{version}` is deprecated: AWS no longer creates databases on it"),
             )
             .at(at.value(pointer), "deprecated")
-            .help(suggestion()),
+            .help(version_to_use(versions, engine, major)),
         ));
         return;
     }
     if database.engine == Engine::AuroraPostgresql && database.min_acu == Some(0.0) {
-        let pauses_from = RULES.aurora_postgresql_pause_from.get(major);
-        let can_pause = pauses_from.is_some_and(|from| version_at_least(version, from));
-        if !can_pause {
-            let help = match pauses_from {
-                Some(from) => format!("Aurora PostgreSQL {major} pauses from {from}; use that version or later, or set `min-acu 0.5`"),
-                None => "pausing at 0 ACU needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 or later; or set `min-acu 0.5`".to_string(),
-            };
-            out.push(
-                at.note_inherited(
-                    "/database/min-acu",
-                    Diagnostic::error(
-                        Code::AwsRule,
-                        format!("Aurora PostgreSQL `{version}` cannot pause at 0 ACU"),
-                    )
-                    .at(
-                        at.value("/database/min-acu"),
-                        "0 needs a version that can pause",
-                    )
-                    .also(at.value(pointer), "this version cannot")
-                    .help(help),
-                ),
-            );
-        }
+        check_aurora_pause(version, major, at, out);
+    }
+}
+
+/// What to use instead of a version AWS does not offer (or no longer does): the newest of
+/// its major, or else the newest AWS offers. Worked out only for a version that needs it
+/// (the lists are long).
+fn version_to_use(versions: &EngineVersions, engine: &str, major: &str) -> String {
+    let current: Vec<&str> = versions
+        .versions
+        .iter()
+        .filter(|v| !versions.deprecated.contains(v) && !v.contains('-'))
+        .map(String::as_str)
+        .collect();
+    let newest_of_major = current
+        .iter()
+        .rev()
+        .find(|v| v.split('.').next() == Some(major) && v.contains('.'))
+        .copied();
+    newest_of_major
+        .map(|v| format!("use `version \"{v}\"`, the newest {engine} {major} AWS offers"))
+        .unwrap_or_else(|| {
+            let newest: Vec<&str> = current.iter().rev().take(3).copied().collect();
+            format!("versions AWS offers include {}", newest.join(", "))
+        })
+}
+
+/// An Aurora PostgreSQL cluster at `min-acu 0` runs a version that can pause.
+fn check_aurora_pause(version: &str, major: &str, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let pauses_from = RULES.aurora_postgresql_pause_from.get(major);
+    let can_pause = pauses_from.is_some_and(|from| version_at_least(version, from));
+    if !can_pause {
+        let help = match pauses_from {
+            Some(from) => format!("Aurora PostgreSQL {major} pauses from {from}; use that version or later, or set `min-acu 0.5`"),
+            None => "pausing at 0 ACU needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 or later; or set `min-acu 0.5`".to_string(),
+        };
+        out.push(
+            at.note_inherited(
+                "/database/min-acu",
+                Diagnostic::error(
+                    Code::AwsRule,
+                    format!("Aurora PostgreSQL `{version}` cannot pause at 0 ACU"),
+                )
+                .at(
+                    at.value("/database/min-acu"),
+                    "0 needs a version that can pause",
+                )
+                .also(at.value("/database/version"), "this version cannot")
+                .help(help),
+            ),
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
-use crate::model::{Environment, Scaling, WorkerRuntime};
+use crate::model::{Environment, Scaling, Service, Worker, WorkerRuntime};
 use crate::resolve::path;
 
 use super::EnvSpans;
@@ -26,105 +26,125 @@ const FARGATE_CPUS: &[u32] = &[256, 512, 1024, 2048, 4096, 8192, 16384];
 
 pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     for (name, service) in &env.service {
-        let base = path::pointer(&["service", name]);
-        check_fargate(service.cpu, service.memory, &base, at, out);
-        if let Some(scaling) = &service.scaling {
-            check_scaling(scaling, &format!("{base}/scaling"), at, out);
-            let desired = service.desired.unwrap_or(scaling.min);
-            if scaling.min <= scaling.max && (desired < scaling.min || desired > scaling.max) {
-                out.push(
-                    at.note_inherited(
-                        &format!("{base}/desired"),
-                        Diagnostic::error(
-                            Code::MinMax,
-                            format!(
-                                "`service.{name}.desired` ({desired}) is outside scaling {}–{}",
-                                scaling.min, scaling.max
-                            ),
-                        )
-                        .at(at.value(&format!("{base}/desired")), "desired count")
-                        .also(at.value(&format!("{base}/scaling")), "scaling bounds")
-                        .help("set `desired` between `scaling min` and `max`"),
-                    ),
-                );
-            }
-        }
+        check_service(name, service, at, out);
     }
     for (name, worker) in &env.worker {
-        let base = path::pointer(&["worker", name]);
-        if !env.queue.contains_key(&worker.queue) {
-            let (help, suggestion) =
-                suggestion(&worker.queue, env.queue.keys().map(String::as_str), || {
-                    format!("define it: `queue \"{}\" {{ … }}`", worker.queue)
-                });
+        check_worker(env, name, worker, at, out);
+    }
+}
+
+/// A service's Fargate size, its scaling bounds, and its `desired` count within them.
+fn check_service(name: &str, service: &Service, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let base = path::pointer(&["service", name]);
+    check_fargate(service.cpu, service.memory, &base, at, out);
+    if let Some(scaling) = &service.scaling {
+        check_scaling(scaling, &format!("{base}/scaling"), at, out);
+        let desired = service.desired.unwrap_or(scaling.min);
+        if scaling.min <= scaling.max && (desired < scaling.min || desired > scaling.max) {
             out.push(
                 at.note_inherited(
-                    &format!("{base}/queue"),
+                    &format!("{base}/desired"),
                     Diagnostic::error(
-                        Code::UnknownQueue,
+                        Code::MinMax,
                         format!(
-                            "worker `{name}` consumes queue `{}`, which is not defined",
-                            worker.queue
+                            "`service.{name}.desired` ({desired}) is outside scaling {}–{}",
+                            scaling.min, scaling.max
                         ),
                     )
-                    .at(at.value(&format!("{base}/queue")), "no such queue")
-                    .help(help)
-                    .suggest(suggestion),
+                    .at(at.value(&format!("{base}/desired")), "desired count")
+                    .also(at.value(&format!("{base}/scaling")), "scaling bounds")
+                    .help("set `desired` between `scaling min` and `max`"),
                 ),
             );
         }
-        if let Some(scaling) = &worker.scaling {
-            check_scaling(scaling, &format!("{base}/scaling"), at, out);
-        }
-        match worker.runtime {
-            WorkerRuntime::Fargate => match (worker.cpu, worker.memory) {
-                (Some(cpu), Some(memory)) => check_fargate(cpu, memory, &base, at, out),
-                _ => out.push(
-                    at.note_inherited(
-                        &base,
-                        Diagnostic::error(
-                            Code::FargateSize,
-                            format!("Fargate worker `{name}` needs `cpu` and `memory`"),
-                        )
-                        .at(at.key(&base), "Fargate worker")
-                        .help("add, for example, `cpu 256; memory 512`"),
+    }
+}
+
+/// A worker's queue is defined, its scaling bounds are in order, and its size fits its
+/// runtime.
+fn check_worker(
+    env: &Environment,
+    name: &str,
+    worker: &Worker,
+    at: &EnvSpans,
+    out: &mut Vec<Diagnostic>,
+) {
+    let base = path::pointer(&["worker", name]);
+    if !env.queue.contains_key(&worker.queue) {
+        let (help, suggestion) =
+            suggestion(&worker.queue, env.queue.keys().map(String::as_str), || {
+                format!("define it: `queue \"{}\" {{ … }}`", worker.queue)
+            });
+        out.push(
+            at.note_inherited(
+                &format!("{base}/queue"),
+                Diagnostic::error(
+                    Code::UnknownQueue,
+                    format!(
+                        "worker `{name}` consumes queue `{}`, which is not defined",
+                        worker.queue
                     ),
+                )
+                .at(at.value(&format!("{base}/queue")), "no such queue")
+                .help(help)
+                .suggest(suggestion),
+            ),
+        );
+    }
+    if let Some(scaling) = &worker.scaling {
+        check_scaling(scaling, &format!("{base}/scaling"), at, out);
+    }
+    match worker.runtime {
+        WorkerRuntime::Fargate => match (worker.cpu, worker.memory) {
+            (Some(cpu), Some(memory)) => check_fargate(cpu, memory, &base, at, out),
+            _ => out.push(
+                at.note_inherited(
+                    &base,
+                    Diagnostic::error(
+                        Code::FargateSize,
+                        format!("Fargate worker `{name}` needs `cpu` and `memory`"),
+                    )
+                    .at(at.key(&base), "Fargate worker")
+                    .help("add, for example, `cpu 256; memory 512`"),
                 ),
-            },
-            WorkerRuntime::Lambda => {
-                if let Some(memory) = worker.memory {
-                    if !(128..=10240).contains(&memory) {
-                        out.push(
-                            at.note_inherited(
-                                &format!("{base}/memory"),
-                                Diagnostic::error(
-                                    Code::OutOfRange,
-                                    format!("Lambda memory must be 128 to 10240 MB, not {memory}"),
-                                )
-                                .at(
-                                    at.value(&format!("{base}/memory")),
-                                    "outside Lambda's range",
-                                )
-                                .help("Lambda memory is 128 MB to 10,240 MB"),
-                            ),
-                        );
-                    }
-                }
-                if worker.cpu.is_some() {
-                    out.push(
-                        at.note_inherited(
-                            &format!("{base}/cpu"),
-                            Diagnostic::error(Code::FargateSize, "a Lambda worker has no `cpu`")
-                                .at(
-                                    at.key(&format!("{base}/cpu")),
-                                    "Lambda sizes CPU from memory",
-                                )
-                                .help("remove `cpu`; set `memory` instead"),
-                        ),
-                    );
-                }
-            }
+            ),
+        },
+        WorkerRuntime::Lambda => check_lambda_size(worker, &base, at, out),
+    }
+}
+
+/// A Lambda worker's memory is in Lambda's range, and it has no `cpu`.
+fn check_lambda_size(worker: &Worker, base: &str, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    if let Some(memory) = worker.memory {
+        if !(128..=10240).contains(&memory) {
+            out.push(
+                at.note_inherited(
+                    &format!("{base}/memory"),
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("Lambda memory must be 128 to 10240 MB, not {memory}"),
+                    )
+                    .at(
+                        at.value(&format!("{base}/memory")),
+                        "outside Lambda's range",
+                    )
+                    .help("Lambda memory is 128 MB to 10,240 MB"),
+                ),
+            );
         }
+    }
+    if worker.cpu.is_some() {
+        out.push(
+            at.note_inherited(
+                &format!("{base}/cpu"),
+                Diagnostic::error(Code::FargateSize, "a Lambda worker has no `cpu`")
+                    .at(
+                        at.key(&format!("{base}/cpu")),
+                        "Lambda sizes CPU from memory",
+                    )
+                    .help("remove `cpu`; set `memory` instead"),
+            ),
+        );
     }
 }
 

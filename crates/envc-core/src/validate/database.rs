@@ -2,7 +2,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
-use crate::model::{Engine, Environment};
+use crate::model::{Database, Engine, Environment};
 
 use super::EnvSpans;
 
@@ -81,61 +81,8 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
     };
     match database.engine {
         Engine::Postgres => {
-            match &database.instance_class {
-                None => out.push(
-                    at.note_inherited(
-                        "/database",
-                        Diagnostic::error(
-                            Code::DatabaseEngine,
-                            "a PostgreSQL instance needs `instance-class`",
-                        )
-                        .at(at.key("/database"), "RDS PostgreSQL")
-                        .help("add, for example, `instance-class \"db.t3.small\"`"),
-                    ),
-                ),
-                Some(class) => {
-                    let known = instance_classes();
-                    if !known.iter().any(|k| k == class) {
-                        let (help, suggestion) = suggestion(
-                            class,
-                            known.iter().map(String::as_str),
-                            || {
-                                "use an RDS class like \"db.t3.micro\", \"db.t4g.small\" or \"db.m6i.large\"".to_string()
-                            },
-                        );
-                        out.push(
-                            at.note_inherited(
-                                "/database/instance-class",
-                                Diagnostic::error(
-                                    Code::InstanceClass,
-                                    format!("`{class}` is not an RDS PostgreSQL instance class"),
-                                )
-                                .at(
-                                    at.value("/database/instance-class"),
-                                    "unknown instance class",
-                                )
-                                .help(help)
-                                .suggest(suggestion),
-                            ),
-                        );
-                    }
-                }
-            }
-            if let (Some(max), storage) = (database.max_storage_gb, database.storage_gb) {
-                let storage = storage.unwrap_or(20);
-                if max <= storage {
-                    out.push(at.note_inherited(
-                        "/database/max-storage-gb",
-                        Diagnostic::error(
-                            Code::MinMax,
-                            format!("`max-storage-gb` ({max}) is not above `storage-gb` ({storage})"),
-                        )
-                        .at(at.value("/database/max-storage-gb"), "the most storage may grow to")
-                        .also(at.value("/database/storage-gb"), "the storage it starts with")
-                        .help("RDS refuses a maximum that is not above the allocated storage: raise `max-storage-gb`, or leave it out to keep the storage fixed"),
-                    ));
-                }
-            }
+            check_instance_class(database, at, out);
+            check_max_storage(database, at, out);
             for key in ["min-acu", "max-acu"] {
                 if at
                     .spans
@@ -184,41 +131,121 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                     );
                 }
             }
-            match (database.min_acu, database.max_acu) {
-                (Some(min), Some(max)) if min > max => out.push(at.note_inherited(
-                    "/database/max-acu",
-                    Diagnostic::error(Code::MinMax, format!("`min-acu` ({min}) is above `max-acu` ({max})"))
-                        .at(at.value("/database/max-acu"), "max")
-                        .also(at.value("/database/min-acu"), "min")
-                        .help("raise `max-acu` or lower `min-acu`"),
-                )),
-                (None, _) | (_, None) => out.push(at.note_inherited(
-                    "/database",
-                    Diagnostic::error(Code::DatabaseEngine, "Aurora Serverless v2 needs `min-acu` and `max-acu`")
-                        .at(at.key("/database"), "Aurora Serverless v2")
-                        .help("add, for example, `min-acu 0; max-acu 4` (0 lets the cluster pause when idle)"),
-                )),
-                _ => {}
+            check_acu(database, at, out);
+        }
+    }
+}
+
+/// A PostgreSQL instance needs an `instance-class`, and one RDS offers.
+fn check_instance_class(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    match &database.instance_class {
+        None => out.push(
+            at.note_inherited(
+                "/database",
+                Diagnostic::error(
+                    Code::DatabaseEngine,
+                    "a PostgreSQL instance needs `instance-class`",
+                )
+                .at(at.key("/database"), "RDS PostgreSQL")
+                .help("add, for example, `instance-class \"db.t3.small\"`"),
+            ),
+        ),
+        Some(class) => {
+            let known = instance_classes();
+            if !known.iter().any(|k| k == class) {
+                let (help, suggestion) = suggestion(
+                    class,
+                    known.iter().map(String::as_str),
+                    || {
+                        "use an RDS class like \"db.t3.micro\", \"db.t4g.small\" or \"db.m6i.large\"".to_string()
+                    },
+                );
+                out.push(
+                    at.note_inherited(
+                        "/database/instance-class",
+                        Diagnostic::error(
+                            Code::InstanceClass,
+                            format!("`{class}` is not an RDS PostgreSQL instance class"),
+                        )
+                        .at(
+                            at.value("/database/instance-class"),
+                            "unknown instance class",
+                        )
+                        .help(help)
+                        .suggest(suggestion),
+                    ),
+                );
             }
-            for (key, value) in [("min-acu", database.min_acu), ("max-acu", database.max_acu)] {
-                if let Some(v) = value {
-                    if (v * 2.0).fract() != 0.0 {
-                        out.push(
-                            at.note_inherited(
-                                &format!("/database/{key}"),
-                                Diagnostic::error(
-                                    Code::OutOfRange,
-                                    format!("`{key}` must be a multiple of 0.5, not {v}"),
-                                )
-                                .at(
-                                    at.value(&format!("/database/{key}")),
-                                    "capacity steps are 0.5 ACU",
-                                )
-                                .help("use a value like 0, 0.5, 1, 1.5, 2 …"),
-                            ),
-                        );
-                    }
-                }
+        }
+    }
+}
+
+/// `max-storage-gb`, where set, is above the storage the instance starts with.
+fn check_max_storage(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    if let (Some(max), storage) = (database.max_storage_gb, database.storage_gb) {
+        let storage = storage.unwrap_or(20);
+        if max <= storage {
+            out.push(at.note_inherited(
+                "/database/max-storage-gb",
+                Diagnostic::error(
+                    Code::MinMax,
+                    format!("`max-storage-gb` ({max}) is not above `storage-gb` ({storage})"),
+                )
+                .at(at.value("/database/max-storage-gb"), "the most storage may grow to")
+                .also(at.value("/database/storage-gb"), "the storage it starts with")
+                .help("RDS refuses a maximum that is not above the allocated storage: raise `max-storage-gb`, or leave it out to keep the storage fixed"),
+            ));
+        }
+    }
+}
+
+/// Aurora Serverless v2 needs `min-acu` and `max-acu`, in order and in steps of 0.5.
+fn check_acu(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    match (database.min_acu, database.max_acu) {
+        (Some(min), Some(max)) if min > max => out.push(
+            at.note_inherited(
+                "/database/max-acu",
+                Diagnostic::error(
+                    Code::MinMax,
+                    format!("`min-acu` ({min}) is above `max-acu` ({max})"),
+                )
+                .at(at.value("/database/max-acu"), "max")
+                .also(at.value("/database/min-acu"), "min")
+                .help("raise `max-acu` or lower `min-acu`"),
+            ),
+        ),
+        (None, _) | (_, None) => out.push(
+            at.note_inherited(
+                "/database",
+                Diagnostic::error(
+                    Code::DatabaseEngine,
+                    "Aurora Serverless v2 needs `min-acu` and `max-acu`",
+                )
+                .at(at.key("/database"), "Aurora Serverless v2")
+                .help(
+                    "add, for example, `min-acu 0; max-acu 4` (0 lets the cluster pause when idle)",
+                ),
+            ),
+        ),
+        _ => {}
+    }
+    for (key, value) in [("min-acu", database.min_acu), ("max-acu", database.max_acu)] {
+        if let Some(v) = value {
+            if (v * 2.0).fract() != 0.0 {
+                out.push(
+                    at.note_inherited(
+                        &format!("/database/{key}"),
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            format!("`{key}` must be a multiple of 0.5, not {v}"),
+                        )
+                        .at(
+                            at.value(&format!("/database/{key}")),
+                            "capacity steps are 0.5 ACU",
+                        )
+                        .help("use a value like 0, 0.5, 1, 1.5, 2 …"),
+                    ),
+                );
             }
         }
     }

@@ -153,52 +153,90 @@ fn check_owner(
     let Some(owner_located) = env.spans.nearest("/dns/zone-owner") else {
         return false;
     };
-    let owner_at = owner_located.value;
-    let inherited = *owner_located.env != *env.name;
-    let problem = |message: String, label: &str, help: String| {
+    let at = ZoneOwnerAt {
+        span: owner_located.value,
+        inherited: *owner_located.env != *env.name,
+        env: &env.name,
+    };
+    if let Some(problem) = undeployed_owner(owner, declared, &at) {
+        out.push(problem);
+        return true;
+    }
+    // The owner's own settings are known only when it is validated in this run.
+    let Some(lender) = envs.iter().find(|e| e.name == owner) else {
+        return false;
+    };
+    match lender_problem(env, owner, lender, &at) {
+        Some(problem) => {
+            out.push(problem);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where an environment's `zone-owner` is set, and whether it inherits it.
+struct ZoneOwnerAt<'a> {
+    span: Span,
+    inherited: bool,
+    env: &'a str,
+}
+
+impl ZoneOwnerAt<'_> {
+    /// A problem with the `zone-owner`, at its value.
+    fn problem(&self, message: String, label: &str, help: String) -> Diagnostic {
         let diagnostic = Diagnostic::error(Code::DnsZone, message)
-            .at(owner_at, label)
+            .at(self.span, label)
             .help(help);
-        if inherited {
-            diagnostic.inherited_by(&env.name)
+        if self.inherited {
+            diagnostic.inherited_by(self.env)
         } else {
             diagnostic
         }
-    };
+    }
+}
+
+/// A `zone-owner` that is no environment, or an abstract one: it deploys no zone.
+fn undeployed_owner(
+    owner: &str,
+    declared: &BTreeMap<String, Option<bool>>,
+    at: &ZoneOwnerAt,
+) -> Option<Diagnostic> {
     match declared.get(owner) {
         None => {
             let help =
                 did_you_mean(owner, declared.keys().map(String::as_str)).unwrap_or_else(|| {
                     "name the environment whose `dns` stack creates the zone".into()
                 });
-            out.push(problem(
+            Some(at.problem(
                 format!("`zone-owner` is `{owner}`, which is not an environment"),
                 "no such environment",
                 help,
-            ));
-            return true;
+            ))
         }
-        Some(Some(true)) => {
-            out.push(problem(
-                format!("`zone-owner` is `{owner}`, an abstract environment"),
-                "never deployed, so it creates no zone",
-                "name a deployed environment, the one whose `dns` stack creates the zone".into(),
-            ));
-            return true;
-        }
-        Some(_) => {}
+        Some(Some(true)) => Some(at.problem(
+            format!("`zone-owner` is `{owner}`, an abstract environment"),
+            "never deployed, so it creates no zone",
+            "name a deployed environment, the one whose `dns` stack creates the zone".into(),
+        )),
+        Some(_) => None,
     }
-    // The owner's own settings are known only when it is validated in this run.
-    let Some(lender) = envs.iter().find(|e| e.name == owner) else {
-        return false;
-    };
+}
+
+/// Why `lender` cannot lend `env` its zone, if it cannot: it imports the zone itself, or it
+/// is in another account or region, or its zone is another.
+fn lender_problem(
+    env: &ValidEnv,
+    owner: &str,
+    lender: &ValidEnv,
+    at: &ZoneOwnerAt,
+) -> Option<Diagnostic> {
     if let Some(ZoneSource::Owner(next)) = zone_source(lender) {
-        out.push(problem(
+        return Some(at.problem(
             format!("`{owner}` does not create its zone: it imports it from `{next}`"),
             "not the zone's owner",
             format!("name `{next}`, the environment that creates the zone"),
         ));
-        return true;
     }
     let region = |e: &ValidEnv| e.model.region.clone().unwrap_or_default();
     let zone = |e: &ValidEnv| {
@@ -209,7 +247,7 @@ fn check_owner(
             .map(zone_key)
     };
     if lender.model.account != env.model.account {
-        out.push(problem(
+        Some(at.problem(
             format!(
                 "`{}` (account {}) cannot import the zone of `{owner}` (account {})",
                 env.name, env.model.account, lender.model.account
@@ -220,22 +258,24 @@ fn check_owner(
                  or create a zone for a name of `{}`'s own",
                 env.name
             ),
-        ));
+        ))
     } else if region(lender) != region(env) {
-        out.push(problem(
-            format!(
-                "`{}` ({}) cannot import the zone of `{owner}` ({})",
-                env.name,
-                region(env),
-                region(lender)
-            ),
-            "in another region",
-            "CloudFormation exports stay in their region, though the zone serves all of them: \
+        Some(
+            at.problem(
+                format!(
+                    "`{}` ({}) cannot import the zone of `{owner}` ({})",
+                    env.name,
+                    region(env),
+                    region(lender)
+                ),
+                "in another region",
+                "CloudFormation exports stay in their region, though the zone serves all of them: \
              give `zone-id \"Z…\"` of the zone instead"
-                .into(),
-        ));
+                    .into(),
+            ),
+        )
     } else if zone(lender) != zone(env) {
-        out.push(problem(
+        Some(at.problem(
             format!(
                 "`{owner}` has the zone `{}`, and `{}` wants `{}`",
                 zone(lender).unwrap_or_else(|| "(none)".into()),
@@ -244,11 +284,10 @@ fn check_owner(
             ),
             "a different zone",
             "name the environment that creates this zone, or use the same `zone-name`".into(),
-        ));
+        ))
     } else {
-        return false;
+        None
     }
-    true
 }
 
 /// One environment of an account creates a zone of a name; more are one diagnostic per zone.

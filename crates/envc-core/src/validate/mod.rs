@@ -29,7 +29,7 @@ use crate::cache::{Cache, HashWriter};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Environment, StacksConfig};
-use crate::resolve::{Located, ResolvedEnv, ResolvedProject, SpanIndex};
+use crate::resolve::{Located, ResolvedEnv, ResolvedProject, ResolvedStacks, SpanIndex};
 use crate::source::{FileId, Span};
 pub use schema::CompiledSchema;
 
@@ -183,66 +183,108 @@ pub fn validate_project(
     };
 
     if let Some(stacks) = &resolved.stacks {
-        let (json, spans) = stacks.root.to_json();
-        let root_span = Span::new(stacks.file, 0, 0);
-        // A kind's name is checked against the known kinds (with a did-you-mean) by
-        // `check_stacks`, not against the schema's pattern.
-        let kind_name = |pointer: &str| {
-            let mut parts = pointer.split('/');
-            let is_kind = matches!(
-                (
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                    parts.next(),
-                    parts.next()
-                ),
-                (Some(""), Some("stack"), Some(_), Some("kind"), None)
-            );
-            is_kind
-                && json
-                    .pointer(pointer)
-                    .is_some_and(serde_json::Value::is_string)
-        };
-        let found = schema_problems(
-            &schemas.stacks,
-            &json,
-            &spans,
-            root_span,
-            &kind_name,
-            cache,
-            schemas.stacks.shape(),
-        );
-        let ok = found.is_empty();
-        diagnostics.extend(found.into_iter().map(|(_, d)| d));
-        if ok {
-            match serde_json::from_value::<StacksConfig>(json) {
-                Ok(model) => {
-                    let before = diagnostics.len();
-                    // A kind whose files are broken was reported; its stacks are not again.
-                    let kinds: Vec<&str> = resolved
-                        .kinds
-                        .iter()
-                        .map(|k| k.name.as_str())
-                        .chain(resolved.broken_kinds.iter().map(String::as_str))
-                        .collect();
-                    stacks::check_stacks(&model, &spans, stacks.file, &kinds, &mut diagnostics);
-                    if diagnostics.len() == before {
-                        project.stacks = Some(ValidStacks {
-                            file: stacks.file,
-                            model,
-                            spans,
-                        });
-                    }
-                }
-                Err(error) => diagnostics.push(
-                    Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
-                        .at(root_span, "in this file"),
-                ),
-            }
-        }
+        project.stacks = validate_stacks(stacks, resolved, schemas, cache, &mut diagnostics);
     }
 
+    let typed = validate_envs(resolved, schemas, cache, focus, &mut diagnostics);
+    let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
+    let not_rendered = check_across(
+        &all,
+        resolved,
+        project.stacks.as_ref(),
+        focus,
+        &mut diagnostics,
+    );
+    project.envs = typed
+        .into_iter()
+        .filter(|(env, ok)| *ok && !not_rendered.contains(&env.name))
+        .map(|(env, _)| env)
+        .collect();
+    (project, diagnostics)
+}
+
+/// `stacks.kdl` against its schema, then its rules; the typed stacks when both pass.
+fn validate_stacks(
+    stacks: &ResolvedStacks,
+    resolved: &ResolvedProject,
+    schemas: &Schemas,
+    cache: Option<&Cache>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ValidStacks> {
+    let (json, spans) = stacks.root.to_json();
+    let root_span = Span::new(stacks.file, 0, 0);
+    // A kind's name is checked against the known kinds (with a did-you-mean) by
+    // `check_stacks`, not against the schema's pattern.
+    let kind_name = |pointer: &str| is_kind_name(&json, pointer);
+    let found = schema_problems(
+        &schemas.stacks,
+        &json,
+        &spans,
+        root_span,
+        &kind_name,
+        cache,
+        schemas.stacks.shape(),
+    );
+    let ok = found.is_empty();
+    diagnostics.extend(found.into_iter().map(|(_, d)| d));
+    if !ok {
+        return None;
+    }
+    match serde_json::from_value::<StacksConfig>(json) {
+        Ok(model) => {
+            let before = diagnostics.len();
+            // A kind whose files are broken was reported; its stacks are not again.
+            let kinds: Vec<&str> = resolved
+                .kinds
+                .iter()
+                .map(|k| k.name.as_str())
+                .chain(resolved.broken_kinds.iter().map(String::as_str))
+                .collect();
+            stacks::check_stacks(&model, &spans, stacks.file, &kinds, diagnostics);
+            (diagnostics.len() == before).then(|| ValidStacks {
+                file: stacks.file,
+                model,
+                spans,
+            })
+        }
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
+                    .at(root_span, "in this file"),
+            );
+            None
+        }
+    }
+}
+
+/// Whether `pointer` is the `kind` of a stack (`/stack/<name>/kind`) and holds a string.
+fn is_kind_name(json: &serde_json::Value, pointer: &str) -> bool {
+    let mut parts = pointer.split('/');
+    let is_kind = matches!(
+        (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next()
+        ),
+        (Some(""), Some("stack"), Some(_), Some("kind"), None)
+    );
+    is_kind
+        && json
+            .pointer(pointer)
+            .is_some_and(serde_json::Value::is_string)
+}
+
+/// Each environment on its own (in parallel), the problems of those in `focus` reported in
+/// the environments' order: the typed environments, with whether each passed.
+fn validate_envs(
+    resolved: &ResolvedProject,
+    schemas: &Schemas,
+    cache: Option<&Cache>,
+    focus: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(ValidEnv, bool)> {
     let settings = settings::ProjectSettings::of(resolved);
     // Environments are validated in parallel; diagnostics keep the environments' order.
     let checked: Vec<_> = crate::parallel::map(resolved.envs.iter().collect(), |env| {
@@ -266,26 +308,27 @@ pub fn validate_project(
         }
         typed.extend(checked);
     }
-    let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
+    typed
+}
+
+/// The rules across environments (and between each environment and the stacks' outputs),
+/// reported where they involve `focus`: the names of environments that are not rendered.
+fn check_across(
+    all: &[&ValidEnv],
+    resolved: &ResolvedProject,
+    stacks: Option<&ValidStacks>,
+    focus: &[String],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<String> {
     let mut across = Vec::new();
-    network::check_overlaps(&all, &mut across);
-    dns::check_shared_domains(&all, &mut across);
-    let creates_zones = project.stacks.as_ref().is_some_and(|s| {
-        s.model
-            .stack
-            .values()
-            .any(|stack| stack.builtin() == Some(crate::model::StackKind::Dns))
-    });
-    let creates_registry = project.stacks.as_ref().is_some_and(|s| {
-        s.model
-            .stack
-            .values()
-            .any(|stack| stack.builtin() == Some(crate::model::StackKind::Registry))
-    });
-    aws_rules::check_image_tags(&all, creates_registry, &mut across);
-    let mut not_rendered = dns::check_zones(&all, &resolved.declared, creates_zones, &mut across);
-    if let Some(stacks) = &project.stacks {
-        for env in &all {
+    network::check_overlaps(all, &mut across);
+    dns::check_shared_domains(all, &mut across);
+    let creates_zones = creates_builtin(stacks, crate::model::StackKind::Dns);
+    let creates_registry = creates_builtin(stacks, crate::model::StackKind::Registry);
+    aws_rules::check_image_tags(all, creates_registry, &mut across);
+    let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
+    if let Some(stacks) = stacks {
+        for env in all {
             let mut found = Vec::new();
             if outputs::check_stack_outputs(env, stacks, &mut found) {
                 not_rendered.push(env.name.clone());
@@ -305,12 +348,17 @@ pub fn validate_project(
             .into_iter()
             .filter(|d| focus.is_empty() || involves(d, focus, &focus_files)),
     );
-    project.envs = typed
-        .into_iter()
-        .filter(|(env, ok)| *ok && !not_rendered.contains(&env.name))
-        .map(|(env, _)| env)
-        .collect();
-    (project, diagnostics)
+    not_rendered
+}
+
+/// Whether the project has a stack of the built-in `kind`.
+fn creates_builtin(stacks: Option<&ValidStacks>, kind: crate::model::StackKind) -> bool {
+    stacks.is_some_and(|s| {
+        s.model
+            .stack
+            .values()
+            .any(|stack| stack.builtin() == Some(kind))
+    })
 }
 
 /// Whether a problem across environments concerns one of `focus`: it is placed in one of
@@ -361,6 +409,35 @@ fn validate_env(
     if !env.unresolved.is_empty() {
         return None;
     }
+    let (model, pruned_blocks) = typed_model(env, schemas, json, schema_ok, diagnostics)?;
+    let at = EnvSpans {
+        env: &env.name,
+        file: env.file,
+        spans: &spans,
+    };
+    let before = diagnostics.len();
+    check_rules(&model, &at, diagnostics);
+    drop_follow_on(&pruned_blocks, &at, before, diagnostics);
+    let ok = schema_ok && !diagnostics[before..].iter().any(Diagnostic::is_error);
+    let valid = ValidEnv {
+        name: env.name.clone(),
+        file: env.file,
+        model,
+        settings: blocks,
+        spans,
+    };
+    Some((valid, ok))
+}
+
+/// The typed model of an environment's document, and the pointers of the blocks that lost
+/// an unknown key on the way; none when the document does not make one.
+fn typed_model(
+    env: &ResolvedEnv,
+    schemas: &Schemas,
+    json: serde_json::Value,
+    schema_ok: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(Environment, Vec<String>)> {
     // The rules run even when the schema found problems, so one run shows both, as long as
     // the document still makes a typed model (a value out of range does; a wrong type
     // does not, and the schema has said why).
@@ -369,29 +446,38 @@ fn validate_env(
     } else {
         schemas.env.without_unknown_keys(&json)
     };
-    let model: Environment = match serde_json::from_value(json) {
-        Ok(model) => model,
-        Err(_) if !schema_ok => return None,
+    match serde_json::from_value(json) {
+        Ok(model) => Some((model, pruned_blocks)),
+        Err(_) if !schema_ok => None,
         Err(error) => {
             diagnostics.push(
-                Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
-                    .at(root_span, format!("in environment `{}`", env.name)),
+                Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string()).at(
+                    Span::new(env.file, 0, 0),
+                    format!("in environment `{}`", env.name),
+                ),
             );
-            return None;
+            None
         }
-    };
-    let at = EnvSpans {
-        env: &env.name,
-        file: env.file,
-        spans: &spans,
-    };
-    let before = diagnostics.len();
-    network::check_network(&model, &at, diagnostics);
-    compute::check_compute(&model, &at, diagnostics);
-    database::check_database(&model, &at, diagnostics);
-    aws_rules::check_aws_rules(&model, &at, diagnostics);
-    deploy_role::check_deploy_role(&model, &at, diagnostics);
-    applies::check_settings_apply(&model, &at, diagnostics);
+    }
+}
+
+/// The rules a schema cannot express, over one typed environment.
+fn check_rules(model: &Environment, at: &EnvSpans, diagnostics: &mut Vec<Diagnostic>) {
+    network::check_network(model, at, diagnostics);
+    compute::check_compute(model, at, diagnostics);
+    database::check_database(model, at, diagnostics);
+    aws_rules::check_aws_rules(model, at, diagnostics);
+    deploy_role::check_deploy_role(model, at, diagnostics);
+    applies::check_settings_apply(model, at, diagnostics);
+}
+
+/// Drops the problems found since `before` that are at a block which lost an unknown key.
+fn drop_follow_on(
+    pruned_blocks: &[String],
+    at: &EnvSpans,
+    before: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     // A rule about a block that lost an unknown key (`cidrr` for `cidr`) is the same
     // mistake again: the unknown key was reported, with did-you-mean.
     let follow_on: Vec<Span> = pruned_blocks
@@ -411,13 +497,4 @@ fn validate_env(
             i += 1;
         }
     }
-    let ok = schema_ok && !diagnostics[before..].iter().any(Diagnostic::is_error);
-    let valid = ValidEnv {
-        name: env.name.clone(),
-        file: env.file,
-        model,
-        settings: blocks,
-        spans,
-    };
-    Some((valid, ok))
 }

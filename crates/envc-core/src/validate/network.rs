@@ -2,21 +2,14 @@
 //! and CIDR overlap between environments sharing an account and region.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Cidr, Environment};
+use crate::model::{Cidr, Environment, Network};
 
 use super::{EnvSpans, ValidEnv};
 
 pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     let network = &env.network;
-    let sources: Vec<&str> = [
-        ("cidr", network.cidr.is_some()),
-        ("vpc-id", network.vpc_id.is_some()),
-        ("ssm-path", network.ssm_path.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(k, set)| set.then_some(k))
-    .collect();
     if network.ssm_path.is_some() {
+        let sources = vpc_sources(network);
         if sources.len() > 1 {
             out.push(at.note_inherited(
                 "/network/ssm-path",
@@ -42,6 +35,28 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
             .help("remove it"),
         ));
     }
+    check_vpc_source(env, at, out);
+    check_nat_gateways(network, at, out);
+
+    check_region_and_domain(env, at, out);
+}
+
+/// Which of the ways to name a VPC (`cidr`, `vpc-id`, `ssm-path`) `network` uses.
+fn vpc_sources(network: &Network) -> Vec<&'static str> {
+    [
+        ("cidr", network.cidr.is_some()),
+        ("vpc-id", network.vpc_id.is_some()),
+        ("ssm-path", network.ssm_path.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect()
+}
+
+/// A network without `ssm-path` has one of `cidr` (a new VPC) and `vpc-id` (an existing one,
+/// with its private subnets).
+fn check_vpc_source(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let network = &env.network;
     match (&network.cidr, &network.vpc_id) {
         (Some(_), Some(_)) => out.push(at.note_inherited(
             "/network/vpc-id",
@@ -65,36 +80,63 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
                 ));
             }
         }
-        (Some(cidr), None) => match Cidr::parse(cidr) {
-            Err(problem) => out.push(at.note_inherited(
+        (Some(cidr), None) => check_cidr(env, cidr, at, out),
+    }
+}
+
+/// A new VPC's `cidr` is a CIDR block from /16 to /28, large enough for its subnets.
+fn check_cidr(env: &Environment, cidr: &str, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    match Cidr::parse(cidr) {
+        Err(problem) => out.push(
+            at.note_inherited(
                 "/network/cidr",
-                Diagnostic::error(Code::CidrSyntax, format!("`{cidr}` is not a valid CIDR block"))
-                    .at(at.value("/network/cidr"), problem)
-                    .help("write the VPC range as an IPv4 network, like \"10.0.0.0/16\""),
-            )),
-            Ok(parsed) if !(16..=28).contains(&parsed.prefix) => out.push(at.note_inherited(
+                Diagnostic::error(
+                    Code::CidrSyntax,
+                    format!("`{cidr}` is not a valid CIDR block"),
+                )
+                .at(at.value("/network/cidr"), problem)
+                .help("write the VPC range as an IPv4 network, like \"10.0.0.0/16\""),
+            ),
+        ),
+        Ok(parsed) if !(16..=28).contains(&parsed.prefix) => out.push(
+            at.note_inherited(
                 "/network/cidr",
-                Diagnostic::error(Code::CidrSyntax, format!("a VPC CIDR must be /16 to /28, not /{}", parsed.prefix))
-                    .at(at.value("/network/cidr"), "outside what AWS allows for a VPC")
-                    .help("use a prefix length from /16 (65,536 addresses) to /28 (16 addresses)"),
-            )),
-            Ok(parsed) => {
-                let needed = subnet_count(env);
-                let largest_subnet = 28u8.min(parsed.prefix + bits_for(needed));
-                if parsed.prefix + bits_for(needed) > 28 {
-                    out.push(at.note_inherited(
+                Diagnostic::error(
+                    Code::CidrSyntax,
+                    format!("a VPC CIDR must be /16 to /28, not /{}", parsed.prefix),
+                )
+                .at(
+                    at.value("/network/cidr"),
+                    "outside what AWS allows for a VPC",
+                )
+                .help("use a prefix length from /16 (65,536 addresses) to /28 (16 addresses)"),
+            ),
+        ),
+        Ok(parsed) => {
+            let needed = subnet_count(env);
+            let largest_subnet = 28u8.min(parsed.prefix + bits_for(needed));
+            if parsed.prefix + bits_for(needed) > 28 {
+                out.push(
+                    at.note_inherited(
                         "/network/cidr",
                         Diagnostic::error(
                             Code::CidrSyntax,
                             format!("`{cidr}` is too small for {needed} subnets"),
                         )
-                        .at(at.value("/network/cidr"), format!("subnets would be smaller than /28 (/{largest_subnet})"))
+                        .at(
+                            at.value("/network/cidr"),
+                            format!("subnets would be smaller than /28 (/{largest_subnet})"),
+                        )
                         .help("use a larger VPC range or fewer availability zones"),
-                    ));
-                }
+                    ),
+                );
             }
-        },
+        }
     }
+}
+
+/// A new VPC has at most one NAT gateway per availability zone.
+fn check_nat_gateways(network: &Network, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     if network.cidr.is_some() && network.nat_gateways > network.azs {
         out.push(
             at.note_inherited(
@@ -114,8 +156,6 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
             ),
         );
     }
-
-    check_region_and_domain(env, at, out);
 }
 
 fn check_region_and_domain(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {

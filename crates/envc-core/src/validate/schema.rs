@@ -165,25 +165,8 @@ impl CompiledSchema {
         let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
         let diagnostic = match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                for key in unexpected {
-                    let child = format!("{pointer}/{}", pointer_token(key));
-                    let at = spans.by_pointer.get(&child).cloned();
-                    let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
-                    let fields = shape_at(shape, &pointer).field_names();
-                    let (help, suggestion) = suggestion(key, fields.iter().copied(), || {
-                        format!("{} takes: {}", name, fields.join(", "))
-                    });
-                    found.push((
-                        at,
-                        Diagnostic::error(
-                            Code::UnknownKey,
-                            format!("unknown key `{key}` in {name}"),
-                        )
-                        .at(span, "unknown key")
-                        .help(help)
-                        .suggest(suggestion),
-                    ));
-                }
+                let keys = unknown_keys(unexpected, &pointer, &name, value_span, spans, shape);
+                found.extend(keys);
                 return;
             }
             ValidationErrorKind::Required { property } => {
@@ -197,25 +180,7 @@ impl CompiledSchema {
                     .at(span, format!("`{property}` is required here"))
                     .help(required_help(property))
             }
-            ValidationErrorKind::Type { kind } => {
-                let expected = match kind {
-                    TypeKind::Single(t) => type_name(&t.to_string()),
-                    TypeKind::Multiple(ts) => ts
-                        .iter()
-                        .map(|t| type_name(&t.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                };
-                Diagnostic::error(
-                    Code::WrongType,
-                    format!(
-                        "{name} must be {expected}, not {}",
-                        json_type(error.instance())
-                    ),
-                )
-                .at(value_span, format!("expected {expected}"))
-                .help(type_help(&expected))
-            }
+            ValidationErrorKind::Type { kind } => wrong_type(error, kind, &name, value_span),
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<String> = options
                     .as_array()
@@ -237,31 +202,99 @@ impl CompiledSchema {
                 found.push(not_allowed(error, &options, spans, root, self.noun));
                 return;
             }
-            ValidationErrorKind::Minimum { limit }
-            | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
-                Code::OutOfRange,
-                format!("{name} must be at least {limit}, not {}", error.instance()),
-            )
-            .at(value_span, "too small")
-            .help(format!("use a value of {limit} or more")),
-            ValidationErrorKind::Maximum { limit }
-            | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
-                Code::OutOfRange,
-                format!("{name} must be at most {limit}, not {}", error.instance()),
-            )
-            .at(value_span, "too large")
-            .help(format!("use a value of {limit} or less")),
-            ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
-                Code::BadFormat,
-                format!("{name} is not in the expected format"),
-            )
-            .at(value_span, "does not match")
-            .help(format_help(&pointer, pattern)),
-            _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
-                .at(value_span, "here")
-                .help("see schema/ for what this setting takes"),
+            _ => value_problem(error, &pointer, &name, value_span),
         };
         found.push((located, diagnostic));
+    }
+}
+
+/// An unknown key of each of `unexpected` in the object at `pointer`, with did-you-mean
+/// from the keys its shape has.
+fn unknown_keys(
+    unexpected: &[String],
+    pointer: &str,
+    name: &str,
+    value_span: Span,
+    spans: &SpanIndex,
+    shape: &Shape,
+) -> Problems {
+    let mut found = Vec::new();
+    for key in unexpected {
+        let child = format!("{pointer}/{}", pointer_token(key));
+        let at = spans.by_pointer.get(&child).cloned();
+        let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
+        let fields = shape_at(shape, pointer).field_names();
+        let (help, suggestion) = suggestion(key, fields.iter().copied(), || {
+            format!("{} takes: {}", name, fields.join(", "))
+        });
+        found.push((
+            at,
+            Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}` in {name}"))
+                .at(span, "unknown key")
+                .help(help)
+                .suggest(suggestion),
+        ));
+    }
+    found
+}
+
+/// A value of the wrong JSON type.
+fn wrong_type(
+    error: &jsonschema::ValidationError<'_>,
+    kind: &TypeKind,
+    name: &str,
+    value_span: Span,
+) -> Diagnostic {
+    let expected = match kind {
+        TypeKind::Single(t) => type_name(&t.to_string()),
+        TypeKind::Multiple(ts) => ts
+            .iter()
+            .map(|t| type_name(&t.to_string()))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    Diagnostic::error(
+        Code::WrongType,
+        format!(
+            "{name} must be {expected}, not {}",
+            json_type(error.instance())
+        ),
+    )
+    .at(value_span, format!("expected {expected}"))
+    .help(type_help(&expected))
+}
+
+/// A value out of range, in the wrong format, or wrong in any other way the schema says.
+fn value_problem(
+    error: &jsonschema::ValidationError<'_>,
+    pointer: &str,
+    name: &str,
+    value_span: Span,
+) -> Diagnostic {
+    match error.kind() {
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!("{name} must be at least {limit}, not {}", error.instance()),
+        )
+        .at(value_span, "too small")
+        .help(format!("use a value of {limit} or more")),
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!("{name} must be at most {limit}, not {}", error.instance()),
+        )
+        .at(value_span, "too large")
+        .help(format!("use a value of {limit} or less")),
+        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
+            Code::BadFormat,
+            format!("{name} is not in the expected format"),
+        )
+        .at(value_span, "does not match")
+        .help(format_help(pointer, pattern)),
+        _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
+            .at(value_span, "here")
+            .help("see schema/ for what this setting takes"),
     }
 }
 

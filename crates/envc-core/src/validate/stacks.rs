@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
-use crate::model::{StackKind, StacksConfig};
+use crate::model::{Stack, StackKind, StacksConfig};
 
 /// Every built-in kind, for did-you-mean.
 const BUILTIN_KINDS: [StackKind; 14] = [
@@ -39,115 +39,159 @@ pub fn check_stacks(
             .unwrap_or(Span::new(file, 0, 0))
     };
     for (name, stack) in &config.stack {
-        if stack.kind.is_some() == stack.template.is_some() {
-            out.push(
-                Diagnostic::error(
-                    Code::StackSource,
-                    if stack.kind.is_some() {
-                        format!("stack `{name}` has both `kind` and `template`")
-                    } else {
-                        format!("stack `{name}` has neither `kind` nor `template`")
-                    },
-                )
-                .at(span(&stack_pointer(name, ""), true), "this stack")
-                .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
-            );
-        }
-        if let Some(kind) = stack.project_kind() {
-            if !project_kinds.contains(&kind) {
-                out.push(unknown_kind(
-                    name,
-                    kind,
-                    project_kinds,
-                    span(&stack_pointer(name, "/kind"), false),
-                ));
-            } else if crate::resolve::Shapes::shared()
-                .env
-                .field_names()
-                .contains(&name.as_str())
-            {
-                out.push(
-                    Diagnostic::error(
-                        Code::UnknownKind,
-                        format!("stack `{name}` of kind `{kind}` is named like the environments' `{name}` setting"),
-                    )
-                    .at(span(&stack_pointer(name, ""), true), "this stack")
-                    .help(format!(
-                        "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
-                    )),
-                );
-            }
-        }
+        check_source(name, stack, &span, out);
+        check_project_kind(name, stack, project_kinds, &span, out);
         check_selection(name, stack, &span, out);
-        for (i, need) in stack.needs.iter().enumerate() {
-            if need == name {
-                out.push(
-                    Diagnostic::error(Code::StackCycle, format!("stack `{name}` needs itself"))
-                        .at(
-                            span(&stack_pointer(name, &format!("/needs/{i}")), false),
-                            "here",
-                        )
-                        .help("remove it from its own `needs`"),
-                );
-            } else if !config.stack.contains_key(need) {
-                let (help, suggestion) =
-                    suggestion(need, config.stack.keys().map(String::as_str), || {
-                        format!(
-                            "stacks are: {}",
-                            config.stack.keys().cloned().collect::<Vec<_>>().join(", ")
-                        )
-                    });
-                out.push(
-                    Diagnostic::error(
-                        Code::UnknownStack,
-                        format!("stack `{name}` needs `{need}`, which is not a stack"),
-                    )
-                    .at(
-                        span(&stack_pointer(name, &format!("/needs/{i}")), false),
-                        "no such stack",
-                    )
-                    .help(help)
-                    .suggest(suggestion),
-                );
-            }
-        }
+        check_needs(name, stack, config, &span, out);
     }
-    if let Some(cycle) = find_cycle(config) {
-        let first = &cycle[0];
-        let position = config.stack[first]
-            .needs
-            .iter()
-            .position(|n| *n == cycle[1 % cycle.len()])
-            .unwrap_or(0);
-        let mut diagnostic = Diagnostic::error(
-            Code::StackCycle,
-            format!(
-                "stack `needs` form a cycle: {} → {first}",
-                cycle.join(" → ")
-            ),
-        )
-        .at(
-            span(&stack_pointer(first, &format!("/needs/{position}")), false),
-            format!("`{first}` needs `{}`", cycle[1 % cycle.len()]),
-        )
-        .help("stacks deploy in dependency order, so one of these must not need the other");
-        for (i, name) in cycle.iter().enumerate().skip(1) {
-            let next = &cycle[(i + 1) % cycle.len()];
-            if let Some(p) = config.stack[name].needs.iter().position(|n| n == next) {
-                diagnostic = diagnostic.also(
-                    span(&stack_pointer(name, &format!("/needs/{p}")), false),
-                    format!("`{name}` needs `{next}`"),
-                );
-            }
-        }
-        out.push(diagnostic);
-    }
+    check_cycle(config, &span, out);
     if let Some(region) = config.region.as_deref() {
         if super::regions::partition(region).is_none() {
             let at = span("/region", false);
             out.push(super::regions::unknown(region).at(at, "unknown default region"));
         }
     }
+}
+
+/// A stack has a `kind` or a `template`, not both.
+fn check_source(
+    name: &str,
+    stack: &Stack,
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    if stack.kind.is_some() == stack.template.is_some() {
+        out.push(
+            Diagnostic::error(
+                Code::StackSource,
+                if stack.kind.is_some() {
+                    format!("stack `{name}` has both `kind` and `template`")
+                } else {
+                    format!("stack `{name}` has neither `kind` nor `template`")
+                },
+            )
+            .at(span(&stack_pointer(name, ""), true), "this stack")
+            .help("give a built-in `kind=\"…\"` or a project `template=\"…\"`, not both"),
+        );
+    }
+}
+
+/// A project kind is one of the project's, and its stack is not named like a setting of
+/// the environments (its settings block would take that setting's place).
+fn check_project_kind(
+    name: &str,
+    stack: &Stack,
+    project_kinds: &[&str],
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(kind) = stack.project_kind() else {
+        return;
+    };
+    if !project_kinds.contains(&kind) {
+        out.push(unknown_kind(
+            name,
+            kind,
+            project_kinds,
+            span(&stack_pointer(name, "/kind"), false),
+        ));
+    } else if crate::resolve::Shapes::shared()
+        .env
+        .field_names()
+        .contains(&name)
+    {
+        out.push(
+            Diagnostic::error(
+                Code::UnknownKind,
+                format!("stack `{name}` of kind `{kind}` is named like the environments' `{name}` setting"),
+            )
+            .at(span(&stack_pointer(name, ""), true), "this stack")
+            .help(format!(
+                "a project kind's settings block is named after its stack, and `{name}` is envc's own: name the stack differently"
+            )),
+        );
+    }
+}
+
+/// Each of a stack's `needs` is another stack.
+fn check_needs(
+    name: &str,
+    stack: &Stack,
+    config: &StacksConfig,
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (i, need) in stack.needs.iter().enumerate() {
+        if need == name {
+            out.push(
+                Diagnostic::error(Code::StackCycle, format!("stack `{name}` needs itself"))
+                    .at(
+                        span(&stack_pointer(name, &format!("/needs/{i}")), false),
+                        "here",
+                    )
+                    .help("remove it from its own `needs`"),
+            );
+        } else if !config.stack.contains_key(need) {
+            let (help, suggestion) =
+                suggestion(need, config.stack.keys().map(String::as_str), || {
+                    format!(
+                        "stacks are: {}",
+                        config.stack.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                });
+            out.push(
+                Diagnostic::error(
+                    Code::UnknownStack,
+                    format!("stack `{name}` needs `{need}`, which is not a stack"),
+                )
+                .at(
+                    span(&stack_pointer(name, &format!("/needs/{i}")), false),
+                    "no such stack",
+                )
+                .help(help)
+                .suggest(suggestion),
+            );
+        }
+    }
+}
+
+/// The stacks' `needs` form no cycle (one diagnostic, at each `needs` of the cycle).
+fn check_cycle(
+    config: &StacksConfig,
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(cycle) = find_cycle(config) else {
+        return;
+    };
+    let first = &cycle[0];
+    let position = config.stack[first]
+        .needs
+        .iter()
+        .position(|n| *n == cycle[1 % cycle.len()])
+        .unwrap_or(0);
+    let mut diagnostic = Diagnostic::error(
+        Code::StackCycle,
+        format!(
+            "stack `needs` form a cycle: {} → {first}",
+            cycle.join(" → ")
+        ),
+    )
+    .at(
+        span(&stack_pointer(first, &format!("/needs/{position}")), false),
+        format!("`{first}` needs `{}`", cycle[1 % cycle.len()]),
+    )
+    .help("stacks deploy in dependency order, so one of these must not need the other");
+    for (i, name) in cycle.iter().enumerate().skip(1) {
+        let next = &cycle[(i + 1) % cycle.len()];
+        if let Some(p) = config.stack[name].needs.iter().position(|n| n == next) {
+            diagnostic = diagnostic.also(
+                span(&stack_pointer(name, &format!("/needs/{p}")), false),
+                format!("`{name}` needs `{next}`"),
+            );
+        }
+    }
+    out.push(diagnostic);
 }
 
 /// A cycle of two or more stacks, starting at its alphabetically first member.
@@ -209,9 +253,6 @@ fn find_cycle(config: &StacksConfig) -> Option<Vec<String>> {
     None
 }
 
-/// A `service` stack names the service it deploys, a `worker` stack its worker; without
-/// one it would render nothing, and nothing would say so. No other built-in kind reads
-/// either.
 /// A kind that is neither built in nor the project's, with the nearest known one.
 fn unknown_kind(name: &str, kind: &str, project_kinds: &[&str], at: Span) -> Diagnostic {
     let builtins: Vec<String> = BUILTIN_KINDS.iter().map(|k| k.name()).collect();
@@ -241,6 +282,9 @@ fn unknown_kind(name: &str, kind: &str, project_kinds: &[&str], at: Span) -> Dia
     .suggest(suggestion)
 }
 
+/// A `service` stack names the service it deploys, a `worker` stack its worker; without
+/// one it would render nothing, and nothing would say so. No other built-in kind reads
+/// either.
 fn check_selection(
     name: &str,
     stack: &crate::model::Stack,
