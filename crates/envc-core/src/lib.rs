@@ -173,27 +173,17 @@ fn run_against(
     };
     let mut sources = SourceMap::default();
     let mut all = Diagnostics::default();
-    if let Some(refused) = disk_caches.then(|| cache::refusal(root)).flatten() {
-        all.push(refused);
-    }
-    // What every run needs but no file decides is prepared beside the reading and parsing
-    // of files. On a run with nothing cached the schema validators and compiled templates
-    // are built in the background, ready when validation and rendering first ask for them
-    // (they compile on first use all the same). This thread reads and parses meanwhile:
-    // it is running now, while the pool's threads are still starting.
+    all.extend(disk_caches.then(|| cache::refusal(root)).flatten());
+    // With nothing cached, the schema validators and templates compile in the background
+    // while this thread reads and parses (see `prepared_renderer`).
     let validate_cache = open_cache("validate");
     if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
         rayon::spawn(|| Schemas::shared().prepare());
     }
     let (parsed, found) = parse::load_project_with(root, overlay, &mut sources);
     Shapes::shared();
-    let renderer = (stages != Stages::Validate).then(|| render::Renderer::for_project(root));
-    if let Some(Ok(renderer)) = &renderer {
-        if open_cache("render").is_none_or(|c| c.is_empty()) {
-            let renderer = renderer.clone();
-            rayon::spawn(move || renderer.prepare());
-        }
-    }
+    let renderer = (stages != Stages::Validate)
+        .then(|| prepared_renderer(root, open_cache("render").is_none_or(|c| c.is_empty())));
     all.extend(found);
 
     let wanted = (!only.is_empty()).then(|| wanted_files(&parsed, &sources, only, &mut all));
@@ -223,23 +213,15 @@ fn run_against(
         ));
     }
 
-    let mut rendered = Vec::new();
-    match renderer {
-        Some(Ok(renderer)) => {
-            let cache = disk_caches
-                .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
-                .flatten();
-            let at = Rendering {
-                renderer: &renderer,
-                validated: &validated,
-                cache: cache.as_ref(),
-                only,
-            };
-            rendered = at.render_and_check(baseline, &mut sources, &mut all);
+    let mut rendered = match renderer {
+        Some(Ok(renderer)) => Rendering::new(root, &renderer, &validated, disk_caches, only)
+            .render_and_check(baseline, &mut sources, &mut all),
+        Some(Err(problem)) => {
+            all.push(problem);
+            Vec::new()
         }
-        Some(Err(problem)) => all.push(problem),
-        None => {}
-    }
+        None => Vec::new(),
+    };
     if !only.is_empty() {
         rendered.retain(|e| only.contains(&e.name));
         validated.envs.retain(|e| only.contains(&e.name));
@@ -251,17 +233,7 @@ fn run_against(
 
     let mut diagnostics = all.into_sorted();
     if let Some(files) = wanted {
-        // A problem is the wanted environments' when it is placed in one of their files, or
-        // names one of them beside another (a name another environment takes as well).
-        diagnostics.retain(|d| match &d.primary {
-            Some(label) => {
-                !is_project_file(&sources, label.span.file)
-                    || std::iter::once(label)
-                        .chain(&d.secondary)
-                        .any(|l| files.contains(&l.span.file))
-            }
-            None => true,
-        });
+        diagnostics.retain(|d| concerns(d, &sources, &files));
     }
     PipelineRun {
         sources,
@@ -270,6 +242,38 @@ fn run_against(
         resolved,
         validated,
         rendered,
+    }
+}
+
+/// The project's renderer. What every run needs but no file decides is prepared beside the
+/// reading and parsing of files: on a run with nothing cached the schema validators and the
+/// compiled templates are built in the background, ready when validation and rendering first
+/// ask for them (they compile on first use all the same), while the calling thread reads and
+/// parses, since it is running now and the pool's threads are still starting.
+fn prepared_renderer(
+    root: &Path,
+    nothing_cached: bool,
+) -> Result<std::sync::Arc<render::Renderer>, Diagnostic> {
+    let renderer = render::Renderer::for_project(root)?;
+    if nothing_cached {
+        let in_background = renderer.clone();
+        rayon::spawn(move || in_background.prepare());
+    }
+    Ok(renderer)
+}
+
+/// Whether `diagnostic` is a problem of the environments whose files are `files`: it is
+/// placed in one of their files, or names one of them beside another (a name another
+/// environment takes as well), or it is placed in no file of the project.
+fn concerns(diagnostic: &Diagnostic, sources: &SourceMap, files: &HashSet<FileId>) -> bool {
+    match &diagnostic.primary {
+        Some(label) => {
+            !is_project_file(sources, label.span.file)
+                || std::iter::once(label)
+                    .chain(&diagnostic.secondary)
+                    .any(|l| files.contains(&l.span.file))
+        }
+        None => true,
     }
 }
 
@@ -312,11 +316,30 @@ fn wanted_files(
 struct Rendering<'r> {
     renderer: &'r render::Renderer,
     validated: &'r ValidatedProject,
-    cache: Option<&'r render::RenderCache>,
+    cache: Option<render::RenderCache>,
     only: &'r [String],
 }
 
-impl Rendering<'_> {
+impl<'r> Rendering<'r> {
+    /// Rendering with `renderer`, and the project's render cache when `disk_caches`.
+    fn new(
+        root: &Path,
+        renderer: &'r render::Renderer,
+        validated: &'r ValidatedProject,
+        disk_caches: bool,
+        only: &'r [String],
+    ) -> Self {
+        let cache = disk_caches
+            .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
+            .flatten();
+        Rendering {
+            renderer,
+            validated,
+            cache,
+            only,
+        }
+    }
+
     /// Renders every environment, then checks the rendered templates (against the golden
     /// files of `baseline`'s commit too, when one is being located).
     fn render_and_check(
@@ -329,7 +352,7 @@ impl Rendering<'_> {
         let rendered = render::render_project(
             self.renderer,
             self.validated,
-            self.cache,
+            self.cache.as_ref(),
             self.only,
             sources,
             &mut found,

@@ -82,7 +82,10 @@ pub(super) fn check_reserved_concurrency(
     let mut by_region: BTreeMap<(&str, &str), Vec<&Reserving>> = BTreeMap::new();
     for function in reserving {
         let (account, region) = (function.stack.account(), function.stack.region());
-        by_region.entry((account, region)).or_default().push(function);
+        by_region
+            .entry((account, region))
+            .or_default()
+            .push(function);
     }
     let most = LAMBDA_CONCURRENCY - LAMBDA_UNRESERVED;
     for ((account, region), functions) in by_region {
@@ -92,10 +95,7 @@ pub(super) fn check_reserved_concurrency(
         }
         let most_reserving = functions.iter().max_by_key(|f| f.reserved).unwrap();
         let place = placer.at_spot(most_reserving.stack, most_reserving.at);
-        let mut envs: Vec<String> = functions
-            .iter()
-            .map(|f| f.stack.env.name.clone())
-            .collect();
+        let mut envs: Vec<String> = functions.iter().map(|f| f.stack.env.name.clone()).collect();
         envs.dedup();
         out.push(Finding {
             envs: envs.clone(),
