@@ -3,8 +3,6 @@
 //! (golden files read from git at the base, everything rendered again, compared, priced).
 //! Run with `cargo bench --bench review`.
 
-// It commits its own generated project, so the shared per-size projects go unused here.
-#[allow(dead_code)]
 #[path = "../crates/envc-core/benches/generate.rs"]
 mod generate;
 

@@ -1,5 +1,6 @@
-//! The validation and render caches (`.envc/cache/`): a cached run says exactly what a fresh one
-//! says, any change to what a render reads is seen, and a damaged cache is only a miss.
+//! The validation, render and rules caches (`.envc/cache/`): a cached run says exactly what a
+//! fresh one says, any change to what a render reads is seen, and a damaged cache is only a
+//! miss.
 
 use crate::support;
 
@@ -46,6 +47,10 @@ fn a_cached_check_says_what_a_fresh_one_says() {
     );
     assert!(
         files.iter().any(|f| f.starts_with("cache/validate/")),
+        "{files:?}"
+    );
+    assert!(
+        files.iter().any(|f| f.starts_with("cache/rules/")),
         "{files:?}"
     );
     assert!(files.contains(&".gitignore".to_string()), "{files:?}");
@@ -158,4 +163,46 @@ fn a_value_the_schema_rejects_is_caught_after_a_cached_run() {
     assert_eq!(cached.code, 1, "{}", cached.all());
     assert!(cached.all().contains("envc::schema::"), "{}", cached.all());
     assert_eq!(cached.all(), uncached(dir.path(), &["check"]).all());
+}
+
+/// Two environments of one account and region, each naming its ECR repository `name`.
+fn registry_project(dir: &Path, dev: &str, prod: &str) {
+    let stacks = "project \"wallet\"\nregion \"us-east-1\"\nstack \"registry\" kind=\"registry\"\ngolden #false\n";
+    std::fs::write(dir.join("stacks.kdl"), stacks).unwrap();
+    std::fs::create_dir_all(dir.join("env")).unwrap();
+    for (env, cidr, name) in [("dev", "10.0.0.0/16", dev), ("prod", "10.1.0.0/16", prod)] {
+        let text = format!(
+            "account \"123456789012\"\nnetwork {{\n    cidr \"{cidr}\"\n}}\nregistry {{\n    repository \"{name}\"\n}}\n"
+        );
+        std::fs::write(dir.join("env").join(format!("{env}.kdl")), text).unwrap();
+    }
+}
+
+#[test]
+fn a_name_two_environments_take_is_found_from_the_rules_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    registry_project(dir.path(), "wallet-dev", "wallet-prod");
+    let clean = envc(dir.path(), &["check"]);
+    assert_eq!(clean.code, 0, "{}", clean.all());
+    // prod now takes dev's name: dev's facts come from the cache, prod's are read afresh.
+    edit(
+        &dir.path().join("env/prod.kdl"),
+        "wallet-prod",
+        "wallet-dev",
+    );
+    let fresh = uncached(dir.path(), &["check"]);
+    assert_eq!(fresh.code, 1, "{}", fresh.all());
+    assert!(
+        fresh.all().contains("envc::aws::name-taken"),
+        "{}",
+        fresh.all()
+    );
+    let half_cached = envc(dir.path(), &["check"]);
+    assert_eq!(
+        (half_cached.code, half_cached.all()),
+        (fresh.code, fresh.all())
+    );
+    // Both are cached now (neither has a problem of its own): the same finding, placed alike.
+    let cached = envc(dir.path(), &["check"]);
+    assert_eq!((cached.code, cached.all()), (fresh.code, fresh.all()));
 }

@@ -1,5 +1,7 @@
 //! A generator of synthetic envc projects shaped like the root example: N environments with
 //! `extends` chains up to five deep under an abstract base, each with all the example's stacks.
+// Each benchmark (and the review test) that includes this file uses a part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};

@@ -317,11 +317,13 @@ struct Rendering<'r> {
     renderer: &'r render::Renderer,
     validated: &'r ValidatedProject,
     cache: Option<render::RenderCache>,
+    rules_cache: Option<cache::Cache>,
     only: &'r [String],
 }
 
 impl<'r> Rendering<'r> {
-    /// Rendering with `renderer`, and the project's render cache when `disk_caches`.
+    /// Rendering with `renderer`, and the project's render and rules caches when
+    /// `disk_caches`.
     fn new(
         root: &Path,
         renderer: &'r render::Renderer,
@@ -336,6 +338,9 @@ impl<'r> Rendering<'r> {
             renderer,
             validated,
             cache,
+            rules_cache: disk_caches
+                .then(|| cache::Cache::open(root, "rules"))
+                .flatten(),
             only,
         }
     }
@@ -375,13 +380,17 @@ impl<'r> Rendering<'r> {
             baseline.read_differing(&now).ok().map(|()| baseline)
         });
         if let Some(stacks) = &self.validated.stacks {
+            let scope = rules::Scope {
+                focus: self.only,
+                baseline: baseline.as_ref(),
+                cache: self.rules_cache.as_ref(),
+            };
             all.extend(rules::check_rendered(
                 self.renderer,
                 stacks,
                 &rendered,
                 &self.validated.envs,
-                self.only,
-                baseline.as_ref(),
+                &scope,
                 sources,
             ));
         }

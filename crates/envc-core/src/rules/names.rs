@@ -98,7 +98,33 @@ pub(super) struct Named<'a> {
     place: std::cell::OnceCell<Place>,
 }
 
-impl Named<'_> {
+impl<'a> Named<'a> {
+    /// A named resource found on an earlier run (see [`super::cache`]); `None` for a type
+    /// this envc has no name rule for.
+    pub(super) fn restore(
+        stack: StackAt<'a>,
+        id: String,
+        kind: &str,
+        name: String,
+        written: Spot,
+    ) -> Option<Self> {
+        let (kind, (rule, _)) = RULES.by_type.get_key_value(kind)?;
+        Some(Named {
+            stack,
+            id,
+            kind,
+            rule,
+            name,
+            written,
+            place: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// Its stack, id, type, name and where the name is written: what [`super::cache`] keeps.
+    pub(super) fn parts(&self) -> (StackAt<'a>, &str, &str, &str, Spot) {
+        (self.stack, &self.id, self.kind, &self.name, self.written)
+    }
+
     fn place(&self, placer: &mut Placer) -> Place {
         *self
             .place

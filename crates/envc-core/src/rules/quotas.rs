@@ -58,6 +58,23 @@ pub(super) struct Reserving<'a> {
     reserved: u64,
 }
 
+impl<'a> Reserving<'a> {
+    /// A function found on an earlier run (see [`super::cache`]).
+    pub(super) fn restore(stack: StackAt<'a>, id: String, at: Spot, reserved: u64) -> Self {
+        Reserving {
+            stack,
+            id,
+            at,
+            reserved,
+        }
+    }
+
+    /// Its stack, id, where the id is and what it reserves: what [`super::cache`] keeps.
+    pub(super) fn parts(&self) -> (StackAt<'a>, &str, Spot, u64) {
+        (self.stack, &self.id, self.at, self.reserved)
+    }
+}
+
 fn add_reserving<'a>(stack: &Rendered<'a>, reserving: &mut Vec<Reserving<'a>>) {
     for resource in stack.resources() {
         if resource.kind != "AWS::Lambda::Function" {
