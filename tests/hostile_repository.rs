@@ -56,26 +56,50 @@ fn no_writing_command_changes_a_folder_that_links_lead_to() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     support::copy_project(support::root(), project);
+    link_out(project, outside.path());
+    writing_commands_are_refused_where_a_link_leads_out(project);
+    fmt_passes_links_by_and_refuses_them_named(project, outside.path());
+    init_through_a_link_out_is_refused_and_leaves_nothing(project, outside.path());
+
+    assert_eq!(
+        snapshot(outside.path()),
+        before,
+        "the folder outside changed"
+    );
+    let check = support::envc(project, &["check"]);
+    assert!(
+        check.all().contains("envc::cache::refused"),
+        "{}",
+        check.all()
+    );
+}
+
+/// Links from `project` to `outside` where envc keeps its cache, environments, golden files,
+/// documents, schemas and new kinds, and where its temporary files used to go; and an
+/// unformatted `env/dev.kdl`.
+fn link_out(project: &Path, outside: &Path) {
     let link = |at: &str, to: &Path| symlink(to, project.join(at)).unwrap();
-    link(".envc", outside.path());
-    link("env/more", outside.path());
+    link(".envc", outside);
+    link("env/more", outside);
     std::fs::remove_dir_all(project.join("golden/dev")).unwrap();
-    link("golden/dev", outside.path());
+    link("golden/dev", outside);
     std::fs::remove_dir_all(project.join("docs")).unwrap();
-    link("docs", outside.path());
+    link("docs", outside);
     std::fs::remove_dir_all(project.join("schema")).unwrap();
-    link("schema", outside.path());
+    link("schema", outside);
     // Where envc's temporary files used to go, and a folder for new kinds.
-    link("env/dev.envc-tmp", &outside.path().join("settings.md"));
-    link("stacks.envc-tmp", &outside.path().join("network.yaml"));
-    link("kinds", outside.path());
+    link("env/dev.envc-tmp", &outside.join("settings.md"));
+    link("stacks.envc-tmp", &outside.join("network.yaml"));
+    link("kinds", outside);
     std::fs::write(project.join("env/dev.kdl"), {
         let text = std::fs::read_to_string(project.join("env/dev.kdl")).unwrap();
         text.replacen('\n', "\n   \n", 1)
     })
     .unwrap();
+}
 
-    // Commands that reach their writes on this project, each refused where a link leads out.
+/// Commands that reach their writes on this project, each refused where a link leads out.
+fn writing_commands_are_refused_where_a_link_leads_out(project: &Path) {
     for args in [
         vec!["check"],
         vec!["render", "--write"],
@@ -95,10 +119,13 @@ fn no_writing_command_changes_a_folder_that_links_lead_to() {
             );
         }
     }
-    // An environment file that is a link out, and a path out, given to `fmt`.
-    link("env/zz.kdl", &outside.path().join("zz.kdl"));
-    let outside_kdl = outside.path().join("zz.kdl");
-    // Walking folders, `fmt` passes links by; named, they are refused.
+}
+
+/// An environment file that is a link out, and a path out, given to `fmt`: walking folders,
+/// `fmt` passes links by; named, they are refused.
+fn fmt_passes_links_by_and_refuses_them_named(project: &Path, outside: &Path) {
+    symlink(outside.join("zz.kdl"), project.join("env/zz.kdl")).unwrap();
+    let outside_kdl = outside.join("zz.kdl");
     for args in [vec!["fmt"], vec!["fmt", "env"]] {
         let run = support::envc(project, &args);
         assert_eq!(run.code, 0, "{args:?}: {}", run.all());
@@ -111,10 +138,13 @@ fn no_writing_command_changes_a_folder_that_links_lead_to() {
         let run = support::envc(project, &args);
         assert_ne!(run.code, 0, "{args:?}: {}", run.all());
     }
-    // `init` into a new folder whose `schema` leads out: refused, and nothing left.
+}
+
+/// `init` into a new folder whose `schema` leads out: refused, and nothing left.
+fn init_through_a_link_out_is_refused_and_leaves_nothing(project: &Path, outside: &Path) {
     let fresh = project.join("fresh");
     std::fs::create_dir(&fresh).unwrap();
-    symlink(outside.path(), fresh.join("schema")).unwrap();
+    symlink(outside, fresh.join("schema")).unwrap();
     let init = support::envc(&fresh, &["init", "--name", "fresh"]);
     assert_ne!(init.code, 0, "{}", init.all());
     assert!(init.all().contains("envc::io::refused"), "{}", init.all());
@@ -124,18 +154,6 @@ fn no_writing_command_changes_a_folder_that_links_lead_to() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(left, ["schema"], "init left {left:?}");
-
-    assert_eq!(
-        snapshot(outside.path()),
-        before,
-        "the folder outside changed"
-    );
-    let check = support::envc(project, &["check"]);
-    assert!(
-        check.all().contains("envc::cache::refused"),
-        "{}",
-        check.all()
-    );
 }
 
 #[test]

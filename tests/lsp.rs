@@ -4,6 +4,8 @@
 
 use crate::support;
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 use support::lsp_client::Client;
 
@@ -27,10 +29,18 @@ fn has_code(list: &[Value], code: &str) -> bool {
 fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
     let dir = project("");
     let mut client = Client::start(dir.path());
-    let staging2 = std::fs::read_to_string(dir.path().join("env/staging2.kdl")).unwrap();
-    client.open("env/staging2.kdl", None);
+    a_typo_in_a_child_is_found_in_the_unsaved_buffer(&mut client, dir.path());
+    an_edit_to_base_is_every_childs_problem(&mut client, dir.path());
+    stacks_kdl_is_a_project_file_like_the_others(&mut client, dir.path());
+    a_change_that_renders_differently_makes_the_golden_files_stale(&mut client, dir.path());
+    client.shutdown();
+}
 
-    // A typo in a child: found in the unsaved buffer, with its did-you-mean.
+/// A typo in a child: found in the unsaved buffer, with its did-you-mean (the file on disk
+/// unchanged); fixed again, the file's problems are cleared.
+fn a_typo_in_a_child_is_found_in_the_unsaved_buffer(client: &mut Client, dir: &Path) {
+    let staging2 = std::fs::read_to_string(dir.join("env/staging2.kdl")).unwrap();
+    client.open("env/staging2.kdl", None);
     let typo = staging2.replace("    cidr \"10.2.0.0/16\"", "    cidrr \"10.2.0.0/16\"");
     client.change("env/staging2.kdl", &typo);
     let found = client.diagnostics_until("env/staging2.kdl", |l| {
@@ -54,16 +64,18 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
         json!({ "line": 4, "character": 4 })
     );
     assert_eq!(
-        std::fs::read_to_string(dir.path().join("env/staging2.kdl")).unwrap(),
+        std::fs::read_to_string(dir.join("env/staging2.kdl")).unwrap(),
         staging2
     );
 
     // Fixed again: the file's problems are cleared.
     client.change("env/staging2.kdl", &staging2);
     client.diagnostics_until("env/staging2.kdl", |l| l.is_empty());
+}
 
-    // An edit to base.kdl: its problem is every child's, and says so.
-    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+/// An edit to base.kdl: its problem is every child's, and says so.
+fn an_edit_to_base_is_every_childs_problem(client: &mut Client, dir: &Path) {
+    let base = std::fs::read_to_string(dir.join("env/base.kdl")).unwrap();
     client.open("env/base.kdl", None);
     client.change("env/base.kdl", &base.replace("port 4000", "port \"4000\""));
     let found = client.diagnostics_until("env/base.kdl", |l| has_code(l, "envc::schema::type"));
@@ -76,9 +88,11 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
     }
     client.change("env/base.kdl", &base);
     client.diagnostics_until("env/base.kdl", |l| l.is_empty());
+}
 
-    // stacks.kdl is a project file like the others.
-    let stacks = std::fs::read_to_string(dir.path().join("stacks.kdl")).unwrap();
+/// stacks.kdl is a project file like the others.
+fn stacks_kdl_is_a_project_file_like_the_others(client: &mut Client, dir: &Path) {
+    let stacks = std::fs::read_to_string(dir.join("stacks.kdl")).unwrap();
     client.open("stacks.kdl", None);
     client.change(
         "stacks.kdl",
@@ -88,10 +102,12 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
     assert_eq!(found[0]["data"]["suggestion"], "api");
     client.change("stacks.kdl", &stacks);
     client.diagnostics_until("stacks.kdl", |l| l.is_empty());
+}
 
-    // A change that renders differently: the golden files are stale, as a hint on the
-    // environment's file once the full check has run.
-    let dev = std::fs::read_to_string(dir.path().join("env/dev.kdl")).unwrap();
+/// A change that renders differently: the golden files are stale, as a hint on the
+/// environment's file once the full check has run.
+fn a_change_that_renders_differently_makes_the_golden_files_stale(client: &mut Client, dir: &Path) {
+    let dev = std::fs::read_to_string(dir.join("env/dev.kdl")).unwrap();
     client.open("env/dev.kdl", None);
     client.change(
         "env/dev.kdl",
@@ -103,7 +119,6 @@ fn problems_of_unsaved_buffers_as_you_type_in_every_file_an_edit_affects() {
         .as_str()
         .unwrap()
         .contains("golden/dev/monitoring.yaml"));
-    client.shutdown();
 }
 
 #[test]
@@ -260,23 +275,59 @@ fn labels(completion: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The labels of the completion at `offset` bytes into `needle` in the buffer `text` of
+/// `relative`.
+fn complete(
+    client: &mut Client,
+    relative: &str,
+    text: &str,
+    needle: &str,
+    offset: usize,
+) -> Vec<String> {
+    labels(&client.request(
+        "textDocument/completion",
+        client.at(relative, text, needle, offset),
+    ))
+}
+
 #[test]
 fn completion_of_keys_values_environments_stacks_and_paths() {
     let dir = project("");
     let mut client = Client::start(dir.path());
     let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
     client.open("env/base.kdl", None);
+    keys_of_the_block_at_the_cursor(&mut client, &base);
+    values_properties_and_paths(&mut client, &base);
 
-    // Keys of the block at the cursor, while typing one.
-    // (A key the block sets already is not offered again: `instance-class` goes first.)
+    // Environment names after `extends`.
+    let staging2 = "extends \n";
+    client.open("env/staging2.kdl", Some(staging2));
+    let found = complete(&mut client, "env/staging2.kdl", staging2, "extends ", 8);
+    assert!(
+        found.contains(&"\"staging\"".to_string()) && !found.contains(&"\"staging2\"".to_string()),
+        "{found:?}"
+    );
+
+    // Stack names in `needs`.
+    let stacks = std::fs::read_to_string(dir.path().join("stacks.kdl")).unwrap();
+    let typing = stacks.replace(
+        "    needs \"api\" \"jobs\" \"database\" \"queues\"",
+        "    needs \"api\" ",
+    );
+    client.open("stacks.kdl", Some(&typing));
+    let found = complete(&mut client, "stacks.kdl", &typing, "needs \"api\" ", 12);
+    assert!(found.contains(&"\"database\"".to_string()), "{found:?}");
+    client.shutdown();
+}
+
+/// Keys of the block at the cursor, while typing one in base.kdl (open, its text `base`).
+/// (A key the block sets already is not offered again: `instance-class` goes first.)
+fn keys_of_the_block_at_the_cursor(client: &mut Client, base: &str) {
     let typing = base
         .replace("    backup-days 7\n", "    backup-days 7\n    inst\n")
         .replace("    instance-class \"db.t3.micro\"\n", "");
     client.change("env/base.kdl", &typing);
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("env/base.kdl", &typing, "    inst\n", 8),
-    ));
+    let found = complete(client, "env/base.kdl", &typing, "    inst\n", 8);
     assert!(
         found.contains(&"instance-class".to_string()),
         "{found:?} {typing}"
@@ -290,14 +341,15 @@ fn completion_of_keys_values_environments_stacks_and_paths() {
         !found.contains(&"cidr".to_string()),
         "a key of another block: {found:?}"
     );
+}
 
+/// In base.kdl (open, its text `base`): allowed values of a setting, the properties of a
+/// block written on one line, and paths after `${`.
+fn values_properties_and_paths(client: &mut Client, base: &str) {
     // Allowed values of a setting.
     let typing = base.replace("    engine \"postgres\"\n", "    engine \n");
     client.change("env/base.kdl", &typing);
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("env/base.kdl", &typing, "engine \n", 7),
-    ));
+    let found = complete(client, "env/base.kdl", &typing, "engine \n", 7);
     assert!(
         found.contains(&"\"postgres\"".to_string())
             && found.contains(&"\"aurora-postgresql\"".to_string()),
@@ -310,10 +362,7 @@ fn completion_of_keys_values_environments_stacks_and_paths() {
         "scaling min=0 ",
     );
     client.change("env/base.kdl", &typing);
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("env/base.kdl", &typing, "scaling min=0 ", 14),
-    ));
+    let found = complete(client, "env/base.kdl", &typing, "scaling min=0 ", 14);
     assert!(
         found.contains(&"max=".to_string()) && !found.contains(&"min=".to_string()),
         "{found:?}"
@@ -322,40 +371,11 @@ fn completion_of_keys_values_environments_stacks_and_paths() {
     // Paths after `${`.
     let typing = base.replace("\"${env}-api.hyperchonk.com\"", "\"${netw");
     client.change("env/base.kdl", &typing);
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("env/base.kdl", &typing, "${netw", 6),
-    ));
+    let found = complete(client, "env/base.kdl", &typing, "${netw", 6);
     assert!(
         found.contains(&"network.cidr".to_string()) && found.contains(&"region".to_string()),
         "{found:?}"
     );
-
-    // Environment names after `extends`.
-    let staging2 = "extends \n";
-    client.open("env/staging2.kdl", Some(staging2));
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("env/staging2.kdl", staging2, "extends ", 8),
-    ));
-    assert!(
-        found.contains(&"\"staging\"".to_string()) && !found.contains(&"\"staging2\"".to_string()),
-        "{found:?}"
-    );
-
-    // Stack names in `needs`.
-    let stacks = std::fs::read_to_string(dir.path().join("stacks.kdl")).unwrap();
-    let typing = stacks.replace(
-        "    needs \"api\" \"jobs\" \"database\" \"queues\"",
-        "    needs \"api\" ",
-    );
-    client.open("stacks.kdl", Some(&typing));
-    let found = labels(&client.request(
-        "textDocument/completion",
-        client.at("stacks.kdl", &typing, "needs \"api\" ", 12),
-    ));
-    assert!(found.contains(&"\"database\"".to_string()), "{found:?}");
-    client.shutdown();
 }
 
 #[test]
@@ -449,11 +469,37 @@ fn definition_and_references() {
     client.shutdown();
 }
 
+/// The code actions at `at` (a position from [`Client::at`]), given the problems there.
+fn code_actions_at(client: &mut Client, at: &Value, diagnostics: Value) -> Value {
+    client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": at["textDocument"],
+            "range": { "start": at["position"], "end": at["position"] },
+            "context": { "diagnostics": diagnostics },
+        }),
+    )
+}
+
 #[test]
 fn code_actions_fix_a_typo_and_move_a_value_every_child_sets_to_the_parent() {
     let dir = project("");
     let mut client = Client::start(dir.path());
-    let base = std::fs::read_to_string(dir.path().join("env/base.kdl")).unwrap();
+    a_typo_is_changed_to_the_key_meant(&mut client, dir.path());
+    an_only_childs_value_moves_to_its_parent(&mut client, dir.path());
+
+    // dev's `budget-usd` is not staging's or prod's: nothing to move.
+    let dev = std::fs::read_to_string(dir.path().join("env/dev.kdl")).unwrap();
+    client.open("env/dev.kdl", None);
+    let at = client.at("env/dev.kdl", &dev, "budget-usd", 1);
+    let actions = code_actions_at(&mut client, &at, json!([]));
+    assert_eq!(actions, json!([]));
+    client.shutdown();
+}
+
+/// A typo in base.kdl's key: the first action changes it to the key meant.
+fn a_typo_is_changed_to_the_key_meant(client: &mut Client, dir: &Path) {
+    let base = std::fs::read_to_string(dir.join("env/base.kdl")).unwrap();
     let typo = base.replace(
         "instance-class \"db.t3.micro\"",
         "instance-clas \"db.t3.micro\"",
@@ -462,14 +508,7 @@ fn code_actions_fix_a_typo_and_move_a_value_every_child_sets_to_the_parent() {
     let found =
         client.diagnostics_until("env/base.kdl", |l| has_code(l, "envc::schema::unknown-key"));
     let at = client.at("env/base.kdl", &typo, "instance-clas ", 2);
-    let actions = client.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": at["textDocument"],
-            "range": { "start": at["position"], "end": at["position"] },
-            "context": { "diagnostics": found },
-        }),
-    );
+    let actions = code_actions_at(client, &at, json!(found));
     let fix = &actions[0];
     assert_eq!(fix["title"], "Change to `instance-class`");
     let edit = &fix["edit"]["changes"][client.uri("env/base.kdl")][0];
@@ -478,19 +517,14 @@ fn code_actions_fix_a_typo_and_move_a_value_every_child_sets_to_the_parent() {
         edit["range"]["start"],
         at["position"].clone().tap_character(-2)
     );
+}
 
-    // staging2 is staging's only child, so its `cidr` can move to staging.
-    let staging2 = std::fs::read_to_string(dir.path().join("env/staging2.kdl")).unwrap();
+/// staging2 is staging's only child, so its `cidr` can move to staging.
+fn an_only_childs_value_moves_to_its_parent(client: &mut Client, dir: &Path) {
+    let staging2 = std::fs::read_to_string(dir.join("env/staging2.kdl")).unwrap();
     client.open("env/staging2.kdl", None);
     let at = client.at("env/staging2.kdl", &staging2, "cidr", 1);
-    let actions = client.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": at["textDocument"],
-            "range": { "start": at["position"], "end": at["position"] },
-            "context": { "diagnostics": [] },
-        }),
-    );
+    let actions = code_actions_at(client, &at, json!([]));
     let moved = actions
         .as_array()
         .unwrap()
@@ -519,21 +553,6 @@ fn code_actions_fix_a_typo_and_move_a_value_every_child_sets_to_the_parent() {
         replaced["range"]["start"],
         json!({ "line": 4, "character": 4 })
     );
-
-    // dev's `budget-usd` is not staging's or prod's: nothing to move.
-    let dev = std::fs::read_to_string(dir.path().join("env/dev.kdl")).unwrap();
-    client.open("env/dev.kdl", None);
-    let at = client.at("env/dev.kdl", &dev, "budget-usd", 1);
-    let actions = client.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": at["textDocument"],
-            "range": { "start": at["position"], "end": at["position"] },
-            "context": { "diagnostics": [] },
-        }),
-    );
-    assert_eq!(actions, json!([]));
-    client.shutdown();
 }
 
 trait TapCharacter {

@@ -5,11 +5,12 @@
 
 use crate::support;
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use support::proxy::{answer, Proxy, Rule};
-use support::{copy_project, envc_at, root, Moto};
+use support::{copy_project, envc_at, root, Moto, Run};
 
 const TASK_ID: &str = "5f2c0e0a8d6b4f1e9a7c3b2d1e0f9a8b";
 
@@ -98,8 +99,29 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
     let proxy = Proxy::start(moto.port, ecs_answering(2, Some(3)));
     let run = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
     assert_eq!(run.code, 3, "the container's exit code:\n{}", run.all());
-    // Its log lines, on standard output, in order (a credential masked, as everywhere); its
-    // progress on standard error.
+    shows_the_logs_and_the_progress(&run);
+    run_task_asked_for_the_services_network(&moto, &proxy);
+
+    // A migration that succeeds exits 0.
+    proxy.set_rules(ecs_answering(0, Some(0)));
+    let ok = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+
+    tasks_not_runnable_are_refused_before_any_request(project.path(), &proxy);
+    assert_eq!(proxy.answered("RunTask").len(), 2);
+
+    // ECS that no longer knows the task it started: the run failed, and says so.
+    proxy.set_rules(ecs_forgetting_the_task());
+    let lost = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
+    assert_eq!(lost.code, 1, "{}", lost.all());
+    for shown in ["envc::run::task-failed", "ECS no longer knows task"] {
+        assert!(lost.stderr.contains(shown), "{shown:?}:\n{}", lost.stderr);
+    }
+}
+
+/// The task's log lines, on standard output, in order (a credential masked, as everywhere);
+/// its progress on standard error.
+fn shows_the_logs_and_the_progress(run: &Run) {
     assert_eq!(
         run.stdout,
         "Applying migration `20261201_add_wallets`\nusing key ********************\nError: P3018 A migration failed to apply.\n",
@@ -115,19 +137,22 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
     ] {
         assert!(run.stderr.contains(shown), "{shown:?}:\n{}", run.stderr);
     }
-    // RunTask: the migration's task definition, on Fargate, in the services' private
-    // subnets and security group, without a public address.
+}
+
+/// RunTask (asked once): the migration's task definition, on Fargate, in the services'
+/// private subnets and security group, without a public address.
+fn run_task_asked_for_the_services_network(moto: &Moto, proxy: &Proxy) {
     let asked = proxy.answered("RunTask");
     assert_eq!(asked.len(), 1);
     let request: serde_json::Value = serde_json::from_str(&asked[0]).unwrap();
-    let subnets: Vec<String> = output(&moto, "balancer-local-network", "PrivateSubnetIds")
+    let subnets: Vec<String> = output(moto, "balancer-local-network", "PrivateSubnetIds")
         .split(',')
         .map(String::from)
         .collect();
     assert_eq!(request["cluster"], "balancer-local", "{request:#}");
     assert_eq!(
         request["taskDefinition"],
-        output(&moto, "balancer-local-migration", "TaskDefinitionArn"),
+        output(moto, "balancer-local-migration", "TaskDefinitionArn"),
         "{request:#}"
     );
     assert_eq!(request["launchType"], "FARGATE", "{request:#}");
@@ -141,23 +166,20 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
     assert_eq!(
         network["securityGroups"],
         serde_json::json!([output(
-            &moto,
+            moto,
             "balancer-local-network",
             "MigrationStackSecurityGroupId"
         )]),
         "{request:#}"
     );
     assert_eq!(network["assignPublicIp"], "DISABLED", "{request:#}");
+}
 
-    // A migration that succeeds exits 0.
-    proxy.set_rules(ecs_answering(0, Some(0)));
-    let ok = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
-    assert_eq!(ok.code, 0, "{}", ok.all());
-
-    // A stack without a task, and a misspelt one, are usage errors refused before any
-    // request, with the task meant.
+/// A stack without a task, and a misspelt one, are usage errors refused before any
+/// request, with the task meant.
+fn tasks_not_runnable_are_refused_before_any_request(project: &Path, proxy: &Proxy) {
     let asked = proxy.seen.lock().unwrap().len();
-    let refused = envc_at(project.path(), &proxy.url(), &["run", "queues", "local"]);
+    let refused = envc_at(project, &proxy.url(), &["run", "queues", "local"]);
     assert_eq!(refused.code, 2, "{}", refused.all());
     for shown in [
         "envc::run::unknown-task",
@@ -172,7 +194,7 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
             refused.stderr
         );
     }
-    let misspelt = envc_at(project.path(), &proxy.url(), &["run", "migratoin", "local"]);
+    let misspelt = envc_at(project, &proxy.url(), &["run", "migratoin", "local"]);
     assert_eq!(misspelt.code, 2, "{}", misspelt.all());
     assert!(
         misspelt.stderr.contains("did you mean `migration`?"),
@@ -184,20 +206,17 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
         asked,
         "no request reached AWS"
     );
-    assert_eq!(proxy.answered("RunTask").len(), 2);
+}
 
-    // ECS that no longer knows the task it started: the run failed, and says so.
+/// ECS that answers as [`ecs_answering`] with a successful task, but whose DescribeTasks no
+/// longer knows the task it started.
+fn ecs_forgetting_the_task() -> Vec<Rule> {
     let mut forgotten = ecs_answering(0, Some(0));
     forgotten[1] = Rule::new(
         "DescribeTasks",
         answer(|_| serde_json::json!({"tasks": [], "failures": []}).to_string()),
     );
-    proxy.set_rules(forgotten);
-    let lost = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
-    assert_eq!(lost.code, 1, "{}", lost.all());
-    for shown in ["envc::run::task-failed", "ECS no longer knows task"] {
-        assert!(lost.stderr.contains(shown), "{shown:?}:\n{}", lost.stderr);
-    }
+    forgotten
 }
 
 #[test]

@@ -157,56 +157,76 @@ pub fn compare(
     }
     for (env, differences) in rendered.iter().zip(differences) {
         for difference in differences {
-            found.push(match difference {
-                Difference::Stale { stack, committed } => {
-                    let shown = crate::files::display_path(root, &stack.golden_path());
-                    let diff = unified_diff(
-                        &committed,
-                        &stack.body,
-                        &format!("{} (committed)", shown.display()),
-                        &format!("{} (rendered)", shown.display()),
-                    );
-                    let file = sources.add(&shown, committed);
-                    Diagnostic::error(
-                        Code::GoldenStale,
-                        format!(
-                            "`{}` is stale: `{}` of `{}` renders differently",
-                            shown.display(),
-                            stack.stack,
-                            env.name
-                        ),
-                    )
-                    .at(
-                        first_difference(sources, file, &diff),
-                        "differs from the fresh render",
-                    )
-                    .help("review the diff, then run `envc render --write` and commit the result")
-                    .attach(diff)
-                }
-                Difference::Missing(stack) => Diagnostic::error(
-                    Code::GoldenStale,
-                    format!(
-                        "`{}` is missing",
-                        crate::files::display_path(root, &stack.golden_path()).display()
-                    ),
-                )
-                .help("run `envc render --write` and commit the result"),
-                Difference::Refused(problem) => problem,
-                Difference::LeftOver(path) => Diagnostic::error(
-                    Code::GoldenStale,
-                    format!(
-                        "`{}` is left over: `{}` no longer renders that stack",
-                        crate::files::display_path(root, &path).display(),
-                        env.name
-                    ),
-                )
-                .help(
-                    "run `envc render --write` (it deletes left-over golden files) and commit the result",
-                ),
-            });
+            found.push(reported(root, env, difference, sources));
         }
     }
     found
+}
+
+/// The problem a difference between `env`'s golden files and its fresh render is.
+fn reported(
+    root: &Path,
+    env: &RenderedEnv,
+    difference: Difference<'_>,
+    sources: &mut SourceMap,
+) -> Diagnostic {
+    match difference {
+        Difference::Stale { stack, committed } => stale(root, env, stack, committed, sources),
+        Difference::Missing(stack) => Diagnostic::error(
+            Code::GoldenStale,
+            format!(
+                "`{}` is missing",
+                crate::files::display_path(root, &stack.golden_path()).display()
+            ),
+        )
+        .help("run `envc render --write` and commit the result"),
+        Difference::Refused(problem) => problem,
+        Difference::LeftOver(path) => Diagnostic::error(
+            Code::GoldenStale,
+            format!(
+                "`{}` is left over: `{}` no longer renders that stack",
+                crate::files::display_path(root, &path).display(),
+                env.name
+            ),
+        )
+        .help(
+            "run `envc render --write` (it deletes left-over golden files) and commit the result",
+        ),
+    }
+}
+
+/// A stale golden file (its `committed` text added to `sources`), with the diff to the fresh
+/// render of `stack` attached.
+fn stale(
+    root: &Path,
+    env: &RenderedEnv,
+    stack: &RenderedStack,
+    committed: String,
+    sources: &mut SourceMap,
+) -> Diagnostic {
+    let shown = crate::files::display_path(root, &stack.golden_path());
+    let diff = unified_diff(
+        &committed,
+        &stack.body,
+        &format!("{} (committed)", shown.display()),
+        &format!("{} (rendered)", shown.display()),
+    );
+    let file = sources.add(&shown, committed);
+    Diagnostic::error(
+        Code::GoldenStale,
+        format!(
+            "`{}` is stale: `{}` of `{}` renders differently",
+            shown.display(),
+            stack.stack,
+            env.name
+        ),
+    )
+    .at(
+        first_difference(sources, file, &diff),
+        "differs from the fresh render",
+    )
+    .help("review the diff, then run `envc render --write` and commit the result")
+    .attach(diff)
 }
 
 /// How one environment's golden files differ from its fresh render.

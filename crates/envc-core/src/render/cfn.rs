@@ -209,61 +209,70 @@ fn check_resources(
         Some(_) => {}
     }
     for (name, resource) in resources.into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        if name.len() > MAX_LOGICAL_ID
-            || !name.chars().all(|c| c.is_ascii_alphanumeric())
-            || name.is_empty()
-        {
+        check_resource(name.as_str().unwrap_or_default(), resource, known, at, out);
+    }
+}
+
+/// A resource has a valid logical id and `Type`, and its `DependsOn` and `Condition` name
+/// what the template defines.
+fn check_resource(
+    name: &str,
+    resource: &Yaml,
+    known: &Known,
+    at: &Locator,
+    out: &mut Vec<Diagnostic>,
+) {
+    if name.len() > MAX_LOGICAL_ID
+        || !name.chars().all(|c| c.is_ascii_alphanumeric())
+        || name.is_empty()
+    {
+        out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                format!("`{name}` is not a valid logical id"),
+            )
+            .at(at.at(name), "logical id")
+            .help("logical ids are 1 to 255 letters and digits"),
+        );
+    }
+    match resource.get("Type").and_then(Yaml::as_str) {
+        Some(t) if is_resource_type(t) => {}
+        _ => out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                format!("resource `{name}` has no valid `Type`"),
+            )
+            .at(at.at(name), "this resource")
+            .help("give it a type like `AWS::S3::Bucket`"),
+        ),
+    }
+    if let Some(depends) = resource.get("DependsOn") {
+        let targets: Vec<&str> = match depends {
+            Yaml::String(s) => vec![s.as_ref()],
+            Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for target in targets {
+            if !known.resources.contains(target) {
+                out.push(dangling(
+                    "DependsOn",
+                    target,
+                    at.at(target),
+                    &known.resources,
+                ));
+            }
+        }
+    }
+    if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
+        if !known.conditions.contains(condition) {
             out.push(
                 Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("`{name}` is not a valid logical id"),
+                    Code::DanglingRef,
+                    format!("resource `{name}` uses condition `{condition}`, which is not defined"),
                 )
-                .at(at.at(name), "logical id")
-                .help("logical ids are 1 to 255 letters and digits"),
+                .at(at.at(condition), "unknown condition")
+                .help("define it under `Conditions`"),
             );
-        }
-        match resource.get("Type").and_then(Yaml::as_str) {
-            Some(t) if is_resource_type(t) => {}
-            _ => out.push(
-                Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("resource `{name}` has no valid `Type`"),
-                )
-                .at(at.at(name), "this resource")
-                .help("give it a type like `AWS::S3::Bucket`"),
-            ),
-        }
-        if let Some(depends) = resource.get("DependsOn") {
-            let targets: Vec<&str> = match depends {
-                Yaml::String(s) => vec![s.as_ref()],
-                Yaml::Sequence(items) => items.iter().filter_map(Yaml::as_str).collect(),
-                _ => Vec::new(),
-            };
-            for target in targets {
-                if !known.resources.contains(target) {
-                    out.push(dangling(
-                        "DependsOn",
-                        target,
-                        at.at(target),
-                        &known.resources,
-                    ));
-                }
-            }
-        }
-        if let Some(condition) = resource.get("Condition").and_then(Yaml::as_str) {
-            if !known.conditions.contains(condition) {
-                out.push(
-                    Diagnostic::error(
-                        Code::DanglingRef,
-                        format!(
-                            "resource `{name}` uses condition `{condition}`, which is not defined"
-                        ),
-                    )
-                    .at(at.at(condition), "unknown condition")
-                    .help("define it under `Conditions`"),
-                );
-            }
         }
     }
 }

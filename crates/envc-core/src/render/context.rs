@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::functions::fit;
-use crate::model::{Cidr, Shape, Stack, StacksConfig};
+use crate::model::{Cidr, Database, Environment, Shape, Stack, StacksConfig, Subnet};
 use crate::validate::ValidEnv;
 
 /// CloudFormation stack name of a stack in an environment.
@@ -45,32 +45,61 @@ impl StackContext<'_> {
         let project = &self.stacks.project;
         let env = &self.env.name;
         let region = model.region.clone().unwrap_or_default();
+        let names = self.names();
+        json!({
+            "project": project,
+            "env": env,
+            "account": model.account,
+            "region": region,
+            "protected": model.protected,
+            "config": self.config(),
+            "stacks": self.present_stacks(),
+            "kinds": self.kinds(),
+            "workloads": self.workloads(),
+            "database_family": model.database.as_ref().map(database_family),
+            "partition": partition(&region),
+            "alb_zone_id": alb_hosted_zone(&region),
+            "elb_log_account": elb_log_account(&region),
+            "subnets": self.subnets(),
+            "subnet_azs": model.network.subnet_azs(),
+            "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{}", model.account, names["repository"].as_str().unwrap_or_default()),
+            "names": names,
+            "resource_prefix": format!("{project}-{env}"),
+            "tags": self.tags(),
+        })
+    }
+}
+
+impl StackContext<'_> {
+    /// The environment's keys in snake_case, with the settings blocks of project-kind stacks
+    /// by stack name, as the built-ins' are.
+    fn config(&self) -> Value {
         let mut config = self
             .env_shape
-            .snake_keys(&serde_json::to_value(model).unwrap_or_default());
-        // The settings blocks of project-kind stacks, by stack name, as the built-ins' are.
+            .snake_keys(&serde_json::to_value(&self.env.model).unwrap_or_default());
         if let Some(config) = config.as_object_mut() {
             for (stack, settings) in &self.env.settings {
                 config.insert(stack.clone(), settings.clone());
             }
         }
+        config
+    }
 
-        let mut subnets = Vec::new();
-        if let Some(cidr) = model
-            .network
-            .cidr
-            .as_deref()
-            .and_then(|c| Cidr::parse(c).ok())
-        {
-            subnets = cidr.subnet_plan(
-                model.network.azs,
-                model.network.subnet_azs(),
-                model.network.isolated_subnets,
-            );
+    /// The subnets the network's CIDR is split into; none without a (valid) CIDR.
+    fn subnets(&self) -> Vec<Subnet> {
+        let network = &self.env.model.network;
+        match network.cidr.as_deref().and_then(|c| Cidr::parse(c).ok()) {
+            Some(cidr) => {
+                cidr.subnet_plan(network.azs, network.subnet_azs(), network.isolated_subnets)
+            }
+            None => Vec::new(),
         }
+    }
 
-        let present: Map<String, Value> = self
-            .present
+    /// The stacks present, by name: their kind, service, worker and stack name.
+    fn present_stacks(&self) -> Map<String, Value> {
+        let (project, env) = (&self.stacks.project, &self.env.name);
+        self.present
             .iter()
             .map(|n| {
                 let s = &self.stacks.stack[*n];
@@ -84,8 +113,11 @@ impl StackContext<'_> {
                     }),
                 )
             })
-            .collect();
+            .collect()
+    }
 
+    /// The first stack present of each kind, by kind name.
+    fn kinds(&self) -> Map<String, Value> {
         let mut kinds: Map<String, Value> = Map::new();
         for n in self.present {
             if let Some(kind) = &self.stacks.stack[*n].kind {
@@ -94,54 +126,19 @@ impl StackContext<'_> {
                     .or_insert_with(|| Value::String(n.to_string()));
             }
         }
-        let partition = if region.starts_with("cn-") {
-            "aws-cn"
-        } else if region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        };
+        kinds
+    }
 
-        let tags: Vec<Value> = self
-            .stacks
+    /// The project's tags, then the environment's, as CloudFormation `Key`/`Value` pairs.
+    fn tags(&self) -> Vec<Value> {
+        self.stacks
             .tags
             .iter()
-            .chain(model.tags.iter())
+            .chain(self.env.model.tags.iter())
             .map(|(k, v)| json!({"Key": k, "Value": v}))
-            .collect();
-
-        let names = self.names();
-        json!({
-            "project": project,
-            "env": env,
-            "account": model.account,
-            "region": region,
-            "protected": model.protected,
-            "config": config,
-            "stacks": present,
-            "kinds": kinds,
-            "workloads": self.workloads(),
-            "database_family": model.database.as_ref().map(|db| {
-                let major = db.version.split('.').next().unwrap_or_default();
-                match db.engine {
-                    crate::model::Engine::AuroraPostgresql => format!("aurora-postgresql{major}"),
-                    crate::model::Engine::Postgres => format!("postgres{major}"),
-                }
-            }),
-            "partition": partition,
-            "alb_zone_id": alb_hosted_zone(&region),
-            "elb_log_account": elb_log_account(&region),
-            "subnets": subnets,
-            "subnet_azs": model.network.subnet_azs(),
-            "image_repository": format!("{}.dkr.ecr.{region}.amazonaws.com/{}", model.account, names["repository"].as_str().unwrap_or_default()),
-            "names": names,
-            "resource_prefix": format!("{project}-{env}"),
-            "tags": tags,
-        })
+            .collect()
     }
-}
 
-impl StackContext<'_> {
     /// The stacks that run code in the VPC, each with a security group of its own (made by
     /// the network stack, so that any stack can admit one by name without needing it):
     /// services, workers and the migration, and the project-kind stacks that need the
@@ -189,84 +186,120 @@ impl StackContext<'_> {
     fn names(&self) -> Value {
         let model = &self.env.model;
         let prefix = format!("{}-{}", self.stacks.project, self.env.name);
-        let services: Map<String, Value> = model
-            .service
-            .iter()
-            .map(|(name, s)| {
-                let service = s.service_name.clone().unwrap_or(format!("{prefix}-{name}"));
-                let log_group = s.log_group.clone().unwrap_or(format!("/ecs/{service}"));
-                (
-                    name.clone(),
-                    json!({"service": service, "log_group": log_group}),
-                )
-            })
-            .collect();
-        let workers: Map<String, Value> = model
-            .worker
-            .iter()
-            .map(|(name, w)| {
-                let lambda = w.runtime == crate::model::WorkerRuntime::Lambda;
-                let own = if lambda {
-                    &w.function_name
-                } else {
-                    &w.service_name
-                };
-                // A Lambda function's name has at most 64 characters.
-                let unit = own.clone().unwrap_or_else(|| {
-                    let derived = format!("{prefix}-{name}");
-                    if lambda {
-                        fit(&derived, 64)
-                    } else {
-                        derived
-                    }
-                });
-                let default_group = if lambda {
-                    format!("/aws/lambda/{unit}")
-                } else {
-                    format!("/ecs/{unit}")
-                };
-                let log_group = w.log_group.clone().unwrap_or(default_group);
-                (name.clone(), json!({"unit": unit, "log_group": log_group}))
-            })
-            .collect();
-        let queue_url_variables: Map<String, Value> = model
-            .queue
-            .iter()
-            .map(|(name, q)| {
-                let variable = q.url_variable.clone().unwrap_or_else(|| {
-                    format!("{}_QUEUE_URL", name.to_uppercase().replace('-', "_"))
-                });
-                (name.clone(), Value::String(variable))
-            })
-            .collect();
-        // Each queue's name and its dead-letter queue's, within SQS's 80 characters
-        // (`.fifo` included).
-        let queues: Map<String, Value> = model
-            .queue
-            .iter()
-            .map(|(name, q)| {
-                let suffix = if q.fifo { ".fifo" } else { "" };
-                let room = 80 - suffix.len();
-                let queue = fit(&format!("{prefix}-{name}"), room) + suffix;
-                let dead_letter = fit(&format!("{prefix}-{name}-dlq"), room) + suffix;
-                (
-                    name.clone(),
-                    json!({"queue": queue, "dead_letter": dead_letter}),
-                )
-            })
-            .collect();
         json!({
             "database": fit(&format!("{prefix}-db"), 63),
             "database_writer": fit(&format!("{prefix}-db-writer"), 63),
             "database_reader": fit(&format!("{prefix}-db-reader"), 63),
             "artifacts_bucket": fit(&format!("{prefix}-artifacts-{}", model.account), 63),
-            "queues": queues,
+            "queues": queue_names(model, &prefix),
             "cluster": model.cluster.as_ref().and_then(|c| c.name.clone()).unwrap_or(prefix.clone()),
             "repository": model.registry.as_ref().and_then(|r| r.repository.clone()).unwrap_or(prefix.clone()),
-            "services": services,
-            "workers": workers,
-            "queue_url_variables": queue_url_variables,
+            "services": service_names(model, &prefix),
+            "workers": worker_names(model, &prefix),
+            "queue_url_variables": queue_url_variables(model),
         })
+    }
+}
+
+/// Each service's ECS service name and log group, by service.
+fn service_names(model: &Environment, prefix: &str) -> Map<String, Value> {
+    model
+        .service
+        .iter()
+        .map(|(name, s)| {
+            let service = s.service_name.clone().unwrap_or(format!("{prefix}-{name}"));
+            let log_group = s.log_group.clone().unwrap_or(format!("/ecs/{service}"));
+            (
+                name.clone(),
+                json!({"service": service, "log_group": log_group}),
+            )
+        })
+        .collect()
+}
+
+/// Each worker's unit (Lambda function or ECS service) and log group, by worker.
+fn worker_names(model: &Environment, prefix: &str) -> Map<String, Value> {
+    model
+        .worker
+        .iter()
+        .map(|(name, w)| {
+            let lambda = w.runtime == crate::model::WorkerRuntime::Lambda;
+            let own = if lambda {
+                &w.function_name
+            } else {
+                &w.service_name
+            };
+            // A Lambda function's name has at most 64 characters.
+            let unit = own.clone().unwrap_or_else(|| {
+                let derived = format!("{prefix}-{name}");
+                if lambda {
+                    fit(&derived, 64)
+                } else {
+                    derived
+                }
+            });
+            let default_group = if lambda {
+                format!("/aws/lambda/{unit}")
+            } else {
+                format!("/ecs/{unit}")
+            };
+            let log_group = w.log_group.clone().unwrap_or(default_group);
+            (name.clone(), json!({"unit": unit, "log_group": log_group}))
+        })
+        .collect()
+}
+
+/// The variable each queue's URL is passed in, by queue.
+fn queue_url_variables(model: &Environment) -> Map<String, Value> {
+    model
+        .queue
+        .iter()
+        .map(|(name, q)| {
+            let variable = q
+                .url_variable
+                .clone()
+                .unwrap_or_else(|| format!("{}_QUEUE_URL", name.to_uppercase().replace('-', "_")));
+            (name.clone(), Value::String(variable))
+        })
+        .collect()
+}
+
+/// Each queue's name and its dead-letter queue's, within SQS's 80 characters (`.fifo`
+/// included), by queue.
+fn queue_names(model: &Environment, prefix: &str) -> Map<String, Value> {
+    model
+        .queue
+        .iter()
+        .map(|(name, q)| {
+            let suffix = if q.fifo { ".fifo" } else { "" };
+            let room = 80 - suffix.len();
+            let queue = fit(&format!("{prefix}-{name}"), room) + suffix;
+            let dead_letter = fit(&format!("{prefix}-{name}-dlq"), room) + suffix;
+            (
+                name.clone(),
+                json!({"queue": queue, "dead_letter": dead_letter}),
+            )
+        })
+        .collect()
+}
+
+/// The AWS partition a region belongs to.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The database's parameter group family: its engine and major version.
+fn database_family(db: &Database) -> String {
+    let major = db.version.split('.').next().unwrap_or_default();
+    match db.engine {
+        crate::model::Engine::AuroraPostgresql => format!("aurora-postgresql{major}"),
+        crate::model::Engine::Postgres => format!("postgres{major}"),
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::context::StackContext;
 use super::Renderer;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Stack, StacksConfig};
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks};
 
@@ -56,20 +57,7 @@ impl Renderer {
         let Some(template_name) = stack_config.template_name() else {
             return diagnostic;
         };
-        let present: Vec<&str> = config
-            .stack
-            .iter()
-            .filter(|(n, s)| super::applies(n, s, env))
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let context = StackContext {
-            stacks: config,
-            env,
-            env_shape: self.env_shape,
-            present: &present,
-        };
-        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
-        let context = stack_context(context.stack(stack, stack_config), &environment);
+        let context = self.template_context(config, env, stack, stack_config);
         let Some(raw) = self
             .templates
             .get_template(&template_name)
@@ -90,28 +78,7 @@ impl Renderer {
         let golden = super::golden_path(&env.name, stack);
         let raw_file = sources.add(format!("{} (rendered)", golden.display()), raw);
         let raw = sources.file(raw_file).text.clone();
-        for label in diagnostic
-            .primary
-            .iter_mut()
-            .chain(diagnostic.secondary.iter_mut())
-        {
-            if label.span.file != rendered {
-                continue;
-            }
-            let (start, end) = (label.span.start, label.span.end);
-            let text = canonical.get(start..end).unwrap_or_default();
-            let nth = canonical
-                .get(..start)
-                .map_or(0, |before| before.matches(text).count());
-            let at = match text {
-                "" => None,
-                _ => raw.match_indices(text).nth(nth).map(|(at, _)| at),
-            };
-            label.span = match at {
-                Some(at) => Span::new(raw_file, at, at + text.len()),
-                None => Span::new(raw_file, 0, 0),
-            };
-        }
+        move_labels_to_raw_output(&mut diagnostic, rendered, &canonical, raw_file, &raw);
         let trace = RenderTrace {
             file: raw_file,
             context,
@@ -120,6 +87,31 @@ impl Renderer {
             golden_line,
         };
         self.to_template_source(diagnostic, &trace, sources)
+    }
+
+    /// What the template of `stack` (configured as `stack_config`) sees when it renders in
+    /// `env`.
+    fn template_context(
+        &self,
+        config: &StacksConfig,
+        env: &ValidEnv,
+        stack: &str,
+        stack_config: &Stack,
+    ) -> minijinja::Value {
+        let present: Vec<&str> = config
+            .stack
+            .iter()
+            .filter(|(n, s)| super::applies(n, s, env))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let context = StackContext {
+            stacks: config,
+            env,
+            env_shape: self.env_shape,
+            present: &present,
+        };
+        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
+        stack_context(context.stack(stack, stack_config), &environment)
     }
 
     /// Points a problem found in rendered output at the template source that wrote it.
@@ -217,6 +209,39 @@ impl Renderer {
             _ => "fix the template; `envc render ENV --stack STACK` shows its output",
         };
         diagnostic.help(help)
+    }
+}
+
+/// Moves the labels of `diagnostic` in the canonical text of file `rendered` to the same
+/// occurrence of their text in the template's own output (`raw`, in file `raw_file`).
+fn move_labels_to_raw_output(
+    diagnostic: &mut Diagnostic,
+    rendered: FileId,
+    canonical: &str,
+    raw_file: FileId,
+    raw: &str,
+) {
+    for label in diagnostic
+        .primary
+        .iter_mut()
+        .chain(diagnostic.secondary.iter_mut())
+    {
+        if label.span.file != rendered {
+            continue;
+        }
+        let (start, end) = (label.span.start, label.span.end);
+        let text = canonical.get(start..end).unwrap_or_default();
+        let nth = canonical
+            .get(..start)
+            .map_or(0, |before| before.matches(text).count());
+        let at = match text {
+            "" => None,
+            _ => raw.match_indices(text).nth(nth).map(|(at, _)| at),
+        };
+        label.span = match at {
+            Some(at) => Span::new(raw_file, at, at + text.len()),
+            None => Span::new(raw_file, 0, 0),
+        };
     }
 }
 
