@@ -201,16 +201,7 @@ fn run_against(
         resolved.envs.retain(|e| only.contains(&e.name));
     }
     if stages == Stages::Check {
-        all.extend(published::stale_schema_diagnostics(
-            root,
-            &resolved,
-            &mut sources,
-        ));
-        all.extend(published::stale_doc_diagnostics(
-            root,
-            &resolved,
-            &mut sources,
-        ));
+        all.extend(published::stale_diagnostics(root, &resolved, &mut sources));
     }
 
     let mut rendered = match renderer {

@@ -10,8 +10,19 @@ use crate::resolve::ResolvedProject;
 use crate::source::{SourceMap, Span};
 use crate::{docs, files, load_and_resolve, model, validate, Refusal};
 
+/// What the project publishes (`schema/`, `docs/`) and is stale: what `check` reports of them.
+pub(crate) fn stale_diagnostics(
+    root: &Path,
+    resolved: &ResolvedProject,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    let mut found = stale_schema_diagnostics(root, resolved, sources);
+    found.extend(stale_doc_diagnostics(root, resolved, sources));
+    found
+}
+
 /// Schema files that differ from what this envc generates, when the project commits `schema/`.
-pub(crate) fn stale_schema_diagnostics(
+fn stale_schema_diagnostics(
     root: &Path,
     resolved: &ResolvedProject,
     sources: &mut SourceMap,
@@ -75,7 +86,7 @@ pub fn env_schema_of(resolved: &ResolvedProject) -> serde_json::Value {
 }
 
 /// A project that keeps `docs/` keeps it fresh: a stale or missing document is a diagnostic.
-pub(crate) fn stale_doc_diagnostics(
+fn stale_doc_diagnostics(
     root: &Path,
     resolved: &ResolvedProject,
     sources: &mut SourceMap,

@@ -101,6 +101,18 @@ struct StackOutcome {
     sources: SourceMap,
 }
 
+impl StackOutcome {
+    /// A stack that did not render, and why.
+    fn failed(found: Vec<Diagnostic>, sources: SourceMap) -> Self {
+        StackOutcome {
+            rendered: None,
+            key: None,
+            found,
+            sources,
+        }
+    }
+}
+
 /// The template set of one project: built-ins, overridden by `templates/`.
 pub struct Renderer {
     templates: Environment<'static>,
@@ -224,6 +236,38 @@ impl Renderer {
         texts
     }
 
+    /// What the template writes for one stack (`at`: its environment, stack and template),
+    /// with `value` as its context; `None`, with the problem in `found`, when it fails or
+    /// writes more than a template may.
+    fn template_output(
+        &self,
+        (valid, stack, template_name): (&crate::validate::ValidEnv, &str, &str),
+        value: &minijinja::Value,
+        sources: &mut SourceMap,
+        found: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let env = valid.name.as_str();
+        let mut output = limits::CappedOutput::default();
+        let written = self
+            .templates
+            .get_template(template_name)
+            .and_then(|template| template.render_captured_to(value, &mut output));
+        match written {
+            Ok(_) => Some(output.text),
+            Err(_) if output.over => {
+                found.push(limits::output_too_large(template_name, env, stack));
+                None
+            }
+            Err(error) => {
+                found.push(match functions::failure(&error) {
+                    Some((setting, message)) => refused_by_template(valid, stack, setting, message),
+                    None => self.template_error(&error, template_name, env, stack, sources),
+                });
+                None
+            }
+        }
+    }
+
     /// Renders one stack and checks its output, into `sources` (a scratch map of its own).
     fn render_stack(
         &self,
@@ -244,50 +288,16 @@ impl Renderer {
         let env = valid.name.as_str();
         let mut found = Vec::new();
         let value = trace::stack_context(stack_json, environment);
-        let mut output = limits::CappedOutput::default();
-        let text = self
-            .templates
-            .get_template(&template_name)
-            .and_then(|template| template.render_captured_to(&value, &mut output))
-            .map(drop);
-        let text = match text {
-            Ok(()) => output.text,
-            Err(_) if output.over => {
-                found.push(limits::output_too_large(&template_name, env, &stack));
-                return StackOutcome {
-                    rendered: None,
-                    key: None,
-                    found,
-                    sources,
-                };
-            }
-            Err(error) => {
-                let problem = match functions::failure(&error) {
-                    Some((setting, message)) => {
-                        refused_by_template(valid, &stack, setting, message)
-                    }
-                    None => self.template_error(&error, &template_name, env, &stack, &mut sources),
-                };
-                found.push(problem);
-                return StackOutcome {
-                    rendered: None,
-                    key: None,
-                    found,
-                    sources,
-                };
-            }
+        let at = (valid, stack.as_str(), template_name.as_str());
+        let Some(text) = self.template_output(at, &value, &mut sources, &mut found) else {
+            return StackOutcome::failed(found, sources);
         };
         let text = match &overrides {
             Some(overrides) => {
                 let before = found.len();
                 let changed = overrides::apply(&text, overrides, valid, &stack, &mut found);
                 if found.len() > before {
-                    return StackOutcome {
-                        rendered: None,
-                        key: None,
-                        found,
-                        sources,
-                    };
+                    return StackOutcome::failed(found, sources);
                 }
                 changed.unwrap_or(text)
             }
