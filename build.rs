@@ -12,6 +12,11 @@ fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
+    // The platform built for, so tests can ask `cargo metadata` of it alone: offline, the
+    // packages of other platforms (Windows' console crates) are not downloaded.
+    if let Ok(target) = std::env::var("TARGET") {
+        println!("cargo:rustc-env=ENVC_TARGET={target}");
+    }
     println!("cargo:rerun-if-changed=tests/scenarios");
     let mut names: Vec<String> = std::fs::read_dir("tests/scenarios")
         .into_iter()

@@ -32,6 +32,7 @@ fn suite_dir() -> PathBuf {
     let cargo = option_env!("CARGO").unwrap_or("cargo");
     let output = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", env!("ENVC_TARGET")])
         .current_dir(support::root())
         .output()
         .expect("run cargo metadata");

@@ -28,7 +28,7 @@ use crate::files::Gate;
 pub use xxhash_rust::xxh3::Xxh3;
 
 /// Bump when what any stage stores, or what its keys cover, changes.
-const FORMAT: &str = "envc cache 2";
+const FORMAT: &str = "envc cache 3";
 
 /// The bytes on disk one stage keeps beyond what the run used: validation's entries are one
 /// empty marker per environment document that validated (each edit makes a new one, a block
