@@ -143,3 +143,63 @@ impl EnvEntries {
         texts.is_empty().then_some(EnvEntries { stacks })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries() -> EnvEntries {
+        let template = |id: &str| CfnTemplate {
+            resources: vec![(id.to_string(), "AWS::SQS::Queue".to_string())],
+            parameters: Vec::new(),
+            outputs: vec!["QueueUrl".to_string()],
+            exports: vec!["wallet-dev-queues-QueueUrl".to_string()],
+            imports: Vec::new(),
+            places: Default::default(),
+        };
+        let entry = |id: &str, body: &str| Entry {
+            key: format!("key-{id}"),
+            template: template(id),
+            body: body.to_string(),
+        };
+        EnvEntries {
+            stacks: BTreeMap::from([
+                (
+                    "queues".to_string(),
+                    entry("Jobs", "Resources:\n  Jobs: {}\n"),
+                ),
+                ("empty".to_string(), entry("None", "")),
+                (
+                    "wide".to_string(),
+                    entry("Wide", "Description: \"é\\n{}\"\n"),
+                ),
+            ]),
+        }
+    }
+
+    #[test]
+    fn entries_read_back_as_written() {
+        let written = entries();
+        let read = EnvEntries::from_bytes(&written.to_bytes().unwrap()).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{written:?}"));
+    }
+
+    #[test]
+    fn a_cut_or_lengthened_entry_is_a_miss() {
+        let bytes = entries().to_bytes().unwrap();
+        for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                EnvEntries::from_bytes(&bytes[..cut]).is_none(),
+                "cut at {cut}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(b'x');
+        assert!(EnvEntries::from_bytes(&longer).is_none());
+        // A text that is no longer UTF-8.
+        let at = bytes.iter().rposition(|&b| b == 0xc3).unwrap();
+        let mut broken = bytes.clone();
+        broken[at + 1] = b'e';
+        assert!(EnvEntries::from_bytes(&broken).is_none());
+    }
+}

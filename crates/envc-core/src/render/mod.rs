@@ -253,7 +253,12 @@ impl Renderer {
             .get_template(template_name)
             .and_then(|template| template.render_captured_to(value, &mut output));
         match written {
-            Ok(_) => Some(output.text),
+            Ok(_) => {
+                // Kept in the sources for the run (problems are placed in it): without the
+                // room it grew into.
+                output.text.shrink_to_fit();
+                Some(output.text)
+            }
             Err(_) if output.over => {
                 found.push(limits::output_too_large(template_name, env, stack));
                 None
