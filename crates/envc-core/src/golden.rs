@@ -120,51 +120,116 @@ pub fn compare(
     golden: GoldenUse,
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
-    if golden == GoldenUse::OptedOut {
-        return found;
-    }
-    if !root.join("golden").is_dir() {
-        if rendered.iter().any(|env| !env.stacks.is_empty()) {
-            found.push(
-                Diagnostic::error(
-                    Code::GoldenAbsent,
-                    "the project has stacks but no `golden/` folder, so no render is compared",
-                )
-                .help("run `envc render --write` and commit `golden/`, so reviewers see what changes in AWS; or write `golden #false` in `stacks.kdl` to go without"),
-            );
-        }
-        return found;
-    }
-    // Files are read and compared in parallel; only differences come back.
-    // After rendering the pool is free, so even a few environments are compared on it.
-    use rayon::prelude::*;
-    let differences: Vec<Vec<Difference>> = rendered
-        .par_iter()
-        .map(|env| differences(root, env))
-        .collect();
-    // Only built-in kinds change with envc; a project of its own templates is its own.
-    let built_in_kinds = golden
-        == GoldenUse::Committed {
-            built_in_kinds: true,
-        };
-    let stale = differences
-        .iter()
-        .flatten()
-        .any(|d| matches!(d, Difference::Stale { .. }));
-    if built_in_kinds && stale {
-        found.extend(upgrade_note(root));
-    }
-    for (env, differences) in rendered.iter().zip(differences) {
-        for difference in differences {
-            found.push(reported(root, env, difference, sources));
+    let mut comparison = Comparison::new(root, golden);
+    comparison.add(rendered, &|_| true, sources);
+    comparison.finish()
+}
+
+/// [`compare`] a batch of environments at a time, so that a batch's renders can be dropped
+/// once compared: [`Comparison::add`] says which renders are their golden files.
+pub struct Comparison<'r> {
+    root: &'r Path,
+    golden: GoldenUse,
+    /// Whether `golden/` is there (read once).
+    folder: bool,
+    /// Whether some environment compared has stacks.
+    stacks: bool,
+    /// Whether some golden file was stale.
+    stale: bool,
+    found: Vec<Diagnostic>,
+}
+
+impl<'r> Comparison<'r> {
+    pub fn new(root: &'r Path, golden: GoldenUse) -> Self {
+        Comparison {
+            root,
+            golden,
+            folder: root.join("golden").is_dir(),
+            stacks: false,
+            stale: false,
+            found: Vec::new(),
         }
     }
-    found
+
+    /// Compares `batch`, reporting the differences of the environments `reported` names.
+    /// Returns, for each environment of `batch`, which of its stacks' golden files are their
+    /// render byte for byte (none, where the project keeps no golden files).
+    pub fn add(
+        &mut self,
+        batch: &[RenderedEnv],
+        reported: &dyn Fn(&str) -> bool,
+        sources: &mut SourceMap,
+    ) -> Vec<Vec<bool>> {
+        let none = || batch.iter().map(|e| vec![false; e.stacks.len()]).collect();
+        if self.golden == GoldenUse::OptedOut {
+            return none();
+        }
+        if !self.folder {
+            self.stacks |= batch
+                .iter()
+                .any(|env| reported(&env.name) && !env.stacks.is_empty());
+            return none();
+        }
+        // Files are read and compared in parallel; only differences come back.
+        // After rendering the pool is free, so even a few environments are compared on it.
+        use rayon::prelude::*;
+        let differences: Vec<Vec<Difference>> = batch
+            .par_iter()
+            .map(|env| differences(self.root, env))
+            .collect();
+        let mut same = Vec::with_capacity(batch.len());
+        for (env, differences) in batch.iter().zip(differences) {
+            let differing = |stack: &RenderedStack| {
+                differences.iter().any(|d| match d {
+                    Difference::Stale { stack: s, .. } | Difference::Missing(s) => {
+                        std::ptr::eq(*s, stack)
+                    }
+                    Difference::Refused(_) | Difference::LeftOver(_) => false,
+                })
+            };
+            same.push(env.stacks.iter().map(|s| !differing(s)).collect());
+            if !reported(&env.name) {
+                continue;
+            }
+            for difference in differences {
+                self.stale |= matches!(difference, Difference::Stale { .. });
+                self.found
+                    .push(reported_difference(self.root, env, difference, sources));
+            }
+        }
+        same
+    }
+
+    /// What the comparison found, the note that envc changed first where it did.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        if self.golden == GoldenUse::OptedOut {
+            return Vec::new();
+        }
+        if !self.folder {
+            return self.stacks.then(absent).into_iter().collect();
+        }
+        // Only built-in kinds change with envc; a project of its own templates is its own.
+        let built_in_kinds = self.golden
+            == GoldenUse::Committed {
+                built_in_kinds: true,
+            };
+        let note = (built_in_kinds && self.stale)
+            .then(|| upgrade_note(self.root))
+            .flatten();
+        note.into_iter().chain(self.found).collect()
+    }
+}
+
+fn absent() -> Diagnostic {
+    Diagnostic::error(
+        Code::GoldenAbsent,
+        "the project has stacks but no `golden/` folder, so no render is compared",
+    )
+    .help("run `envc render --write` and commit `golden/`, so reviewers see what changes in AWS; or write `golden #false` in `stacks.kdl` to go without")
 }
 
 /// The problem a difference between `env`'s golden files and its fresh render is.
-fn reported(
+fn reported_difference(
     root: &Path,
     env: &RenderedEnv,
     difference: Difference<'_>,

@@ -138,34 +138,53 @@ pub fn run_with(
     stages: Stages,
     disk_caches: bool,
 ) -> PipelineRun {
-    run_against(root, overlay, only, stages, disk_caches, None)
+    let plan = Plan {
+        stages,
+        disk_caches,
+        texts: Texts::Kept,
+    };
+    run_against(root, overlay, only, plan, None)
+}
+
+/// How far a run goes, and what it keeps.
+#[derive(Clone, Copy)]
+struct Plan {
+    stages: Stages,
+    /// Whether the on-disk caches are read and written.
+    disk_caches: bool,
+    texts: Texts,
 }
 
 /// `envc check` with a change's base: as [`check`], and a change from the golden files of
-/// `baseline` that replaces or deletes what holds data is reported too.
+/// `baseline` that replaces or deletes what holds data is reported too. What it returns has
+/// no resolved environment, and no text of a render found the same as its golden file (each
+/// batch of environments is rendered, checked and dropped before the next): it is for the
+/// problems.
 pub fn check_against(
     root: &Path,
     only: &[String],
     baseline: Option<change::baseline::Locating>,
 ) -> PipelineRun {
-    run_against(
-        root,
-        &parse::Overlay::new(),
-        only,
-        Stages::Check,
-        true,
-        baseline,
-    )
+    let plan = Plan {
+        stages: Stages::Check,
+        disk_caches: true,
+        texts: Texts::Dropped,
+    };
+    run_against(root, &parse::Overlay::new(), only, plan, baseline)
 }
 
 fn run_against(
     root: &Path,
     overlay: &parse::Overlay,
     only: &[String],
-    stages: Stages,
-    disk_caches: bool,
+    plan: Plan,
     baseline: Option<change::baseline::Locating>,
 ) -> PipelineRun {
+    let Plan {
+        stages,
+        disk_caches,
+        texts,
+    } = plan;
     let open_cache = |stage| {
         disk_caches
             .then(|| cache::Cache::open(root, stage))
@@ -203,10 +222,21 @@ fn run_against(
     if stages == Stages::Check {
         all.extend(published::stale_diagnostics(root, &resolved, &mut sources));
     }
+    if texts == Texts::Dropped {
+        // Read by no stage after validation.
+        resolved.envs = Vec::new();
+    }
 
+    let golden = (stages == Stages::Check).then(|| {
+        let golden = golden::GoldenUse::of(validated.stacks.as_ref().map(|s| &s.model));
+        (golden, texts)
+    });
     let mut rendered = match renderer {
-        Some(Ok(renderer)) => Rendering::new(root, &renderer, &validated, disk_caches, only)
-            .render_and_check(baseline, &mut sources, &mut all),
+        Some(Ok(renderer)) => Rendering {
+            golden,
+            ..Rendering::new(root, &renderer, &validated, disk_caches, only)
+        }
+        .render_and_check(baseline, &mut sources, &mut all),
         Some(Err(problem)) => {
             all.push(problem);
             Vec::new()
@@ -216,10 +246,6 @@ fn run_against(
     if !only.is_empty() {
         rendered.retain(|e| only.contains(&e.name));
         validated.envs.retain(|e| only.contains(&e.name));
-    }
-    if stages == Stages::Check {
-        let golden = golden::GoldenUse::of(validated.stacks.as_ref().map(|s| &s.model));
-        all.extend(golden::compare(root, &rendered, golden, &mut sources));
     }
 
     let mut diagnostics = all.into_sorted();
@@ -305,18 +331,32 @@ fn wanted_files(
 
 /// What rendering a validated project takes.
 struct Rendering<'r> {
+    root: &'r Path,
     renderer: &'r render::Renderer,
     validated: &'r ValidatedProject,
     cache: Option<render::RenderCache>,
     rules_cache: Option<cache::Cache>,
     only: &'r [String],
+    /// How renders are compared with the golden files (`None`: they are not), and whether a
+    /// render the same as its golden file keeps its text once checked.
+    golden: Option<(golden::GoldenUse, Texts)>,
+}
+
+/// What becomes of a rendered text found the same as its golden file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Texts {
+    /// Kept, for what reads the run's renders (deploy, the editor).
+    Kept,
+    /// Dropped once checked, with the resolved environments once validated: `envc check`
+    /// reads nothing after, and memory holds one batch of environments' texts.
+    Dropped,
 }
 
 impl<'r> Rendering<'r> {
     /// Rendering with `renderer`, and the project's render and rules caches when
     /// `disk_caches`.
     fn new(
-        root: &Path,
+        root: &'r Path,
         renderer: &'r render::Renderer,
         validated: &'r ValidatedProject,
         disk_caches: bool,
@@ -326,6 +366,7 @@ impl<'r> Rendering<'r> {
             .then(|| render::RenderCache::for_project(root, &renderer.template_texts()))
             .flatten();
         Rendering {
+            root,
             renderer,
             validated,
             cache,
@@ -333,59 +374,97 @@ impl<'r> Rendering<'r> {
                 .then(|| cache::Cache::open(root, "rules"))
                 .flatten(),
             only,
+            golden: None,
         }
     }
 
-    /// Renders every environment, then checks the rendered templates (against the golden
-    /// files of `baseline`'s commit too, when one is being located).
+    /// Renders every environment a batch at a time, comparing each batch with the golden
+    /// files and running the rules over it (against the golden files of `baseline`'s commit
+    /// too, when one is being located) before the next, then runs the rules across
+    /// environments.
     fn render_and_check(
         &self,
         baseline: Option<change::baseline::Locating>,
         sources: &mut SourceMap,
         all: &mut Diagnostics,
     ) -> Vec<render::RenderedEnv> {
-        let mut found = Vec::new();
-        let rendered = render::render_project(
-            self.renderer,
-            self.validated,
-            self.cache.as_ref(),
-            self.only,
-            sources,
-            &mut found,
-        );
-        all.extend(found);
-        // Only the golden files of the base that differ from the render are read.
-        let baseline = match baseline.and_then(change::baseline::Locating::wait) {
-            Some(Ok(baseline)) => Some(baseline),
-            Some(Err(problem)) => {
-                all.push(problem);
-                None
-            }
-            None => None,
+        let mut locating = baseline;
+        let mut baseline = None;
+        let at = render::ProjectAt {
+            project: self.validated,
+            cache: self.cache.as_ref(),
+            focus: self.only,
         };
-        let baseline = baseline.and_then(|mut baseline| {
-            let now = |env: &str, stack: &str| {
-                let env = rendered.iter().find(|e| e.name == env)?;
-                Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
-            };
-            baseline.read_differing(&now).ok().map(|()| baseline)
-        });
+        let mut comparison = self
+            .golden
+            .map(|(golden, _)| golden::Comparison::new(self.root, golden));
+        let mut checker = rules::Checker::new(self.root);
+        let mut rendered = Vec::with_capacity(self.validated.envs.len());
+        for envs in self.validated.envs.chunks(rules::ENVS_PER_BATCH) {
+            let mut found = Vec::new();
+            let mut batch = render::render_envs(self.renderer, &at, envs, sources, &mut found);
+            all.extend(found);
+            // Located by git while the first batch rendered.
+            match locating.take().and_then(change::baseline::Locating::wait) {
+                Some(Ok(located)) => baseline = Some(located),
+                Some(Err(problem)) => all.push(problem),
+                None => {}
+            }
+            let same = comparison
+                .as_mut()
+                .map(|c| c.add(&batch, &|e| self.reported(e), sources));
+            // Only the golden files of the base that differ from the render are read.
+            if let Some(mut base) = baseline.take() {
+                let now = |env: &str, stack: &str| {
+                    let env = batch.iter().find(|e| e.name == env)?;
+                    Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
+                };
+                let of = |env: &str| envs.iter().any(|e| e.name == env);
+                baseline = base.read_differing(&of, &now).ok().map(|()| base);
+            }
+            if self.validated.stacks.is_some() {
+                let scope = self.scope(baseline.as_ref());
+                checker.check(&rules::pairs(&batch, envs), &scope, sources);
+            }
+            if let (Some(same), Some((_, Texts::Dropped))) = (same, self.golden) {
+                drop_texts(&mut batch, &same);
+            }
+            rendered.extend(batch);
+        }
+        if let Some(comparison) = comparison {
+            all.extend(comparison.finish());
+        }
         if let Some(stacks) = &self.validated.stacks {
-            let scope = rules::Scope {
-                focus: self.only,
-                baseline: baseline.as_ref(),
-                cache: self.rules_cache.as_ref(),
-            };
-            all.extend(rules::check_rendered(
-                self.renderer,
-                stacks,
-                &rendered,
-                &self.validated.envs,
-                &scope,
-                sources,
-            ));
+            let envs = (rendered.as_slice(), self.validated.envs.as_slice());
+            all.extend(checker.finish(self.renderer, stacks, envs, self.only, sources));
         }
         rendered
+    }
+
+    /// Whether the problems of `env` are reported.
+    fn reported(&self, env: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == env)
+    }
+
+    fn scope<'s>(&'s self, baseline: Option<&'s change::Baseline>) -> rules::Scope<'s> {
+        rules::Scope {
+            focus: self.only,
+            baseline,
+            cache: self.rules_cache.as_ref(),
+        }
+    }
+}
+
+/// Drops the text of each stack of `batch` that `same` says is its golden file, and what was
+/// read of its template (by render's checks and the rules, done by now).
+fn drop_texts(batch: &mut [render::RenderedEnv], same: &[Vec<bool>]) {
+    for (env, same) in batch.iter_mut().zip(same) {
+        for (stack, same) in env.stacks.iter_mut().zip(same) {
+            stack.template = render::CfnTemplate::default();
+            if *same {
+                stack.body = String::new();
+            }
+        }
     }
 }
 

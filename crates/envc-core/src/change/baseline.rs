@@ -79,7 +79,7 @@ impl Baseline {
     pub fn read(root: &Path, base: &BaseRef) -> Result<Baseline, Diagnostic> {
         let mut baseline = Baseline::locate(root, base)?;
         let wanted: Vec<usize> = (0..baseline.listed.len()).collect();
-        baseline.read_listed(&wanted)?;
+        baseline.read_listed(&wanted, &wanted)?;
         Ok(baseline)
     }
 
@@ -152,22 +152,30 @@ impl Baseline {
         })
     }
 
-    /// Reads the golden files that differ from `now` (the text of an environment's stack
-    /// now, where it has one): those the same are recorded as `None`, unread.
+    /// Reads the golden files of the environments `of` names that differ from `now` (the
+    /// text of an environment's stack now, where it has one): those the same are recorded as
+    /// `None`, unread. Called once for each batch of environments rendered.
     pub fn read_differing<'t>(
         &mut self,
+        of: &dyn Fn(&str) -> bool,
         now: &dyn Fn(&str, &str) -> Option<&'t str>,
     ) -> Result<(), Diagnostic> {
-        let wanted: Vec<usize> = (0..self.listed.len())
-            .filter(|&i| {
-                let (env, stack, blob) = &self.listed[i];
-                now(env, stack).is_none_or(|text| blob_id(text) != *blob)
-            })
-            .collect();
-        self.read_listed(&wanted)
+        let mut wanted = Vec::new();
+        let mut recorded = Vec::new();
+        for (i, (env, stack, blob)) in self.listed.iter().enumerate() {
+            if !of(env) {
+                continue;
+            }
+            recorded.push(i);
+            if now(env, stack).is_none_or(|text| blob_id(text) != *blob) {
+                wanted.push(i);
+            }
+        }
+        self.read_listed(&recorded, &wanted)
     }
 
-    fn read_listed(&mut self, wanted: &[usize]) -> Result<(), Diagnostic> {
+    /// Records the `listed` files of `recorded`, reading those of `wanted` (some of them).
+    fn read_listed(&mut self, recorded: &[usize], wanted: &[usize]) -> Result<(), Diagnostic> {
         let objects: Vec<String> = wanted
             .iter()
             .map(|&i| {
@@ -176,8 +184,9 @@ impl Baseline {
             })
             .collect();
         let mut texts = cat_files(&self.root, &objects)?.into_iter();
-        for (i, (env, stack, _)) in self.listed.iter().enumerate() {
-            let text = if wanted.contains(&i) {
+        for &i in recorded {
+            let (env, stack, _) = &self.listed[i];
+            let text = if wanted.binary_search(&i).is_ok() {
                 texts.next()
             } else {
                 None

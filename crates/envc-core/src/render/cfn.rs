@@ -36,7 +36,7 @@ pub struct Places {
 }
 
 /// A parsed, checked template.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CfnTemplate {
     /// (logical id, type) of every resource, in template order.
     pub resources: Vec<(String, String)>,

@@ -410,14 +410,43 @@ pub fn render_project(
     sources: &mut SourceMap,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<RenderedEnv> {
+    let at = ProjectAt {
+        project,
+        cache,
+        focus,
+    };
+    render_envs(renderer, &at, &project.envs, sources, out)
+}
+
+/// What rendering some of a project's environments reads besides them: the project, the
+/// render cache, and the environments whose problems are reported (all when empty).
+pub struct ProjectAt<'p> {
+    pub project: &'p ValidatedProject,
+    pub cache: Option<&'p RenderCache>,
+    pub focus: &'p [String],
+}
+
+/// [`render_project`] for `envs`, some of `at.project`'s environments (a batch of them, when
+/// their renders are checked and dropped a batch at a time).
+pub fn render_envs(
+    renderer: &Renderer,
+    at: &ProjectAt,
+    envs: &[crate::validate::ValidEnv],
+    sources: &mut SourceMap,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<RenderedEnv> {
     use rayon::prelude::*;
+    let ProjectAt {
+        project,
+        cache,
+        focus,
+    } = *at;
     let Some(stacks) = &project.stacks else {
         return Vec::new();
     };
     // Rendered text is kept (in the environment's own source map) only where a diagnostic
     // points into it.
-    let results: Vec<(Option<RenderedEnv>, Vec<Diagnostic>, Option<SourceMap>)> = project
-        .envs
+    let results: Vec<(Option<RenderedEnv>, Vec<Diagnostic>, Option<SourceMap>)> = envs
         .par_iter()
         .map(|env| {
             let mut local = sources.scratch();
@@ -435,7 +464,7 @@ pub fn render_project(
         })
         .collect();
     let mut rendered_envs = Vec::with_capacity(results.len());
-    for (env, (rendered, found, local)) in project.envs.iter().zip(results) {
+    for (env, (rendered, found, local)) in envs.iter().zip(results) {
         let reported = focus.is_empty() || focus.contains(&env.name);
         if let Some(local) = local.filter(|_| reported) {
             let rename = sources.absorb(local);

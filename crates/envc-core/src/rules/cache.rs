@@ -60,82 +60,95 @@ pub(super) fn key(cache: &Cache, valid: &ValidEnv, env: &RenderedEnv) -> String 
     crate::cache::key_name(hasher.digest128())
 }
 
-/// The facts stored for `env` under `key`, made into the rules' own again; `None` when there
-/// are none, or they do not fit its stacks.
-pub(super) fn load<'a>(
-    cache: &Cache,
-    key: &str,
-    valid: &'a ValidEnv,
-    env: &'a RenderedEnv,
-) -> Option<(Vec<Named<'a>>, Vec<Reserving<'a>>)> {
+/// The facts stored for `env` under `key`; `None` when there are none, or they do not fit
+/// its stacks.
+pub(super) fn load(cache: &Cache, key: &str, env: &RenderedEnv) -> Option<EnvFacts> {
     let bytes = cache.read(&entry_name(&env.name))?;
     let facts: EnvFacts = serde_json::from_slice(&bytes).ok()?;
-    if facts.key != key {
-        return None;
-    }
-    let at = |stack: &str| {
-        let stack = env.stacks.iter().find(|s| s.stack == stack)?;
-        Some(StackAt { env: valid, stack })
-    };
-    let spot = |(start, len): (Option<usize>, usize)| Spot { start, len };
-    let named = facts
-        .named
-        .into_iter()
-        .map(|f| Named::restore(at(&f.stack)?, f.id, &f.kind, f.name, spot(f.written)))
-        .collect::<Option<Vec<_>>>()?;
-    let reserving = facts
-        .reserving
-        .into_iter()
-        .map(|f| {
-            Some(Reserving::restore(
-                at(&f.stack)?,
-                f.id,
-                spot(f.at),
-                f.reserved,
-            ))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some((named, reserving))
+    (facts.key == key && facts.fit(env)).then_some(facts)
 }
 
 /// Stores the facts of an environment in which the rules found nothing.
-pub(super) fn store(
-    cache: &Cache,
-    env: &str,
-    key: String,
-    named: &[Named],
-    reserving: &[Reserving],
-) {
-    let facts = EnvFacts {
-        key,
-        named: named
-            .iter()
-            .map(|n| {
-                let (stack, id, kind, name, written) = n.parts();
-                NamedFact {
-                    stack: stack.stack.stack.clone(),
-                    id: id.to_string(),
-                    kind: kind.to_string(),
-                    name: name.to_string(),
-                    written: (written.start, written.len),
-                }
-            })
-            .collect(),
-        reserving: reserving
-            .iter()
-            .map(|r| {
-                let (stack, id, at, reserved) = r.parts();
-                ReservingFact {
-                    stack: stack.stack.stack.clone(),
-                    id: id.to_string(),
-                    at: (at.start, at.len),
-                    reserved,
-                }
-            })
-            .collect(),
-    };
+pub(super) fn store(cache: &Cache, env: &str, key: String, facts: &mut EnvFacts) {
+    facts.key = key;
     if let Ok(bytes) = serde_json::to_vec(&facts) {
         cache.write(&entry_name(env), &bytes);
+    }
+}
+
+impl EnvFacts {
+    /// The facts, apart from the rendered stacks they were read from (which may be gone
+    /// before the rules across environments run).
+    pub(super) fn detach(named: &[Named], reserving: &[Reserving]) -> EnvFacts {
+        EnvFacts {
+            key: String::new(),
+            named: named
+                .iter()
+                .map(|n| {
+                    let (stack, id, kind, name, written) = n.parts();
+                    NamedFact {
+                        stack: stack.stack.stack.clone(),
+                        id: id.to_string(),
+                        kind: kind.to_string(),
+                        name: name.to_string(),
+                        written: (written.start, written.len),
+                    }
+                })
+                .collect(),
+            reserving: reserving
+                .iter()
+                .map(|r| {
+                    let (stack, id, at, reserved) = r.parts();
+                    ReservingFact {
+                        stack: stack.stack.stack.clone(),
+                        id: id.to_string(),
+                        at: (at.start, at.len),
+                        reserved,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether every stack they name is one of `env`'s, and every type one a rule knows.
+    fn fit(&self, env: &RenderedEnv) -> bool {
+        let has = |stack: &str| env.stacks.iter().any(|s| s.stack == stack);
+        self.named
+            .iter()
+            .all(|f| has(&f.stack) && Named::knows(&f.kind))
+            && self.reserving.iter().all(|f| has(&f.stack))
+    }
+
+    /// The facts made into the rules' own again, with `env` (rendered as `rendered`), for
+    /// the rules across environments.
+    pub(super) fn attach<'a>(
+        self,
+        valid: &'a ValidEnv,
+        rendered: &'a RenderedEnv,
+    ) -> (Vec<Named<'a>>, Vec<Reserving<'a>>) {
+        let at = |stack: &str| {
+            let stack = rendered.stacks.iter().find(|s| s.stack == stack)?;
+            Some(StackAt { env: valid, stack })
+        };
+        let spot = |(start, len): (Option<usize>, usize)| Spot { start, len };
+        let named = self
+            .named
+            .into_iter()
+            .filter_map(|f| Named::restore(at(&f.stack)?, f.id, &f.kind, f.name, spot(f.written)))
+            .collect();
+        let reserving = self
+            .reserving
+            .into_iter()
+            .filter_map(|f| {
+                Some(Reserving::restore(
+                    at(&f.stack)?,
+                    f.id,
+                    spot(f.at),
+                    f.reserved,
+                ))
+            })
+            .collect();
+        (named, reserving)
     }
 }
 

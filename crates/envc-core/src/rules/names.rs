@@ -123,6 +123,11 @@ impl<'a> Named<'a> {
         })
     }
 
+    /// Whether `kind` is a type a name rule reads (what [`Named::restore`] takes).
+    pub(super) fn knows(kind: &str) -> bool {
+        RULES.by_type.contains_key(kind)
+    }
+
     /// Its stack, id, type, name and where the name is written: what [`super::cache`] keeps.
     pub(super) fn parts(&self) -> (StackAt<'a>, &str, &str, &str, Spot) {
         (self.stack, &self.id, self.kind, &self.name, self.written)

@@ -2,6 +2,7 @@
 //! value, when one did, else at the value's line in the rendered (golden) file.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::template::Rendered;
 use crate::diagnostic::Diagnostic;
@@ -65,15 +66,23 @@ pub(crate) struct Place {
 
 pub(crate) struct Placer<'s> {
     pub sources: &'s mut SourceMap,
+    /// The project, whose golden file is a rendered text dropped once found the same.
+    root: &'s Path,
     /// Rendered texts added to `sources`, by (environment, stack).
     pub rendered: BTreeMap<(String, String), FileId>,
 }
 
 impl<'s> Placer<'s> {
-    pub fn new(sources: &'s mut SourceMap) -> Self {
+    /// Places findings in `sources`, with the rendered texts already added to them.
+    pub fn new(
+        sources: &'s mut SourceMap,
+        root: &'s Path,
+        rendered: BTreeMap<(String, String), FileId>,
+    ) -> Self {
         Placer {
             sources,
-            rendered: BTreeMap::new(),
+            root,
+            rendered,
         }
     }
 
@@ -95,14 +104,20 @@ impl<'s> Placer<'s> {
     /// The place of `spot` in `stack`'s rendered text, which becomes a file of the sources
     /// the first time a finding is placed in it.
     pub fn at_spot(&mut self, stack: StackAt, spot: Spot) -> Place {
-        let body = &stack.stack.body;
         let sources = &mut *self.sources;
+        let root = self.root;
         let file = *self
             .rendered
             .entry((stack.env.name.clone(), stack.stack.stack.clone()))
             .or_insert_with(|| {
-                let path = format!("{} (rendered)", stack.stack.golden_path().display());
-                sources.add(path, body.clone())
+                let golden = stack.stack.golden_path();
+                let path = format!("{} (rendered)", golden.display());
+                // A text dropped once checked was its golden file.
+                let body = match stack.stack.body.is_empty() {
+                    true => crate::files::read_text(root, &golden).unwrap_or_default(),
+                    false => stack.stack.body.clone(),
+                };
+                sources.add(path, body)
             });
         let span = match spot.start {
             Some(start) => Span::new(file, start, start + spot.len),
