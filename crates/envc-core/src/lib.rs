@@ -199,7 +199,7 @@ fn run_against(
     if validate_cache.as_ref().is_none_or(cache::Cache::is_empty) {
         rayon::spawn(|| Schemas::shared().prepare());
     }
-    let (parsed, found) = parse::load_project_with(root, overlay, &mut sources);
+    let (mut parsed, found) = parse::load_project_with(root, overlay, &mut sources);
     Shapes::shared();
     let renderer = (stages != Stages::Validate)
         .then(|| prepared_renderer(root, open_cache("render").is_none_or(|c| c.is_empty())));
@@ -209,22 +209,25 @@ fn run_against(
 
     let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
     all.extend(found);
+    if texts == Texts::Dropped {
+        // Read by no stage after resolve.
+        parsed.forget_envs();
+    }
 
     // Every environment is validated and rendered, for the rules across environments (a zone
     // imported from another region, a name another environment takes); only the problems
     // that concern `only` are reported.
-    let (mut validated, found) =
-        validate::validate_project(&resolved, Schemas::shared(), validate_cache.as_ref(), only);
+    let (schemas, cache) = (Schemas::shared(), validate_cache.as_ref());
+    let (mut validated, found) = match texts {
+        Texts::Kept => validate::validate_project(&resolved, schemas, cache, only),
+        Texts::Dropped => validate::validate_project_dropping(&mut resolved, schemas, cache, only),
+    };
     all.extend(found);
     if !only.is_empty() {
         resolved.envs.retain(|e| only.contains(&e.name));
     }
     if stages == Stages::Check {
         all.extend(published::stale_diagnostics(root, &resolved, &mut sources));
-    }
-    if texts == Texts::Dropped {
-        // Read by no stage after validation.
-        resolved.envs = Vec::new();
     }
 
     let golden = (stages == Stages::Check).then(|| {
@@ -347,8 +350,9 @@ struct Rendering<'r> {
 enum Texts {
     /// Kept, for what reads the run's renders (deploy, the editor).
     Kept,
-    /// Dropped once checked, with the resolved environments once validated: `envc check`
-    /// reads nothing after, and memory holds one batch of environments' texts.
+    /// Dropped once checked, with the parsed environments once resolved and each resolved
+    /// environment once validated: `envc check` reads nothing after, and memory holds one
+    /// batch of environments' texts.
     Dropped,
 }
 

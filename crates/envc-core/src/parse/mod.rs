@@ -48,6 +48,12 @@ pub struct ParsedProject {
 }
 
 impl ParsedProject {
+    /// Drops the environments' files (what resolve reads), keeping the kinds and the rest.
+    pub fn forget_envs(&mut self) {
+        self.envs = Vec::new();
+        self.by_name = std::sync::OnceLock::new();
+    }
+
     pub fn env(&self, name: &str) -> Option<&EnvFile> {
         let index = self.by_name.get_or_init(|| {
             let names = self.envs.iter().enumerate();

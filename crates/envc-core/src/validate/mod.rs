@@ -176,6 +176,30 @@ pub fn validate_project(
     cache: Option<&Cache>,
     focus: &[String],
 ) -> (ValidatedProject, Vec<Diagnostic>) {
+    let envs = resolved.envs.iter().collect();
+    validate_project_of(resolved, envs, schemas, (cache, focus))
+}
+
+/// [`validate_project`], taking the environments out of `resolved`: each is dropped once
+/// validated, so memory never holds every resolved and every valid environment at once.
+pub fn validate_project_dropping(
+    resolved: &mut ResolvedProject,
+    schemas: &Schemas,
+    cache: Option<&Cache>,
+    focus: &[String],
+) -> (ValidatedProject, Vec<Diagnostic>) {
+    let envs = std::mem::take(&mut resolved.envs);
+    validate_project_of(resolved, envs, schemas, (cache, focus))
+}
+
+/// [`validate_project`] of `envs`, the resolved environments of `resolved` (borrowed or
+/// taken out of it).
+fn validate_project_of<E: std::borrow::Borrow<ResolvedEnv> + Send>(
+    resolved: &ResolvedProject,
+    envs: Vec<E>,
+    schemas: &Schemas,
+    (cache, focus): (Option<&Cache>, &[String]),
+) -> (ValidatedProject, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut project = ValidatedProject {
         declared: resolved.declared.keys().cloned().collect(),
@@ -186,7 +210,8 @@ pub fn validate_project(
         project.stacks = validate_stacks(stacks, resolved, schemas, cache, &mut diagnostics);
     }
 
-    let typed = validate_envs(resolved, schemas, cache, focus, &mut diagnostics);
+    let settings = settings::ProjectSettings::of(resolved);
+    let typed = validate_envs(envs, (schemas, &settings), cache, focus, &mut diagnostics);
     let all: Vec<&ValidEnv> = typed.iter().map(|(env, _)| env).collect();
     let not_rendered = check_across(
         &all,
@@ -278,16 +303,17 @@ fn is_kind_name(json: &serde_json::Value, pointer: &str) -> bool {
 
 /// Each environment on its own (in parallel), the problems of those in `focus` reported in
 /// the environments' order: the typed environments, with whether each passed.
-fn validate_envs(
-    resolved: &ResolvedProject,
-    schemas: &Schemas,
+fn validate_envs<E: std::borrow::Borrow<ResolvedEnv> + Send>(
+    envs: Vec<E>,
+    (schemas, settings): (&Schemas, &settings::ProjectSettings),
     cache: Option<&Cache>,
     focus: &[String],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<(ValidEnv, bool)> {
-    let settings = settings::ProjectSettings::of(resolved);
     // Environments are validated in parallel; diagnostics keep the environments' order.
-    let checked: Vec<_> = crate::parallel::map(resolved.envs.iter().collect(), |env| {
+    let checked: Vec<_> = crate::parallel::map(envs, |env| {
+        let env: &ResolvedEnv = env.borrow();
+        let reported = focus.is_empty() || focus.contains(&env.name);
         let mut found = Vec::new();
         secrets::check_plaintext(env, &mut found);
         // An environment with a plaintext credential is never rendered: its text would be
@@ -296,14 +322,14 @@ fn validate_envs(
         let checked = if env.is_abstract {
             None
         } else {
-            validate_env(env, schemas, &settings, cache, &mut found)
+            validate_env(env, schemas, settings, cache, &mut found)
                 .map(|(env, ok)| (env, ok && !holds_credential))
         };
-        (checked, found)
+        (checked, found, reported)
     });
     let mut typed = Vec::new();
-    for (env, (checked, found)) in resolved.envs.iter().zip(checked) {
-        if focus.is_empty() || focus.contains(&env.name) {
+    for (checked, found, reported) in checked {
+        if reported {
             diagnostics.extend(found);
         }
         typed.extend(checked);
