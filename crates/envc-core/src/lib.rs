@@ -423,8 +423,8 @@ impl<'r> Rendering<'r> {
                     let env = batch.iter().find(|e| e.name == env)?;
                     Some(env.stacks.iter().find(|s| s.stack == stack)?.body.as_str())
                 };
-                let of = |env: &str| envs.iter().any(|e| e.name == env);
-                baseline = base.read_differing(&of, &now).ok().map(|()| base);
+                let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+                baseline = base.read_differing(&names, &now).ok().map(|()| base);
             }
             if self.validated.stacks.is_some() {
                 let scope = self.scope(baseline.as_ref());

@@ -1,7 +1,7 @@
 //! The golden files at a git ref: what a change is compared with. Read through `git` (three
 //! processes however many files), without touching the work tree or the index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -72,6 +72,8 @@ pub struct Baseline {
     prefix: String,
     /// Every golden file at the commit: (environment, stack, blob id).
     listed: Vec<(String, String, String)>,
+    /// Where each environment's files are in `listed`.
+    listed_of: HashMap<String, Vec<usize>>,
 }
 
 impl Baseline {
@@ -141,7 +143,11 @@ impl Baseline {
                 (!stack.contains('/'))
                     .then(|| (env.to_string(), stack.to_string(), blob.to_string()))
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut listed_of: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, (env, _, _)) in listed.iter().enumerate() {
+            listed_of.entry(env.clone()).or_default().push(i);
+        }
         Ok(Baseline {
             name,
             commit,
@@ -149,28 +155,33 @@ impl Baseline {
             root: root.to_path_buf(),
             prefix,
             listed,
+            listed_of,
         })
     }
 
-    /// Reads the golden files of the environments `of` names that differ from `now` (the
-    /// text of an environment's stack now, where it has one): those the same are recorded as
-    /// `None`, unread. Called once for each batch of environments rendered.
+    /// Reads the golden files of `envs` that differ from `now` (the text of an environment's
+    /// stack now, where it has one): those the same are recorded as `None`, unread. Called
+    /// once for each batch of environments rendered.
     pub fn read_differing<'t>(
         &mut self,
-        of: &dyn Fn(&str) -> bool,
+        envs: &[&str],
         now: &dyn Fn(&str, &str) -> Option<&'t str>,
     ) -> Result<(), Diagnostic> {
-        let mut wanted = Vec::new();
-        let mut recorded = Vec::new();
-        for (i, (env, stack, blob)) in self.listed.iter().enumerate() {
-            if !of(env) {
-                continue;
-            }
-            recorded.push(i);
-            if now(env, stack).is_none_or(|text| blob_id(text) != *blob) {
-                wanted.push(i);
-            }
-        }
+        let mut recorded: Vec<usize> = envs
+            .iter()
+            .filter_map(|env| self.listed_of.get(*env))
+            .flatten()
+            .copied()
+            .collect();
+        recorded.sort_unstable();
+        let wanted: Vec<usize> = recorded
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let (env, stack, blob) = &self.listed[i];
+                now(env, stack).is_none_or(|text| blob_id(text) != *blob)
+            })
+            .collect();
         self.read_listed(&recorded, &wanted)
     }
 
