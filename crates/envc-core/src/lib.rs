@@ -463,6 +463,7 @@ impl<'r> Rendering<'r> {
 /// read of its template (by render's checks and the rules, done by now).
 fn drop_texts(batch: &mut [render::RenderedEnv], same: &[Vec<bool>]) {
     for (env, same) in batch.iter_mut().zip(same) {
+        env.waves = Vec::new();
         for (stack, same) in env.stacks.iter_mut().zip(same) {
             stack.template = render::CfnTemplate::default();
             if *same {

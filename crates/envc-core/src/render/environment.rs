@@ -83,9 +83,13 @@ impl Renderer {
             .into_iter()
             .map(|w| w.into_iter().map(String::from).collect())
             .collect();
+        let mut stacks: Vec<RenderedStack> = rendered.into_iter().map(|(_, s, _)| s).collect();
+        // Collected in place, it would keep the room of the larger tuples it was made from
+        // for as long as the environment is held.
+        stacks.shrink_to_fit();
         Some(RenderedEnv {
             name: env.name.clone(),
-            stacks: rendered.into_iter().map(|(_, s, _)| s).collect(),
+            stacks,
             waves,
         })
     }
@@ -114,7 +118,6 @@ impl Renderer {
         };
         let span_of_selection = stacks
             .spans
-            .by_pointer
             .get(&path::pointer(&["stack", name, field]))
             .map_or(span_of_stack, |l| l.value);
         if let Some(problem) = selection_problem(name, stack, env, span_of_selection) {

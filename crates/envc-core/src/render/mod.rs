@@ -357,9 +357,8 @@ fn refused_by_template(
     let in_env = crate::resolve::path::pointer(&keys);
     let located = env
         .spans
-        .by_pointer
         .get(&in_block)
-        .or_else(|| env.spans.by_pointer.get(&in_env))
+        .or_else(|| env.spans.get(&in_env))
         .or_else(|| env.spans.nearest(&in_block));
     let span = located.map_or(crate::source::Span::new(env.file, 0, 0), |l| l.value);
     let diagnostic = Diagnostic::error(Code::KindRule, message.to_string())

@@ -42,7 +42,7 @@ pub fn fill(
             file: definition.file,
             layer: &layer,
         };
-        at.fill(block, &definition.schema, 0);
+        at.fill(Arc::make_mut(block), &definition.schema, 0);
     }
 }
 
@@ -68,7 +68,7 @@ impl Defaults<'_> {
                 Some(Entry {
                     value: Value::Table(inner),
                     ..
-                }) => self.fill(inner, property, depth + 1),
+                }) => self.fill(Arc::make_mut(inner), property, depth + 1),
                 Some(_) => {}
                 None => {
                     let Some(scalar) = property.get("default").and_then(scalar) else {

@@ -89,7 +89,12 @@ impl Merger<'_> {
                 (Some(key), _) => self.apply_keyed(table, node, key, &Shape::Unknown),
                 (None, _) if properties_only => {
                     let fresh = self.fresh_table(node, &Shape::Unknown);
-                    set(table, &node.name, node.name_span, Value::Table(fresh));
+                    set(
+                        table,
+                        &node.name,
+                        node.name_span,
+                        Value::Table(Arc::new(fresh)),
+                    );
                 }
                 (None, field_shape) => self.apply_node(table, node, field_shape),
             }
@@ -160,7 +165,7 @@ impl Merger<'_> {
             Some(Entry {
                 value: Value::Table(t),
                 ..
-            }) => t,
+            }) => Arc::make_mut(t),
             _ => {
                 if node.mode == MergeMode::Remove {
                     self.remove_missing(node, &format!("{} \"{key}\"", node.name), &[]);
@@ -170,13 +175,13 @@ impl Merger<'_> {
                     table,
                     &node.name,
                     node.name_span,
-                    Value::Table(Table::new(group_origin)),
+                    Value::Table(Arc::new(Table::new(group_origin))),
                 );
                 match table.entries.get_mut(&node.name) {
                     Some(Entry {
                         value: Value::Table(t),
                         ..
-                    }) => t,
+                    }) => Arc::make_mut(t),
                     _ => unreachable!("just inserted a table"),
                 }
             }
@@ -196,15 +201,15 @@ impl Merger<'_> {
                 }) = group.entries.get_mut(&key)
                 {
                     let children = node.children.as_deref().unwrap_or(&[]);
-                    self.apply(existing, &node.props, children, inner);
+                    self.apply(Arc::make_mut(existing), &node.props, children, inner);
                     return;
                 }
                 let fresh = self.fresh_table(node, inner);
-                set(group, &key, key_span, Value::Table(fresh));
+                set(group, &key, key_span, Value::Table(Arc::new(fresh)));
             }
             MergeMode::Replace => {
                 let fresh = self.fresh_table(node, inner);
-                set(group, &key, key_span, Value::Table(fresh));
+                set(group, &key, key_span, Value::Table(Arc::new(fresh)));
             }
         }
     }
@@ -240,12 +245,17 @@ impl Merger<'_> {
                     }) = table.entries.get_mut(&node.name)
                     {
                         let children = node.children.as_deref().unwrap_or(&[]);
-                        self.apply(existing, &node.props, children, shape);
+                        self.apply(Arc::make_mut(existing), &node.props, children, shape);
                         return;
                     }
                 }
                 let fresh = self.fresh_table(node, shape);
-                set(table, &node.name, node.name_span, Value::Table(fresh));
+                set(
+                    table,
+                    &node.name,
+                    node.name_span,
+                    Value::Table(Arc::new(fresh)),
+                );
             }
             Form::List => {
                 let mut items: Vec<ScalarValue> =
@@ -387,7 +397,7 @@ fn set(table: &mut Table, key: &str, key_span: Span, mut value: Value) {
         match &mut value {
             Value::Scalar(s) => s.origin.overrode = Some(Box::new(overridden)),
             Value::List(l) => l.origin.overrode = Some(Box::new(overridden)),
-            Value::Table(t) => t.origin.overrode = Some(Box::new(overridden)),
+            Value::Table(t) => Arc::make_mut(t).origin.overrode = Some(Box::new(overridden)),
         }
     }
     table.removed.shift_remove(key);

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
+use std::sync::Arc;
+
 use super::value::{Table, Value};
 
 /// The keys from an environment's root to a value.
@@ -208,7 +210,7 @@ impl Table {
         let mut value = &mut self.entries.get_mut(first)?.value;
         for key in rest {
             match value {
-                Value::Table(t) => value = &mut t.entries.get_mut(key)?.value,
+                Value::Table(t) => value = &mut Arc::make_mut(t).entries.get_mut(key)?.value,
                 _ => return None,
             }
         }
@@ -371,7 +373,7 @@ mod tests {
     #[test]
     fn finds_a_key_holding_dots_written_bare_or_quoted() {
         let tags = table(&[("cost.center", scalar("42")), ("team", scalar("x"))]);
-        let root = table(&[("tags", Value::Table(tags))]);
+        let root = table(&[("tags", Value::Table(Arc::new(tags)))]);
         let want = Some(KeyPath::of(["tags", "cost.center"]));
         assert_eq!(root.find("tags.cost.center"), want);
         assert_eq!(root.find(r#"tags."cost.center""#), want);
@@ -390,7 +392,10 @@ mod tests {
     #[test]
     fn a_split_path_is_found_before_a_key_holding_dots() {
         let inner = table(&[("b", scalar("split"))]);
-        let root = table(&[("a", Value::Table(inner)), ("a.b", scalar("dotted"))]);
+        let root = table(&[
+            ("a", Value::Table(Arc::new(inner))),
+            ("a.b", scalar("dotted")),
+        ]);
         let split = root.find("a.b").unwrap();
         assert_eq!(&split[..], ["a", "b"]);
         assert_eq!(root.find(r#""a.b""#).unwrap().to_string(), r#""a.b""#);

@@ -3,7 +3,8 @@
 //! Every value of a [`Table`] carries an [`Origin`]: the environment and span that set it, and
 //! the value it overrode (which carries its own origin, and so on up the `extends` chain).
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -77,11 +78,14 @@ pub struct Entry {
     pub value: Value,
 }
 
+/// A merged value. A table is shared: an environment's merged root is a copy of its parent's
+/// in which only the tables it changes are copied, so environments that inherit most of
+/// their settings share them (`Arc::make_mut` copies a table on its first change).
 #[derive(Debug, Clone)]
 pub enum Value {
     Scalar(ScalarValue),
     List(ListValue),
-    Table(Table),
+    Table(Arc<Table>),
 }
 
 impl Value {
@@ -119,9 +123,9 @@ impl Table {
 
     /// The table as JSON, with the span of every key and value by JSON pointer.
     pub fn to_json(&self) -> (serde_json::Value, SpanIndex) {
-        let mut index = SpanIndex::default();
+        let mut index = Vec::new();
         let json = table_json(self, "", &mut index);
-        (json, index)
+        (json, SpanIndex::from_entries(index))
     }
 }
 
@@ -133,18 +137,46 @@ pub struct Located {
     pub env: Arc<str>,
 }
 
-/// JSON pointer (`/service/api/cpu`) → spans, for mapping schema errors back to the source.
+/// JSON pointer (`/service/api/cpu`) → where its key and value were written, for placing
+/// problems in the source. A check holds one for every environment, so it is compact: its
+/// entries sorted in one allocation, and their pointers shared with the other indexes its
+/// thread built (every environment that has a setting has the same pointer for it).
 #[derive(Debug, Default, Clone)]
 pub struct SpanIndex {
-    pub by_pointer: HashMap<String, Located>,
+    entries: Box<[(Arc<str>, Located)]>,
 }
 
 impl SpanIndex {
+    fn from_entries(mut entries: Vec<(Arc<str>, Located)>) -> Self {
+        entries.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        SpanIndex {
+            entries: entries.into_boxed_slice(),
+        }
+    }
+
+    /// Where the key and value at `pointer` were written.
+    pub fn get(&self, pointer: &str) -> Option<&Located> {
+        let at = self
+            .entries
+            .binary_search_by(|(p, _)| (**p).cmp(pointer))
+            .ok()?;
+        Some(&self.entries[at].1)
+    }
+
+    pub fn contains(&self, pointer: &str) -> bool {
+        self.get(pointer).is_some()
+    }
+
+    /// Every pointer and where it was written, in the order of the pointers.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Located)> {
+        self.entries.iter().map(|(p, l)| (&**p, l))
+    }
+
     /// The located entry at `pointer`, or at its nearest ancestor that has one.
     pub fn nearest(&self, pointer: &str) -> Option<&Located> {
         let mut pointer = pointer;
         loop {
-            if let Some(found) = self.by_pointer.get(pointer) {
+            if let Some(found) = self.get(pointer) {
                 return Some(found);
             }
             let cut = pointer.rfind('/')?;
@@ -153,32 +185,53 @@ impl SpanIndex {
     }
 }
 
-fn table_json(table: &Table, pointer: &str, index: &mut SpanIndex) -> serde_json::Value {
+/// `pointer`, shared with every index this thread built that has it. The set is emptied
+/// when it grows past what any project's settings need, so a long editor session holds no
+/// more than that.
+fn shared_pointer(pointer: &str) -> Arc<str> {
+    const MOST: usize = 1 << 16;
+    thread_local! {
+        static POINTERS: RefCell<HashSet<Arc<str>>> = RefCell::default();
+    }
+    POINTERS.with_borrow_mut(|pointers| {
+        if let Some(shared) = pointers.get(pointer) {
+            return shared.clone();
+        }
+        if pointers.len() >= MOST {
+            pointers.clear();
+        }
+        let shared: Arc<str> = Arc::from(pointer);
+        pointers.insert(shared.clone());
+        shared
+    })
+}
+
+fn table_json(
+    table: &Table,
+    pointer: &str,
+    index: &mut Vec<(Arc<str>, Located)>,
+) -> serde_json::Value {
     let mut object = serde_json::Map::with_capacity(table.entries.len());
     for (key, entry) in &table.entries {
         let child = format!("{pointer}/{}", pointer_token(key));
         let origin = entry.value.origin();
-        index.by_pointer.insert(
-            child.clone(),
-            Located {
-                key: entry.key_span,
-                value: origin.span,
-                env: origin.env.clone(),
-            },
-        );
+        let located = Located {
+            key: entry.key_span,
+            value: origin.span,
+            env: origin.env.clone(),
+        };
+        index.push((shared_pointer(&child), located));
         let json = match &entry.value {
             Value::Scalar(s) => s.value.to_json(),
             Value::List(list) => {
                 let mut items = Vec::with_capacity(list.items.len());
                 for (i, item) in list.items.iter().enumerate() {
-                    index.by_pointer.insert(
-                        format!("{child}/{i}"),
-                        Located {
-                            key: item.origin.span,
-                            value: item.origin.span,
-                            env: item.origin.env.clone(),
-                        },
-                    );
+                    let located = Located {
+                        key: item.origin.span,
+                        value: item.origin.span,
+                        env: item.origin.env.clone(),
+                    };
+                    index.push((shared_pointer(&format!("{child}/{i}")), located));
                     items.push(item.value.to_json());
                 }
                 serde_json::Value::Array(items)

@@ -31,7 +31,7 @@ pub(super) fn check(stacks: &[Rendered], out: &mut Vec<Finding>) {
         if estimate.total.low <= f64::from(budget) {
             continue;
         }
-        let Some(located) = env.spans.by_pointer.get("/monitoring/budget-usd") else {
+        let Some(located) = env.spans.get("/monitoring/budget-usd") else {
             continue;
         };
         let mut biggest: Vec<(&str, f64)> = estimate

@@ -64,8 +64,15 @@ pub(super) fn key(cache: &Cache, valid: &ValidEnv, env: &RenderedEnv) -> String 
 /// its stacks.
 pub(super) fn load(cache: &Cache, key: &str, env: &RenderedEnv) -> Option<EnvFacts> {
     let bytes = cache.read(&entry_name(&env.name))?;
-    let facts: EnvFacts = serde_json::from_slice(&bytes).ok()?;
-    (facts.key == key && facts.fit(env)).then_some(facts)
+    let mut facts: EnvFacts = serde_json::from_slice(&bytes).ok()?;
+    if facts.key != key || !facts.fit(env) {
+        return None;
+    }
+    // Held until every environment is read: without the room their reading grew them by.
+    facts.key = String::new();
+    facts.named.shrink_to_fit();
+    facts.reserving.shrink_to_fit();
+    Some(facts)
 }
 
 /// Stores the facts of an environment in which the rules found nothing.
@@ -119,12 +126,21 @@ impl EnvFacts {
             && self.reserving.iter().all(|f| has(&f.stack))
     }
 
+    /// The type and name of each named resource, in order.
+    pub(super) fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.named
+            .iter()
+            .map(|f| (f.kind.as_str(), f.name.as_str()))
+    }
+
     /// The facts made into the rules' own again, with `env` (rendered as `rendered`), for
-    /// the rules across environments.
+    /// the rules across environments: the named resources whose place in [`Self::names`]
+    /// `wanted` takes, and every reservation.
     pub(super) fn attach<'a>(
         self,
         valid: &'a ValidEnv,
         rendered: &'a RenderedEnv,
+        wanted: impl Fn(usize) -> bool,
     ) -> (Vec<Named<'a>>, Vec<Reserving<'a>>) {
         let at = |stack: &str| {
             let stack = rendered.stacks.iter().find(|s| s.stack == stack)?;
@@ -134,7 +150,11 @@ impl EnvFacts {
         let named = self
             .named
             .into_iter()
-            .filter_map(|f| Named::restore(at(&f.stack)?, f.id, &f.kind, f.name, spot(f.written)))
+            .enumerate()
+            .filter(|(i, _)| wanted(*i))
+            .filter_map(|(_, f)| {
+                Named::restore(at(&f.stack)?, f.id, &f.kind, f.name, spot(f.written))
+            })
             .collect();
         let reserving = self
             .reserving

@@ -147,15 +147,17 @@ impl Checker {
         let by_name: HashMap<&str, &ValidEnv> = envs.iter().map(|e| (e.name.as_str(), e)).collect();
         let rendered_by_name: HashMap<&str, &RenderedEnv> =
             rendered.iter().map(|e| (e.name.as_str(), e)).collect();
+        let claimed_twice = claimed_twice(&self.facts, &by_name);
         let mut across = Across::default();
-        for (env, facts) in self.facts {
+        for (at, (env, facts)) in self.facts.into_iter().enumerate() {
             let (Some(valid), Some(env)) = (
                 by_name.get(env.as_str()),
                 rendered_by_name.get(env.as_str()),
             ) else {
                 continue;
             };
-            let (named, reserving) = facts.attach(valid, env);
+            let wanted = |i: usize| claimed_twice.binary_search(&(at, i)).is_ok();
+            let (named, reserving) = facts.attach(valid, env, wanted);
             across.named.extend(named);
             across.reserving.extend(reserving);
         }
@@ -190,6 +192,35 @@ impl Checker {
             })
             .collect()
     }
+}
+
+/// The names of `facts` (by environment, then place) whose claim shares its hash with
+/// another's, sorted: only they can be taken twice. A project's names are compared as
+/// sixteen bytes each, not read back into the rules' own, most of them to be found unique.
+fn claimed_twice(
+    facts: &[(String, cache::EnvFacts)],
+    by_name: &HashMap<&str, &ValidEnv>,
+) -> Vec<(usize, usize)> {
+    let mut claims: Vec<(u64, u32, u32)> = Vec::new();
+    for (at, (env, facts)) in facts.iter().enumerate() {
+        let Some(valid) = by_name.get(env.as_str()) else {
+            continue;
+        };
+        let hashes = facts.names().enumerate().filter_map(|(i, (kind, name))| {
+            let hash = names::claim_hash(valid, kind, name)?;
+            Some((hash, at as u32, i as u32))
+        });
+        claims.extend(hashes);
+    }
+    claims.sort_unstable();
+    let mut twice: Vec<(usize, usize)> = claims
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|same| same.len() > 1)
+        .flatten()
+        .map(|&(_, at, i)| (at as usize, i as usize))
+        .collect();
+    twice.sort_unstable();
+    twice
 }
 
 /// The facts of one environment found on an earlier run, and the key they are stored under

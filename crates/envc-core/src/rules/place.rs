@@ -134,8 +134,8 @@ impl<'s> Placer<'s> {
         // The stack's own block first (`/uploads/name` for stack `uploads`), then the longest.
         let own = format!("/{}/", stack.stack.stack);
         let mut best: Option<((bool, usize), &str, Place)> = None;
-        for (pointer, located) in &stack.env.spans.by_pointer {
-            if NOT_NAMES.contains(&pointer.as_str()) {
+        for (pointer, located) in stack.env.spans.iter() {
+            if NOT_NAMES.contains(&pointer) {
                 continue;
             }
             let text = unquoted(self.sources.text(located.value));
@@ -145,7 +145,7 @@ impl<'s> Placer<'s> {
             let rank = (pointer.starts_with(&own), text.len());
             let better = best
                 .as_ref()
-                .is_none_or(|(r, p, _)| rank > *r || (rank == *r && pointer.as_str() < *p));
+                .is_none_or(|(r, p, _)| rank > *r || (rank == *r && pointer < *p));
             if better {
                 let place = Place {
                     span: located.value,

@@ -66,9 +66,8 @@ fn check_allowed_stacks(stacks: &[&Rendered], out: &mut Vec<Finding>) {
         }
         let located = env
             .spans
-            .by_pointer
             .get(&format!("/allow-replace/{i}"))
-            .or_else(|| env.spans.by_pointer.get("/allow-replace"));
+            .or_else(|| env.spans.get("/allow-replace"));
         let names: Vec<&str> = stacks.iter().map(|s| s.stack.stack.as_str()).collect();
         let mut diagnostic = Diagnostic::error(
             Code::AllowReplace,
@@ -170,7 +169,7 @@ fn cause_place<'c>(
     let rendered = stacks.iter().find(|s| s.stack.stack == stack.stack);
     let Some(rendered) = rendered.filter(|_| resource.action != Action::Delete) else {
         let env = stacks[0].env;
-        let protected = env.spans.by_pointer.get("/protected").map(|l| l.value);
+        let protected = env.spans.get("/protected").map(|l| l.value);
         let span = protected.unwrap_or(crate::source::Span::new(env.file, 0, 0));
         let place = Place {
             span,

@@ -58,7 +58,7 @@ impl Refusals<'_, '_> {
     /// Refuses the setting at `pointer`, if the environment sets it.
     fn setting(&mut self, pointer: String, message: String, help: &str) {
         let at = self.at;
-        if at.spans.by_pointer.contains_key(&pointer) {
+        if at.spans.contains(&pointer) {
             self.out.push(
                 at.note_inherited(
                     &pointer,

@@ -453,12 +453,12 @@ fn check_visibility(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>)
         let visibility = queue.visibility_timeout;
         let timeout_pointer = path::pointer(&["worker", name, "timeout"]);
         let visibility_pointer = path::pointer(&["queue", &worker.queue, "visibility-timeout"]);
-        let visibility_span = if at.spans.by_pointer.contains_key(&visibility_pointer) {
+        let visibility_span = if at.spans.contains(&visibility_pointer) {
             at.value(&visibility_pointer)
         } else {
             at.key(&path::pointer(&["queue", &worker.queue]))
         };
-        let timeout_span = if at.spans.by_pointer.contains_key(&timeout_pointer) {
+        let timeout_span = if at.spans.contains(&timeout_pointer) {
             at.value(&timeout_pointer)
         } else {
             at.key(&path::pointer(&["worker", name]))
@@ -521,13 +521,13 @@ pub fn check_image_tags(envs: &[&ValidEnv], creates_registry: bool, out: &mut Ve
         )
         .at(
             at.value("/image-tag"),
-            if env.spans.by_pointer.contains_key("/image-tag") {
+            if env.spans.contains("/image-tag") {
                 "a tag every build would push again"
             } else {
                 "`image-tag` is not set, so it is `latest`"
             },
         );
-        if let Some(set) = env.spans.by_pointer.get("/registry/immutable-tags") {
+        if let Some(set) = env.spans.get("/registry/immutable-tags") {
             diagnostic = diagnostic.also(set.value, "tags are immutable here");
         }
         out.push(

@@ -84,11 +84,7 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
             check_instance_class(database, at, out);
             check_max_storage(database, at, out);
             for key in ["min-acu", "max-acu"] {
-                if at
-                    .spans
-                    .by_pointer
-                    .contains_key(&format!("/database/{key}"))
-                {
+                if at.spans.contains(&format!("/database/{key}")) {
                     out.push(
                         at.note_inherited(
                             &format!("/database/{key}"),
@@ -110,11 +106,7 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
         }
         Engine::AuroraPostgresql => {
             for key in ["instance-class", "storage-gb", "max-storage-gb"] {
-                if at
-                    .spans
-                    .by_pointer
-                    .contains_key(&format!("/database/{key}"))
-                {
+                if at.spans.contains(&format!("/database/{key}")) {
                     out.push(
                         at.note_inherited(
                             &format!("/database/{key}"),

@@ -307,7 +307,7 @@ fn check_existing_vpc(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
     ];
     for (key, changes_the_vpc) in layout {
         let pointer = format!("/network/{key}");
-        if changes_the_vpc && at.spans.by_pointer.contains_key(&pointer) {
+        if changes_the_vpc && at.spans.contains(&pointer) {
             out.push(at.note_inherited(
                 &pointer,
                 Diagnostic::error(

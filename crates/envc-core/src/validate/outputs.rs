@@ -124,7 +124,7 @@ fn variables<'a>(env: &'a ValidEnv, config: &'a StacksConfig) -> Vec<Taken<'a>> 
 /// by where they were set; the stack itself gets the value.
 fn kind_settings(env: &ValidEnv) -> Vec<Taken<'_>> {
     let mut found = Vec::new();
-    for (pointer, located) in &env.spans.by_pointer {
+    for (pointer, located) in env.spans.iter() {
         let Some(rest) = pointer.strip_suffix("/output") else {
             continue;
         };

@@ -221,7 +221,7 @@ fn unknown_keys(
     let mut found = Vec::new();
     for key in unexpected {
         let child = format!("{pointer}/{}", pointer_token(key));
-        let at = spans.by_pointer.get(&child).cloned();
+        let at = spans.get(&child).cloned();
         let span = at.as_ref().map(|l| l.key).unwrap_or(value_span);
         let fields = shape_at(shape, pointer).field_names();
         let (help, suggestion) = suggestion(key, fields.iter().copied(), || {

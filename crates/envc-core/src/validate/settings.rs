@@ -124,7 +124,7 @@ impl SettingsBlock {
                     .chain(path.iter().map(String::as_str))
                     .collect();
                 let pointer = crate::resolve::path::pointer(&keys);
-                let (span, text) = match spans.by_pointer.get(&pointer) {
+                let (span, text) = match spans.get(&pointer) {
                     Some(set) => (set.value, format!("`{shown}` is {value}")),
                     None => (
                         spans.nearest(&pointer).map_or(root, |l| l.key),
