@@ -459,12 +459,14 @@ impl<'r> Rendering<'r> {
     }
 }
 
-/// Drops the text of each stack of `batch` that `same` says is its golden file, and what was
-/// read of its template (by render's checks and the rules, done by now).
+/// Drops the text of each stack of `batch` that `same` says is its golden file, what was
+/// read of its template (by render's checks and the rules, done by now), and the order of
+/// its stacks (which only a deploy reads).
 fn drop_texts(batch: &mut [render::RenderedEnv], same: &[Vec<bool>]) {
     for (env, same) in batch.iter_mut().zip(same) {
         env.waves = Vec::new();
         for (stack, same) in env.stacks.iter_mut().zip(same) {
+            stack.needs = Vec::new();
             stack.template = render::CfnTemplate::default();
             if *same {
                 stack.body = String::new();
