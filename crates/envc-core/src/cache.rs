@@ -246,7 +246,16 @@ pub fn key_name(key: u128) -> String {
 }
 
 /// Feeds serialized JSON straight into a hasher.
-pub struct HashWriter<'a>(pub &'a mut Xxh3);
+/// Feeds the JSON of `value` to `hasher` through a buffer (serde writes JSON a few bytes at
+/// a time, and each write to the hasher has a cost of its own): the same bytes, fewer writes.
+pub fn hash_json<T: serde::Serialize + ?Sized>(hasher: &mut Xxh3, value: &T) {
+    use std::io::Write;
+    let mut buffered = std::io::BufWriter::with_capacity(4096, HashWriter(hasher));
+    let _ = serde_json::to_writer(&mut buffered, value);
+    let _ = buffered.flush();
+}
+
+struct HashWriter<'a>(&'a mut Xxh3);
 
 impl std::io::Write for HashWriter<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

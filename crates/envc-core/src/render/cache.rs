@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::cfn::CfnTemplate;
-use crate::cache::{Cache, HashWriter, Xxh3};
+use crate::cache::{Cache, Xxh3};
 
 /// The render cache of one project.
 #[derive(Clone)]
@@ -56,7 +56,7 @@ impl RenderCache {
     /// A hasher for one environment's keys, fed with what all its stacks see.
     pub fn env_hasher(&self, environment: &serde_json::Value) -> Xxh3 {
         let mut hasher = self.templates.clone();
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), environment);
+        crate::cache::hash_json(&mut hasher, environment);
         hasher
     }
 
@@ -66,7 +66,7 @@ impl RenderCache {
         hasher.write_u8(0);
         hasher.write(template.as_bytes());
         hasher.write_u8(0);
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), stack);
+        crate::cache::hash_json(&mut hasher, stack);
         crate::cache::key_name(hasher.digest128())
     }
 

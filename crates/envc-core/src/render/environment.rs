@@ -62,7 +62,12 @@ impl Renderer {
             })
             .collect();
         let slots = without_dependents_of_problems(config, slots);
-        let environment = minijinja::Value::from(minijinja::value::Serde(environment_json));
+        // Only a stack rendered afresh reads the environment, as a template value.
+        let environment = if slots.iter().any(|s| matches!(s, Slot::Fresh(_))) {
+            minijinja::Value::from(minijinja::value::Serde(environment_json))
+        } else {
+            minijinja::Value::UNDEFINED
+        };
         override_stacks(stacks, env, &present, out);
         let rendered = self.render_fresh(env, slots, &environment, sources, out);
 

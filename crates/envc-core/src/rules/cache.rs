@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::names::Named;
 use super::place::{Spot, StackAt};
 use super::quotas::Reserving;
-use crate::cache::{Cache, HashWriter};
+use crate::cache::Cache;
 use crate::render::RenderedEnv;
 use crate::validate::ValidEnv;
 
@@ -50,7 +50,7 @@ pub(super) fn key(cache: &Cache, valid: &ValidEnv, env: &RenderedEnv) -> String 
     let mut hasher = cache.hasher();
     hasher.write(valid.name.as_bytes());
     hasher.write_u8(0);
-    let _ = serde_json::to_writer(HashWriter(&mut hasher), &valid.model);
+    crate::cache::hash_json(&mut hasher, &valid.model);
     for stack in &env.stacks {
         for part in [&stack.stack, &stack.stack_name, &stack.body] {
             hasher.write_u8(0);

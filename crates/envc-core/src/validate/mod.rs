@@ -25,7 +25,7 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 use std::hash::Hasher;
 
-use crate::cache::{Cache, HashWriter};
+use crate::cache::Cache;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Environment, StacksConfig};
@@ -151,7 +151,7 @@ fn schema_problems(
     let marker = cache.map(|cache| {
         let mut hasher = cache.hasher();
         hasher.write(schema.noun.as_bytes());
-        let _ = serde_json::to_writer(HashWriter(&mut hasher), json);
+        crate::cache::hash_json(&mut hasher, json);
         (cache, crate::cache::key_name(hasher.digest128()))
     });
     if let Some((cache, name)) = &marker {
