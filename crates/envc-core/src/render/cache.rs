@@ -1,16 +1,21 @@
 //! The render cache: for each environment, the stacks that last rendered cleanly, keyed by a
-//! hash of everything their render read — this envc binary, every template's text, and the
-//! template context. A stack whose key matches is not rendered again; anything else (a
-//! changed value, template, or envc) renders afresh. See [`crate::cache`] for where it lives.
+//! hash of everything their render read — this envc binary, every template's text, what the
+//! environment's template context is made from (the project's stacks; the environment's
+//! name, model, settings blocks and the stacks it has), and the stack's own context. A stack
+//! whose key matches is not rendered again, and its environment's context is not built;
+//! anything else (a changed value, template, or envc) renders afresh. See [`crate::cache`] for where it lives.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use super::cfn::CfnTemplate;
 use crate::cache::{Cache, Xxh3};
+use crate::model::StacksConfig;
+use crate::validate::ValidEnv;
 
 /// The render cache of one project.
 #[derive(Clone)]
@@ -18,6 +23,8 @@ pub struct RenderCache {
     cache: Cache,
     /// The cache's seed and every template's name and text.
     templates: Xxh3,
+    /// `templates` and the project's stacks (one project's, for the run).
+    project: OnceLock<Xxh3>,
 }
 
 /// The stacks of one environment that last rendered cleanly, by stack name.
@@ -50,13 +57,33 @@ impl RenderCache {
         Some(RenderCache {
             cache,
             templates: hasher,
+            project: OnceLock::new(),
         })
     }
 
-    /// A hasher for one environment's keys, fed with what all its stacks see.
-    pub fn env_hasher(&self, environment: &serde_json::Value) -> Xxh3 {
-        let mut hasher = self.templates.clone();
-        crate::cache::hash_json(&mut hasher, environment);
+    /// A hasher for one environment's keys, fed with everything the context all its stacks
+    /// see is made from (by [`super::context::StackContext::environment`], with this binary's
+    /// shapes): the project's `stacks`, and `env`'s name, model and settings blocks, and the
+    /// stacks it has (`present`). Hashing these costs less than building that context, which
+    /// only a stack rendered afresh needs.
+    pub fn env_hasher(&self, stacks: &StacksConfig, env: &ValidEnv, present: &[&str]) -> Xxh3 {
+        let mut hasher = self
+            .project
+            .get_or_init(|| {
+                let mut hasher = self.templates.clone();
+                crate::cache::hash_json(&mut hasher, stacks);
+                hasher
+            })
+            .clone();
+        hasher.write_u8(0);
+        hasher.write(env.name.as_bytes());
+        hasher.write_u8(0);
+        crate::cache::hash_json(&mut hasher, &env.model);
+        crate::cache::hash_json(&mut hasher, &env.settings);
+        for stack in present {
+            hasher.write_u8(0);
+            hasher.write(stack.as_bytes());
+        }
         hasher
     }
 

@@ -45,8 +45,7 @@ impl Renderer {
             env_shape: self.env_shape,
             present: &present,
         };
-        let environment_json = context.environment();
-        let env_hasher = cache.map(|c| c.env_hasher(&environment_json));
+        let env_hasher = cache.map(|c| c.env_hasher(config, env, &present));
         let mut cached = cache.map(|c| c.load(&env.name)).unwrap_or_default();
         let before = out.len();
 
@@ -62,9 +61,9 @@ impl Renderer {
             })
             .collect();
         let slots = without_dependents_of_problems(config, slots);
-        // Only a stack rendered afresh reads the environment, as a template value.
+        // Only a stack rendered afresh reads the environment.
         let environment = if slots.iter().any(|s| matches!(s, Slot::Fresh(_))) {
-            minijinja::Value::from(minijinja::value::Serde(environment_json))
+            minijinja::Value::from(minijinja::value::Serde(context.environment()))
         } else {
             minijinja::Value::UNDEFINED
         };
