@@ -16,6 +16,32 @@ pub struct Doc {
     pub text: String,
 }
 
+/// Both documents of a project whose kinds add no settings blocks, as compiled in: they are
+/// a function of the model's schema alone, and a test holds them to [`documents`] of it.
+/// They are the root project's `docs/`, which is such a project (generating them is about 3 M
+/// instructions of a fresh `check`).
+const COMPILED_IN: [(&str, &str); 2] = [
+    (
+        "docs/settings.md",
+        include_str!("../../../docs/settings.md"),
+    ),
+    (
+        "docs/templates.md",
+        include_str!("../../../docs/templates.md"),
+    ),
+];
+
+/// [`documents`] of the model's own environment schema.
+pub fn of_the_model() -> Vec<Doc> {
+    COMPILED_IN
+        .iter()
+        .map(|(path, text)| Doc {
+            path,
+            text: text.to_string(),
+        })
+        .collect()
+}
+
 /// Both documents, from the project's environment schema.
 pub fn documents(env_schema: &Value) -> Vec<Doc> {
     vec![
@@ -523,6 +549,22 @@ fn templates_md() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regenerate with `envc docs` in the repository's root.
+    #[test]
+    fn the_compiled_in_documents_are_those_of_the_model() {
+        let generated = documents(&crate::model::env_schema());
+        let compiled_in = of_the_model();
+        assert_eq!(generated.len(), compiled_in.len());
+        for (generated, compiled_in) in generated.iter().zip(&compiled_in) {
+            assert_eq!(generated.path, compiled_in.path);
+            assert!(
+                generated.text == compiled_in.text,
+                "{} is stale: run `envc docs` in the repository's root",
+                generated.path
+            );
+        }
+    }
 
     #[test]
     fn every_setting_of_the_model_is_in_the_settings_document() {

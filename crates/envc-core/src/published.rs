@@ -72,6 +72,9 @@ fn stale_schema_diagnostics(
 
 /// The reference documents of the project (`docs/`), from its published environment schema.
 fn project_docs(resolved: &ResolvedProject) -> Vec<docs::Doc> {
+    if resolved.settings_blocks.is_empty() {
+        return docs::of_the_model();
+    }
     docs::documents(&env_schema_of(resolved))
 }
 

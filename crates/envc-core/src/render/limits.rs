@@ -15,19 +15,28 @@ pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 /// A template's output, cut off at [`MAX_OUTPUT_BYTES`].
 #[derive(Default)]
 pub struct CappedOutput {
-    pub text: String,
+    bytes: Vec<u8>,
     /// The template tried to write more than the limit.
     pub over: bool,
 }
 
+impl CappedOutput {
+    /// What was written, as text sized to fit. minijinja writes whole UTF-8 strings, so the
+    /// text is checked once here rather than at each of its many writes.
+    pub fn into_text(mut self) -> String {
+        self.bytes.shrink_to_fit();
+        String::from_utf8(self.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
 impl std::io::Write for CappedOutput {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.text.len() + bytes.len() > MAX_OUTPUT_BYTES {
+        if self.bytes.len() + bytes.len() > MAX_OUTPUT_BYTES {
             self.over = true;
             return Err(std::io::Error::other("template output over the limit"));
         }
-        // minijinja writes whole UTF-8 strings.
-        self.text.push_str(&String::from_utf8_lossy(bytes));
+        self.bytes.extend_from_slice(bytes);
         Ok(bytes.len())
     }
 

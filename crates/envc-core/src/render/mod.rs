@@ -219,8 +219,11 @@ impl Renderer {
 
     /// Compiles every template now (on another core, while files are parsed) rather than
     /// when a stack first uses it. Problems are left for the render that meets them.
+    /// The `builtin/` names are left to compile when a project template extends one: each
+    /// name compiles on its own, and only such a template asks for them.
     pub fn prepare(&self) {
-        for name in self.origins.keys() {
+        let used_by_stacks = |name: &&String| !name.starts_with(builtin::PREFIX);
+        for name in self.origins.keys().filter(used_by_stacks) {
             let _ = self.templates.get_template(name);
         }
     }
@@ -253,12 +256,9 @@ impl Renderer {
             .get_template(template_name)
             .and_then(|template| template.render_captured_to(value, &mut output));
         match written {
-            Ok(_) => {
-                // Kept in the sources for the run (problems are placed in it): without the
-                // room it grew into.
-                output.text.shrink_to_fit();
-                Some(output.text)
-            }
+            // Kept in the sources for the run (problems are placed in it): without the room
+            // it grew into.
+            Ok(_) => Some(output.into_text()),
             Err(_) if output.over => {
                 found.push(limits::output_too_large(template_name, env, stack));
                 None
