@@ -171,7 +171,11 @@ pub fn looks_like_credential(context: Context<'_>, text: &str) -> Option<&'stati
     if looks_like_aws_secret_key(text) {
         return Some("an AWS secret access key");
     }
-    if CREDENTIAL_WORDS.iter().any(|word| key.contains(word)) && is_high_entropy(text) {
+    // Most values are short: the length `is_high_entropy` needs is looked at first.
+    if text.len() >= MIN_RANDOM_LEN
+        && CREDENTIAL_WORDS.iter().any(|word| key.contains(word))
+        && is_high_entropy(text)
+    {
         return Some("a key or token");
     }
     None
@@ -268,11 +272,14 @@ fn looks_like_aws_secret_key(text: &str) -> bool {
         && text.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// The fewest characters a random key or token is taken to have.
+const MIN_RANDOM_LEN: usize = 16;
+
 /// At least 16 characters, no spaces, two of upper case, lower case and digits, and at
 /// least 3.5 bits of entropy per character: a random string rather than a word, a name or
 /// a path.
 fn is_high_entropy(text: &str) -> bool {
-    if text.len() < 16 || text.contains(char::is_whitespace) {
+    if text.len() < MIN_RANDOM_LEN || text.contains(char::is_whitespace) {
         return false;
     }
     let classes = [

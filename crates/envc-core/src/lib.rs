@@ -430,6 +430,10 @@ impl<'r> Rendering<'r> {
                 let scope = self.scope(baseline.as_ref());
                 checker.check(&rules::pairs(&batch, envs), &scope, sources);
             }
+            // Read by the rules alone: one batch of trees is held at a time.
+            for stack in batch.iter_mut().flat_map(|env| &mut env.stacks) {
+                stack.tree = None;
+            }
             if let (Some(same), Some((_, Texts::Dropped))) = (same, self.golden) {
                 drop_texts(&mut batch, &same);
             }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span};
 
-use super::yaml::{Mapping, Yaml};
+use super::yaml::{KeptTree, Mapping, Yaml};
 
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -58,14 +58,14 @@ pub struct CfnTemplate {
     pub places: Places,
 }
 
-/// Parses `text` (already in `sources` as `file`) and checks it; returns the template and its
-/// canonical text.
+/// Parses `text` (already in `sources` as `file`) and checks it; returns the template, its
+/// canonical text, and its tree kept for the stages after render.
 pub fn parse_and_check(
     text: &str,
     file: FileId,
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
-) -> Option<(CfnTemplate, String)> {
+) -> Option<(CfnTemplate, String, KeptTree)> {
     let at = Locator {
         text,
         file,
@@ -92,11 +92,6 @@ pub fn parse_and_check(
     let mut places = Places::default();
     let imports = check_references(&body, &known, &at, &mut places, out);
     let exports = check_outputs(outputs, &at, &mut places, out);
-    let canonical = super::yaml::to_canonical_yaml(&body);
-    check_limits(&known, outputs, &canonical, file, out);
-    if out.len() > before {
-        return None;
-    }
     let template = CfnTemplate {
         resources: resources
             .into_iter()
@@ -115,7 +110,12 @@ pub fn parse_and_check(
         imports,
         places,
     };
-    Some((template, canonical))
+    let (kept, canonical) = KeptTree::write(body);
+    check_limits(&template, &canonical, file, out);
+    if out.len() > before {
+        return None;
+    }
+    Some((template, canonical, kept))
 }
 
 /// Where a node of the tree is in the rendered text. Problems are placed where the YAML tree
@@ -362,17 +362,11 @@ fn check_outputs(
 }
 
 /// CloudFormation's limits on one template.
-fn check_limits(
-    known: &Known,
-    outputs: Option<&Mapping>,
-    canonical: &str,
-    file: FileId,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_limits(template: &CfnTemplate, canonical: &str, file: FileId, out: &mut Vec<Diagnostic>) {
     let limits = [
-        ("resources", known.resources.len(), MAX_RESOURCES),
-        ("outputs", outputs.map_or(0, |o| o.len()), MAX_OUTPUTS),
-        ("parameters", known.parameters.len(), MAX_PARAMETERS),
+        ("resources", template.resources.len(), MAX_RESOURCES),
+        ("outputs", template.outputs.len(), MAX_OUTPUTS),
+        ("parameters", template.parameters.len(), MAX_PARAMETERS),
         ("bytes", canonical.len(), MAX_BODY_BYTES),
     ];
     for (what, count, limit) in limits {
@@ -557,7 +551,7 @@ mod tests {
         let mut sources = SourceMap::default();
         let file = sources.add("t.yaml", text.to_string());
         let mut out = Vec::new();
-        let result = parse_and_check(text, file, &sources, &mut out).map(|(t, _)| t);
+        let result = parse_and_check(text, file, &sources, &mut out).map(|(t, ..)| t);
         (result, out)
     }
 

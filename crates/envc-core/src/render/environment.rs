@@ -146,6 +146,7 @@ impl Renderer {
                     needs,
                     template: entry.template,
                     body: entry.body,
+                    tree: None,
                 };
                 return Some(Slot::Cached(stack, entry.key));
             }

@@ -46,6 +46,9 @@ pub struct RenderedStack {
     pub template: CfnTemplate,
     /// Canonical YAML, as committed under `golden/`.
     pub body: String,
+    /// `body` as a tree, as render read it, for the checks after render to read instead of
+    /// the text: `None` for a stack served from the cache, and once they are done.
+    pub tree: Option<std::sync::Arc<yaml::KeptTree>>,
 }
 
 impl RenderedStack {
@@ -324,7 +327,7 @@ impl Renderer {
         for diagnostic in problems {
             found.push(self.to_template_source(diagnostic, &trace, &mut sources));
         }
-        let rendered = checked.map(|(template, body)| {
+        let rendered = checked.map(|(template, body, tree)| {
             let stack = RenderedStack {
                 env: env.to_string(),
                 stack,
@@ -332,6 +335,7 @@ impl Renderer {
                 needs,
                 template,
                 body,
+                tree: Some(std::sync::Arc::new(tree)),
             };
             (trace, stack)
         });

@@ -24,7 +24,7 @@ pub(super) fn check(stacks: &[Rendered], out: &mut Vec<Finding>) {
         };
         let trees: Vec<(&str, &crate::render::yaml::Yaml)> = stacks
             .iter()
-            .map(|s| (s.stack.stack.as_str(), &s.tree))
+            .map(|s| (s.stack.stack.as_str(), &*s.tree))
             .collect();
         let prices = Prices::shipped();
         let estimate = estimate(&env.name, stacks[0].region(), &trees, prices);

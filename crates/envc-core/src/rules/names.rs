@@ -185,7 +185,7 @@ pub(super) fn check_each<'a>(
             let Some(name) = known_string(stack, value) else {
                 continue;
             };
-            let written = Spot::of(&stack.stack.body, scalar(value).unwrap_or(&name));
+            let written = Spot::of(stack.stack, scalar(value).unwrap_or(&name));
             let item = Named {
                 stack: stack.at(),
                 id: resource.id.to_string(),

@@ -40,12 +40,15 @@ impl StackAt<'_> {
 }
 
 impl Spot {
-    /// `value`'s place in `body`: where it points into it (a scalar the tree borrows from the
-    /// text), else its first occurrence.
-    pub fn of(body: &str, value: &str) -> Spot {
+    /// `value`'s place in `stack`'s text: where it points into it (a scalar of a tree read
+    /// from the text), or where render wrote it (a scalar of the tree render kept), else its
+    /// first occurrence.
+    pub fn of(stack: &RenderedStack, value: &str) -> Spot {
+        let body = &stack.body;
         let start = (value.as_ptr() as usize)
             .checked_sub(body.as_ptr() as usize)
             .filter(|start| start + value.len() <= body.len())
+            .or_else(|| stack.tree.as_ref()?.offset_of(value))
             .or_else(|| body.find(value));
         Spot {
             start,
@@ -98,7 +101,7 @@ impl<'s> Placer<'s> {
 
     /// Where `value`, a scalar of `stack`'s tree, is in its rendered text.
     pub fn in_rendered(&mut self, stack: &Rendered, value: &str) -> Place {
-        self.at_spot(stack.at(), Spot::of(&stack.stack.body, value))
+        self.at_spot(stack.at(), Spot::of(stack.stack, value))
     }
 
     /// The place of `spot` in `stack`'s rendered text, which becomes a file of the sources

@@ -84,7 +84,7 @@ fn add_reserving<'a>(stack: &Rendered<'a>, reserving: &mut Vec<Reserving<'a>>) {
             reserving.push(Reserving {
                 stack: stack.at(),
                 id: resource.id.to_string(),
-                at: Spot::of(&stack.stack.body, resource.id),
+                at: Spot::of(stack.stack, resource.id),
                 reserved,
             });
         }

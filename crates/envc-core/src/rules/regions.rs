@@ -6,7 +6,7 @@
 //! cfn-lint's per-region provider lists: every type known in any region, and a bitmap of
 //! those each region offers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use super::place::Placer;
@@ -17,55 +17,31 @@ use crate::diagnostic::{Code, Diagnostic};
 const REGISTRY: &str =
     "https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html";
 
+/// The data as compiled in, read without copying: the types in byte order, and each region's
+/// bitmap over them as hex (a lookup reads the one byte it needs).
 #[derive(serde::Deserialize)]
-struct Data {
-    types: Vec<String>,
-    /// Region → hex bitmap over `types`, lowest bit first in each byte.
-    offered: BTreeMap<String, String>,
-}
-
 struct Offerings {
-    index: HashMap<String, usize>,
-    offered: BTreeMap<String, Vec<u8>>,
+    #[serde(borrow)]
+    types: Vec<&'static str>,
+    /// Region → hex bitmap over `types`, lowest bit first in each byte.
+    #[serde(borrow)]
+    offered: BTreeMap<&'static str, &'static str>,
 }
 
 static OFFERINGS: LazyLock<Offerings> = LazyLock::new(|| {
-    let data: Data = serde_json::from_str(include_str!("../../../../data/aws-region-types.json"))
-        .expect("data/aws-region-types.json is valid");
-    let offered = data
-        .offered
-        .into_iter()
-        .map(|(region, hex)| (region, decode_hex(&hex)))
-        .collect();
-    let index = data
-        .types
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| (t, i))
-        .collect();
-    Offerings { index, offered }
+    serde_json::from_str(include_str!("../../../../data/aws-region-types.json"))
+        .expect("data/aws-region-types.json is valid")
 });
-
-fn decode_hex(hex: &str) -> Vec<u8> {
-    hex.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-            digit(pair[0]) << 4 | pair.get(1).map_or(0, |c| digit(*c))
-        })
-        .collect()
-}
 
 impl Offerings {
     /// Whether `region` offers `kind`; `None` where either is unknown to the data (a
     /// `Custom::` resource, a third-party type, a region newer than the data).
     fn offers(&self, region: &str, kind: &str) -> Option<bool> {
-        let bits = self.offered.get(region)?;
-        let i = *self.index.get(kind)?;
-        Some(
-            bits.get(i / 8)
-                .is_some_and(|byte| byte & (1 << (i % 8)) != 0),
-        )
+        let hex = self.offered.get(region)?.as_bytes();
+        let i = self.types.binary_search(&kind).ok()?;
+        let digit = |at: usize| hex.get(at).and_then(|c| (*c as char).to_digit(16));
+        let byte = (digit(i / 8 * 2).unwrap_or(0) << 4) | digit(i / 8 * 2 + 1).unwrap_or(0);
+        Some(byte & (1 << (i % 8)) != 0)
     }
 
     /// The regions that offer `kind`.
@@ -73,7 +49,7 @@ impl Offerings {
         self.offered
             .keys()
             .filter(|r| self.offers(r, kind) == Some(true))
-            .map(String::as_str)
+            .copied()
             .collect()
     }
 }
@@ -121,6 +97,42 @@ pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Find
                 ))
                 .note(source_note(REGISTRY)),
             });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup searches the types by halves, so they must be in byte order.
+    #[test]
+    fn the_types_are_in_the_order_a_lookup_searches() {
+        assert!(OFFERINGS.types.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn a_lookup_reads_the_bit_of_the_type_in_the_region() {
+        assert_eq!(OFFERINGS.offers("us-east-1", "AWS::S3::Bucket"), Some(true));
+        assert_eq!(OFFERINGS.offers("us-east-1", "Custom::Thing"), None);
+        assert_eq!(OFFERINGS.offers("xx-nowhere-1", "AWS::S3::Bucket"), None);
+        // A type some regions lack: each answer is the bit the data holds for it.
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../data/aws-region-types.json")).unwrap();
+        let types = data["types"].as_array().unwrap();
+        for (region, hex) in data["offered"].as_object().unwrap() {
+            let hex = hex.as_str().unwrap();
+            for i in (0..types.len()).step_by(97) {
+                let byte = hex
+                    .get(i / 8 * 2..i / 8 * 2 + 2)
+                    .map_or(0, |pair| u8::from_str_radix(pair, 16).unwrap());
+                let kind = types[i].as_str().unwrap();
+                assert_eq!(
+                    OFFERINGS.offers(region, kind),
+                    Some(byte & (1 << (i % 8)) != 0),
+                    "{region} {kind}"
+                );
+            }
         }
     }
 }

@@ -199,7 +199,7 @@ fn cause_place<'c>(
     let place = match value {
         Some((text, shown)) => placer.place(
             rendered.at(),
-            Spot::of(&rendered.stack.body, text),
+            Spot::of(rendered.stack, text),
             shown.as_deref().unwrap_or(text),
         ),
         None => placer.in_rendered(rendered, &resource.id),

@@ -6,9 +6,21 @@ use std::fmt::Write as _;
 
 use super::tree::{Mapping, Yaml};
 
+/// Where strings of a tree were written in its text: (address, length, offset) of each
+/// string (or tag) written as it is, plain or between quotes, in the order written.
+pub(super) type Spots = Vec<(usize, usize, usize)>;
+
 /// Writes `value` (a template body) in canonical form.
 pub fn to_canonical_yaml(value: &Yaml) -> String {
-    let mut out = String::with_capacity(4096);
+    canonical_with_spots(value).0
+}
+
+/// [`to_canonical_yaml`], and where each string of `value` written as it is went.
+pub(super) fn canonical_with_spots(value: &Yaml) -> (String, Spots) {
+    let mut out = Writer {
+        text: String::with_capacity(4096),
+        spots: Vec::new(),
+    };
     match value {
         Yaml::Mapping(map) if !map.is_empty() => mapping(&mut out, map, 0),
         Yaml::Sequence(items) if !items.is_empty() => sequence(&mut out, items, 0),
@@ -19,17 +31,65 @@ pub fn to_canonical_yaml(value: &Yaml) -> String {
     }
     // Held for the whole run: without the room it grew into (the texts of 1,000 generated
     // environments are 51 MB, and took 88 MB).
-    out.shrink_to_fit();
-    out
+    out.text.shrink_to_fit();
+    (out.text, out.spots)
 }
 
-fn indent(out: &mut String, level: usize) {
+/// The text being written, and where the tree's strings went in it.
+struct Writer {
+    text: String,
+    spots: Spots,
+}
+
+impl Writer {
+    fn push(&mut self, c: char) {
+        self.text.push(c);
+    }
+
+    fn push_str(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn pop(&mut self) {
+        self.text.pop();
+    }
+
+    fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Takes back what was written from `len` on (a value that did not fit on its line).
+    fn truncate(&mut self, len: usize) {
+        self.text.truncate(len);
+        while self.spots.last().is_some_and(|&(_, _, at)| at >= len) {
+            self.spots.pop();
+        }
+    }
+
+    /// Notes that `text`, a string of the tree, is written as it is next (after `skip` bytes
+    /// of quoting).
+    fn spot(&mut self, text: &str, skip: usize) {
+        if !text.is_empty() {
+            let at = self.text.len() + skip;
+            self.spots.push((text.as_ptr() as usize, text.len(), at));
+        }
+    }
+}
+
+impl std::fmt::Write for Writer {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.text.push_str(text);
+        Ok(())
+    }
+}
+
+fn indent(out: &mut Writer, level: usize) {
     for _ in 0..level {
         out.push_str("  ");
     }
 }
 
-fn mapping(out: &mut String, map: &Mapping, level: usize) {
+fn mapping(out: &mut Writer, map: &Mapping, level: usize) {
     for (key, value) in map {
         indent(out, level);
         key_text(out, key);
@@ -39,7 +99,7 @@ fn mapping(out: &mut String, map: &Mapping, level: usize) {
 }
 
 /// What follows `key:` or `- `: an inline value, or a nested block on the next lines.
-fn after_key(out: &mut String, value: &Yaml, level: usize) {
+fn after_key(out: &mut Writer, value: &Yaml, level: usize) {
     out.push(' ');
     if inline(out, value, false) {
         out.push('\n');
@@ -57,6 +117,7 @@ fn after_key(out: &mut String, value: &Yaml, level: usize) {
         }
         Yaml::Tagged(tag, value) => {
             out.push(' ');
+            out.spot(tag, 0);
             out.push_str(tag);
             after_key(out, value, level);
         }
@@ -67,7 +128,7 @@ fn after_key(out: &mut String, value: &Yaml, level: usize) {
     }
 }
 
-fn sequence(out: &mut String, items: &[Yaml], level: usize) {
+fn sequence(out: &mut Writer, items: &[Yaml], level: usize) {
     for item in items {
         indent(out, level);
         out.push('-');
@@ -94,7 +155,7 @@ fn sequence(out: &mut String, items: &[Yaml], level: usize) {
 
 /// Writes the value on one line when it fits there; otherwise writes nothing and says so.
 /// `in_flow`: it is an item of a flow sequence, where `,` ends a plain scalar.
-fn inline(out: &mut String, value: &Yaml, in_flow: bool) -> bool {
+fn inline(out: &mut Writer, value: &Yaml, in_flow: bool) -> bool {
     let start = out.len();
     let fits = match value {
         Yaml::Null => {
@@ -125,6 +186,7 @@ fn inline(out: &mut String, value: &Yaml, in_flow: bool) -> bool {
         // Plain lists and mappings go in blocks; only function arguments go in flow style.
         Yaml::Sequence(_) | Yaml::Mapping(_) => false,
         Yaml::Tagged(tag, value) => {
+            out.spot(tag, 0);
             out.push_str(tag);
             out.push(' ');
             match value.as_ref() {
@@ -142,7 +204,7 @@ fn inline(out: &mut String, value: &Yaml, in_flow: bool) -> bool {
 
 /// `[a, !Ref B]` when every item is a scalar or a tagged scalar (or such a list), in at
 /// most 100 characters.
-fn flow_sequence(out: &mut String, items: &[Yaml]) -> bool {
+fn flow_sequence(out: &mut Writer, items: &[Yaml]) -> bool {
     let start = out.len();
     out.push('[');
     for (i, item) in items.iter().enumerate() {
@@ -187,7 +249,7 @@ fn reads_back_from_literal_block(text: &str) -> bool {
         })
 }
 
-fn block_literal(out: &mut String, text: &str, level: usize) {
+fn block_literal(out: &mut Writer, text: &str, level: usize) {
     out.push_str(if text.ends_with('\n') {
         " |\n"
     } else {
@@ -202,7 +264,7 @@ fn block_literal(out: &mut String, text: &str, level: usize) {
     }
 }
 
-fn key_text(out: &mut String, key: &Yaml) {
+fn key_text(out: &mut Writer, key: &Yaml) {
     match key {
         Yaml::String(s) => scalar_text(out, s, false),
         other => {
@@ -213,11 +275,17 @@ fn key_text(out: &mut String, key: &Yaml) {
 
 /// A string plain when no YAML reader could mistake it (in a flow sequence, where `,` ends
 /// a plain scalar, one without `,`), double-quoted otherwise.
-fn scalar_text(out: &mut String, text: &str, in_flow: bool) {
+fn scalar_text(out: &mut Writer, text: &str, in_flow: bool) {
     if is_plain_safe(text) && !(in_flow && text.contains(',')) {
+        out.spot(text, 0);
         out.push_str(text);
     } else {
-        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        if quoted.len() == text.len() + 2 {
+            // Nothing escaped: the string is as it is between the quotes.
+            out.spot(text, 1);
+        }
+        out.push_str(&quoted);
     }
 }
 

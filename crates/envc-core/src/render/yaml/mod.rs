@@ -7,10 +7,12 @@
 //! reports every syntax error.
 
 mod emit;
+mod kept;
 mod reader;
 mod tree;
 
 pub use emit::to_canonical_yaml;
+pub use kept::KeptTree;
 pub use tree::{Mapping, Yaml};
 
 use serde_yaml_ng::Value;

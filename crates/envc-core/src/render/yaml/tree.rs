@@ -78,6 +78,28 @@ impl<'a> Yaml<'a> {
         }
     }
 
+    /// The same tree, owning its strings: to outlive the text it was read from.
+    pub fn into_owned(self) -> Yaml<'static> {
+        let owned = |text: Cow<'a, str>| Cow::Owned(text.into_owned());
+        match self {
+            Yaml::Null => Yaml::Null,
+            Yaml::Bool(b) => Yaml::Bool(b),
+            Yaml::Number(n) => Yaml::Number(n),
+            Yaml::String(text) => Yaml::String(owned(text)),
+            Yaml::Sequence(items) => {
+                Yaml::Sequence(items.into_iter().map(Yaml::into_owned).collect())
+            }
+            Yaml::Mapping(map) => Yaml::Mapping(Mapping {
+                entries: map
+                    .entries
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect(),
+            }),
+            Yaml::Tagged(tag, value) => Yaml::Tagged(owned(tag), Box::new(value.into_owned())),
+        }
+    }
+
     /// A `serde_yaml_ng` value as a tree (for text only `serde_yaml_ng` reads).
     pub fn from_value(value: Value) -> Yaml<'static> {
         match value {
