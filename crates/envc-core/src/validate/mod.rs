@@ -55,12 +55,12 @@ impl Schemas {
     pub fn compile() -> Self {
         Schemas {
             env: CompiledSchema::new(
-                crate::model::env_schema(),
+                schema::without_annotations(crate::model::env_schema()),
                 schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().env),
                 "environment",
             ),
             stacks: CompiledSchema::new(
-                crate::model::stacks_schema(),
+                schema::without_annotations(crate::model::stacks_schema()),
                 schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().stacks),
                 "stacks.kdl",
             ),

@@ -20,6 +20,48 @@ pub enum ShapeOf {
     Own(Box<Shape>),
 }
 
+/// Keywords that only annotate: a validator reads and ignores them.
+const ANNOTATIONS: [&str; 5] = ["description", "title", "default", "examples", "$comment"];
+
+/// The model's own `schema` without its annotations, for compiling: a fifth of its keywords
+/// are descriptions, which the validator would read only to ignore. Not for a project kind's
+/// schema, which could point a `$ref` into anything.
+pub fn without_annotations(mut schema: serde_json::Value) -> serde_json::Value {
+    strip_annotations(&mut schema);
+    schema
+}
+
+fn strip_annotations(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(keywords) = schema else {
+        return;
+    };
+    keywords.retain(|keyword, _| !ANNOTATIONS.contains(&keyword.as_str()));
+    for (keyword, value) in keywords.iter_mut() {
+        match (keyword.as_str(), value) {
+            (
+                "properties" | "patternProperties" | "$defs" | "definitions",
+                Value::Object(named),
+            ) => named.values_mut().for_each(strip_annotations),
+            ("allOf" | "anyOf" | "oneOf" | "items", Value::Array(schemas)) => {
+                schemas.iter_mut().for_each(strip_annotations)
+            }
+            (
+                "items"
+                | "additionalProperties"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "propertyNames"
+                | "contains",
+                inner,
+            ) => strip_annotations(inner),
+            _ => {}
+        }
+    }
+}
+
 /// A schema (compiled when first used) and the shape of the model it describes.
 pub struct CompiledSchema {
     schema: serde_json::Value,
@@ -542,6 +584,29 @@ mod tests {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// What is compiled is the model's schema less its annotations, wherever they are.
+    #[test]
+    fn leaving_out_annotations_leaves_every_other_keyword() {
+        for file in crate::model::schema_files() {
+            let (mut all, mut compiled, mut beside_ref) = (Vec::new(), Vec::new(), false);
+            keywords(&file.json(), &mut all, &mut beside_ref);
+            keywords(
+                &without_annotations(file.json()),
+                &mut compiled,
+                &mut beside_ref,
+            );
+            let before = all.len();
+            all.retain(|keyword| !ANNOTATIONS.contains(&keyword.as_str()));
+            assert_eq!(compiled, all, "{}", file.file_name);
+            if file.file_name == "env.schema.json" {
+                assert!(
+                    all.len() < before,
+                    "the environment schema has descriptions"
+                );
+            }
         }
     }
 
