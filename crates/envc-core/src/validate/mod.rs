@@ -10,6 +10,7 @@ mod compute;
 mod database;
 mod deploy_role;
 mod dns;
+mod model_schema;
 mod network;
 mod outputs;
 pub mod regions;
@@ -54,13 +55,13 @@ impl Schemas {
 
     pub fn compile() -> Self {
         Schemas {
-            env: CompiledSchema::new(
-                schema::without_annotations(crate::model::env_schema()),
+            env: CompiledSchema::of_the_model(
+                crate::model::env_schema(),
                 schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().env),
                 "environment",
             ),
-            stacks: CompiledSchema::new(
-                schema::without_annotations(crate::model::stacks_schema()),
+            stacks: CompiledSchema::of_the_model(
+                crate::model::stacks_schema(),
                 schema::ShapeOf::Shared(|| &crate::resolve::Shapes::shared().stacks),
                 "stacks.kdl",
             ),

@@ -4,6 +4,7 @@
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::Validator;
 
+use super::model_schema;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::Shape;
@@ -20,51 +21,11 @@ pub enum ShapeOf {
     Own(Box<Shape>),
 }
 
-/// Keywords that only annotate: a validator reads and ignores them.
-const ANNOTATIONS: [&str; 5] = ["description", "title", "default", "examples", "$comment"];
-
-/// The model's own `schema` without its annotations, for compiling: a fifth of its keywords
-/// are descriptions, which the validator would read only to ignore. Not for a project kind's
-/// schema, which could point a `$ref` into anything.
-pub fn without_annotations(mut schema: serde_json::Value) -> serde_json::Value {
-    strip_annotations(&mut schema);
-    schema
-}
-
-fn strip_annotations(schema: &mut serde_json::Value) {
-    use serde_json::Value;
-    let Value::Object(keywords) = schema else {
-        return;
-    };
-    keywords.retain(|keyword, _| !ANNOTATIONS.contains(&keyword.as_str()));
-    for (keyword, value) in keywords.iter_mut() {
-        match (keyword.as_str(), value) {
-            (
-                "properties" | "patternProperties" | "$defs" | "definitions",
-                Value::Object(named),
-            ) => named.values_mut().for_each(strip_annotations),
-            ("allOf" | "anyOf" | "oneOf" | "items", Value::Array(schemas)) => {
-                schemas.iter_mut().for_each(strip_annotations)
-            }
-            (
-                "items"
-                | "additionalProperties"
-                | "not"
-                | "if"
-                | "then"
-                | "else"
-                | "propertyNames"
-                | "contains",
-                inner,
-            ) => strip_annotations(inner),
-            _ => {}
-        }
-    }
-}
-
 /// A schema (compiled when first used) and the shape of the model it describes.
 pub struct CompiledSchema {
     schema: serde_json::Value,
+    /// Whether this is one of the model's own schemas (see [`super::model_schema`]).
+    of_the_model: bool,
     validator: std::sync::OnceLock<Validator>,
     /// The shape, looked up when a problem needs it (so compiling waits for nothing else).
     shape: ShapeOf,
@@ -85,9 +46,19 @@ impl CompiledSchema {
         }
         CompiledSchema {
             schema,
+            of_the_model: false,
             validator: std::sync::OnceLock::new(),
             shape,
             noun,
+        }
+    }
+
+    /// One of the model's own schemas: compiled without its annotations, each `pattern` when
+    /// a value first meets it (see [`super::model_schema`]).
+    pub fn of_the_model(schema: serde_json::Value, shape: ShapeOf, noun: &'static str) -> Self {
+        CompiledSchema {
+            of_the_model: true,
+            ..CompiledSchema::new(model_schema::without_annotations(schema), shape, noun)
         }
     }
 
@@ -95,9 +66,15 @@ impl CompiledSchema {
     /// [`super::validate_project`]) never compiles it.
     fn validator(&self) -> &Validator {
         self.validator.get_or_init(|| {
-            jsonschema::options()
+            let options = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft7)
-                .should_validate_formats(false)
+                .should_validate_formats(false);
+            let options = if self.of_the_model {
+                options.with_keyword("pattern", model_schema::pattern_keyword)
+            } else {
+                options
+            };
+            options
                 .build(&self.schema)
                 .unwrap_or_else(|e| panic!("the generated {} schema is invalid: {e}", self.noun))
         })
@@ -328,7 +305,11 @@ fn value_problem(
         )
         .at(value_span, "too large")
         .help(format!("use a value of {limit} or less")),
-        ValidationErrorKind::Pattern { pattern } => Diagnostic::error(
+        ValidationErrorKind::Pattern { pattern }
+        | ValidationErrorKind::Custom {
+            keyword: _,
+            message: pattern,
+        } if is_pattern(error.kind()) => Diagnostic::error(
             Code::BadFormat,
             format!("{name} is not in the expected format"),
         )
@@ -337,6 +318,15 @@ fn value_problem(
         _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
             .at(value_span, "here")
             .help("see schema/ for what this setting takes"),
+    }
+}
+
+/// A string refused by `pattern`, as jsonschema or the model's own keyword reports it.
+fn is_pattern(kind: &ValidationErrorKind) -> bool {
+    match kind {
+        ValidationErrorKind::Pattern { .. } => true,
+        ValidationErrorKind::Custom { keyword, .. } => keyword == "pattern",
+        _ => false,
     }
 }
 
@@ -516,6 +506,7 @@ fn format_help(pointer: &str, pattern: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::model_schema::{without_annotations, ANNOTATIONS};
     use super::*;
 
     /// The keywords envc's generated schemas may use: each means the same in draft 7 as in
