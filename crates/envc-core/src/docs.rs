@@ -553,7 +553,7 @@ mod tests {
     /// Regenerate with `envc docs` in the repository's root.
     #[test]
     fn the_compiled_in_documents_are_those_of_the_model() {
-        let generated = documents(&crate::model::env_schema());
+        let generated = documents(crate::model::env_schema());
         let compiled_in = of_the_model();
         assert_eq!(generated.len(), compiled_in.len());
         for (generated, compiled_in) in generated.iter().zip(&compiled_in) {
@@ -568,7 +568,7 @@ mod tests {
 
     #[test]
     fn every_setting_of_the_model_is_in_the_settings_document() {
-        let text = settings_md(&crate::model::env_schema());
+        let text = settings_md(crate::model::env_schema());
         for path in [
             "`network.cidr`",
             "`service.<name>.scaling.max`",

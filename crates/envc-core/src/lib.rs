@@ -23,6 +23,7 @@ pub mod init;
 pub mod model;
 mod parallel;
 pub mod parse;
+pub mod pattern;
 pub mod published;
 pub mod render;
 pub mod resolve;

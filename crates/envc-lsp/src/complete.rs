@@ -253,10 +253,8 @@ fn is_stacks_file(document: &Document) -> bool {
 
 fn candidates(snapshot: &Snapshot, document: &Document, context: &Context) -> Vec<Candidate> {
     let analysis = &snapshot.analysis;
-    let stacks_schema;
     let root = if is_stacks_file(document) {
-        stacks_schema = envc_core::model::stacks_schema();
-        SchemaAt::root(&stacks_schema)
+        SchemaAt::root(envc_core::model::stacks_schema())
     } else {
         SchemaAt::root(analysis.env_schema())
     };

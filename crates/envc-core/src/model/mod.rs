@@ -62,22 +62,20 @@ const COMPILED_IN: [(&str, &str); 2] = [
 ];
 
 /// The environment schema, read once per process.
-pub fn env_schema() -> serde_json::Value {
+pub fn env_schema() -> &'static serde_json::Value {
     compiled_in_json(0)
 }
 
 /// The stacks schema, read once per process.
-pub fn stacks_schema() -> serde_json::Value {
+pub fn stacks_schema() -> &'static serde_json::Value {
     compiled_in_json(1)
 }
 
 /// `COMPILED_IN[index]` parsed, once per process.
-fn compiled_in_json(index: usize) -> serde_json::Value {
+fn compiled_in_json(index: usize) -> &'static serde_json::Value {
     static PARSED: [std::sync::OnceLock<serde_json::Value>; 2] =
         [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-    PARSED[index]
-        .get_or_init(|| serde_json::from_str(COMPILED_IN[index].1).unwrap_or_default())
-        .clone()
+    PARSED[index].get_or_init(|| serde_json::from_str(COMPILED_IN[index].1).unwrap_or_default())
 }
 
 /// Every schema envc publishes, as compiled in: what a project's `schema/` must hold.

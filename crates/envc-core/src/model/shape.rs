@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn environment_shape_knows_keyed_lists_and_scalars() {
-        let shape = Shape::from_schema(&crate::model::env_schema());
+        let shape = Shape::from_schema(crate::model::env_schema());
         assert_eq!(*shape.field("account"), Shape::Scalar);
         assert_eq!(*shape.field("tags"), Shape::Dictionary);
         assert!(matches!(shape.field("network"), Shape::Record(_)));
@@ -204,8 +204,8 @@ mod tests {
             }
         }
         let mut undeclared = Vec::new();
-        walk(&crate::model::env_schema(), "env", &mut undeclared);
-        walk(&crate::model::stacks_schema(), "stacks", &mut undeclared);
+        walk(crate::model::env_schema(), "env", &mut undeclared);
+        walk(crate::model::stacks_schema(), "stacks", &mut undeclared);
         assert!(undeclared.is_empty(), "{undeclared:?}");
     }
 

@@ -93,8 +93,8 @@ impl Shapes {
 
     pub fn from_model() -> Self {
         Shapes {
-            env: Shape::from_schema(&crate::model::env_schema()),
-            stacks: Shape::from_schema(&crate::model::stacks_schema()),
+            env: Shape::from_schema(crate::model::env_schema()),
+            stacks: Shape::from_schema(crate::model::stacks_schema()),
         }
     }
 }

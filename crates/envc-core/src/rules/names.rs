@@ -12,12 +12,11 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::LazyLock;
 
-use regex_lite::Regex;
-
 use super::place::{Place, Placer, Spot, StackAt};
 use super::template::{known_string, Rendered};
 use super::{source_note, Finding};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::pattern::Pattern;
 use crate::source::Span;
 use crate::validate::ValidEnv;
 
@@ -57,22 +56,18 @@ struct Rules {
     by_type: BTreeMap<String, (NameRule, LazyPattern)>,
 }
 
-/// A name rule's pattern, compiled the first time a resource of its type is named: a project
+/// A name rule's pattern, made the first time a resource of its type is named: a project
 /// uses a few of the types the data knows, and compiling every pattern cost a fresh `check`
-/// 12 M instructions. They compile with `regex-lite`, whose `\w` is ASCII as in the Java
-/// patterns AWS publishes them as (IAM's `[\w+=,.@-]` takes no `é`), and which builds the
-/// 15 patterns the root project uses in a fraction of the 5.6 M instructions `regex` took.
+/// 12 M instructions. Most are one character class repeated, which [`Pattern`] matches
+/// without a regex; the rest compile with `regex-lite`, whose `\w` is ASCII as in the Java
+/// patterns AWS publishes them as (IAM's `[\w+=,.@-]` takes no `é`).
 #[derive(Default)]
-struct LazyPattern(std::sync::OnceLock<Option<Regex>>);
+struct LazyPattern(std::sync::OnceLock<Option<Pattern>>);
 
 impl LazyPattern {
-    fn get(&self, rule: &NameRule) -> Option<&Regex> {
+    fn get(&self, rule: &NameRule) -> Option<&Pattern> {
         self.0
-            .get_or_init(|| {
-                rule.pattern.as_deref().map(|p| {
-                    Regex::new(p).expect("data/aws-rules.json has patterns Rust's regex reads")
-                })
-            })
+            .get_or_init(|| rule.pattern.as_deref().map(Pattern::new))
             .as_ref()
     }
 }
@@ -227,7 +222,12 @@ fn how_to_rename(place: Place) -> &'static str {
     }
 }
 
-fn check_form(item: &Named, pattern: Option<&Regex>, placer: &mut Placer, out: &mut Vec<Finding>) {
+fn check_form(
+    item: &Named,
+    pattern: Option<&Pattern>,
+    placer: &mut Placer,
+    out: &mut Vec<Finding>,
+) {
     let rule = item.rule;
     let length = item.name.chars().count();
     let problem = match (rule.max_length, pattern) {

@@ -2,61 +2,66 @@
 //! their annotations, and with each `pattern` compiled by `regex-lite` when a value first
 //! meets it. A project kind's schema is compiled as written.
 
-use std::sync::OnceLock;
-
 use jsonschema::paths::Location;
 use jsonschema::{Keyword, ValidationError};
 use serde_json::{Map, Value};
+
+use crate::pattern::Pattern;
 
 /// Keywords that only annotate: a validator reads and ignores them.
 pub(super) const ANNOTATIONS: [&str; 5] =
     ["description", "title", "default", "examples", "$comment"];
 
 /// The model's own `schema` without its annotations, for compiling: a fifth of its keywords
-/// are descriptions, which the validator would read only to ignore. Not for a project kind's
-/// schema, which could point a `$ref` into anything.
-pub(super) fn without_annotations(mut schema: serde_json::Value) -> serde_json::Value {
-    strip_annotations(&mut schema);
-    schema
+/// are descriptions, which the validator would read only to ignore. Copied from the schema
+/// the process read once (copying only what is kept costs less than a clone).
+pub(super) fn without_annotations(schema: &Value) -> Value {
+    let Value::Object(keywords) = schema else {
+        return schema.clone();
+    };
+    let kept = keywords
+        .iter()
+        .filter(|(keyword, _)| !ANNOTATIONS.contains(&keyword.as_str()))
+        .map(|(keyword, value)| (keyword.clone(), keyword_without_annotations(keyword, value)));
+    Value::Object(kept.collect())
 }
 
-fn strip_annotations(schema: &mut serde_json::Value) {
-    use serde_json::Value;
-    let Value::Object(keywords) = schema else {
-        return;
-    };
-    keywords.retain(|keyword, _| !ANNOTATIONS.contains(&keyword.as_str()));
-    for (keyword, value) in keywords.iter_mut() {
-        match (keyword.as_str(), value) {
-            (
-                "properties" | "patternProperties" | "$defs" | "definitions",
-                Value::Object(named),
-            ) => named.values_mut().for_each(strip_annotations),
-            ("allOf" | "anyOf" | "oneOf" | "items", Value::Array(schemas)) => {
-                schemas.iter_mut().for_each(strip_annotations)
-            }
-            (
-                "items"
-                | "additionalProperties"
-                | "not"
-                | "if"
-                | "then"
-                | "else"
-                | "propertyNames"
-                | "contains",
-                inner,
-            ) => strip_annotations(inner),
-            _ => {}
+/// The value of `keyword` with the annotations taken out of the schemas it holds.
+fn keyword_without_annotations(keyword: &str, value: &Value) -> Value {
+    match (keyword, value) {
+        ("properties" | "patternProperties" | "$defs" | "definitions", Value::Object(named)) => {
+            let named = named.iter();
+            Value::Object(
+                named
+                    .map(|(name, s)| (name.clone(), without_annotations(s)))
+                    .collect(),
+            )
         }
+        ("allOf" | "anyOf" | "oneOf" | "items", Value::Array(schemas)) => {
+            Value::Array(schemas.iter().map(without_annotations).collect())
+        }
+        (
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "propertyNames"
+            | "contains",
+            inner,
+        ) => without_annotations(inner),
+        _ => value.clone(),
     }
 }
 
 /// `pattern`, for the model's schemas. jsonschema compiles every pattern of a schema with
 /// `fancy-regex` when it compiles the schema: 19 patterns, 3.5 M instructions of a fresh
-/// `check` of the root project, for settings most projects leave out. Here a pattern is
-/// compiled the first time a string reaches it, by `regex-lite` (which builds one in a
-/// fraction of that). The model's patterns are ASCII classes, anchors and groups, which read
-/// alike in both; a test compiles each one.
+/// `check` of the root project, for settings most projects leave out. Here a pattern is a
+/// [`Pattern`]: one class repeated is matched without a regex, and any other is compiled
+/// by `regex-lite` (which builds one in a fraction of that) the first time a string reaches
+/// it. The model's patterns are ASCII classes, anchors and groups, which read alike in both;
+/// a test compiles each one.
 pub(super) fn pattern_keyword<'a>(
     _parent: &'a Map<String, Value>,
     pattern: &'a Value,
@@ -65,42 +70,24 @@ pub(super) fn pattern_keyword<'a>(
     let source = pattern
         .as_str()
         .ok_or_else(|| ValidationError::custom("`pattern` must be a string"))?;
-    Ok(Box::new(LazyPattern {
-        source: source.to_owned(),
-        regex: OnceLock::new(),
-    }))
+    Ok(Box::new(PatternKeyword(Pattern::new(source))))
 }
 
-struct LazyPattern {
-    source: String,
-    regex: OnceLock<regex_lite::Regex>,
-}
+struct PatternKeyword(Pattern);
 
-impl LazyPattern {
-    fn matches(&self, text: &str) -> bool {
-        self.regex
-            .get_or_init(|| {
-                regex_lite::Regex::new(&self.source).unwrap_or_else(|e| {
-                    panic!("the model's pattern {} is invalid: {e}", self.source)
-                })
-            })
-            .is_match(text)
-    }
-}
-
-impl<'i> Keyword<'i> for LazyPattern {
+impl<'i> Keyword<'i> for PatternKeyword {
     /// A refused string's error carries the pattern as its message, as
     /// `ValidationErrorKind::Pattern` carries it (see `schema::value_problem`).
     fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
         if self.is_valid(instance) {
             Ok(())
         } else {
-            Err(ValidationError::custom(self.source.clone()))
+            Err(ValidationError::custom(self.0.as_str()))
         }
     }
 
     fn is_valid(&self, instance: &'i Value) -> bool {
-        instance.as_str().is_none_or(|text| self.matches(text))
+        instance.as_str().is_none_or(|text| self.0.is_match(text))
     }
 }
 
@@ -127,9 +114,10 @@ mod tests {
         }
     }
 
-    /// Each pattern of the model compiles with `regex-lite`, and means what `regex` (which
-    /// `fancy-regex`, jsonschema's engine, hands such patterns to) makes of it: both accept
-    /// and refuse the same strings of a sample built from the pattern's own characters.
+    /// Each pattern of the model compiles with `regex-lite`, and it and [`Pattern`] mean what
+    /// `regex` (which `fancy-regex`, jsonschema's engine, hands such patterns to) makes of
+    /// it: all accept and refuse the same strings of a sample made of the pattern's own
+    /// characters.
     #[test]
     fn every_pattern_of_the_model_reads_alike_in_regex_lite() {
         let mut found = Vec::new();
@@ -139,13 +127,12 @@ mod tests {
         assert!(found.len() > 10, "the model has patterns: {found:?}");
         for pattern in &found {
             let lite = regex_lite::Regex::new(pattern).expect(pattern);
+            let ours = Pattern::new(pattern);
             let full = regex::Regex::new(pattern).expect(pattern);
             for sample in samples(pattern) {
-                assert_eq!(
-                    lite.is_match(&sample),
-                    full.is_match(&sample),
-                    "{pattern} on {sample:?}"
-                );
+                let expected = full.is_match(&sample);
+                assert_eq!(lite.is_match(&sample), expected, "{pattern} on {sample:?}");
+                assert_eq!(ours.is_match(&sample), expected, "{pattern} on {sample:?}");
             }
         }
     }

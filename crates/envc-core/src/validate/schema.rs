@@ -55,7 +55,7 @@ impl CompiledSchema {
 
     /// One of the model's own schemas: compiled without its annotations, each `pattern` when
     /// a value first meets it (see [`super::model_schema`]).
-    pub fn of_the_model(schema: serde_json::Value, shape: ShapeOf, noun: &'static str) -> Self {
+    pub fn of_the_model(schema: &serde_json::Value, shape: ShapeOf, noun: &'static str) -> Self {
         CompiledSchema {
             of_the_model: true,
             ..CompiledSchema::new(model_schema::without_annotations(schema), shape, noun)
@@ -585,7 +585,7 @@ mod tests {
             let (mut all, mut compiled, mut beside_ref) = (Vec::new(), Vec::new(), false);
             keywords(&file.json(), &mut all, &mut beside_ref);
             keywords(
-                &without_annotations(file.json()),
+                &without_annotations(&file.json()),
                 &mut compiled,
                 &mut beside_ref,
             );
@@ -623,7 +623,7 @@ mod tests {
 
     #[test]
     fn shape_at_follows_keyed_tables() {
-        let shape = Shape::from_schema(&crate::model::env_schema());
+        let shape = Shape::from_schema(crate::model::env_schema());
         assert!(shape_at(&shape, "/service/api/scaling")
             .field_names()
             .contains(&"max"));

@@ -1,0 +1,213 @@
+//! Regular expressions that envc's own data holds (AWS's name patterns, the model schema's
+//! `pattern`s), matched the cheap way their form allows. Most are one character class
+//! repeated over the whole text (`^[a-zA-Z0-9_-]+$`), which is a lookup per character;
+//! the rest are compiled by `regex-lite` the first time a text is matched against them.
+//! Both ways accept exactly the texts `regex-lite` accepts (a test holds them together).
+
+use std::sync::OnceLock;
+
+/// A pattern, matched by its class when it is one class repeated, else by `regex-lite`.
+pub struct Pattern {
+    source: String,
+    class: Option<WholeClass>,
+    regex: OnceLock<regex_lite::Regex>,
+}
+
+impl Pattern {
+    /// `source`, which must compile with `regex-lite`: the patterns are envc's own, and
+    /// tests compile each one.
+    pub fn new(source: &str) -> Pattern {
+        Pattern {
+            source: source.to_owned(),
+            class: WholeClass::parse(source),
+            regex: OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the pattern matches somewhere in `text` (a JSON Schema `pattern` is not
+    /// anchored; AWS's are, with `^…$`).
+    pub fn is_match(&self, text: &str) -> bool {
+        match &self.class {
+            Some(class) => class.matches_all(text),
+            None => self.regex().is_match(text),
+        }
+    }
+
+    fn regex(&self) -> &regex_lite::Regex {
+        self.regex.get_or_init(|| {
+            regex_lite::Regex::new(&self.source)
+                .unwrap_or_else(|e| panic!("envc's pattern {} is invalid: {e}", self.source))
+        })
+    }
+}
+
+/// `^[…]+$`: a text made of one or more characters of a class. The class is ASCII (ranges,
+/// single characters, `\w`, escaped punctuation), or its negation, which also takes every
+/// character beyond ASCII.
+struct WholeClass {
+    ascii: u128,
+    negated: bool,
+}
+
+impl WholeClass {
+    fn parse(source: &str) -> Option<WholeClass> {
+        let inner = source.strip_prefix("^[")?.strip_suffix("]+$")?;
+        let (negated, inner) = match inner.strip_prefix('^') {
+            Some(rest) => (true, rest),
+            None => (false, inner),
+        };
+        let members = class_members(inner)?;
+        let mut ascii = 0u128;
+        let mut at = 0;
+        while at < members.len() {
+            let first = members[at];
+            // An unescaped `-` between two members makes a range of them; first or last in
+            // the class, it is itself.
+            if let (Some(('-', false)), Some(&last)) = (members.get(at + 1), members.get(at + 2)) {
+                if first.1 || last.1 {
+                    return None; // a range next to an escape (`\w-z`): left to regex-lite
+                }
+                let (low, high) = (first.0 as u32, last.0 as u32);
+                if low > high || high > 127 {
+                    return None;
+                }
+                (low..=high).for_each(|c| ascii |= 1 << c);
+                at += 3;
+                continue;
+            }
+            match first {
+                ('w', true) => {
+                    for c in b'0'..=b'9' {
+                        ascii |= 1 << c;
+                    }
+                    for c in (b'a'..=b'z').chain(b'A'..=b'Z') {
+                        ascii |= 1 << c;
+                    }
+                    ascii |= 1 << b'_';
+                }
+                (c, _) if c.is_ascii() => ascii |= 1 << c as u32,
+                _ => return None,
+            }
+            at += 1;
+        }
+        Some(WholeClass { ascii, negated })
+    }
+
+    fn matches_all(&self, text: &str) -> bool {
+        !text.is_empty()
+            && text.chars().all(|c| {
+                let in_ascii = c.is_ascii() && self.ascii & (1 << c as u32) != 0;
+                in_ascii != self.negated
+            })
+    }
+}
+
+/// The members of a class's inside, each with whether it was escaped; `None` for anything
+/// beyond single characters, ranges and `\w` (a nested class, `\d`, `&&`, a `[`).
+fn class_members(inner: &str) -> Option<Vec<(char, bool)>> {
+    let mut members = Vec::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next()? {
+                'w' => members.push(('w', true)),
+                escaped if escaped.is_ascii_punctuation() => members.push((escaped, true)),
+                _ => return None,
+            },
+            '[' | ']' => return None,
+            c => members.push((c, false)),
+        }
+    }
+    (!members.is_empty()).then_some(members)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every text made of up to three characters out of a set that holds every ASCII
+    /// character and two beyond it, and longer texts of the pattern's own characters.
+    fn samples(pattern: &str) -> Vec<String> {
+        let singles: Vec<char> = (0u8..128).map(char::from).chain(['é', '€']).collect();
+        let mut samples: Vec<String> = singles.iter().map(|c| c.to_string()).collect();
+        samples.push(String::new());
+        let mut own: Vec<char> = pattern.chars().chain(['a', 'Z', '0', 'é']).collect();
+        own.sort_unstable();
+        own.dedup();
+        for a in &own {
+            for b in &own {
+                samples.push(format!("{a}{b}"));
+                for c in &own {
+                    samples.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        samples
+    }
+
+    fn the_same_as_regex_lite(pattern: &str) {
+        let ours = Pattern::new(pattern);
+        let lite = regex_lite::Regex::new(pattern).unwrap();
+        for text in samples(pattern) {
+            assert_eq!(
+                ours.is_match(&text),
+                lite.is_match(&text),
+                "{pattern} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeated_class_matches_as_regex_lite_does() {
+        for pattern in [
+            "^[a-zA-Z0-9_-]+$",
+            r"^[\w+=,.@-]+$",
+            r"^[^:\\]+$",
+            r"^[\.\-_A-Za-z0-9]+$",
+            "^[a-zA-Z0-9/_+=.@-]+$",
+            "^[-a-z]+$",
+        ] {
+            assert!(WholeClass::parse(pattern).is_some(), "{pattern} is a class");
+            the_same_as_regex_lite(pattern);
+        }
+    }
+
+    #[test]
+    fn other_forms_are_left_to_regex_lite() {
+        for pattern in [
+            "^[a-z]+(\\.fifo)?$",
+            "^[a-z]{1,3}$",
+            r"^[\d]+$",
+            "^[[:alpha:]]+$",
+            "[a-z]+$",
+            r"^[\w-z]+$",
+            "^[z-a]+$",
+        ] {
+            assert!(WholeClass::parse(pattern).is_none(), "{pattern} is not");
+        }
+        for pattern in ["^[a-z]+(\\.fifo)?$", "^[a-z]{1,3}$"] {
+            the_same_as_regex_lite(pattern);
+        }
+    }
+
+    /// The patterns of `data/aws-rules.json`, the ones envc matches most.
+    #[test]
+    fn every_name_pattern_of_the_aws_data_matches_as_regex_lite_does() {
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../../data/aws-rules.json")).unwrap();
+        let rules = data["physical_names"].as_object().unwrap();
+        let patterns: Vec<&str> = rules
+            .values()
+            .filter_map(|r| r["pattern"].as_str())
+            .collect();
+        assert!(patterns.len() > 10);
+        assert!(patterns.iter().any(|p| WholeClass::parse(p).is_some()));
+        for pattern in patterns {
+            the_same_as_regex_lite(pattern);
+        }
+    }
+}
