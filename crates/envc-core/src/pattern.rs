@@ -45,17 +45,36 @@ impl Pattern {
     }
 }
 
-/// `^[…]+$`: a text made of one or more characters of a class. The class is ASCII (ranges,
-/// single characters, `\w`, escaped punctuation), or its negation, which also takes every
-/// character beyond ASCII.
+/// `^[…]+$` or `^[…]{m,n}$`: a text made of characters of a class, as many as the
+/// repetition says. The class is ASCII (ranges, single characters, `\w`, escaped
+/// punctuation), or its negation, which also takes every character beyond ASCII.
 struct WholeClass {
     ascii: u128,
     negated: bool,
+    /// The fewest and most characters.
+    count: (usize, usize),
 }
 
 impl WholeClass {
     fn parse(source: &str) -> Option<WholeClass> {
-        let inner = source.strip_prefix("^[")?.strip_suffix("]+$")?;
+        let (inner, repetition) = source
+            .strip_prefix("^[")?
+            .strip_suffix('$')?
+            .rsplit_once(']')?;
+        let count = match repetition {
+            "+" => (1, usize::MAX),
+            _ => {
+                let bounds = repetition.strip_prefix('{')?.strip_suffix('}')?;
+                let (least, most) = bounds.split_once(',').unwrap_or((bounds, bounds));
+                let digits = |n: &str| {
+                    n.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| n.parse().ok())?
+                };
+                let (least, most) = (digits(least)?, digits(most)?);
+                (least <= most).then_some((least, most))?
+            }
+        };
         let (negated, inner) = match inner.strip_prefix('^') {
             Some(rest) => (true, rest),
             None => (false, inner),
@@ -94,15 +113,21 @@ impl WholeClass {
             }
             at += 1;
         }
-        Some(WholeClass { ascii, negated })
+        Some(WholeClass {
+            ascii,
+            negated,
+            count,
+        })
     }
 
     fn matches_all(&self, text: &str) -> bool {
-        !text.is_empty()
-            && text.chars().all(|c| {
-                let in_ascii = c.is_ascii() && self.ascii & (1 << c as u32) != 0;
-                in_ascii != self.negated
-            })
+        let mut count = 0;
+        let all_in_class = text.chars().all(|c| {
+            count += 1;
+            let in_ascii = c.is_ascii() && self.ascii & (1 << c as u32) != 0;
+            in_ascii != self.negated
+        });
+        all_in_class && (self.count.0..=self.count.1).contains(&count)
     }
 }
 
@@ -129,8 +154,9 @@ fn class_members(inner: &str) -> Option<Vec<(char, bool)>> {
 mod tests {
     use super::*;
 
-    /// Every text made of up to three characters out of a set that holds every ASCII
-    /// character and two beyond it, and longer texts of the pattern's own characters.
+    /// Every text of one character out of every ASCII character and two beyond; texts of
+    /// two and three of the pattern's own characters; and each of those repeated up to
+    /// past the bounds a repetition sets.
     fn samples(pattern: &str) -> Vec<String> {
         let singles: Vec<char> = (0u8..128).map(char::from).chain(['é', '€']).collect();
         let mut samples: Vec<String> = singles.iter().map(|c| c.to_string()).collect();
@@ -144,6 +170,9 @@ mod tests {
                 for c in &own {
                     samples.push(format!("{a}{b}{c}"));
                 }
+            }
+            for length in [4, 63, 64, 511, 512, 513] {
+                samples.push(a.to_string().repeat(length));
             }
         }
         samples
@@ -170,6 +199,10 @@ mod tests {
             r"^[\.\-_A-Za-z0-9]+$",
             "^[a-zA-Z0-9/_+=.@-]+$",
             "^[-a-z]+$",
+            r"^[.\-_/#A-Za-z0-9]{1,512}$",
+            "^[0-9A-Za-z_-]{1,3}$",
+            "^[a-z]{2}$",
+            "^[a-z]{0,2}$",
         ] {
             assert!(WholeClass::parse(pattern).is_some(), "{pattern} is a class");
             the_same_as_regex_lite(pattern);
@@ -180,7 +213,9 @@ mod tests {
     fn other_forms_are_left_to_regex_lite() {
         for pattern in [
             "^[a-z]+(\\.fifo)?$",
-            "^[a-z]{1,3}$",
+            "^[a-z]{1,}$",
+            "^[a-z]{3,1}$",
+            "^[a-z]*$",
             r"^[\d]+$",
             "^[[:alpha:]]+$",
             "[a-z]+$",
@@ -189,7 +224,7 @@ mod tests {
         ] {
             assert!(WholeClass::parse(pattern).is_none(), "{pattern} is not");
         }
-        for pattern in ["^[a-z]+(\\.fifo)?$", "^[a-z]{1,3}$"] {
+        for pattern in ["^[a-z]+(\\.fifo)?$", "^[a-z]{1,}$", "^[a-z]*$"] {
             the_same_as_regex_lite(pattern);
         }
     }
