@@ -33,7 +33,7 @@ use crate::render::{RenderedEnv, Renderer};
 use crate::source::{FileId, SourceMap};
 use crate::validate::{ValidEnv, ValidStacks};
 
-pub use names::NameRule;
+pub use crate::validate::NameRule;
 use place::Placer;
 use template::Rendered;
 

@@ -18,42 +18,10 @@ use super::{source_note, Finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::pattern::Pattern;
 use crate::source::Span;
-use crate::validate::ValidEnv;
-
-/// Where AWS wants a name unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// An account and region.
-    Region,
-    /// Every region of an account.
-    Account,
-    /// Every account.
-    Global,
-    /// Not by name alone (an ECS service is unique in its cluster).
-    None,
-}
-
-/// How AWS names one resource type.
-#[derive(Debug, serde::Deserialize)]
-pub struct NameRule {
-    /// The property under `Properties` that holds the name (a dotted path).
-    pub property: String,
-    pub scope: Scope,
-    /// Whether AWS compares names without case (IAM, RDS).
-    pub case_insensitive: bool,
-    pub max_length: Option<usize>,
-    pub pattern: Option<String>,
-    pub source: String,
-}
-
-#[derive(serde::Deserialize)]
-struct Data {
-    physical_names: BTreeMap<String, NameRule>,
-}
+use crate::validate::{NameRule, Scope, ValidEnv};
 
 struct Rules {
-    by_type: BTreeMap<String, (NameRule, LazyPattern)>,
+    by_type: BTreeMap<&'static str, (&'static NameRule, LazyPattern)>,
 }
 
 /// A name rule's pattern, made the first time a resource of its type is named: a project
@@ -72,13 +40,11 @@ impl LazyPattern {
     }
 }
 
+/// The name rules of `data/aws-rules.json`, as [`crate::validate`] read it.
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
-    let data: Data = serde_json::from_str(include_str!("../../../../data/aws-rules.json"))
-        .expect("data/aws-rules.json is valid");
-    let by_type = data
-        .physical_names
-        .into_iter()
-        .map(|(kind, rule)| (kind, (rule, LazyPattern::default())))
+    let by_type = crate::validate::name_rules()
+        .iter()
+        .map(|(kind, rule)| (kind.as_str(), (rule, LazyPattern::default())))
         .collect();
     Rules { by_type }
 });

@@ -21,6 +21,40 @@ struct AwsRules {
     lambda_runtimes: BTreeMap<String, Runtime>,
     engines: BTreeMap<String, EngineVersions>,
     aurora_postgresql_pause_from: BTreeMap<String, String>,
+    /// Read here once for [`crate::rules`], which checks rendered names against them.
+    physical_names: BTreeMap<String, NameRule>,
+}
+
+/// Where AWS wants a name unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// An account and region.
+    Region,
+    /// Every region of an account.
+    Account,
+    /// Every account.
+    Global,
+    /// Not by name alone (an ECS service is unique in its cluster).
+    None,
+}
+
+/// How AWS names one resource type.
+#[derive(Debug, serde::Deserialize)]
+pub struct NameRule {
+    /// The property under `Properties` that holds the name (a dotted path).
+    pub property: String,
+    pub scope: Scope,
+    /// Whether AWS compares names without case (IAM, RDS).
+    pub case_insensitive: bool,
+    pub max_length: Option<usize>,
+    pub pattern: Option<String>,
+    pub source: String,
+}
+
+/// How AWS names each resource type it has a rule for, by type.
+pub fn name_rules() -> &'static BTreeMap<String, NameRule> {
+    &RULES.physical_names
 }
 
 #[derive(serde::Deserialize)]

@@ -18,6 +18,7 @@ mod schema;
 mod secrets;
 mod settings;
 
+pub use aws_rules::{name_rules, NameRule, Scope};
 pub use settings::published as published_schemas;
 mod stacks;
 
