@@ -392,9 +392,15 @@ impl Redactor {
     /// files): those written as they are, and the values of keys that `${…}` references
     /// compose into a credential in any of the texts.
     pub fn learn_kdl_texts(&mut self, texts: &[&str]) {
-        for text in texts {
-            self.learn_kdl(text);
-            for key in composed_keys(text) {
+        // Each text is scanned once (the scan is most of the cost).
+        let scanned: Vec<Vec<ScannedValue>> =
+            texts.iter().map(|t| KdlScanner::new(t).collect()).collect();
+        for values in &scanned {
+            for (raw, value) in credentials_in(values) {
+                self.learn(raw);
+                self.learn(&value);
+            }
+            for key in composed_keys(values) {
                 if !self.composed_keys.contains(&key) {
                     self.composed_keys.push(key);
                 }
@@ -403,13 +409,19 @@ impl Redactor {
         if self.composed_keys.is_empty() {
             return;
         }
-        for text in texts {
-            for token in KdlScanner::new(text) {
-                if self.composed_keys.iter().any(|k| k == token.key) {
-                    self.learn(token.raw);
-                    self.learn(&unescape(token.raw));
-                }
+        for token in scanned.iter().flatten() {
+            if self.composed_keys.iter().any(|k| k == token.key) {
+                self.learn(token.raw);
+                self.learn(&unescape(token.raw));
             }
+        }
+    }
+
+    /// Learns every credential written in one KDL text.
+    pub fn learn_kdl(&mut self, text: &str) {
+        for (raw, value) in scan_kdl(text) {
+            self.learn(raw);
+            self.learn(&value);
         }
     }
 
@@ -423,14 +435,6 @@ impl Redactor {
         let mut found = Vec::new();
         schema_defaults(&schema, "", 0, &mut found);
         for value in found {
-            self.learn(&value);
-        }
-    }
-
-    /// Learns every credential written in one KDL text.
-    pub fn learn_kdl(&mut self, text: &str) {
-        for (raw, value) in scan_kdl(text) {
-            self.learn(raw);
             self.learn(&value);
         }
     }
@@ -489,8 +493,13 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
 /// written between its quotes and as its value. Values are classified by the key they are
 /// given to, as validation classifies merged values.
 fn scan_kdl(text: &str) -> Vec<(&str, String)> {
+    credentials_in(&KdlScanner::new(text).collect::<Vec<_>>())
+}
+
+/// [`scan_kdl`] of a text's scanned values.
+fn credentials_in<'a>(values: &[ScannedValue<'a>]) -> Vec<(&'a str, String)> {
     let mut found = Vec::new();
-    for token in KdlScanner::new(text) {
+    for token in values {
         let context = Context {
             key: token.key,
             in_secret_reference: token.in_secret,
@@ -507,11 +516,14 @@ fn scan_kdl(text: &str) -> Vec<(&str, String)> {
     found
 }
 
-/// The last key of each `${path}` that a credential-looking value of `text` holds: the
-/// values written under those keys are parts of a credential.
-fn composed_keys(text: &str) -> Vec<String> {
+/// The last key of each `${path}` that a credential-looking value of a text (its scanned
+/// `values`) holds: the values written under those keys are parts of a credential.
+fn composed_keys(values: &[ScannedValue]) -> Vec<String> {
     let mut keys = Vec::new();
-    for token in KdlScanner::new(text) {
+    for token in values {
+        if !token.raw.contains('$') && !token.raw.contains('\\') {
+            continue; // no `${`, even once unescaped
+        }
         let value = unescape(token.raw);
         if !value.contains("${") {
             continue;
