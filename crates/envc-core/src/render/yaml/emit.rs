@@ -378,15 +378,38 @@ fn is_plain_safe(text: &str) -> bool {
         .iter()
         .all(|&b| BYTE_CLASS[usize::from(b)] & NUMERIC != 0)
         && bytes.iter().any(u8::is_ascii_digit);
-    const WORDS: &[&str] = &[
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "-.inf", "+.inf",
-        ".nan",
-    ];
-    let is_word = text.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(text));
+    let is_word = is_yaml11_word(bytes);
     // A YAML 1.1 timestamp starts with a year: `2026-11-25T18:00:00Z`, `2026-11-25 18:00`.
     let is_timestamp =
         bytes.len() > 4 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
     !(is_word || numeric || is_timestamp)
+}
+
+/// Whether `bytes` is, in any case, a word YAML 1.1 reads as a boolean, null, infinity or
+/// not-a-number.
+fn is_yaml11_word(bytes: &[u8]) -> bool {
+    if bytes.len() > 5 {
+        return false;
+    }
+    let mut lower = [0u8; 5];
+    lower[..bytes.len()].copy_from_slice(bytes);
+    lower.make_ascii_lowercase();
+    matches!(
+        &lower[..bytes.len()],
+        b"y" | b"n"
+            | b"yes"
+            | b"no"
+            | b"on"
+            | b"off"
+            | b"true"
+            | b"false"
+            | b"null"
+            | b"~"
+            | b".inf"
+            | b"-.inf"
+            | b"+.inf"
+            | b".nan"
+    )
 }
 
 #[cfg(test)]
@@ -414,6 +437,19 @@ mod tests {
             out,
             "A:\n  - \"\\n\"\n  - \"\\n  x\"\n  - \"x\\r\\ny\"\nB: |\n\n  x\n"
         );
+    }
+
+    #[test]
+    fn knows_yaml_11_words_in_any_case() {
+        for word in [
+            "y", "N", "Yes", "no", "ON", "off", "True", "FALSE", "null", ".inf", "-.Inf", ".NaN",
+        ] {
+            assert!(is_yaml11_word(word.as_bytes()), "{word}");
+            assert!(!is_plain_safe(word), "{word}");
+        }
+        for word in ["Type", "Value", "yess", "nul", "offs", "", "falsey", "Name"] {
+            assert!(!is_yaml11_word(word.as_bytes()), "{word}");
+        }
     }
 
     #[test]

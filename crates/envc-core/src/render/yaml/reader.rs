@@ -117,24 +117,26 @@ impl<'a> Reader<'a> {
             if is_item(content) {
                 return None;
             }
-            let item = if !is_blank_or_comment(after) && split_key(content).is_some() {
-                self.mapping(column, Some(content))?
-            } else {
-                self.after_indicator(after, indent, false)?
+            let first_entry = (!is_blank_or_comment(after))
+                .then(|| split_key(content))
+                .flatten();
+            let item = match first_entry {
+                Some(entry) => self.mapping(column, Some(entry))?,
+                None => self.after_indicator(after, indent, false)?,
             };
             items.push(item);
         }
         Some(Yaml::Sequence(items))
     }
 
-    /// A mapping at `indent`; `first` is its first entry's text when it began on a line
-    /// already read (`- Key: value`).
-    fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Option<Yaml<'a>> {
+    /// A mapping at `indent`; `first` is its first entry's key and the text after it, when
+    /// it began on a line already read (`- Key: value`).
+    fn mapping(&mut self, indent: usize, first: Option<(Yaml<'a>, &'a str)>) -> Option<Yaml<'a>> {
         let mut map = Mapping::default();
         let mut pending = first;
         loop {
-            let rest = match pending.take() {
-                Some(rest) => rest,
+            let (key, after) = match pending.take() {
+                Some(entry) => entry,
                 None => {
                     let Some((at, rest)) = self.peek() else {
                         break;
@@ -146,10 +148,9 @@ impl<'a> Reader<'a> {
                         return None;
                     }
                     self.next += 1;
-                    rest
+                    split_key(rest)?
                 }
             };
-            let (key, after) = split_key(rest)?;
             let value = self.after_indicator(after, indent, true)?;
             map.push(key, value);
         }
