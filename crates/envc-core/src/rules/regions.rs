@@ -6,9 +6,6 @@
 //! cfn-lint's per-region provider lists: every type known in any region, and a bitmap of
 //! those each region offers.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
-
 use super::place::Placer;
 use super::template::Rendered;
 use super::{source_note, Finding};
@@ -17,27 +14,32 @@ use crate::diagnostic::{Code, Diagnostic};
 const REGISTRY: &str =
     "https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html";
 
-/// The data as compiled in, read without copying: the types in byte order, and each region's
-/// bitmap over them as hex (a lookup reads the one byte it needs).
-#[derive(serde::Deserialize)]
+// `TYPES` and `OFFERED`, written by `build.rs` from `data/aws-region-types.json`.
+include!(concat!(env!("OUT_DIR"), "/region_types.rs"));
+
+/// The data as compiled in: the types in byte order, and each region's bitmap over them as
+/// hex (a lookup reads the one byte it needs).
 struct Offerings {
-    #[serde(borrow)]
-    types: Vec<&'static str>,
-    /// Region → hex bitmap over `types`, lowest bit first in each byte.
-    #[serde(borrow)]
-    offered: BTreeMap<&'static str, &'static str>,
+    types: &'static [&'static str],
+    /// Regions in byte order, each with its hex bitmap over `types`, lowest bit first in
+    /// each byte.
+    offered: &'static [(&'static str, &'static str)],
 }
 
-static OFFERINGS: LazyLock<Offerings> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../../../data/aws-region-types.json"))
-        .expect("data/aws-region-types.json is valid")
-});
+static OFFERINGS: Offerings = Offerings {
+    types: TYPES,
+    offered: OFFERED,
+};
 
 impl Offerings {
     /// Whether `region` offers `kind`; `None` where either is unknown to the data (a
     /// `Custom::` resource, a third-party type, a region newer than the data).
     fn offers(&self, region: &str, kind: &str) -> Option<bool> {
-        let hex = self.offered.get(region)?.as_bytes();
+        let at = self
+            .offered
+            .binary_search_by_key(&region, |(r, _)| r)
+            .ok()?;
+        let hex = self.offered[at].1.as_bytes();
         let i = self.types.binary_search(&kind).ok()?;
         let digit = |at: usize| hex.get(at).and_then(|c| (*c as char).to_digit(16));
         let byte = (digit(i / 8 * 2).unwrap_or(0) << 4) | digit(i / 8 * 2 + 1).unwrap_or(0);
@@ -47,9 +49,9 @@ impl Offerings {
     /// The regions that offer `kind`.
     fn regions_offering(&self, kind: &str) -> Vec<&str> {
         self.offered
-            .keys()
+            .iter()
+            .map(|(region, _)| *region)
             .filter(|r| self.offers(r, kind) == Some(true))
-            .copied()
             .collect()
     }
 }
@@ -105,10 +107,15 @@ pub(super) fn check(stacks: &[Rendered], placer: &mut Placer, out: &mut Vec<Find
 mod tests {
     use super::*;
 
-    /// A lookup searches the types by halves, so they must be in byte order.
+    /// A lookup searches the types and regions by halves, so they must be in byte order.
     #[test]
     fn the_types_are_in_the_order_a_lookup_searches() {
         assert!(OFFERINGS.types.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(OFFERINGS
+            .offered
+            .windows(2)
+            .all(|pair| pair[0].0 < pair[1].0));
+        assert!(OFFERINGS.types.len() > 1000 && OFFERINGS.offered.len() > 30);
     }
 
     #[test]
