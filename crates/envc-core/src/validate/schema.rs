@@ -305,28 +305,27 @@ fn value_problem(
         )
         .at(value_span, "too large")
         .help(format!("use a value of {limit} or less")),
-        ValidationErrorKind::Pattern { pattern }
-        | ValidationErrorKind::Custom {
-            keyword: _,
-            message: pattern,
-        } if is_pattern(error.kind()) => Diagnostic::error(
-            Code::BadFormat,
-            format!("{name} is not in the expected format"),
-        )
-        .at(value_span, "does not match")
-        .help(format_help(pointer, pattern)),
-        _ => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
-            .at(value_span, "here")
-            .help("see schema/ for what this setting takes"),
+        kind => match refused_by_pattern(kind) {
+            Some(pattern) => Diagnostic::error(
+                Code::BadFormat,
+                format!("{name} is not in the expected format"),
+            )
+            .at(value_span, "does not match")
+            .help(format_help(pointer, pattern)),
+            None => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
+                .at(value_span, "here")
+                .help("see schema/ for what this setting takes"),
+        },
     }
 }
 
-/// A string refused by `pattern`, as jsonschema or the model's own keyword reports it.
-fn is_pattern(kind: &ValidationErrorKind) -> bool {
+/// The pattern a string was refused by, as jsonschema or the model's own `pattern` keyword
+/// (see [`model_schema::pattern_keyword`]) reports it.
+fn refused_by_pattern(kind: &ValidationErrorKind) -> Option<&str> {
     match kind {
-        ValidationErrorKind::Pattern { .. } => true,
-        ValidationErrorKind::Custom { keyword, .. } => keyword == "pattern",
-        _ => false,
+        ValidationErrorKind::Pattern { pattern } => Some(pattern),
+        ValidationErrorKind::Custom { keyword, message } if keyword == "pattern" => Some(message),
+        _ => None,
     }
 }
 
