@@ -47,10 +47,14 @@ struct Writer {
     continues: bool,
     /// The node goes on on a continuation line, indented one more level.
     continued: bool,
+    /// Whitespace came after the last token written.
+    spaced: bool,
 }
 
 impl Writer {
     fn token(&mut self, token: Token<'_>) {
+        let glued_to_value = self.last == Last::Atom && !self.spaced;
+        self.spaced = matches!(token, Token::Space | Token::Newline);
         match token {
             Token::Space => {}
             Token::Newline => self.line_break(),
@@ -71,7 +75,14 @@ impl Writer {
                 self.last = Last::Other;
             }
             Token::BlockComment(text) => self.write_entry(text, Last::Other),
-            Token::Slashdash => self.write_entry("/-", Last::Joining),
+            Token::Slashdash => {
+                // The kdl crate reads a `/-` glued to the value before it (`#true/-`) as the
+                // end of that node, the `/-` commenting out the next node: it starts a line.
+                if glued_to_value {
+                    self.node_ended = true;
+                }
+                self.write_entry("/-", Last::Joining)
+            }
             Token::Annotation(text) => self.write_entry(text, Last::Joining),
             Token::Atom(text) => self.write_entry(text, Last::Atom),
             Token::Equals => {

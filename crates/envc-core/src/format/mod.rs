@@ -253,6 +253,25 @@ mod tests {
     }
 
     #[test]
+    fn a_slashdash_glued_to_a_value_ends_its_node() {
+        // The kdl crate reads `#true/-` as the end of `abstract`, with the `/-` commenting
+        // out the next node; `#true /-` would comment out an argument instead.
+        for (text, laid_out) in [
+            (
+                "abstract #true/-\ndomain \"x\"\nb\n",
+                "abstract #true\n/-\ndomain \"x\"\nb\n",
+            ),
+            ("a k=#null/-b 2\nc\n", "a k=#null\n/-b 2\nc\n"),
+            ("a {\n}/-b\nc\n", "a {} /-b\nc\n"),
+        ] {
+            assert_eq!(layout_of(text), laid_out);
+            let nodes = crate::parse::bounded::nodes(text).expect("valid");
+            assert!(reads_the_same(text, nodes, laid_out), "{text:?}");
+            assert_eq!(layout_of(laid_out), laid_out);
+        }
+    }
+
+    #[test]
     fn a_layout_that_would_change_the_meaning_is_refused_at_the_file() {
         let mut sources = SourceMap::default();
         let file = sources.add("env/dev.kdl", "a 1\n".to_string());
