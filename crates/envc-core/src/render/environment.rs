@@ -7,6 +7,7 @@ use super::context::{self, StackContext};
 use super::imports::check_imports;
 use super::selection::{applies, selection_problem, without_dependents_of_problems};
 use super::trace::RenderTrace;
+use super::unread::unread_settings;
 use super::{FreshStack, RenderedEnv, RenderedStack, Renderer, Slot};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
@@ -68,6 +69,11 @@ impl Renderer {
             minijinja::Value::UNDEFINED
         };
         override_stacks(stacks, env, &present, out);
+        let projects_own = |name: &str| {
+            let template = config.stack[name].template_name().unwrap_or_default();
+            self.is_projects_own(&template)
+        };
+        unread_settings(stacks, env, &present, &projects_own, out);
         let rendered = self.render_fresh(env, slots, &environment, sources, out);
 
         if self.problems_between_stacks(stacks, env, declared, &rendered, sources, out) {

@@ -16,6 +16,7 @@ mod limits;
 pub mod overrides;
 mod selection;
 mod trace;
+mod unread;
 pub mod yaml;
 
 pub use selection::applies;
@@ -128,6 +129,8 @@ pub struct Renderer {
 struct TemplateOrigin {
     display: String,
     text: String,
+    /// Whether it is the built-in of its name (not the project's own).
+    builtin: bool,
 }
 
 impl Renderer {
@@ -168,6 +171,7 @@ impl Renderer {
                 TemplateOrigin {
                     display: format!("<built-in>/{name}"),
                     text: text.to_string(),
+                    builtin: true,
                 },
             );
         }
@@ -179,6 +183,7 @@ impl Renderer {
                 TemplateOrigin {
                     display: format!("<built-in>/{name}"),
                     text: text.to_string(),
+                    builtin: true,
                 },
             );
         }
@@ -205,7 +210,12 @@ impl Renderer {
                         problems.push(format!("{display}: {e}"));
                     }
                 }
-                origins.insert(name, TemplateOrigin { display, text });
+                let origin = TemplateOrigin {
+                    display,
+                    text,
+                    builtin: false,
+                };
+                origins.insert(name, origin);
             }
         }
         if let Some(problem) = problems.into_iter().next() {
@@ -229,6 +239,14 @@ impl Renderer {
         for name in self.origins.keys().filter(used_by_stacks) {
             let _ = self.templates.get_template(name);
         }
+    }
+
+    /// Whether `template` (or the macros every built-in imports) is the project's own: what
+    /// it reads of the environment is then not known.
+    fn is_projects_own(&self, template: &str) -> bool {
+        [template, "_macros.j2"]
+            .iter()
+            .any(|name| self.origins.get(*name).is_some_and(|o| !o.builtin))
     }
 
     /// Every template's name and text, in name order (what a render cache key covers).

@@ -1,0 +1,190 @@
+//! Settings that no stack of an environment reads: a `waf` block in a project with no
+//! `waf` stack, a `service "admin"` that no stack deploys. Each is refused at its key, since
+//! nothing would come of it. A stack rendered by a template of the project's own (a project
+//! kind, a `template`, or a built-in it overrides, `_macros.j2` included) sees every setting,
+//! so where one renders, none is refused here.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Environment, StackKind};
+use crate::resolve::path;
+use crate::source::Span;
+use crate::validate::{ValidEnv, ValidStacks};
+
+use StackKind::*;
+
+/// A setting a kind owns (a block, or `domain` and `config-secret`): its name, whether an environment sets it, its kind, and every
+/// built-in kind whose template reads it.
+type Block = (
+    &'static str,
+    fn(&Environment) -> bool,
+    StackKind,
+    &'static [StackKind],
+);
+
+const BLOCKS: [Block; 10] = [
+    ("waf", |m| m.waf.is_some(), Waf, &[Waf]),
+    (
+        "monitoring",
+        |m| m.monitoring.is_some(),
+        Monitoring,
+        &[Monitoring],
+    ),
+    ("ci", |m| m.ci.is_some(), CiRole, &[CiRole]),
+    (
+        "migration",
+        |m| m.migration.is_some(),
+        Migration,
+        &[Migration],
+    ),
+    ("database", |m| m.database.is_some(), Database, &[Database]),
+    ("dns", |m| m.dns.is_some(), Dns, &[Dns, Service]),
+    // A service serves its `domain` only with a `dns` stack, which validates its certificate.
+    ("domain", |m| m.domain.is_some(), Dns, &[Dns]),
+    (
+        "config-secret",
+        |m| m.config_secret.is_some(),
+        ConfigSecret,
+        &[ConfigSecret, Service],
+    ),
+    (
+        "registry",
+        |m| m.registry.is_some(),
+        Registry,
+        &[Registry, Service, Worker, Migration, CiRole],
+    ),
+    (
+        "cluster",
+        |m| m.cluster.is_some(),
+        Cluster,
+        &[Cluster, Service, Worker, Migration, Monitoring, CiRole],
+    ),
+];
+
+/// Refuses each setting of `env` that no stack in `present` reads. `projects_own`: whether a
+/// stack renders a template of the project's own.
+pub(super) fn unread_settings(
+    stacks: &ValidStacks,
+    env: &ValidEnv,
+    present: &[&str],
+    projects_own: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    if present.iter().any(|name| projects_own(name)) {
+        return;
+    }
+    let config = &stacks.model;
+    let reading = Reading {
+        env,
+        kinds: present
+            .iter()
+            .filter_map(|name| config.stack[*name].builtin())
+            .collect(),
+        deployed: present
+            .iter()
+            .filter_map(|name| {
+                let stack = &config.stack[*name];
+                match stack.builtin()? {
+                    Service => Some((Service, stack.service.as_deref()?)),
+                    Worker => Some((Worker, stack.worker.as_deref()?)),
+                    _ => None,
+                }
+            })
+            .collect(),
+    };
+    reading.kind_settings(out);
+    reading.units(out);
+}
+
+/// What the stacks of an environment read: their kinds, and the services and workers they
+/// deploy.
+struct Reading<'a> {
+    env: &'a ValidEnv,
+    kinds: Vec<StackKind>,
+    deployed: Vec<(StackKind, &'a str)>,
+}
+
+impl Reading<'_> {
+    fn reads(&self, readers: &[StackKind]) -> bool {
+        self.kinds.iter().any(|k| readers.contains(k))
+    }
+
+    /// The settings of [`BLOCKS`], and the queues, with no stack of a kind that reads them.
+    fn kind_settings(&self, out: &mut Vec<Diagnostic>) {
+        let model = &self.env.model;
+        for (setting, is_set, owner, readers) in BLOCKS {
+            if is_set(model) && !self.reads(readers) {
+                let kind = owner.name();
+                out.push(refusal(
+                    self.env,
+                    &path::pointer(&[setting]),
+                    format!("`{setting}` is set, but no stack has kind `{kind}`"),
+                    format!("add `stack \"{kind}\" kind=\"{kind}\"` to stacks.kdl, or remove it"),
+                ));
+            }
+        }
+        if self.reads(&[Queues]) {
+            return;
+        }
+        for name in model.queue.keys() {
+            out.push(refusal(
+                self.env,
+                &path::pointer(&["queue", name]),
+                format!("queue `{name}` is set, but no stack has kind `queues`"),
+                "add `stack \"queues\" kind=\"queues\"` to stacks.kdl (it makes every queue), or remove it".to_string(),
+            ));
+        }
+    }
+
+    /// Services and workers no stack deploys (a service a `migration` runs with counts as
+    /// deployed). Not of a kind where a stack selects one the environment does not define:
+    /// that stack's problem is reported, with the names it may have meant.
+    fn units(&self, out: &mut Vec<Diagnostic>) {
+        let model = &self.env.model;
+        let defined = |kind: StackKind, name: &str| match kind {
+            Service => model.service.contains_key(name),
+            _ => model.worker.contains_key(name),
+        };
+        let misselected = |kind: StackKind| {
+            self.deployed
+                .iter()
+                .any(|(k, name)| *k == kind && !defined(kind, name))
+        };
+        let migrated = model
+            .migration
+            .as_ref()
+            .filter(|_| self.kinds.contains(&Migration))
+            .map(|m| m.service.as_str());
+        let services = model
+            .service
+            .keys()
+            .filter(|n| migrated != Some(n.as_str()));
+        let units = services
+            .map(|n| (Service, n))
+            .chain(model.worker.keys().map(|n| (Worker, n)));
+        for (kind, name) in units {
+            if misselected(kind) || self.deployed.contains(&(kind, name.as_str())) {
+                continue;
+            }
+            let what = kind.name();
+            out.push(refusal(
+                self.env,
+                &path::pointer(&[&what, name]),
+                format!("no stack deploys {what} `{name}`"),
+                format!("add `stack \"{name}\" kind=\"{what}\" {what}=\"{name}\"` to stacks.kdl, or remove it"),
+            ));
+        }
+    }
+}
+
+/// The refusal of the block at `pointer`, at its key (noted when an ancestor sets it).
+fn refusal(env: &ValidEnv, pointer: &str, message: String, help: String) -> Diagnostic {
+    let located = env.spans.nearest(pointer);
+    let span = located.map_or(Span::new(env.file, 0, 0), |l| l.key);
+    let diagnostic = Diagnostic::error(Code::NotApplicable, message)
+        .at(span, "no stack reads this")
+        .help(help);
+    match located {
+        Some(l) if *l.env != *env.name => diagnostic.inherited_by(&env.name),
+        _ => diagnostic,
+    }
+}
