@@ -2,11 +2,12 @@
 //! written back in one canonical form so golden diffs show only real changes.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span};
 
-use super::yaml::{KeptTree, Mapping, Yaml};
+use super::yaml::{KeptTree, Mapping, ReadTree, Yaml};
 
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -61,7 +62,7 @@ pub struct CfnTemplate {
 /// Parses `text` (already in `sources` as `file`) and checks it; returns the template, its
 /// canonical text, and its tree kept for the stages after render.
 pub fn parse_and_check(
-    text: &str,
+    text: &Arc<String>,
     file: FileId,
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
@@ -71,7 +72,8 @@ pub fn parse_and_check(
         file,
         sources,
     };
-    let body = parse(text, file, out)?;
+    let read = ReadTree::read(text.clone(), |text| parse(text, file, out))?;
+    let body = read.tree();
     let before = out.len();
     let Some(root) = body.as_mapping() else {
         out.push(
@@ -90,7 +92,7 @@ pub fn parse_and_check(
     };
     check_resources(root, resources, &known, &at, out);
     let mut places = Places::default();
-    let imports = check_references(&body, &known, &at, &mut places, out);
+    let imports = check_references(body, &known, &at, &mut places, out);
     let exports = check_outputs(outputs, &at, &mut places, out);
     let template = CfnTemplate {
         resources: resources
@@ -110,7 +112,7 @@ pub fn parse_and_check(
         imports,
         places,
     };
-    let (kept, canonical) = KeptTree::write(body);
+    let (kept, canonical) = KeptTree::write(read);
     check_limits(&template, &canonical, file, out);
     if out.len() > before {
         return None;
@@ -551,7 +553,8 @@ mod tests {
         let mut sources = SourceMap::default();
         let file = sources.add("t.yaml", text.to_string());
         let mut out = Vec::new();
-        let result = parse_and_check(text, file, &sources, &mut out).map(|(t, ..)| t);
+        let text = sources.file(file).text.clone();
+        let result = parse_and_check(&text, file, &sources, &mut out).map(|(t, ..)| t);
         (result, out)
     }
 

@@ -3,7 +3,9 @@
 //! finds each value where the text has it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use yoke::Yoke;
 
 use super::emit::{canonical_with_spots, Spots};
 use super::Yaml;
@@ -13,10 +15,27 @@ use super::Yaml;
 /// template's spots cost more than all their lookups.
 const LOOKUPS_BEFORE_SORTING: usize = 16;
 
-/// A tree owning its strings, and its canonical text's places for them.
+/// A tree with the text it was read from, whose strings it borrows.
+#[derive(Debug)]
+pub struct ReadTree(Yoke<Yaml<'static>, Arc<String>>);
+
+impl ReadTree {
+    /// The tree `read` makes of `text`, kept with it; `None` where it makes none.
+    pub fn read(text: Arc<String>, read: impl FnOnce(&str) -> Option<Yaml<'_>>) -> Option<Self> {
+        Yoke::try_attach_to_cart(text, |text: &String| read(text).ok_or(()))
+            .ok()
+            .map(ReadTree)
+    }
+
+    pub fn tree(&self) -> &Yaml<'_> {
+        self.0.get()
+    }
+}
+
+/// A tree kept with its text, and its canonical text's places for its strings.
 #[derive(Debug)]
 pub struct KeptTree {
-    tree: Yaml<'static>,
+    tree: ReadTree,
     /// The spots of [`canonical_with_spots`], in the order written.
     spots: Spots,
     /// The spots by address, once more than [`LOOKUPS_BEFORE_SORTING`] values were looked up.
@@ -26,9 +45,8 @@ pub struct KeptTree {
 
 impl KeptTree {
     /// `tree` kept, and its canonical text (what [`super::to_canonical_yaml`] writes).
-    pub fn write(tree: Yaml<'_>) -> (KeptTree, String) {
-        let tree = tree.into_owned();
-        let (text, spots) = canonical_with_spots(&tree);
+    pub fn write(tree: ReadTree) -> (KeptTree, String) {
+        let (text, spots) = canonical_with_spots(tree.tree());
         let kept = KeptTree {
             tree,
             spots,
@@ -39,7 +57,7 @@ impl KeptTree {
     }
 
     pub fn tree(&self) -> &Yaml<'_> {
-        &self.tree
+        self.tree.tree()
     }
 
     /// Where `value`, a string of the tree or part of one, is in the canonical text; `None`
@@ -72,7 +90,8 @@ mod tests {
     #[test]
     fn finds_each_string_where_the_text_has_it() {
         let text = "A:\n  Type: \"AWS::S3::Bucket\"\n  Properties:\n    Name: !Sub \"x-${AWS::Region}\"\n    Tags: [a, \"b c\", \"q\\\"uote\"]\n    Script: |\n      echo\n";
-        let (kept, canonical) = KeptTree::write(super::super::parse(text).unwrap());
+        let read = ReadTree::read(Arc::new(text.to_string()), |t| super::super::parse(t).ok());
+        let (kept, canonical) = KeptTree::write(read.unwrap());
         let again = super::super::parse_again(&canonical).unwrap();
         assert_eq!(kept.tree(), &again);
         let mut checked = 0;

@@ -12,7 +12,7 @@ mod reader;
 mod tree;
 
 pub use emit::to_canonical_yaml;
-pub use kept::KeptTree;
+pub use kept::{KeptTree, ReadTree};
 pub use tree::{Mapping, Yaml};
 
 use serde_yaml_ng::Value;

@@ -8,8 +8,9 @@ use std::borrow::Cow;
 use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Number, Value};
 
-/// One YAML node, as `serde_yaml_ng` would resolve it.
-#[derive(Debug, Clone, PartialEq)]
+/// One YAML node, as `serde_yaml_ng` would resolve it. `Yokeable`: it can be kept with the
+/// text it borrows from (see [`super::KeptTree`]).
+#[derive(Debug, Clone, PartialEq, yoke::Yokeable)]
 pub enum Yaml<'a> {
     Null,
     Bool(bool),
@@ -78,32 +79,6 @@ impl<'a> Yaml<'a> {
         }
     }
 
-    /// The same tree, owning its strings: to outlive the text it was read from. The words
-    /// CloudFormation templates repeat most are not copied (see [`common_word`]).
-    pub fn into_owned(self) -> Yaml<'static> {
-        let owned = |text: Cow<'a, str>| match common_word(&text) {
-            Some(word) => Cow::Borrowed(word),
-            None => Cow::Owned(text.into_owned()),
-        };
-        match self {
-            Yaml::Null => Yaml::Null,
-            Yaml::Bool(b) => Yaml::Bool(b),
-            Yaml::Number(n) => Yaml::Number(n),
-            Yaml::String(text) => Yaml::String(owned(text)),
-            Yaml::Sequence(items) => {
-                Yaml::Sequence(items.into_iter().map(Yaml::into_owned).collect())
-            }
-            Yaml::Mapping(map) => Yaml::Mapping(Mapping {
-                entries: map
-                    .entries
-                    .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect(),
-            }),
-            Yaml::Tagged(tag, value) => Yaml::Tagged(owned(tag), Box::new(value.into_owned())),
-        }
-    }
-
     /// A `serde_yaml_ng` value as a tree (for text only `serde_yaml_ng` reads).
     pub fn from_value(value: Value) -> Yaml<'static> {
         match value {
@@ -126,36 +101,6 @@ impl<'a> Yaml<'a> {
             ),
         }
     }
-}
-
-/// The words CloudFormation templates repeat most, as keys (`Type`, `Properties`) and
-/// values (`Allow`, `Delete`): a tree kept past its text refers to these instead of a copy
-/// of each (the root project's templates hold 6,500 keys, two thirds of them these).
-macro_rules! common_words {
-    ($($word:literal)*) => {
-        fn common_word(text: &str) -> Option<&'static str> {
-            match text {
-                $($word => Some($word),)*
-                _ => None,
-            }
-        }
-    };
-}
-
-common_words! {
-    "Type" "Value" "Name" "Properties" "Export" "Description" "Action" "Effect" "Statement"
-    "MetricName" "Resource" "Threshold" "ComparisonOperator" "Statistic" "Namespace"
-    "Dimensions" "VpcId" "TreatMissingData" "Period" "OKActions" "EvaluationPeriods"
-    "AlarmName" "AlarmDescription" "AlarmActions" "id" "comment" "Resources" "Outputs"
-    "AWSTemplateFormatVersion" "Key" "UpdateReplacePolicy" "DeletionPolicy" "skip" "checkov"
-    "Principal" "Metadata" "Sid" "Service" "Tags" "PolicyName" "PolicyDocument" "RoleName"
-    "AssumeRolePolicyDocument" "GroupDescription" "FromPort" "ToPort" "Protocol" "Policies"
-    "IpProtocol" "DependsOn" "RouteTableId" "TaskDefinition" "Port" "Condition" "Rules"
-    "SubnetId" "Status" "SourceSecurityGroupId" "ServiceName" "Version" "Allow" "Delete"
-    "Retain" "notBreaching" "GreaterThanThreshold" "Average" "Maximum" "Sum" "tcp"
-    "2012-10-17" "sts:AssumeRole" "ecs-tasks.amazonaws.com" "Enabled" "Fn::Sub" "Fn::GetAtt"
-    "Fn::ImportValue" "Ref" "!Ref" "!Sub" "!GetAtt" "!ImportValue" "AWS::CloudWatch::Alarm"
-    "AWS::IAM::Role" "AWS::EC2::SecurityGroup"
 }
 
 impl<'a> Mapping<'a> {
