@@ -12,16 +12,16 @@ use crate::validate::{ValidEnv, ValidStacks};
 
 use StackKind::*;
 
-/// A setting a kind owns (a block, or `domain` and `config-secret`): its name, whether an environment sets it, its kind, and every
-/// built-in kind whose template reads it.
-type Block = (
+/// A setting a kind owns (a block, or `domain` and `config-secret`): its name, whether an
+/// environment sets it, its kind, and every built-in kind whose template reads it.
+type KindSetting = (
     &'static str,
     fn(&Environment) -> bool,
     StackKind,
     &'static [StackKind],
 );
 
-const BLOCKS: [Block; 10] = [
+const KIND_SETTINGS: [KindSetting; 10] = [
     ("waf", |m| m.waf.is_some(), Waf, &[Waf]),
     (
         "monitoring",
@@ -108,10 +108,10 @@ impl Reading<'_> {
         self.kinds.iter().any(|k| readers.contains(k))
     }
 
-    /// The settings of [`BLOCKS`], and the queues, with no stack of a kind that reads them.
+    /// The settings of [`KIND_SETTINGS`], and the queues, with no stack of a kind that reads them.
     fn kind_settings(&self, out: &mut Vec<Diagnostic>) {
         let model = &self.env.model;
-        for (setting, is_set, owner, readers) in BLOCKS {
+        for (setting, is_set, owner, readers) in KIND_SETTINGS {
             if is_set(model) && !self.reads(readers) {
                 let kind = owner.name();
                 out.push(refusal(
@@ -176,7 +176,7 @@ impl Reading<'_> {
     }
 }
 
-/// The refusal of the block at `pointer`, at its key (noted when an ancestor sets it).
+/// The refusal of the setting at `pointer`, at its key (noted when an ancestor sets it).
 fn refusal(env: &ValidEnv, pointer: &str, message: String, help: String) -> Diagnostic {
     let located = env.spans.nearest(pointer);
     let span = located.map_or(Span::new(env.file, 0, 0), |l| l.key);

@@ -1,6 +1,7 @@
-//! A template's tree kept past the text it was read from, with where its strings are in its
-//! canonical text: a later stage reads the tree instead of reading the text again, and still
-//! finds each value where the text has it.
+//! A template's tree kept with the text it was read from (its strings are slices of that
+//! text, not copies), and with where those strings are in its canonical text: a later stage
+//! reads the tree instead of reading the text again, and still finds each value where the
+//! canonical text has it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
