@@ -37,8 +37,8 @@ const KIND_SETTINGS: [KindSetting; 10] = [
         &[Migration],
     ),
     ("database", |m| m.database.is_some(), Database, &[Database]),
-    ("dns", |m| m.dns.is_some(), Dns, &[Dns, Service]),
-    // A service serves its `domain` only with a `dns` stack, which validates its certificate.
+    // A service reads `dns` (its zone) only with a `dns` stack, as it does `domain`.
+    ("dns", |m| m.dns.is_some(), Dns, &[Dns]),
     ("domain", |m| m.domain.is_some(), Dns, &[Dns]),
     (
         "config-secret",
@@ -59,6 +59,20 @@ const KIND_SETTINGS: [KindSetting; 10] = [
         &[Cluster, Service, Worker, Migration, Monitoring, CiRole],
     ),
 ];
+
+/// Fields of a block that only its own kind reads, where other kinds read the rest of it:
+/// the services' image names the repository, but only a `registry` stack makes it, with
+/// these.
+const OWN_KIND_FIELDS: [(&str, StackKind, &[&str]); 1] = [(
+    "registry",
+    Registry,
+    &[
+        "keep-images",
+        "scan-on-push",
+        "immutable-tags",
+        "empty-on-delete",
+    ],
+)];
 
 /// Refuses each setting of `env` that no stack in `present` reads. `projects_own`: whether a
 /// stack renders a template of the project's own.
@@ -108,7 +122,8 @@ impl Reading<'_> {
         self.kinds.iter().any(|k| readers.contains(k))
     }
 
-    /// The settings of [`KIND_SETTINGS`], and the queues, with no stack of a kind that reads them.
+    /// The settings of [`KIND_SETTINGS`] and [`OWN_KIND_FIELDS`], and the queues, with no
+    /// stack of a kind that reads them.
     fn kind_settings(&self, out: &mut Vec<Diagnostic>) {
         let model = &self.env.model;
         for (setting, is_set, owner, readers) in KIND_SETTINGS {
@@ -122,6 +137,7 @@ impl Reading<'_> {
                 ));
             }
         }
+        self.own_kind_fields(out);
         if self.reads(&[Queues]) {
             return;
         }
@@ -132,6 +148,33 @@ impl Reading<'_> {
                 format!("queue `{name}` is set, but no stack has kind `queues`"),
                 "add `stack \"queues\" kind=\"queues\"` to stacks.kdl (it makes every queue), or remove it".to_string(),
             ));
+        }
+    }
+
+    /// The fields of [`OWN_KIND_FIELDS`] set where other kinds read their block but its own
+    /// kind is not there (with no reader at all, the whole block is refused).
+    fn own_kind_fields(&self, out: &mut Vec<Diagnostic>) {
+        let block_read = |block: &str| {
+            KIND_SETTINGS
+                .iter()
+                .any(|(name, _, _, readers)| *name == block && self.reads(readers))
+        };
+        for (block, owner, fields) in OWN_KIND_FIELDS {
+            if self.reads(&[owner]) || !block_read(block) {
+                continue;
+            }
+            let kind = owner.name();
+            for field in fields {
+                let pointer = path::pointer(&[block, field]);
+                if self.env.spans.contains(&pointer) {
+                    out.push(refusal(
+                        self.env,
+                        &pointer,
+                        format!("`{block}.{field}` is set, but no stack has kind `{kind}`"),
+                        format!("only a `{kind}` stack reads it: add `stack \"{kind}\" kind=\"{kind}\"` to stacks.kdl, or remove it"),
+                    ));
+                }
+            }
         }
     }
 
