@@ -74,6 +74,11 @@ const OWN_KIND_FIELDS: [(&str, StackKind, &[&str]); 1] = [(
     ],
 )];
 
+/// Settings of the environment (each with a default) that only the kinds of
+/// [`RUN_CONTAINERS`] read: refused where the environment sets one and none is there.
+const CONTAINER_SETTINGS: [&str; 2] = ["image-tag", "log-retention-days"];
+const RUN_CONTAINERS: &[StackKind] = &[Service, Worker, Migration];
+
 /// Refuses each setting of `env` that no stack in `present` reads. `projects_own`: whether a
 /// stack renders a template of the project's own.
 pub(super) fn unread_settings(
@@ -122,8 +127,8 @@ impl Reading<'_> {
         self.kinds.iter().any(|k| readers.contains(k))
     }
 
-    /// The settings of [`KIND_SETTINGS`] and [`OWN_KIND_FIELDS`], and the queues, with no
-    /// stack of a kind that reads them.
+    /// The settings of [`KIND_SETTINGS`], [`OWN_KIND_FIELDS`] and [`CONTAINER_SETTINGS`],
+    /// and the queues, with no stack of a kind that reads them.
     fn kind_settings(&self, out: &mut Vec<Diagnostic>) {
         let model = &self.env.model;
         for (setting, is_set, owner, readers) in KIND_SETTINGS {
@@ -138,6 +143,7 @@ impl Reading<'_> {
             }
         }
         self.own_kind_fields(out);
+        self.unit_settings(out);
         if self.reads(&[Queues]) {
             return;
         }
@@ -148,6 +154,25 @@ impl Reading<'_> {
                 format!("queue `{name}` is set, but no stack has kind `queues`"),
                 "add `stack \"queues\" kind=\"queues\"` to stacks.kdl (it makes every queue), or remove it".to_string(),
             ));
+        }
+    }
+
+    /// The settings of [`CONTAINER_SETTINGS`] the environment sets, where no stack reads them.
+    fn unit_settings(&self, out: &mut Vec<Diagnostic>) {
+        if self.reads(RUN_CONTAINERS) {
+            return;
+        }
+        for setting in CONTAINER_SETTINGS {
+            let pointer = path::pointer(&[setting]);
+            if self.env.spans.contains(&pointer) {
+                out.push(refusal(
+                    self.env,
+                    &pointer,
+                    format!("`{setting}` is set, but no stack is a service, worker or migration"),
+                    "only `service`, `worker` and `migration` stacks read it; remove it"
+                        .to_string(),
+                ));
+            }
         }
     }
 
