@@ -1,6 +1,7 @@
 //! Settings the model has but that do nothing where they are set: scaling targets a unit
 //! does not scale on, one runtime's settings on the other, route tables with nothing to
-//! route. Each is refused at its key with what it would need; none is silently dropped.
+//! route, `allow-replace` where nothing is refused. Each is refused at its key with what it
+//! would need; none is silently dropped.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Endpoint, Environment, Network, Scaling, Worker, WorkerRuntime};
@@ -28,6 +29,13 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
             WorkerRuntime::Fargate => fargate_worker(name, worker, &mut refuse),
             WorkerRuntime::Lambda => lambda_worker(name, &mut refuse),
         }
+    }
+    if !env.protected {
+        refuse.setting(
+            "/allow-replace".to_string(),
+            "`allow-replace` does nothing where the environment is not protected".to_string(),
+            "here a change that replaces or deletes data is a warning, which `allow-replace` does not change; remove it, or set `protected #true`",
+        );
     }
     if env.protected {
         refuse.setting(
