@@ -7,8 +7,7 @@
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Environment, StackKind};
 use crate::resolve::path;
-use crate::source::Span;
-use crate::validate::{ValidEnv, ValidStacks};
+use crate::validate::{EnvSpans, ValidEnv, ValidStacks};
 
 use StackKind::*;
 
@@ -246,13 +245,13 @@ impl Reading<'_> {
 
 /// The refusal of the setting at `pointer`, at its key (noted when an ancestor sets it).
 fn refusal(env: &ValidEnv, pointer: &str, message: String, help: String) -> Diagnostic {
-    let located = env.spans.nearest(pointer);
-    let span = located.map_or(Span::new(env.file, 0, 0), |l| l.key);
+    let at = EnvSpans {
+        env: &env.name,
+        file: env.file,
+        spans: &env.spans,
+    };
     let diagnostic = Diagnostic::error(Code::NotApplicable, message)
-        .at(span, "no stack reads this")
+        .at(at.key(pointer), "no stack reads this")
         .help(help);
-    match located {
-        Some(l) if *l.env != *env.name => diagnostic.inherited_by(&env.name),
-        _ => diagnostic,
-    }
+    at.note_inherited(pointer, diagnostic)
 }

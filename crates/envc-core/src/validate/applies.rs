@@ -30,18 +30,17 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
             WorkerRuntime::Lambda => lambda_worker(name, &mut refuse),
         }
     }
-    if !env.protected {
-        refuse.setting(
-            "/allow-replace".to_string(),
-            "`allow-replace` does nothing where the environment is not protected".to_string(),
-            "here a change that replaces or deletes data is a warning, which `allow-replace` does not change; remove it, or set `protected #true`",
-        );
-    }
     if env.protected {
         refuse.setting(
             "/registry/empty-on-delete".to_string(),
             "`empty-on-delete` does nothing in a protected environment, which keeps its repository".to_string(),
             "a protected environment's repository outlives its stack (with its images); remove the setting",
+        );
+    } else {
+        refuse.setting(
+            "/allow-replace".to_string(),
+            "`allow-replace` does nothing where the environment is not protected".to_string(),
+            "here a change that replaces or deletes data is a warning, which `allow-replace` does not change; remove it, or set `protected #true`",
         );
     }
     let network = &env.network;
