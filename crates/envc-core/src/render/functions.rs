@@ -11,12 +11,13 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("env_value", env_value);
     env.add_function("fail", fail);
     env.add_function("image_parts", image_parts);
+    super::macros::register(env);
 }
 
 /// `{{ image_parts(unit.image) }}` → `[repository, tag]` of an image named by a tag
 /// (`…/reports-web:2.4.1`), so the tag can be a parameter `--image-tag` sets; none for an
 /// image without a tag or pinned by digest (`…@sha256:…`), which stays as written.
-fn image_parts(image: Option<String>) -> Option<Vec<String>> {
+pub(super) fn image_parts(image: Option<String>) -> Option<Vec<String>> {
     let image = image?;
     if image.contains('@') {
         return None;
@@ -58,7 +59,7 @@ pub fn failure(error: &Error) -> Option<(&str, &str)> {
 /// `{{ env_value(value) }}` → an environment variable's value as CloudFormation writes it:
 /// text as JSON, another stack's output (`{"output": "cache.Url"}`) as the import of its
 /// export.
-fn env_value(state: &State, value: minijinja::Value) -> Result<String, Error> {
+pub(super) fn env_value(state: &State, value: minijinja::Value) -> Result<String, Error> {
     if let Ok(output) = value.get_attr("output") {
         if let Some(reference) = output.as_str() {
             let (stack, name) = reference.split_once('.').unwrap_or((reference, ""));
@@ -127,7 +128,7 @@ fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
 /// `{{ import_value("network", "VpcId") }}` → `!ImportValue balancer-dev-network-VpcId`;
 /// `{{ import_value("dns", "HostedZoneId", "prod") }}` imports from another environment of
 /// the project (in the same account and region) instead.
-fn import_value(
+pub(super) fn import_value(
     state: &State,
     stack: &str,
     output: &str,

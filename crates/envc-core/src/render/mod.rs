@@ -13,6 +13,7 @@ mod environment;
 mod functions;
 mod imports;
 mod limits;
+mod macros;
 pub mod overrides;
 mod selection;
 mod trace;
@@ -188,6 +189,10 @@ impl Renderer {
             );
         }
         templates.set_loader(|name| {
+            // The macros the built-ins import, as functions; `builtin/_macros.j2` as written.
+            if name == "_macros.j2" {
+                return Ok(Some(macros::module()));
+            }
             let name = name.strip_prefix(builtin::PREFIX).unwrap_or(name);
             Ok(builtin::TEMPLATES
                 .iter()

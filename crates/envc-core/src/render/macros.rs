@@ -1,0 +1,489 @@
+//! `_macros.j2`'s macros as Rust functions. An interpreted macro call costs minijinja about
+//! 17,000 instructions, and importing the module another 60,000 a render: together a sixth
+//! of a fresh `check`. So the name `_macros.j2` loads [`module`], which binds each macro's
+//! name to its function here, while `builtin/_macros.j2` stays the macros as written: their
+//! definition, what `envc docs` describes and what a project copies to override them. A test
+//! calls every macro both ways and holds the outputs equal, byte for byte.
+//!
+//! A project's own `_macros.j2` replaces both, as any override does.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Error, ErrorKind, State};
+
+use super::functions::{env_value, fit, image_parts, import_value};
+
+/// The global the module's bindings read the functions from.
+const GLOBAL: &str = "__envc_macros";
+
+/// Reasons shared by several resources (the module's `aws_managed_key` and `sse_sqs`).
+const AWS_MANAGED_KEY: &str = "Encrypted at rest with the AWS managed key; a customer managed key is for cross-account use or key-level control, which nothing here needs, and costs a key per stack.";
+const SSE_SQS: &str =
+    "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); this check only recognises a KMS key.";
+
+/// The module `{% import "_macros.j2" as m %}` loads: each name bound to its function.
+pub fn module() -> &'static str {
+    static MODULE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MODULE.get_or_init(|| {
+        bindings()
+            .iter()
+            .map(|(name, _)| format!("{{% set {name} = {GLOBAL}.{name} %}}\n"))
+            .collect()
+    })
+}
+
+/// Makes the functions [`module`] binds visible to it.
+pub fn register(env: &mut minijinja::Environment<'static>) {
+    let bindings: BTreeMap<_, _> = bindings().into_iter().collect();
+    env.add_global(GLOBAL, Value::from(bindings));
+}
+
+/// Each name `_macros.j2` defines, with its value here.
+fn bindings() -> Vec<(&'static str, Value)> {
+    vec![
+        ("header", Value::from_function(header)),
+        ("export", Value::from_function(export)),
+        ("hosted_zone_id", Value::from_function(hosted_zone_id)),
+        ("image", Value::from_function(image)),
+        (
+            "image_tag_parameter",
+            Value::from_function(image_tag_parameter),
+        ),
+        ("container_secrets", Value::from_function(container_secrets)),
+        (
+            "secret_read_statement",
+            Value::from_function(secret_read_statement),
+        ),
+        ("has_secret_refs", Value::from_function(has_secret_refs)),
+        (
+            "container_environment",
+            Value::from_function(container_environment),
+        ),
+        ("checkov_skip", Value::from_function(checkov_skip_value)),
+        ("log_group", Value::from_function(log_group)),
+        ("execution_role", Value::from_function(execution_role)),
+        ("queue_policies", Value::from_function(queue_policies)),
+        ("stateful_policies", Value::from_function(stateful_policies)),
+        ("aws_managed_key", Value::from(AWS_MANAGED_KEY)),
+        ("sse_sqs", Value::from(SSE_SQS)),
+    ]
+}
+
+fn lookup(state: &State, name: &str) -> Result<Value, Error> {
+    state.lookup(name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::UndefinedError,
+            format!("`{name}` is not defined"),
+        )
+    })
+}
+
+fn tojson(value: &Value) -> Result<String, Error> {
+    let no_options = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
+    minijinja::filters::tojson(value, None, no_options).map(|json| json.to_string())
+}
+
+/// `value | dictsort`, as (key, value) pairs.
+fn dictsort(value: &Value) -> Result<Vec<(Value, Value)>, Error> {
+    let no_options = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
+    pairs(&minijinja::filters::dictsort(value, no_options)?)
+}
+
+/// The items of a list of two-item lists, as `for a, b in list` unpacks them.
+fn pairs(list: &Value) -> Result<Vec<(Value, Value)>, Error> {
+    list.try_iter()?
+        .map(|pair| Ok((pair.get_item_by_index(0)?, pair.get_item_by_index(1)?)))
+        .collect()
+}
+
+/// `"Retain" if protected else "Delete"`.
+fn retain_if(protected: &Value) -> &'static str {
+    if protected.is_true() {
+        "Retain"
+    } else {
+        "Delete"
+    }
+}
+
+fn header(state: &State, what: Value) -> Result<String, Error> {
+    let (project, env) = (lookup(state, "project")?, lookup(state, "env")?);
+    let description = format!("{project} {env}: {what} (rendered by envc)");
+    Ok(format!(
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: {}",
+        tojson(&Value::from(description))?
+    ))
+}
+
+fn export(state: &State, output: Value, value: Value) -> Result<String, Error> {
+    let (project, env) = (lookup(state, "project")?, lookup(state, "env")?);
+    let stack = lookup(state, "stack")?.get_attr("name")?;
+    let name = super::context::export_name(
+        &project.to_string(),
+        &env.to_string(),
+        &stack.to_string(),
+        &output.to_string(),
+    );
+    Ok(format!(
+        "  {output}:\n    Value: {value}\n    Export:\n      Name: {name}"
+    ))
+}
+
+fn hosted_zone_id(state: &State, dns_stack: String) -> Result<String, Error> {
+    let dns = lookup(state, "config")?.get_attr("dns")?;
+    let owner = if !dns.is_none() && dns.get_attr("zone_id")?.is_none() {
+        dns.get_attr("zone_owner")?
+    } else {
+        Value::from(())
+    };
+    let env = lookup(state, "env")?;
+    let from_env = (!owner.is_none() && owner != env).then(|| owner.to_string());
+    import_value(state, &dns_stack, "HostedZoneId", from_env.as_deref())
+}
+
+/// `{"Fn::Sub": "<repository>:${ImageTag}"}` as JSON.
+fn sub_image_tag(repository: &Value) -> Result<String, Error> {
+    let sub = format!("{repository}:${{ImageTag}}");
+    tojson(&Value::from(BTreeMap::from([("Fn::Sub", sub)])))
+}
+
+fn image(state: &State, unit: Value) -> Result<String, Error> {
+    let image = unit.get_attr("image")?;
+    if image.is_none() {
+        return sub_image_tag(&lookup(state, "image_repository")?);
+    }
+    match image_parts(image.as_str().map(String::from)) {
+        Some(parts) => sub_image_tag(&Value::from(parts[0].as_str())),
+        None => tojson(&image),
+    }
+}
+
+fn image_tag_parameter(state: &State, unit: Value) -> Result<String, Error> {
+    let image = unit.get_attr("image")?;
+    let parts = image_parts(image.as_str().map(String::from));
+    let (default, whose) = match (image.is_none(), &parts) {
+        (true, _) => (
+            lookup(state, "config")?.get_attr("image_tag")?,
+            "environment's image".to_string(),
+        ),
+        (false, Some(parts)) => (Value::from(parts[1].as_str()), parts[0].clone()),
+        (false, None) => return Ok(String::new()),
+    };
+    let description =
+        format!("The tag of the {whose} the containers run: envc deploy --image-tag sets it");
+    Ok(format!(
+        "Parameters:\n  ImageTag:\n    Type: String\n    Default: {}\n    AllowedPattern: \"[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}\"\n    Description: {}\n",
+        tojson(&default)?,
+        tojson(&Value::from(description))?
+    ))
+}
+
+/// `ref.ssm` without its leading and trailing `/`.
+fn ssm_name(reference: &Value) -> Result<String, Error> {
+    let ssm = reference.get_attr("ssm")?.to_string();
+    Ok(ssm.trim_matches('/').to_string())
+}
+
+/// The ARN of a parameter, or of a secret (`name` with what follows it).
+fn arn(state: &State, service: &str, name: &str) -> Result<String, Error> {
+    let what = if service == "ssm" {
+        "parameter/"
+    } else {
+        "secret:"
+    };
+    Ok(format!(
+        "arn:{}:{service}:{}:{}:{what}{name}",
+        lookup(state, "partition")?,
+        lookup(state, "region")?,
+        lookup(state, "account")?
+    ))
+}
+
+fn container_secrets(state: &State, secrets: Value) -> Result<String, Error> {
+    let mut out = String::new();
+    for (name, reference) in dictsort(&secrets)? {
+        let from = if !reference.get_attr("ssm")?.is_none() {
+            arn(state, "ssm", &ssm_name(&reference)?)?
+        } else {
+            let key = reference.get_attr("key")?;
+            let key = if key.is_none() {
+                String::new()
+            } else {
+                format!(":{key}::")
+            };
+            let secret = format!("{}{key}", reference.get_attr("from")?);
+            arn(state, "secretsmanager", &secret)?
+        };
+        out += &format!(
+            "            - Name: {}\n              ValueFrom: {}\n",
+            tojson(&name)?,
+            tojson(&Value::from(from))?
+        );
+    }
+    Ok(out)
+}
+
+fn secret_read_statement(state: &State, secrets: Value) -> Result<String, Error> {
+    let (mut names, mut params) = (Vec::<String>::new(), Vec::<String>::new());
+    for (_, reference) in dictsort(&secrets)? {
+        let from = reference.get_attr("from")?;
+        if !from.is_none() && !names.contains(&from.to_string()) {
+            names.push(from.to_string());
+        }
+        if !reference.get_attr("ssm")?.is_none() {
+            params.push(ssm_name(&reference)?);
+        }
+    }
+    let mut out = String::new();
+    let statements = [
+        (
+            "secretsmanager:GetSecretValue",
+            "secretsmanager",
+            &names,
+            "-*",
+        ),
+        ("ssm:GetParameters", "ssm", &params, ""),
+    ];
+    for (action, service, resources, suffix) in statements {
+        if resources.is_empty() {
+            continue;
+        }
+        out += &format!(
+            "              - Effect: Allow\n                Action: {action}\n                Resource:\n"
+        );
+        for resource in resources {
+            let arn = arn(state, service, &format!("{resource}{suffix}"))?;
+            out += &format!("                  - {}\n", tojson(&Value::from(arn))?);
+        }
+    }
+    Ok(out)
+}
+
+fn has_secret_refs(secrets: Value) -> Result<String, Error> {
+    let mut out = String::new();
+    for (_, reference) in dictsort(&secrets)? {
+        if !reference.get_attr("from")?.is_none() || !reference.get_attr("ssm")?.is_none() {
+            out += "yes";
+        }
+    }
+    Ok(out)
+}
+
+fn container_environment(state: &State, variables: Value, extra: Value) -> Result<String, Error> {
+    let mut out = String::new();
+    for (name, value) in dictsort(&variables)? {
+        let value = env_value(state, value)?;
+        out += &format!(
+            "            - Name: {}\n              Value: {value}\n",
+            tojson(&name)?
+        );
+    }
+    for (name, value) in pairs(&extra)? {
+        out += &format!(
+            "            - Name: {}\n              Value: {value}\n",
+            tojson(&name)?
+        );
+    }
+    Ok(out)
+}
+
+fn checkov_skip_value(skips: Value) -> Result<String, Error> {
+    checkov_skip(&pairs(&skips)?)
+}
+
+fn checkov_skip(skips: &[(Value, Value)]) -> Result<String, Error> {
+    if skips.is_empty() {
+        return Ok(String::new());
+    }
+    let mut out = "    Metadata:\n      checkov:\n        skip:\n".to_string();
+    for (id, reason) in skips {
+        out += &format!(
+            "          - id: {id}\n            comment: {}\n",
+            tojson(reason)?
+        );
+    }
+    Ok(out)
+}
+
+fn aws_managed_key_skip(id: &str) -> Result<String, Error> {
+    checkov_skip(&[(Value::from(id), Value::from(AWS_MANAGED_KEY))])
+}
+
+fn log_group(state: &State, name: Value) -> Result<String, Error> {
+    let policy = retain_if(&lookup(state, "protected")?);
+    let retention = lookup(state, "config")?.get_attr("log_retention_days")?;
+    Ok(format!(
+        "  LogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: {policy}\n    UpdateReplacePolicy: {policy}\n    Properties:\n      LogGroupName: {}\n      RetentionInDays: {retention}\n{}",
+        tojson(&name)?,
+        aws_managed_key_skip("CKV_AWS_158")?
+    ))
+}
+
+fn execution_role(state: &State, name: String, secrets: Value) -> Result<String, Error> {
+    let managed = format!(
+        "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        lookup(state, "partition")?
+    );
+    let mut out = format!(
+        "  ExecutionRole:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: {}\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal:\n              Service: ecs-tasks.amazonaws.com\n            Action: sts:AssumeRole\n      ManagedPolicyArns:\n        - {}\n",
+        tojson(&Value::from(fit(&name, 64)))?,
+        tojson(&Value::from(managed))?
+    );
+    if !has_secret_refs(secrets.clone())?.is_empty() {
+        out += "      Policies:\n        - PolicyName: read-container-secrets\n          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:\n";
+        out += &secret_read_statement(state, secrets)?;
+        out += "\n";
+    }
+    Ok(out)
+}
+
+fn queue_policies() -> Result<String, Error> {
+    let skip = checkov_skip(&[(Value::from("CKV_AWS_27"), Value::from(SSE_SQS))])?;
+    Ok(format!(
+        "    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete\n{skip}"
+    ))
+}
+
+fn stateful_policies(protected: Value) -> String {
+    let policy = retain_if(&protected);
+    format!("    DeletionPolicy: {policy}\n    UpdateReplacePolicy: {policy}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Renderer;
+    use minijinja::{context, Value};
+
+    /// Calls of every macro, with arguments that take each of its branches.
+    const CALLS: &[&str] = &[
+        r#"header("queues")"#,
+        r#"header("a \"quoted\" <name> & more")"#,
+        r#"export("VpcId", "!Ref Vpc")"#,
+        r#"export("PublicSubnetIds", "!Join [\",\", [A, B]]")"#,
+        r#"hosted_zone_id("dns")"#,
+        "image(units.own_repository)",
+        "image(units.tagged)",
+        "image(units.digest)",
+        "image(units.untagged)",
+        "image_tag_parameter(units.own_repository)",
+        "image_tag_parameter(units.tagged)",
+        "image_tag_parameter(units.digest)",
+        "image_tag_parameter(units.untagged)",
+        "container_secrets(secrets)",
+        "container_secrets({})",
+        "secret_read_statement(secrets)",
+        "secret_read_statement(ssm_only)",
+        "secret_read_statement(manager_only)",
+        "secret_read_statement({})",
+        "has_secret_refs(secrets)",
+        "has_secret_refs({})",
+        "container_environment(variables, [])",
+        r#"container_environment(variables, [["QUEUE_URL", "!Ref Q"], ["B", "\"b\""]])"#,
+        "container_environment({}, [])",
+        r#"checkov_skip([["CKV_AWS_1", "a reason"], ["CKV_AWS_2", "another \"quoted\""]])"#,
+        "checkov_skip([])",
+        r#"checkov_skip([["CKV_AWS_149", aws_managed_key]])"#,
+        r#"log_group("/ecs/balancer-dev/api")"#,
+        r#"execution_role("balancer-dev-api-execution", secrets)"#,
+        r#"execution_role("balancer-feature-a-very-long-environment-name-api-execution-role", {})"#,
+        "queue_policies()",
+        "stateful_policies(true)",
+        "stateful_policies(false)",
+        "aws_managed_key",
+        "sse_sqs",
+    ];
+
+    fn contexts() -> Vec<Value> {
+        let secrets = context! {
+            DB_PASSWORD => context! { from => "balancer/dev/db", key => "password", ssm => () },
+            API_KEY => context! { from => "balancer/dev/api", key => (), ssm => () },
+            a_lower => context! { from => "balancer/dev/db", key => "user", ssm => () },
+            FLAG => context! { from => (), key => (), ssm => "/balancer/dev/flag/" },
+        };
+        let units = context! {
+            own_repository => context! { image => () },
+            tagged => context! { image => "444444444444.dkr.ecr.eu-west-1.amazonaws.com/web:2.4.1" },
+            digest => context! { image => "public.ecr.aws/nginx/nginx@sha256:abc" },
+            untagged => context! { image => "public.ecr.aws/nginx/nginx" },
+        };
+        let variables = context! {
+            LOG_LEVEL => "info",
+            zeta => "z",
+            CACHE_URL => context! { output => "cache.Url" },
+        };
+        let dns_settings = [
+            Value::from(()),
+            context! { zone_owner => "prod", zone_id => () },
+            context! { zone_owner => "dev", zone_id => () },
+            context! { zone_owner => "prod", zone_id => "Z1" },
+        ];
+        let mut contexts = Vec::new();
+        for (index, dns) in dns_settings.into_iter().enumerate() {
+            let protected = index % 2 == 0;
+            let partition = if protected { "aws" } else { "aws-cn" };
+            contexts.push(context! {
+                project => "balancer",
+                env => "dev",
+                account => "111111111111",
+                region => "eu-west-1",
+                partition,
+                protected,
+                stack => context! { name => "api" },
+                image_repository => "111111111111.dkr.ecr.eu-west-1.amazonaws.com/balancer-dev",
+                config => context! { dns, log_retention_days => 30, image_tag => "latest" },
+                secrets => secrets.clone(),
+                ssm_only => context! { FLAG => context! { from => (), key => (), ssm => "a/b" } },
+                manager_only => context! { A => context! { from => "x", key => (), ssm => () } },
+                units => units.clone(),
+                variables => variables.clone(),
+            });
+        }
+        contexts
+    }
+
+    #[test]
+    fn each_macro_writes_what_the_macro_as_written_writes() {
+        const BETWEEN: &str = "\u{1}";
+        const AFTER: &str = "\u{2}";
+        let project = tempfile::tempdir().unwrap();
+        let mut renderer = Renderer::new(project.path()).unwrap();
+        let mut text = String::from(
+            "{% import \"_macros.j2\" as fast %}{% import \"builtin/_macros.j2\" as written %}",
+        );
+        for call in CALLS {
+            text += &format!("{{{{ fast.{call} }}}}{BETWEEN}{{{{ written.{call} }}}}{AFTER}");
+        }
+        renderer
+            .templates
+            .add_template_owned("calls", text)
+            .unwrap();
+        let template = renderer.templates.get_template("calls").unwrap();
+        for context in contexts() {
+            let output = template.render(&context).unwrap();
+            let outputs: Vec<&str> = output.split(AFTER).collect();
+            assert_eq!(outputs.len(), CALLS.len() + 1, "{output}");
+            for (call, both) in CALLS.iter().zip(outputs) {
+                let (fast, written) = both.split_once(BETWEEN).unwrap();
+                assert_eq!(fast, written, "m.{call} differs with {context}");
+                assert!(!written.contains("none"), "m.{call} wrote none: {written}");
+            }
+        }
+    }
+
+    /// Every name `_macros.j2` defines is bound, and nothing else.
+    #[test]
+    fn the_module_binds_every_name_the_macros_define() {
+        let project = tempfile::tempdir().unwrap();
+        let renderer = Renderer::new(project.path()).unwrap();
+        let exports = |name: &str| {
+            let template = renderer.templates.get_template(name).unwrap();
+            let captured = template.render_captured(context! {}).unwrap();
+            let exports = captured.state().exports();
+            let mut names: Vec<String> = exports.iter().map(|n| n.to_string()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(exports("_macros.j2"), exports("builtin/_macros.j2"));
+        assert!(exports("_macros.j2").len() > 10);
+    }
+}
