@@ -5,6 +5,7 @@
 use super::cache::{self, RenderCache};
 use super::context::{self, StackContext};
 use super::imports::check_imports;
+use super::scope;
 use super::selection::{applies, selection_problem, without_dependents_of_problems};
 use super::trace::RenderTrace;
 use super::unread::unread_settings;
@@ -64,9 +65,9 @@ impl Renderer {
         let slots = without_dependents_of_problems(config, slots);
         // Only a stack rendered afresh reads the environment.
         let environment = if slots.iter().any(|s| matches!(s, Slot::Fresh(_))) {
-            minijinja::Value::from(minijinja::value::Serde(context.environment()))
+            scope::environment(context.environment())
         } else {
-            minijinja::Value::UNDEFINED
+            scope::environment(serde_json::Value::Null)
         };
         override_stacks(stacks, env, &present, out);
         let projects_own = |name: &str| {
@@ -198,7 +199,7 @@ impl Renderer {
         &self,
         env: &ValidEnv,
         slots: Vec<Slot>,
-        environment: &minijinja::Value,
+        environment: &std::sync::Arc<scope::TextMap>,
         sources: &mut SourceMap,
         out: &mut Vec<Diagnostic>,
     ) -> Rendered {

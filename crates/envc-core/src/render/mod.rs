@@ -15,6 +15,7 @@ mod imports;
 mod limits;
 mod macros;
 pub mod overrides;
+mod scope;
 mod selection;
 mod trace;
 mod unread;
@@ -304,7 +305,7 @@ impl Renderer {
         &self,
         valid: &crate::validate::ValidEnv,
         fresh: FreshStack,
-        environment: &minijinja::Value,
+        environment: &std::sync::Arc<scope::TextMap>,
         mut sources: SourceMap,
     ) -> StackOutcome {
         let FreshStack {
@@ -318,7 +319,7 @@ impl Renderer {
         } = fresh;
         let env = valid.name.as_str();
         let mut found = Vec::new();
-        let value = trace::stack_context(stack_json, environment);
+        let value = scope::StackScope::value(stack_json, environment);
         let at = (valid, stack.as_str(), template_name.as_str());
         let Some(text) = self.template_output(at, &value, &mut sources, &mut found) else {
             return StackOutcome::failed(found, sources);

@@ -11,20 +11,6 @@ use crate::model::{Stack, StacksConfig};
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks};
 
-/// What a template sees when it renders one stack: the environment, the stack, and a project
-/// kind's settings block as `settings`.
-pub(super) fn stack_context(
-    stack_json: serde_json::Value,
-    environment: &minijinja::Value,
-) -> minijinja::Value {
-    let settings = stack_json.get("settings").cloned().unwrap_or_default();
-    minijinja::context! {
-        stack => minijinja::Value::from(minijinja::value::Serde(stack_json)),
-        settings => minijinja::Value::from(minijinja::value::Serde(settings)),
-        ..environment.clone()
-    }
-}
-
 /// How one stack's text was rendered, to point problems in it back at template source.
 pub(super) struct RenderTrace {
     pub file: FileId,
@@ -110,8 +96,8 @@ impl Renderer {
             env_shape: self.env_shape,
             present: &present,
         };
-        let environment = minijinja::Value::from(minijinja::value::Serde(context.environment()));
-        stack_context(context.stack(stack, stack_config), &environment)
+        let environment = super::scope::environment(context.environment());
+        super::scope::StackScope::value(context.stack(stack, stack_config), &environment)
     }
 
     /// Points a problem found in rendered output at the template source that wrote it.
