@@ -9,10 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::value::{Kwargs, Value};
+use minijinja::value::Value;
 use minijinja::{Error, ErrorKind, State};
 
-use super::functions::{env_value, fit, image_parts, import_value};
+use super::functions::{
+    env_value, fit, image_parts, import_value, json_text as tojson, no_options,
+};
 
 /// The global the module's bindings read the functions from.
 const GLOBAL: &str = "__envc_macros";
@@ -79,15 +81,9 @@ fn lookup(state: &State, name: &str) -> Result<Value, Error> {
     })
 }
 
-fn tojson(value: &Value) -> Result<String, Error> {
-    let no_options = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
-    minijinja::filters::tojson(value, None, no_options).map(|json| json.to_string())
-}
-
 /// `value | dictsort`, as (key, value) pairs.
 fn dictsort(value: &Value) -> Result<Vec<(Value, Value)>, Error> {
-    let no_options = Kwargs::from_iter(std::iter::empty::<(&str, Value)>());
-    pairs(&minijinja::filters::dictsort(value, no_options)?)
+    pairs(&minijinja::filters::dictsort(value, no_options())?)
 }
 
 /// The items of a list of two-item lists, as `for a, b in list` unpacks them.

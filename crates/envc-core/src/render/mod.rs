@@ -124,6 +124,9 @@ pub struct Renderer {
     templates: Environment<'static>,
     /// Template name → where it came from (for diagnostics).
     origins: HashMap<String, TemplateOrigin>,
+    /// Template name → done once it has compiled: a render that needs one [`Self::prepare`]
+    /// is compiling waits for it, rather than compiling it a second time alongside.
+    compiled: HashMap<String, std::sync::OnceLock<()>>,
     env_shape: &'static Shape,
 }
 
@@ -229,9 +232,14 @@ impl Renderer {
                 Diagnostic::error(Code::Template, problem).help("fix the template's syntax")
             );
         }
+        let compiled = origins
+            .keys()
+            .map(|name| (name.clone(), std::sync::OnceLock::new()))
+            .collect();
         Ok(Renderer {
             templates,
             origins,
+            compiled,
             env_shape: &crate::resolve::Shapes::shared().env,
         })
     }
@@ -243,7 +251,16 @@ impl Renderer {
     pub fn prepare(&self) {
         let used_by_stacks = |name: &&String| !name.starts_with(builtin::PREFIX);
         for name in self.origins.keys().filter(used_by_stacks) {
-            let _ = self.templates.get_template(name);
+            self.compile_once(name);
+        }
+    }
+
+    /// Compiles template `name`, unless it has been (or is being: then this waits for it).
+    fn compile_once(&self, name: &str) {
+        if let Some(compiled) = self.compiled.get(name) {
+            compiled.get_or_init(|| {
+                let _ = self.templates.get_template(name);
+            });
         }
     }
 
@@ -278,6 +295,7 @@ impl Renderer {
     ) -> Option<String> {
         let env = valid.name.as_str();
         let mut output = limits::CappedOutput::default();
+        self.compile_once(template_name);
         let written = self
             .templates
             .get_template(template_name)
