@@ -366,12 +366,15 @@ fn is_plain_safe(text: &str) -> bool {
     {
         return false;
     }
-    let mut previous = 0u8;
-    for &b in bytes {
-        if BYTE_CLASS[usize::from(b)] & PLAIN == 0 || (b == b' ' && previous == b':') {
-            return false;
-        }
-        previous = b;
+    // Without early exits (most strings are plain to their end), then `: `, which would
+    // start a mapping's value.
+    let all_plain = bytes
+        .iter()
+        .fold(PLAIN, |all, &b| all & BYTE_CLASS[usize::from(b)])
+        != 0;
+    let colon_space = || bytes.windows(2).any(|pair| pair == b": ");
+    if !all_plain || (memchr::memchr(b':', bytes).is_some() && colon_space()) {
+        return false;
     }
     // Most strings stop being number-like at their first letters.
     let numeric = bytes
