@@ -273,8 +273,8 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
         b if is_indicator(b) => return None,
         _ => {
             let bytes = rest.as_bytes();
-            let colon = (0..bytes.len())
-                .find(|&i| bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' '))?;
+            let colon = memchr::memchr_iter(b':', bytes)
+                .find(|&i| i + 1 == bytes.len() || bytes[i + 1] == b' ')?;
             let key = rest[..colon].trim_end_matches(' ');
             if has_comment(key) {
                 return None;
@@ -335,14 +335,14 @@ fn block_scalar(text: &str) -> Option<Yaml<'_>> {
 fn plain_to_comment(text: &str) -> Option<Yaml<'_>> {
     let bytes = text.as_bytes();
     let mut end = bytes.len();
-    for i in 1..bytes.len() {
-        match (bytes[i - 1], bytes[i]) {
-            (b' ', b'#') => {
-                end = i - 1;
-                break;
-            }
-            (b':', b' ') => return None,
-            _ => {}
+    // The first ` #` (a comment) or `: ` (a mapping in a scalar).
+    for i in memchr::memchr2_iter(b'#', b':', bytes) {
+        if bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' ' {
+            end = i - 1;
+            break;
+        }
+        if bytes[i] == b':' && bytes.get(i + 1) == Some(&b' ') {
+            return None;
         }
     }
     let text = text[..end].trim_end_matches(' ');
@@ -537,7 +537,7 @@ fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let mut out = String::new();
     let mut rest = body;
     loop {
-        let stop = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        let stop = memchr::memchr2(b'"', b'\\', rest.as_bytes())?;
         if rest.as_bytes()[stop] == b'"' {
             let value = if rest.len() == body.len() {
                 Cow::Borrowed(&body[..stop])
