@@ -399,6 +399,32 @@ fn a_block_of_every_built_in_can_be_overridden_alone() {
     }
 }
 
+/// The built-ins' macros run as Rust functions; `builtin/_macros.j2` is their definition. A
+/// project's copy of it (a comment added, so that it is the project's own) renders every
+/// golden file of the root as the functions do, and an edit of the copy shows in the render.
+#[test]
+fn a_projects_own_macros_replace_the_built_in_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let written = std::fs::read_to_string(root().join("builtin/_macros.j2")).unwrap();
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    let own = dir.path().join("templates/_macros.j2");
+    std::fs::write(&own, format!("{written}{{# the project's copy #}}\n")).unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    std::fs::write(
+        &own,
+        written.replace("(rendered by envc)", "(rendered by our macros)"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["render", "staging2", "--stack", "queues"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("balancer staging2: queues (rendered by our macros)"),
+        "{stdout}"
+    );
+}
+
 /// examples/kinds adds the X-Ray daemon to the built-in service through two of its blocks;
 /// without its template the render differs by exactly those lines.
 #[test]
