@@ -77,7 +77,8 @@ impl Renderer {
         unread_settings(stacks, env, &present, &projects_own, out);
         let rendered = self.render_fresh(env, slots, &environment, sources, out);
 
-        if self.problems_between_stacks(stacks, env, declared, &rendered, sources, out) {
+        let between = (declared, present.as_slice());
+        if self.problems_between_stacks(stacks, env, between, &rendered, sources, out) {
             // Some stacks came from the cache, which keeps no rendered text to point into:
             // render them all again to report it.
             out.truncate(before);
@@ -240,7 +241,7 @@ impl Renderer {
         &self,
         stacks: &ValidStacks,
         env: &ValidEnv,
-        declared: &[String],
+        (declared, present): (&[String], &[&str]),
         rendered: &Rendered,
         sources: &mut SourceMap,
         out: &mut Vec<Diagnostic>,
@@ -250,11 +251,16 @@ impl Renderer {
             .iter()
             .map(|(t, s, _)| (t.as_ref().map(|t| t.file), s))
             .collect();
+        let unrendered: Vec<&str> = present
+            .iter()
+            .copied()
+            .filter(|name| !rendered.iter().any(|(_, s, _)| s.stack == *name))
+            .collect();
         check_imports(
             &stacks.model,
             &env.name,
             declared,
-            &files,
+            (&files, &unrendered),
             sources,
             &mut found,
         );

@@ -12,12 +12,13 @@ use crate::model::StacksConfig;
 use crate::source::{FileId, SourceMap, Span};
 
 /// Every import of this environment names an export of a stack the importer needs
-/// (directly or through others); exports are unique.
+/// (directly or through others); exports are unique. An import of a stack in `unrendered`
+/// (whose template failed, and said why) is not reported again.
 pub(super) fn check_imports(
     config: &StacksConfig,
     env: &str,
     declared: &[String],
-    rendered: &[(Option<FileId>, &RenderedStack)],
+    (rendered, unrendered): (&[(Option<FileId>, &RenderedStack)], &[&str]),
     sources: &SourceMap,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -34,6 +35,13 @@ pub(super) fn check_imports(
         }
     }
     let prefix = format!("{}-{env}-", config.project);
+    // `<project>-<env>-<stack>-<output>`, and an output's name has no `-`.
+    let of_unrendered = |import: &str| {
+        import
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.rsplit_once('-'))
+            .is_some_and(|(stack, _)| unrendered.contains(&stack))
+    };
     // `<project>-<other env>-…`: each `-` of the rest may end the name of an environment,
     // looked up in `declared` (sorted), not by reading every environment for every import.
     let project = format!("{}-", config.project);
@@ -53,7 +61,7 @@ pub(super) fn check_imports(
             // Searched for only when there is something to point at.
             let span = || find(sources, *file, &stack.template.places.imports, import);
             match exporters.get(import.as_str()) {
-                None if other_env(import) => {}
+                None if other_env(import) || of_unrendered(import) => {}
                 None => {
                     let known: Vec<&str> = exporters.keys().copied().collect();
                     out.push(
