@@ -86,10 +86,24 @@ fn dictsort(value: &Value) -> Result<Vec<(Value, Value)>, Error> {
     pairs(&minijinja::filters::dictsort(value, no_options())?)
 }
 
-/// The items of a list of two-item lists, as `for a, b in list` unpacks them.
+/// The items of a list of two-item lists, as `for a, b in list` unpacks them: an item of
+/// another length is refused, as the loop refuses it.
 fn pairs(list: &Value) -> Result<Vec<(Value, Value)>, Error> {
     list.try_iter()?
-        .map(|pair| Ok((pair.get_item_by_index(0)?, pair.get_item_by_index(1)?)))
+        .map(|pair| {
+            // Text is not unpacked into its characters.
+            let items: Vec<Value> = match pair.kind() {
+                minijinja::value::ValueKind::String => Vec::new(),
+                _ => pair.try_iter()?.collect(),
+            };
+            match <[Value; 2]>::try_from(items) {
+                Ok([first, second]) => Ok((first, second)),
+                Err(items) => Err(Error::new(
+                    ErrorKind::CannotUnpack,
+                    format!("`{pair}` has {} items, not 2", items.len()),
+                )),
+            }
+        })
         .collect()
 }
 
@@ -284,6 +298,9 @@ fn container_environment(state: &State, variables: Value, extra: Value) -> Resul
 }
 
 fn checkov_skip_value(skips: Value) -> Result<String, Error> {
+    if !skips.is_true() {
+        return Ok(String::new());
+    }
     checkov_skip(&pairs(&skips)?)
 }
 
@@ -378,6 +395,8 @@ mod tests {
         "container_environment({}, [])",
         r#"checkov_skip([["CKV_AWS_1", "a reason"], ["CKV_AWS_2", "another \"quoted\""]])"#,
         "checkov_skip([])",
+        "checkov_skip(none)",
+        "container_environment({}, none)",
         r#"checkov_skip([["CKV_AWS_149", aws_managed_key]])"#,
         r#"log_group("/ecs/balancer-dev/api")"#,
         r#"execution_role("balancer-dev-api-execution", secrets)"#,
@@ -463,6 +482,31 @@ mod tests {
                 assert_eq!(fast, written, "m.{call} differs with {context}");
                 assert!(!written.contains("none"), "m.{call} wrote none: {written}");
             }
+        }
+    }
+
+    /// A call the macro as written refuses is refused.
+    #[test]
+    fn a_call_the_written_macro_refuses_is_refused() {
+        let project = tempfile::tempdir().unwrap();
+        let renderer = Renderer::new(project.path()).unwrap();
+        let refused = [
+            r#"checkov_skip("CKV_1")"#,
+            r#"checkov_skip([["CKV_2"]])"#,
+            r#"checkov_skip([["CKV_2", "a", "b"]])"#,
+            r#"checkov_skip(["ab"])"#,
+            r#"container_environment({}, [["A"]])"#,
+            "container_secrets(none)",
+            r#"export("A")"#,
+        ];
+        let render = |module: &str, call: &str| {
+            let text = format!("{{% import \"{module}\" as m %}}{{{{ m.{call} }}}}");
+            renderer.templates.render_str(&text, &contexts()[0])
+        };
+        for call in refused {
+            assert!(render("builtin/_macros.j2", call).is_err(), "{call}");
+            let fast = render("_macros.j2", call);
+            assert!(fast.is_err(), "m.{call} wrote {fast:?}");
         }
     }
 
