@@ -182,7 +182,7 @@ pub(super) fn import_value(
 }
 
 /// `{{ export_name("VpcId") }}` → `balancer-dev-network-VpcId` for the stack being rendered.
-fn export_name(state: &State, output: &str) -> Result<String, Error> {
+pub(super) fn export_name(state: &State, output: &str) -> Result<String, Error> {
     let project = lookup(state, &["project"])?;
     let env = lookup(state, &["env"])?;
     let stack = lookup(state, &["stack", "name"])?;

@@ -13,7 +13,7 @@ use minijinja::value::Value;
 use minijinja::{Error, ErrorKind, State};
 
 use super::functions::{
-    env_value, fit, image_parts, import_value, json_text as tojson, no_options,
+    env_value, export_name, fit, image_parts, import_value, json_text as tojson, no_options,
 };
 
 /// The global the module's bindings read the functions from.
@@ -126,14 +126,7 @@ fn header(state: &State, what: Value) -> Result<String, Error> {
 }
 
 fn export(state: &State, output: Value, value: Value) -> Result<String, Error> {
-    let (project, env) = (lookup(state, "project")?, lookup(state, "env")?);
-    let stack = lookup(state, "stack")?.get_attr("name")?;
-    let name = super::context::export_name(
-        &project.to_string(),
-        &env.to_string(),
-        &stack.to_string(),
-        &output.to_string(),
-    );
+    let name = export_name(state, &output.to_string())?;
     Ok(format!(
         "  {output}:\n    Value: {value}\n    Export:\n      Name: {name}"
     ))

@@ -124,9 +124,6 @@ pub struct Renderer {
     templates: Environment<'static>,
     /// Template name → where it came from (for diagnostics).
     origins: HashMap<String, TemplateOrigin>,
-    /// Template name → done once it has compiled: a render that needs one [`Self::prepare`]
-    /// is compiling waits for it, rather than compiling it a second time alongside.
-    compiled: HashMap<String, std::sync::OnceLock<()>>,
     env_shape: &'static Shape,
 }
 
@@ -136,6 +133,9 @@ struct TemplateOrigin {
     text: String,
     /// Whether it is the built-in of its name (not the project's own).
     builtin: bool,
+    /// Done once it has compiled: a render that needs it while [`Renderer::prepare`]
+    /// compiles it waits for that, rather than compiling it a second time alongside.
+    compiled: std::sync::OnceLock<()>,
 }
 
 impl Renderer {
@@ -177,6 +177,7 @@ impl Renderer {
                     display: format!("<built-in>/{name}"),
                     text: text.to_string(),
                     builtin: true,
+                    compiled: std::sync::OnceLock::new(),
                 },
             );
         }
@@ -189,6 +190,7 @@ impl Renderer {
                     display: format!("<built-in>/{name}"),
                     text: text.to_string(),
                     builtin: true,
+                    compiled: std::sync::OnceLock::new(),
                 },
             );
         }
@@ -223,6 +225,7 @@ impl Renderer {
                     display,
                     text,
                     builtin: false,
+                    compiled: std::sync::OnceLock::new(),
                 };
                 origins.insert(name, origin);
             }
@@ -232,14 +235,9 @@ impl Renderer {
                 Diagnostic::error(Code::Template, problem).help("fix the template's syntax")
             );
         }
-        let compiled = origins
-            .keys()
-            .map(|name| (name.clone(), std::sync::OnceLock::new()))
-            .collect();
         Ok(Renderer {
             templates,
             origins,
-            compiled,
             env_shape: &crate::resolve::Shapes::shared().env,
         })
     }
@@ -257,8 +255,8 @@ impl Renderer {
 
     /// Compiles template `name`, unless it has been (or is being: then this waits for it).
     fn compile_once(&self, name: &str) {
-        if let Some(compiled) = self.compiled.get(name) {
-            compiled.get_or_init(|| {
+        if let Some(origin) = self.origins.get(name) {
+            origin.compiled.get_or_init(|| {
                 let _ = self.templates.get_template(name);
             });
         }
