@@ -24,21 +24,21 @@ const AWS_MANAGED_KEY: &str = "Encrypted at rest with the AWS managed key; a cus
 const SSE_SQS: &str =
     "Encrypted at rest with SSE-SQS (SqsManagedSseEnabled); this check only recognises a KMS key.";
 
-/// The module `{% import "_macros.j2" as m %}` loads: each name bound to its function.
+/// The module `{% import "_macros.j2" as m %}` loads: each name bound to its function, in
+/// one statement (`{% set header, export, … = __envc_macros %}`), as an import evaluates the
+/// module once per render.
 pub fn module() -> &'static str {
     static MODULE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     MODULE.get_or_init(|| {
-        bindings()
-            .iter()
-            .map(|(name, _)| format!("{{% set {name} = {GLOBAL}.{name} %}}\n"))
-            .collect()
+        let names: Vec<&str> = bindings().iter().map(|(name, _)| *name).collect();
+        format!("{{% set {} = {GLOBAL} %}}", names.join(", "))
     })
 }
 
-/// Makes the functions [`module`] binds visible to it.
+/// Makes the functions [`module`] binds visible to it: a list in the order of their names.
 pub fn register(env: &mut minijinja::Environment<'static>) {
-    let bindings: BTreeMap<_, _> = bindings().into_iter().collect();
-    env.add_global(GLOBAL, Value::from(bindings));
+    let functions: Vec<Value> = bindings().into_iter().map(|(_, f)| f).collect();
+    env.add_global(GLOBAL, Value::from(functions));
 }
 
 /// Each name `_macros.j2` defines, with its value here.
