@@ -143,13 +143,18 @@ pub fn fit(name: &str, max: usize) -> String {
     format!("{kept}-{:08x}", hash as u32)
 }
 
-fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
-    let mut value = state.lookup(path[0]).ok_or_else(|| {
+/// The variable `name` as the template sees it, refused when it is not defined.
+pub(super) fn variable(state: &State, name: &str) -> Result<Value, Error> {
+    state.lookup(name).ok_or_else(|| {
         Error::new(
             ErrorKind::UndefinedError,
-            format!("`{}` is not defined", path[0]),
+            format!("`{name}` is not defined"),
         )
-    })?;
+    })
+}
+
+fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
+    let mut value = variable(state, path[0])?;
     for part in &path[1..] {
         value = value.get_attr(part)?;
     }

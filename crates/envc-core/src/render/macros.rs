@@ -14,6 +14,7 @@ use minijinja::{Error, ErrorKind, State};
 
 use super::functions::{
     env_value, export_name, fit, image_parts, import_value, json_text as tojson, no_options,
+    variable,
 };
 
 /// The global the module's bindings read the functions from.
@@ -72,15 +73,6 @@ fn bindings() -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn lookup(state: &State, name: &str) -> Result<Value, Error> {
-    state.lookup(name).ok_or_else(|| {
-        Error::new(
-            ErrorKind::UndefinedError,
-            format!("`{name}` is not defined"),
-        )
-    })
-}
-
 /// `value | dictsort`, as (key, value) pairs.
 fn dictsort(value: &Value) -> Result<Vec<(Value, Value)>, Error> {
     pairs(&minijinja::filters::dictsort(value, no_options())?)
@@ -117,7 +109,7 @@ fn retain_if(protected: &Value) -> &'static str {
 }
 
 fn header(state: &State, what: Value) -> Result<String, Error> {
-    let (project, env) = (lookup(state, "project")?, lookup(state, "env")?);
+    let (project, env) = (variable(state, "project")?, variable(state, "env")?);
     let description = format!("{project} {env}: {what} (rendered by envc)");
     Ok(format!(
         "AWSTemplateFormatVersion: \"2010-09-09\"\nDescription: {}",
@@ -133,13 +125,13 @@ fn export(state: &State, output: Value, value: Value) -> Result<String, Error> {
 }
 
 fn hosted_zone_id(state: &State, dns_stack: String) -> Result<String, Error> {
-    let dns = lookup(state, "config")?.get_attr("dns")?;
+    let dns = variable(state, "config")?.get_attr("dns")?;
     let owner = if !dns.is_none() && dns.get_attr("zone_id")?.is_none() {
         dns.get_attr("zone_owner")?
     } else {
         Value::from(())
     };
-    let env = lookup(state, "env")?;
+    let env = variable(state, "env")?;
     let from_env = (!owner.is_none() && owner != env).then(|| owner.to_string());
     import_value(state, &dns_stack, "HostedZoneId", from_env.as_deref())
 }
@@ -153,7 +145,7 @@ fn sub_image_tag(repository: &Value) -> Result<String, Error> {
 fn image(state: &State, unit: Value) -> Result<String, Error> {
     let image = unit.get_attr("image")?;
     if image.is_none() {
-        return sub_image_tag(&lookup(state, "image_repository")?);
+        return sub_image_tag(&variable(state, "image_repository")?);
     }
     match image_parts(image.as_str().map(String::from)) {
         Some(parts) => sub_image_tag(&Value::from(parts[0].as_str())),
@@ -166,7 +158,7 @@ fn image_tag_parameter(state: &State, unit: Value) -> Result<String, Error> {
     let parts = image_parts(image.as_str().map(String::from));
     let (default, whose) = match (image.is_none(), &parts) {
         (true, _) => (
-            lookup(state, "config")?.get_attr("image_tag")?,
+            variable(state, "config")?.get_attr("image_tag")?,
             "environment's image".to_string(),
         ),
         (false, Some(parts)) => (Value::from(parts[1].as_str()), parts[0].clone()),
@@ -196,9 +188,9 @@ fn arn(state: &State, service: &str, name: &str) -> Result<String, Error> {
     };
     Ok(format!(
         "arn:{}:{service}:{}:{}:{what}{name}",
-        lookup(state, "partition")?,
-        lookup(state, "region")?,
-        lookup(state, "account")?
+        variable(state, "partition")?,
+        variable(state, "region")?,
+        variable(state, "account")?
     ))
 }
 
@@ -273,15 +265,12 @@ fn has_secret_refs(secrets: Value) -> Result<String, Error> {
 }
 
 fn container_environment(state: &State, variables: Value, extra: Value) -> Result<String, Error> {
-    let mut out = String::new();
+    let mut written = Vec::new();
     for (name, value) in dictsort(&variables)? {
-        let value = env_value(state, value)?;
-        out += &format!(
-            "            - Name: {}\n              Value: {value}\n",
-            tojson(&name)?
-        );
+        written.push((name, Value::from(env_value(state, value)?)));
     }
-    for (name, value) in pairs(&extra)? {
+    let mut out = String::new();
+    for (name, value) in written.into_iter().chain(pairs(&extra)?) {
         out += &format!(
             "            - Name: {}\n              Value: {value}\n",
             tojson(&name)?
@@ -316,8 +305,8 @@ fn aws_managed_key_skip(id: &str) -> Result<String, Error> {
 }
 
 fn log_group(state: &State, name: Value) -> Result<String, Error> {
-    let policy = retain_if(&lookup(state, "protected")?);
-    let retention = lookup(state, "config")?.get_attr("log_retention_days")?;
+    let policy = retain_if(&variable(state, "protected")?);
+    let retention = variable(state, "config")?.get_attr("log_retention_days")?;
     Ok(format!(
         "  LogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: {policy}\n    UpdateReplacePolicy: {policy}\n    Properties:\n      LogGroupName: {}\n      RetentionInDays: {retention}\n{}",
         tojson(&name)?,
@@ -328,7 +317,7 @@ fn log_group(state: &State, name: Value) -> Result<String, Error> {
 fn execution_role(state: &State, name: String, secrets: Value) -> Result<String, Error> {
     let managed = format!(
         "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-        lookup(state, "partition")?
+        variable(state, "partition")?
     );
     let mut out = format!(
         "  ExecutionRole:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: {}\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal:\n              Service: ecs-tasks.amazonaws.com\n            Action: sts:AssumeRole\n      ManagedPolicyArns:\n        - {}\n",

@@ -84,10 +84,16 @@ pub(super) struct StackScope {
 
 impl StackScope {
     pub fn value(stack_json: serde_json::Value, environment: &Arc<TextMap>) -> Value {
-        let settings = stack_json.get("settings").cloned().unwrap_or_default();
+        let stack = from_json(stack_json);
+        // The stack's own `settings`, converted once with it.
+        let settings = stack
+            .get_attr("settings")
+            .ok()
+            .filter(|settings| !settings.is_undefined())
+            .unwrap_or(Value::from(()));
         Value::from_object(StackScope {
-            stack: from_json(stack_json),
-            settings: from_json(settings),
+            stack,
+            settings,
             environment: environment.clone(),
         })
     }
