@@ -158,9 +158,9 @@ struct Plan {
 
 /// `envc check` with a change's base: as [`check`], and a change from the golden files of
 /// `baseline` that replaces or deletes what holds data is reported too. What it returns has
-/// no resolved environment, and no text of a render found the same as its golden file (each
-/// batch of environments is rendered, checked and dropped before the next): it is for the
-/// problems.
+/// no resolved environment, and no text of a render found the same as its golden file but
+/// the last batch's (each batch of environments is rendered, checked and dropped before the
+/// next; the last is left for the process's exit): it is for the problems.
 pub fn check_against(
     root: &Path,
     only: &[String],
@@ -405,7 +405,9 @@ impl<'r> Rendering<'r> {
             .map(|(golden, _)| golden::Comparison::new(self.root, golden));
         let mut checker = rules::Checker::new(self.root);
         let mut rendered = Vec::with_capacity(self.validated.envs.len());
-        for envs in self.validated.envs.chunks(rules::ENVS_PER_BATCH) {
+        let batches = self.validated.envs.chunks(rules::ENVS_PER_BATCH);
+        let last = batches.len().saturating_sub(1);
+        for (index, envs) in batches.enumerate() {
             let mut found = Vec::new();
             let mut batch = render::render_envs(self.renderer, &at, envs, sources, &mut found);
             all.extend(found);
@@ -431,12 +433,16 @@ impl<'r> Rendering<'r> {
                 let scope = self.scope(baseline.as_ref());
                 checker.check(&rules::pairs(&batch, envs), &scope, sources);
             }
-            // Read by the rules alone: one batch of trees is held at a time.
-            for stack in batch.iter_mut().flat_map(|env| &mut env.stacks) {
-                stack.tree = None;
-            }
-            if let (Some(same), Some((_, Texts::Dropped))) = (same, self.golden) {
-                drop_texts(&mut batch, &same);
+            // Read by the rules alone: one batch of trees is held at a time. A `check`'s last
+            // batch keeps its own: the process exits next and leaves them to it.
+            let dropping = matches!(self.golden, Some((_, Texts::Dropped)));
+            if index != last || !dropping {
+                for stack in batch.iter_mut().flat_map(|env| &mut env.stacks) {
+                    stack.tree = None;
+                }
+                if let (Some(same), true) = (same, dropping) {
+                    drop_texts(&mut batch, &same);
+                }
             }
             rendered.extend(batch);
         }

@@ -153,17 +153,30 @@ pub(super) fn variable(state: &State, name: &str) -> Result<Value, Error> {
     })
 }
 
-fn lookup(state: &State, path: &[&str]) -> Result<String, Error> {
+/// The text at `path` of the template's variables (read where it is, not copied).
+fn lookup(state: &State, path: &[&str]) -> Result<Text, Error> {
     let mut value = variable(state, path[0])?;
     for part in &path[1..] {
         value = value.get_attr(part)?;
     }
-    value.as_str().map(String::from).ok_or_else(|| {
-        Error::new(
+    match value.as_str() {
+        Some(_) => Ok(Text(value)),
+        None => Err(Error::new(
             ErrorKind::InvalidOperation,
             format!("`{}` is not a string", path.join(".")),
-        )
-    })
+        )),
+    }
+}
+
+/// A template value known to be a string.
+struct Text(Value);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0.as_str().unwrap_or_default()
+    }
 }
 
 /// `{{ import_value("network", "VpcId") }}` → `!ImportValue balancer-dev-network-VpcId`;
@@ -176,13 +189,17 @@ pub(super) fn import_value(
     from_env: Option<&str>,
 ) -> Result<String, Error> {
     let project = lookup(state, &["project"])?;
+    let own_env;
     let env = match from_env {
-        Some(other) => other.to_string(),
-        None => lookup(state, &["env"])?,
+        Some(other) => other,
+        None => {
+            own_env = lookup(state, &["env"])?;
+            &*own_env
+        }
     };
     Ok(format!(
         "!ImportValue {}",
-        super::context::export_name(&project, &env, stack, output)
+        super::context::export_name(&project, env, stack, output)
     ))
 }
 

@@ -36,10 +36,72 @@ pub fn module() -> &'static str {
     })
 }
 
-/// Makes the functions [`module`] binds visible to it: a list in the order of their names.
+/// Makes the functions [`module`] binds visible to it (a list in the order of their names),
+/// and the module's value to the import [`with_module_bound`] writes.
 pub fn register(env: &mut minijinja::Environment<'static>) {
     let functions: Vec<Value> = bindings().into_iter().map(|(_, f)| f).collect();
     env.add_global(GLOBAL, Value::from(functions));
+    let mut names = bindings();
+    names.sort_by_key(|(name, _)| *name);
+    env.add_global(MODULE_GLOBAL, Value::from_object(Module(names)));
+}
+
+/// The import every built-in starts with, and the statement of the same length that binds
+/// the same value: an import evaluates the module again for each render and builds its
+/// table of 16 names, about 20,000 instructions, and a method call on an imported module
+/// builds and drops an error before it finds the function.
+const IMPORT: &str = r#"{% import "_macros.j2" as m %}"#;
+const BOUND: &str = r#"{% set m = __envc_module    %}"#;
+const MODULE_GLOBAL: &str = "__envc_module";
+
+/// `text` with its imports of envc's `_macros.j2` as `m` binding [`Module`] instead. Every
+/// byte after one stays where it was, so a problem's place in the template is unchanged.
+pub fn with_module_bound(text: &str) -> std::borrow::Cow<'_, str> {
+    const _: () = assert!(IMPORT.len() == BOUND.len());
+    if text.contains(IMPORT) {
+        std::borrow::Cow::Owned(text.replace(IMPORT, BOUND))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// What importing [`module`] gives: each name with its function, by name.
+#[derive(Debug)]
+struct Module(Vec<(&'static str, Value)>);
+
+impl Module {
+    fn get(&self, name: &str) -> Option<&Value> {
+        let found = self.0.binary_search_by(|(n, _)| (*n).cmp(name));
+        found.ok().map(|index| &self.0[index].1)
+    }
+}
+
+impl minijinja::value::Object for Module {
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        self.get(key.as_str()?).cloned()
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        let names = self.0.iter().map(|(name, _)| Value::from(*name));
+        minijinja::value::Enumerator::Values(names.collect())
+    }
+
+    fn call_method(
+        self: &std::sync::Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match self.get(method) {
+            Some(function) => function.call(state, args),
+            None => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+
+    /// As an imported module writes: what its body wrote, which is nothing.
+    fn render(self: &std::sync::Arc<Self>, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
 }
 
 /// Each name `_macros.j2` defines, with its value here.
@@ -347,6 +409,7 @@ fn stateful_policies(protected: Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::Renderer;
+    use super::with_module_bound;
     use minijinja::{context, Value};
 
     /// Calls of every macro, with arguments that take each of its branches.
@@ -490,6 +553,27 @@ mod tests {
             let fast = render("_macros.j2", call);
             assert!(fast.is_err(), "m.{call} wrote {fast:?}");
         }
+    }
+
+    /// A built-in's import bound to the module's value writes what the import writes, and
+    /// the module's value has the names, and the text, an imported module has.
+    #[test]
+    fn the_bound_module_is_the_imported_one() {
+        let project = tempfile::tempdir().unwrap();
+        let renderer = Renderer::new(project.path()).unwrap();
+        let imported = r#"{% import "_macros.j2" as m %}"#;
+        assert_eq!(with_module_bound(imported).len(), imported.len());
+        assert!(!with_module_bound(imported).contains("import"));
+        let uses = "[{{ m }}] {{ m | list | join(',') }} {{ m.header('x') }} \
+            {{ m['export']('A', '!Ref B') }} {{ m.sse_sqs }} {{ m is mapping }}";
+        let written = format!("{imported}{uses}");
+        let render = |text: &str| renderer.templates.render_str(text, &contexts()[0]);
+        let bound = render(&with_module_bound(&written)).unwrap();
+        assert_eq!(bound, render(&written).unwrap());
+        assert!(bound.contains("header,"), "{bound}");
+        let unknown = format!("{imported}{{{{ m.nothing() }}}}");
+        assert!(render(&with_module_bound(&unknown)).is_err());
+        assert!(render(&unknown).is_err());
     }
 
     /// Every name `_macros.j2` defines is bound, and nothing else.

@@ -194,17 +194,6 @@ impl Renderer {
                 },
             );
         }
-        templates.set_loader(|name| {
-            // The macros the built-ins import, as functions; `builtin/_macros.j2` as written.
-            if name == "_macros.j2" {
-                return Ok(Some(macros::module()));
-            }
-            let name = name.strip_prefix(builtin::PREFIX).unwrap_or(name);
-            Ok(builtin::TEMPLATES
-                .iter()
-                .find(|(builtin, _)| *builtin == name)
-                .map(|(_, text)| *text))
-        });
         let mut problems = Vec::new();
         // The project's templates (overrides of built-ins by name, and templates stacks name)
         // and its kinds' templates, as `kinds/<name>.yaml.j2`.
@@ -235,6 +224,23 @@ impl Renderer {
                 Diagnostic::error(Code::Template, problem).help("fix the template's syntax")
             );
         }
+        let own_macros = origins.get("_macros.j2").is_some_and(|o| !o.builtin);
+        templates.set_loader(move |name| {
+            // The macros the built-ins import, as functions; `builtin/_macros.j2` as written.
+            if name == "_macros.j2" {
+                return Ok(Some(macros::module().to_string()));
+            }
+            let name = name.strip_prefix(builtin::PREFIX).unwrap_or(name);
+            let text = builtin::TEMPLATES
+                .iter()
+                .find(|(builtin, _)| *builtin == name)
+                .map(|(_, text)| *text);
+            // A project's own `_macros.j2` is imported as written.
+            Ok(text.map(|text| match own_macros {
+                true => text.to_string(),
+                false => macros::with_module_bound(text).into_owned(),
+            }))
+        });
         Ok(Renderer {
             templates,
             origins,

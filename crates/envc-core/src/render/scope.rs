@@ -12,23 +12,30 @@ use minijinja::value::{Enumerator, Object, ObjectExt, Value};
 /// A JSON object's entries, sorted by key.
 #[derive(Debug)]
 pub(super) struct TextMap {
+    /// Sorted by key; `names` holds the same keys as text, for the binary search of a
+    /// lookup (a `Value`'s text costs a match on its representation each time).
     entries: Vec<(Value, Value)>,
+    names: Vec<Box<str>>,
 }
 
 impl TextMap {
     fn new(object: serde_json::Map<String, serde_json::Value>) -> TextMap {
-        let mut entries: Vec<(Value, Value)> = object
+        let mut entries: Vec<(Box<str>, Value)> = object
             .into_iter()
-            .map(|(key, value)| (Value::from(key), from_json(value)))
+            .map(|(key, value)| (key.into_boxed_str(), from_json(value)))
             .collect();
-        entries.sort_by(|(a, _), (b, _)| a.as_str().cmp(&b.as_str()));
-        TextMap { entries }
+        entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let (names, values): (Vec<_>, Vec<_>) = entries.into_iter().unzip();
+        let entries = names
+            .iter()
+            .map(|n| Value::from(&**n))
+            .zip(values)
+            .collect();
+        TextMap { entries, names }
     }
 
     fn get(&self, key: &str) -> Option<&Value> {
-        let found = self
-            .entries
-            .binary_search_by(|(k, _)| k.as_str().unwrap_or_default().cmp(key));
+        let found = self.names.binary_search_by(|name| (**name).cmp(key));
         found.ok().map(|index| &self.entries[index].1)
     }
 }
@@ -70,6 +77,7 @@ pub(super) fn environment(json: serde_json::Value) -> Arc<TextMap> {
         serde_json::Value::Object(object) => Arc::new(TextMap::new(object)),
         _ => Arc::new(TextMap {
             entries: Vec::new(),
+            names: Vec::new(),
         }),
     }
 }

@@ -274,22 +274,24 @@ fn key_text(out: &mut Writer, key: &Yaml) {
 }
 
 /// A string plain when no YAML reader could mistake it (in a flow sequence, where `,` ends
-/// a plain scalar, one without `,`), double-quoted otherwise.
+/// a plain scalar, one without `,`), double-quoted otherwise (as JSON quotes it).
 fn scalar_text(out: &mut Writer, text: &str, in_flow: bool) {
-    if is_plain_safe(text) && !(in_flow && text.contains(',')) {
+    let classes = Classes::of(text.as_bytes());
+    if is_plain_safe(text, classes) && !(in_flow && classes.any & COMMA != 0) {
         out.spot(text, 0);
         out.push_str(text);
+    } else if classes.any & ESCAPED == 0 {
+        // Nothing to escape: the string is as it is between the quotes.
+        out.push('"');
+        out.spot(text, 0);
+        out.push_str(text);
+        out.push('"');
     } else {
-        let quoted = serde_json::to_string(text).unwrap_or_default();
-        if quoted.len() == text.len() + 2 {
-            // Nothing escaped: the string is as it is between the quotes.
-            out.spot(text, 1);
-        }
-        out.push_str(&quoted);
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
     }
 }
 
-/// What each byte may be in a plain scalar (a bit set of the flags below).
+/// What each byte may be in a scalar (a bit set of the flags below).
 const BYTE_CLASS: [u8; 256] = {
     let mut table = [0; 256];
     let mut b = 0;
@@ -344,6 +346,16 @@ const BYTE_CLASS: [u8; 256] = {
         {
             class |= NUMERIC;
         }
+        if c.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        match c {
+            b':' => class |= COLON,
+            b',' => class |= COMMA,
+            // What JSON escapes in a string.
+            b'"' | b'\\' | 0..0x20 => class |= ESCAPED,
+            _ => {}
+        }
         table[b] = class;
         b += 1;
     }
@@ -352,11 +364,34 @@ const BYTE_CLASS: [u8; 256] = {
 /// Allowed anywhere in a plain scalar (`:` only where no `: ` forms; no `#` at all).
 const PLAIN: u8 = 1;
 const NUMERIC: u8 = 2;
+const DIGIT: u8 = 4;
+const COLON: u8 = 8;
+const COMMA: u8 = 16;
+/// Escaped between JSON's double quotes.
+const ESCAPED: u8 = 32;
+
+/// The classes every byte of a text is of (`all`) and those some byte is of (`any`), found
+/// in one pass: most strings are plain to their end, so the pass has no early exit.
+#[derive(Clone, Copy)]
+struct Classes {
+    all: u8,
+    any: u8,
+}
+
+impl Classes {
+    fn of(bytes: &[u8]) -> Classes {
+        let (all, any) = bytes.iter().fold((u8::MAX, 0), |(all, any), &b| {
+            let class = BYTE_CLASS[usize::from(b)];
+            (all & class, any | class)
+        });
+        Classes { all, any }
+    }
+}
 
 /// Whether `text` can be written plain: it starts with a letter, digit or one of `/._$`,
 /// holds only [`PLAIN`] bytes and no `: `, does not end in a space or `:`, and is not a YAML
-/// 1.1 boolean, null, number, date or time.
-fn is_plain_safe(text: &str) -> bool {
+/// 1.1 boolean, null, number, date or time. `classes` are its bytes'.
+fn is_plain_safe(text: &str, classes: Classes) -> bool {
     let bytes = text.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
@@ -366,21 +401,13 @@ fn is_plain_safe(text: &str) -> bool {
     {
         return false;
     }
-    // Without early exits (most strings are plain to their end), then `: `, which would
-    // start a mapping's value.
-    let all_plain = bytes
-        .iter()
-        .fold(PLAIN, |all, &b| all & BYTE_CLASS[usize::from(b)])
-        != 0;
+    // `: ` would start a mapping's value.
     let colon_space = || bytes.windows(2).any(|pair| pair == b": ");
-    if !all_plain || (memchr::memchr(b':', bytes).is_some() && colon_space()) {
+    if classes.all & PLAIN == 0 || (classes.any & COLON != 0 && colon_space()) {
         return false;
     }
     // Most strings stop being number-like at their first letters.
-    let numeric = bytes
-        .iter()
-        .all(|&b| BYTE_CLASS[usize::from(b)] & NUMERIC != 0)
-        && bytes.iter().any(u8::is_ascii_digit);
+    let numeric = classes.all & NUMERIC != 0 && classes.any & DIGIT != 0;
     let is_word = is_yaml11_word(bytes);
     // A YAML 1.1 timestamp starts with a year: `2026-11-25T18:00:00Z`, `2026-11-25 18:00`.
     let is_timestamp =
@@ -442,13 +469,49 @@ mod tests {
         );
     }
 
+    /// A string quoted without escapes is quoted as JSON quotes it.
+    #[test]
+    fn quotes_as_json_does() {
+        let texts = [
+            "yes",
+            "a: b",
+            "x\"y",
+            "back\\slash",
+            "tab\there",
+            "\u{1}",
+            "\u{1f}",
+            "\u{7f}",
+            "é and ü",
+            "2012-10-17",
+            "",
+            " lead",
+            "trail:",
+            "#hash",
+            "🦀",
+            "a,b",
+        ];
+        for text in texts {
+            let mut out = Writer {
+                text: String::new(),
+                spots: Spots::default(),
+            };
+            scalar_text(&mut out, text, true);
+            let quoted = serde_json::to_string(text).unwrap();
+            assert!(
+                out.text == text || out.text == quoted,
+                "{text:?}: {}",
+                out.text
+            );
+        }
+    }
+
     #[test]
     fn knows_yaml_11_words_in_any_case() {
         for word in [
             "y", "N", "Yes", "no", "ON", "off", "True", "FALSE", "null", ".inf", "-.Inf", ".NaN",
         ] {
             assert!(is_yaml11_word(word.as_bytes()), "{word}");
-            assert!(!is_plain_safe(word), "{word}");
+            assert!(!is_plain_safe(word, Classes::of(word.as_bytes())), "{word}");
         }
         for word in ["Type", "Value", "yess", "nul", "offs", "", "falsey", "Name"] {
             assert!(!is_yaml11_word(word.as_bytes()), "{word}");
