@@ -502,6 +502,10 @@ pub const MACROS: &[(&str, &str)] = &[
         "m.queue_policies(), m.stateful_policies(protected)",
         "Deletion and replacement policies.",
     ),
+    (
+        "m.alarm(id, description, namespace, metric, dimensions, statistic, comparison, threshold, periods=3, period=60, missing=\"notBreaching\")",
+        "A CloudWatch alarm on one metric (`dimensions`: name and value pairs) that notifies the stack's `AlarmTopic` when it goes off and when it clears.",
+    ),
 ];
 
 /// Blocks of the built-in templates a project template can fill (`{% extends

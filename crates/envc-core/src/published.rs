@@ -136,7 +136,8 @@ pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
     let gate = files::Gate::new(root)?;
     let mut written = Vec::new();
-    for doc in project_docs(&resolved) {
+    // Generated, never the compiled-in copies: this is how those are brought up to date.
+    for doc in docs::documents(&env_schema_of(&resolved)) {
         gate.write(Path::new(doc.path), doc.text.as_bytes())?;
         written.push(files::display_path(root, Path::new(doc.path)));
     }
