@@ -504,7 +504,10 @@ fn plain(text: &str) -> Option<Yaml<'_>> {
     if !could_be_number {
         return Some(Yaml::str(text));
     }
-    // The common numbers, read as serde_yaml_ng reads them: `443`, `-1`, `16.6`.
+    // The common numbers, read as serde_yaml_ng reads them: `443`, `-1`, `16.6`, `0`.
+    if text == "0" {
+        return Some(Yaml::Number(Number::from(0u64)));
+    }
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
