@@ -204,12 +204,23 @@ pub(super) fn import_value(
 }
 
 /// `{{ export_name("VpcId") }}` → `balancer-dev-network-VpcId` for the stack being rendered.
-pub(super) fn export_name(state: &State, output: &str) -> Result<String, Error> {
-    let project = lookup(state, &["project"])?;
-    let env = lookup(state, &["env"])?;
-    let stack = lookup(state, &["stack", "name"])?;
-    Ok(super::context::export_name(&project, &env, &stack, output))
+/// The stack's part of the name is found once a render (a stack exports up to a dozen).
+pub(super) fn export_name(state: &mut State, output: &str) -> Result<String, Error> {
+    let stack_part = match state.get_extension::<ExportedAs>() {
+        Some(ExportedAs(part)) => part,
+        None => {
+            let project = lookup(state, &["project"])?;
+            let env = lookup(state, &["env"])?;
+            let stack = lookup(state, &["stack", "name"])?;
+            let part = super::context::export_name(&project, &env, &stack, "");
+            &state.get_or_insert_extension(ExportedAs(part)).0
+        }
+    };
+    Ok(format!("{stack_part}{output}"))
 }
+
+/// `<project>-<env>-<stack>-`: what every export name of the stack being rendered starts with.
+struct ExportedAs(String);
 
 /// `api-v2` / `DATABASE_URL` → `ApiV2` / `DatabaseUrl`, for logical ids.
 pub fn pascal(text: &str) -> String {

@@ -182,7 +182,7 @@ fn header(state: &State, what: Value) -> Result<String, Error> {
     ))
 }
 
-fn export(state: &State, output: Value, value: Value) -> Result<String, Error> {
+fn export(state: &mut State, output: Value, value: Value) -> Result<String, Error> {
     let name = export_name(state, &output.to_string())?;
     Ok(format!(
         "  {output}:\n    Value: {value}\n    Export:\n      Name: {name}"
