@@ -425,6 +425,34 @@ fn a_projects_own_macros_replace_the_built_in_functions() {
     );
 }
 
+/// A project's `_macros.j2` copied before envc's built-ins called a macro it lacks: the call
+/// is refused with the macro's name and envc's definition of it to add.
+#[test]
+fn a_macro_the_projects_own_macros_lack_is_named_with_its_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let written = std::fs::read_to_string(root().join("builtin/_macros.j2")).unwrap();
+    let start = written.find("{% macro alarm(").unwrap();
+    let end = start + written[start..].find("{%- endmacro %}").unwrap();
+    let without = format!("{}{}", &written[..start], &written[end + 15..]);
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    std::fs::write(dir.path().join("templates/_macros.j2"), without).unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["--no-cache", "check"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "failed for stack `monitoring` of `dev`: it calls `m.alarm`, which the project's \
+             `templates/_macros.j2` does not define"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("{% macro alarm(id, description"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("has no method"), "{stderr}");
+}
+
 /// examples/kinds adds the X-Ray daemon to the built-in service through two of its blocks;
 /// without its template the render differs by exactly those lines.
 #[test]

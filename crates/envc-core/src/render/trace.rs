@@ -190,11 +190,35 @@ impl Renderer {
         if out_of_fuel {
             return diagnostic;
         }
+        if let Some((called, definition)) = self.macro_the_projects_lack(error) {
+            diagnostic.message = format!(
+                "template `{name}` failed for stack `{stack}` of `{env}`: it calls `m.{called}`, which the project's `templates/_macros.j2` does not define"
+            );
+            return diagnostic.help(format!(
+                "the project's `_macros.j2` replaces envc's, and envc's built-in templates now call `{called}`: add envc's definition of it to `templates/_macros.j2`:\n{definition}"
+            ));
+        }
         let help = match error.kind() {
             minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",
             _ => "fix the template; `envc render ENV --stack STACK` shows its output",
         };
         diagnostic.help(help)
+    }
+
+    /// When `error` is a call of a macro of envc's `_macros.j2` that the project's own
+    /// `_macros.j2` (copied before envc added the macro) does not define: its name, and its
+    /// definition as envc writes it.
+    fn macro_the_projects_lack(&self, error: &minijinja::Error) -> Option<(String, &'static str)> {
+        if error.kind() != minijinja::ErrorKind::UnknownMethod
+            || !self.is_projects_own("_macros.j2")
+        {
+            return None;
+        }
+        let (_, called) = error.detail()?.rsplit_once(" has no method named ")?;
+        Some((
+            called.to_string(),
+            super::macros::written_definition(called)?,
+        ))
     }
 }
 

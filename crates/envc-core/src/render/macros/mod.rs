@@ -48,6 +48,18 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_global(MODULE_GLOBAL, Value::from_object(Module(names)));
 }
 
+/// Macro `name` of `builtin/_macros.j2` as written, from `{% macro name(` to its
+/// `{%- endmacro %}`.
+pub fn written_definition(name: &str) -> Option<&'static str> {
+    let (_, written) = super::builtin::TEMPLATES
+        .iter()
+        .find(|(template, _)| *template == "_macros.j2")?;
+    let start = written.find(&format!("{{% macro {name}("))?;
+    const END: &str = "{%- endmacro %}";
+    let end = start + written[start..].find(END)? + END.len();
+    Some(&written[start..end])
+}
+
 /// The import every built-in starts with, and the statement of the same length that binds
 /// the same value: an import evaluates the module again for each render and builds its
 /// table of 16 names, about 20,000 instructions, and a method call on an imported module
