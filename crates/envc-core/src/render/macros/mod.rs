@@ -62,7 +62,7 @@ pub fn written_definition(name: &str) -> Option<&'static str> {
 
 /// The import every built-in starts with, and the statement of the same length that binds
 /// the same value: an import evaluates the module again for each render and builds its
-/// table of 16 names, about 20,000 instructions, and a method call on an imported module
+/// table of names, about 20,000 instructions, and a method call on an imported module
 /// builds and drops an error before it finds the function.
 const IMPORT: &str = r#"{% import "_macros.j2" as m %}"#;
 const BOUND: &str = r#"{% set m = __envc_module    %}"#;
