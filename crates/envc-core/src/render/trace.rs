@@ -167,15 +167,19 @@ impl Renderer {
     ) -> Diagnostic {
         let name = error.name().unwrap_or(template_name).to_string();
         let out_of_fuel = error.kind() == minijinja::ErrorKind::OutOfFuel;
+        let lacking = self.macro_the_projects_lack(error);
         let mut diagnostic = if out_of_fuel {
             super::limits::out_of_fuel(&name, env, stack)
         } else {
+            let why = match &lacking {
+                Some((called, _)) => format!(
+                    "it calls `m.{called}`, which the project's `templates/_macros.j2` does not define"
+                ),
+                None => error.detail().unwrap_or(&error.kind().to_string()).to_string(),
+            };
             Diagnostic::error(
                 Code::Template,
-                format!(
-                    "template `{name}` failed for stack `{stack}` of `{env}`: {}",
-                    error.detail().unwrap_or(&error.kind().to_string())
-                ),
+                format!("template `{name}` failed for stack `{stack}` of `{env}`: {why}"),
             )
         };
         if let Some(origin) = self.origins.get(&name) {
@@ -190,10 +194,7 @@ impl Renderer {
         if out_of_fuel {
             return diagnostic;
         }
-        if let Some((called, definition)) = self.macro_the_projects_lack(error) {
-            diagnostic.message = format!(
-                "template `{name}` failed for stack `{stack}` of `{env}`: it calls `m.{called}`, which the project's `templates/_macros.j2` does not define"
-            );
+        if let Some((called, definition)) = lacking {
             return diagnostic.help(format!(
                 "the project's `_macros.j2` replaces envc's, and envc's built-in templates now call `{called}`: add envc's definition of it to `templates/_macros.j2`:\n{definition}"
             ));

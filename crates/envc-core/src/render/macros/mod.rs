@@ -41,9 +41,9 @@ pub fn module() -> &'static str {
 /// Makes the functions [`module`] binds visible to it (a list in the order of their names),
 /// and the module's value to the import [`with_module_bound`] writes.
 pub fn register(env: &mut minijinja::Environment<'static>) {
-    let functions: Vec<Value> = bindings().into_iter().map(|(_, f)| f).collect();
-    env.add_global(GLOBAL, Value::from(functions));
     let mut names = bindings();
+    let functions: Vec<Value> = names.iter().map(|(_, f)| f.clone()).collect();
+    env.add_global(GLOBAL, Value::from(functions));
     names.sort_by_key(|(name, _)| *name);
     env.add_global(MODULE_GLOBAL, Value::from_object(Module(names)));
 }

@@ -505,15 +505,14 @@ fn plain(text: &str) -> Option<Yaml<'_>> {
         return Some(Yaml::str(text));
     }
     // The common numbers, read as serde_yaml_ng reads them: `443`, `-1`, `16.6`, `0`.
-    if text == "0" {
-        return Some(Yaml::Number(Number::from(0u64)));
-    }
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if all_digits(digits) && digits.len() <= 18 && !digits.starts_with('0') {
+    // A leading zero makes YAML 1.1 octal (`0755`); `0` itself is zero.
+    let leading_zero = digits.len() > 1 && digits.starts_with('0');
+    if all_digits(digits) && digits.len() <= 18 && !leading_zero {
         return Some(Yaml::Number(if negative {
             Number::from(text.parse::<i64>().ok()?)
         } else {
