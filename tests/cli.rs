@@ -185,6 +185,33 @@ fn one_mistake_in_a_parent_is_reported_for_each_child_once() {
     );
 }
 
+/// A problem past column 65,535, where miette's padding panics, is reported with its place
+/// as a note instead of a snippet, by `check` and by `fmt --check`.
+#[test]
+fn a_problem_on_a_line_too_long_to_show_is_reported_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let path = dir.path().join("env/dev.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().count() + 1;
+    let spaces = " ".repeat(66_000);
+    for (added, code, args) in [
+        ("bogus 1", "envc::schema::unknown-key", &["check"][..]),
+        ("}", "envc::parse::syntax", &["fmt", "--check", "env"][..]),
+    ] {
+        std::fs::write(&path, format!("{text}{spaces}{added}\n")).unwrap();
+        let (exit, stdout, stderr) = envc(dir.path(), args);
+        assert_eq!(exit, 1, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(code), "{args:?}: {stderr}");
+        let place = format!(":{line}:66001: ");
+        assert!(
+            stderr.contains(&place),
+            "{args:?}: no `{place}` in {stderr}"
+        );
+        assert!(stderr.contains("its line is too long to show"), "{stderr}");
+    }
+}
+
 #[test]
 fn stale_schema_fails_check_and_schema_rewrites_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -246,6 +246,50 @@ fn labeled(label: &Label, primary: bool, sources: &SourceMap) -> LabeledSpan {
     }
 }
 
+/// The longest line, in characters, a snippet shows. miette pads to a label's column with
+/// `format!` widths, which panic past 65,535; and a terminal wraps a line this long into a
+/// wall in which no underline can be found.
+const LONGEST_SHOWN_LINE: usize = 4_096;
+
+/// Whether the lines a label starts and ends on are short enough to show.
+fn fits_a_snippet(label: &Label, sources: &SourceMap) -> bool {
+    let text = sources.file(label.span.file).text.as_str();
+    [label.span.start, label.span.end].into_iter().all(|at| {
+        let at = at.min(text.len());
+        let bytes = text.as_bytes();
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| at + i);
+        // A line of no more bytes than that has no more characters; a longer one is counted.
+        end - start <= LONGEST_SHOWN_LINE
+            || String::from_utf8_lossy(&bytes[start..end]).chars().count() <= LONGEST_SHOWN_LINE
+    })
+}
+
+/// A label whose line is too long to show, as a note: where it is, and what it says.
+fn unshown(label: &Label, sources: &SourceMap) -> String {
+    let location = escaped(&sources.location(label.span)).into_owned();
+    let text = escaped(&label.text);
+    let said = if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    };
+    format!("at {location}{said} (its line is too long to show)")
+}
+
+fn with_note(help: Option<String>, note: &str) -> String {
+    match help {
+        Some(help) => format!("{help}\nnote: {note}"),
+        None => format!("note: {note}"),
+    }
+}
+
 fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
     let severity = match diagnostic.severity {
         Severity::Error => miette::Severity::Error,
@@ -253,10 +297,7 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
     };
     let mut help = diagnostic.help.clone();
     for note in &diagnostic.notes {
-        help = Some(match help {
-            Some(h) => format!("{h}\nnote: {note}"),
-            None => format!("note: {note}"),
-        });
+        help = Some(with_note(help, note));
     }
     let mut result = Graphical {
         message: escaped(&diagnostic.message).into_owned(),
@@ -272,10 +313,19 @@ fn graphical(diagnostic: &Diagnostic, sources: &SourceMap) -> Graphical {
     let Some(primary) = diagnostic.primary.as_ref().filter(known) else {
         return result;
     };
+    if !fits_a_snippet(primary, sources) {
+        // Every label becomes a note with its place, the primary's first.
+        for label in std::iter::once(primary).chain(diagnostic.secondary.iter().filter(known)) {
+            result.help = Some(with_note(result.help, &unshown(label, sources)));
+        }
+        return result;
+    }
     result.source = Some(named_source(primary.span, sources));
     result.labels.push(labeled(primary, true, sources));
     for label in diagnostic.secondary.iter().filter(known) {
-        if label.span.file == primary.span.file {
+        if !fits_a_snippet(label, sources) {
+            result.help = Some(with_note(result.help, &unshown(label, sources)));
+        } else if label.span.file == primary.span.file {
             result.labels.push(labeled(label, false, sources));
         } else {
             result.related.push(Graphical {

@@ -9,9 +9,17 @@ use crate::files::ReadProblem;
 use crate::render::{RenderedEnv, RenderedStack};
 use crate::source::{SourceMap, Span};
 
+/// How long a diff may search for the fewest changed lines. Myers' search grows with the
+/// product of the changed regions (a stale golden file with 150,000 replaced lines took 20 s);
+/// past this it shows the rest of a region as removed and added whole, which is still a
+/// correct diff. A diff of any real render ends in microseconds, far inside it.
+const DIFF_SEARCH: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// A unified diff of two texts.
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    similar::TextDiff::configure()
+        .timeout(DIFF_SEARCH)
+        .diff_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(old_name, new_name)
@@ -430,4 +438,36 @@ pub fn write(
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stale golden file whose one line became 150,000 (what took 20 s) gets its diff: one
+    /// that, like any correct one, adds and removes lines to the new text's length.
+    #[test]
+    fn a_huge_change_is_diffed_without_searching_for_ever() {
+        let old: String = (0..100).map(|i| format!("key{i}: {i}\n")).collect();
+        let mut lines: Vec<String> = old.lines().map(str::to_owned).collect();
+        lines.splice(5..6, std::iter::repeat_n("x".to_string(), 150_000));
+        let new = lines.join("\n") + "\n";
+        let diff = unified_diff(&old, &new, "golden", "render");
+        assert!(
+            diff.starts_with("--- golden\n+++ render\n"),
+            "{}",
+            &diff[..80]
+        );
+        let count = |sign: char| {
+            diff.lines()
+                .filter(|l| l.starts_with(sign) && !l.starts_with("+++") && !l.starts_with("---"))
+                .count() as isize
+        };
+        let grown = new.lines().count() as isize - old.lines().count() as isize;
+        assert_eq!(count('+') - count('-'), grown);
+        assert!(
+            diff.contains("\n-key5: 5\n"),
+            "the replaced line is shown removed"
+        );
+    }
 }
