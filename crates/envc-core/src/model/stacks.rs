@@ -117,17 +117,33 @@ impl JsonSchema for Kind {
 }
 
 impl StackKind {
-    /// The kind's name as written in `stacks.kdl`.
+    /// The kind's name as written in `stacks.kdl` (its serde name; a test holds them equal).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackKind::Network => "network",
+            StackKind::Cluster => "cluster",
+            StackKind::Database => "database",
+            StackKind::Queues => "queues",
+            StackKind::Service => "service",
+            StackKind::Worker => "worker",
+            StackKind::Registry => "registry",
+            StackKind::Dns => "dns",
+            StackKind::ConfigSecret => "config-secret",
+            StackKind::Artifacts => "artifacts",
+            StackKind::Waf => "waf",
+            StackKind::Migration => "migration",
+            StackKind::Monitoring => "monitoring",
+            StackKind::CiRole => "ci-role",
+        }
+    }
+
     pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+        self.as_str().to_owned()
     }
 
     /// The built-in template of the kind.
     pub fn template_name(self) -> String {
-        format!("{}.yaml.j2", self.name())
+        [self.as_str(), ".yaml.j2"].concat()
     }
 }
 
@@ -205,5 +221,23 @@ impl StacksConfig {
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` says each kind's serde name: every name the schema lists reads back as a
+    /// kind that says it.
+    #[test]
+    fn each_kind_says_its_serde_name() {
+        let schema = serde_json::to_value(schemars::schema_for!(StackKind)).unwrap();
+        let names = schema["enum"].as_array().expect("the kinds' names");
+        assert_eq!(names.len(), 14);
+        for name in names {
+            let kind: StackKind = serde_json::from_value(name.clone()).unwrap();
+            assert_eq!(kind.as_str(), name.as_str().unwrap());
+        }
     }
 }

@@ -14,7 +14,7 @@ pub fn stack_name(project: &str, env: &str, stack: &str) -> String {
 
 /// The export name of an output: `<project>-<env>-<stack>-<Output>`.
 pub fn export_name(project: &str, env: &str, stack: &str, output: &str) -> String {
-    format!("{project}-{env}-{stack}-{output}")
+    [project, "-", env, "-", stack, "-", output].concat()
 }
 
 pub struct StackContext<'a> {

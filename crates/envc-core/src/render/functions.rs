@@ -197,10 +197,7 @@ pub(super) fn import_value(
             &*own_env
         }
     };
-    Ok(format!(
-        "!ImportValue {}",
-        super::context::export_name(&project, env, stack, output)
-    ))
+    Ok(["!ImportValue ", &project, "-", env, "-", stack, "-", output].concat())
 }
 
 /// `{{ export_name("VpcId") }}` → `balancer-dev-network-VpcId` for the stack being rendered.
@@ -216,7 +213,7 @@ pub(super) fn export_name(state: &mut State, output: &str) -> Result<String, Err
             &state.get_or_insert_extension(ExportedAs(part)).0
         }
     };
-    Ok(format!("{stack_part}{output}"))
+    Ok([stack_part, output].concat())
 }
 
 /// `<project>-<env>-<stack>-`: what every export name of the stack being rendered starts with.

@@ -13,20 +13,36 @@ pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// A template's output, cut off at [`MAX_OUTPUT_BYTES`].
-#[derive(Default)]
 pub struct CappedOutput {
     bytes: Vec<u8>,
     /// The template tried to write more than the limit.
     pub over: bool,
 }
 
+/// Room a render starts with: more than most stacks' templates write (the root project's
+/// average 4 KiB), so the buffer is seldom grown and copied on the way.
+const USUAL_OUTPUT_BYTES: usize = 8 * 1024;
+
 impl CappedOutput {
+    pub fn new() -> CappedOutput {
+        CappedOutput {
+            bytes: Vec::with_capacity(USUAL_OUTPUT_BYTES),
+            over: false,
+        }
+    }
+
     /// What was written, as text sized to fit. minijinja writes whole UTF-8 strings, so the
     /// text is checked once here rather than at each of its many writes.
     pub fn into_text(mut self) -> String {
         self.bytes.shrink_to_fit();
         String::from_utf8(self.bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl Default for CappedOutput {
+    fn default() -> CappedOutput {
+        CappedOutput::new()
     }
 }
 

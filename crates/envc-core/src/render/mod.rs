@@ -62,7 +62,9 @@ impl RenderedStack {
 }
 
 pub fn golden_path(env: &str, stack: &str) -> PathBuf {
-    Path::new("golden").join(env).join(format!("{stack}.yaml"))
+    Path::new("golden")
+        .join(env)
+        .join([stack, ".yaml"].concat())
 }
 
 /// The rendered stacks of one environment, in dependency order.
@@ -298,7 +300,7 @@ impl Renderer {
         found: &mut Vec<Diagnostic>,
     ) -> Option<String> {
         let env = valid.name.as_str();
-        let mut output = limits::CappedOutput::default();
+        let mut output = limits::CappedOutput::new();
         self.compile_once(template_name);
         let written = self
             .templates

@@ -213,7 +213,7 @@ fn table_json(
 ) -> serde_json::Value {
     let mut object = serde_json::Map::with_capacity(table.entries.len());
     for (key, entry) in &table.entries {
-        let child = format!("{pointer}/{}", pointer_token(key));
+        let child = [pointer, "/", &pointer_token(key)].concat();
         let origin = entry.value.origin();
         let located = Located {
             key: entry.key_span,

@@ -369,10 +369,11 @@ fn checkov_skip(skips: &[(Value, Value)]) -> Result<String, Error> {
     }
     let mut out = "    Metadata:\n      checkov:\n        skip:\n".to_string();
     for (id, reason) in skips {
-        out += &format!(
-            "          - id: {id}\n            comment: {}\n",
-            tojson(reason)?
-        );
+        out.push_str("          - id: ");
+        out.push_str(&id.to_string());
+        out.push_str("\n            comment: ");
+        out.push_str(&tojson(reason)?);
+        out.push('\n');
     }
     Ok(out)
 }
