@@ -208,12 +208,14 @@ impl miette::Diagnostic for Graphical {
     }
 }
 
-/// The file a label points into, as miette shows it.
+/// The file a label points into, as miette shows it: its credentials masked before it is
+/// cut into lines, since the output's own masking cannot find one a line continuation
+/// splits (`"ghp_…\` and the rest on the next line) once the gutter is between its parts.
 fn named_source(span: Span, sources: &SourceMap) -> NamedSource<String> {
     let file = sources.file(span.file);
     NamedSource::new(
         &*escaped(&file.display_path()),
-        visible_controls(&file.text),
+        super::output::mask(&visible_controls(&file.text)),
     )
     .with_language("kdl")
 }

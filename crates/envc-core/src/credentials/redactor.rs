@@ -146,8 +146,11 @@ impl Redactor {
         for (start, end) in ranges {
             for b in &mut bytes[start..end] {
                 // Continuation bytes of a masked character become `*` too: the text stays
-                // UTF-8 and the same length.
-                *b = b'*';
+                // UTF-8 and the same length. Line breaks stay (a value written over two
+                // lines with a `\` continuation), so every line keeps its number.
+                if !matches!(*b, b'\n' | b'\r') {
+                    *b = b'*';
+                }
             }
         }
         Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
@@ -229,6 +232,8 @@ fn composed_keys(values: &[ScannedValue]) -> Vec<String> {
     keys
 }
 
+/// A quoted string's value, from its text between the quotes as written (KDL v2's escapes;
+/// an invalid one is taken as the character after the `\`).
 fn unescape(raw: &str) -> String {
     if !raw.contains('\\') {
         return raw.to_string();
@@ -244,6 +249,26 @@ fn unescape(raw: &str) -> String {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
+            Some('s') => out.push(' '),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') if chars.as_str().starts_with('{') => {
+                let (digits, rest) = chars.as_str()[1..].split_once('}').unwrap_or(("", ""));
+                if let Some(c) = u32::from_str_radix(digits, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                {
+                    out.push(c);
+                    chars = rest.chars();
+                }
+            }
+            // A whitespace escape: the `\` and all the whitespace after it (line breaks
+            // too) are left out, so a value can go on on the next line.
+            Some(space) if space.is_whitespace() => {
+                while chars.clone().next().is_some_and(char::is_whitespace) {
+                    chars.next();
+                }
+            }
             Some(other) => out.push(other),
             None => {}
         }

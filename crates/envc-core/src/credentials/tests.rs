@@ -96,3 +96,13 @@ fn finds_credentials_in_text_that_does_not_parse() {
     let found: Vec<String> = scan_kdl(text).into_iter().map(|(_, v)| v).collect();
     assert_eq!(found, vec!["p\"w", "raw-tok", "redis://:pw@h"]);
 }
+
+#[test]
+fn finds_a_credential_written_over_two_lines() {
+    let text = "service \"api\" {\n  note \"A1b/aaaaaaaaaaCl1Apl\\\n      y2fK1Rt4F4VyC1MjJ4AX\"\n  password \"\\u{41}b\\sc\"\n}\n";
+    let found: Vec<String> = scan_kdl(text).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(
+        found,
+        vec!["A1b/aaaaaaaaaaCl1Aply2fK1Rt4F4VyC1MjJ4AX", "Ab c"]
+    );
+}

@@ -38,19 +38,28 @@ pub enum Chunk {
     /// Too long to explain: the range it covers.
     TooLong(Range<usize>),
     /// Broken in a way the lexer sees (a string, comment or block never closed, a `}` that
-    /// closes nothing): the kdl crate is not asked, since its error recovery takes time
-    /// exponential in the nesting around such a problem.
-    Unclosed(Vec<Unclosed>),
+    /// closes nothing, a string glued to what is next to it, a brace in a type annotation):
+    /// the kdl crate is not asked, since its error recovery takes time exponential in the
+    /// nesting around such a problem, and recurses once for each `{` inside a glued string
+    /// or after a brace in an annotation (35,000 overflowed [`STACK`]).
+    Seen(Vec<Seen>),
 }
 
 /// A problem the lexer sees by itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unclosed {
-    /// Where the unclosed thing starts, in the whole text, and how long its opening is.
+pub struct Seen {
+    /// Where the problem starts, in the whole text, and how long its start is (the opening
+    /// of what is unclosed).
     pub at: usize,
     pub len: usize,
     pub what: &'static str,
+    /// What the label at it says, and the help.
+    pub label: &'static str,
+    pub help: &'static str,
 }
+
+const UNCLOSED_LABEL: &str = "opened here";
+const UNCLOSED_HELP: &str = "close it where it was meant to end";
 
 /// Every top-level node of `text` through the kdl crate; `Err` holds the broken ones (at
 /// most [`MAX_BROKEN_NODES`]), `Ok` every node's document when all parsed.
@@ -60,9 +69,9 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
         let mut broken = Vec::new();
         for range in top_level_nodes(text) {
             let offset = range.start;
-            let unclosed = unclosed(&text[range.clone()], offset);
-            if !unclosed.is_empty() {
-                broken.push(Chunk::Unclosed(unclosed));
+            let seen = seen_by_lexer(&text[range.clone()], offset);
+            if !seen.is_empty() {
+                broken.push(Chunk::Seen(seen));
                 continue;
             }
             let refused = refused_strings(&text[range.clone()], offset);
@@ -262,44 +271,109 @@ pub fn top_level_nodes(text: &str) -> Vec<Range<usize>> {
     ranges
 }
 
-/// What the lexer sees unclosed in one top-level node starting at `offset`: strings and
-/// `/* */` comments that run to the end of their line or text, `{` never closed, and `}`
-/// closing nothing. Valid KDL has none of these.
-pub fn unclosed(node: &str, offset: usize) -> Vec<Unclosed> {
+/// What the lexer sees wrong in one top-level node starting at `offset`: strings and
+/// `/* */` comments that run to the end of their line or text, `{` never closed, `}`
+/// closing nothing, a string with no space between it and the value or name before or
+/// after it (`x"a"`, `"a""b"`), and a brace in a type annotation outside its quotes
+/// (`(t{)`). Valid KDL has none of these.
+pub fn seen_by_lexer(node: &str, offset: usize) -> Vec<Seen> {
+    let unclosed = |at: usize, len: usize, what: &'static str| Seen {
+        at: offset + at,
+        len,
+        what,
+        label: UNCLOSED_LABEL,
+        help: UNCLOSED_HELP,
+    };
     let mut found = Vec::new();
     let mut open_blocks = Vec::new();
+    // The atom just before: its end, its text, and whether it is a string.
+    let mut atom_before: Option<(usize, &str, bool)> = None;
     for (at, token) in Lexer::new(node) {
+        let glued_to = atom_before.take().filter(|&(end, _, _)| end == at);
         match token {
             Token::Open => open_blocks.push(at),
-            Token::Close if open_blocks.pop().is_none() => found.push(Unclosed {
-                at: offset + at,
-                len: 1,
-                what: "`}` closes no block",
+            Token::Close if open_blocks.pop().is_none() => found.push(Seen {
+                label: "closes nothing",
+                help: "remove it, or open the block it was meant to close",
+                ..unclosed(at, 1, "`}` closes no block")
             }),
             Token::BlockComment(comment) if !super::lexer::closed_comment(comment) => {
-                found.push(Unclosed {
-                    at: offset + at,
-                    len: 2,
-                    what: "this `/*` comment is never closed",
-                })
+                found.push(unclosed(at, 2, "this `/*` comment is never closed"))
             }
             Token::Atom(atom) if super::lexer::closed_string(atom) == Some(false) => {
-                found.push(Unclosed {
-                    at: offset + at,
-                    // The hashes and the quote that open it.
-                    len: (atom.len() - atom.trim_start_matches('#').len() + 1).min(atom.len()),
-                    what: "this string is never closed",
-                });
+                // The hashes and the quote that open it.
+                let len = (atom.len() - atom.trim_start_matches('#').len() + 1).min(atom.len());
+                found.push(unclosed(at, len, "this string is never closed"));
+            }
+            Token::Annotation(annotation) => {
+                if let Some(brace) = brace_outside_quotes(annotation) {
+                    found.push(Seen {
+                        label: "here",
+                        help: "a type annotation is a name in parentheses, like `(u8)`; quote the name if it holds a brace",
+                        ..unclosed(at + brace, 1, "a type annotation cannot hold a brace")
+                    });
+                }
+            }
+            Token::Atom(atom) => {
+                let string = super::lexer::string_body(atom).is_some();
+                let glued = glued_to.filter(|&(_, _, before_is_string)| before_is_string || string);
+                match glued {
+                    Some((_, before, _)) if string && is_v1_raw_prefix(before) => {
+                        found.push(Seen {
+                            label: "here",
+                            help: "KDL v2 writes a raw string between hashes, like `#\"…\"#`",
+                            ..unclosed(at - before.len(), 1, "`r\"…\"` is a raw string of KDL v1")
+                        })
+                    }
+                    Some(_) => {
+                        // The first character of what is glued on, whole.
+                        let len = atom.chars().next().map_or(1, char::len_utf8);
+                        found.push(Seen {
+                            label: "no space before this",
+                            help: "put a space between them, or one pair of quotes around both",
+                            ..unclosed(
+                                at,
+                                len,
+                                "a string and what is next to it need a space between them",
+                            )
+                        })
+                    }
+                    None => {}
+                }
+                // What is glued on after it is part of the same problem (a v1 raw string's
+                // closing hashes).
+                atom_before = glued.is_none().then_some((at + atom.len(), atom, string));
             }
             _ => {}
         }
     }
-    found.extend(open_blocks.into_iter().map(|at| Unclosed {
-        at: offset + at,
-        len: 1,
-        what: "this `{` is never closed",
-    }));
+    found.extend(
+        open_blocks
+            .into_iter()
+            .map(|at| unclosed(at, 1, "this `{` is never closed")),
+    );
     found
+}
+
+/// Whether `atom`, glued to the string after it, is how KDL v1 opens a raw string (`r`,
+/// `r#`, …).
+fn is_v1_raw_prefix(atom: &str) -> bool {
+    atom.strip_prefix('r')
+        .is_some_and(|hashes| hashes.bytes().all(|b| b == b'#'))
+}
+
+/// Where the first `{` or `}` of `text` is that is not between quotes.
+fn brace_outside_quotes(text: &str) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (at, b) in text.bytes().enumerate() {
+        match b {
+            b'{' | b'}' if !quoted => return Some(at),
+            b'"' if !escaped => quoted = !quoted,
+            _ => {}
+        }
+        escaped = quoted && b == b'\\' && !escaped;
+    }
+    None
 }
 
 /// The quoted and raw strings of one top-level node (starting at `offset`) that the kdl
@@ -379,6 +453,57 @@ mod tests {
         assert_eq!(broken.len(), MAX_BROKEN_NODES);
         let long = ")".repeat(MAX_NODE + 1);
         assert!(matches!(parse(&long).err().unwrap()[0], Chunk::TooLong(_)));
+    }
+
+    /// A string glued to the name or value next to it, or a brace in a type annotation, is
+    /// refused by the kdl crate too, but the crate recurses once for each `{` inside or after
+    /// it (50,000 overflowed the stack): the lexer sees it, and the crate is not asked.
+    #[test]
+    fn a_glued_string_or_an_annotated_brace_is_seen_without_the_kdl_crate() {
+        for (text, seen_at) in [
+            ("x\"a\"\n", 1),
+            ("a \"b\"\"c\"\n", 5),
+            ("a \"b\"c\n", 5),
+            ("a x#\"b\"#\n", 4),
+            ("a 1\"b\"\n", 3),
+            ("a (t{)1\n", 4),
+            ("a \"b\"é\n", 5),
+            ("a r\"b\"\n", 2),
+            ("a r#\"b\"#\n", 2),
+            ("a (\"\\\"\"})1\n", 7),
+        ] {
+            assert!(
+                kdl::KdlDocument::parse(text).is_err(),
+                "the crate refuses {text:?}"
+            );
+            let Err(found) = parse(text) else {
+                panic!("{text:?} parsed")
+            };
+            let [Chunk::Seen(seen)] = &found[..] else {
+                panic!("{text:?}: not seen by the lexer")
+            };
+            assert_eq!(seen[0].at, seen_at, "{text:?}");
+            assert_eq!(seen.len(), 1, "{text:?}: {seen:?}");
+        }
+        for valid in [
+            "a \"b\" \"c\"\n",
+            "a k=\"v\" (t)\"x\"\n",
+            "a \"k\"=\"v\"\n",
+            "a \"b\"{ c }\n",
+            "a (\"t{\")1 (\"\\\"{\")2\n",
+        ] {
+            assert!(kdl::KdlDocument::parse(valid).is_ok(), "{valid:?}");
+            assert!(parse(valid).is_ok(), "{valid:?}");
+        }
+        for deep in [
+            format!("x\"{}\"\n", "{".repeat(100_000)),
+            format!("a (t{})1\n", "{".repeat(100_000)),
+        ] {
+            assert!(matches!(
+                &parse(&deep).err().expect("refused")[..],
+                [Chunk::Seen(_)]
+            ));
+        }
     }
 
     #[test]

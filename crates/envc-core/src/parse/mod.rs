@@ -411,26 +411,14 @@ fn kdl_problems(file: FileId, chunk: bounded::Chunk) -> Vec<Diagnostic> {
                 bounded::MAX_NODE / 1024
             ))];
         }
-        bounded::Chunk::Unclosed(found) => {
+        bounded::Chunk::Seen(found) => {
             return found
                 .into_iter()
                 .map(|problem| {
                     let span = Span::new(file, problem.at, problem.at + problem.len);
-                    let closes = problem.what.starts_with("`}`");
                     Diagnostic::error(Code::Syntax, problem.what)
-                        .at(
-                            span,
-                            if closes {
-                                "closes nothing"
-                            } else {
-                                "opened here"
-                            },
-                        )
-                        .help(if closes {
-                            "remove it, or open the block it was meant to close"
-                        } else {
-                            "close it where it was meant to end"
-                        })
+                        .at(span, problem.label)
+                        .help(problem.help)
                         .note("envc files are KDL v2: https://kdl.dev")
                 })
                 .collect();
