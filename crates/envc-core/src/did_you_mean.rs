@@ -23,8 +23,16 @@ pub fn did_you_mean<'a>(
     closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// The longest text taken for a misspelling of a name: no name of envc's or a project's is
+/// near it, and comparing takes time in the product of the lengths (a 60,000-character
+/// `${…}` took 12 s against a project's paths in a debug build).
+const LONGEST_MISSPELLING: usize = 256;
+
 /// The closest candidate to `input`, when it is close enough to be a typo.
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if input.len() > LONGEST_MISSPELLING {
+        return None;
+    }
     // Near by letters in common (Jaro-Winkler) or by a few edits, like swapped letters.
     let edits_allowed = (input.chars().count() / 4).max(1);
     candidates
@@ -58,5 +66,7 @@ mod tests {
         );
         assert_eq!(closest("zzz", ["dev", "staging", "prod"]), None);
         assert_eq!(closest("Vcp", ["Vpc", "Gateway"]), Some("Vpc"));
+        let long = format!("network.cidr{}", "x".repeat(LONGEST_MISSPELLING));
+        assert_eq!(closest(&long, ["network.cidr"]), None);
     }
 }
