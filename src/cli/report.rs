@@ -267,9 +267,9 @@ fn fits_a_snippet(label: &Label, sources: &SourceMap) -> bool {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(bytes.len(), |i| at + i);
-        // A line of no more bytes than that has no more characters; a longer one is counted.
-        end - start <= LONGEST_SHOWN_LINE
-            || String::from_utf8_lossy(&bytes[start..end]).chars().count() <= LONGEST_SHOWN_LINE
+        // A line of no more bytes than that has no more characters; a longer one is counted
+        // (it runs between line breaks, so it is whole characters).
+        end - start <= LONGEST_SHOWN_LINE || text[start..end].chars().count() <= LONGEST_SHOWN_LINE
     })
 }
 

@@ -24,13 +24,6 @@ pub struct CappedOutput {
 const USUAL_OUTPUT_BYTES: usize = 8 * 1024;
 
 impl CappedOutput {
-    pub fn new() -> CappedOutput {
-        CappedOutput {
-            bytes: Vec::with_capacity(USUAL_OUTPUT_BYTES),
-            over: false,
-        }
-    }
-
     /// What was written, as text sized to fit. minijinja writes whole UTF-8 strings, so the
     /// text is checked once here rather than at each of its many writes.
     pub fn into_text(mut self) -> String {
@@ -42,7 +35,10 @@ impl CappedOutput {
 
 impl Default for CappedOutput {
     fn default() -> CappedOutput {
-        CappedOutput::new()
+        CappedOutput {
+            bytes: Vec::with_capacity(USUAL_OUTPUT_BYTES),
+            over: false,
+        }
     }
 }
 

@@ -300,7 +300,7 @@ impl Renderer {
         found: &mut Vec<Diagnostic>,
     ) -> Option<String> {
         let env = valid.name.as_str();
-        let mut output = limits::CappedOutput::new();
+        let mut output = limits::CappedOutput::default();
         self.compile_once(template_name);
         let written = self
             .templates
