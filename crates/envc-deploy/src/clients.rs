@@ -276,44 +276,61 @@ where
     }
 }
 
-/// A fresh token for one write to CloudFormation (`ClientRequestToken`, `ClientToken`). The
-/// SDK resends a request whose answer was lost (a dropped connection, a 5xx); with the same
-/// token CloudFormation knows the resent one for the request it already did, where without
-/// one a resent CreateStack fails with `AlreadyExistsException` on the stack it just made.
-/// At most 128 characters of `[a-zA-Z0-9-]`, unique across processes and calls.
+/// A fresh token for one write to AWS (CloudFormation's `ClientRequestToken` and `ClientToken`,
+/// Secrets Manager's `ClientRequestToken`). The SDK resends a request whose answer was lost (a
+/// dropped connection, a 5xx); with the same token AWS knows the resent one for the request it
+/// already did, where without one a resent CreateStack fails with `AlreadyExistsException` on
+/// the stack it just made. CloudFormation takes 1 to 128 characters of `[a-zA-Z][-a-zA-Z0-9]*`
+/// and Secrets Manager 32 to 64, so the token is `envc-{what}-` and a fixed-width hexadecimal
+/// process id, time and count: unique across processes and calls, and as long whatever the
+/// process id (a short one in a container once made a 31-character token that Secrets Manager
+/// refused).
 pub fn request_token(what: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    format!(
-        "envc-{what}-{}-{millis}-{}",
+    token_of(
+        what,
         std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
+        millis,
+        NEXT.fetch_add(1, Ordering::Relaxed),
+    )
+}
+
+fn token_of(what: &str, process: u32, millis: u64, count: u32) -> String {
+    format!(
+        "envc-{what}-{process:08x}{:012x}{count:08x}",
+        millis & 0xffff_ffff_ffff
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::request_token;
+    use super::{request_token, token_of};
+
+    /// What both CloudFormation (1 to 128 of `[a-zA-Z][-a-zA-Z0-9]*`) and Secrets Manager (32 to
+    /// 64 characters) accept.
+    fn assert_accepted(token: &str) {
+        assert!((32..=64).contains(&token.len()), "{token}");
+        assert!(token.starts_with(|c: char| c.is_ascii_alphabetic()), "{token}");
+        assert!(
+            token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{token}"
+        );
+    }
 
     #[test]
-    fn request_tokens_are_unique_and_what_cloudformation_accepts() {
+    fn request_tokens_are_unique_and_what_cloudformation_and_secrets_manager_accept() {
         let tokens: std::collections::HashSet<String> =
             (0..1000).map(|_| request_token("create")).collect();
         assert_eq!(tokens.len(), 1000);
-        for token in &tokens {
-            assert!(token.len() <= 128, "{token}");
-            assert!(
-                token.starts_with(|c: char| c.is_ascii_alphanumeric()),
-                "{token}"
-            );
-            assert!(
-                token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
-                "{token}"
-            );
+        tokens.iter().for_each(|token| assert_accepted(token));
+        for what in ["plan", "secret", "create", "delete", "execute"] {
+            assert_accepted(&token_of(what, 1, 0, 0));
+            assert_accepted(&token_of(what, u32::MAX, u64::MAX, u32::MAX));
         }
     }
 }
