@@ -315,7 +315,10 @@ mod tests {
     /// 64 characters) accept.
     fn assert_accepted(token: &str) {
         assert!((32..=64).contains(&token.len()), "{token}");
-        assert!(token.starts_with(|c: char| c.is_ascii_alphabetic()), "{token}");
+        assert!(
+            token.starts_with(|c: char| c.is_ascii_alphabetic()),
+            "{token}"
+        );
         assert!(
             token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
             "{token}"
