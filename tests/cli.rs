@@ -213,6 +213,38 @@ fn a_problem_on_a_line_too_long_to_show_is_reported_with_its_place() {
 }
 
 #[test]
+fn a_very_long_name_is_quoted_by_its_ends_and_length_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let path = dir.path().join("env/dev.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let long = "x".repeat(20_000);
+    std::fs::write(
+        &path,
+        format!("{text}bogus{long}end 1\nregion \"${{{long}}}\"\n"),
+    )
+    .unwrap();
+    for format in ["human", "json", "github"] {
+        let (exit, stdout, stderr) = envc(dir.path(), &["check", "--format", format]);
+        assert_eq!(exit, 1, "{format}: {stdout}{stderr}");
+        let output = stdout + &stderr;
+        for (code, length) in [
+            ("unknown-key", "(20,008 characters)"),
+            ("unknown-ref", "(20,003 characters)"),
+        ] {
+            assert!(output.contains(code), "{format}: {output}");
+            assert!(output.contains(length), "{format}: no {length} in {output}");
+        }
+        assert!(
+            output.contains("xxxxend` (20,008 characters)"),
+            "{format}: {output}"
+        );
+        // Two diagnostics of a few lines each, not two copies of each name.
+        assert!(output.len() < 4_000, "{format}: {} bytes", output.len());
+    }
+}
+
+#[test]
 fn stale_schema_fails_check_and_schema_rewrites_it() {
     let dir = tempfile::tempdir().unwrap();
     copy_project(root(), dir.path());

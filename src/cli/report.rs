@@ -24,6 +24,7 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
+        let diagnostic = &shown(diagnostic);
         match format {
             Format::Human => out.push_str(&human(diagnostic, sources, color)),
             Format::Json => {
@@ -37,6 +38,14 @@ pub fn render(
         }
     }
     out
+}
+
+/// `diagnostic` with its credentials masked and then its long quotations cut
+/// ([`envc_core::diagnostic::shorten_quoted`]), in every format alike.
+fn shown(diagnostic: &Diagnostic) -> Diagnostic {
+    diagnostic.with_texts_shown(|text| {
+        envc_core::diagnostic::shorten_quoted(&super::output::mask(text)).into_owned()
+    })
 }
 
 /// One-line summary after human output.

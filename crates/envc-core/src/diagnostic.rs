@@ -386,6 +386,24 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
+    /// The same diagnostic with `shown` applied to each text a reader sees (message, labels,
+    /// help, notes): how a report masks credentials and then shortens what it quotes
+    /// ([`shorten_quoted`]).
+    pub fn with_texts_shown(&self, shown: impl Fn(&str) -> String) -> Self {
+        let mut diagnostic = self.clone();
+        diagnostic.message = shown(&self.message);
+        for label in diagnostic
+            .primary
+            .iter_mut()
+            .chain(diagnostic.secondary.iter_mut())
+        {
+            label.text = shown(&label.text);
+        }
+        diagnostic.help = self.help.as_deref().map(&shown);
+        diagnostic.notes = self.notes.iter().map(|note| shown(note)).collect();
+        diagnostic
+    }
+
     /// The same diagnostic with every span's file renamed (after [`SourceMap::absorb`]).
     ///
     /// [`SourceMap::absorb`]: crate::source::SourceMap::absorb
@@ -398,6 +416,67 @@ impl Diagnostic {
         }
         self
     }
+}
+
+/// The longest quoted text (between backticks) a diagnostic shows whole, in characters.
+pub const LONGEST_QUOTE_SHOWN: usize = 200;
+
+/// `text` with each quotation longer than [`LONGEST_QUOTE_SHOWN`] characters cut to its start
+/// and end and followed by its length: `` `abc…xyz` (5,003 characters) ``. Messages quote what
+/// the user wrote (a key, a reference, a value), and a 60,000-character key made every report
+/// of it a wall of text. Cut after masking credentials, which a cut could split.
+pub fn shorten_quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    const HEAD: usize = 120;
+    const TAIL: usize = 40;
+    // Pieces between backticks: every odd-numbered one but an unclosed last is a quotation.
+    let pieces: Vec<&str> = text.split('`').collect();
+    let long = |i: usize, piece: &str| {
+        i % 2 == 1 && i + 1 < pieces.len() && piece.chars().nth(LONGEST_QUOTE_SHOWN).is_some()
+    };
+    if !pieces.iter().enumerate().any(|(i, piece)| long(i, piece)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(4096));
+    out.push_str(pieces[0]);
+    for pair in pieces[1..].chunks(2) {
+        let (quoted, after) = (pair[0], pair.get(1));
+        out.push('`');
+        if after.is_some() && quoted.chars().nth(LONGEST_QUOTE_SHOWN).is_some() {
+            let characters = quoted.chars().count();
+            let at = |n: usize| {
+                quoted
+                    .char_indices()
+                    .nth(n)
+                    .map_or(quoted.len(), |(at, _)| at)
+            };
+            out.push_str(&quoted[..at(HEAD)]);
+            out.push('…');
+            out.push_str(&quoted[at(characters - TAIL)..]);
+            out.push_str("` (");
+            out.push_str(&thousands(characters));
+            out.push_str(" characters)");
+        } else {
+            out.push_str(quoted);
+            if after.is_some() {
+                out.push('`');
+            }
+        }
+        out.push_str(after.unwrap_or(&""));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `n` with a comma between each group of three digits.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Diagnostics gathered over a whole run, in a stable order and without repeats.
@@ -498,5 +577,30 @@ mod tests {
         let sorted = all.into_sorted();
         assert_eq!(sorted.len(), 1);
         assert_eq!(sorted[0].notes, vec!["in staging", "in staging2"]);
+    }
+
+    #[test]
+    fn a_long_quotation_is_cut_to_its_ends_and_its_length() {
+        let key = format!("unknown{}end", "é".repeat(5_000));
+        let message = format!("unknown key `{key}` in `ci`");
+        let shown = shorten_quoted(&message);
+        let expected = format!(
+            "unknown key `unknown{}…{}end` (5,010 characters) in `ci`",
+            "é".repeat(113),
+            "é".repeat(37)
+        );
+        assert_eq!(shown, expected);
+        // Short quotations, text outside quotations and an unclosed quotation stay whole.
+        for whole in [
+            format!("`{}` and `b`", "a".repeat(LONGEST_QUOTE_SHOWN)),
+            format!("no quotes {}", "a".repeat(1_000)),
+            format!("`a` then `{}", "a".repeat(1_000)),
+        ] {
+            assert_eq!(shorten_quoted(&whole), whole);
+        }
+        let at_limit = format!("`{}`", "a".repeat(LONGEST_QUOTE_SHOWN + 1));
+        assert!(shorten_quoted(&at_limit).ends_with("` (201 characters)"));
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
     }
 }

@@ -107,7 +107,7 @@ fn convert(
             let (path, range) = located(analysis, label.span, encoding);
             DiagnosticRelatedInformation {
                 location: Location::new(uri_of(&path), range),
-                message: analysis.mask(&label.text),
+                message: shown(analysis, &label.text),
             }
         })
         .collect::<Vec<_>>();
@@ -116,7 +116,7 @@ fn convert(
         severity: Some(severity),
         code: Some(NumberOrString::String(diagnostic.code.as_str().to_string())),
         source: Some("envc".to_string()),
-        message: analysis.mask(&message(diagnostic)),
+        message: shown(analysis, &message(diagnostic)),
         related_information: (!related.is_empty()).then_some(related),
         data: diagnostic
             .suggestion
@@ -125,6 +125,11 @@ fn convert(
         ..lsp_types::Diagnostic::default()
     };
     (path, converted)
+}
+
+/// `text` as every envc report shows it: credentials masked, then long quotations cut.
+fn shown(analysis: &Analysis, text: &str) -> String {
+    envc_core::diagnostic::shorten_quoted(&analysis.mask(text)).into_owned()
 }
 
 /// The message with its notes (which environments inherit the problem) and help.
