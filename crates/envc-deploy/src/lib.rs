@@ -86,9 +86,10 @@ impl DeployTarget {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             artifact_bucket: has_artifacts.then(|| {
-                format!(
-                    "{}-{}-artifacts-{}",
-                    config.project, env.name, model.account
+                envc_core::render::context::artifacts_bucket(
+                    &config.project,
+                    &env.name,
+                    &model.account,
                 )
             }),
             stacks: rendered.stacks.clone(),

@@ -203,7 +203,7 @@ pub async fn template_source(
                     "cannot upload the template of `{}` to `{bucket}`",
                     stack.stack
                 ),
-                aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
+                super::clients::error_message(&e),
             )
         })?;
     Ok((

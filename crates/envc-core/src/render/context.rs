@@ -12,6 +12,13 @@ pub fn stack_name(project: &str, env: &str, stack: &str) -> String {
     format!("{project}-{env}-{stack}")
 }
 
+/// The artifact bucket of an environment, as the `artifacts` template names it and deploy
+/// uploads large templates to: S3 takes 3 to 63 characters, so a longer name is cut and ends
+/// in a hash of the whole ([`fit`]).
+pub fn artifacts_bucket(project: &str, env: &str, account: &str) -> String {
+    fit(&[project, "-", env, "-artifacts-", account].concat(), 63)
+}
+
 /// The export name of an output: `<project>-<env>-<stack>-<Output>`.
 pub fn export_name(project: &str, env: &str, stack: &str, output: &str) -> String {
     [project, "-", env, "-", stack, "-", output].concat()
@@ -190,7 +197,7 @@ impl StackContext<'_> {
             "database": fit(&format!("{prefix}-db"), 63),
             "database_writer": fit(&format!("{prefix}-db-writer"), 63),
             "database_reader": fit(&format!("{prefix}-db-reader"), 63),
-            "artifacts_bucket": fit(&format!("{prefix}-artifacts-{}", model.account), 63),
+            "artifacts_bucket": artifacts_bucket(&self.stacks.project, &self.env.name, &model.account),
             "queues": queue_names(model, &prefix),
             "cluster": model.cluster.as_ref().and_then(|c| c.name.clone()).unwrap_or(prefix.clone()),
             "repository": model.registry.as_ref().and_then(|r| r.repository.clone()).unwrap_or(prefix.clone()),
