@@ -189,6 +189,8 @@ codes! {
     StackCycle = "envc::stack::cycle",
     /// A stack has both or neither of `kind` and `template`.
     StackSource = "envc::stack::source",
+    /// A stack's name cannot be part of a CloudFormation stack name.
+    StackName = "envc::stack::name",
     /// An environment needs a region and neither it nor `stacks.kdl` gives one.
     MissingRegion = "envc::env::region",
     /// An environment variable that takes an output of a stack that does not exist, or that a

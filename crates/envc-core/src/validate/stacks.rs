@@ -39,6 +39,7 @@ pub fn check_stacks(
             .unwrap_or(Span::new(file, 0, 0))
     };
     for (name, stack) in &config.stack {
+        check_name(name, &span, out);
         check_source(name, stack, &span, out);
         check_project_kind(name, stack, project_kinds, &span, out);
         check_selection(name, stack, &span, out);
@@ -51,6 +52,35 @@ pub fn check_stacks(
             out.push(super::regions::unknown(region).at(at, "unknown default region"));
         }
     }
+}
+
+/// The longest stack name: `<project>-<env>-<stack>` is the CloudFormation stack name, which
+/// AWS takes up to 128 characters long, and projects take 32 and environments 40.
+pub const MAX_STACK_NAME: usize = 128 - 32 - 1 - crate::parse::MAX_ENV_NAME - 1;
+
+/// A stack's name is lowercase letters, digits and `-`, starting with a letter (CloudFormation
+/// takes letters, digits and `-` from a letter; envc's names are lowercase, as project and
+/// environment names are), and at most [`MAX_STACK_NAME`] characters.
+fn check_name(name: &str, span: &dyn Fn(&str, bool) -> Span, out: &mut Vec<Diagnostic>) {
+    let mut chars = name.chars();
+    let well_formed = matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let too_long = name.chars().count() > MAX_STACK_NAME;
+    if well_formed && !too_long {
+        return;
+    }
+    let message = if well_formed {
+        format!("stack name `{name}` is longer than {MAX_STACK_NAME} characters")
+    } else {
+        format!("`{name}` is not a valid stack name")
+    };
+    out.push(
+        Diagnostic::error(Code::StackName, message)
+            .at(span(&stack_pointer(name, ""), true), "this stack's name")
+            .help(format!(
+                "stack names are lowercase letters, digits and `-`, starting with a letter, at most {MAX_STACK_NAME} characters: CloudFormation names the stack `<project>-<environment>-<stack>`, in at most 128 characters"
+            )),
+    );
 }
 
 /// A stack has a `kind` or a `template`, not both.
