@@ -191,6 +191,8 @@ codes! {
     StackSource = "envc::stack::source",
     /// A stack's name cannot be part of a CloudFormation stack name.
     StackName = "envc::stack::name",
+    /// A tag AWS would refuse: its key or value, or too many tags on a stack.
+    Tag = "envc::tag",
     /// An environment needs a region and neither it nor `stacks.kdl` gives one.
     MissingRegion = "envc::env::region",
     /// An environment variable that takes an output of a stack that does not exist, or that a

@@ -79,10 +79,11 @@ impl DeployTarget {
                 account: model.account.clone(),
                 role: model.deploy_role.clone(),
             },
-            tags: config
+            // The environment's tags start from the project's (`tags` of `stacks.kdl`), and
+            // may replace or remove them: the project's again would send a key twice.
+            tags: model
                 .tags
                 .iter()
-                .chain(model.tags.iter())
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             artifact_bucket: has_artifacts.then(|| {

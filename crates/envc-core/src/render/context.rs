@@ -136,12 +136,13 @@ impl StackContext<'_> {
         kinds
     }
 
-    /// The project's tags, then the environment's, as CloudFormation `Key`/`Value` pairs.
+    /// The environment's tags (which start from the project's, and may replace or remove
+    /// them), as CloudFormation `Key`/`Value` pairs.
     fn tags(&self) -> Vec<Value> {
-        self.stacks
+        self.env
+            .model
             .tags
             .iter()
-            .chain(self.env.model.tags.iter())
             .map(|(k, v)| json!({"Key": k, "Value": v}))
             .collect()
     }

@@ -21,6 +21,7 @@ mod settings;
 pub use aws_rules::{name_rules, NameRule, Scope};
 pub use settings::published as published_schemas;
 mod stacks;
+mod tags;
 
 use std::collections::HashSet;
 
@@ -497,6 +498,7 @@ fn check_rules(model: &Environment, at: &EnvSpans, diagnostics: &mut Vec<Diagnos
     aws_rules::check_aws_rules(model, at, diagnostics);
     deploy_role::check_deploy_role(model, at, diagnostics);
     applies::check_settings_apply(model, at, diagnostics);
+    tags::check_tags(&model.tags, at, diagnostics);
 }
 
 /// Drops the problems found since `before` that are at a block which lost an unknown key.
