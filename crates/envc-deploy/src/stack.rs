@@ -209,8 +209,9 @@ pub async fn template_source(
     Ok((
         None,
         Some(format!(
-            "https://s3.{}.amazonaws.com/{bucket}/{key}",
-            target.aws.region
+            "https://s3.{region}.{}/{bucket}/{key}",
+            envc_core::validate::regions::url_suffix(&target.aws.region),
+            region = target.aws.region
         )),
     ))
 }

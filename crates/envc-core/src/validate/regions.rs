@@ -33,6 +33,15 @@ pub fn partition(region: &str) -> Option<&'static str> {
         .map(|(partition, _)| partition.as_str())
 }
 
+/// The domain of AWS's endpoints in `region`'s partition (what `AWS::URLSuffix` is in a
+/// template): `amazonaws.com.cn` in China, `amazonaws.com` elsewhere.
+pub fn url_suffix(region: &str) -> &'static str {
+    match partition(region) {
+        Some("aws-cn") => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    }
+}
+
 /// The partitions envc deploys to.
 pub fn partitions() -> impl Iterator<Item = &'static str> + Clone {
     DATA.partitions.keys().map(String::as_str)
@@ -111,6 +120,19 @@ pub fn check_region_argument(region: &str, env: &str, env_region: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_of_china_are_under_their_own_domain() {
+        assert_eq!(url_suffix("cn-north-1"), "amazonaws.com.cn");
+        assert_eq!(url_suffix("cn-northwest-1"), "amazonaws.com.cn");
+        assert_eq!(url_suffix("us-gov-west-1"), "amazonaws.com");
+        assert_eq!(url_suffix("eu-west-1"), "amazonaws.com");
+        // Every partition the data holds has its domain here.
+        assert_eq!(
+            partitions().collect::<Vec<_>>(),
+            ["aws", "aws-cn", "aws-us-gov"]
+        );
+    }
 
     #[test]
     fn every_region_has_one_partition() {
