@@ -37,6 +37,7 @@ pub struct Environment {
     pub dns: Option<Dns>,
     pub database: Option<Database>,
     /// Name of the Secrets Manager secret holding the environment's JSON configuration.
+    #[schemars(pattern(r"^[A-Za-z0-9/_+=.@-]{1,512}$"))]
     pub config_secret: Option<String>,
     #[serde(default)]
     #[schemars(extend("x-envc-merge" = "keyed"))]

@@ -502,6 +502,7 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
         "github-repo" => "write the repository as \"owner/name\"".to_string(),
         "version" => "write the engine version as digits, like \"16.6\"".to_string(),
+        "config-secret" => "a Secrets Manager secret name is 1 to 512 letters, digits and `/ _ + = . @ -`, like \"balancer-prod/config\"".to_string(),
         "image-tag" => "an image tag is 1 to 128 letters, digits, `_`, `.` and `-`, like \"v1.4.2\" or \"3f78685\"".to_string(),
         _ => format!("expected to match `{pattern}`"),
     }
