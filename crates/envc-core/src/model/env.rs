@@ -65,8 +65,10 @@ pub struct Environment {
     #[serde(default = "default_image_tag")]
     #[schemars(pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub image_tag: String,
-    /// Days CloudWatch keeps logs.
+    /// Days CloudWatch keeps logs: one of the periods CloudWatch Logs offers (CloudFormation
+    /// refuses any other).
     #[serde(default = "default_log_retention")]
+    #[schemars(extend("enum" = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]))]
     pub log_retention_days: u32,
     /// Properties of the rendered resources, set or removed per stack and resource, like
     /// `override "database" { Instance { MaxAllocatedStorage 500 } }`: names and values as

@@ -207,11 +207,7 @@ impl CompiledSchema {
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<String> = options
                     .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|o| o.as_str().map(String::from))
-                            .collect()
-                    })
+                    .map(|a| a.iter().map(value_text).collect())
                     .unwrap_or_default();
                 found.push(not_allowed(error, &options, spans, root, self.noun));
                 return;
@@ -355,6 +351,14 @@ fn collect_unknown_keys(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(
     }
 }
 
+/// A value as the user wrote it: a string's text, a number's digits.
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// A value outside `options`, with did-you-mean.
 fn not_allowed(
     error: &jsonschema::ValidationError<'_>,
@@ -367,10 +371,16 @@ fn not_allowed(
     let name = display_name(pointer, noun);
     let located = spans.nearest(pointer).cloned();
     let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
-    let given = error.instance().as_str().unwrap_or_default();
-    let (help, suggestion) = suggestion(given, options.iter().map(String::as_str), || {
-        format!("choose one of: {}", options.join(", "))
-    });
+    let given = value_text(error.instance());
+    let (help, suggestion) = match nearest_number(error.instance(), options) {
+        Some(nearest) => (
+            format!("the nearest allowed value is `{nearest}`"),
+            Some(nearest),
+        ),
+        None => suggestion(&given, options.iter().map(String::as_str), || {
+            format!("choose one of: {}", options.join(", "))
+        }),
+    };
     let diagnostic = Diagnostic::error(
         Code::NotAllowed,
         format!("{name} must be one of: {}", options.join(", ")),
@@ -379,6 +389,23 @@ fn not_allowed(
     .help(help)
     .suggest(suggestion);
     (located, diagnostic)
+}
+
+/// For a number outside a list of numbers, the allowed one closest to it (the larger of two
+/// as close): spelling is no guide to which number was meant.
+fn nearest_number<'a>(given: &serde_json::Value, options: &'a [String]) -> Option<&'a str> {
+    let given = given.as_f64()?;
+    let numbers: Vec<(f64, &str)> = options
+        .iter()
+        .map(|o| o.parse::<f64>().ok().map(|n| (n, o.as_str())))
+        .collect::<Option<_>>()?;
+    numbers
+        .into_iter()
+        .min_by(|(a, _), (b, _)| {
+            let (da, db) = ((a - given).abs(), (b - given).abs());
+            da.total_cmp(&db).then(b.total_cmp(a))
+        })
+        .map(|(_, text)| text)
 }
 
 /// The constants that alternatives expect at `pointer`, in their order.
