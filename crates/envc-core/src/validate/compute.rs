@@ -1,4 +1,5 @@
-//! Compute rules: Fargate cpu/memory pairs, scaling bounds, Lambda limits, worker queues.
+//! Compute rules: Fargate cpu/memory pairs (services, Fargate workers, the migration task),
+//! scaling bounds, Lambda limits, worker queues.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
@@ -30,6 +31,9 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
     }
     for (name, worker) in &env.worker {
         check_worker(env, name, worker, at, out);
+    }
+    if let Some(migration) = &env.migration {
+        check_fargate(migration.cpu, migration.memory, "/migration", at, out);
     }
 }
 

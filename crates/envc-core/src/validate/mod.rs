@@ -10,6 +10,7 @@ mod compute;
 mod database;
 mod deploy_role;
 mod dns;
+mod lambda;
 mod model_schema;
 mod network;
 mod outputs;
@@ -499,6 +500,7 @@ fn check_rules(model: &Environment, at: &EnvSpans, diagnostics: &mut Vec<Diagnos
     deploy_role::check_deploy_role(model, at, diagnostics);
     applies::check_settings_apply(model, at, diagnostics);
     tags::check_tags(&model.tags, at, diagnostics);
+    lambda::check_lambda_workers(model, at, diagnostics);
 }
 
 /// Drops the problems found since `before` that are at a block which lost an unknown key.

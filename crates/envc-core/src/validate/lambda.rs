@@ -1,0 +1,172 @@
+//! What Lambda takes of a Lambda worker that the schema cannot say alone: its SQS trigger's
+//! batching against its queue, the names of the variables its function gets, and its handler.
+//!
+//! AWS's rules (Lambda's `CreateEventSourceMapping`, `Environment` and `CreateFunction`):
+//! - a FIFO queue's trigger takes batches of at most 10 and no batching window; a standard
+//!   queue's takes more than 10 only with a window of at least a second;
+//! - a variable's name is `[a-zA-Z]([a-zA-Z0-9_])+`, and not one Lambda sets itself;
+//! - a handler is up to 128 characters without white space.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Environment, Queue, Worker, WorkerRuntime};
+use crate::resolve::path;
+
+use super::EnvSpans;
+
+/// The variables Lambda sets in every function, which a function's configuration may not.
+const RESERVED: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "TZ",
+];
+
+/// The most messages a FIFO queue's trigger takes in a batch.
+const FIFO_BATCH: u32 = 10;
+/// The longest handler Lambda takes.
+const MAX_HANDLER: usize = 128;
+
+pub(super) fn check_lambda_workers(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    for (name, worker) in &env.worker {
+        if worker.runtime != WorkerRuntime::Lambda {
+            continue;
+        }
+        if let Some(queue) = env.queue.get(&worker.queue) {
+            check_batching(name, worker, queue, at, out);
+        }
+        check_variables(name, worker, at, out);
+        check_handler(name, worker, at, out);
+    }
+}
+
+fn check_batching(
+    name: &str,
+    worker: &Worker,
+    queue: &Queue,
+    at: &EnvSpans,
+    out: &mut Vec<Diagnostic>,
+) {
+    let size_pointer = path::pointer(&["worker", name, "batch-size"]);
+    let window_pointer = path::pointer(&["worker", name, "batch-window"]);
+    let queue_span = at.key(&path::pointer(&["queue", &worker.queue]));
+    let size = worker.batch_size.unwrap_or(FIFO_BATCH);
+    let problem = |pointer: &str, message: String, help: &str| {
+        let diagnostic = Diagnostic::error(Code::AwsRule, message)
+            .at(at.value(pointer), "set here")
+            .also(queue_span, "the queue")
+            .help(help.to_string());
+        at.note_inherited(pointer, diagnostic)
+    };
+    if queue.fifo {
+        if size > FIFO_BATCH {
+            out.push(problem(
+                &size_pointer,
+                format!("worker `{name}` takes batches of {size} from FIFO queue `{}`, which gives at most {FIFO_BATCH}", worker.queue),
+                "Lambda reads a FIFO queue in batches of 1 to 10: set `batch-size` to 10 or less",
+            ));
+        }
+        if worker.batch_window.is_some() {
+            out.push(problem(
+                &window_pointer,
+                format!(
+                    "worker `{name}` has a batching window, which FIFO queue `{}` cannot have",
+                    worker.queue
+                ),
+                "Lambda gathers no batches from a FIFO queue: remove `batch-window`",
+            ));
+        }
+    } else if size > FIFO_BATCH && worker.batch_window.unwrap_or(0) == 0 {
+        out.push(problem(
+            &size_pointer,
+            format!("worker `{name}` takes batches of {size} without a batching window"),
+            "Lambda takes batches of more than 10 only while it gathers them: set `batch-window` to 1 second or more",
+        ));
+    }
+}
+
+/// Each variable the function gets: the queue's URL, `environment`, and where each secret is.
+fn check_variables(name: &str, worker: &Worker, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    // (variable, where it is set, whether that place's value is its name)
+    let mut variables: Vec<(String, String, bool)> = vec![(
+        worker.queue_url_variable.clone(),
+        path::pointer(&["worker", name, "queue-url-variable"]),
+        true,
+    )];
+    for key in worker.environment.keys() {
+        let pointer = path::pointer(&["worker", name, "environment", key]);
+        variables.push((key.clone(), pointer, false));
+    }
+    for (secret, reference) in &worker.secret {
+        let pointer = path::pointer(&["worker", name, "secret", secret]);
+        let suffixes: &[&str] = match (&reference.ssm, &reference.key) {
+            (Some(_), _) => &["_PARAMETER"],
+            (None, Some(_)) => &["_SECRET_ID", "_SECRET_KEY"],
+            (None, None) => &["_SECRET_ID"],
+        };
+        for suffix in suffixes {
+            variables.push(([secret.as_str(), suffix].concat(), pointer.clone(), false));
+        }
+    }
+    for (variable, pointer, named_by_value) in variables {
+        let well_formed = variable.starts_with(|c: char| c.is_ascii_alphabetic())
+            && variable.len() >= 2
+            && variable
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let (message, help) = if !well_formed {
+            (
+                format!("worker `{name}`'s function cannot have a variable named `{variable}`"),
+                "Lambda's variable names are a letter and then at least one letter, digit or `_`",
+            )
+        } else if RESERVED.contains(&variable.as_str()) {
+            (
+                format!("worker `{name}`'s function cannot set `{variable}`: Lambda sets it"),
+                "Lambda reserves the variables it sets itself (the region, the function's name and credentials, the handler, …): name yours otherwise",
+            )
+        } else {
+            continue;
+        };
+        let span = match (at.spans.contains(&pointer), named_by_value) {
+            (true, true) => at.value(&pointer),
+            (true, false) => at.key(&pointer),
+            (false, _) => at.key(&path::pointer(&["worker", name])),
+        };
+        let diagnostic = Diagnostic::error(Code::AwsRule, message)
+            .at(span, "this variable")
+            .help(help);
+        out.push(at.note_inherited(&pointer, diagnostic));
+    }
+}
+
+fn check_handler(name: &str, worker: &Worker, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let handler = &worker.handler;
+    let length = handler.chars().count();
+    if length <= MAX_HANDLER && !handler.is_empty() && !handler.contains(char::is_whitespace) {
+        return;
+    }
+    let pointer = path::pointer(&["worker", name, "handler"]);
+    let diagnostic = Diagnostic::error(
+        Code::AwsRule,
+        format!("worker `{name}`'s handler is not one Lambda takes"),
+    )
+    .at(at.value(&pointer), "the handler")
+    .help(format!(
+        "a handler is 1 to {MAX_HANDLER} characters without spaces, like \"index.handler\" (this one is {length})"
+    ));
+    out.push(at.note_inherited(&pointer, diagnostic));
+}
