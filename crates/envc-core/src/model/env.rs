@@ -232,12 +232,18 @@ pub struct Network {
     /// An existing VPC to deploy into instead of creating one.
     #[schemars(pattern(r"^vpc-[0-9a-f]{8,17}$"))]
     pub vpc_id: Option<String>,
+    /// An existing VPC's public subnets, in two zones or more (a load balancer needs two).
     #[serde(default)]
+    #[schemars(inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
     pub public_subnet_ids: Vec<String>,
+    /// An existing VPC's private subnets, in two zones or more (a load balancer and a database
+    /// subnet group need two).
     #[serde(default)]
+    #[schemars(inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
     pub private_subnet_ids: Vec<String>,
     /// Route tables of an existing VPC's private subnets, for the `s3` gateway endpoint.
     #[serde(default)]
+    #[schemars(inner(pattern(r"^rtb-[0-9a-f]{8,17}$")))]
     pub private_route_table_ids: Vec<String>,
     /// An existing VPC published in SSM Parameter Store under this path: `<path>/vpc-id`,
     /// `<path>/public-subnet-ids` and `<path>/private-subnet-ids` (string lists), and
@@ -401,7 +407,9 @@ pub struct Scaling {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Service {
-    /// Container image; defaults to the project's ECR repository.
+    /// Container image; defaults to the project's ECR repository. Up to 255 letters, digits
+    /// and `- _ : . / # @`, as ECS takes it (`repository:tag` or `repository@sha256:…`).
+    #[schemars(pattern(r"^[A-Za-z0-9][A-Za-z0-9_:./#@-]{0,254}$"))]
     pub image: Option<String>,
     /// Fargate CPU units (256 = 0.25 vCPU).
     pub cpu: u32,
@@ -409,9 +417,9 @@ pub struct Service {
     pub memory: u32,
     #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
-    /// Path the load balancer checks.
+    /// Path the load balancer checks (up to 1,024 characters, from `/`).
     #[serde(default = "default_health_check")]
-    #[schemars(pattern(r"^/"))]
+    #[schemars(length(max = 1024), pattern(r"^/"))]
     pub health_check: String,
     /// Tasks to run; defaults to `scaling min`, or 1 without scaling.
     #[schemars(range(max = 1000))]
@@ -474,6 +482,8 @@ pub struct Worker {
     /// name>` (Lambda's own) by default.
     #[schemars(length(min = 1, max = 512), pattern(r"^[.\-_/#A-Za-z0-9]+$"))]
     pub log_group: Option<String>,
+    /// Fargate: container image, as a service's `image`.
+    #[schemars(pattern(r"^[A-Za-z0-9][A-Za-z0-9_:./#@-]{0,254}$"))]
     pub image: Option<String>,
     pub cpu: Option<u32>,
     /// Fargate memory in MiB, or Lambda memory in MB.
@@ -588,7 +598,8 @@ fn default_managed_rules() -> Vec<String> {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Monitoring {
-    /// Where alarms are sent.
+    /// Where alarms are sent: an email address, which SNS asks to confirm the subscription.
+    #[schemars(length(max = 254), pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"))]
     pub alarm_email: Option<String>,
     /// Monthly cost budget in USD, for the costs tagged `envc:env` with this environment. AWS
     /// counts a tag only once it is activated as a cost allocation tag (Billing console, Cost

@@ -176,16 +176,19 @@ fn check_instance_class(database: &Database, at: &EnvSpans, out: &mut Vec<Diagno
 fn check_max_storage(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     if let (Some(max), storage) = (database.max_storage_gb, database.storage_gb) {
         let storage = storage.unwrap_or(20);
-        if max <= storage {
+        // RDS takes a maximum at least 10% above the allocated storage ("Invalid max storage
+        // size" otherwise), and advises 26% (below it, RDS warns the maximum is reached).
+        let least = (u64::from(storage) * 11).div_ceil(10);
+        if u64::from(max) < least {
             out.push(at.note_inherited(
                 "/database/max-storage-gb",
                 Diagnostic::error(
                     Code::MinMax,
-                    format!("`max-storage-gb` ({max}) is not above `storage-gb` ({storage})"),
+                    format!("`max-storage-gb` ({max}) is less than 10% above `storage-gb` ({storage})"),
                 )
                 .at(at.value("/database/max-storage-gb"), "the most storage may grow to")
                 .also(at.value("/database/storage-gb"), "the storage it starts with")
-                .help("RDS refuses a maximum that is not above the allocated storage: raise `max-storage-gb`, or leave it out to keep the storage fixed"),
+                .help(format!("RDS takes a maximum at least 10% above the allocated storage, and advises 26%: set `max-storage-gb` to {least} or more ({} advised), or leave it out to keep the storage fixed", (u64::from(storage) * 126).div_ceil(100))),
             ));
         }
     }

@@ -319,6 +319,24 @@ fn check_existing_vpc(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
             ));
         }
     }
+    // A load balancer takes subnets in two zones or more, and so does a database subnet group.
+    for (key, ids) in [
+        ("private-subnet-ids", &network.private_subnet_ids),
+        ("public-subnet-ids", &network.public_subnet_ids),
+    ] {
+        if ids.len() == 1 {
+            let pointer = format!("/network/{key}");
+            out.push(at.note_inherited(
+                &pointer,
+                Diagnostic::error(
+                    Code::NetworkSource,
+                    format!("`{key}` names one subnet; AWS needs two, in two zones"),
+                )
+                .at(at.value(&pointer), "one subnet")
+                .help(format!("a load balancer and a database subnet group each need subnets in at least two availability zones: add the VPC's other {} subnet", if key.starts_with("public") { "public" } else { "private" })),
+            ));
+        }
+    }
     let needs_route_tables = network.endpoints.contains(&crate::model::Endpoint::S3)
         && network.vpc_id.is_some()
         && network.ssm_path.is_none()

@@ -305,6 +305,42 @@ fn value_problem(
         )
         .at(value_span, "too large")
         .help(format!("use a value of {limit} or less")),
+        ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!(
+                "{name} is {}, over the {limit} it takes",
+                counted(characters(error.instance()), "character")
+            ),
+        )
+        .at(value_span, "too long")
+        .help(format!("shorten it to {limit} characters or fewer")),
+        ValidationErrorKind::MinLength { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!(
+                "{name} is {}, under the {limit} it needs",
+                counted(characters(error.instance()), "character")
+            ),
+        )
+        .at(value_span, "too short")
+        .help(format!("write at least {limit} characters")),
+        ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!(
+                "{name} has {}, over the {limit} it takes",
+                counted(items(error.instance()), "item")
+            ),
+        )
+        .at(value_span, "too many")
+        .help(format!("keep {limit} or fewer")),
+        ValidationErrorKind::MinItems { limit } => Diagnostic::error(
+            Code::OutOfRange,
+            format!(
+                "{name} has {}, under the {limit} it needs",
+                counted(items(error.instance()), "item")
+            ),
+        )
+        .at(value_span, "too few")
+        .help(format!("give at least {limit}")),
         kind => match refused_by_pattern(kind) {
             Some(pattern) => Diagnostic::error(
                 Code::BadFormat,
@@ -317,6 +353,21 @@ fn value_problem(
                 .help("see schema/ for what this setting takes"),
         },
     }
+}
+
+/// `n` and `noun`, plural but for one.
+fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The characters of a string value (0 for any other).
+fn characters(value: &serde_json::Value) -> usize {
+    value.as_str().map_or(0, |text| text.chars().count())
+}
+
+/// The items of a list value (0 for any other).
+fn items(value: &serde_json::Value) -> usize {
+    value.as_array().map_or(0, Vec::len)
 }
 
 /// The pattern a string was refused by, as jsonschema or the model's own `pattern` keyword
@@ -520,8 +571,18 @@ fn required_help(property: &str) -> String {
 }
 
 fn format_help(pointer: &str, pattern: &str) -> String {
-    let last = pointer.rsplit('/').next().unwrap_or_default();
+    // An item of a list is named by its list (`/network/private-subnet-ids/0`).
+    let mut segments = pointer.rsplit('/');
+    let last = segments.next().unwrap_or_default();
+    let last = match last.parse::<usize>() {
+        Ok(_) => segments.next().unwrap_or_default(),
+        Err(_) => last,
+    };
     match last {
+        "image" => "an image is up to 255 letters, digits and `- _ : . / # @`, like \"123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v1.4.2\"".to_string(),
+        "alarm-email" => "write an email address, like \"oncall@example.com\"".to_string(),
+        "public-subnet-ids" | "private-subnet-ids" => "a subnet id looks like \"subnet-0a1b2c3d4e5f67890\"".to_string(),
+        "private-route-table-ids" => "a route table id looks like \"rtb-0a1b2c3d4e5f67890\"".to_string(),
         "account" => "an AWS account id is 12 digits, like \"123456789012\"".to_string(),
         "vpc-id" => "a VPC id looks like \"vpc-0a1b2c3d4e5f67890\"".to_string(),
         "zone-id" => "a hosted zone id looks like \"Z0123456789ABCDEFGHIJ\"".to_string(),
