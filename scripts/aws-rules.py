@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes data/aws-rules.json, data/aws-region-types.json and data/aws-properties.json: the
-AWS rules envc checks offline.
+"""Writes data/aws-rules.json, data/aws-region-types.json, data/aws-properties.json and
+data/aws-property-limits.json: the AWS rules envc checks offline.
 
 Lambda runtimes and RDS engine versions come from cfn-lint's own data (AWS's CloudFormation
 linter, pinned in scripts/python-tools.sh), which AWS keeps in step with the Lambda runtime
@@ -246,6 +246,41 @@ def resource_properties():
     }
 
 
+def property_limits():
+    """The values each resource type's properties take, where its provider schema says: a
+    property's `enum` (of plain values), `minimum`, `maximum`, `minLength` and `maxLength`.
+    Properties set directly under `Properties` only (not inside their blocks): what an
+    environment's `override` values are checked against."""
+    from cfnlint.data.schemas.providers import us_east_1
+
+    kept = ("enum", "minimum", "maximum", "minLength", "maxLength")
+    types = {}
+    for type_name in sorted(us_east_1.types):
+        schema = provider_schema(type_name)
+        read_only = {p.rsplit("/", 1)[1] for p in schema.get("readOnlyProperties", [])}
+        properties = {}
+        for name, prop in sorted(schema.get("properties", {}).items()):
+            if name in read_only:
+                continue
+            while "$ref" in prop:
+                prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[1], {})
+            limits = {k: prop[k] for k in kept if k in prop}
+            enum = limits.get("enum")
+            if enum is not None and not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in enum):
+                del limits["enum"]
+            if limits:
+                properties[name] = limits
+        if properties:
+            types[type_name] = properties
+    return {
+        "source": f"cfn-lint {installed_version('cfn-lint')}: the us-east-1 resource provider schemas "
+        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html), "
+        "the enum, minimum, maximum, minLength and maxLength of each property under Properties",
+        "date": datetime.date.today().isoformat(),
+        "types": types,
+    }
+
+
 def create_only_properties():
     """The properties whose change makes CloudFormation replace the resource, per type: the
     provider schema's `createOnlyProperties` (always replaced) and
@@ -289,4 +324,5 @@ rules["physical_names"] = physical_names()
 write_or_check(rules, "aws-rules.json", 2)
 write_or_check(region_types(), "aws-region-types.json", 1)
 write_or_check(resource_properties(), "aws-properties.json", None)
+write_or_check(property_limits(), "aws-property-limits.json", None)
 write_or_check(create_only_properties(), "aws-create-only.json", None)

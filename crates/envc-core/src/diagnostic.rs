@@ -145,6 +145,9 @@ codes! {
     OverrideTarget = "envc::override::target",
     /// An `override` value of another type than the property's schema says.
     OverrideType = "envc::override::type",
+    /// An override value outside what the resource type's schema takes for the property (one
+    /// of its values, its range, its length).
+    OverrideValue = "envc::override::value",
     /// A resource type the environment's region does not offer.
     RegionOffering = "envc::aws::region-offering",
     /// A project kind that is not whole: a template without a schema (or the reverse), a

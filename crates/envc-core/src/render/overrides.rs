@@ -2,8 +2,10 @@
 //! stack and resource, after the template has rendered. Each is checked against the resource
 //! type's CloudFormation schema (its properties and their JSON types, `data/aws-properties.json`,
 //! written by `scripts/aws-rules.py` from the provider schemas cfn-lint ships): an unknown
-//! resource or property gets did-you-mean, a value of the wrong type is refused, and either
-//! is placed at the line of the env file that set it.
+//! resource or property gets did-you-mean, a value of the wrong type is refused, so is one
+//! outside the values, range or length the schema gives the property
+//! (`data/aws-property-limits.json`, from the same schemas), and each is placed at the line of
+//! the env file that set it.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -27,6 +29,77 @@ static PROPERTIES: LazyLock<Data> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../../../../data/aws-properties.json"))
         .expect("data/aws-properties.json is valid")
 });
+
+/// What the provider schemas allow of each property under `Properties`, where they say.
+#[derive(serde::Deserialize)]
+struct LimitData {
+    /// Resource type → property → its limits.
+    types: BTreeMap<String, BTreeMap<String, Limits>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Limits {
+    #[serde(rename = "enum")]
+    one_of: Option<Vec<Value>>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+}
+
+/// Read the first time an override sets a property (a project without overrides never does).
+static LIMITS: LazyLock<LimitData> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../../../data/aws-property-limits.json"))
+        .expect("data/aws-property-limits.json is valid")
+});
+
+/// What is wrong with `value` as property `name` of resource type `kind`, by the limits its
+/// schema gives: the problem and the help. A block, a list or an intrinsic function is not
+/// looked into.
+fn outside_limits(kind: &str, name: &str, value: &Value) -> Option<(String, String)> {
+    let limits = LIMITS.types.get(kind)?.get(name)?;
+    if let Some(allowed) = &limits.one_of {
+        let same = |a: &Value| match (a, value) {
+            (Value::Number(a), Value::Number(v)) => a.as_f64() == v.as_f64(),
+            (a, v) => a == v,
+        };
+        if (value.is_string() || value.is_number()) && !allowed.iter().any(same) {
+            let shown: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            return Some((
+                format!("`{kind}` takes no `{name}` of {value}"),
+                format!("`{name}` is one of {}", shown.join(", ")),
+            ));
+        }
+    }
+    if let Some(number) = value.as_f64() {
+        let (low, high) = (limits.minimum, limits.maximum);
+        if low.is_some_and(|low| number < low) || high.is_some_and(|high| number > high) {
+            let range = match (low, high) {
+                (Some(low), Some(high)) => format!("from {low} to {high}"),
+                (Some(low), None) => format!("at least {low}"),
+                (None, Some(high)) => format!("at most {high}"),
+                (None, None) => unreachable!("a bound was crossed"),
+            };
+            return Some((
+                format!("`{name}` of `{kind}` takes {range}, not {number}"),
+                format!("set `{name}` {range}"),
+            ));
+        }
+    }
+    if let Some(text) = value.as_str() {
+        let length = text.chars().count();
+        let (low, high) = (limits.min_length.unwrap_or(0), limits.max_length);
+        if length < low || high.is_some_and(|high| length > high) {
+            let most = high.map_or(String::new(), |high| format!(" and at most {high}"));
+            return Some((
+                format!("`{name}` of `{kind}` is {length} characters long"),
+                format!("`{name}` takes at least {low}{most} characters"),
+            ));
+        }
+    }
+    None
+}
 
 /// The JSON type the CloudFormation schema of resource type `kind` gives its property `name`
 /// (`integer`, `string`, …), for an editor's hover.
@@ -168,8 +241,16 @@ impl Place<'_> {
                 .suggest(meant),
             );
         };
-        if value.is_null() || fits(expected, value) {
+        if value.is_null() {
             return None;
+        }
+        if fits(expected, value) {
+            let (message, help) = outside_limits(kind, name, value)?;
+            return Some(self.at(
+                &[name],
+                Diagnostic::error(Code::OverrideValue, message).help(help),
+                "not a value AWS takes",
+            ));
         }
         Some(
             self.at(
