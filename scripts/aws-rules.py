@@ -206,13 +206,17 @@ def region_types():
             if type_name in present:
                 bits[i // 8] |= 1 << (i % 8)
         bitmaps[region] = bits.hex()
+    from cfnlint.helpers import AVAILABILITY_ZONES
+
     return {
         "source": f"cfn-lint {installed_version('cfn-lint')}: data/schemas/providers/<region>.py, the "
         "resource types of each region's CloudFormation registry "
-        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html)",
+        "(https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-schemas.html); "
+        "helpers.AVAILABILITY_ZONES, the zones `!GetAZs` lists in each region",
         "date": datetime.date.today().isoformat(),
         "types": types,
         "offered": bitmaps,
+        "zones": {region: len(AVAILABILITY_ZONES[region]) for region in sorted(offered) if region in AVAILABILITY_ZONES},
     }
 
 

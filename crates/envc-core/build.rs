@@ -25,8 +25,9 @@ fn main() {
     write_region_types();
 }
 
-/// `data/aws-region-types.json` as two sorted static slices: `TYPES`, and `OFFERED` (each
-/// region with its hex bitmap over `TYPES`).
+/// `data/aws-region-types.json` as sorted static slices: `TYPES` and `OFFERED` (each region
+/// with its hex bitmap over `TYPES`) in `region_types.rs`, for the rules; `ZONES` (each
+/// region's number of zones) in `region_zones.rs`, for validation.
 fn write_region_types() {
     let path = "../../data/aws-region-types.json";
     let text = std::fs::read_to_string(path).expect("data/aws-region-types.json is readable");
@@ -57,9 +58,23 @@ fn write_region_types() {
         out.push_str(&format!("    ({region:?}, {hex:?}),\n"));
     }
     out.push_str("];\n");
-    let target =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("region_types.rs");
-    std::fs::write(target, out).expect("OUT_DIR is writable");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("region_types.rs"), out).expect("OUT_DIR is writable");
+    let mut out = String::from(
+        "/// Each region, in byte order, with the number of its availability zones.\n",
+    );
+    out.push_str("static ZONES: &[(&str, u8)] = &[\n");
+    let zones = data["zones"].as_object().expect("`zones` is a map");
+    let mut zones: Vec<(&String, u64)> = zones
+        .iter()
+        .map(|(region, n)| (region, n.as_u64().expect("a count of zones")))
+        .collect();
+    zones.sort();
+    for (region, count) in zones {
+        out.push_str(&format!("    ({region:?}, {count}),\n"));
+    }
+    out.push_str("];\n");
+    std::fs::write(Path::new(&out_dir).join("region_zones.rs"), out).expect("OUT_DIR is writable");
 }
 
 /// Every file under `dir`, in name order: its path and its bytes.

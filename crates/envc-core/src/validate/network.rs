@@ -37,6 +37,7 @@ pub fn check_network(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
     }
     check_vpc_source(env, at, out);
     check_nat_gateways(network, at, out);
+    check_zones(env, at, out);
 
     check_region_and_domain(env, at, out);
 }
@@ -133,6 +134,35 @@ fn check_cidr(env: &Environment, cidr: &str, at: &EnvSpans, out: &mut Vec<Diagno
             }
         }
     }
+}
+
+/// A new VPC's subnets span `azs` zones (two at least), which its region must have: a
+/// template selects each zone from `!GetAZs`, and an index past its list fails the stack.
+fn check_zones(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let network = &env.network;
+    let region = env.region.as_deref().unwrap_or_default();
+    let Some(offered) = super::regions::zones(region) else {
+        return;
+    };
+    let wanted = network.subnet_azs();
+    if network.cidr.is_none() || wanted <= offered {
+        return;
+    }
+    let pointer = "/network/azs";
+    let span = if at.spans.contains(pointer) {
+        at.value(pointer)
+    } else {
+        at.key("/network")
+    };
+    out.push(at.note_inherited(
+        pointer,
+        Diagnostic::error(
+            Code::NetworkSource,
+            format!("{wanted} availability zones, and {region} has {offered}"),
+        )
+        .at(span, "more zones than the region has")
+        .help(format!("set `azs` to {offered} or fewer: the subnets are laid out one zone each, from the region's list")),
+    ));
 }
 
 /// A new VPC has at most one NAT gateway per availability zone.

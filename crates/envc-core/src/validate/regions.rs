@@ -33,6 +33,16 @@ pub fn partition(region: &str) -> Option<&'static str> {
         .map(|(partition, _)| partition.as_str())
 }
 
+// `ZONES`, written by `build.rs` from `data/aws-region-types.json` (cfn-lint's zones).
+include!(concat!(env!("OUT_DIR"), "/region_zones.rs"));
+
+/// How many availability zones `region` has (what `!GetAZs` lists); `None` for a region the
+/// data does not know.
+pub fn zones(region: &str) -> Option<u8> {
+    let at = ZONES.binary_search_by_key(&region, |(r, _)| r).ok()?;
+    Some(ZONES[at].1)
+}
+
 /// The domain of AWS's endpoints in `region`'s partition (what `AWS::URLSuffix` is in a
 /// template): `amazonaws.com.cn` in China, `amazonaws.com` elsewhere.
 pub fn url_suffix(region: &str) -> &'static str {
@@ -120,6 +130,19 @@ pub fn check_region_argument(region: &str, env: &str, env_region: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_are_counted_per_region() {
+        assert_eq!(zones("us-east-1"), Some(6));
+        assert_eq!(zones("us-west-1"), Some(2));
+        assert_eq!(zones("eu-west-3"), Some(3));
+        assert_eq!(zones("xx-nowhere-1"), None);
+        // Every region envc takes has its zones counted.
+        assert!(
+            all().all(|region| zones(region).is_some()),
+            "a region without zones"
+        );
+    }
 
     #[test]
     fn endpoints_of_china_are_under_their_own_domain() {
