@@ -244,6 +244,8 @@ codes! {
     DeployRole = "envc::env::deploy-role",
     /// `--region` that is no AWS region, or one of another partition than the environment's.
     RegionArgument = "envc::deploy::region",
+    /// `--endpoint-url` (or `AWS_ENDPOINT_URL`) that is no http or https URL with a host.
+    Endpoint = "envc::deploy::endpoint",
     /// A change needs confirmation, and none could be given.
     Confirmation = "envc::deploy::confirmation",
     /// `envc run` of a stack that runs no task, or one deployed without what a run needs.

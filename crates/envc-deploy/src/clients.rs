@@ -37,13 +37,14 @@ pub struct Clients {
 impl Clients {
     /// Clients for `target`; an unknown `--profile` is a problem before any call.
     pub async fn new(target: &AwsTarget) -> Result<Clients, Diagnostic> {
+        let endpoint = endpoint(target.endpoint_url.as_deref())?;
         if let Some(profile) = &target.profile {
             check_profile(profile).await?;
         }
-        Ok(Clients::connect(target).await)
+        Ok(Clients::connect(target, endpoint).await)
     }
 
-    async fn connect(target: &AwsTarget) -> Clients {
+    async fn connect(target: &AwsTarget, endpoint: Option<&str>) -> Clients {
         let https = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
@@ -65,7 +66,7 @@ impl Clients {
         if let Some(profile) = &target.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(endpoint) = &target.endpoint_url {
+        if let Some(endpoint) = endpoint {
             loader = loader.endpoint_url(endpoint);
         }
         let mut config = loader.load().await;
@@ -84,9 +85,7 @@ impl Clients {
         }
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             // Emulators serve buckets by path, not by host name.
-            .force_path_style(
-                target.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-            )
+            .force_path_style(endpoint.is_some())
             .build();
         Clients {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
@@ -276,6 +275,74 @@ where
     }
 }
 
+/// `--endpoint-url` (or `AWS_ENDPOINT_URL`, which it reads) as the SDK takes it: an empty
+/// flag is unset, and anything else is an `http` or `https` URL with a host, or a problem
+/// before any call. The SDK also reads `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`
+/// itself, and panics on an empty one (CI often exports a variable empty): such a variable is
+/// a problem too, naming it.
+pub fn endpoint(given: Option<&str>) -> Result<Option<&str>, Diagnostic> {
+    let empty_variable = std::env::vars_os().find_map(|(name, value)| {
+        let name = name.to_str()?;
+        (name.starts_with("AWS_ENDPOINT_URL") && value.to_str()?.trim().is_empty())
+            .then(|| name.to_string())
+    });
+    if let Some(name) = empty_variable {
+        return Err(Diagnostic::error(
+            Code::Endpoint,
+            format!("`{name}` is set, and empty"),
+        )
+        .help(format!("unset it (`unset {name}`) to ask AWS itself, or set it to an emulator's URL, like `http://127.0.0.1:5000`")));
+    }
+    let Some(url) = given.filter(|url| !url.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    let authority = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    let well_formed = url.len() <= 2048
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && authority.is_some_and(is_authority);
+    if well_formed {
+        return Ok(Some(url));
+    }
+    Err(Diagnostic::error(
+        Code::Endpoint,
+        "`--endpoint-url` (or `AWS_ENDPOINT_URL`) is not an http or https URL with a host",
+    )
+    .help(
+        "give an emulator's URL, like `http://127.0.0.1:5000`, or leave it out to ask AWS itself",
+    ))
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`, with a port of 1 to 65535.
+fn is_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let Some((address, rest)) = v6.split_once(']') else {
+                return false;
+            };
+            match rest {
+                "" => (address, None),
+                rest => match rest.strip_prefix(':') {
+                    Some(port) => (address, Some(port)),
+                    None => return false,
+                },
+            }
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port_ok = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|p| p > 0));
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    port_ok && host_ok
+}
+
 /// A fresh token for one write to AWS (CloudFormation's `ClientRequestToken` and `ClientToken`,
 /// Secrets Manager's `ClientRequestToken`). The SDK resends a request whose answer was lost (a
 /// dropped connection, a 5xx); with the same token AWS knows the resent one for the request it
@@ -323,6 +390,37 @@ mod tests {
             token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
             "{token}"
         );
+    }
+
+    #[test]
+    fn an_endpoint_is_an_http_url_with_a_host_and_empty_is_unset() {
+        use super::endpoint;
+        for unset in [None, Some(""), Some("  ")] {
+            assert_eq!(endpoint(unset).unwrap(), None);
+        }
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://localhost",
+            "http://[::1]:4566/",
+            "http://moto:5000/path",
+        ] {
+            assert_eq!(endpoint(Some(good)).unwrap(), Some(good), "{good}");
+        }
+        for bad in [
+            "notaurl",
+            "http://[::1",
+            "http://",
+            "http://127.0.0.1:5000 ",
+            "http://127.0.0.1:5000\n",
+            "http://host:0",
+            "http://host:99999",
+            "ftp://host",
+            "http://hôst",
+        ] {
+            let problem = endpoint(Some(bad)).unwrap_err();
+            assert_eq!(problem.code, envc_core::diagnostic::Code::Endpoint, "{bad}");
+            assert!(!problem.message.contains(bad.trim()), "echoes {bad:?}");
+        }
     }
 
     #[test]
