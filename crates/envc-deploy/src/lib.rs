@@ -48,6 +48,10 @@ pub struct DeployTarget {
     pub artifact_bucket: Option<String>,
     pub stacks: Vec<RenderedStack>,
     pub waves: Vec<Vec<String>>,
+    /// The CloudFormation name of every stack the environment renders, also those
+    /// `--stack` or `--image-tag` leave out of `stacks`: what a deployed stack of the
+    /// environment is told left over against.
+    pub rendered_stack_names: Vec<String>,
     /// `deploy --image-tag`: the tag the stacks that run the environment's image get.
     pub image_tag: Option<String>,
     /// The Secrets Manager secret of the environment's JSON configuration (`config-secret`).
@@ -95,6 +99,11 @@ impl DeployTarget {
             }),
             stacks: rendered.stacks.clone(),
             waves: rendered.waves.clone(),
+            rendered_stack_names: rendered
+                .stacks
+                .iter()
+                .map(|s| s.stack_name.clone())
+                .collect(),
             image_tag: None,
             config_secret: model.config_secret.clone(),
         }

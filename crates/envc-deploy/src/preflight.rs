@@ -148,7 +148,7 @@ pub async fn left_over_stacks(
                     .to_string()
             };
             let name = stack.stack_name().unwrap_or_default();
-            let rendered = target.stacks.iter().any(|s| s.stack_name == name);
+            let rendered = target.rendered_stack_names.iter().any(|s| s == name);
             let deleted = stack
                 .stack_status()
                 .is_some_and(|s| s.as_str() == "DELETE_COMPLETE");
