@@ -5,11 +5,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use envc_core::diagnostic::{Code, Diagnostic};
 use envc_core::source::SourceMap;
 use envc_deploy::secret::MAX_SECRET_BYTES;
 
 use super::deploy::{runtime, target};
-use super::output::{errln, outln};
+use super::output::outln;
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
 
@@ -20,11 +21,15 @@ pub enum SecretCommand {
     Set {
         env: String,
         key: Option<String>,
+        /// Never taken: a value given as an argument is refused without being shown (it would
+        /// be in the shell's history and the process list).
+        #[arg(hide = true)]
+        value: Option<String>,
         /// Read the value from standard input (one line break at its end dropped).
         #[arg(
             long,
             conflicts_with = "from_file",
-            required_unless_present = "from_file"
+            required_unless_present_any = ["from_file", "value"]
         )]
         stdin: bool,
         /// Read the value from this file.
@@ -48,11 +53,21 @@ pub enum SecretCommand {
 pub fn run(cli: &Cli, command: &SecretCommand, color: bool) -> i32 {
     match command {
         SecretCommand::Set {
+            value: Some(value), ..
+        } => {
+            super::output::learn_value(value);
+            let problem = Diagnostic::error(Code::SecretValue, "a value is never an argument")
+                .help("an argument stays in the shell's history and the process list: give the value on standard input (`--stdin`) or in a file (`--from-file F`)");
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            2
+        }
+        SecretCommand::Set {
             env,
             key,
             stdin,
             from_file,
             aws,
+            value: None,
         } => run_set(
             cli,
             env,
@@ -67,37 +82,62 @@ pub fn run(cli: &Cli, command: &SecretCommand, color: bool) -> i32 {
 }
 
 /// The value to set: standard input, or a file (relative to `-C DIR`), one line break at the
-/// end dropped.
-fn read_value(cli: &Cli, stdin: bool, file: Option<&Path>) -> Result<String, String> {
+/// end dropped; never empty.
+fn read_value(cli: &Cli, stdin: bool, file: Option<&Path>) -> Result<String, Diagnostic> {
+    let problem = |message: String, help: &str| {
+        Diagnostic::error(Code::SecretValue, message).help(help.to_string())
+    };
     let mut bytes = Vec::new();
-    let read = match (stdin, file) {
+    let limit = MAX_SECRET_BYTES as u64 + 1;
+    match (stdin, file) {
         (true, _) => std::io::stdin()
-            .take(MAX_SECRET_BYTES as u64 + 1)
+            .take(limit)
             .read_to_end(&mut bytes)
-            .map(|_| ()),
-        (false, Some(file)) => std::fs::File::open(cli.dir.join(file))
-            .and_then(|f| f.take(MAX_SECRET_BYTES as u64 + 1).read_to_end(&mut bytes))
-            .map(|_| ()),
+            .map_err(|e| problem(format!("cannot read the value from standard input: {e}"), "pipe the value in, like `printf %s \"$TOKEN\" | envc secret set ENV KEY --stdin`"))?,
+        (false, Some(file)) => {
+            let path = cli.dir.join(file);
+            let shown = file.display();
+            let cannot = |e: std::io::Error| {
+                problem(format!("cannot read the value from `{shown}`: {e}"), "give a file that holds the value")
+            };
+            // A FIFO or a device would block or never end: only a file is read.
+            if !std::fs::metadata(&path).map_err(cannot)?.is_file() {
+                return Err(problem(format!("`{shown}` is not a file"), "give a file that holds the value, or pipe it in with `--stdin`"));
+            }
+            std::fs::File::open(&path)
+                .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+                .map_err(cannot)?
+        }
         (false, None) => {
-            return Err(
-                "give the value on standard input (`--stdin`) or in a file (`--from-file F`)"
-                    .to_string(),
-            )
+            return Err(problem(
+                "no value given".to_string(),
+                "give the value on standard input (`--stdin`) or in a file (`--from-file F`)",
+            ))
         }
     };
-    read.map_err(|e| format!("cannot read the value: {e}"))?;
     if bytes.len() > MAX_SECRET_BYTES {
-        return Err(format!(
-            "the value is over {MAX_SECRET_BYTES} bytes, Secrets Manager's limit"
+        return Err(problem(
+            format!("the value is over {MAX_SECRET_BYTES} bytes, Secrets Manager's limit"),
+            "keep large files out of the configuration secret (an S3 object, read by the service, holds them)",
         ));
     }
-    let mut text =
-        String::from_utf8(bytes).map_err(|_| "the value is not UTF-8 text".to_string())?;
+    let mut text = String::from_utf8(bytes).map_err(|_| {
+        problem(
+            "the value is not UTF-8 text".to_string(),
+            "a secret's value here is text; encode binary data (base64) first",
+        )
+    })?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
             text.pop();
         }
+    }
+    if text.is_empty() {
+        return Err(problem(
+            "the value is empty".to_string(),
+            "nothing was read (a command before the pipe that failed, a variable that is not set): give the value on standard input or in a file",
+        ));
     }
     Ok(text)
 }
@@ -111,14 +151,13 @@ fn run_set(
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
-    if key.is_some_and(|k| k.trim().is_empty()) {
-        errln!("envc: a KEY is a name; leave it out to set the keys of a JSON object");
-        return 2;
-    }
-    let value = match read_value(cli, stdin, file) {
+    let value = key
+        .map_or(Ok(()), envc_deploy::secret::check_key)
+        .and_then(|()| read_value(cli, stdin, file));
+    let value = match value {
         Ok(value) => value,
         Err(problem) => {
-            errln!("envc: {problem}");
+            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
             return 2;
         }
     };

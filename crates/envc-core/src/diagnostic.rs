@@ -166,6 +166,9 @@ codes! {
     /// A configuration secret key that cannot be set or read as asked (no secret, not a
     /// JSON object, over Secrets Manager's size), or that containers read and it lacks.
     SecretKey = "envc::secret::key",
+    /// A value for `envc secret set` that cannot be read or stored: empty, over Secrets
+    /// Manager's 65,536 bytes, not UTF-8, or from a file that cannot be read.
+    SecretValue = "envc::secret::value",
     /// A protected environment's stack that drifted from its template (changed by hand),
     /// which a deploy would overwrite without `--overwrite-drift`.
     Drift = "envc::deploy::drift",

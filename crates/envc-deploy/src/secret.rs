@@ -56,6 +56,24 @@ fn secret_name(target: &DeployTarget) -> Result<&str, Diagnostic> {
     })
 }
 
+/// A key a container can read: a task's `valueFrom` names it after the secret's ARN and a
+/// `:` (`arn:…:secret:NAME:KEY::`), so it holds no `:`, and it is a name, not empty and
+/// without control characters.
+pub fn check_key(key: &str) -> Result<(), Diagnostic> {
+    let problem = if key.trim().is_empty() {
+        "a key is empty"
+    } else if key.contains(':') {
+        "a key holds `:`"
+    } else if key.chars().any(char::is_control) {
+        "a key holds a control character"
+    } else {
+        return Ok(());
+    };
+    Err(Diagnostic::error(Code::SecretKey, problem).help(
+        "a container reads a key by name after a `:` (`arn:…:secret:NAME:KEY::`): name it with letters, digits and `_`, like `DATABASE_URL`",
+    ))
+}
+
 /// Sets `key` to `value` (or, without a key, each key of the JSON object `value`), keeping
 /// the secret's other keys.
 pub async fn set(target: &DeployTarget, key: Option<&str>, value: &str) -> Result<Set, Diagnostic> {
@@ -73,6 +91,9 @@ pub async fn set(target: &DeployTarget, key: Option<&str>, value: &str) -> Resul
             }
         },
     };
+    for key in new.keys() {
+        check_key(key)?;
+    }
     let clients = Clients::to_change(&target.aws, &target.env).await?;
     let mut keys = current(&clients, &name).await?;
     let keys_set: Vec<String> = new.keys().cloned().collect();
@@ -180,4 +201,17 @@ pub fn referenced_keys(target: &DeployTarget, name: &str) -> Vec<(String, String
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_names_a_container_can_read() {
+        for good in ["DATABASE_URL", "api-token", "A=B", "ünïcode"] {
+            assert!(super::check_key(good).is_ok(), "{good}");
+        }
+        for bad in ["", "  ", "A:B", "A\nB", "A\u{1}B"] {
+            assert!(super::check_key(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -24,18 +24,25 @@ pub struct Redactor {
 const SHORT: usize = 4;
 
 impl Redactor {
-    /// Remembers `value` as a credential: it, and how JSON and GitHub annotations write it.
+    /// Remembers `value` as a credential: it, and how JSON (once or nested in another JSON
+    /// string) and GitHub annotations write it.
     pub fn learn(&mut self, value: &str) {
         if value.is_empty() {
             return;
         }
-        let json = serde_json::to_string(value).unwrap_or_default();
-        let json = json[1..json.len() - 1].to_string();
+        let escaped = |text: &str| {
+            let json = serde_json::to_string(text).unwrap_or_default();
+            json[1..json.len() - 1].to_string()
+        };
+        let json = escaped(value);
+        // A JSON string inside a JSON string: a secret's value in the request that sets it,
+        // as an error answer may echo it.
+        let nested = escaped(&json);
         let github = value
             .replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A");
-        for form in [value.to_string(), json, github] {
+        for form in [value.to_string(), json, nested, github] {
             let known = if form.len() < SHORT {
                 (format!("\"{form}\""), true)
             } else {

@@ -106,3 +106,19 @@ fn finds_a_credential_written_over_two_lines() {
         vec!["A1b/aaaaaaaaaaCl1Aply2fK1Rt4F4VyC1MjJ4AX", "Ab c"]
     );
 }
+
+#[test]
+fn a_learned_value_is_masked_in_json_nested_in_json() {
+    let mut redactor = super::Redactor::default();
+    let value = "line-a-5510\nline-b \"quoted\" \\ tab\tend";
+    redactor.learn(value);
+    // The value of a key, in a JSON object, written as a string of a request body that an
+    // error answer echoes.
+    let object = serde_json::json!({ "LEAK": value }).to_string();
+    let body = serde_json::json!({ "SecretString": object }).to_string();
+    let shown = redactor.mask(&body);
+    for part in ["line-a-5510", "line-b", "quoted", "tab"] {
+        assert!(!shown.contains(part), "{part} in {shown}");
+    }
+    assert!(shown.contains("SecretString"), "{shown}");
+}
