@@ -245,6 +245,31 @@ fn a_very_long_name_is_quoted_by_its_ends_and_length_in_every_format() {
 }
 
 #[test]
+fn arguments_a_command_cannot_take_get_a_coded_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    for (args, code, text) in [
+        (
+            &["diff", "--live", "local", "dev"][..],
+            "envc::usage",
+            "takes one environment, not 2",
+        ),
+        (
+            &["drift", "local", "--stack", "nosuch"][..],
+            "envc::stack::unknown",
+            "its stacks: network",
+        ),
+    ] {
+        let (exit, stdout, stderr) = envc(dir.path(), args);
+        assert_eq!(exit, 2, "{args:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(code) && stderr.contains(text),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn stale_schema_fails_check_and_schema_rewrites_it() {
     let dir = tempfile::tempdir().unwrap();
     copy_project(root(), dir.path());

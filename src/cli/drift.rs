@@ -5,7 +5,7 @@ use envc_core::source::SourceMap;
 use envc_deploy::drift::StackDrift;
 
 use super::deploy::{runtime, target};
-use super::output::{errln, out, outln};
+use super::output::{out, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli};
 
@@ -22,7 +22,8 @@ pub fn run_drift(
         Err(code) => return code,
     };
     if let Some(unknown) = stacks.iter().find(|s| target.stack(s).is_none()) {
-        errln!("envc: `{env}` has no stack `{unknown}`");
+        let problem = target.unknown_stack(unknown);
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     }
     let drifts = match runtime().block_on(envc_deploy::drift::detect(&target, stacks)) {

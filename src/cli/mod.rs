@@ -387,7 +387,12 @@ fn diff(
         return match envs {
             [env] => deploy::run_live_diff(cli, env, aws, color),
             _ => {
-                errln!("envc: `diff --live` takes one environment");
+                let problem = Diagnostic::error(
+                    envc_core::diagnostic::Code::Usage,
+                    format!("`diff --live` takes one environment, not {}", envs.len()),
+                )
+                .help("name the environment whose deployed stacks to compare, like `envc diff --live staging`");
+                print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
                 2
             }
         };

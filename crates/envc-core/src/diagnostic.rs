@@ -247,6 +247,8 @@ codes! {
     DeployRole = "envc::env::deploy-role",
     /// `--region` that is no AWS region, or one of another partition than the environment's.
     RegionArgument = "envc::deploy::region",
+    /// A command given arguments it cannot take together (`diff --live` of two environments).
+    Usage = "envc::usage",
     /// `--endpoint-url` (or `AWS_ENDPOINT_URL`) that is no http or https URL with a host.
     Endpoint = "envc::deploy::endpoint",
     /// A change needs confirmation, and none could be given.
