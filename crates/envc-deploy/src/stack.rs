@@ -43,42 +43,20 @@ pub fn utc_seconds(time: &DateTime) -> String {
 /// The deployed stack, or `None` when it does not exist.
 pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>, Diagnostic> {
     match cf.describe_stacks().stack_name(stack_name).send().await {
-        Ok(response) => Ok(response.stacks().first().map(|s| StackInfo {
-            status: s
-                .stack_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            reason: s.stack_status_reason().map(String::from),
-            last_updated: s.last_updated_time().or(s.creation_time()).map(utc_seconds),
-            outputs: s
-                .outputs()
-                .iter()
-                .map(|o| {
-                    (
-                        o.output_key().unwrap_or_default().to_string(),
-                        o.output_value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-            parameters: s
-                .parameters()
-                .iter()
-                .map(|p| {
-                    (
-                        p.parameter_key().unwrap_or_default().to_string(),
-                        p.parameter_value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-            drifted: s.drift_information().and_then(|d| {
-                let drifted = d.stack_drift_status().map(|s| s.as_str()) == Some("DRIFTED");
-                drifted.then(|| {
-                    d.last_check_timestamp()
-                        .map(utc_seconds)
-                        .unwrap_or_default()
-                })
-            }),
-        })),
+        Ok(response) => {
+            let Some(s) = response.stacks().first() else {
+                return Ok(None);
+            };
+            // An answer cut short (a proxy, a dropped connection) parses into a stack without
+            // a status, which must not read as a stack in a state.
+            let known = s.stack_status().filter(|status| {
+                aws_sdk_cloudformation::types::StackStatus::values().contains(&status.as_str())
+            });
+            if known.is_none() {
+                return Err(unreadable_answer(stack_name));
+            }
+            Ok(Some(stack_info(s)))
+        }
         Err(error) => {
             let message = error_message(&error);
             if message.contains("does not exist") {
@@ -91,6 +69,55 @@ pub async fn describe(cf: &Client, stack_name: &str) -> Result<Option<StackInfo>
             }
         }
     }
+}
+
+/// What envc reads of a described stack.
+fn stack_info(s: &aws_sdk_cloudformation::types::Stack) -> StackInfo {
+    StackInfo {
+        status: s
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: s.stack_status_reason().map(String::from),
+        last_updated: s.last_updated_time().or(s.creation_time()).map(utc_seconds),
+        outputs: s
+            .outputs()
+            .iter()
+            .map(|o| {
+                (
+                    o.output_key().unwrap_or_default().to_string(),
+                    o.output_value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        parameters: s
+            .parameters()
+            .iter()
+            .map(|p| {
+                (
+                    p.parameter_key().unwrap_or_default().to_string(),
+                    p.parameter_value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        drifted: s.drift_information().and_then(|d| {
+            let drifted = d.stack_drift_status().map(|s| s.as_str()) == Some("DRIFTED");
+            drifted.then(|| {
+                d.last_check_timestamp()
+                    .map(utc_seconds)
+                    .unwrap_or_default()
+            })
+        }),
+    }
+}
+
+/// AWS answered, but with no stack status envc knows: an answer cut short, or not AWS's.
+fn unreadable_answer(stack_name: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::Aws,
+        format!("cannot read the answer about stack `{stack_name}`: it holds no stack status"),
+    )
+    .help("the answer was cut short or is not AWS's (a proxy, a network fault, a wrong `--endpoint-url`); run it again, and check the endpoint")
 }
 
 pub fn is_in_progress(status: &str) -> bool {
