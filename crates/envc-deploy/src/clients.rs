@@ -57,10 +57,13 @@ impl Clients {
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(10)),
             )
+            // An endpoint that takes connections and never answers held a call for six
+            // attempts of 30 s, three minutes without a word: a call gives up after a minute.
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
                     .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_timeout(Duration::from_secs(60))
                     .build(),
             );
         if let Some(profile) = &target.profile {
