@@ -220,6 +220,19 @@ def region_types():
     }
 
 
+def settable_properties(type_name):
+    """The properties of `type_name` a template sets under `Properties` (its provider schema's,
+    less the read-only ones), by name, each schema through its `$ref`s."""
+    schema = provider_schema(type_name)
+    read_only = {p.rsplit("/", 1)[1] for p in schema.get("readOnlyProperties", [])}
+    for name, prop in sorted(schema.get("properties", {}).items()):
+        if name in read_only:
+            continue
+        while "$ref" in prop:
+            prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[1], {})
+        yield name, prop
+
+
 def resource_properties():
     """The properties a template may set on each resource type (the provider schema's, less
     its read-only ones), with their JSON types: what an environment's `override` block is
@@ -228,14 +241,8 @@ def resource_properties():
 
     types = {}
     for type_name in sorted(us_east_1.types):
-        schema = provider_schema(type_name)
-        read_only = {p.rsplit("/", 1)[1] for p in schema.get("readOnlyProperties", [])}
         properties = {}
-        for name, prop in sorted(schema.get("properties", {}).items()):
-            if name in read_only:
-                continue
-            while "$ref" in prop:
-                prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[1], {})
+        for name, prop in settable_properties(type_name):
             kind = prop.get("type", "object" if "properties" in prop else "any")
             if isinstance(kind, list):
                 kind = "any" if len(kind) != 1 else kind[0]
@@ -260,14 +267,8 @@ def property_limits():
     kept = ("enum", "minimum", "maximum", "minLength", "maxLength")
     types = {}
     for type_name in sorted(us_east_1.types):
-        schema = provider_schema(type_name)
-        read_only = {p.rsplit("/", 1)[1] for p in schema.get("readOnlyProperties", [])}
         properties = {}
-        for name, prop in sorted(schema.get("properties", {}).items()):
-            if name in read_only:
-                continue
-            while "$ref" in prop:
-                prop = schema.get("definitions", {}).get(prop["$ref"].rsplit("/", 1)[1], {})
+        for name, prop in settable_properties(type_name):
             limits = {k: prop[k] for k in kept if k in prop}
             enum = limits.get("enum")
             if enum is not None and not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in enum):

@@ -305,42 +305,12 @@ fn value_problem(
         )
         .at(value_span, "too large")
         .help(format!("use a value of {limit} or less")),
-        ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!(
-                "{name} is {}, over the {limit} it takes",
-                counted(characters(error.instance()), "character")
-            ),
-        )
-        .at(value_span, "too long")
-        .help(format!("shorten it to {limit} characters or fewer")),
-        ValidationErrorKind::MinLength { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!(
-                "{name} is {}, under the {limit} it needs",
-                counted(characters(error.instance()), "character")
-            ),
-        )
-        .at(value_span, "too short")
-        .help(format!("write at least {limit} characters")),
-        ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!(
-                "{name} has {}, over the {limit} it takes",
-                counted(items(error.instance()), "item")
-            ),
-        )
-        .at(value_span, "too many")
-        .help(format!("keep {limit} or fewer")),
-        ValidationErrorKind::MinItems { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!(
-                "{name} has {}, under the {limit} it needs",
-                counted(items(error.instance()), "item")
-            ),
-        )
-        .at(value_span, "too few")
-        .help(format!("give at least {limit}")),
+        kind @ (ValidationErrorKind::MaxLength { .. }
+        | ValidationErrorKind::MinLength { .. }
+        | ValidationErrorKind::MaxItems { .. }
+        | ValidationErrorKind::MinItems { .. }) => {
+            size_problem(kind, error.instance(), name, value_span)
+        }
         kind => match refused_by_pattern(kind) {
             Some(pattern) => Diagnostic::error(
                 Code::BadFormat,
@@ -353,6 +323,48 @@ fn value_problem(
                 .help("see schema/ for what this setting takes"),
         },
     }
+}
+
+/// A string longer or shorter, or a list longer or shorter, than the schema's bound.
+fn size_problem(
+    kind: &ValidationErrorKind,
+    value: &serde_json::Value,
+    name: &str,
+    span: Span,
+) -> Diagnostic {
+    let (limit, most, noun) = match kind {
+        ValidationErrorKind::MaxLength { limit } => (*limit, true, "character"),
+        ValidationErrorKind::MinLength { limit } => (*limit, false, "character"),
+        ValidationErrorKind::MaxItems { limit } => (*limit, true, "item"),
+        ValidationErrorKind::MinItems { limit } => (*limit, false, "item"),
+        _ => unreachable!("called for length and count bounds only"),
+    };
+    let (verb, size) = match noun {
+        "item" => ("has", items(value)),
+        _ => ("is", characters(value)),
+    };
+    let size = counted(size, noun);
+    let (bound, label, help) = match (most, noun) {
+        (true, "item") => ("over the", "too many", format!("keep {limit} or fewer")),
+        (true, _) => (
+            "over the",
+            "too long",
+            format!("shorten it to {limit} characters or fewer"),
+        ),
+        (false, "item") => ("under the", "too few", format!("give at least {limit}")),
+        (false, _) => (
+            "under the",
+            "too short",
+            format!("write at least {limit} characters"),
+        ),
+    };
+    let needs = if most { "it takes" } else { "it needs" };
+    Diagnostic::error(
+        Code::OutOfRange,
+        format!("{name} {verb} {size}, {bound} {limit} {needs}"),
+    )
+    .at(span, label)
+    .help(help)
 }
 
 /// `n` and `noun`, plural but for one.
