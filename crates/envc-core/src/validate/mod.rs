@@ -23,6 +23,7 @@ pub use aws_rules::{name_rules, NameRule, Scope};
 pub use settings::published as published_schemas;
 mod stacks;
 mod tags;
+mod value_problems;
 
 use std::collections::HashSet;
 

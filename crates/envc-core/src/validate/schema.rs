@@ -5,6 +5,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::Validator;
 
 use super::model_schema;
+use super::value_problems::{not_allowed, value_problem, value_text};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::Shape;
@@ -283,115 +284,6 @@ fn wrong_type(
     .help(type_help(&expected))
 }
 
-/// A value out of range, in the wrong format, or wrong in any other way the schema says.
-fn value_problem(
-    error: &jsonschema::ValidationError<'_>,
-    pointer: &str,
-    name: &str,
-    value_span: Span,
-) -> Diagnostic {
-    match error.kind() {
-        ValidationErrorKind::Minimum { limit }
-        | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!("{name} must be at least {limit}, not {}", error.instance()),
-        )
-        .at(value_span, "too small")
-        .help(format!("use a value of {limit} or more")),
-        ValidationErrorKind::Maximum { limit }
-        | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
-            Code::OutOfRange,
-            format!("{name} must be at most {limit}, not {}", error.instance()),
-        )
-        .at(value_span, "too large")
-        .help(format!("use a value of {limit} or less")),
-        kind @ (ValidationErrorKind::MaxLength { .. }
-        | ValidationErrorKind::MinLength { .. }
-        | ValidationErrorKind::MaxItems { .. }
-        | ValidationErrorKind::MinItems { .. }) => {
-            size_problem(kind, error.instance(), name, value_span)
-        }
-        kind => match refused_by_pattern(kind) {
-            Some(pattern) => Diagnostic::error(
-                Code::BadFormat,
-                format!("{name} is not in the expected format"),
-            )
-            .at(value_span, "does not match")
-            .help(format_help(pointer, pattern)),
-            None => Diagnostic::error(Code::SchemaInvalid, format!("{name}: {error}"))
-                .at(value_span, "here")
-                .help("see schema/ for what this setting takes"),
-        },
-    }
-}
-
-/// A string longer or shorter, or a list longer or shorter, than the schema's bound.
-fn size_problem(
-    kind: &ValidationErrorKind,
-    value: &serde_json::Value,
-    name: &str,
-    span: Span,
-) -> Diagnostic {
-    let (limit, most, noun) = match kind {
-        ValidationErrorKind::MaxLength { limit } => (*limit, true, "character"),
-        ValidationErrorKind::MinLength { limit } => (*limit, false, "character"),
-        ValidationErrorKind::MaxItems { limit } => (*limit, true, "item"),
-        ValidationErrorKind::MinItems { limit } => (*limit, false, "item"),
-        _ => unreachable!("called for length and count bounds only"),
-    };
-    let (verb, size) = match noun {
-        "item" => ("has", items(value)),
-        _ => ("is", characters(value)),
-    };
-    let size = counted(size, noun);
-    let (bound, label, help) = match (most, noun) {
-        (true, "item") => ("over the", "too many", format!("keep {limit} or fewer")),
-        (true, _) => (
-            "over the",
-            "too long",
-            format!("shorten it to {limit} characters or fewer"),
-        ),
-        (false, "item") => ("under the", "too few", format!("give at least {limit}")),
-        (false, _) => (
-            "under the",
-            "too short",
-            format!("write at least {limit} characters"),
-        ),
-    };
-    let needs = if most { "it takes" } else { "it needs" };
-    Diagnostic::error(
-        Code::OutOfRange,
-        format!("{name} {verb} {size}, {bound} {limit} {needs}"),
-    )
-    .at(span, label)
-    .help(help)
-}
-
-/// `n` and `noun`, plural but for one.
-fn counted(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
-}
-
-/// The characters of a string value (0 for any other).
-fn characters(value: &serde_json::Value) -> usize {
-    value.as_str().map_or(0, |text| text.chars().count())
-}
-
-/// The items of a list value (0 for any other).
-fn items(value: &serde_json::Value) -> usize {
-    value.as_array().map_or(0, Vec::len)
-}
-
-/// The pattern a string was refused by, as jsonschema or the model's own `pattern` keyword
-/// (see [`model_schema::pattern_keyword`]) reports it.
-fn refused_by_pattern(kind: &ValidationErrorKind) -> Option<&str> {
-    match kind {
-        ValidationErrorKind::Pattern { pattern } => Some(pattern),
-        ValidationErrorKind::Custom { keyword, message } if keyword == "pattern" => Some(message),
-        _ => None,
-    }
-}
-
 /// The (object pointer, key) of every unknown key an error reports, looking into the
 /// alternative an `anyOf`/`oneOf` value came closest to, as [`CompiledSchema::describe`]
 /// does.
@@ -412,63 +304,6 @@ fn collect_unknown_keys(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(
         }
         _ => {}
     }
-}
-
-/// A value as the user wrote it: a string's text, a number's digits.
-fn value_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A value outside `options`, with did-you-mean.
-fn not_allowed(
-    error: &jsonschema::ValidationError<'_>,
-    options: &[String],
-    spans: &SpanIndex,
-    root: Span,
-    noun: &str,
-) -> (Option<Located>, Diagnostic) {
-    let pointer = error.instance_path().as_str();
-    let name = display_name(pointer, noun);
-    let located = spans.nearest(pointer).cloned();
-    let value_span = located.as_ref().map(|l| l.value).unwrap_or(root);
-    let given = value_text(error.instance());
-    let (help, suggestion) = match nearest_number(error.instance(), options) {
-        Some(nearest) => (
-            format!("the nearest allowed value is `{nearest}`"),
-            Some(nearest),
-        ),
-        None => suggestion(&given, options.iter().map(String::as_str), || {
-            format!("choose one of: {}", options.join(", "))
-        }),
-    };
-    let diagnostic = Diagnostic::error(
-        Code::NotAllowed,
-        format!("{name} must be one of: {}", options.join(", ")),
-    )
-    .at(value_span, "not one of the allowed values")
-    .help(help)
-    .suggest(suggestion);
-    (located, diagnostic)
-}
-
-/// For a number outside a list of numbers, the allowed one closest to it (the larger of two
-/// as close): spelling is no guide to which number was meant.
-fn nearest_number<'a>(given: &serde_json::Value, options: &'a [String]) -> Option<&'a str> {
-    let given = given.as_f64()?;
-    let numbers: Vec<(f64, &str)> = options
-        .iter()
-        .map(|o| o.parse::<f64>().ok().map(|n| (n, o.as_str())))
-        .collect::<Option<_>>()?;
-    numbers
-        .into_iter()
-        .min_by(|(a, _), (b, _)| {
-            let (da, db) = ((a - given).abs(), (b - given).abs());
-            da.total_cmp(&db).then(b.total_cmp(a))
-        })
-        .map(|(_, text)| text)
 }
 
 /// The constants that alternatives expect at `pointer`, in their order.
@@ -514,7 +349,7 @@ fn closest_alternative<'e>(
 }
 
 /// `/service/api/scaling/max` → "`service.api.scaling.max`".
-fn display_name(pointer: &str, noun: &str) -> String {
+pub(super) fn display_name(pointer: &str, noun: &str) -> String {
     match KeyPath::from_pointer(pointer) {
         Some(path) if !path.is_empty() => format!("`{path}`"),
         _ => format!("the {noun}"),
@@ -579,32 +414,6 @@ fn required_help(property: &str) -> String {
         "network" => "add `network { cidr \"10.0.0.0/16\" }` (a new VPC) or `network { vpc-id \"vpc-…\" }` (an existing one)".to_string(),
         "project" => "add `project \"<name>\"` to stacks.kdl".to_string(),
         other => format!("add `{other}` here, or to an environment this one extends"),
-    }
-}
-
-fn format_help(pointer: &str, pattern: &str) -> String {
-    // An item of a list is named by its list (`/network/private-subnet-ids/0`).
-    let mut segments = pointer.rsplit('/');
-    let last = segments.next().unwrap_or_default();
-    let last = match last.parse::<usize>() {
-        Ok(_) => segments.next().unwrap_or_default(),
-        Err(_) => last,
-    };
-    match last {
-        "image" => "an image is up to 255 letters, digits and `- _ : . / # @`, like \"123456789012.dkr.ecr.us-east-1.amazonaws.com/api:v1.4.2\"".to_string(),
-        "alarm-email" => "write an email address, like \"oncall@example.com\"".to_string(),
-        "public-subnet-ids" | "private-subnet-ids" => "a subnet id looks like \"subnet-0a1b2c3d4e5f67890\"".to_string(),
-        "private-route-table-ids" => "a route table id looks like \"rtb-0a1b2c3d4e5f67890\"".to_string(),
-        "account" => "an AWS account id is 12 digits, like \"123456789012\"".to_string(),
-        "vpc-id" => "a VPC id looks like \"vpc-0a1b2c3d4e5f67890\"".to_string(),
-        "zone-id" => "a hosted zone id looks like \"Z0123456789ABCDEFGHIJ\"".to_string(),
-        "certificate-arn" => "a certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\" (or an IAM server certificate)".to_string(),
-        "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
-        "github-repo" => "write the repository as \"owner/name\"".to_string(),
-        "version" => "write the engine version as digits, like \"16.6\"".to_string(),
-        "config-secret" => "a Secrets Manager secret name is 1 to 512 letters, digits and `/ _ + = . @ -`, like \"balancer-prod/config\"".to_string(),
-        "image-tag" => "an image tag is 1 to 128 letters, digits, `_`, `.` and `-`, like \"v1.4.2\" or \"3f78685\"".to_string(),
-        _ => format!("expected to match `{pattern}`"),
     }
 }
 
