@@ -259,6 +259,16 @@ fn arguments_a_command_cannot_take_get_a_coded_diagnostic() {
             "envc::stack::unknown",
             "its stacks: network",
         ),
+        (
+            &["render"][..],
+            "envc::usage",
+            "`render` prints one environment, and none was named",
+        ),
+        (
+            &["init", "--starter", "graphql-apy"][..],
+            "envc::usage",
+            "did you mean `graphql-api`?",
+        ),
     ] {
         let (exit, stdout, stderr) = envc(dir.path(), args);
         assert_eq!(exit, 2, "{args:?}: {stdout}{stderr}");

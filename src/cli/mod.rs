@@ -472,8 +472,14 @@ fn report_stale(
     command: &str,
 ) -> i32 {
     output::learn(&sources);
+    let code = match command {
+        "docs" => envc_core::diagnostic::Code::DocsStale,
+        _ => envc_core::diagnostic::Code::SchemaStale,
+    };
     for (path, current, expected) in &stale {
-        errln!("envc: `{}` is stale; run `envc {command}`", path.display());
+        let problem = Diagnostic::error(code, format!("`{}` is stale", path.display()))
+            .help(format!("run `envc {command}` and commit the result"));
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, false);
         let name = path.display().to_string();
         let diff = envc_core::golden::unified_diff(
             current,
@@ -508,10 +514,19 @@ fn report_written(
 /// `envc init`: the starter by name, the project named after the folder unless `--name`.
 fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -> i32 {
     let Some(chosen) = envc_core::init::STARTERS.iter().find(|s| s.name == starter) else {
-        errln!("envc: there is no starter `{starter}`; starters are:");
-        for s in envc_core::init::STARTERS {
-            errln!("  {:<22} {}", s.name, s.about);
-        }
+        let names = envc_core::init::STARTERS.iter().map(|s| s.name);
+        let listed: Vec<String> = envc_core::init::STARTERS
+            .iter()
+            .map(|s| format!("`{}` ({})", s.name, s.about))
+            .collect();
+        let help = envc_core::did_you_mean::did_you_mean(starter, names)
+            .unwrap_or_else(|| format!("the starters are {}", listed.join("; ")));
+        let problem = Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            format!("there is no starter `{starter}`"),
+        )
+        .help(help);
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
         return 2;
     };
     let folder = std::fs::canonicalize(dir)

@@ -2,7 +2,7 @@
 
 use envc_core::diagnostic::Diagnostic;
 
-use super::output::{errln, out, outln};
+use super::output::{out, outln};
 use super::report::Format;
 use super::{print_diagnostics, Cli, GraphFormat};
 
@@ -66,7 +66,12 @@ pub fn run_render(
         };
     }
     let Some(env) = env else {
-        errln!("envc: name an environment to print, or use `--write`");
+        let problem = Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            "`render` prints one environment, and none was named",
+        )
+        .help("name one, like `envc render staging`, or write every golden file with `envc render --write`");
+        print_diagnostics(&[problem], &checked.sources, Format::Human, color);
         return 2;
     };
     let Some(rendered) = checked.rendered.iter().find(|r| r.name == env) else {
