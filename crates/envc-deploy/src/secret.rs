@@ -158,7 +158,18 @@ async fn current(clients: &Clients, name: &str) -> Result<Map<String, Value>, Di
         .send()
         .await;
     let text = match read {
-        Ok(value) => value.secret_string().unwrap_or("{}").to_string(),
+        // A secret without text is binary, or an answer cut short: never read as no keys,
+        // which `set` would write back over it.
+        Ok(value) => match value.secret_string() {
+            Some(text) => text.to_string(),
+            None => {
+                return Err(Diagnostic::error(
+                    Code::SecretKey,
+                    format!("`{name}` holds no JSON text to add keys to"),
+                )
+                .help("it holds a binary value, or the answer was cut short; envc keeps the configuration secret as a JSON object of keys (start it again from `{}` in the console), or run it again"))
+            }
+        },
         Err(error) => {
             let message = error_message(&error);
             if message.contains("ResourceNotFound") && message.contains("version") {
