@@ -8,11 +8,13 @@ pub mod cidr;
 pub mod env;
 pub mod shape;
 pub mod stacks;
+pub mod workload;
 
 pub use cidr::{Cidr, Subnet, Tier};
 pub use env::*;
 pub use shape::{Shape, MERGE};
 pub use stacks::*;
+pub use workload::*;
 
 use std::borrow::Cow;
 

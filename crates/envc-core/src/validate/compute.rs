@@ -1,12 +1,13 @@
 //! Compute rules: Fargate cpu/memory pairs (services, Fargate workers, the migration task),
-//! scaling bounds, Lambda limits, worker queues.
+//! scaling bounds, Lambda limits, worker queues, and the image tag containers run from an
+//! immutable repository.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
 use crate::model::{Environment, Scaling, Service, Worker, WorkerRuntime};
 use crate::resolve::path;
 
-use super::EnvSpans;
+use super::{EnvSpans, ValidEnv};
 
 /// Memory (MiB) Fargate offers for each CPU size (Linux tasks).
 pub fn fargate_memory(cpu: u32) -> Option<Vec<u32>> {
@@ -221,6 +222,61 @@ fn check_scaling(scaling: &Scaling, pointer: &str, at: &EnvSpans, out: &mut Vec<
                 .also(at.value(&min), "min")
                 .help("raise `max` or lower `min`"),
             ),
+        );
+    }
+}
+
+/// Immutable ECR tags take a tag once: an environment whose containers run the moving
+/// `latest` from its own repository could not push the next build. Only where the project
+/// has a `registry` stack (otherwise the repository is not envc's).
+pub fn check_image_tags(envs: &[&ValidEnv], creates_registry: bool, out: &mut Vec<Diagnostic>) {
+    if !creates_registry {
+        return;
+    }
+    for env in envs {
+        let model = &env.model;
+        let immutable = model.registry.as_ref().is_none_or(|r| r.immutable_tags);
+        if !immutable || model.image_tag != "latest" {
+            continue;
+        }
+        let from_repository = model.service.values().any(|s| s.image.is_none())
+            || model
+                .worker
+                .values()
+                .any(|w| w.runtime == WorkerRuntime::Fargate && w.image.is_none());
+        if !from_repository {
+            continue;
+        }
+        let at = EnvSpans {
+            env: &env.name,
+            file: env.file,
+            spans: &env.spans,
+        };
+        let mut diagnostic = Diagnostic::error(
+            Code::AwsRule,
+            "containers run `:latest` from a repository whose tags are immutable",
+        )
+        .at(
+            at.value("/image-tag"),
+            if env.spans.contains("/image-tag") {
+                "a tag every build would push again"
+            } else {
+                "`image-tag` is not set, so it is `latest`"
+            },
+        );
+        if let Some(set) = env.spans.get("/registry/immutable-tags") {
+            diagnostic = diagnostic.also(set.value, "tags are immutable here");
+        }
+        out.push(
+            diagnostic
+                .help(
+                    "ECR accepts a tag once in such a repository, so the next build could not push \
+                     `latest`: set `image-tag` to the build's version or commit (like \
+                     `image-tag \"1.41.8-abc123d\"`), or let tags move with \
+                     `registry { immutable-tags #false }`",
+                )
+                .note(format!("in environment `{}`", env.name))
+                .concerns_heir(&env.name),
         );
     }
 }

@@ -356,7 +356,7 @@ fn check_across(
     dns::check_shared_domains(all, &mut across);
     let creates_zones = creates_builtin(stacks, crate::model::StackKind::Dns);
     let creates_registry = creates_builtin(stacks, crate::model::StackKind::Registry);
-    aws_rules::check_image_tags(all, creates_registry, &mut across);
+    compute::check_image_tags(all, creates_registry, &mut across);
     let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
     if let Some(stacks) = stacks {
         for env in all {

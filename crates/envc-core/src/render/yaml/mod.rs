@@ -9,6 +9,7 @@
 mod emit;
 mod kept;
 mod reader;
+mod scalar;
 mod tree;
 
 pub use emit::to_canonical_yaml;
