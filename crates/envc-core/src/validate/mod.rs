@@ -16,6 +16,7 @@ mod network;
 mod outputs;
 pub mod regions;
 mod schema;
+mod secret_refs;
 mod secrets;
 mod settings;
 
@@ -357,6 +358,8 @@ fn check_across(
     let creates_zones = creates_builtin(stacks, crate::model::StackKind::Dns);
     let creates_registry = creates_builtin(stacks, crate::model::StackKind::Registry);
     compute::check_image_tags(all, creates_registry, &mut across);
+    let creates_config_secret = creates_builtin(stacks, crate::model::StackKind::ConfigSecret);
+    secret_refs::check_secret_references(all, creates_config_secret, &mut across);
     let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
     if let Some(stacks) = stacks {
         for env in all {

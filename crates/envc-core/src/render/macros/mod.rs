@@ -271,11 +271,38 @@ fn arn(state: &State, service: &str, name: &str) -> Result<String, Error> {
     ))
 }
 
+/// How a container reads Secrets Manager secret `from`: by its ARN as written; by the
+/// complete ARN the stack that makes it exports, when it is the environment's config secret
+/// (`!ImportValue …`); else by the partial ARN of its name.
+enum SecretArn {
+    Written(String),
+    Imported(String),
+    Partial(String),
+}
+
+fn secret_arn(state: &State, from: &str) -> Result<SecretArn, Error> {
+    if from.starts_with("arn:") {
+        return Ok(SecretArn::Written(from.to_string()));
+    }
+    let config_secret = variable(state, "config")?.get_attr("config_secret")?;
+    let config_stack = variable(state, "kinds")?.get_item(&Value::from("config-secret"))?;
+    if config_secret.as_str() == Some(from) && !config_stack.is_undefined() {
+        let stack = config_stack.to_string();
+        return Ok(SecretArn::Imported(import_value(
+            state,
+            &stack,
+            "SecretArn",
+            None,
+        )?));
+    }
+    Ok(SecretArn::Partial(arn(state, "secretsmanager", from)?))
+}
+
 fn container_secrets(state: &State, secrets: Value) -> Result<String, Error> {
     let mut out = String::new();
     for (name, reference) in dictsort(&secrets)? {
-        let from = if !reference.get_attr("ssm")?.is_none() {
-            arn(state, "ssm", &ssm_name(&reference)?)?
+        let value_from = if !reference.get_attr("ssm")?.is_none() {
+            tojson(&Value::from(arn(state, "ssm", &ssm_name(&reference)?)?))?
         } else {
             let key = reference.get_attr("key")?;
             let key = if key.is_none() {
@@ -283,13 +310,19 @@ fn container_secrets(state: &State, secrets: Value) -> Result<String, Error> {
             } else {
                 format!(":{key}::")
             };
-            let secret = format!("{}{key}", reference.get_attr("from")?);
-            arn(state, "secretsmanager", &secret)?
+            match secret_arn(state, &reference.get_attr("from")?.to_string())? {
+                SecretArn::Imported(import) if key.is_empty() => import,
+                SecretArn::Imported(import) => {
+                    format!("!Join [\"\", [{import}, {}]]", tojson(&Value::from(key))?)
+                }
+                SecretArn::Written(arn) | SecretArn::Partial(arn) => {
+                    tojson(&Value::from(arn + &key))?
+                }
+            }
         };
         out += &format!(
-            "            - Name: {}\n              ValueFrom: {}\n",
+            "            - Name: {}\n              ValueFrom: {value_from}\n",
             tojson(&name)?,
-            tojson(&Value::from(from))?
         );
     }
     Ok(out)
@@ -307,25 +340,27 @@ fn secret_read_statement(state: &State, secrets: Value) -> Result<String, Error>
         }
     }
     let mut out = String::new();
-    let statements = [
-        (
-            "secretsmanager:GetSecretValue",
-            "secretsmanager",
-            &names,
-            "-*",
-        ),
-        ("ssm:GetParameters", "ssm", &params, ""),
-    ];
-    for (action, service, resources, suffix) in statements {
-        if resources.is_empty() {
-            continue;
+    let statement = |action: &str| {
+        format!("              - Effect: Allow\n                Action: {action}\n                Resource:\n")
+    };
+    let item = |text: String| format!("                  - {text}\n");
+    if !names.is_empty() {
+        out += &statement("secretsmanager:GetSecretValue");
+        for name in &names {
+            match secret_arn(state, name)? {
+                SecretArn::Written(arn) => {
+                    out += &item(tojson(&Value::from(arn.clone()))?);
+                    out += &item(tojson(&Value::from(arn + "-*"))?);
+                }
+                SecretArn::Imported(import) => out += &item(import),
+                SecretArn::Partial(arn) => out += &item(tojson(&Value::from(arn + "-*"))?),
+            }
         }
-        out += &format!(
-            "              - Effect: Allow\n                Action: {action}\n                Resource:\n"
-        );
-        for resource in resources {
-            let arn = arn(state, service, &format!("{resource}{suffix}"))?;
-            out += &format!("                  - {}\n", tojson(&Value::from(arn))?);
+    }
+    if !params.is_empty() {
+        out += &statement("ssm:GetParameters");
+        for param in &params {
+            out += &item(tojson(&Value::from(arn(state, "ssm", param)?))?);
         }
     }
     Ok(out)

@@ -56,6 +56,9 @@ fn contexts() -> Vec<Value> {
         API_KEY => context! { from => "balancer/dev/api", key => (), ssm => () },
         a_lower => context! { from => "balancer/dev/db", key => "user", ssm => () },
         FLAG => context! { from => (), key => (), ssm => "/balancer/dev/flag/" },
+        CONFIG => context! { from => "balancer-dev-config", key => (), ssm => () },
+        CONFIG_KEY => context! { from => "balancer-dev-config", key => "url", ssm => () },
+        BY_ARN => context! { from => "arn:aws:secretsmanager:eu-west-1:222222222222:secret:shared-AbCdEf", key => "token", ssm => () },
     };
     let units = context! {
         own_repository => context! { image => () },
@@ -78,6 +81,15 @@ fn contexts() -> Vec<Value> {
     for (index, dns) in dns_settings.into_iter().enumerate() {
         let protected = index % 2 == 0;
         let partition = if protected { "aws" } else { "aws-cn" };
+        // The config secret is made by a stack of the environment, or outside envc.
+        let kinds = if index < 2 {
+            Value::from(std::collections::BTreeMap::from([
+                ("config-secret", "config"),
+                ("cluster", "cluster"),
+            ]))
+        } else {
+            Value::from(std::collections::BTreeMap::from([("cluster", "cluster")]))
+        };
         contexts.push(context! {
             project => "balancer",
             env => "dev",
@@ -88,7 +100,8 @@ fn contexts() -> Vec<Value> {
             resource_prefix => "balancer-dev",
             stack => context! { name => "api" },
             image_repository => "111111111111.dkr.ecr.eu-west-1.amazonaws.com/balancer-dev",
-            config => context! { dns, log_retention_days => 30, image_tag => "latest" },
+            kinds,
+            config => context! { dns, log_retention_days => 30, image_tag => "latest", config_secret => "balancer-dev-config" },
             secrets => secrets.clone(),
             ssm_only => context! { FLAG => context! { from => (), key => (), ssm => "a/b" } },
             manager_only => context! { A => context! { from => "x", key => (), ssm => () } },
@@ -193,4 +206,51 @@ fn the_module_binds_every_name_the_macros_define() {
     };
     assert_eq!(exports("_macros.j2"), exports("builtin/_macros.j2"));
     assert!(exports("_macros.j2").len() > 10);
+}
+
+/// The config secret an environment's stack makes is read by the complete ARN that stack
+/// exports; one made outside envc by the partial ARN of its name; an ARN as written.
+#[test]
+fn secrets_are_read_by_the_arn_secrets_manager_finds() {
+    let project = tempfile::tempdir().unwrap();
+    let renderer = Renderer::new(project.path()).unwrap();
+    let template = "{% import \"_macros.j2\" as m %}{{ m.container_secrets(secrets) }}{{ m.secret_read_statement(secrets) }}";
+    let contexts = contexts();
+    let made = renderer
+        .templates
+        .render_str(template, &contexts[0])
+        .unwrap();
+    assert!(
+        made.contains("ValueFrom: !ImportValue balancer-dev-config-SecretArn\n"),
+        "{made}"
+    );
+    assert!(
+        made.contains(
+            r#"ValueFrom: !Join ["", [!ImportValue balancer-dev-config-SecretArn, ":url::"]]"#
+        ),
+        "{made}"
+    );
+    assert!(
+        made.contains("- !ImportValue balancer-dev-config-SecretArn\n"),
+        "{made}"
+    );
+    let by_arn = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:shared-AbCdEf";
+    assert!(
+        made.contains(&format!("ValueFrom: \"{by_arn}:token::\"")),
+        "{made}"
+    );
+    assert!(
+        made.contains(&format!("- \"{by_arn}\"\n"))
+            && made.contains(&format!("- \"{by_arn}-*\"\n")),
+        "{made}"
+    );
+    let outside = renderer
+        .templates
+        .render_str(template, &contexts[2])
+        .unwrap();
+    assert!(
+        outside.contains(":secret:balancer-dev-config\"\n"),
+        "{outside}"
+    );
+    assert!(!outside.contains("ImportValue"), "{outside}");
 }
