@@ -193,21 +193,42 @@ async fn current(clients: &Clients, name: &str) -> Result<Map<String, Value>, Di
     }
 }
 
-/// Keys of secret `name` that the environment's task definitions read: a `ValueFrom` of
-/// `arn:…:secret:NAME:KEY::`, with the stack that reads it.
+/// Keys of secret `name` that the environment's task definitions read, with the stack that
+/// reads each: a `ValueFrom` of `arn:…:secret:NAME:KEY::`, or, for the secret a stack of the
+/// environment makes, `!Join ["", [!ImportValue <its SecretArn export>, ":KEY::"]]`.
 pub fn referenced_keys(target: &DeployTarget, name: &str) -> Vec<(String, String)> {
-    let needle = format!(":secret:{name}:");
+    let mut needles = vec![format!(":secret:{name}:")];
+    let made_by = target.stacks.iter().find(|stack| {
+        stack.body.contains(&format!("Name: {name}\n"))
+            && stack
+                .template
+                .exports
+                .iter()
+                .any(|e| e.ends_with("-SecretArn"))
+    });
+    if let Some(stack) = made_by {
+        for export in stack
+            .template
+            .exports
+            .iter()
+            .filter(|e| e.ends_with("-SecretArn"))
+        {
+            needles.push(format!("!ImportValue {export}, \":"));
+        }
+    }
     let mut found = Vec::new();
     for stack in &target.stacks {
-        let mut rest = stack.body.as_str();
-        while let Some(at) = rest.find(&needle) {
-            rest = &rest[at + needle.len()..];
-            let key: String = rest
-                .chars()
-                .take_while(|c| *c != ':' && *c != '"' && !c.is_whitespace())
-                .collect();
-            if !key.is_empty() && !found.iter().any(|(k, s)| *k == key && *s == stack.stack) {
-                found.push((key, stack.stack.clone()));
+        for needle in &needles {
+            let mut rest = stack.body.as_str();
+            while let Some(at) = rest.find(needle.as_str()) {
+                rest = &rest[at + needle.len()..];
+                let key: String = rest
+                    .chars()
+                    .take_while(|c| *c != ':' && *c != '"' && !c.is_whitespace())
+                    .collect();
+                if !key.is_empty() && !found.iter().any(|(k, s)| *k == key && *s == stack.stack) {
+                    found.push((key, stack.stack.clone()));
+                }
             }
         }
     }

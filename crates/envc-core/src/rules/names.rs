@@ -188,6 +188,23 @@ fn how_to_rename(place: Place) -> &'static str {
     }
 }
 
+/// Starts of names AWS refuses beyond a type's pattern: a load balancer's name may not begin
+/// with `internal-` (ELBv2 `CreateLoadBalancer`, `Name`), which project `internal` gives all.
+const REFUSED_STARTS: &[(&str, &str)] =
+    &[("AWS::ElasticLoadBalancingV2::LoadBalancer", "internal-")];
+
+fn refused_start(kind: &str, name: &str) -> Option<&'static str> {
+    REFUSED_STARTS
+        .iter()
+        .find(|(of, start)| {
+            *of == kind
+                && name
+                    .get(..start.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(start))
+        })
+        .map(|(_, start)| *start)
+}
+
 fn check_form(
     item: &Named,
     pattern: Option<&Pattern>,
@@ -204,7 +221,8 @@ fn check_form(
             "has characters or a form AWS refuses (it must match `{}`)",
             pattern.as_str()
         )),
-        _ => None,
+        _ => refused_start(item.kind, &item.name)
+            .map(|start| format!("begins with `{start}`, which AWS refuses for this type")),
     };
     let Some(problem) = problem else {
         return;

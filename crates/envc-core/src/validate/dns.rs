@@ -95,6 +95,9 @@ pub fn check_zones(
     let mut without_zone = Vec::new();
     for env in envs {
         check_domain_in_zone(env, out);
+        if creates_zones {
+            check_certificate_domain(env, out);
+        }
         if let Some(ZoneSource::Owner(owner)) = zone_source(env) {
             if check_owner(env, owner, envs, declared, out) {
                 without_zone.push(env.name.clone());
@@ -139,6 +142,44 @@ fn check_domain_in_zone(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
             "a certificate and records for `{domain}` can only be made in a zone that holds it: \
              use a name ending in `.{zone}`, or the zone of `{domain}`"
         )),
+    );
+}
+
+/// The longest name ACM takes as a certificate's domain name (its common name), dots included.
+const MAX_CERTIFICATE_DOMAIN: usize = 64;
+
+/// A certificate the `dns` stack requests is for `domain`, which ACM takes up to 64
+/// characters long (`RequestCertificate`'s `DomainName`).
+fn check_certificate_domain(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
+    let Some(domain) = env.model.domain.as_deref() else {
+        return;
+    };
+    let requested = env
+        .model
+        .dns
+        .as_ref()
+        .is_none_or(|d| d.certificate_arn.is_none());
+    let length = domain.chars().count();
+    if !requested || length <= MAX_CERTIFICATE_DOMAIN {
+        return;
+    }
+    let Some(domain_at) = env.spans.nearest("/domain") else {
+        return;
+    };
+    out.push(
+        Diagnostic::error(
+            Code::Domain,
+            format!(
+                "`{}` serves `{domain}`, {length} characters, and ACM issues certificates for names of at most {MAX_CERTIFICATE_DOMAIN}",
+                env.name
+            ),
+        )
+        .at(domain_at.value, "the certificate's name")
+        .concerns_heir(&env.name)
+        .help(
+            "shorten the name (a shorter environment name, or fewer labels), or give `dns { certificate-arn }` \
+             of a certificate whose names cover it",
+        ),
     );
 }
 

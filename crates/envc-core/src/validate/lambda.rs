@@ -1,11 +1,14 @@
 //! What Lambda takes of a Lambda worker that the schema cannot say alone: its SQS trigger's
-//! batching against its queue, the names of the variables its function gets, and its handler.
+//! batching against its queue, the names of the variables its function gets, its handler,
+//! and a runtime its placeholder code can be written in.
 //!
 //! AWS's rules (Lambda's `CreateEventSourceMapping`, `Environment` and `CreateFunction`):
 //! - a FIFO queue's trigger takes batches of at most 10 and no batching window; a standard
 //!   queue's takes more than 10 only with a window of at least a second;
 //! - a variable's name is `[a-zA-Z]([a-zA-Z0-9_])+`, and not one Lambda sets itself;
-//! - a handler is up to 128 characters without white space.
+//! - a handler is up to 128 characters without white space;
+//! - code inline in the template (`Code.ZipFile`, the placeholder envc creates a function
+//!   with, until CI deploys its code) is for Node.js and Python runtimes only.
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Environment, Queue, Worker, WorkerRuntime};
@@ -51,7 +54,40 @@ pub(super) fn check_lambda_workers(env: &Environment, at: &EnvSpans, out: &mut V
         }
         check_variables(name, worker, at, out);
         check_handler(name, worker, at, out);
+        check_placeholder_runtime(name, worker, at, out);
     }
+}
+
+/// The runtimes CloudFormation creates a function with code inline in the template for.
+const INLINE_CODE_RUNTIMES: &[&str] = &["nodejs", "python"];
+
+fn check_placeholder_runtime(
+    name: &str,
+    worker: &Worker,
+    at: &EnvSpans,
+    out: &mut Vec<Diagnostic>,
+) {
+    let runtime = worker.lambda_runtime.as_str();
+    if INLINE_CODE_RUNTIMES
+        .iter()
+        .any(|family| runtime.starts_with(family))
+    {
+        return;
+    }
+    let pointer = path::pointer(&["worker", name, "lambda-runtime"]);
+    out.push(at.note_inherited(
+        &pointer,
+        Diagnostic::error(
+            Code::AwsRule,
+            format!("worker `{name}`'s function cannot be created on `{runtime}`"),
+        )
+        .at(at.value(&pointer), "not Node.js or Python")
+        .help(
+            "envc creates a Lambda worker's function with placeholder code inline in its template (CI then deploys \
+             the real code), and CloudFormation takes inline code only for Node.js and Python: use a `nodejs` or \
+             `python` runtime, or `runtime \"fargate\"` with an image of the worker",
+        ),
+    ));
 }
 
 fn check_batching(

@@ -14,6 +14,7 @@ mod lambda;
 mod model_schema;
 mod network;
 mod outputs;
+mod reach;
 pub mod regions;
 mod schema;
 mod secret_refs;
@@ -362,6 +363,7 @@ fn check_across(
     secret_refs::check_secret_references(all, creates_config_secret, &mut across);
     let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
     if let Some(stacks) = stacks {
+        reach::check_private_reach(all, &stacks.model, &mut across);
         for env in all {
             let mut found = Vec::new();
             if outputs::check_stack_outputs(env, stacks, &mut found) {
