@@ -189,6 +189,9 @@ codes! {
     UnknownStack = "envc::stack::unknown",
     /// Stack `needs` form a cycle.
     StackCycle = "envc::stack::cycle",
+    /// A built-in kind whose template reads another kind's stack (a service runs in the
+    /// cluster), in a project without one.
+    RequiredStack = "envc::stack::required",
     /// A stack has both or neither of `kind` and `template`.
     StackSource = "envc::stack::source",
     /// A stack's name cannot be part of a CloudFormation stack name.

@@ -44,6 +44,7 @@ pub fn check_stacks(
         check_project_kind(name, stack, project_kinds, &span, out);
         check_selection(name, stack, &span, out);
         check_needs(name, stack, config, &span, out);
+        check_required_kinds(name, stack, config, &span, out);
     }
     check_cycle(config, &span, out);
     if let Some(region) = config.region.as_deref() {
@@ -182,6 +183,55 @@ fn check_needs(
                 .suggest(suggestion),
             );
         }
+    }
+}
+
+/// The kinds of stack a built-in kind's template imports outputs of, with what it takes.
+fn required_kinds(kind: StackKind) -> &'static [(StackKind, &'static str)] {
+    match kind {
+        StackKind::Service => &[
+            (StackKind::Network, "its subnets and security group"),
+            (StackKind::Cluster, "the ECS cluster its tasks run in"),
+        ],
+        StackKind::Worker => &[
+            (StackKind::Network, "its subnets and security group"),
+            (StackKind::Queues, "the queue it consumes"),
+        ],
+        StackKind::Database => &[(StackKind::Network, "its subnets and security group")],
+        _ => &[],
+    }
+}
+
+/// A built-in kind's stack has, in the project, a stack of each kind its template reads.
+fn check_required_kinds(
+    name: &str,
+    stack: &Stack,
+    config: &StacksConfig,
+    span: &dyn Fn(&str, bool) -> Span,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(kind) = stack.builtin() else {
+        return;
+    };
+    for (required, what) in required_kinds(kind) {
+        if config
+            .stack
+            .values()
+            .any(|s| s.builtin() == Some(*required))
+        {
+            continue;
+        }
+        let (kind, required) = (kind.as_str(), required.as_str());
+        out.push(
+            Diagnostic::error(
+                Code::RequiredStack,
+                format!("stack `{name}` is a `{kind}`, which imports {what} from a `{required}` stack, and the project has none"),
+            )
+            .at(span(&stack_pointer(name, "/kind"), false), "reads a stack of another kind")
+            .help(format!(
+                "add `stack \"{required}\" kind=\"{required}\"` to stacks.kdl, and `needs \"{required}\"` to `{name}`"
+            )),
+        );
     }
 }
 
