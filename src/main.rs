@@ -9,6 +9,7 @@ use envc::cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    envc::start_pool();
     let cli = cli::Cli::parse();
     std::process::exit(cli::run(cli));
 }

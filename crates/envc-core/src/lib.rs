@@ -22,6 +22,7 @@ pub mod golden;
 pub mod init;
 pub mod model;
 mod parallel;
+pub use parallel::start_pool;
 pub mod parse;
 pub mod pattern;
 pub mod published;

@@ -9,6 +9,19 @@
 
 use rayon::prelude::*;
 
+/// Stack of each pool thread. Templates run on the pool, and a template may build a value
+/// nested as deep as its fuel allows (about 100,000 levels), which minijinja prints, compares
+/// and frees by recursion: rayon's default of 2 MiB overflows at about 10,000. The stack is
+/// reserved address space; only what a thread uses is ever touched.
+const POOL_STACK: usize = 512 * 1024 * 1024;
+
+/// Starts the global pool with [`POOL_STACK`] per thread; a no-op once a pool is running.
+pub fn start_pool() {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(POOL_STACK)
+        .build_global();
+}
+
 /// From this many items on, they are mapped on the pool.
 const PARALLEL_FROM: usize = 16;
 

@@ -189,6 +189,8 @@ codes! {
     UnknownStack = "envc::stack::unknown",
     /// Stack `needs` form a cycle.
     StackCycle = "envc::stack::cycle",
+    /// A stack's `needs` names one stack twice.
+    NeedsTwice = "envc::stack::needs-twice",
     /// A built-in kind whose template reads another kind's stack (a service runs in the
     /// cluster), in a project without one.
     RequiredStack = "envc::stack::required",

@@ -82,6 +82,17 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
     match database.engine {
         Engine::Postgres => {
             check_instance_class(database, at, out);
+            if database.storage_gb.is_none() {
+                out.push(at.note_inherited(
+                    "/database",
+                    Diagnostic::error(
+                        Code::DatabaseEngine,
+                        "a PostgreSQL instance needs `storage-gb`",
+                    )
+                    .at(at.key("/database"), "RDS PostgreSQL")
+                    .help("add the storage it starts with, for example `storage-gb 20` (RDS allocates 20 GiB or more)"),
+                ));
+            }
             check_max_storage(database, at, out);
             for key in ["min-acu", "max-acu"] {
                 if at.spans.contains(&format!("/database/{key}")) {

@@ -95,6 +95,7 @@ pub fn check_zones(
     let mut without_zone = Vec::new();
     for env in envs {
         check_domain_in_zone(env, out);
+        check_one_zone_source(env, out);
         if creates_zones {
             check_certificate_domain(env, out);
         }
@@ -142,6 +143,36 @@ fn check_domain_in_zone(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
             "a certificate and records for `{domain}` can only be made in a zone that holds it: \
              use a name ending in `.{zone}`, or the zone of `{domain}`"
         )),
+    );
+}
+
+/// `zone-id` (an existing zone) and `zone-owner` (another environment's) are two sources of
+/// the zone: one is taken and the other silently dropped.
+fn check_one_zone_source(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
+    let Some(dns) = env.model.dns.as_ref() else {
+        return;
+    };
+    let (Some(_), Some(owner)) = (&dns.zone_id, dns.zone_owner.as_deref()) else {
+        return;
+    };
+    if owner == env.name {
+        return;
+    }
+    let (Some(id_at), Some(owner_at)) = (
+        env.spans.nearest("/dns/zone-id"),
+        env.spans.nearest("/dns/zone-owner"),
+    ) else {
+        return;
+    };
+    out.push(
+        Diagnostic::error(
+            Code::DnsZone,
+            format!("`{}` takes its zone both by id and from `{owner}`", env.name),
+        )
+        .at(id_at.value, "an existing zone")
+        .also(owner_at.value, "another environment's zone")
+        .concerns_heir(&env.name)
+        .help("give one of `zone-id` and `zone-owner`; in a child, `(remove)zone-owner` drops the inherited one"),
     );
 }
 

@@ -39,9 +39,13 @@ pub fn check_secret_references(
         });
         for (base, secrets, in_container) in services.chain(workers) {
             for (variable, reference) in secrets {
-                let pointer = format!("{base}{}/from", path::pointer(&["secret", variable]));
-                let problem = problem(reference, in_container, own_config, variable);
-                if let Some(diagnostic) = problem {
+                let node = format!("{base}{}", path::pointer(&["secret", variable]));
+                let found = match source_problem(reference, variable) {
+                    Some(diagnostic) => Some((node, diagnostic)),
+                    None => problem(reference, in_container, own_config, variable)
+                        .map(|diagnostic| (format!("{node}/from"), diagnostic)),
+                };
+                if let Some((pointer, diagnostic)) = found {
                     let diagnostic = diagnostic
                         .at(at.value(&pointer), "the secret")
                         .note(format!("in environment `{}`", env.name))
@@ -51,6 +55,23 @@ pub fn check_secret_references(
             }
         }
     }
+}
+
+/// A variable with no name, or one that names no secret or two: ECS takes a name and one
+/// `valueFrom`.
+fn source_problem(reference: &SecretRef, variable: &str) -> Option<Diagnostic> {
+    let message = match (&reference.from, &reference.ssm) {
+        _ if variable.trim().is_empty() => "a secret's variable has no name".to_string(),
+        (None, None) => format!("`{variable}` names no secret to read"),
+        (Some(_), Some(_)) => {
+            format!("`{variable}` names both a Secrets Manager secret and an SSM parameter")
+        }
+        _ => return None,
+    };
+    Some(Diagnostic::error(Code::AwsRule, message).help(
+        "a container variable reads one secret: `secret \"NAME\" from=\"<secret name or ARN>\"` (with `key=` for \
+         a key of its JSON) or `secret \"NAME\" ssm=\"/<parameter>\"`",
+    ))
 }
 
 /// What is wrong with how `reference` names its secret, if anything.

@@ -153,7 +153,19 @@ fn check_needs(
     out: &mut Vec<Diagnostic>,
 ) {
     for (i, need) in stack.needs.iter().enumerate() {
-        if need == name {
+        if stack.needs[..i].contains(need) {
+            out.push(
+                Diagnostic::error(
+                    Code::NeedsTwice,
+                    format!("stack `{name}` needs `{need}` twice"),
+                )
+                .at(
+                    span(&stack_pointer(name, &format!("/needs/{i}")), false),
+                    "again",
+                )
+                .help("name each stack it needs once"),
+            );
+        } else if need == name {
             out.push(
                 Diagnostic::error(Code::StackCycle, format!("stack `{name}` needs itself"))
                     .at(

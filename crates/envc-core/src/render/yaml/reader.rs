@@ -26,7 +26,11 @@ pub fn parse(text: &str) -> Option<Yaml<'_>> {
         start = end + 1;
     }
     lines.push(&text[start..]);
-    let mut reader = Reader { lines, next: 0 };
+    let mut reader = Reader {
+        lines,
+        next: 0,
+        depth: 0,
+    };
     if reader
         .lines
         .iter()
@@ -60,7 +64,14 @@ struct Reader<'a> {
     lines: Vec<&'a str>,
     /// The next line not yet consumed.
     next: usize,
+    /// Block nodes open around the one being read.
+    depth: usize,
 }
+
+/// The deepest nesting this reader follows, of blocks and of one line's flow collections;
+/// deeper text goes to `serde_yaml_ng`, which refuses nesting past its own limit (128): a
+/// template's output nested thousands deep must not overflow the stack.
+const MAX_DEPTH: usize = 128;
 
 fn indent_of(line: &str) -> usize {
     line.bytes().position(|b| b != b' ').unwrap_or(line.len())
@@ -94,11 +105,17 @@ impl<'a> Reader<'a> {
     /// The block node whose first line is the next one, at `indent`.
     fn block(&mut self, indent: usize) -> Option<Yaml<'a>> {
         let (_, rest) = self.peek()?;
-        if is_item(rest) {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let node = if is_item(rest) {
             self.sequence(indent)
         } else {
             self.mapping(indent, None)
-        }
+        };
+        self.depth -= 1;
+        node
     }
 
     fn sequence(&mut self, indent: usize) -> Option<Yaml<'a>> {
@@ -320,6 +337,7 @@ fn block_scalar(text: &str) -> Option<Yaml<'_>> {
             let (s, rest) = single_quoted(text)?;
             (Yaml::String(s), rest)
         }
+        b'[' | b'{' if flow_depth(text) > MAX_DEPTH => return None,
         b'[' => flow_sequence(text)?,
         b'{' => flow_mapping(text)?,
         b'-' if !text[1..].starts_with([' ', '-']) && text.len() > 1 => {
@@ -355,6 +373,23 @@ fn plain_to_comment(text: &str) -> Option<Yaml<'_>> {
 /// Whether `text` holds ` #`, the start of a comment.
 fn has_comment(text: &str) -> bool {
     text.as_bytes().windows(2).any(|pair| pair == b" #")
+}
+
+/// The most brackets open at once in `text`, counting those in quotes too (an overcount only
+/// leaves more text to `serde_yaml_ng`).
+fn flow_depth(text: &str) -> usize {
+    let (mut open, mut most) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                open += 1;
+                most = most.max(open);
+            }
+            b']' | b'}' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    most
 }
 
 /// `{"Fn::GetAtt": [A, B]}` on one line: the mapping and the text after it.
