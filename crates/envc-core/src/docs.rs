@@ -337,6 +337,11 @@ fn example(path: &[String], raw: &Value, schema: &Value) -> String {
                 .parse::<f64>()
                 .map(Value::from)
                 .unwrap_or(Value::String(text.into())),
+            // Arguments as written (`"npx" "prisma"`), with or without the node's name.
+            Some("array") => {
+                let key = path.last().map_or(String::new(), |k| format!("{k} "));
+                Value::Array(arguments(text.strip_prefix(&key).unwrap_or(text)))
+            }
             _ => Value::String(text.trim_matches('"').to_string()),
         });
     if let (true, Some(text)) = (is_free(schema), &from_description) {
@@ -385,6 +390,16 @@ fn example(path: &[String], raw: &Value, schema: &Value) -> String {
 fn is_empty(value: &Value) -> bool {
     matches!(value, Value::Array(a) if a.is_empty())
         || matches!(value, Value::Object(o) if o.is_empty())
+}
+
+/// The strings of KDL arguments written in a description: quoted ones, or else words.
+fn arguments(text: &str) -> Vec<Value> {
+    let words: Vec<&str> = if text.contains('"') {
+        text.split('"').skip(1).step_by(2).collect()
+    } else {
+        text.split_whitespace().collect()
+    };
+    words.into_iter().map(|w| Value::String(w.to_string())).collect()
 }
 
 fn kdl_line(value: &Value) -> String {

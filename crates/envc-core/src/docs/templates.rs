@@ -136,7 +136,7 @@ pub(super) fn templates_md() -> String {
     ] {
         let _ = write!(out, "\n## {title}\n\n| name | what it is |\n|---|---|\n");
         for (name, what) in rows {
-            let _ = writeln!(out, "| `{name}` | {} |", cell(what));
+            let _ = writeln!(out, "| `{}` | {} |", cell(name), cell(what));
         }
     }
     out
