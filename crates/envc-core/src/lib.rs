@@ -207,6 +207,14 @@ fn run_against(
         .then(|| prepared_renderer(root, open_cache("render").is_none_or(|c| c.is_empty())));
     all.extend(found);
 
+    // `check` of an abstract environment checks the environments that extend it.
+    let heirs;
+    let only = if stages == Stages::Check {
+        heirs = concrete_heirs(&parsed, only);
+        &heirs[..]
+    } else {
+        only
+    };
     let wanted = (!only.is_empty()).then(|| wanted_files(&parsed, &sources, only, &mut all));
 
     let (mut resolved, found) = resolve::resolve_project(&parsed, &sources, Shapes::shared());
@@ -297,6 +305,44 @@ fn concerns(diagnostic: &Diagnostic, sources: &SourceMap, files: &HashSet<FileId
         }
         None => true,
     }
+}
+
+/// `only` with each abstract environment replaced by the environments that extend it, through
+/// any number of others, and are not abstract (in file order); one no environment extends
+/// stays, and is reported as abstract.
+fn concrete_heirs(parsed: &parse::ParsedProject, only: &[String]) -> Vec<String> {
+    let extends = |env: &parse::EnvFile, ancestor: &str| {
+        let mut next = env.extends.as_ref().and_then(|p| parsed.env(&p.name));
+        for _ in 0..parsed.envs.len() {
+            let Some(parent) = next else {
+                return false;
+            };
+            if parent.name == ancestor {
+                return true;
+            }
+            next = parent.extends.as_ref().and_then(|p| parsed.env(&p.name));
+        }
+        false
+    };
+    let mut names: Vec<String> = Vec::new();
+    for name in only {
+        let heirs: Vec<&str> = match parsed.env(name) {
+            Some(env) if env.is_abstract => parsed
+                .envs
+                .iter()
+                .filter(|e| !e.is_abstract && extends(e, name))
+                .map(|e| e.name.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let heirs = if heirs.is_empty() { vec![name.as_str()] } else { heirs };
+        for heir in heirs {
+            if !names.iter().any(|n| n == heir) {
+                names.push(heir.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// The files of the environments `only` names and of their parents, with the stack files:
