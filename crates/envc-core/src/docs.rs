@@ -399,7 +399,10 @@ fn arguments(text: &str) -> Vec<Value> {
     } else {
         text.split_whitespace().collect()
     };
-    words.into_iter().map(|w| Value::String(w.to_string())).collect()
+    words
+        .into_iter()
+        .map(|w| Value::String(w.to_string()))
+        .collect()
 }
 
 fn kdl_line(value: &Value) -> String {

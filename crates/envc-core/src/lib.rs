@@ -335,7 +335,11 @@ fn concrete_heirs(parsed: &parse::ParsedProject, only: &[String]) -> Vec<String>
                 .collect(),
             _ => Vec::new(),
         };
-        let heirs = if heirs.is_empty() { vec![name.as_str()] } else { heirs };
+        let heirs = if heirs.is_empty() {
+            vec![name.as_str()]
+        } else {
+            heirs
+        };
         for heir in heirs {
             if !names.iter().any(|n| n == heir) {
                 names.push(heir.to_string());

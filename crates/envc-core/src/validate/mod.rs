@@ -445,7 +445,7 @@ fn validate_env(
     if !env.unresolved.is_empty() {
         return None;
     }
-    let (model, pruned_blocks) = typed_model(env, schemas, json, schema_ok, diagnostics)?;
+    let (model, pruned_blocks) = typed_model(env, schemas, json, schema_ok, &spans, diagnostics)?;
     let at = EnvSpans {
         env: &env.name,
         file: env.file,
@@ -472,6 +472,7 @@ fn typed_model(
     schemas: &Schemas,
     json: serde_json::Value,
     schema_ok: bool,
+    spans: &SpanIndex,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(Environment, Vec<String>)> {
     // The rules run even when the schema found problems, so one run shows both, as long as
@@ -482,16 +483,21 @@ fn typed_model(
     } else {
         schemas.env.without_unknown_keys(&json)
     };
-    match serde_json::from_value(json) {
+    use serde::Deserialize;
+    match Environment::deserialize(&json) {
         Ok(model) => Some((model, pruned_blocks)),
         Err(_) if !schema_ok => None,
         Err(error) => {
-            diagnostics.push(
-                Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string()).at(
-                    Span::new(env.file, 0, 0),
-                    format!("in environment `{}`", env.name),
-                ),
-            );
+            let diagnostic =
+                value_problems::unrepresentable_number(&env.name, &json, &error, spans)
+                    .unwrap_or_else(|| {
+                        Diagnostic::error(crate::diagnostic::Code::SchemaInvalid, error.to_string())
+                            .at(
+                                Span::new(env.file, 0, 0),
+                                format!("in environment `{}`", env.name),
+                            )
+                    });
+            diagnostics.push(diagnostic);
             None
         }
     }

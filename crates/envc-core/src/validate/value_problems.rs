@@ -202,3 +202,72 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         _ => format!("expected to match `{pattern}`"),
     }
 }
+
+/// A number the schema takes (JSON Schema's `integer` takes `300.0`; a `uint32` has no
+/// maximum there) that the typed model cannot hold, found from serde's error: the value it
+/// quotes, at the first place in the document that holds it. `None` for any other error.
+pub(super) fn unrepresentable_number(
+    env: &str,
+    json: &serde_json::Value,
+    error: &serde_json::Error,
+    spans: &crate::resolve::SpanIndex,
+) -> Option<crate::diagnostic::Diagnostic> {
+    use crate::diagnostic::{Code, Diagnostic};
+    let message = error.to_string();
+    let (quoted, rest) = message.split_once('`')?.1.split_once('`')?;
+    let expected = rest.split("expected ").nth(1)?.trim();
+    let (least, most): (i128, i128) = match expected {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    };
+    let pointer = find_number(json, quoted, &mut String::new())?;
+    let located = spans.get(&pointer)?;
+    let setting = pointer.trim_start_matches('/').replace('/', ".");
+    let whole = !quoted.contains(['.', 'e', 'E']);
+    let (code, text, label) = if whole {
+        (
+            Code::OutOfRange,
+            format!("`{setting}` must be between {least} and {most}, not {quoted}"),
+            "out of range",
+        )
+    } else {
+        (
+            Code::WrongType,
+            format!("`{setting}` must be a whole number, not {quoted}"),
+            "not a whole number",
+        )
+    };
+    let diagnostic = Diagnostic::error(code, text)
+        .at(located.value, label)
+        .help(format!("write a whole number from {least} to {most}"));
+    Some(super::inherited_note(env, Some(located), diagnostic))
+}
+
+/// The pointer of the first number in `json` written as `text`.
+fn find_number(json: &serde_json::Value, text: &str, at: &mut String) -> Option<String> {
+    use serde_json::Value;
+    match json {
+        Value::Number(n) if n.to_string() == text => Some(at.clone()),
+        Value::Object(map) => map.iter().find_map(|(key, value)| {
+            let len = at.len();
+            at.push('/');
+            at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            let found = find_number(value, text, at);
+            at.truncate(len);
+            found
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, value)| {
+            let len = at.len();
+            at.push('/');
+            at.push_str(&i.to_string());
+            let found = find_number(value, text, at);
+            at.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
