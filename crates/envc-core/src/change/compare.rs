@@ -440,6 +440,7 @@ fn targets(
                     }
                     continue;
                 }
+                Reference::Tag(_) => continue,
             };
             let exists = trees
                 .get(here.as_str())

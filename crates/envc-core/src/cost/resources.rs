@@ -428,7 +428,7 @@ impl<'p, 'a> Pricer<'p, 'a> {
             let by_reference = references.iter().any(|r| match r {
                 Reference::Ref(t) | Reference::GetAtt(t) => *t == service,
                 Reference::Sub(t) => t.split('.').next() == Some(service),
-                Reference::Import(_) => false,
+                Reference::Import(_) | Reference::Tag(_) => false,
             });
             let by_name = name.is_some_and(|n| {
                 resource_id

@@ -314,6 +314,24 @@ fn check_references(
                 at.place(&mut places.imports, name);
                 imports.push(name.to_string());
             }
+            Reference::Tag(tag) => {
+                let (help, suggestion) = crate::did_you_mean::suggestion(
+                    tag,
+                    FUNCTION_TAGS.iter().copied(),
+                    || {
+                        "the short forms of CloudFormation's functions are `!Ref`, `!GetAtt`, `!Sub`, `!Join`, `!If`, …".to_string()
+                    },
+                );
+                out.push(
+                    Diagnostic::error(
+                        Code::CfnStructure,
+                        format!("`{tag}` is not a CloudFormation function"),
+                    )
+                    .at(at.at(tag), "CloudFormation refuses this tag")
+                    .help(help)
+                    .suggest(suggestion),
+                );
+            }
             Reference::Ref(_) | Reference::GetAtt(_) => {}
         }
     }
@@ -434,7 +452,34 @@ pub(crate) enum Reference<'v> {
     GetAtt(&'v str),
     Sub(&'v str),
     Import(&'v str),
+    /// A tag that is no function's short form (`!Rfe`), as written.
+    Tag(&'v str),
 }
+
+/// The short forms of CloudFormation's functions (with the `AWS::LanguageExtensions`
+/// transform's), the only tags a template may hold.
+const FUNCTION_TAGS: &[&str] = &[
+    "!And",
+    "!Base64",
+    "!Cidr",
+    "!Condition",
+    "!Equals",
+    "!FindInMap",
+    "!GetAZs",
+    "!GetAtt",
+    "!If",
+    "!ImportValue",
+    "!Join",
+    "!Length",
+    "!Not",
+    "!Or",
+    "!Ref",
+    "!Select",
+    "!Split",
+    "!Sub",
+    "!ToJsonString",
+    "!Transform",
+];
 
 /// The intrinsic function a node is, in short (`!Ref x`) or long (`Ref: x`) form.
 fn intrinsic<'v>(value: &'v Yaml) -> Option<(&'v str, &'v Yaml<'v>)> {
@@ -449,6 +494,9 @@ fn intrinsic<'v>(value: &'v Yaml) -> Option<(&'v str, &'v Yaml<'v>)> {
                 // Other functions are walked for references but not checked by name.
                 _ => "Fn::Other",
             };
+            if name == "Fn::Other" && !FUNCTION_TAGS.contains(&tag.as_ref()) {
+                return Some(("Tag", value));
+            }
             Some((name, argument))
         }
         Yaml::Mapping(map) if map.len() == 1 => {
@@ -507,6 +555,13 @@ pub(crate) fn collect_references<'v>(value: &'v Yaml, out: &mut Vec<Reference<'v
                 if let Some(name) = argument.as_str() {
                     out.push(Reference::Import(name));
                 }
+            }
+            "Tag" => {
+                if let Yaml::Tagged(tag, inner) = value {
+                    out.push(Reference::Tag(tag));
+                    collect_references(inner, out);
+                }
+                return;
             }
             _ => {}
         }

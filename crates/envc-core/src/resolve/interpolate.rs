@@ -202,6 +202,20 @@ impl Resolver<'_> {
                     None
                 }
                 Some(s) if has_references(s) => self.resolve(path.as_ref()?),
+                None if matches!(scalar.value, Scalar::Null) => {
+                    let set_at = scalar.origin.span;
+                    self.report(
+                        origin_env,
+                        Diagnostic::error(
+                            Code::UnknownRef,
+                            format!("`${{{reference}}}` is `#null` here, so there is no value to put in"),
+                        )
+                        .at(at, "refers to #null")
+                        .also(set_at, "set to #null")
+                        .help("give it a value, or remove the setting that refers to it"),
+                    );
+                    None
+                }
                 _ => Some(scalar.value.to_plain()),
             },
             Some(_) => {
