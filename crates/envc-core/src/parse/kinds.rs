@@ -206,6 +206,18 @@ fn check_schema(
     if !bounds.is_empty() {
         return bounds;
     }
+    if let Some((first, second)) = same_in_templates(schema, 0) {
+        let quoted = serde_json::to_string(&second).unwrap_or_default();
+        let at = text
+            .find(&format!("{quoted}:"))
+            .or_else(|| text.find(&quoted))
+            .map_or(whole, |at| Span::new(file, at, at + quoted.len()));
+        return vec![kind_problem(
+            format!("settings `{first}` and `{second}` of kind `{name}` are both `{}` in templates", second.replace('-', "_")),
+            at,
+            "templates see a setting's name with `-` as `_`, so one would hide the other: rename one of them",
+        )];
+    }
     // Compiled as validation will compile it: the block inside an environment document.
     let compiled = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft7)
@@ -219,6 +231,27 @@ fn check_schema(
         )];
     }
     Vec::new()
+}
+
+/// Two properties of one object of `schema` whose names are the same once `-` is `_` (as
+/// templates see them), at any depth of `properties`.
+fn same_in_templates(schema: &serde_json::Value, depth: usize) -> Option<(String, String)> {
+    let properties = schema.get("properties")?.as_object()?;
+    if depth > 32 {
+        return None;
+    }
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for (key, inner) in properties {
+        let snake = key.replace('-', "_");
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == snake) {
+            return Some((first.to_string(), key.clone()));
+        }
+        seen.push((snake, key));
+        if let Some(found) = same_in_templates(inner, depth + 1) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// A kind's `x-envc-rules`, read; a rule that cannot be read is shown where its text is.
