@@ -251,7 +251,7 @@ fn run_against(
         }
         .render_and_check(baseline, &mut sources, &mut all),
         Some(Err(problem)) => {
-            all.push(problem);
+            all.push(problem.into_diagnostic(&mut sources));
             Vec::new()
         }
         None => Vec::new(),
@@ -283,7 +283,7 @@ fn run_against(
 fn prepared_renderer(
     root: &Path,
     nothing_cached: bool,
-) -> Result<std::sync::Arc<render::Renderer>, Diagnostic> {
+) -> Result<std::sync::Arc<render::Renderer>, render::LoadProblem> {
     let renderer = render::Renderer::for_project(root)?;
     if nothing_cached {
         let in_background = renderer.clone();

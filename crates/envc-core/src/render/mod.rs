@@ -30,7 +30,7 @@ use minijinja::{Environment, UndefinedBehavior};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Shape;
-use crate::source::SourceMap;
+use crate::source::{SourceMap, Span};
 use crate::validate::ValidatedProject;
 pub use cache::RenderCache;
 pub use cfn::CfnTemplate;
@@ -140,9 +140,58 @@ struct TemplateOrigin {
     compiled: std::sync::OnceLock<()>,
 }
 
+/// Why a project's templates cannot be loaded: a problem with a file, or a template that
+/// does not compile (placed in its text once the run's sources can hold it).
+#[derive(Debug)]
+pub enum LoadProblem {
+    File(Diagnostic),
+    Syntax {
+        display: String,
+        text: String,
+        detail: String,
+        range: Option<std::ops::Range<usize>>,
+        line: Option<usize>,
+    },
+}
+
+impl From<Diagnostic> for LoadProblem {
+    fn from(diagnostic: Diagnostic) -> Self {
+        LoadProblem::File(diagnostic)
+    }
+}
+
+impl LoadProblem {
+    /// The problem as a diagnostic, a syntax error placed in its template's text.
+    pub fn into_diagnostic(self, sources: &mut SourceMap) -> Diagnostic {
+        match self {
+            LoadProblem::File(diagnostic) => diagnostic,
+            LoadProblem::Syntax {
+                display,
+                text,
+                detail,
+                range,
+                line,
+            } => {
+                let file = sources.add_once(&display, &text);
+                let span = match (range, line) {
+                    (Some(range), _) => Span::new(file, range.start, range.end),
+                    (None, Some(line)) => trace::line_span(&text, file, line),
+                    _ => Span::new(file, 0, 0),
+                };
+                Diagnostic::error(
+                    Code::Template,
+                    format!("template `{display}` does not compile: {detail}"),
+                )
+                .at(span, "syntax error")
+                .help("fix the template's syntax (minijinja: https://docs.rs/minijinja/latest/minijinja/syntax/)")
+            }
+        }
+    }
+}
+
 impl Renderer {
     /// The renderer of a project: the shared built-in one when it has no `templates/`.
-    pub fn for_project(root: &Path) -> Result<std::sync::Arc<Renderer>, Diagnostic> {
+    pub fn for_project(root: &Path) -> Result<std::sync::Arc<Renderer>, LoadProblem> {
         if root.join("templates").is_dir() || root.join("kinds").is_dir() {
             return Renderer::new(root).map(std::sync::Arc::new);
         }
@@ -155,7 +204,7 @@ impl Renderer {
     }
 
     /// Loads the built-in templates and the project's `templates/`.
-    pub fn new(root: &Path) -> Result<Renderer, Diagnostic> {
+    pub fn new(root: &Path) -> Result<Renderer, LoadProblem> {
         let mut templates = Environment::new();
         templates.set_undefined_behavior(UndefinedBehavior::Strict);
         let syntax = minijinja::syntax::SyntaxConfig::builder()
@@ -163,7 +212,7 @@ impl Renderer {
             .lstrip_blocks(true)
             .keep_trailing_newline(true)
             .build()
-            .map_err(|e| Diagnostic::error(Code::Template, e.to_string()))?;
+            .map_err(|e| LoadProblem::File(Diagnostic::error(Code::Template, e.to_string())))?;
         templates.set_syntax(syntax);
         // Templates write YAML themselves (`| tojson` for values): no automatic escaping.
         templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -196,7 +245,7 @@ impl Renderer {
                 },
             );
         }
-        let mut problems = Vec::new();
+        let mut problems: Vec<LoadProblem> = Vec::new();
         // The project's templates (overrides of built-ins by name, and templates stacks name)
         // and its kinds' templates, as `kinds/<name>.yaml.j2`.
         for (folder, prefix) in [("templates", ""), ("kinds", "kinds/")] {
@@ -208,8 +257,17 @@ impl Renderer {
                     .to_string();
                 // One the same as the built-in is compiled when used, like the built-in.
                 if !builtin::TEMPLATES.contains(&(name.as_str(), text.as_str())) {
-                    if let Err(e) = templates.add_template_owned(name.clone(), text.clone()) {
-                        problems.push(format!("{display}: {e}"));
+                    if let Err(error) = templates.add_template_owned(name.clone(), text.clone()) {
+                        problems.push(LoadProblem::Syntax {
+                            display: display.clone(),
+                            text: text.clone(),
+                            detail: error
+                                .detail()
+                                .unwrap_or(&error.kind().to_string())
+                                .to_string(),
+                            range: error.range(),
+                            line: error.line(),
+                        });
                     }
                 }
                 let origin = TemplateOrigin {
@@ -222,9 +280,7 @@ impl Renderer {
             }
         }
         if let Some(problem) = problems.into_iter().next() {
-            return Err(
-                Diagnostic::error(Code::Template, problem).help("fix the template's syntax")
-            );
+            return Err(problem);
         }
         let own_macros = origins.get("_macros.j2").is_some_and(|o| !o.builtin);
         templates.set_loader(move |name| {

@@ -256,7 +256,7 @@ fn move_labels_to_raw_output(
     }
 }
 
-fn line_span(text: &str, file: FileId, line: usize) -> Span {
+pub(super) fn line_span(text: &str, file: FileId, line: usize) -> Span {
     let start: usize = text
         .split_inclusive('\n')
         .take(line.saturating_sub(1))
