@@ -245,11 +245,16 @@ fn run_against(
         (golden, texts)
     });
     let mut rendered = match renderer {
-        Some(Ok(renderer)) => Rendering {
-            golden,
-            ..Rendering::new(root, &renderer, &validated, disk_caches, only)
+        Some(Ok(renderer)) => {
+            if let Some(stacks) = &validated.stacks {
+                all.extend(renderer.unused_templates(&stacks.model, &mut sources));
+            }
+            Rendering {
+                golden,
+                ..Rendering::new(root, &renderer, &validated, disk_caches, only)
+            }
+            .render_and_check(baseline, &mut sources, &mut all)
         }
-        .render_and_check(baseline, &mut sources, &mut all),
         Some(Err(problem)) => {
             all.push(problem.into_diagnostic(&mut sources));
             Vec::new()

@@ -217,6 +217,9 @@ codes! {
     Template = "envc::render::template",
     /// A stack selects a service or worker the environment does not define.
     Selection = "envc::render::selection",
+    /// A project template that changes nothing: rendered by no stack, replacing no built-in
+    /// and imported by no template, or a block its base does not have.
+    UnusedTemplate = "envc::render::unused-template",
     /// A template rendered text that is not YAML.
     RenderedYaml = "envc::cfn::yaml",
     /// A rendered template without resources, or a resource without a valid `Type`.

@@ -15,6 +15,7 @@ mod imports;
 mod limits;
 mod macros;
 pub mod overrides;
+mod own_templates;
 mod scope;
 mod selection;
 mod trace;
