@@ -225,6 +225,28 @@ fn a_broken_template_writes_no_golden_file() {
     );
 }
 
+/// An environment's golden folder that is a file fails the write before any file is written:
+/// the environments before it are not left rewritten.
+#[test]
+fn a_golden_folder_that_is_a_file_writes_no_golden_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let base = dir.path().join("env/base.kdl");
+    let text = std::fs::read_to_string(&base).unwrap();
+    std::fs::write(&base, text.replacen("memory 512", "memory 1024", 1)).unwrap();
+    std::fs::remove_dir_all(dir.path().join("golden/staging")).unwrap();
+    std::fs::write(dir.path().join("golden/staging"), "not a folder\n").unwrap();
+    let before = files_under(&dir.path().join("golden"));
+    let (code, _, stderr) = envc(dir.path(), &["render", "--write"]);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("`golden/staging` is a file"), "{stderr}");
+    assert_eq!(
+        files_under(&dir.path().join("golden")),
+        before,
+        "golden files untouched"
+    );
+}
+
 #[test]
 fn render_prints_one_stack_and_graph_draws_the_waves() {
     let (code, stdout, _) = envc(root(), &["render", "staging2", "--stack", "network"]);

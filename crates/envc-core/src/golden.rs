@@ -400,6 +400,24 @@ pub fn write(
     prune: Option<&[String]>,
 ) -> Result<Vec<PathBuf>, Diagnostic> {
     let gate = crate::files::Gate::new(root)?;
+    // A folder that is a file would fail the write of its environment after the ones
+    // before it were written: found first, nothing is.
+    for env in rendered {
+        for folder in [PathBuf::from("golden"), Path::new("golden").join(&env.name)] {
+            let is_file = std::fs::metadata(root.join(&folder)).is_ok_and(|m| !m.is_dir());
+            if is_file {
+                return Err(Diagnostic::error(
+                    Code::Io,
+                    format!(
+                        "cannot write the golden files of `{}`: `{}` is a file, not a folder",
+                        env.name,
+                        folder.display()
+                    ),
+                )
+                .help("move the file away, then run `envc render --write` again"));
+            }
+        }
+    }
     let mut written = Vec::new();
     for env in rendered {
         let mut keep = BTreeSet::new();
