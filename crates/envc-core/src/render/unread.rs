@@ -97,6 +97,7 @@ pub(super) fn unread_settings(
             .iter()
             .filter_map(|name| config.stack[*name].builtin())
             .collect(),
+        project_kinds: config.stack.values().filter_map(|s| s.builtin()).collect(),
         deployed: present
             .iter()
             .filter_map(|name| {
@@ -118,6 +119,8 @@ pub(super) fn unread_settings(
 struct Reading<'a> {
     env: &'a ValidEnv,
     kinds: Vec<StackKind>,
+    /// The built-in kinds of every stack of the project, present here or not.
+    project_kinds: Vec<StackKind>,
     deployed: Vec<(StackKind, &'a str)>,
 }
 
@@ -133,6 +136,16 @@ impl Reading<'_> {
         for (setting, is_set, owner, readers) in KIND_SETTINGS {
             if is_set(model) && !self.reads(readers) {
                 let kind = owner.name();
+                // The project's `dns` stack deploys only where there is a `domain` to serve.
+                if setting == "dns" && model.domain.is_none() && self.project_kinds.contains(&Dns) {
+                    out.push(refusal(
+                        self.env,
+                        &path::pointer(&[setting]),
+                        "`dns` is set, but there is no `domain`, so the `dns` stack does not deploy here".to_string(),
+                        "set `domain` to the name to serve, or remove `dns`".to_string(),
+                    ));
+                    continue;
+                }
                 out.push(refusal(
                     self.env,
                     &path::pointer(&[setting]),
