@@ -181,6 +181,16 @@ fn read_schema(name: &str, file: FileId, text: &str) -> Result<serde_json::Value
     };
     let mut schema = schema;
     expand_outputs(&mut schema, 0);
+    // A settings block takes the settings its kind names, as a built-in's does: a key its
+    // schema does not name is refused (a misspelt setting was read by no template), unless
+    // the schema says which others it takes.
+    if let Some(object) = schema.as_object_mut() {
+        if object.contains_key("properties") {
+            object
+                .entry("additionalProperties")
+                .or_insert(serde_json::Value::Bool(false));
+        }
+    }
     Ok(schema)
 }
 
