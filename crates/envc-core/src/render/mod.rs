@@ -253,6 +253,12 @@ impl Renderer {
             for (name, relative) in project_templates(root, folder, prefix)? {
                 let text = crate::files::read_text(root, &relative)
                     .map_err(|problem| problem.into_diagnostic(root, &relative, None))?;
+                // An editor's byte order mark is no part of the template (it made the
+                // rendered YAML read as two documents).
+                let text = match text.strip_prefix('\u{feff}') {
+                    Some(rest) => rest.to_string(),
+                    None => text,
+                };
                 let display = crate::files::display_path(root, &relative)
                     .display()
                     .to_string();

@@ -145,7 +145,8 @@ fn check_zones(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
         return;
     };
     let wanted = network.subnet_azs();
-    if network.cidr.is_none() || wanted <= offered {
+    // Past the schema's maximum (6) the schema has said so already.
+    if network.cidr.is_none() || wanted <= offered || network.azs > 6 {
         return;
     }
     let pointer = "/network/azs";
