@@ -247,6 +247,36 @@ fn a_golden_folder_that_is_a_file_writes_no_golden_file() {
     );
 }
 
+/// A Python worker's placeholder code is Python and it may read its parameter with the
+/// SDKs' one-parameter call; a service meant to run no task has no alarm for too few.
+#[test]
+fn placeholders_permissions_and_alarms_follow_what_the_files_say() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(&root().join("examples/fargate-lambda-aurora"), dir.path());
+    let dev = dir.path().join("env/dev.kdl");
+    let mut text = std::fs::read_to_string(&dev).unwrap();
+    text.push_str("\nworker \"notifications\" {\n    lambda-runtime \"python3.12\"\n    secret \"TOKEN\" ssm=\"/notify/dev/token\"\n}\n");
+    std::fs::write(&dev, text).unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["render", "dev", "--stack", "notifications"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("def handler(event, context):"), "{stdout}");
+    assert!(!stdout.contains("exports.handler"), "{stdout}");
+    assert!(stdout.contains("Action: ssm:GetParameter\n"), "{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let (_, before, _) = envc(dir.path(), &["render", "dev", "--stack", "monitoring"]);
+    assert!(before.contains("ApiTooFewTasks:"), "{before}");
+    let dev = dir.path().join("env/dev.kdl");
+    let text = std::fs::read_to_string(&dev).unwrap();
+    let text = text.replace("    scaling min=1 max=2 cpu-target=75\n", "    desired 0\n");
+    std::fs::write(&dev, text).unwrap();
+    let (code, after, stderr) = envc(dir.path(), &["render", "dev", "--stack", "monitoring"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!after.contains("ApiTooFewTasks:"), "{after}");
+    assert!(after.contains("ApiHighCpu:"), "{after}");
+}
+
 #[test]
 fn render_prints_one_stack_and_graph_draws_the_waves() {
     let (code, stdout, _) = envc(root(), &["render", "staging2", "--stack", "network"]);
