@@ -44,11 +44,25 @@ pub(super) fn env_file(
                             span: arg.span,
                         })
                     }
-                    None => diagnostics.push(
-                        Diagnostic::error(Code::Arity, "`extends` takes one environment name")
-                            .at(node.span, "expected `extends \"<parent>\"`")
-                            .help("an environment extends exactly one parent, e.g. `extends \"staging\"`"),
-                    ),
+                    None => {
+                        diagnostics.push(
+                            Diagnostic::error(Code::Arity, "`extends` takes one environment name")
+                                .at(node.span, "expected `extends \"<parent>\"`")
+                                .help("an environment extends exactly one parent, e.g. `extends \"staging\"`"),
+                        );
+                        // Read on from the first name, so what the environment would inherit
+                        // is not reported missing as well.
+                        if let Some(Argument {
+                            value: Scalar::String(name),
+                            span,
+                        }) = node.args.first()
+                        {
+                            env.extends = Some(NameRef {
+                                name: name.clone(),
+                                span: *span,
+                            });
+                        }
+                    }
                 }
             }
             "abstract" => match node.args.as_slice() {
