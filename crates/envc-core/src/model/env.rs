@@ -284,6 +284,20 @@ pub enum Endpoint {
     Ssm,
 }
 
+impl Endpoint {
+    /// Its name in an environment file (`endpoints "ecr" "logs"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::S3 => "s3",
+            Endpoint::Ecr => "ecr",
+            Endpoint::Logs => "logs",
+            Endpoint::Secretsmanager => "secretsmanager",
+            Endpoint::Sqs => "sqs",
+            Endpoint::Ssm => "ssm",
+        }
+    }
+}
+
 /// A hosted zone and certificate: created, or existing ones by id and ARN.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -83,14 +83,10 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
         Engine::Postgres => {
             check_instance_class(database, at, out);
             if database.storage_gb.is_none() {
-                out.push(at.note_inherited(
-                    "/database",
-                    Diagnostic::error(
-                        Code::DatabaseEngine,
-                        "a PostgreSQL instance needs `storage-gb`",
-                    )
-                    .at(at.key("/database"), "RDS PostgreSQL")
-                    .help("add the storage it starts with, for example `storage-gb 20` (RDS allocates 20 GiB or more)"),
+                out.push(postgres_needs(
+                    "storage-gb",
+                    "add the storage it starts with, for example `storage-gb 20` (RDS allocates 20 GiB or more)",
+                    at,
                 ));
             }
             check_max_storage(database, at, out);
@@ -139,20 +135,27 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
     }
 }
 
+/// A PostgreSQL instance lacks `setting`, which it cannot be made without.
+fn postgres_needs(setting: &str, help: &str, at: &EnvSpans) -> Diagnostic {
+    at.note_inherited(
+        "/database",
+        Diagnostic::error(
+            Code::DatabaseEngine,
+            format!("a PostgreSQL instance needs `{setting}`"),
+        )
+        .at(at.key("/database"), "RDS PostgreSQL")
+        .help(help),
+    )
+}
+
 /// A PostgreSQL instance needs an `instance-class`, and one RDS offers.
 fn check_instance_class(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
     match &database.instance_class {
-        None => out.push(
-            at.note_inherited(
-                "/database",
-                Diagnostic::error(
-                    Code::DatabaseEngine,
-                    "a PostgreSQL instance needs `instance-class`",
-                )
-                .at(at.key("/database"), "RDS PostgreSQL")
-                .help("add, for example, `instance-class \"db.t3.small\"`"),
-            ),
-        ),
+        None => out.push(postgres_needs(
+            "instance-class",
+            "add, for example, `instance-class \"db.t3.small\"`",
+            at,
+        )),
         Some(class) => {
             let known = instance_classes();
             if !known.iter().any(|k| k == class) {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Endpoint, Environment, SecretRef, StacksConfig, WorkerRuntime};
+use crate::model::{Environment, SecretRef, StacksConfig, WorkerRuntime};
 
 use super::{EnvSpans, ValidEnv};
 
@@ -98,17 +98,6 @@ fn needs(env: &Environment, stacks: &StacksConfig) -> Needs {
     needs
 }
 
-fn endpoint_name(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::S3 => "s3",
-        Endpoint::Ecr => "ecr",
-        Endpoint::Logs => "logs",
-        Endpoint::Secretsmanager => "secretsmanager",
-        Endpoint::Sqs => "sqs",
-        Endpoint::Ssm => "ssm",
-    }
-}
-
 /// Each new VPC without NAT gateways has the endpoints what runs in it needs.
 pub fn check_private_reach(envs: &[&ValidEnv], stacks: &StacksConfig, out: &mut Vec<Diagnostic>) {
     for env in envs {
@@ -133,11 +122,7 @@ fn check_env(env: &Environment, stacks: &StacksConfig, at: &EnvSpans, out: &mut 
         return;
     }
     let needs = needs(env, stacks);
-    let made: Vec<&str> = network
-        .endpoints
-        .iter()
-        .map(|e| endpoint_name(*e))
-        .collect();
+    let made: Vec<&str> = network.endpoints.iter().map(|e| e.as_str()).collect();
     let missing: Vec<(&str, &String)> = needs
         .endpoints
         .iter()
