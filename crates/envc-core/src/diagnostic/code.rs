@@ -115,6 +115,8 @@ codes! {
     InstanceClass = "envc::database::instance-class",
     /// Database settings that do not fit the engine.
     DatabaseEngine = "envc::database::engine",
+    /// A master user or database name PostgreSQL or RDS keeps for itself.
+    DatabaseName = "envc::database::name",
     /// A domain name that is not valid.
     Domain = "envc::domain::invalid",
     /// A hosted zone created by two environments of one account, or a `zone-owner` whose

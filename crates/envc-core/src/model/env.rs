@@ -362,9 +362,10 @@ pub struct Database {
     /// to `postgres` and create your own).
     #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,62}$"))]
     pub name: Option<String>,
-    /// The master user's name, kept with its generated password in the credentials secret.
+    /// The master user's name, kept with its generated password in the credentials secret:
+    /// 1 to 16 letters, digits or underscores, first a letter (RDS's `MasterUsername`).
     #[serde(default = "default_master_user")]
-    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,62}$"))]
+    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"))]
     pub master_user: String,
     /// Whether connections must use TLS (the `rds.force_ssl` parameter, set in a parameter
     /// group of the environment's own); unset leaves the engine's default (on from

@@ -79,6 +79,7 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
     let Some(database) = &env.database else {
         return;
     };
+    super::database_names::check_database_names(database, at, out);
     match database.engine {
         Engine::Postgres => {
             check_instance_class(database, at, out);

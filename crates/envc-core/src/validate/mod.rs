@@ -8,6 +8,7 @@ mod applies;
 mod aws_rules;
 mod compute;
 mod database;
+mod database_names;
 mod deploy_role;
 mod dns;
 mod lambda;

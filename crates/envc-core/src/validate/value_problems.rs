@@ -198,6 +198,8 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         "github-repo" => "write the repository as \"owner/name\"".to_string(),
         "version" => "write the engine version as digits, like \"16.6\"".to_string(),
         "config-secret" => "a Secrets Manager secret name is 1 to 512 letters, digits and `/ _ + = . @ -`, like \"balancer-prod/config\"".to_string(),
+        "master-user" => "a master user's name is 1 to 16 letters, digits and `_`, starting with a letter (RDS's limit), like \"app\"".to_string(),
+        "name" if pointer.ends_with("/database/name") => "a database name is 1 to 63 letters, digits and `_`, starting with a letter, like \"app\"".to_string(),
         "image-tag" => "an image tag is 1 to 128 letters, digits, `_`, `.` and `-`, like \"v1.4.2\" or \"3f78685\"".to_string(),
         _ => format!("expected to match `{pattern}`"),
     }
