@@ -64,8 +64,17 @@ rules = {
             "deprecated": versions("aws_rds_dbcluster", "engine_version_deprecated.json", "aurora-postgresql"),
         },
     },
-    # Aurora Serverless v2 pauses at 0 ACU from these minor versions of each major version.
-    "aurora_postgresql_pause_from": {"13": "13.15", "14": "14.12", "15": "15.7", "16": "16.3"},
+    # Aurora Serverless v2 (every Aurora cluster envc makes) runs these minor versions of each
+    # major and later: "Supported Regions and Aurora DB engines for Aurora Serverless v2"
+    # (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html),
+    # the row of most regions; a few regions start later.
+    "aurora_postgresql_serverless_from": {"13": "13.6", "14": "14.3", "15": "15.2", "16": "16.1", "17": "17.4"},
+    # It pauses at 0 ACU from these ("Aurora Serverless v2 capacity",
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.how-it-works.html#aurora-serverless-v2.how-it-works.capacity);
+    # 17 is not in that table: AWS CDK's engine table has every 17 version pause.
+    "aurora_postgresql_pause_from": {"13": "13.15", "14": "14.12", "15": "15.7", "16": "16.3", "17": "17.4"},
+    # It scales to 256 ACU from these, and to 128 below them (the same table; 17 is not in it).
+    "aurora_postgresql_256_acu_from": {"13": "13.13", "14": "14.10", "15": "15.5", "16": "16.1"},
 }
 
 # Physical names: which property names a resource, and where AWS wants it unique. The scope,

@@ -348,10 +348,12 @@ pub struct Database {
     #[serde(default = "default_backup_days")]
     #[schemars(range(max = 35))]
     pub backup_days: u8,
-    /// Aurora Serverless v2 minimum capacity; 0 lets the cluster pause.
+    /// Aurora Serverless v2 minimum capacity; 0 lets the cluster pause (from Aurora PostgreSQL
+    /// 13.15, 14.12, 15.7, 16.3 and 17.4).
     #[schemars(range(min = 0, max = 256))]
     pub min_acu: Option<f64>,
-    /// Aurora Serverless v2 maximum capacity.
+    /// Aurora Serverless v2 maximum capacity; above 128 from Aurora PostgreSQL 13.13, 14.10,
+    /// 15.5 and 16.1.
     #[schemars(range(min = 1, max = 256))]
     pub max_acu: Option<f64>,
     /// Storage autoscaling (PostgreSQL only): RDS grows the storage up to this many GiB as

@@ -1,6 +1,6 @@
 //! AWS's own rules, checked offline: Lambda runtimes and their deprecation, RDS and Aurora
-//! engine versions, which Aurora versions can pause at 0 ACU, and a Lambda consumer's
-//! timeout against its queue's visibility timeout.
+//! engine versions (and, in [`super::aurora`], what Aurora Serverless v2 needs of them), and
+//! a Lambda consumer's timeout against its queue's visibility timeout.
 //!
 //! The data is `data/aws-rules.json`, written by `scripts/aws-rules.py` from cfn-lint's data
 //! (it names its source and date), and compiled into the binary.
@@ -20,7 +20,9 @@ struct AwsRules {
     date: String,
     lambda_runtimes: BTreeMap<String, Runtime>,
     engines: BTreeMap<String, EngineVersions>,
+    aurora_postgresql_serverless_from: BTreeMap<String, String>,
     aurora_postgresql_pause_from: BTreeMap<String, String>,
+    aurora_postgresql_256_acu_from: BTreeMap<String, String>,
     /// Read here once for [`crate::rules`], which checks rendered names against them.
     physical_names: BTreeMap<String, NameRule>,
 }
@@ -407,8 +409,13 @@ fn check_engine_version(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnost
         ));
         return;
     }
-    if database.engine == Engine::AuroraPostgresql && database.min_acu == Some(0.0) {
-        check_aurora_pause(version, major, at, out);
+    if database.engine == Engine::AuroraPostgresql {
+        super::aurora::check_aurora_version(
+            database,
+            &aurora_versions(&versions.versions),
+            at,
+            out,
+        );
     }
 }
 
@@ -435,40 +442,22 @@ fn version_to_use(versions: &EngineVersions, engine: &str, major: &str) -> Strin
         })
 }
 
-/// An Aurora PostgreSQL cluster at `min-acu 0` runs a version that can pause.
-fn check_aurora_pause(version: &str, major: &str, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
-    let pauses_from = RULES.aurora_postgresql_pause_from.get(major);
-    let can_pause = pauses_from.is_some_and(|from| version_at_least(version, from));
-    if !can_pause {
-        let help = match pauses_from {
-            Some(from) => format!("Aurora PostgreSQL {major} pauses from {from}; use that version or later, or set `min-acu 0.5`"),
-            None => "pausing at 0 ACU needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 or later; or set `min-acu 0.5`".to_string(),
-        };
-        out.push(
-            at.note_inherited(
-                "/database/min-acu",
-                Diagnostic::error(
-                    Code::AwsRule,
-                    format!("Aurora PostgreSQL `{version}` cannot pause at 0 ACU"),
-                )
-                .at(
-                    at.value("/database/min-acu"),
-                    "0 needs a version that can pause",
-                )
-                .also(at.value("/database/version"), "this version cannot")
-                .help(help),
-            ),
-        );
-    }
+/// From which minor version of each major Aurora PostgreSQL does what Serverless v2 needs.
+pub struct AuroraVersions {
+    /// Every version AWS offers.
+    pub offered: &'static [String],
+    pub serverless_from: &'static BTreeMap<String, String>,
+    pub pause_from: &'static BTreeMap<String, String>,
+    pub max_256_acu_from: &'static BTreeMap<String, String>,
 }
 
-/// `version` is `from` or later (both `major.minor`; a major alone is not).
-fn version_at_least(version: &str, from: &str) -> bool {
-    let parts = |v: &str| -> Option<(u32, u32)> {
-        let (major, minor) = v.split_once('.')?;
-        Some((major.parse().ok()?, minor.parse().ok()?))
-    };
-    matches!((parts(version), parts(from)), (Some(v), Some(f)) if v >= f)
+fn aurora_versions(offered: &'static [String]) -> AuroraVersions {
+    AuroraVersions {
+        offered,
+        serverless_from: &RULES.aurora_postgresql_serverless_from,
+        pause_from: &RULES.aurora_postgresql_pause_from,
+        max_256_acu_from: &RULES.aurora_postgresql_256_acu_from,
+    }
 }
 
 /// A Lambda consumer's timeout must fit in its queue's visibility timeout, or AWS refuses
@@ -548,12 +537,5 @@ mod tests {
         let today = today();
         assert_eq!(today.len(), 10);
         assert!(today.as_str() > "2025-01-01", "{today}");
-    }
-
-    #[test]
-    fn compares_minor_versions() {
-        assert!(version_at_least("15.10", "15.7"));
-        assert!(!version_at_least("15.4", "15.7"));
-        assert!(!version_at_least("15", "15.7"));
     }
 }

@@ -5,6 +5,7 @@
 //! Only environments without errors come out as [`ValidEnv`]s, typed and ready to render.
 
 mod applies;
+mod aurora;
 mod aws_rules;
 mod compute;
 mod database;
