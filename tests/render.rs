@@ -277,6 +277,35 @@ fn placeholders_permissions_and_alarms_follow_what_the_files_say() {
     assert!(after.contains("ApiHighCpu:"), "{after}");
 }
 
+/// In the China regions, GitHub's token is asked for STS's China name, and the deploy role
+/// trusts that audience: `sts.amazonaws.com` there fails with "Incorrect token audience".
+#[test]
+fn the_deploy_role_trusts_the_audience_of_its_partition() {
+    let (code, global, stderr) = envc(root(), &["render", "dev", "--stack", "ci"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        global.contains("githubusercontent.com:aud: sts.amazonaws.com\n"),
+        "{global}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let stacks = dir.path().join("stacks.kdl");
+    let text = std::fs::read_to_string(&stacks).unwrap();
+    std::fs::write(
+        &stacks,
+        text.replace("region \"us-east-1\"", "region \"cn-north-1\""),
+    )
+    .unwrap();
+    let (code, china, stderr) = envc(dir.path(), &["render", "dev", "--stack", "ci"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        china.contains("githubusercontent.com:aud: sts.amazonaws.com.cn\n"),
+        "{china}"
+    );
+    assert!(china.contains("arn:aws-cn:iam::"), "{china}");
+}
+
 #[test]
 fn render_prints_one_stack_and_graph_draws_the_waves() {
     let (code, stdout, _) = envc(root(), &["render", "staging2", "--stack", "network"]);

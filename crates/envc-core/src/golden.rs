@@ -53,7 +53,7 @@ impl GoldenUse {
 
 /// What envc renders, numbered: raised with every change to rendered templates, each with
 /// its entry in `CHANGELOG.md`.
-pub const RENDER_REVISION: u32 = 3;
+pub const RENDER_REVISION: u32 = 4;
 
 /// Where `render --write` records the revision that wrote the golden files.
 const REVISION_FILE: &str = "golden/.envc-revision";
