@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap, Span};
 
-use super::yaml::{KeptTree, Mapping, ReadTree, Yaml};
+use super::yaml::{KeptTree, Mapping, ParseError, ReadTree, Yaml};
 
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -156,7 +156,22 @@ struct Known<'v> {
 fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Yaml<'t>> {
     match super::yaml::parse(text) {
         Ok(body) => Some(body),
-        Err(error) => {
+        Err(ParseError::KeyNotScalar) => {
+            // An explicit key (`? `) is the usual way to write one; else the template's start.
+            let span = explicit_key(text)
+                .map(|at| Span::new(file, at, at + 1))
+                .unwrap_or(Span::new(file, 0, 0));
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    "the rendered template has a key that is a list or a mapping",
+                )
+                .at(span, "a key that is not a string")
+                .help("CloudFormation templates are JSON objects, whose keys are strings: write the key as a name or a quoted string"),
+            );
+            None
+        }
+        Err(ParseError::Syntax(error)) => {
             let span = error
                 .location()
                 .map(|l| Span::new(file, l.index(), (l.index() + 1).min(text.len())))
@@ -174,6 +189,19 @@ fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Y
             None
         }
     }
+}
+
+/// Where the first explicit key indicator (`? ` at the start of a line's content) is.
+fn explicit_key(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_start_matches([' ', '-']);
+        if content.starts_with("? ") || content.trim_end() == "?" {
+            return Some(offset + line.len() - content.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// `Resources` exist; each has a valid logical id and `Type`, and its `DependsOn` and

@@ -18,8 +18,19 @@ pub use tree::{Mapping, Yaml};
 
 use serde_yaml_ng::Value;
 
+/// Why text is not a template's YAML.
+#[derive(Debug)]
+pub enum ParseError {
+    /// Not YAML, or more than one document.
+    Syntax(serde_yaml_ng::Error),
+    /// YAML with a key that is a list, a mapping or a tagged node (`? [a, b]: x`), which
+    /// neither CloudFormation (whose templates are JSON objects, keyed by strings) nor the
+    /// canonical writer can take.
+    KeyNotScalar,
+}
+
 /// Parses one YAML document: the fast reader when it can, `serde_yaml_ng` otherwise.
-pub fn parse(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
+pub fn parse(text: &str) -> Result<Yaml<'_>, ParseError> {
     match reader::parse(text) {
         Some(tree) => {
             // Every test run holds the fast reader to serde_yaml_ng on every template it renders.
@@ -30,7 +41,28 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, serde_yaml_ng::Error> {
             );
             Ok(tree)
         }
-        None => serde_yaml_ng::from_str(text).map(Yaml::from_value),
+        None => {
+            // The fast reader reads scalar keys alone; only serde_yaml_ng's tree can have others.
+            let value: Value = serde_yaml_ng::from_str(text).map_err(ParseError::Syntax)?;
+            if has_key_not_scalar(&value) {
+                return Err(ParseError::KeyNotScalar);
+            }
+            Ok(Yaml::from_value(value))
+        }
+    }
+}
+
+fn has_key_not_scalar(value: &Value) -> bool {
+    match value {
+        Value::Sequence(items) => items.iter().any(has_key_not_scalar),
+        Value::Mapping(map) => map.iter().any(|(key, value)| {
+            matches!(
+                key,
+                Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_)
+            ) || has_key_not_scalar(value)
+        }),
+        Value::Tagged(tagged) => has_key_not_scalar(&tagged.value),
+        _ => false,
     }
 }
 
