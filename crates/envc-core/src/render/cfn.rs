@@ -171,6 +171,21 @@ fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Y
             );
             None
         }
+        Err(ParseError::Merge(error)) => {
+            let span = text
+                .find("<<:")
+                .map(|at| Span::new(file, at, at + 2))
+                .unwrap_or(Span::new(file, 0, 0));
+            out.push(
+                Diagnostic::error(
+                    Code::RenderedYaml,
+                    format!("the rendered template's merge key cannot be merged: {error}"),
+                )
+                .at(span, "this merge key")
+                .help("a merge key takes a mapping or a list of mappings, like `<<: *defaults`"),
+            );
+            None
+        }
         Err(ParseError::Syntax(error)) => {
             let span = error
                 .location()

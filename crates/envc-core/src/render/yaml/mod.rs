@@ -23,6 +23,8 @@ use serde_yaml_ng::Value;
 pub enum ParseError {
     /// Not YAML, or more than one document.
     Syntax(serde_yaml_ng::Error),
+    /// A merge key (`<<`) whose value is not a mapping or a list of mappings.
+    Merge(serde_yaml_ng::Error),
     /// YAML with a key that is a list, a mapping or a tagged node (`? [a, b]: x`), which
     /// neither CloudFormation (whose templates are JSON objects, keyed by strings) nor the
     /// canonical writer can take.
@@ -42,8 +44,11 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, ParseError> {
             Ok(tree)
         }
         None => {
+            let mut value: Value = serde_yaml_ng::from_str(text).map_err(ParseError::Syntax)?;
+            // Merge keys (`<<: *defaults`) are merged, as their author meant: written out,
+            // `<<` would be a property CloudFormation does not know.
+            value.apply_merge().map_err(ParseError::Merge)?;
             // The fast reader reads scalar keys alone; only serde_yaml_ng's tree can have others.
-            let value: Value = serde_yaml_ng::from_str(text).map_err(ParseError::Syntax)?;
             if has_key_not_scalar(&value) {
                 return Err(ParseError::KeyNotScalar);
             }

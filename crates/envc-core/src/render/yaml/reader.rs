@@ -3,10 +3,10 @@
 //!
 //! It knows block mappings and sequences, plain, quoted and literal (`|`, `|-`) scalars,
 //! one-line flow sequences, `{}`, comments, and `!Tag` short forms. Anything else — anchors,
-//! aliases, folded scalars, multi-line plain or quoted scalars, multi-line flow, directives,
-//! several documents, tabs, control characters, duplicate keys, and every syntax error —
-//! makes it answer `None`, and the caller asks `serde_yaml_ng`. A differential test holds it
-//! to `serde_yaml_ng` on every golden file and on generated documents.
+//! aliases, merge keys, folded scalars, multi-line plain or quoted scalars, multi-line flow,
+//! directives, several documents, tabs, control characters, duplicate keys, and every syntax
+//! error — makes it answer `None`, and the caller asks `serde_yaml_ng`. A differential test
+//! holds it to `serde_yaml_ng` on every golden file and on generated documents.
 
 use std::borrow::Cow;
 
@@ -293,7 +293,8 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
             let colon = memchr::memchr_iter(b':', bytes)
                 .find(|&i| i + 1 == bytes.len() || bytes[i + 1] == b' ')?;
             let key = rest[..colon].trim_end_matches(' ');
-            if has_comment(key) {
+            // A merge key (`<<`) is merged by the caller's `serde_yaml_ng` path.
+            if has_comment(key) || key == "<<" {
                 return None;
             }
             (plain(key)?, &rest[colon + 1..])
