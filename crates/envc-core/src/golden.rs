@@ -199,6 +199,15 @@ impl<'r> Comparison<'r> {
             if !reported(&env.name) {
                 continue;
             }
+            let missing = differences
+                .iter()
+                .filter(|d| matches!(d, Difference::Missing(_)))
+                .count();
+            if missing > 1 && missing == env.stacks.len() {
+                // A new environment: one problem for it, not one per stack.
+                self.found.push(never_written(env, sources));
+                continue;
+            }
             for difference in differences {
                 self.stale |= matches!(difference, Difference::Stale { .. });
                 self.found
@@ -245,27 +254,77 @@ fn reported_difference(
 ) -> Diagnostic {
     match difference {
         Difference::Stale { stack, committed } => stale(root, env, stack, committed, sources),
-        Difference::Missing(stack) => Diagnostic::error(
-            Code::GoldenStale,
-            format!(
-                "`{}` is missing",
-                crate::files::display_path(root, &stack.golden_path()).display()
-            ),
-        )
-        .help("run `envc render --write` and commit the result"),
+        Difference::Missing(stack) => {
+            let diagnostic = Diagnostic::error(
+                Code::GoldenStale,
+                format!(
+                    "`{}` is missing",
+                    crate::files::display_path(root, &stack.golden_path()).display()
+                ),
+            )
+            .help("run `envc render --write` and commit the result");
+            match declared_at(sources, &stack.stack) {
+                Some(span) => diagnostic.at(span, "renders, with no golden file"),
+                None => diagnostic,
+            }
+        }
         Difference::Refused(problem) => problem,
-        Difference::LeftOver(path) => Diagnostic::error(
-            Code::GoldenStale,
-            format!(
-                "`{}` is left over: `{}` no longer renders that stack",
-                crate::files::display_path(root, &path).display(),
-                env.name
-            ),
-        )
-        .help(
-            "run `envc render --write` (it deletes left-over golden files) and commit the result",
-        ),
+        Difference::LeftOver(path) => {
+            let shown = crate::files::display_path(root, &path);
+            let diagnostic = Diagnostic::error(
+                Code::GoldenStale,
+                format!(
+                    "`{}` is left over: `{}` no longer renders that stack",
+                    shown.display(),
+                    env.name
+                ),
+            )
+            .help(
+                "run `envc render --write` (it deletes left-over golden files) and commit the result",
+            );
+            match crate::files::read_text(root, &path) {
+                Ok(text) => {
+                    let file = sources.add(&shown, text);
+                    diagnostic.at(Span::new(file, 0, 0), "no stack renders this file")
+                }
+                Err(_) => diagnostic,
+            }
+        }
     }
+}
+
+/// An environment none of whose stacks has a golden file, placed at its file.
+fn never_written(env: &RenderedEnv, sources: &SourceMap) -> Diagnostic {
+    let diagnostic = Diagnostic::error(
+        Code::GoldenStale,
+        format!(
+            "`{}` has no golden files yet: it renders {} stacks",
+            env.name,
+            env.stacks.len()
+        ),
+    )
+    .help(format!(
+        "run `envc render --write` and commit `golden/{}/`, so reviewers see what `{}` deploys",
+        env.name, env.name
+    ));
+    let file = Path::new("env").join(format!("{}.kdl", env.name));
+    match sources.files().find(|(_, f)| f.path == file) {
+        Some((id, _)) => diagnostic.at(Span::new(id, 0, 0), "this environment"),
+        None => diagnostic,
+    }
+}
+
+/// Where `stacks.kdl` declares stack `name`.
+fn declared_at(sources: &SourceMap, name: &str) -> Option<Span> {
+    let (id, file) = sources
+        .files()
+        .find(|(_, f)| f.path == Path::new("stacks.kdl"))?;
+    let quoted = format!("\"{name}\"");
+    let at = file.text.match_indices(&quoted).find_map(|(at, _)| {
+        let before = file.text[..at].trim_end_matches([' ', '\t']);
+        before.ends_with("stack").then_some(at)
+    })?;
+    Some(Span::new(id, at, at + quoted.len()))
 }
 
 /// A stale golden file (its `committed` text added to `sources`), with the diff to the fresh
