@@ -10,6 +10,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use envc_core::diagnostic::{Code, Diagnostic};
 
+use crate::credentials::{TimedCredentials, CREDENTIALS_WAIT};
+
 /// Where and as whom to talk to AWS.
 #[derive(Debug, Clone, Default)]
 pub struct AwsTarget {
@@ -73,6 +75,12 @@ impl Clients {
             loader = loader.endpoint_url(endpoint);
         }
         let mut config = loader.load().await;
+        if let Some(chain) = config.credentials_provider() {
+            config = config
+                .into_builder()
+                .credentials_provider(TimedCredentials::shared(chain, CREDENTIALS_WAIT))
+                .build();
+        }
         if let Some(role) = &target.role {
             let assumed = aws_config::sts::AssumeRoleProvider::builder(role)
                 .session_name("envc-deploy")
@@ -205,6 +213,8 @@ where
             let chain = aws_sdk_cloudformation::error::DisplayErrorContext(error).to_string();
             let detail = chain.strip_prefix("dispatch failure: ").unwrap_or(&chain);
             let detail = detail.lines().next().unwrap_or_default();
+            // The SDK's kind of a failure that is neither I/O nor a timeout, not the user's.
+            let detail = detail.strip_prefix("other: ").unwrap_or(detail);
             let detail = detail
                 .split(" (DispatchFailure")
                 .next()

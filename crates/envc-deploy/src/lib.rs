@@ -9,6 +9,7 @@
 mod buckets;
 pub mod change_set;
 pub mod clients;
+mod credentials;
 pub mod drift;
 pub mod health;
 pub mod image;
