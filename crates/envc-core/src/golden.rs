@@ -308,7 +308,7 @@ fn never_written(env: &RenderedEnv, sources: &SourceMap) -> Diagnostic {
         env.name, env.name
     ));
     let file = Path::new("env").join(format!("{}.kdl", env.name));
-    match sources.files().find(|(_, f)| f.path == file) {
+    match sources.files().find(|(_, f)| f.path.ends_with(&file)) {
         Some((id, _)) => diagnostic.at(Span::new(id, 0, 0), "this environment"),
         None => diagnostic,
     }
@@ -318,7 +318,7 @@ fn never_written(env: &RenderedEnv, sources: &SourceMap) -> Diagnostic {
 fn declared_at(sources: &SourceMap, name: &str) -> Option<Span> {
     let (id, file) = sources
         .files()
-        .find(|(_, f)| f.path == Path::new("stacks.kdl"))?;
+        .find(|(_, f)| f.path.ends_with("stacks.kdl"))?;
     let quoted = format!("\"{name}\"");
     let at = file.text.match_indices(&quoted).find_map(|(at, _)| {
         let before = file.text[..at].trim_end_matches([' ', '\t']);
