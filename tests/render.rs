@@ -247,6 +247,45 @@ fn a_golden_folder_that_is_a_file_writes_no_golden_file() {
     );
 }
 
+/// `render --write` writes only into golden folders of the project's own and deletes only
+/// left-over golden files: a `golden` link to the project root once deleted `src/` and
+/// `benches/` as "folders of no environment".
+#[test]
+fn render_write_deletes_only_left_over_golden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(root(), dir.path());
+    let golden = dir.path().join("golden");
+    std::fs::rename(&golden, dir.path().join("kept")).unwrap();
+    std::os::unix::fs::symlink(".", &golden).unwrap();
+    let paths = || files_under(dir.path()).into_keys().collect::<Vec<_>>();
+    let before = paths();
+    let (code, stdout, stderr) = envc(dir.path(), &["--no-cache", "render", "--write"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("`golden` is a symbolic link"), "{stderr}");
+    assert_eq!(paths(), before, "nothing written or deleted");
+
+    std::fs::remove_file(&golden).unwrap();
+    std::fs::rename(dir.path().join("kept"), &golden).unwrap();
+    std::fs::create_dir(golden.join("notes")).unwrap();
+    std::fs::write(golden.join("notes/README.md"), "ours\n").unwrap();
+    std::fs::create_dir(golden.join("gone")).unwrap();
+    std::fs::copy(golden.join("dev/ci.yaml"), golden.join("gone/ci.yaml")).unwrap();
+    std::fs::write(golden.join("gone/NOTES.txt"), "ours too\n").unwrap();
+    std::fs::copy(golden.join("dev/ci.yaml"), golden.join("dev/legacy.yaml")).unwrap();
+    let (code, stdout, stderr) = envc(dir.path(), &["render", "--write"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout, "deleted golden/dev/legacy.yaml\ndeleted golden/gone/ci.yaml\n",
+        "deletions are said as such"
+    );
+    assert!(golden.join("notes/README.md").is_file());
+    assert!(golden.join("gone/NOTES.txt").is_file());
+
+    let (code, _, stderr) = envc(dir.path(), &["render", "--write", "--stack", "ci"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("takes no `--stack`"), "{stderr}");
+}
+
 /// A Python worker's placeholder code is Python and it may read its parameter with the
 /// SDKs' one-parameter call; a service meant to run no task has no alarm for too few.
 #[test]

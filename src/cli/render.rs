@@ -1,6 +1,7 @@
 //! `render`, `diff` and `graph`: printing what render produced.
 
 use envc_core::diagnostic::Diagnostic;
+use envc_core::golden::GoldenChange;
 
 use super::output::{out, outln};
 use super::report::Format;
@@ -32,6 +33,15 @@ pub fn run_render(
     write: bool,
     color: bool,
 ) -> i32 {
+    if write && stack.is_some() {
+        let problem = Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            "`--write` writes every stack of an environment, so it takes no `--stack`",
+        )
+        .help("write with `envc render --write` (or `envc render --write ENV`), or print one stack with `envc render ENV --stack NAME`");
+        print_diagnostics(&[problem], &Default::default(), Format::Human, color);
+        return 2;
+    }
     let checked = match rendered(cli, env, color) {
         Ok(checked) => checked,
         Err(code) => return code,
@@ -48,9 +58,13 @@ pub fn run_render(
         let prune = env.is_none().then_some(deployable.as_slice());
         return match envc_core::golden::write(&cli.dir, &checked.rendered, prune) {
             Ok(changed) => {
-                for path in &changed {
+                for change in &changed {
+                    let (verb, path) = match change {
+                        GoldenChange::Wrote(path) => ("wrote", path),
+                        GoldenChange::Deleted(path) => ("deleted", path),
+                    };
                     outln!(
-                        "wrote {}",
+                        "{verb} {}",
                         envc_core::files::display_path(&cli.dir, path).display()
                     );
                 }

@@ -9,7 +9,8 @@
 //! - a file is written whole or not at all: a temporary file, created exclusively (so a link
 //!   planted under its name is never followed) in the target's folder, with the target's
 //!   permissions, then renamed over it;
-//! - [`Gate::create_all`] writes a set of new files, or, when one fails, leaves none of them.
+//! - [`Gate::create_all`] writes a set of new files, or, when one fails, leaves none of them;
+//!   [`Gate::write_all`] writes a set of files, new or not, all or none.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -85,10 +86,57 @@ impl Gate {
         Ok(files.iter().map(|(path, _)| self.shown(path)).collect())
     }
 
+    /// Writes each of `files` whole, as [`Gate::write`] does, and all or none: each goes to a
+    /// temporary file beside its target first, and only once every one is written are they
+    /// renamed over their targets. When one cannot be written, nothing is changed (the
+    /// temporary files and the folders made for them are removed).
+    pub fn write_all(&self, files: &[(PathBuf, &[u8])]) -> Result<(), Diagnostic> {
+        let mut made = Made::default();
+        let mut staged = Vec::with_capacity(files.len());
+        for (relative, bytes) in files {
+            let temp = self.target(relative).and_then(|target| {
+                made.folders
+                    .extend(self.create_folders(relative, target.parent().unwrap_or(&self.root))?);
+                let temp =
+                    write_temp(&target, bytes).map_err(|e| self.cannot("write", relative, &e))?;
+                Ok((temp, target))
+            });
+            match temp {
+                Ok((temp, target)) => {
+                    made.files.push(temp.clone());
+                    staged.push((temp, target, relative));
+                }
+                Err(problem) => {
+                    made.undo();
+                    return Err(problem);
+                }
+            }
+        }
+        for (at, (temp, target, relative)) in staged.iter().enumerate() {
+            if let Err(e) = std::fs::rename(temp, target) {
+                for (temp, _, _) in &staged[at..] {
+                    let _ = std::fs::remove_file(temp);
+                }
+                return Err(self.cannot("write", relative, &e));
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes the file (or link: never what it points at) at `relative`.
     pub fn remove_file(&self, relative: &Path) -> Result<(), Diagnostic> {
         let path = self.inside_folder(relative)?;
         std::fs::remove_file(&path).map_err(|e| self.cannot("delete", relative, &e))
+    }
+
+    /// Deletes the folder at `relative` when it is empty; one that holds anything stays.
+    pub fn remove_empty_folder(&self, relative: &Path) -> Result<bool, Diagnostic> {
+        let path = self.inside_folder(relative)?;
+        match std::fs::remove_dir(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => Ok(false),
+            Err(e) => Err(self.cannot("delete", relative, &e)),
+        }
     }
 
     /// Deletes the folder at `relative` and all it holds, following no link.
@@ -247,6 +295,14 @@ impl Made {
 
 /// Writes `target` whole: a temporary file beside it, with its permissions, renamed over it.
 fn write_through_temp(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = write_temp(target, bytes)?;
+    std::fs::rename(&temp, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}
+
+/// A temporary file beside `target` holding `bytes`, with `target`'s permissions.
+fn write_temp(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let folder = target.parent().unwrap_or(Path::new("."));
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     let permissions = std::fs::metadata(target)
@@ -264,17 +320,14 @@ fn write_through_temp(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         };
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| match &permissions {
-                Some(permissions) => file.set_permissions(permissions.clone()),
-                None => Ok(()),
-            })
-            .and_then(|()| std::fs::rename(&temp, target));
+        let written = file.write_all(bytes).and_then(|()| match &permissions {
+            Some(permissions) => file.set_permissions(permissions.clone()),
+            None => Ok(()),
+        });
         if written.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
-        return written;
+        return written.map(|()| temp);
     }
     Err(std::io::Error::new(
         std::io::ErrorKind::AlreadyExists,
@@ -291,4 +344,48 @@ fn create_new(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes).inspect_err(|_| {
         let _ = std::fs::remove_file(target);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// When one file of a set cannot be written, none is: the others keep their old text,
+    /// and no temporary file is left beside them.
+    #[test]
+    fn write_all_writes_every_file_or_none() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("a.yaml"), "old\n").unwrap();
+        std::fs::write(root.path().join("blocked"), "a file, not a folder\n").unwrap();
+        let gate = Gate::new(root.path()).unwrap();
+        let files: Vec<(PathBuf, &[u8])> = vec![
+            (PathBuf::from("a.yaml"), b"new\n"),
+            (PathBuf::from("blocked/b.yaml"), b"new\n"),
+        ];
+        assert!(gate.write_all(&files).is_err());
+        let mut names: Vec<String> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.yaml", "blocked"]);
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("a.yaml")).unwrap(),
+            "old\n"
+        );
+
+        let files: Vec<(PathBuf, &[u8])> = vec![
+            (PathBuf::from("a.yaml"), b"new\n"),
+            (PathBuf::from("made/b.yaml"), b"new\n"),
+        ];
+        gate.write_all(&files).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("a.yaml")).unwrap(),
+            "new\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("made/b.yaml")).unwrap(),
+            "new\n"
+        );
+    }
 }

@@ -9,6 +9,10 @@ use crate::files::ReadProblem;
 use crate::render::{RenderedEnv, RenderedStack};
 use crate::source::{SourceMap, Span};
 
+mod write;
+
+pub use write::{write, GoldenChange};
+
 /// How long a diff may search for the fewest changed lines. Myers' search grows with the
 /// product of the changed regions (a stale golden file with 150,000 replaced lines took 20 s);
 /// past this it shows the rest of a region as removed and added whole, which is still a
@@ -59,7 +63,7 @@ pub const RENDER_REVISION: u32 = 4;
 const REVISION_FILE: &str = "golden/.envc-revision";
 
 /// The changelog, for the entries of the revisions a project's golden files predate.
-const CHANGELOG: &str = include_str!("../../../CHANGELOG.md");
+const CHANGELOG: &str = include_str!("../../../../CHANGELOG.md");
 
 /// The file recording that this revision wrote the golden files, and its text.
 pub fn revision_file() -> (PathBuf, String) {
@@ -434,87 +438,31 @@ fn first_difference(sources: &SourceMap, file: crate::source::FileId, diff: &str
     last
 }
 
+/// The golden files in `golden/<env>/`: its `.yaml` entries that are not folders. A folder
+/// that is a link is not looked into: what it points at is not the project's golden files.
 fn golden_files(root: &Path, env: &str) -> Vec<PathBuf> {
-    let dir = root.join("golden").join(env);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let folder = Path::new("golden").join(env);
+    let is_folder = std::fs::symlink_metadata(root.join(&folder)).is_ok_and(|m| m.is_dir());
+    if !is_folder {
+        return Vec::new();
+    }
+    yaml_files_in(root, &folder)
+}
+
+/// The `.yaml` entries of `folder` (relative to `root`) that are files or links, not folders.
+fn yaml_files_in(root: &Path, folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
         .map(|e| e.file_name())
         .filter(|n| n.to_string_lossy().ends_with(".yaml"))
-        .map(|n| Path::new("golden").join(env).join(n))
+        .map(|n| folder.join(n))
         .collect();
     files.sort();
     files
-}
-
-/// Writes every rendered stack's golden file and deletes the left-overs of the environments
-/// rendered. With `prune` (a write of the whole project: every environment that exists),
-/// folders of environments not in it are removed too; otherwise nothing outside the
-/// rendered environments' folders is touched.
-pub fn write(
-    root: &Path,
-    rendered: &[RenderedEnv],
-    prune: Option<&[String]>,
-) -> Result<Vec<PathBuf>, Diagnostic> {
-    let gate = crate::files::Gate::new(root)?;
-    // A folder that is a file would fail the write of its environment after the ones
-    // before it were written: found first, nothing is.
-    for env in rendered {
-        for folder in [PathBuf::from("golden"), Path::new("golden").join(&env.name)] {
-            let is_file = std::fs::metadata(root.join(&folder)).is_ok_and(|m| !m.is_dir());
-            if is_file {
-                return Err(Diagnostic::error(
-                    Code::Io,
-                    format!(
-                        "cannot write the golden files of `{}`: `{}` is a file, not a folder",
-                        env.name,
-                        folder.display()
-                    ),
-                )
-                .help("move the file away, then run `envc render --write` again"));
-            }
-        }
-    }
-    let mut written = Vec::new();
-    for env in rendered {
-        let mut keep = BTreeSet::new();
-        for stack in &env.stacks {
-            keep.insert(stack.golden_path());
-            let current = crate::files::read_bytes(root, &stack.golden_path()).ok();
-            if current.as_deref() != Some(stack.body.as_bytes()) {
-                gate.write(&stack.golden_path(), stack.body.as_bytes())?;
-                written.push(stack.golden_path());
-            }
-        }
-        for leftover in golden_files(root, &env.name) {
-            if !keep.contains(&leftover) {
-                gate.remove_file(&leftover)?;
-                written.push(leftover);
-            }
-        }
-    }
-    let Some(all_envs) = prune else {
-        return Ok(written);
-    };
-    // A write of the whole project: every golden file is this revision's.
-    let (path, revision) = revision_file();
-    if crate::files::read_text(root, &path).ok().as_deref() != Some(revision.as_str()) {
-        gate.write(&path, revision.as_bytes())?;
-        written.push(path);
-    }
-    if let Ok(entries) = std::fs::read_dir(root.join("golden")) {
-        for entry in entries.filter_map(|e| e.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_dir() && !all_envs.contains(&name) {
-                let relative = Path::new("golden").join(name);
-                gate.remove_folder(&relative)?;
-                written.push(relative);
-            }
-        }
-    }
-    Ok(written)
 }
 
 #[cfg(test)]
