@@ -553,6 +553,17 @@ pub fn run_destroy(
     aws: &AwsArgs,
     color: bool,
 ) -> i32 {
+    // A name typed to confirm that is not the one named is a mistake to stop at, whatever
+    // else was passed (`--yes` included).
+    if let Some(typed) = confirm.filter(|typed| *typed != env) {
+        let problem = envc_core::diagnostic::Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            format!("`--confirm {typed}` does not name the environment to destroy, `{env}`: nothing was destroyed"),
+        )
+        .help(format!("type the name of the environment you mean to destroy: `envc destroy {env} --confirm {env}`"));
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
     let target = match target(cli, env, aws, envc_core::Stages::Render, color) {
         Ok(target) => target,
         Err(code) => return code,
