@@ -65,9 +65,16 @@ impl PipelineRun {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Whether `env` is an abstract environment of the project (resolved in this run or not:
+    /// a run of only some environments resolves an abstract one's heirs, not it).
+    pub fn is_abstract(&self, env: &str) -> bool {
+        self.resolved.env(env).is_some_and(|e| e.is_abstract)
+            || self.resolved.declared.get(env) == Some(&Some(true))
+    }
+
     /// Why `env` was not rendered: it is abstract, or there is no such environment.
     pub fn not_rendered(&self, env: &str) -> Diagnostic {
-        if self.resolved.env(env).is_some_and(|e| e.is_abstract) {
+        if self.is_abstract(env) {
             Diagnostic::error(
                 Code::AbstractEnv,
                 format!("`{env}` is abstract: it is only extended, never rendered or deployed"),

@@ -124,7 +124,7 @@ pub fn deploy_targets(
     let mut targets = Vec::new();
     for (name, named) in &names {
         // A pattern matches files: the abstract environments among them are left out.
-        if !named && checked.resolved.env(name).is_some_and(|e| e.is_abstract) {
+        if !named && checked.is_abstract(name) {
             continue;
         }
         match target_of(&checked, name, aws) {
@@ -132,10 +132,35 @@ pub fn deploy_targets(
             Err(problem) => problems.push(problem),
         }
     }
+    if targets.is_empty() && problems.is_empty() {
+        problems.push(
+            Diagnostic::error(
+                Code::UnknownEnv,
+                format!(
+                    "no environment to deploy matches {}: those that do are abstract",
+                    wanted_text(wanted, all)
+                ),
+            )
+            .help("name environments that extend them, or a pattern that matches those"),
+        );
+    }
     if !problems.is_empty() {
         return (checked.sources, Err(problems));
     }
     (checked.sources, Ok(targets))
+}
+
+/// What was asked for, as the user wrote it: `--all`, or the names and patterns.
+fn wanted_text(wanted: &[String], all: bool) -> String {
+    if all {
+        "`--all`".to_string()
+    } else {
+        wanted
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The target of `env` from a run that checked and rendered it.
