@@ -535,6 +535,20 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
+    if !envc_core::parse::is_project_name(&project) {
+        let from = if name.is_some() {
+            "`--name`"
+        } else {
+            "the folder's name"
+        };
+        let problem = Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            format!("`{project}` ({from}) cannot name a project"),
+        )
+        .help(format!("a project name is lowercase letters, digits and single `-` between them, starting with a letter, at most {} characters: pass one with `--name`", envc_core::parse::MAX_PROJECT_NAME));
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
     let code = report_written(
         envc_core::init::create_project(dir, chosen, &project),
         color,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[schemars(title = "envc stacks")]
 pub struct StacksConfig {
     /// Project name: the first part of every stack and export name.
-    #[schemars(pattern(r"^[a-z][a-z0-9-]{0,31}$"))]
+    #[schemars(pattern(r"^[a-z](-?[a-z0-9])*$"), length(max = 32))]
     pub project: String,
     /// Default region for environments that set none.
     pub region: Option<String>,

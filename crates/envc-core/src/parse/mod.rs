@@ -222,7 +222,7 @@ fn parse_env_files(
                         format!("`{name}` is not a valid environment name"),
                     )
                     .at(Span::new(file, 0, 0), "in this file")
-                    .help(format!("environment names are lowercase letters, digits and `-`, starting with a letter, at most {MAX_ENV_NAME} characters (they become part of stack names)")),
+                    .help(format!("environment names are lowercase letters, digits and single `-` between them, starting with a letter, at most {MAX_ENV_NAME} characters (they become part of stack names)")),
                 );
             None
         };
@@ -246,12 +246,30 @@ fn parse_env_files(
 /// fits AWS's limits (those that would not are shortened with a hash; see `fit`).
 pub const MAX_ENV_NAME: usize = 40;
 
+/// The longest project name.
+pub const MAX_PROJECT_NAME: usize = 32;
+
 /// Environment names become part of CloudFormation stack names.
 pub fn is_env_name(name: &str) -> bool {
+    is_name_part(name, MAX_ENV_NAME)
+}
+
+/// Project names start every stack name.
+pub fn is_project_name(name: &str) -> bool {
+    is_name_part(name, MAX_PROJECT_NAME)
+}
+
+/// A part of the names envc gives AWS resources, joined to the others by `-`: lowercase
+/// letters and digits with single hyphens between them, starting with a letter. A hyphen at
+/// the end, or two in a row, would put two in a row in every name made of it, which AWS
+/// refuses for RDS identifiers (and a hyphen at the end for load balancers).
+fn is_name_part(name: &str, longest: usize) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && name.len() <= MAX_ENV_NAME
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name.len() <= longest
 }
 
 fn read(

@@ -194,7 +194,7 @@ fn format_help(pointer: &str, pattern: &str) -> String {
         "vpc-id" => "a VPC id looks like \"vpc-0a1b2c3d4e5f67890\"".to_string(),
         "zone-id" => "a hosted zone id looks like \"Z0123456789ABCDEFGHIJ\"".to_string(),
         "certificate-arn" => "a certificate ARN looks like \"arn:aws:acm:us-east-1:123456789012:certificate/…\" (or an IAM server certificate)".to_string(),
-        "project" => "a project name is lowercase letters, digits and `-`, starting with a letter, at most 32 characters".to_string(),
+        "project" => "a project name is lowercase letters, digits and single `-` between them, starting with a letter, at most 32 characters".to_string(),
         "github-repo" => "write the repository as \"owner/name\"".to_string(),
         "version" => "write the engine version as digits, like \"16.6\"".to_string(),
         "config-secret" => "a Secrets Manager secret name is 1 to 512 letters, digits and `/ _ + = . @ -`, like \"balancer-prod/config\"".to_string(),
