@@ -171,6 +171,20 @@ fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Y
             );
             None
         }
+        Err(ParseError::TooDeep(at)) => {
+            out.push(
+                Diagnostic::error(
+                    Code::RenderedYaml,
+                    format!(
+                        "the rendered template nests lists or mappings more than {} deep",
+                        super::yaml::MAX_FLOW_NESTING
+                    ),
+                )
+                .at(Span::new(file, at, at + 1), "one too deep")
+                .help("no CloudFormation template nests so deep: look for a loop or a repeat (`\"[\" * n`) that writes brackets"),
+            );
+            None
+        }
         Err(ParseError::Merge(error)) => {
             let span = text
                 .find("<<:")

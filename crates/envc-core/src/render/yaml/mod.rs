@@ -23,6 +23,9 @@ use serde_yaml_ng::Value;
 pub enum ParseError {
     /// Not YAML, or more than one document.
     Syntax(serde_yaml_ng::Error),
+    /// Lists or mappings written inside one another (`[[[…`) deeper than
+    /// [`MAX_FLOW_NESTING`]: where the one too deep opens.
+    TooDeep(usize),
     /// A merge key (`<<`) whose value is not a mapping or a list of mappings.
     Merge(serde_yaml_ng::Error),
     /// YAML with a key that is a list, a mapping or a tagged node (`? [a, b]: x`), which
@@ -44,6 +47,11 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, ParseError> {
             Ok(tree)
         }
         None => {
+            // libyaml takes time that grows with the square of flow nesting (500,000 `[`
+            // took six minutes before it refused them): deeper than it goes, it is not read.
+            if let Some(at) = flow_nesting_over(text, MAX_FLOW_NESTING) {
+                return Err(ParseError::TooDeep(at));
+            }
             let mut value: Value = serde_yaml_ng::from_str(text).map_err(ParseError::Syntax)?;
             // Merge keys (`<<: *defaults`) are merged, as their author meant: written out,
             // `<<` would be a property CloudFormation does not know.
@@ -55,6 +63,39 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, ParseError> {
             Ok(Yaml::from_value(value))
         }
     }
+}
+
+/// The deepest flow nesting (`[` and `{`) read: libyaml's own recursion limit.
+pub const MAX_FLOW_NESTING: usize = 128;
+
+/// Where `text` opens a flow collection inside `limit` others, counting brackets outside
+/// quoted scalars and comments.
+fn flow_nesting_over(text: &str, limit: usize) -> Option<usize> {
+    let (mut depth, mut quote, mut comment, mut previous) = (0usize, None, false, b'\n');
+    let mut bytes = text.bytes().enumerate();
+    while let Some((at, b)) = bytes.next() {
+        match (quote, b) {
+            (_, b'\n') if comment => comment = false,
+            _ if comment => {}
+            (Some(b'"'), b'\\') => {
+                bytes.next();
+            }
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'#') if previous.is_ascii_whitespace() => comment = true,
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > limit {
+                    return Some(at);
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = b;
+    }
+    None
 }
 
 fn has_key_not_scalar(value: &Value) -> bool {
@@ -90,4 +131,22 @@ pub fn parse_fast_only(text: &str) -> Option<Value> {
 /// A `serde_yaml_ng` value (a deployed template, a report) in canonical form.
 pub fn value_to_canonical_yaml(value: Value) -> String {
     to_canonical_yaml(&Yaml::from_value(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_libyaml_reads_it() {
+        let deep = format!("X: {}\n", "[".repeat(500_000));
+        assert!(matches!(parse(&deep), Err(ParseError::TooDeep(131))));
+        let quoted = format!("X: \"{}\"\nY: [[1]]\n", "[".repeat(500));
+        assert!(
+            parse(&quoted).is_ok(),
+            "brackets in a quoted string are text"
+        );
+        assert_eq!(flow_nesting_over("a: [[[1]]] # [[[[\n", 3), None);
+        assert_eq!(flow_nesting_over("a: [[[[1]]]]\n", 3), Some(6));
+    }
 }
