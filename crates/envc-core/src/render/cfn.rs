@@ -171,6 +171,20 @@ fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Y
             );
             None
         }
+        Err(ParseError::KeyTooLong) => {
+            out.push(
+                Diagnostic::error(
+                    Code::CfnStructure,
+                    format!(
+                        "the rendered template has a key longer than {} characters",
+                        super::yaml::MAX_KEY_LEN
+                    ),
+                )
+                .at(Span::new(file, 0, 0), "in this template")
+                .help("CloudFormation's names (logical ids, properties, tag keys) are far shorter: look for a value written as a key"),
+            );
+            None
+        }
         Err(ParseError::TooDeep(at)) => {
             out.push(
                 Diagnostic::error(

@@ -243,12 +243,11 @@ fn reads_back_from_literal_block(text: &str) -> bool {
     let Some(first_line) = text.split('\n').find(|line| !line.is_empty()) else {
         return false;
     };
-    !first_line.starts_with(' ')
-        && text.chars().all(|c| {
-            c == '\n'
-                || c == '\t'
-                || !(c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
-        })
+    // A tab opening the first line is no indentation to libyaml, which refuses it.
+    !first_line.starts_with([' ', '\t'])
+        && text
+            .chars()
+            .all(|c| c == '\n' || c == '\t' || !needs_escape(c))
 }
 
 fn block_literal(out: &mut Writer, text: &str, level: usize) {
@@ -282,15 +281,47 @@ fn scalar_text(out: &mut Writer, text: &str, in_flow: bool) {
     if is_plain_safe(text, classes) && !(in_flow && classes.any & COMMA != 0) {
         out.spot(text, 0);
         out.push_str(text);
-    } else if classes.any & ESCAPED == 0 {
+    } else if classes.any & ESCAPED == 0
+        && (classes.any & NON_ASCII == 0 || !text.chars().any(needs_escape))
+    {
         // Nothing to escape: the string is as it is between the quotes.
         out.push('"');
         out.spot(text, 0);
         out.push_str(text);
         out.push('"');
     } else {
-        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+        double_quoted_escaped(out, text);
     }
+}
+
+/// A character YAML takes for a line break (NEL, U+2028, U+2029) or does not allow as it is
+/// (control characters, DEL, the byte order mark, U+FFFE and U+FFFF): escaped where quoted.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
+/// `text` between double quotes, escaped as JSON escapes it, and `\uXXXX` for the other
+/// characters YAML would not read back as they are.
+fn double_quoted_escaped(out: &mut Writer, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => {
+                let _ = write!(out.text, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// What each byte may be in a scalar (a bit set of the flags below).
@@ -354,8 +385,9 @@ const BYTE_CLASS: [u8; 256] = {
         match c {
             b':' => class |= COLON,
             b',' => class |= COMMA,
-            // What JSON escapes in a string.
-            b'"' | b'\\' | 0..0x20 => class |= ESCAPED,
+            // What JSON escapes in a string, and DEL.
+            b'"' | b'\\' | 0..0x20 | 0x7f => class |= ESCAPED,
+            0x80.. => class |= NON_ASCII,
             _ => {}
         }
         table[b] = class;
@@ -369,8 +401,10 @@ const NUMERIC: u8 = 2;
 const DIGIT: u8 = 4;
 const COLON: u8 = 8;
 const COMMA: u8 = 16;
-/// Escaped between JSON's double quotes.
+/// Escaped between double quotes.
 const ESCAPED: u8 = 32;
+/// A byte of a character past ASCII, which may need escaping (see [`needs_escape`]).
+const NON_ASCII: u8 = 64;
 
 /// The classes every byte of a text is of (`all`) and those some byte is of (`any`), found
 /// in one pass: most strings are plain to their end, so the pass has no early exit.
@@ -471,6 +505,32 @@ mod tests {
         );
     }
 
+    /// What YAML would not read back as it is (DEL, C1 controls, the line breaks NEL, U+2028
+    /// and U+2029, a byte order mark, U+FFFE) is escaped, and a literal block is not opened
+    /// by a tab: each string reads back as itself.
+    #[test]
+    fn every_string_reads_back_as_itself() {
+        let texts = [
+            "a\u{7f}b",
+            "\u{80}",
+            "\u{9f}",
+            "queue\u{85}one",
+            "x\u{2028}y\u{2029}",
+            "\u{feff}x",
+            "\u{fffe}",
+            "\tindented\nsecond",
+            "ok\n\tthen a tab\n",
+        ];
+        for text in texts {
+            let mut map = Mapping::default();
+            map.push(Yaml::str("A"), Yaml::str(text));
+            let written = to_canonical_yaml(&Yaml::Mapping(map));
+            let read: serde_yaml_ng::Value = serde_yaml_ng::from_str(&written)
+                .unwrap_or_else(|e| panic!("{text:?} wrote {written:?}: {e}"));
+            assert_eq!(read["A"].as_str(), Some(text), "{written:?}");
+        }
+    }
+
     /// A string quoted without escapes is quoted as JSON quotes it.
     #[test]
     fn quotes_as_json_does() {
@@ -482,7 +542,6 @@ mod tests {
             "tab\there",
             "\u{1}",
             "\u{1f}",
-            "\u{7f}",
             "é and ü",
             "2012-10-17",
             "",

@@ -26,6 +26,9 @@ pub enum ParseError {
     /// Lists or mappings written inside one another (`[[[…`) deeper than
     /// [`MAX_FLOW_NESTING`]: where the one too deep opens.
     TooDeep(usize),
+    /// A key longer than [`MAX_KEY_LEN`], which the canonical writer cannot write as a key
+    /// libyaml reads back (a flow mapping in the text may hold one).
+    KeyTooLong,
     /// A merge key (`<<`) whose value is not a mapping or a list of mappings.
     Merge(serde_yaml_ng::Error),
     /// YAML with a key that is a list, a mapping or a tagged node (`? [a, b]: x`), which
@@ -59,6 +62,9 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, ParseError> {
             // The fast reader reads scalar keys alone; only serde_yaml_ng's tree can have others.
             if has_key_not_scalar(&value) {
                 return Err(ParseError::KeyNotScalar);
+            }
+            if has_key_longer_than(&value, MAX_KEY_LEN) {
+                return Err(ParseError::KeyTooLong);
             }
             Ok(Yaml::from_value(value))
         }
@@ -96,6 +102,21 @@ fn flow_nesting_over(text: &str, limit: usize) -> Option<usize> {
         previous = b;
     }
     None
+}
+
+/// The longest key a golden file holds: libyaml reads no longer implicit key, and no
+/// CloudFormation name is near it.
+pub const MAX_KEY_LEN: usize = 1024;
+
+fn has_key_longer_than(value: &Value, limit: usize) -> bool {
+    match value {
+        Value::Sequence(items) => items.iter().any(|v| has_key_longer_than(v, limit)),
+        Value::Mapping(map) => map.iter().any(|(key, value)| {
+            key.as_str().is_some_and(|k| k.len() > limit) || has_key_longer_than(value, limit)
+        }),
+        Value::Tagged(tagged) => has_key_longer_than(&tagged.value, limit),
+        _ => false,
+    }
 }
 
 fn has_key_not_scalar(value: &Value) -> bool {

@@ -281,10 +281,16 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
     let (key, after) = match rest.as_bytes()[0] {
         b'"' => {
             let (key, after) = double_quoted(rest)?;
+            if rest.len() - after.len() > MAX_KEY_LEN {
+                return None;
+            }
             (Yaml::String(key), after.strip_prefix(':')?)
         }
         b'\'' => {
             let (key, after) = single_quoted(rest)?;
+            if rest.len() - after.len() > MAX_KEY_LEN {
+                return None;
+            }
             (Yaml::String(key), after.strip_prefix(':')?)
         }
         b if is_indicator(b) => return None,
@@ -293,8 +299,9 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
             let colon = memchr::memchr_iter(b':', bytes)
                 .find(|&i| i + 1 == bytes.len() || bytes[i + 1] == b' ')?;
             let key = rest[..colon].trim_end_matches(' ');
-            // A merge key (`<<`) is merged by the caller's `serde_yaml_ng` path.
-            if has_comment(key) || key == "<<" {
+            // A merge key (`<<`) is merged by the caller's `serde_yaml_ng` path, which also
+            // refuses a key past libyaml's 1,024 characters.
+            if has_comment(key) || key == "<<" || key.len() > MAX_KEY_LEN {
                 return None;
             }
             (plain(key)?, &rest[colon + 1..])
@@ -302,6 +309,9 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
     };
     (after.is_empty() || after.starts_with(' ')).then_some((key, after))
 }
+
+/// The longest implicit key libyaml reads (its `simple key` limit).
+const MAX_KEY_LEN: usize = 1024;
 
 fn is_indicator(b: u8) -> bool {
     matches!(
@@ -414,6 +424,9 @@ fn flow_mapping(text: &str) -> Option<(Yaml<'_>, &str)> {
                 (plain(key)?, &rest[end..])
             }
         };
+        if rest.len() - after.len() > MAX_KEY_LEN {
+            return None;
+        }
         let after = after.strip_prefix(": ")?.trim_start_matches(' ');
         let (value, after) = flow_item(after)?;
         map.push(key, value);

@@ -62,7 +62,13 @@ pub(super) fn plain(text: &str) -> Option<Yaml<'_>> {
     }
     if let Some((whole, fraction)) = digits.split_once('.') {
         if all_digits(whole) && all_digits(fraction) {
-            return Some(Yaml::Number(Number::from(text.parse::<f64>().ok()?)));
+            // Past f64's range it is no number to serde_yaml_ng, but a string.
+            let number = text.parse::<f64>().ok()?;
+            return Some(if number.is_finite() {
+                Yaml::Number(Number::from(number))
+            } else {
+                Yaml::str(text)
+            });
         }
     }
     // Signs, floats, hex, octal, `.inf`: as serde_yaml_ng reads the scalar on its own.
