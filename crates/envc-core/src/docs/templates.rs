@@ -49,7 +49,7 @@ const HELPERS: &[(&str, &str)] = &[
     ("fail(setting, message)", "Refuses the environment's settings with `message`, shown at the env file line that set `setting` (a dotted path in the stack's settings block, else in the environment): a rule of a kind that its schema cannot say."),
     ("env_value(value)", "An environment variable's value as CloudFormation writes it: text as JSON, another stack's output (`output=\"cache.Url\"`) as the import of its export."),
     ("name | fit(max)", "The name when it has at most `max` characters, else its start and a hash of the whole, `max` long: a name within AWS's limit (`fit(32)` for a load balancer) that stays distinct from its neighbours."),
-    ("value | tojson", "A value as JSON, which YAML reads as the same value: write every setting with it."),
+    ("value | tojson", "A value as JSON, which YAML reads as the same value: write every setting with it. A value that is not defined (a misspelt setting) is an error, not `null`; a setting that is not set is `null`, and printed without `tojson` it is an error."),
 ];
 
 /// Macros of `_macros.j2` (import it: `{% import "_macros.j2" as m %}`).

@@ -46,6 +46,7 @@ pub(super) fn tojson(
     indent: Option<Value>,
     options: Kwargs,
 ) -> Result<Value, Error> {
+    defined(value)?;
     let plain = indent.is_none() && options.args().next().is_none();
     match value.as_str().filter(|_| plain).and_then(quoted) {
         Some(json) => Ok(Value::from_safe_string(json)),
@@ -55,10 +56,24 @@ pub(super) fn tojson(
 
 /// `{{ value | tojson }}`'s text.
 pub(super) fn json_text(value: &Value) -> Result<String, Error> {
+    defined(value)?;
     match value.as_str().and_then(quoted) {
         Some(json) => Ok(json),
         None => minijinja::filters::tojson(value, None, no_options()).map(|json| json.to_string()),
     }
+}
+
+/// An undefined value (a misspelt setting: `settings.nmae`) is an error where it would be
+/// written, as it is when printed: minijinja's `tojson` writes it as `null`, which renders
+/// without a word.
+fn defined(value: &Value) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(
+            ErrorKind::UndefinedError,
+            "a value that is not defined was written as JSON",
+        ));
+    }
+    Ok(())
 }
 
 /// `text` between quotes, when JSON writes it so (nothing in it to escape).

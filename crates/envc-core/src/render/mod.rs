@@ -217,6 +217,17 @@ impl Renderer {
         templates.set_syntax(syntax);
         // Templates write YAML themselves (`| tojson` for values): no automatic escaping.
         templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // A setting that is not set, written as it is, would be the word `none` in the
+        // template (a `DisplayName: none` CloudFormation takes): an error where it is written.
+        templates.set_formatter(|out, state, value| {
+            if value.is_none() {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "a value that is not set (none) was written; guard it with `{% if … is not none %}`, or write it with `| tojson` for `null`",
+                ));
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
         functions::register(&mut templates);
         templates.set_fuel(Some(limits::MAX_TEMPLATE_FUEL));
         let mut origins = HashMap::new();
