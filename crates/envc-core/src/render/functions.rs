@@ -7,7 +7,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("import_value", import_value);
     env.add_function("export_name", export_name);
     env.add_filter("pascal", pascal);
-    env.add_filter("fit", fit);
+    env.add_filter("fit", fit_filter);
     env.add_filter("tojson", tojson);
     env.add_function("security_group", security_group);
     env.add_function("env_value", env_value);
@@ -148,14 +148,34 @@ fn security_group(state: &State, stack: &str) -> Result<String, Error> {
 /// hash of the whole, `max` long. Two names that differ only past the cut stay distinct,
 /// and a name is the same on every render.
 pub fn fit(name: &str, max: usize) -> String {
-    const HASH: usize = 8;
-    if name.chars().count() <= max || max <= HASH + 1 {
+    if name.chars().count() <= max || max < FIT_LEAST {
         return name.to_string();
     }
     let hash = xxhash_rust::xxh3::xxh3_64(name.as_bytes());
-    let kept: String = name.chars().take(max - HASH - 1).collect();
-    let kept = kept.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    format!("{kept}-{:08x}", hash as u32)
+    let kept: String = name.chars().take(max - FIT_HASH - 1).collect();
+    // Not ending in a separator, so no name made by `fit` has two in a row.
+    let kept = kept.trim_end_matches(|c: char| !c.is_alphanumeric());
+    if kept.is_empty() {
+        format!("{:08x}", hash as u32)
+    } else {
+        format!("{kept}-{:08x}", hash as u32)
+    }
+}
+
+/// The hash `fit` ends a cut name with, in characters.
+const FIT_HASH: usize = 8;
+/// The shortest length `fit` can cut to: a character, `-` and the hash.
+const FIT_LEAST: usize = FIT_HASH + 2;
+
+/// The `fit` filter: [`fit`], refusing a length it cannot cut a longer name to.
+fn fit_filter(name: &str, max: usize) -> Result<String, Error> {
+    if max < FIT_LEAST && name.chars().count() > max {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("`fit({max})` cannot shorten a name and keep it distinct: it needs a length of at least {FIT_LEAST} (a start, `-` and an 8-character hash)"),
+        ));
+    }
+    Ok(fit(name, max))
 }
 
 /// The variable `name` as the template sees it, refused when it is not defined.
@@ -303,6 +323,22 @@ mod tests {
                 xxhash_rust::xxh3::xxh3_64(b"abc-def-ghi-jkl-mno") as u32
             )
         );
+    }
+
+    #[test]
+    fn fit_keeps_its_promise_or_refuses() {
+        let long = "a-very-long-queue-name";
+        assert!(
+            fit_filter(long, 8).is_err(),
+            "no room for a start and the hash"
+        );
+        assert_eq!(fit_filter("short", 8).unwrap(), "short");
+        assert_eq!(fit_filter(long, 10).unwrap().len(), 10);
+        // A start of letters past ASCII is kept, and never a lone `-` before the hash.
+        let accented = fit("éééééééééééééééé", 12);
+        assert!(accented.starts_with("ééé-"), "{accented}");
+        assert_eq!(accented.chars().count(), 12);
+        assert!(!fit("---------------------", 12).starts_with('-'));
     }
 
     #[test]
