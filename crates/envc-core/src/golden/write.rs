@@ -84,15 +84,15 @@ fn check_folder(root: &Path, folder: &Path, env: &str) -> Result<(), Diagnostic>
     let Ok(meta) = std::fs::symlink_metadata(root.join(folder)) else {
         return Ok(());
     };
-    let what = if meta.file_type().is_symlink() {
-        "a symbolic link"
+    let (what, code) = if meta.file_type().is_symlink() {
+        ("a symbolic link", Code::FileRefused)
     } else if !meta.is_dir() {
-        "a file"
+        ("a file", Code::Io)
     } else {
         return Ok(());
     };
     Err(Diagnostic::error(
-        Code::Io,
+        code,
         format!(
             "cannot write the golden files of `{env}`: `{}` is {what}, not a folder",
             folder.display()

@@ -34,7 +34,8 @@ const CALLS: &[&str] = &[
     "checkov_skip([])",
     "checkov_skip(none)",
     "container_environment({}, none)",
-    r#"checkov_skip([["CKV_AWS_149", aws_managed_key]])"#,
+    // The module's own text, as templates pass it (`m.aws_managed_key`).
+    r#"checkov_skip([["CKV_AWS_149", written.aws_managed_key]])"#,
     r#"log_group("/ecs/balancer-dev/api")"#,
     r#"execution_role("balancer-dev-api-execution", secrets)"#,
     r#"execution_role("balancer-feature-a-very-long-environment-name-api-execution-role", {})"#,
@@ -47,7 +48,7 @@ const CALLS: &[&str] = &[
     r#"alarm("Low", "Free storage", "AWS/RDS", "FreeStorageSpace", [], "Minimum", "LessThanThreshold", 2147483648, 1, 300)"#,
     r#"alarm("Tasks", "Tasks", "ECS/ContainerInsights", "RunningTaskCount", [["A", 1]], "Minimum", "LessThanThreshold", 1.5, 2, 60, "breaching")"#,
     r#"alarm("Named", "d", "AWS/SQS", "Age", [], "Maximum", "GreaterThanThreshold", 0, period=300, missing="ignore")"#,
-    r#"alarm(id="ById", description="d", namespace="N", metric="M", dimensions=[], statistic="Sum", comparison="GreaterThanThreshold", threshold=none)"#,
+    r#"alarm(id="ById", description="d", namespace="N", metric="M", dimensions=[], statistic="Sum", comparison="GreaterThanThreshold", threshold=5)"#,
 ];
 
 fn contexts() -> Vec<Value> {
