@@ -9,6 +9,10 @@ use crate::source::{FileId, SourceMap, Span};
 
 use super::yaml::{KeptTree, Mapping, ParseError, ReadTree, Yaml};
 
+mod sections;
+
+use sections::{check_limits, check_outputs, check_sections};
+
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
 /// Bodies above this size must be uploaded to S3 and passed as `TemplateURL`.
@@ -83,6 +87,7 @@ pub fn parse_and_check(
         );
         return None;
     };
+    check_sections(root, &at, out);
     let section = |name: &str| root.get(name).and_then(Yaml::as_mapping);
     let (resources, outputs) = (section("Resources"), section("Outputs"));
     let known = Known {
@@ -407,71 +412,6 @@ fn check_references(
         }
     }
     imports
-}
-
-/// Every output has a `Value`, and export names are unique; returns the export names (their
-/// places recorded).
-fn check_outputs(
-    outputs: Option<&Mapping>,
-    at: &Locator,
-    places: &mut Places,
-    out: &mut Vec<Diagnostic>,
-) -> Vec<String> {
-    let mut exports: Vec<String> = Vec::new();
-    for (name, output) in outputs.into_iter().flatten() {
-        let name = name.as_str().unwrap_or_default();
-        if output.get("Value").is_none() {
-            out.push(
-                Diagnostic::error(
-                    Code::CfnStructure,
-                    format!("output `{name}` has no `Value`"),
-                )
-                .at(at.at(name), "this output")
-                .help("give every output a `Value`"),
-            );
-        }
-        let export = output
-            .get("Export")
-            .and_then(|e| e.get("Name"))
-            .and_then(Yaml::as_str);
-        if let Some(export) = export {
-            if exports.iter().any(|e| e == export) {
-                out.push(
-                    Diagnostic::error(
-                        Code::DuplicateExport,
-                        format!("export `{export}` is declared twice"),
-                    )
-                    .at(at.at(export), "declared again")
-                    .help("export names are unique per account and region"),
-                );
-            }
-            at.place(&mut places.exports, export);
-            exports.push(export.to_string());
-        }
-    }
-    exports
-}
-
-/// CloudFormation's limits on one template.
-fn check_limits(template: &CfnTemplate, canonical: &str, file: FileId, out: &mut Vec<Diagnostic>) {
-    let limits = [
-        ("resources", template.resources.len(), MAX_RESOURCES),
-        ("outputs", template.outputs.len(), MAX_OUTPUTS),
-        ("parameters", template.parameters.len(), MAX_PARAMETERS),
-        ("bytes", canonical.len(), MAX_BODY_BYTES),
-    ];
-    for (what, count, limit) in limits {
-        if count > limit {
-            out.push(
-                Diagnostic::error(
-                    Code::CfnLimit,
-                    format!("the template has {count} {what}; CloudFormation allows {limit}"),
-                )
-                .at(Span::new(file, 0, 0), "this template")
-                .help("split the stack in two"),
-            );
-        }
-    }
 }
 
 /// The string keys of a template section.
