@@ -27,6 +27,9 @@ pub struct CompiledSchema {
     schema: serde_json::Value,
     /// Whether this is one of the model's own schemas (see [`super::model_schema`]).
     of_the_model: bool,
+    /// The draft it is compiled as: 7 for the model's (see [`CompiledSchema::new`]), the one
+    /// a project kind names for its own.
+    draft: jsonschema::Draft,
     validator: std::sync::OnceLock<Validator>,
     /// The shape, looked up when a problem needs it (so compiling waits for nothing else).
     shape: ShapeOf,
@@ -48,9 +51,40 @@ impl CompiledSchema {
         CompiledSchema {
             schema,
             of_the_model: false,
+            draft: jsonschema::Draft::Draft7,
             validator: std::sync::OnceLock::new(),
             shape,
             noun,
+        }
+    }
+
+    /// A project kind's schema, compiled as the draft it names (`$schema`; 2020-12, the
+    /// draft `envc new-kind` writes, when it names none): its author may use what draft 7
+    /// lacks (`dependentRequired`, `prefixItems`, keywords beside a `$ref`).
+    pub fn of_a_kind(
+        schema: serde_json::Value,
+        declared: &serde_json::Value,
+        shape: ShapeOf,
+        noun: &'static str,
+    ) -> Self {
+        let named = declared
+            .get("$schema")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default();
+        let draft = if named.contains("draft-04") {
+            jsonschema::Draft::Draft4
+        } else if named.contains("draft-06") {
+            jsonschema::Draft::Draft6
+        } else if named.contains("draft-07") {
+            jsonschema::Draft::Draft7
+        } else if named.contains("2019-09") {
+            jsonschema::Draft::Draft201909
+        } else {
+            jsonschema::Draft::Draft202012
+        };
+        CompiledSchema {
+            draft,
+            ..CompiledSchema::new(schema, shape, noun)
         }
     }
 
@@ -68,7 +102,7 @@ impl CompiledSchema {
     fn validator(&self) -> &Validator {
         self.validator.get_or_init(|| {
             let options = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
+                .with_draft(self.draft)
                 .should_validate_formats(false);
             let options = if self.of_the_model {
                 options.with_keyword("pattern", model_schema::pattern_keyword)

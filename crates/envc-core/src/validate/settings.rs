@@ -44,7 +44,12 @@ impl ProjectSettings {
             blocks.push(SettingsBlock {
                 stack: stack.clone(),
                 kind: kind.clone(),
-                schema: CompiledSchema::new(wrapper, ShapeOf::Own(Box::new(shape)), "environment"),
+                schema: CompiledSchema::of_a_kind(
+                    wrapper,
+                    &definition.schema,
+                    ShapeOf::Own(Box::new(shape)),
+                    "environment",
+                ),
                 kind_schema: definition.schema.clone(),
                 rules: definition.rules.clone(),
             });
