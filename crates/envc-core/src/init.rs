@@ -91,9 +91,16 @@ pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
         return Err(
-            Diagnostic::error(Code::Io, format!("`{name}` is not a valid kind name"))
+            Diagnostic::error(Code::Usage, format!("`{name}` is not a valid kind name"))
                 .help("kind names are lowercase letters, digits and `-`, starting with a letter"),
         );
+    }
+    if !dir.join("stacks.kdl").is_file() {
+        return Err(Diagnostic::error(
+            Code::NoProject,
+            format!("`{}` is not an envc project, so a kind has no project to join", dir.display()),
+        )
+        .help("run `envc new-kind` in a project's folder (the one with `stacks.kdl`), or point at it with `-C DIR`"));
     }
     let builtin = serde_json::from_value::<crate::model::StackKind>(serde_json::Value::String(
         name.to_string(),

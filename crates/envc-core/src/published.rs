@@ -162,17 +162,20 @@ pub fn stale_docs(root: &Path) -> (SourceMap, Vec<(PathBuf, String, String)>) {
 /// (what is written would silently lack the kind); other problems are left to `check`.
 fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
     let (sources, resolved, found) = load_and_resolve(root);
+    // Only a project has documents and schemas to publish: a folder that is none is not
+    // written into.
     let diagnostics: Vec<Diagnostic> = found
         .into_iter()
-        .filter(|d| d.code == Code::KindDefinition && d.is_error())
+        .filter(|d| matches!(d.code, Code::KindDefinition | Code::NoProject) && d.is_error())
         .collect();
     if diagnostics.is_empty() {
         return Ok(resolved);
     }
+    let exit = crate::exit_code(&diagnostics);
     Err(Refusal {
         sources,
         diagnostics,
-        exit: 1,
+        exit,
     })
 }
 
