@@ -535,6 +535,10 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
         .unwrap_or_default();
     let project = name.map_or(folder, str::to_string);
+    if let Some(problem) = inside_a_project(dir) {
+        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        return 2;
+    }
     if !envc_core::parse::is_project_name(&project) {
         let from = if name.is_some() {
             "`--name`"
@@ -557,6 +561,32 @@ fn init(dir: &std::path::Path, starter: &str, name: Option<&str>, color: bool) -
         outln!("envc: project `{project}` from the {} starter ({}); `envc check` passes. Set each environment's `account` before deploying.", chosen.name, chosen.about);
     }
     code
+}
+
+/// Refuses a project made inside one of another project's own folders (`env/`, `golden/`,
+/// …), where its files would be taken for that project's: an environment named `stacks`.
+fn inside_a_project(dir: &std::path::Path) -> Option<Diagnostic> {
+    const OWN_FOLDERS: &[&str] = &["env", "golden", "kinds", "templates", "schema"];
+    let given = dir;
+    let dir = std::path::absolute(dir).ok()?;
+    let mut at = dir.as_path();
+    while let Some(parent) = at.parent() {
+        let folder = at.file_name()?.to_string_lossy();
+        if OWN_FOLDERS.contains(&folder.as_ref()) && parent.join("stacks.kdl").is_file() {
+            return Some(
+                Diagnostic::error(
+                    envc_core::diagnostic::Code::Usage,
+                    format!(
+                        "`{}` is in the `{folder}/` folder of a project: a project made here would be read as part of it",
+                        given.display()
+                    ),
+                )
+                .help("make the new project in a folder of its own, outside that project's folders"),
+            );
+        }
+        at = parent;
+    }
+    None
 }
 
 /// `envc fmt`: rewrites the files whose layout differs (or, with `check`, reports them).
