@@ -31,7 +31,12 @@ pub fn run_check(
             if count == 1 { "" } else { "s" }
         );
     }
-    let warned = checked.diagnostics.iter().any(|d| !d.is_error());
+    // A cache envc cannot use is this machine's condition, not the project's: it says so,
+    // and does not fail a check that is to pass only on a clean project.
+    let warned = checked
+        .diagnostics
+        .iter()
+        .any(|d| !d.is_error() && d.code != envc_core::diagnostic::Code::CacheRefused);
     let code = match checked.exit_code() {
         0 if deny_warnings && warned => 1,
         code => code,

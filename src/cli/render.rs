@@ -125,12 +125,18 @@ pub fn run_diff(cli: &Cli, env: &str, color: bool) -> i32 {
         Err(code) => return code,
     };
     let mut sources = checked.sources;
-    let problems = envc_core::golden::compare(
-        &cli.dir,
-        &checked.rendered,
-        envc_core::golden::GoldenUse::of(checked.validated.stacks.as_ref().map(|s| &s.model)),
-        &mut sources,
-    );
+    let golden =
+        envc_core::golden::GoldenUse::of(checked.validated.stacks.as_ref().map(|s| &s.model));
+    if golden == envc_core::golden::GoldenUse::OptedOut {
+        let problem = Diagnostic::error(
+            envc_core::diagnostic::Code::Usage,
+            "the project keeps no golden files (`golden #false`), so there is nothing to diff against",
+        )
+        .help(format!("see what `{env}` renders with `envc render {env}`, or what would change in AWS with `envc diff {env} --live`"));
+        print_diagnostics(&[problem], &sources, Format::Human, color);
+        return 2;
+    }
+    let problems = envc_core::golden::compare(&cli.dir, &checked.rendered, golden, &mut sources);
     if problems.is_empty() {
         outln!("no differences: golden files of `{env}` match a fresh render");
         return 0;

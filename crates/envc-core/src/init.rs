@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::source::SourceMap;
 
 /// A starter: the files of a new project, as (path, text).
 pub struct Starter {
@@ -218,6 +219,11 @@ pub fn env_file(name: &str, from: &str, cidr: Option<&str>) -> (PathBuf, String)
 /// Writes `env/NAME.kdl`, an environment extending `from`, and its golden files: all of
 /// them or none, and only when the new environment checks clean.
 pub fn new_env(root: &Path, name: &str, from: &str) -> Result<Vec<PathBuf>, crate::Refusal> {
+    refuse_new_env(root, name, from).map_err(|problem| crate::Refusal {
+        sources: SourceMap::default(),
+        diagnostics: vec![problem],
+        exit: 2,
+    })?;
     let cidr = free_cidr(root, from);
     let (path, text) = env_file(name, from, cidr.as_deref());
     let overlay: crate::parse::Overlay = [(path.clone(), text.clone())].into_iter().collect();
@@ -239,6 +245,41 @@ pub fn new_env(root: &Path, name: &str, from: &str) -> Result<Vec<PathBuf>, crat
         files.push((stack.golden_path(), stack.body.clone()));
     }
     Ok(crate::files::Gate::new(root).and_then(|gate| gate.create_all(&files))?)
+}
+
+/// Why `env new NAME --from FROM` cannot start: a name no environment may take, one that
+/// is taken, or a `from` that is no environment file.
+fn refuse_new_env(root: &Path, name: &str, from: &str) -> Result<(), Diagnostic> {
+    if !crate::parse::is_env_name(name) {
+        return Err(Diagnostic::error(
+            Code::Usage,
+            format!("`{name}` cannot name an environment"),
+        )
+        .help(format!("environment names are lowercase letters, digits and single `-` between them, starting with a letter, at most {} characters", crate::parse::MAX_ENV_NAME)));
+    }
+    let file = Path::new("env").join(format!("{name}.kdl"));
+    if std::fs::symlink_metadata(root.join(&file)).is_ok() {
+        return Err(Diagnostic::error(
+            Code::Usage,
+            format!("`{name}` exists already (`{}`)", file.display()),
+        )
+        .help("choose a name no environment has; `envc env new` makes only new environments"));
+    }
+    let from_file = root.join("env").join(format!("{from}.kdl"));
+    if !crate::parse::is_env_name(from) || !from_file.is_file() {
+        let mut known: Vec<String> = std::fs::read_dir(root.join("env"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let file = e.file_name().into_string().ok()?;
+                Some(file.strip_suffix(".kdl")?.to_string())
+            })
+            .collect();
+        known.sort();
+        return Err(crate::unknown_env(from, known.iter().map(String::as_str)));
+    }
+    Ok(())
 }
 
 /// A VPC range for a new environment extending `from`: the size of `from`'s, overlapping no

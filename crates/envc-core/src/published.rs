@@ -135,13 +135,17 @@ fn stale_docs_of(
 pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
     let gate = files::Gate::new(root)?;
-    let mut written = Vec::new();
     // Generated, never the compiled-in copies: this is how those are brought up to date.
-    for doc in docs::documents(&env_schema_of(&resolved)) {
-        gate.write(Path::new(doc.path), doc.text.as_bytes())?;
-        written.push(files::display_path(root, Path::new(doc.path)));
-    }
-    Ok(written)
+    let documents = docs::documents(&env_schema_of(&resolved));
+    let files: Vec<(PathBuf, &[u8])> = documents
+        .iter()
+        .map(|doc| (PathBuf::from(doc.path), doc.text.as_bytes()))
+        .collect();
+    gate.write_all(&files)?;
+    Ok(files
+        .iter()
+        .map(|(relative, _)| files::display_path(root, relative))
+        .collect())
 }
 
 /// Documents under `docs/` that differ from a fresh generation: (path, committed, generated).
@@ -183,13 +187,22 @@ fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
 pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
     let gate = files::Gate::new(root)?;
-    let mut written = Vec::new();
-    for schema in validate::published_schemas(&resolved, model::generated_schema_files()) {
-        let relative = Path::new("schema").join(schema.file_name);
-        gate.write(&relative, schema.text.as_bytes())?;
-        written.push(files::display_path(root, &relative));
-    }
-    Ok(written)
+    let schemas = validate::published_schemas(&resolved, model::generated_schema_files());
+    // All or none: an environment schema without its stacks schema would not match.
+    let files: Vec<(PathBuf, &[u8])> = schemas
+        .iter()
+        .map(|schema| {
+            (
+                Path::new("schema").join(schema.file_name),
+                schema.text.as_bytes(),
+            )
+        })
+        .collect();
+    gate.write_all(&files)?;
+    Ok(files
+        .iter()
+        .map(|(relative, _)| files::display_path(root, relative))
+        .collect())
 }
 
 /// Schema files that are missing or differ: (path, committed text, the text this envc

@@ -114,6 +114,13 @@ fn check_inside(root: &Path, path: &Path, shown: &Path) -> Result<(), ReadProble
     if resolves_inside(root, path) {
         return Ok(());
     }
+    if std::fs::metadata(path).is_err() {
+        return Err(ReadProblem::Refused(refused(
+            shown,
+            "it is a symbolic link to nothing (its target does not exist)",
+            "point the link at a file of the project, or replace it with the file",
+        )));
+    }
     Err(ReadProblem::Refused(refused(
         shown,
         "it is a symbolic link to a file outside the project",

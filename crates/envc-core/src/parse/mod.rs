@@ -137,7 +137,23 @@ fn env_file_names(
     let mut names = match std::fs::read_dir(env_dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter_map(|e| match e.file_name().into_string() {
+                Ok(name) => Some(name),
+                // Its name cannot be written in a stack name, nor the file be read by it.
+                Err(raw) => {
+                    let shown = raw.to_string_lossy().into_owned();
+                    if shown.ends_with(".kdl") {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                Code::EnvName,
+                                format!("`env/{shown}` has a name that is not UTF-8"),
+                            )
+                            .help("rename the file: environment names are lowercase letters, digits and single `-` between them"),
+                        );
+                    }
+                    None
+                }
+            })
             .filter(|n| n.ends_with(".kdl"))
             .collect::<Vec<_>>(),
         // A project not yet written (`init`): its environments are all in the overlay.

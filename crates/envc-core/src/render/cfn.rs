@@ -11,7 +11,7 @@ use super::yaml::{KeptTree, Mapping, ParseError, ReadTree, Yaml};
 
 mod sections;
 
-use sections::{check_limits, check_outputs, check_sections};
+use sections::{check_limits, check_numbers, check_outputs, check_sections};
 
 /// CloudFormation quotas that a template must fit.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -88,6 +88,7 @@ pub fn parse_and_check(
         return None;
     };
     check_sections(root, &at, out);
+    check_numbers(text, body, &at, out);
     let section = |name: &str| root.get(name).and_then(Yaml::as_mapping);
     let (resources, outputs) = (section("Resources"), section("Outputs"));
     let known = Known {

@@ -1,5 +1,6 @@
 //! A template's sections: only those CloudFormation knows, each a mapping; outputs with
-//! valid ids, a `Value` and an export name; and CloudFormation's limits on one template.
+//! valid ids, a `Value` and an export name; numbers JSON can hold; and CloudFormation's
+//! limits on one template.
 
 use super::{CfnTemplate, Locator, Places};
 use crate::diagnostic::{Code, Diagnostic};
@@ -161,5 +162,34 @@ pub(super) fn check_limits(
                 .help("split the stack in two"),
             );
         }
+    }
+}
+
+/// No number is NaN or infinite (`.nan`, `.inf`): CloudFormation reads templates as JSON,
+/// which has neither. Looked for only in text that writes one.
+pub(super) fn check_numbers(text: &str, body: &Yaml, at: &Locator, out: &mut Vec<Diagnostic>) {
+    const WRITTEN: &[&str] = &[".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF"];
+    let Some(written) = WRITTEN.iter().find(|w| text.contains(*w)) else {
+        return;
+    };
+    if has_non_finite(body) {
+        out.push(
+            Diagnostic::error(
+                Code::CfnStructure,
+                "the rendered template has a number that is NaN or infinite",
+            )
+            .at(at.at(written), "not a number JSON can hold")
+            .help("CloudFormation reads templates as JSON, which has no NaN or infinity: write a number, or a string if text was meant"),
+        );
+    }
+}
+
+fn has_non_finite(value: &Yaml) -> bool {
+    match value {
+        Yaml::Number(n) => n.as_f64().is_some_and(|f| !f.is_finite()),
+        Yaml::Sequence(items) => items.iter().any(has_non_finite),
+        Yaml::Mapping(map) => map.iter().any(|(_, v)| has_non_finite(v)),
+        Yaml::Tagged(_, inner) => has_non_finite(inner),
+        _ => false,
     }
 }
