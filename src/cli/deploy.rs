@@ -523,7 +523,11 @@ pub fn run_status(cli: &Cli, env: &str, format: StatusFormat, aws: &AwsArgs, col
             report.summary.exit_code
         }
         Err(problem) => {
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            let shown = match format {
+                StatusFormat::Json => Format::Json,
+                StatusFormat::Table | StatusFormat::Yaml => Format::Human,
+            };
+            print_diagnostics(&[problem], &SourceMap::default(), shown, color);
             3
         }
     }

@@ -23,14 +23,15 @@ pub fn run_drift(
     };
     if let Some(unknown) = stacks.iter().find(|s| target.stack(s).is_none()) {
         let problem = target.unknown_stack(unknown);
-        print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+        print_diagnostics(&[problem], &SourceMap::default(), format, color);
         return 2;
     }
     let drifts = match runtime().block_on(envc_deploy::drift::detect(&target, stacks)) {
         Ok(drifts) => drifts,
+        // AWS could not be asked: 3, as for `status` (2 is a usage error).
         Err(problem) => {
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
-            return 2;
+            print_diagnostics(&[problem], &SourceMap::default(), format, color);
+            return 3;
         }
     };
     match format {
@@ -43,7 +44,7 @@ pub fn run_drift(
         Format::Human => out!("{}", drift_table(env, &drifts)),
     }
     if drifts.iter().any(|d| d.failure.is_some()) {
-        2
+        3
     } else {
         i32::from(drifts.iter().any(StackDrift::drifted))
     }

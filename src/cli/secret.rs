@@ -208,7 +208,7 @@ fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) ->
             } else {
                 3
             };
-            print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
+            print_diagnostics(&[problem], &SourceMap::default(), format, color);
             return code;
         }
     };
