@@ -184,14 +184,54 @@ fn read_schema(name: &str, file: FileId, text: &str) -> Result<serde_json::Value
     // A settings block takes the settings its kind names, as a built-in's does: a key its
     // schema does not name is refused (a misspelt setting was read by no template), unless
     // the schema says which others it takes.
-    if let Some(object) = schema.as_object_mut() {
-        if object.contains_key("properties") {
-            object
-                .entry("additionalProperties")
-                .or_insert(serde_json::Value::Bool(false));
+    close_objects(&mut schema, 0);
+    Ok(schema)
+}
+
+/// Makes each object schema of `schema` that names its properties take only those, unless it
+/// says what else it takes: a nested block's misspelt key (`tags { tema "b" }`) was read by
+/// no template. Left alone: schemas combined with others (`allOf`, `anyOf`, `oneOf`, `$ref`,
+/// `if`), where a closed part would refuse the keys another part names.
+fn close_objects(schema: &mut serde_json::Value, depth: usize) {
+    const COMBINING: &[&str] = &["allOf", "anyOf", "oneOf", "$ref", "if", "not"];
+    const OPEN: &[&str] = &[
+        "additionalProperties",
+        "patternProperties",
+        "unevaluatedProperties",
+    ];
+    // Deeper than any settings block nests; a hostile schema's depth is bounded here.
+    if depth > 32 {
+        return;
+    }
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if COMBINING.iter().any(|k| object.contains_key(*k)) {
+        return;
+    }
+    if object.contains_key("properties") && !OPEN.iter().any(|k| object.contains_key(*k)) {
+        object.insert(
+            "additionalProperties".into(),
+            serde_json::Value::Bool(false),
+        );
+    }
+    for key in ["properties", "$defs", "definitions"] {
+        if let Some(children) = object.get_mut(key).and_then(|c| c.as_object_mut()) {
+            for child in children.values_mut() {
+                close_objects(child, depth + 1);
+            }
         }
     }
-    Ok(schema)
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = object.get_mut(key) {
+            close_objects(child, depth + 1);
+        }
+    }
+    if let Some(items) = object.get_mut("prefixItems").and_then(|p| p.as_array_mut()) {
+        for child in items {
+            close_objects(child, depth + 1);
+        }
+    }
 }
 
 /// The problems of a kind's schema, the first found only: it does not describe a settings
