@@ -179,6 +179,17 @@ fn read_schema(name: &str, file: FileId, text: &str) -> Result<serde_json::Value
             ));
         }
     };
+    if let Some((key, why)) = annotation_problem(&schema, 0) {
+        let quoted = format!("\"{key}\"");
+        let at = text.find(&quoted).map_or(Span::new(file, 0, 0), |at| {
+            Span::new(file, at, at + quoted.len())
+        });
+        return Err(kind_problem(
+            format!("kind `{name}`'s schema has `{key}`, which envc does not read as written"),
+            at,
+            &why,
+        ));
+    }
     let mut schema = schema;
     expand_outputs(&mut schema, 0);
     // A settings block takes the settings its kind names, as a built-in's does: a key its
@@ -270,7 +281,7 @@ fn check_schema(
     }
     // Compiled as validation will compile it: the block inside an environment document.
     let compiled = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
+        .with_draft(declared_draft(schema))
         .should_validate_formats(false)
         .build(&crate::model::settings_block_schema("block", schema));
     if let Err(error) = jsonschema::validator_for(schema).and(compiled) {
@@ -323,6 +334,73 @@ fn read_kind_rules(
             "a rule is `{ \"when\": \"read.min > read.max\", \"message\": \"…\" }`: settings of the kind compared with <, <=, >, >=, == or !=, joined by &&",
         )
     })
+}
+
+/// The draft a kind's schema names (`$schema`), which it is compiled as; 2020-12, the draft
+/// `envc new-kind` writes, when it names none.
+pub fn declared_draft(schema: &serde_json::Value) -> jsonschema::Draft {
+    let named = schema
+        .get("$schema")
+        .and_then(|s| s.as_str())
+        .unwrap_or_default();
+    if named.contains("draft-04") {
+        jsonschema::Draft::Draft4
+    } else if named.contains("draft-06") {
+        jsonschema::Draft::Draft6
+    } else if named.contains("draft-07") {
+        jsonschema::Draft::Draft7
+    } else if named.contains("2019-09") {
+        jsonschema::Draft::Draft201909
+    } else {
+        jsonschema::Draft::Draft202012
+    }
+}
+
+/// The first `x-envc-…` annotation of `schema` that envc would not read: one it does not
+/// know (a misspelling), or one whose value it does not take. Dropped without a word, it
+/// left a setting without the behaviour its author asked for.
+fn annotation_problem(schema: &serde_json::Value, depth: usize) -> Option<(String, String)> {
+    use serde_json::Value;
+    const KNOWN: &[&str] = &[OUTPUT, super::kind_rules::RULES, crate::model::MERGE];
+    if depth > 64 {
+        return None;
+    }
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let why = if !key.starts_with("x-envc-") {
+                    None
+                } else if !KNOWN.contains(&key.as_str()) {
+                    Some(
+                        crate::did_you_mean::did_you_mean(key, KNOWN.iter().copied())
+                            .unwrap_or_else(|| format!("envc reads {}", KNOWN.join(", "))),
+                    )
+                } else if key == OUTPUT && !value.is_boolean() {
+                    Some(format!(
+                        "`{OUTPUT}` takes `true` or `false`, not a string or number"
+                    ))
+                } else if key == crate::model::MERGE
+                    && !matches!(value.as_str(), Some("keyed" | "dictionary" | "free"))
+                {
+                    Some(format!(
+                        "`{}` takes \"keyed\", \"dictionary\" or \"free\"",
+                        crate::model::MERGE
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Some((key.clone(), why));
+                }
+                if let Some(found) = annotation_problem(value, depth + 1) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        Value::Array(items) => items.iter().find_map(|v| annotation_problem(v, depth + 1)),
+        _ => None,
+    }
 }
 
 /// The keyword that lets a setting of a kind take another stack's output

@@ -17,6 +17,8 @@ mod kdl_reader;
 pub mod kind_rules;
 mod kind_schema;
 mod kinds;
+
+pub use kinds::declared_draft;
 pub mod lexer;
 mod strict;
 

@@ -67,23 +67,8 @@ impl CompiledSchema {
         shape: ShapeOf,
         noun: &'static str,
     ) -> Self {
-        let named = declared
-            .get("$schema")
-            .and_then(|s| s.as_str())
-            .unwrap_or_default();
-        let draft = if named.contains("draft-04") {
-            jsonschema::Draft::Draft4
-        } else if named.contains("draft-06") {
-            jsonschema::Draft::Draft6
-        } else if named.contains("draft-07") {
-            jsonschema::Draft::Draft7
-        } else if named.contains("2019-09") {
-            jsonschema::Draft::Draft201909
-        } else {
-            jsonschema::Draft::Draft202012
-        };
         CompiledSchema {
-            draft,
+            draft: crate::parse::declared_draft(declared),
             ..CompiledSchema::new(schema, shape, noun)
         }
     }
