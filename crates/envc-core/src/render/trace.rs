@@ -165,6 +165,14 @@ impl Renderer {
         stack: &str,
         sources: &mut SourceMap,
     ) -> Diagnostic {
+        // An error in an included template arrives as "error in \"part.j2\"" at the
+        // `{% include %}`, with the error itself as its source: the innermost is reported.
+        let outer = error;
+        let error = std::iter::successors(Some(outer), |e| {
+            std::error::Error::source(*e).and_then(|s| s.downcast_ref::<minijinja::Error>())
+        })
+        .last()
+        .unwrap_or(outer);
         let name = error.name().unwrap_or(template_name).to_string();
         let out_of_fuel = error.kind() == minijinja::ErrorKind::OutOfFuel;
         let lacking = self.macro_the_projects_lack(error);
@@ -190,6 +198,11 @@ impl Renderer {
                 _ => Span::new(file, 0, 0),
             };
             diagnostic = diagnostic.at(span, error.kind().to_string());
+        }
+        if !std::ptr::eq(error, outer) {
+            if let (Some(including), Some(line)) = (outer.name(), outer.line()) {
+                diagnostic = diagnostic.note(format!("included by `{including}`, line {line}"));
+            }
         }
         if out_of_fuel {
             return diagnostic;
