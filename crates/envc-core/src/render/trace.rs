@@ -213,7 +213,7 @@ impl Renderer {
             ));
         }
         let help = match error.kind() {
-            minijinja::ErrorKind::UndefinedError => "the variable is not defined for this stack; templates see `config`, `stack`, `stacks`, `subnets`, `project`, `env`, `account`, `region`; guard optional settings with `{% if … is defined %}`",
+            minijinja::ErrorKind::UndefinedError => "a name here is not defined for this stack, likely misspelt: templates see `settings` (a project kind's own), `config`, `stack`, `stacks`, `kinds`, `subnets`, `project`, `env`, `account`, `region`; a setting the environment does not set is `none` (test it with `is not none`), not undefined",
             _ => "fix the template; `envc render ENV --stack STACK` shows its output",
         };
         diagnostic.help(help)
