@@ -267,16 +267,7 @@ fn refuse_new_env(root: &Path, name: &str, from: &str) -> Result<(), Diagnostic>
     }
     let from_file = root.join("env").join(format!("{from}.kdl"));
     if !crate::parse::is_env_name(from) || !from_file.is_file() {
-        let mut known: Vec<String> = std::fs::read_dir(root.join("env"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let file = e.file_name().into_string().ok()?;
-                Some(file.strip_suffix(".kdl")?.to_string())
-            })
-            .collect();
-        known.sort();
+        let known = crate::parse::env_names_on_disk(root);
         return Err(crate::unknown_env(from, known.iter().map(String::as_str)));
     }
     Ok(())

@@ -134,14 +134,18 @@ fn stale_docs_of(
 /// Writes `docs/settings.md` and `docs/templates.md`.
 pub fn write_docs(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
-    let gate = files::Gate::new(root)?;
     // Generated, never the compiled-in copies: this is how those are brought up to date.
     let documents = docs::documents(&env_schema_of(&resolved));
     let files: Vec<(PathBuf, &[u8])> = documents
         .iter()
         .map(|doc| (PathBuf::from(doc.path), doc.text.as_bytes()))
         .collect();
-    gate.write_all(&files)?;
+    write_all(root, &files)
+}
+
+/// Writes `files` (paths relative to `root`) all or none; the paths written, as shown.
+fn write_all(root: &Path, files: &[(PathBuf, &[u8])]) -> Result<Vec<PathBuf>, Refusal> {
+    files::Gate::new(root)?.write_all(files)?;
     Ok(files
         .iter()
         .map(|(relative, _)| files::display_path(root, relative))
@@ -186,7 +190,6 @@ fn resolved_to_publish(root: &Path) -> Result<ResolvedProject, Refusal> {
 /// Writes `schema/*.schema.json`; returns the files written.
 pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
     let resolved = resolved_to_publish(root)?;
-    let gate = files::Gate::new(root)?;
     let schemas = validate::published_schemas(&resolved, model::generated_schema_files());
     // All or none: an environment schema without its stacks schema would not match.
     let files: Vec<(PathBuf, &[u8])> = schemas
@@ -198,11 +201,7 @@ pub fn write_schemas(root: &Path) -> Result<Vec<PathBuf>, Refusal> {
             )
         })
         .collect();
-    gate.write_all(&files)?;
-    Ok(files
-        .iter()
-        .map(|(relative, _)| files::display_path(root, relative))
-        .collect())
+    write_all(root, &files)
 }
 
 /// Schema files that are missing or differ: (path, committed text, the text this envc

@@ -82,7 +82,7 @@ pub fn deploy_targets(
     aws: &AwsOptions,
     stages: Stages,
 ) -> (SourceMap, Result<Vec<crate::DeployTarget>, Vec<Diagnostic>>) {
-    let files = env_file_names(root);
+    let files = envc_core::parse::env_names_on_disk(root);
     let mut names: Vec<(String, bool)> = Vec::new();
     let mut problems = Vec::new();
     let patterns: Vec<&str> = if all {
@@ -196,21 +196,6 @@ fn target_of<'a>(
         aws.endpoint_url.clone(),
     );
     Ok((stacks, target))
-}
-
-/// The names of the environment files (`env/NAME.kdl`), sorted.
-fn env_file_names(root: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root.join("env"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            Some(name.strip_suffix(".kdl")?.to_string())
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 fn is_pattern(name: &str) -> bool {

@@ -264,6 +264,22 @@ fn parse_env_files(
 /// fits AWS's limits (those that would not are shortened with a hash; see `fit`).
 pub const MAX_ENV_NAME: usize = 40;
 
+/// The names of the environment files on disk (`env/NAME.kdl`), sorted: what a command that
+/// names environments offers when one is unknown.
+pub fn env_names_on_disk(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("env"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".kdl")?.to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// The longest project name.
 pub const MAX_PROJECT_NAME: usize = 32;
 
