@@ -315,6 +315,9 @@ fn double_quoted_escaped(out: &mut Writer, text: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
+            // As JSON writes them, so a golden file written before these escapes is the same.
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             c if needs_escape(c) => {
                 let _ = write!(out.text, "\\u{:04x}", c as u32);
             }
@@ -541,6 +544,7 @@ mod tests {
             "back\\slash",
             "tab\there",
             "\u{1}",
+            "\u{8}\u{c}",
             "\u{1f}",
             "é and ü",
             "2012-10-17",

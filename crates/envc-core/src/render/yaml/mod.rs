@@ -104,8 +104,9 @@ fn flow_nesting_over(text: &str, limit: usize) -> Option<usize> {
     None
 }
 
-/// The longest key a golden file holds: libyaml reads no longer implicit key, and no
-/// CloudFormation name is near it.
+/// The longest key a golden file holds: libyaml reads no longer implicit key (its "simple
+/// key" limit), and no CloudFormation name is near it. The fast reader leaves longer ones to
+/// `serde_yaml_ng`.
 pub const MAX_KEY_LEN: usize = 1024;
 
 fn has_key_longer_than(value: &Value, limit: usize) -> bool {

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use super::scalar::{double_quoted, plain, single_quoted};
 
 use super::tree::{Mapping, Yaml};
+use super::MAX_KEY_LEN;
 
 /// The document in `text`, or `None` when the text is outside what this reader knows.
 pub fn parse(text: &str) -> Option<Yaml<'_>> {
@@ -309,9 +310,6 @@ fn split_key(rest: &str) -> Option<(Yaml<'_>, &str)> {
     };
     (after.is_empty() || after.starts_with(' ')).then_some((key, after))
 }
-
-/// The longest implicit key libyaml reads (its `simple key` limit).
-const MAX_KEY_LEN: usize = 1024;
 
 fn is_indicator(b: u8) -> bool {
     matches!(
