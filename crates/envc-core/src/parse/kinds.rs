@@ -191,6 +191,11 @@ fn read_schema(name: &str, file: FileId, text: &str) -> Result<serde_json::Value
         ));
     }
     let mut schema = schema;
+    // The schema becomes part of each environment's, its `$defs` with it: an `$id` of its own
+    // would make its `#/$defs/…` references point into a document that no longer holds them.
+    if let Some(object) = schema.as_object_mut() {
+        object.shift_remove("$id");
+    }
     expand_outputs(&mut schema, 0);
     // A settings block takes the settings its kind names, as a built-in's does: a key its
     // schema does not name is refused (a misspelt setting was read by no template), unless
