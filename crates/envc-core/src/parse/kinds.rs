@@ -290,13 +290,53 @@ fn check_schema(
         .should_validate_formats(false)
         .build(&crate::model::settings_block_schema("block", schema));
     if let Err(error) = jsonschema::validator_for(schema).and(compiled) {
+        let pointer = error.instance_path().as_str().to_string();
+        let at = place_in_schema(text, &pointer, error.instance())
+            .map_or(whole, |range| Span::new(file, range.start, range.end));
+        let place = if pointer.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{pointer}`")
+        };
+        let help = if pointer.ends_with("/type") {
+            "a type is one of \"string\", \"number\", \"integer\", \"boolean\", \"object\", \"array\" or \"null\""
+        } else {
+            "see https://json-schema.org/understanding-json-schema for what each keyword takes"
+        };
         return vec![kind_problem(
-            format!("the schema of kind `{name}` is not a valid JSON Schema: {error}"),
-            whole,
-            "see https://json-schema.org/understanding-json-schema",
+            format!("the schema of kind `{name}` is not a valid JSON Schema{place}: {error}"),
+            at,
+            help,
         )];
     }
     Vec::new()
+}
+
+/// Where in the schema's text the value at `pointer` (which is `value`) is: its key and
+/// value written together (`"type": "strnig"`), else the value alone, else the key.
+fn place_in_schema(
+    text: &str,
+    pointer: &str,
+    value: &serde_json::Value,
+) -> Option<std::ops::Range<usize>> {
+    let key = pointer.rsplit('/').next().filter(|k| !k.is_empty())?;
+    let key = key.replace("~1", "/").replace("~0", "~");
+    let key_json = serde_json::to_string(&key).ok()?;
+    let value_json = serde_json::to_string(value).ok()?;
+    let pair = text.match_indices(&key_json).find_map(|(at, _)| {
+        let after = text[at + key_json.len()..].trim_start_matches([' ', '\t', '\n', '\r']);
+        let rest = after
+            .strip_prefix(':')?
+            .trim_start_matches([' ', '\t', '\n', '\r']);
+        rest.starts_with(&value_json).then(|| {
+            let start = text.len() - rest.len();
+            start..start + value_json.len()
+        })
+    });
+    pair.or_else(|| {
+        let at = text.find(&key_json)?;
+        Some(at..at + key_json.len())
+    })
 }
 
 /// Two properties of one object of `schema` whose names are the same once `-` is `_` (as
