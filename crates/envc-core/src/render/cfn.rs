@@ -221,9 +221,15 @@ fn parse<'t>(text: &'t str, file: FileId, out: &mut Vec<Diagnostic>) -> Option<Y
             None
         }
         Err(ParseError::Syntax(error)) => {
+            // A second document has no location in the error: it starts at its `---`.
+            let second_document = || {
+                let at = text.match_indices("\n---").next()?.0 + 1;
+                Some(Span::new(file, at, at + 3))
+            };
             let span = error
                 .location()
                 .map(|l| Span::new(file, l.index(), (l.index() + 1).min(text.len())))
+                .or_else(second_document)
                 .unwrap_or(Span::new(file, 0, 0));
             out.push(
                 Diagnostic::error(
@@ -288,7 +294,22 @@ fn check_resources(
         Some(_) => {}
     }
     for (name, resource) in resources.into_iter().flatten() {
-        check_resource(name.as_str().unwrap_or_default(), resource, known, at, out);
+        match name.as_str() {
+            Some(name) => check_resource(name, resource, known, at, out),
+            // `null:` or `123:` reads as no name at all: shown as written.
+            None => {
+                let written = super::yaml::to_canonical_yaml(name);
+                let written = written.trim_end();
+                out.push(
+                    Diagnostic::error(
+                        Code::CfnStructure,
+                        format!("`{written}` is not a valid logical id: it reads as a value, not a name"),
+                    )
+                    .at(at.at(&format!("{written}:")), "logical id")
+                    .help("logical ids are 1 to 255 letters and digits"),
+                );
+            }
+        }
     }
 }
 
