@@ -212,9 +212,21 @@ impl Renderer {
                 "the project's `_macros.j2` replaces envc's, and envc's built-in templates now call `{called}`: add envc's definition of it to `templates/_macros.j2`:\n{definition}"
             ));
         }
-        let help = match error.kind() {
-            minijinja::ErrorKind::UndefinedError => "a name here is not defined for this stack, likely misspelt: templates see `settings` (a project kind's own), `config`, `stack`, `stacks`, `kinds`, `subnets`, `project`, `env`, `account`, `region`; a setting the environment does not set is `none` (test it with `is not none`), not undefined",
-            _ => "fix the template; `envc render ENV --stack STACK` shows its output",
+        let detail = error.detail().unwrap_or_default();
+        let filter_called = ["fit", "pascal", "tojson"]
+            .into_iter()
+            .find(|filter| detail.starts_with(&format!("{filter} is unknown")));
+        let help = match (error.kind(), filter_called) {
+            (minijinja::ErrorKind::UndefinedError, _) => "a name here is not defined for this stack, likely misspelt: templates see `settings` (a project kind's own), `config`, `stack`, `stacks`, `kinds`, `subnets`, `project`, `env`, `account`, `region`; a setting the environment does not set is `none` (test it with `is not none`), not undefined".to_string(),
+            (minijinja::ErrorKind::UnknownFunction, Some(filter)) => format!("`{filter}` is a filter, written after a value: `{{{{ value | {filter}(…) }}}}`"),
+            (
+                minijinja::ErrorKind::MissingArgument
+                | minijinja::ErrorKind::TooManyArguments
+                | minijinja::ErrorKind::InvalidOperation,
+                _,
+            ) if error.detail().is_none() => "a function or macro here was called with the wrong arguments: `docs/templates.md` says what each takes".to_string(),
+            (minijinja::ErrorKind::UnknownMethod, _) => "`m.` has only the macros `docs/templates.md` lists (and a project's `templates/_macros.j2` defines)".to_string(),
+            _ => "fix the template; `envc render ENV --stack STACK` shows its output".to_string(),
         };
         diagnostic.help(help)
     }
