@@ -82,12 +82,12 @@ pub async fn detect(target: &DeployTarget, only: &[String]) -> Result<Vec<StackD
     }
     let mut found = Vec::new();
     while let Some(joined) = detecting.join_next().await {
-        let (order, drift) =
-            joined.map_err(|e| aws_failure("drift detection stopped", e.to_string()))?;
-        found.push((order, drift?));
+        found.push(joined.map_err(|e| aws_failure("drift detection stopped", e.to_string()))?);
     }
+    // In the stacks' order, so the problem reported is the first stack's, whichever answered
+    // first.
     found.sort_by_key(|(order, _)| *order);
-    Ok(found.into_iter().map(|(_, drift)| drift).collect())
+    found.into_iter().map(|(_, drift)| drift).collect()
 }
 
 async fn stack_drift(cf: &Client, stack: &str, stack_name: &str) -> Result<StackDrift, Diagnostic> {
