@@ -433,6 +433,17 @@ fn parse_with_kdl(
             Some(nodes)
         }
         Err(broken) => {
+            // The kdl crate reads a `)` that closes nothing as the end of the document, and
+            // reports the blocks around it unclosed: it is the one problem, said so.
+            if let Some(at) = stray_close_paren(text) {
+                diagnostics.push(
+                    Diagnostic::error(Code::Syntax, "a `)` that closes nothing")
+                        .at(Span::new(file, at, at + 1), "nothing opened it")
+                        .help("in KDL `(` opens only a type annotation, like `(u8)5`: remove this `)`")
+                        .note("envc files are KDL v2: https://kdl.dev"),
+                );
+                return None;
+            }
             diagnostics.extend(at_most_shown(
                 broken
                     .into_iter()
@@ -442,6 +453,17 @@ fn parse_with_kdl(
             None
         }
     }
+}
+
+/// Where the first `)` outside strings, comments and type annotations is: it closes
+/// nothing, as every `(…)` the lexer reads is an annotation with its own `)`.
+fn stray_close_paren(text: &str) -> Option<usize> {
+    lexer::spanned(text)
+        .into_iter()
+        .find_map(|(at, token)| match token {
+            lexer::Token::Atom(atom) if atom.starts_with(')') => Some(at),
+            _ => None,
+        })
 }
 
 /// The kdl crate's syntax errors of a node that did not parse, as diagnostics.
