@@ -169,7 +169,14 @@ pub(super) fn check_limits(
 /// which has neither. Looked for only in text that writes one.
 pub(super) fn check_numbers(text: &str, body: &Yaml, at: &Locator, out: &mut Vec<Diagnostic>) {
     const WRITTEN: &[&str] = &[".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF"];
-    let Some(written) = WRITTEN.iter().find(|w| text.contains(*w)) else {
+    // One pass over the text for its `.`s, not one search per spelling: this runs on every
+    // rendered template.
+    let bytes = text.as_bytes();
+    let Some(written) = memchr::memchr_iter(b'.', bytes).find_map(|at| {
+        WRITTEN
+            .iter()
+            .find(|w| bytes[at..].starts_with(w.as_bytes()))
+    }) else {
         return;
     };
     if has_non_finite(body) {
