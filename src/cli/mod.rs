@@ -184,7 +184,7 @@ pub enum Command {
     },
     /// What was changed in AWS behind CloudFormation's back: CloudFormation's drift detection
     /// on each deployed stack, then each modified or deleted resource, property by property,
-    /// expected → actual. Exit 0 no drift, 1 drift, 2 usage or AWS errors.
+    /// expected → actual. Exit 0 no drift, 1 drift, 2 usage, 3 AWS could not be asked.
     Drift {
         env: String,
         /// Only these stacks (repeatable).

@@ -269,7 +269,9 @@ fn default_strings(value: &serde_json::Value, key: &str, depth: usize, found: &m
     }
 }
 
-fn shape_of(text: &str) -> Option<&'static str> {
+/// What `text` looks like when it has a credential's own shape (a token's prefix, an access
+/// key id), whatever it is the value of: how a key (a variable's or tag's name) is judged.
+pub fn shape_of(text: &str) -> Option<&'static str> {
     let present = AsciiSet::of(text);
     SHAPES
         .iter()

@@ -24,6 +24,26 @@ pub fn check_settings_apply(env: &Environment, at: &EnvSpans, out: &mut Vec<Diag
             );
         }
     }
+    let units = env
+        .service
+        .iter()
+        .map(|(name, s)| ("service", name, &s.secret));
+    let units = units.chain(
+        env.worker
+            .iter()
+            .map(|(name, w)| ("worker", name, &w.secret)),
+    );
+    for (unit, name, secrets) in units {
+        for (secret, reference) in secrets {
+            if reference.ssm.is_some() && reference.key.is_some() {
+                refuse.setting(
+                    path::pointer(&[unit, name, "secret", secret, "key"]),
+                    format!("secret `{secret}` of {unit} `{name}` is an SSM parameter, which has no JSON keys"),
+                    "`key` picks a JSON key of a Secrets Manager secret (`from=`); an SSM parameter is read whole: remove `key`",
+                );
+            }
+        }
+    }
     for (name, worker) in &env.worker {
         match worker.runtime {
             WorkerRuntime::Fargate => fargate_worker(name, worker, &mut refuse),

@@ -132,8 +132,40 @@ pub fn check_database(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic
                 }
             }
             check_acu(database, at, out);
+            if database.backup_days == 0 && at.spans.contains("/database/backup-days") {
+                out.push(at.note_inherited(
+                    "/database/backup-days",
+                    Diagnostic::error(
+                        Code::DatabaseEngine,
+                        "Aurora keeps automated backups for 1 to 35 days; they cannot be turned off",
+                    )
+                    .at(at.value("/database/backup-days"), "0 days")
+                    .help("set `backup-days` from 1 to 35 (Aurora's `BackupRetentionPeriod`)"),
+                ));
+            }
         }
     }
+    check_force_ssl_once(database, at, out);
+}
+
+/// `force-ssl` sets the `rds.force_ssl` parameter: the parameter given as well would be
+/// silently replaced by it.
+fn check_force_ssl_once(database: &Database, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    const PARAMETER: &str = "rds.force_ssl";
+    if database.force_ssl.is_none() || !database.parameters.contains_key(PARAMETER) {
+        return;
+    }
+    let pointer = crate::resolve::path::pointer(&["database", "parameters", PARAMETER]);
+    out.push(at.note_inherited(
+        &pointer,
+        Diagnostic::error(
+            Code::DatabaseEngine,
+            "`rds.force_ssl` is set twice: by `force-ssl` and in `parameters`",
+        )
+        .at(at.key(&pointer), "the parameter")
+        .also(at.value("/database/force-ssl"), "sets it too")
+        .help("give it once: `force-ssl #true` or `#false`, and remove `rds.force_ssl` from `parameters`"),
+    ));
 }
 
 /// A PostgreSQL instance lacks `setting`, which it cannot be made without.

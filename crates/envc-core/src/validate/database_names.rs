@@ -104,6 +104,11 @@ const RDS_ROLES: &[&str] = &[
     "rds_ad",
 ];
 
+/// Master user names RDS refuses for PostgreSQL and Aurora PostgreSQL though PostgreSQL itself
+/// takes them ("MasterUsername admin cannot be used as it is a reserved word used by the
+/// engine"; cfn-lint's rule of RDS `MasterUsername`, checked against CloudFormation).
+const RDS_RESERVED_USERS: &[&str] = &["admin"];
+
 /// Why PostgreSQL or RDS would refuse `name` as a role (`role` true) or database name.
 fn refusal(name: &str, role: bool) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
@@ -113,6 +118,8 @@ fn refusal(name: &str, role: bool) -> Option<&'static str> {
         Some("PostgreSQL keeps role names that begin with `pg_` for its own roles")
     } else if role && RDS_ROLES.contains(&lower.as_str()) {
         Some("RDS creates a role of this name itself")
+    } else if role && RDS_RESERVED_USERS.contains(&lower.as_str()) {
+        Some("RDS keeps this name for PostgreSQL's engine (\"a reserved word used by the engine\")")
     } else {
         None
     }
@@ -160,6 +167,8 @@ mod tests {
         assert!(refusal("rds_superuser", true).is_some());
         assert!(refusal("rds_app", true).is_none());
         assert!(refusal("rdsadmin", true).is_some());
+        assert!(refusal("Admin", true).is_some());
+        assert!(refusal("admin", false).is_none());
         // Databases may begin with `pg_`; only roles are kept.
         assert!(refusal("pg_app", false).is_none());
         for allowed in ["app", "postgres", "users", "admin_user"] {

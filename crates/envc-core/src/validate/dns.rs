@@ -12,10 +12,11 @@ use super::ValidEnv;
 
 pub fn check_shared_domains(envs: &[&ValidEnv], out: &mut Vec<Diagnostic>) {
     // Environments by domain, in their order: only those of one domain are compared.
-    let mut by_domain: BTreeMap<&str, Vec<&ValidEnv>> = BTreeMap::new();
+    // Keyed as DNS compares names: `API.example.com` is `api.example.com`.
+    let mut by_domain: BTreeMap<String, Vec<&ValidEnv>> = BTreeMap::new();
     for env in envs {
         if let Some(domain) = env.model.domain.as_deref() {
-            by_domain.entry(domain).or_default().push(env);
+            by_domain.entry(zone_key(domain)).or_default().push(env);
         }
     }
     for (domain, serving) in by_domain.iter().filter(|(_, s)| s.len() > 1) {
@@ -98,6 +99,10 @@ pub fn check_zones(
         check_one_zone_source(env, out);
         if creates_zones {
             check_certificate_domain(env, out);
+            if !check_zone_named(env, out) {
+                without_zone.push(env.name.clone());
+                continue;
+            }
         }
         if let Some(ZoneSource::Owner(owner)) = zone_source(env) {
             if check_owner(env, owner, envs, declared, out) {
@@ -144,6 +149,49 @@ fn check_domain_in_zone(env: &ValidEnv, out: &mut Vec<Diagnostic>) {
              use a name ending in `.{zone}`, or the zone of `{domain}`"
         )),
     );
+}
+
+/// Whether the zone this environment's `dns` stack creates has a name: without `dns { zone-name }`
+/// (or `zone-id`, or `zone-owner`) the stack would create `AWS::Route53::HostedZone` without
+/// its required `Name`, which CloudFormation refuses.
+fn check_zone_named(env: &ValidEnv, out: &mut Vec<Diagnostic>) -> bool {
+    if env.model.domain.is_none() {
+        // Without a domain the `dns` stack is not rendered.
+        return true;
+    }
+    let named = match zone_source(env) {
+        Some(ZoneSource::Created) => env
+            .model
+            .dns
+            .as_ref()
+            .is_some_and(|d| d.zone_name.is_some()),
+        Some(_) => true,
+        None => false,
+    };
+    if named {
+        return true;
+    }
+    let (at, label) = match env.spans.get("/dns") {
+        Some(dns) => (dns, "no `zone-name`"),
+        None => match env.spans.nearest("/domain") {
+            Some(domain) => (domain, "served from a zone without a name (no `dns` block)"),
+            None => return true,
+        },
+    };
+    out.push(
+        Diagnostic::error(
+            Code::DnsZone,
+            format!("`{}` creates a hosted zone without a name", env.name),
+        )
+        .at(at.value, label)
+        .concerns_heir(&env.name)
+        .help(
+            "the project's `dns` stack creates the environment's zone: give its name, like \
+             `dns { zone-name \"example.com\" }`, or `zone-id \"Z…\"` of an existing zone, or \
+             `zone-owner` for another environment's",
+        ),
+    );
+    false
 }
 
 /// `zone-id` (an existing zone) and `zone-owner` (another environment's) are two sources of

@@ -11,7 +11,7 @@
 //!   with, until CI deploys its code) is for Node.js and Python runtimes only.
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Environment, Queue, Worker, WorkerRuntime};
+use crate::model::{EnvValue, Environment, Queue, Worker, WorkerRuntime};
 use crate::resolve::path;
 
 use super::EnvSpans;
@@ -135,58 +135,145 @@ fn check_batching(
     }
 }
 
-/// Each variable the function gets: the queue's URL, `environment`, and where each secret is.
-fn check_variables(name: &str, worker: &Worker, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
-    // (variable, where it is set, whether that place's value is its name)
-    let mut variables: Vec<(String, String, bool)> = vec![(
-        worker.queue_url_variable.clone(),
-        path::pointer(&["worker", name, "queue-url-variable"]),
-        true,
-    )];
-    for key in worker.environment.keys() {
-        let pointer = path::pointer(&["worker", name, "environment", key]);
-        variables.push((key.clone(), pointer, false));
+/// One variable the function gets: its name, where it is set (the key of `pointer`, or its
+/// value when the value is the name), and its value when the configuration holds it.
+struct Variable {
+    name: String,
+    pointer: String,
+    named_by_value: bool,
+    value: Option<String>,
+}
+
+/// The variables a function gets: the queue's URL, `environment`, and where each secret is.
+fn variables(name: &str, worker: &Worker) -> Vec<Variable> {
+    let mut variables = vec![Variable {
+        name: worker.queue_url_variable.clone(),
+        pointer: path::pointer(&["worker", name, "queue-url-variable"]),
+        named_by_value: true,
+        value: None,
+    }];
+    for (key, value) in &worker.environment {
+        variables.push(Variable {
+            name: key.clone(),
+            pointer: path::pointer(&["worker", name, "environment", key]),
+            named_by_value: false,
+            value: match value {
+                EnvValue::Text(text) => Some(text.clone()),
+                EnvValue::Output(_) => None,
+            },
+        });
     }
     for (secret, reference) in &worker.secret {
         let pointer = path::pointer(&["worker", name, "secret", secret]);
-        let suffixes: &[&str] = match (&reference.ssm, &reference.key) {
-            (Some(_), _) => &["_PARAMETER"],
-            (None, Some(_)) => &["_SECRET_ID", "_SECRET_KEY"],
-            (None, None) => &["_SECRET_ID"],
+        let mut push = |suffix: &str, value: Option<String>| {
+            variables.push(Variable {
+                name: [secret.as_str(), suffix].concat(),
+                pointer: pointer.clone(),
+                named_by_value: false,
+                value,
+            })
         };
-        for suffix in suffixes {
-            variables.push(([secret.as_str(), suffix].concat(), pointer.clone(), false));
+        match (&reference.ssm, &reference.key) {
+            (Some(ssm), _) => push("_PARAMETER", Some(format!("/{}", ssm.trim_matches('/')))),
+            (None, key) => {
+                push("_SECRET_ID", reference.from.clone());
+                if let Some(key) = key {
+                    push("_SECRET_KEY", Some(key.clone()));
+                }
+            }
         }
     }
-    for (variable, pointer, named_by_value) in variables {
-        let well_formed = variable.starts_with(|c: char| c.is_ascii_alphabetic())
-            && variable.len() >= 2
-            && variable
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    variables
+}
+
+/// Each variable the function gets is named as Lambda takes it, once, and all of them fit
+/// in Lambda's 4 KB.
+fn check_variables(name: &str, worker: &Worker, at: &EnvSpans, out: &mut Vec<Diagnostic>) {
+    let variables = variables(name, worker);
+    let place = |variable: &Variable| match (
+        at.spans.contains(&variable.pointer),
+        variable.named_by_value,
+    ) {
+        (true, true) => at.value(&variable.pointer),
+        (true, false) => at.key(&variable.pointer),
+        (false, _) => at.key(&path::pointer(&["worker", name])),
+    };
+    let mut seen: Vec<&Variable> = Vec::new();
+    for variable in &variables {
+        let named = variable.name.as_str();
+        let well_formed = named.starts_with(|c: char| c.is_ascii_alphabetic())
+            && named.len() >= 2
+            && named.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let (message, help) = if !well_formed {
             (
-                format!("worker `{name}`'s function cannot have a variable named `{variable}`"),
+                format!("worker `{name}`'s function cannot have a variable named `{named}`"),
                 "Lambda's variable names are a letter and then at least one letter, digit or `_`",
             )
-        } else if RESERVED.contains(&variable.as_str()) {
+        } else if RESERVED.contains(&named) {
             (
-                format!("worker `{name}`'s function cannot set `{variable}`: Lambda sets it"),
+                format!("worker `{name}`'s function cannot set `{named}`: Lambda sets it"),
                 "Lambda reserves the variables it sets itself (the region, the function's name and credentials, the handler, …): name yours otherwise",
             )
+        } else if let Some(&earlier) = seen.iter().find(|v| v.name == variable.name) {
+            // Shown at the one this environment sets itself, when the other is inherited.
+            let set_here =
+                |v: &Variable| at.spans.get(&v.pointer).is_some_and(|l| *l.env == *at.env);
+            let (variable, earlier) = if set_here(earlier) && !set_here(variable) {
+                (earlier, variable)
+            } else {
+                (variable, earlier)
+            };
+            let diagnostic = Diagnostic::error(
+                Code::AwsRule,
+                format!("worker `{name}`'s function gets `{named}` twice"),
+            )
+            .at(place(variable), "this variable")
+            .also(place(earlier), "named the same")
+            .help("a function has one value per variable, so one of the two would be lost: rename one (a secret's variables are its name with `_PARAMETER`, `_SECRET_ID` or `_SECRET_KEY`)");
+            out.push(at.note_inherited(&variable.pointer, diagnostic));
+            continue;
         } else {
+            seen.push(variable);
             continue;
         };
-        let span = match (at.spans.contains(&pointer), named_by_value) {
-            (true, true) => at.value(&pointer),
-            (true, false) => at.key(&pointer),
-            (false, _) => at.key(&path::pointer(&["worker", name])),
-        };
         let diagnostic = Diagnostic::error(Code::AwsRule, message)
-            .at(span, "this variable")
+            .at(place(variable), "this variable")
             .help(help);
-        out.push(at.note_inherited(&pointer, diagnostic));
+        out.push(at.note_inherited(&variable.pointer, diagnostic));
     }
+    check_variables_size(name, &variables, at, out);
+}
+
+/// The most Lambda takes of a function's variables: 4 KB, measured as the JSON object of
+/// names and values (its error shows the "String measured").
+const MAX_VARIABLES_BYTES: usize = 4096;
+
+/// The function's variables fit in [`MAX_VARIABLES_BYTES`]; counted without the values
+/// only a deploy knows (the queue's URL, stack outputs), so a refusal is certain.
+fn check_variables_size(
+    name: &str,
+    variables: &[Variable],
+    at: &EnvSpans,
+    out: &mut Vec<Diagnostic>,
+) {
+    let json = |text: &str| serde_json::Value::from(text).to_string().len();
+    let known: usize = 2
+        + variables
+            .iter()
+            .map(|v| json(&v.name) + 1 + v.value.as_deref().map_or(2, json))
+            .sum::<usize>()
+        + variables.len().saturating_sub(1);
+    if known <= MAX_VARIABLES_BYTES {
+        return;
+    }
+    let pointer = path::pointer(&["worker", name, "environment"]);
+    let diagnostic = Diagnostic::error(
+        Code::AwsRule,
+        format!("worker `{name}`'s function gets at least {known} bytes of variables; Lambda takes 4 KB"),
+    )
+    .at(at.key(&pointer), "these variables, with its secrets' and queue's")
+    .help("Lambda refuses a function whose variables (names and values, as JSON) pass 4 KB: keep large values in a secret or an SSM parameter, and read them at start");
+    out.push(at.note_inherited(&pointer, diagnostic));
 }
 
 fn check_handler(name: &str, worker: &Worker, at: &EnvSpans, out: &mut Vec<Diagnostic>) {

@@ -28,6 +28,7 @@ pub use settings::published as published_schemas;
 mod stacks;
 mod tags;
 mod value_problems;
+mod variables;
 
 use std::collections::HashSet;
 
@@ -364,6 +365,12 @@ fn check_across(
     let creates_config_secret = creates_builtin(stacks, crate::model::StackKind::ConfigSecret);
     secret_refs::check_secret_references(all, creates_config_secret, &mut across);
     let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
+    let creates_queues = creates_builtin(stacks, crate::model::StackKind::Queues);
+    not_rendered.extend(variables::check_container_variables(
+        all,
+        creates_queues,
+        &mut across,
+    ));
     if let Some(stacks) = stacks {
         reach::check_private_reach(all, &stacks.model, &mut across);
         for env in all {

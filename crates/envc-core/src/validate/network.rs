@@ -218,7 +218,11 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
     if domain.len() > 253 {
         return Err("longer than 253 characters".to_string());
     }
-    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
+    if domain.ends_with('.') {
+        // ACM refuses a certificate's name with it, and no request's `Host` carries it.
+        return Err("ends with `.`: write it without the final dot".to_string());
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
     if labels.len() < 2 {
         return Err("needs at least two labels".to_string());
     }
@@ -395,5 +399,6 @@ mod tests {
         assert!(check_domain("localhost").is_err());
         assert!(check_domain("bad_label.example.com").is_err());
         assert!(check_domain("-x.example.com").is_err());
+        assert!(check_domain("api.example.com.").is_err());
     }
 }

@@ -1,12 +1,28 @@
 //! No plaintext credentials: a literal that looks like a password, token or key is an error,
 //! and its text is never repeated in the diagnostic.
 
-use crate::credentials::{looks_like_credential, Context};
+use crate::credentials::{looks_like_credential, shape_of, Context};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::resolve::{ResolvedEnv, Table, Value};
 
 pub fn check_plaintext(env: &ResolvedEnv, out: &mut Vec<Diagnostic>) {
     walk(&env.root, "", false, &env.name, out);
+}
+
+/// A key (a variable's or a tag's name) that is a credential: it is written out as
+/// plainly as a value, so it is refused the same way, and never named.
+fn key_credential(path: &str, what: &str, at: crate::source::Span) -> Diagnostic {
+    let within = if path.is_empty() {
+        "the environment".to_string()
+    } else {
+        format!("`{path}`")
+    };
+    Diagnostic::error(
+        Code::PlaintextSecret,
+        format!("a key in {within} looks like {what} written in plain text"),
+    )
+    .at(at, "plaintext credential (key hidden)")
+    .help("a name is rendered into the template as written: keep the credential in Secrets Manager, reference it with `secret`, and rotate it, since it was committed")
 }
 
 fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<Diagnostic>) {
@@ -20,6 +36,9 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
             }
         };
         let is_ref_table = under_secret || key == "secret";
+        if let Some(what) = shape_of(key) {
+            out.push(key_credential(path, what, entry.key_span));
+        }
         match &entry.value {
             Value::Table(t) => walk(t, &child(), is_ref_table, env, out),
             Value::Scalar(scalar) => {
