@@ -656,3 +656,34 @@ fn hover_on_an_override_gives_the_propertys_cloudformation_type_and_each_value()
     assert!(shown.contains("prod: 500 (here)"), "{shown}");
     client.shutdown();
 }
+
+/// A buffer larger than envc reads from a file is refused as the file would be, at the
+/// buffer, and not parsed: memory stays bounded however much is pasted.
+#[test]
+fn a_buffer_larger_than_a_file_envc_reads_is_refused_at_it() {
+    let dir = project("");
+    let mut client = Client::start(dir.path());
+    let pasted = "}".repeat(5 * 1024 * 1024);
+    client.open("env/dev.kdl", Some(&pasted));
+    let found = client.diagnostics_until("env/dev.kdl", |l| has_code(l, "envc::io::refused"));
+    let problem = found
+        .iter()
+        .find(|d| d["code"] == "envc::io::refused")
+        .unwrap();
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 4 MiB"),
+        "{problem}"
+    );
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({
+            "textDocument": { "uri": client.uri("env/dev.kdl") },
+            "options": { "tabSize": 4, "insertSpaces": true }
+        }),
+    );
+    assert_eq!(edits, Value::Null);
+    client.shutdown();
+}

@@ -92,6 +92,8 @@ impl Snapshot<'_> {
             },
             None => self.loose.get(&position::path_of(uri)?)?.clone(),
         };
+        // A buffer larger than envc reads from a file is not laid out (its problem is shown).
+        envc_core::files::check_text_size(Path::new("buffer.kdl"), &text).ok()?;
         let mut sources = envc_core::source::SourceMap::default();
         let file = sources.add("buffer.kdl", text.clone());
         let formatted = envc_core::format::format_file(file, &sources).ok()?;

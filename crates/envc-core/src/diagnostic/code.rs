@@ -130,6 +130,9 @@ codes! {
     NameTaken = "envc::aws::name-taken",
     /// A physical name longer than AWS allows, or of characters it refuses.
     NameLimit = "envc::aws::name-limit",
+    /// Two names of one kind (queues, services, workers) that make one CloudFormation
+    /// logical id (`a-b` and `a_b`).
+    LogicalIdTaken = "envc::aws::logical-id-taken",
     /// A resource kept after its stack under a fixed name, in an environment that is not
     /// protected: it cannot be made again.
     RetainedName = "envc::aws::retained-name",
@@ -187,6 +190,8 @@ codes! {
     PlaintextSecret = "envc::secret::plaintext",
     /// A worker consumes a queue that is not defined.
     UnknownQueue = "envc::worker::unknown-queue",
+    /// The migration task runs with a service that is not defined.
+    UnknownService = "envc::migration::unknown-service",
     /// `needs` names a stack that does not exist.
     UnknownStack = "envc::stack::unknown",
     /// Stack `needs` form a cycle.

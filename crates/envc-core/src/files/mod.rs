@@ -173,6 +173,16 @@ fn refused(shown: &Path, why: &str, help: &str) -> Diagnostic {
     .help(help)
 }
 
+/// Refuses a text held in memory (an editor's unsaved buffer) as [`read_bytes`] refuses a
+/// file larger than [`MAX_FILE_BYTES`]: nothing longer is parsed.
+pub fn check_text_size(shown: &Path, text: &str) -> Result<(), Diagnostic> {
+    if text.len() as u64 > MAX_FILE_BYTES {
+        Err(too_large(shown))
+    } else {
+        Ok(())
+    }
+}
+
 fn too_large(shown: &Path) -> Diagnostic {
     refused(
         shown,

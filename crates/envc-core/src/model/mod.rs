@@ -115,6 +115,21 @@ pub fn generated_schema_files() -> Vec<SchemaFile> {
     ]
 }
 
+/// `api-v2` / `DATABASE_URL` → `ApiV2` / `DatabaseUrl`, for logical ids.
+pub fn pascal(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let lower = part.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -79,6 +79,12 @@ pub fn parse(text: &str) -> Result<Vec<Chunk>, Vec<Chunk>> {
                 broken.extend(refused);
                 continue;
             }
+            if range.len() > MAX_NODE && !plain(&text[range.clone()]) {
+                // The kdl crate's error recovery takes about 1.5 KiB of stack a byte of
+                // such a node: it is not asked to read one it may have to recover in.
+                broken.push(Chunk::TooLong(range));
+                continue;
+            }
             match read(&text[range.clone()], offset) {
                 Ok(mut documents) => {
                     let document = documents.remove(0);
@@ -197,10 +203,54 @@ fn parse_blanked(blanked: &str) -> Result<kdl::KdlDocument, kdl::KdlError> {
         for at in slashdashes {
             spaced[at..at + 2].copy_from_slice(b"  ");
         }
+        for (at, token) in Lexer::new(blanked) {
+            if token == Token::Slashdash {
+                space_what_follows(&mut spaced, at + 2);
+            }
+        }
         let spaced = String::from_utf8(spaced).expect("`/-` is replaced whole");
         kdl::KdlDocument::parse_v2(&spaced)?;
     }
     kdl::KdlDocument::parse_v2(blanked)
+}
+
+/// Whether `node` is valid KDL that envc's own reader reads (see
+/// [`super::kdl_reader`]): text the kdl crate reads without recovering from errors.
+fn plain(node: &str) -> bool {
+    super::kdl_reader::parse(node, crate::source::FileId(0)).is_some()
+}
+
+/// In `spaced` (a piece with its `/-` as spaces), the line space after a `/-` that ends at
+/// `from`, and the children block it comments out, as spaces too (same length): what it
+/// commented out stays in its node (`a /-\n  k=2`, `tags /-{ } { … }`, whose block's
+/// inside is blanked already), as the kdl crate reads the text.
+fn space_what_follows(spaced: &mut [u8], from: usize) {
+    let mut at = from;
+    while at < spaced.len() {
+        match spaced[at] {
+            b' ' | b'\t' => at += 1,
+            b'\n' | b'\r' => {
+                spaced[at] = b' ';
+                at += 1;
+            }
+            b'/' if spaced.get(at + 1) == Some(&b'/') => {
+                while at < spaced.len() && !matches!(spaced[at], b'\n' | b'\r') {
+                    spaced[at] = b' ';
+                    at += 1;
+                }
+            }
+            b'{' => {
+                let Some(close) = spaced[at..].iter().position(|&b| b == b'}') else {
+                    return;
+                };
+                for byte in &mut spaced[at..=at + close] {
+                    *byte = b' ';
+                }
+                return;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// The outermost slashdashed children blocks of `text` (whose blocks all close): the offsets
@@ -536,5 +586,37 @@ mod tests {
     fn slashdashed_blocks_are_found_past_comments_and_line_breaks() {
         let text = "a /- /* c */\n { b /-{ c } } /-{} d\n";
         assert_eq!(slashdashed_blocks(text), [(14, 26), (30, 31)]);
+    }
+
+    /// Text with more than [`MAX_SLASHDASHES`] is first read with them as spaces; what a
+    /// `/-` comments out across a line break, or a children block before another, stays in
+    /// its node, so valid text is still read as the kdl crate reads it.
+    #[test]
+    fn many_slashdashes_keep_what_they_comment_out_in_its_node() {
+        for text in [
+            "a /-1 /-2 /-3 /-4 k=1 /-\n    k=2\n",
+            "tags /-{\n    \"old\" \"1\"\n} {\n    /-\"a\" \"1\"\n    /-\"b\" \"2\"\n    /-\"c\" \"3\"\n    /-\"d\" \"4\"\n    \"team\" \"platform\"\n}\n",
+            "a /-1 /-2 /-3 /-4 /- // gone\n  5\n",
+        ] {
+            let reference = kdl::KdlDocument::parse_v2(text).expect("valid KDL");
+            let nodes = nodes(text).unwrap_or_else(|| panic!("{text:?} is valid KDL"));
+            let (ours, theirs) = (&nodes[0], &reference.nodes()[0]);
+            assert_eq!(ours.entries(), theirs.entries(), "{text:?}");
+        }
+    }
+
+    /// A node too long to recover errors in on any stack is refused unread, unless it is
+    /// written plainly (which the kdl crate reads without recovering).
+    #[test]
+    fn a_long_node_is_read_only_when_plain() {
+        let broken = format!("a {}\n", "=".repeat(MAX_NODE + 1));
+        assert!(matches!(
+            parse(&broken).err().unwrap()[0],
+            Chunk::TooLong(_)
+        ));
+        let children: String = (0..MAX_NODE / 8).map(|i| format!("  k{i} 1\n")).collect();
+        let plain = format!("tags {{\n{children}}}\n");
+        assert!(plain.len() > MAX_NODE);
+        assert_eq!(nodes(&plain).expect("plain KDL").len(), 1);
     }
 }

@@ -197,8 +197,8 @@ fn read_env_files(
     let texts: Vec<(String, Result<String, ReadProblem>)> =
         crate::parallel::map(names, |file_name| {
             let relative = Path::new("env").join(&file_name);
-            let text = match overlay.get(&relative) {
-                Some(text) => Ok(text.clone()),
+            let text = match overlay_text(root, &relative, overlay) {
+                Some(text) => text,
                 None => crate::files::read_text(root, &relative),
             };
             (file_name, text)
@@ -213,7 +213,11 @@ fn read_env_files(
                 files.push((name.to_string(), file));
             }
             Err(problem) => {
-                diagnostics.push(problem.into_diagnostic(root, &relative, Some(sources)));
+                let mut problem = problem.into_diagnostic(root, &relative, Some(sources));
+                if problem.primary.is_none() && overlay.contains_key(&relative) {
+                    problem = at_buffer(problem, root, &relative, sources);
+                }
+                diagnostics.push(problem);
                 if is_env_name(name) {
                     broken_envs.push(name.to_string());
                 }
@@ -267,13 +271,48 @@ fn read(
     overlay: &Overlay,
     sources: &mut SourceMap,
 ) -> Result<FileId, Diagnostic> {
-    if let Some(text) = overlay.get(relative) {
-        return Ok(sources.add(crate::files::display_path(root, relative), text.clone()));
+    if let Some(text) = overlay_text(root, relative, overlay) {
+        return match text {
+            Ok(text) => Ok(sources.add(crate::files::display_path(root, relative), text)),
+            Err(problem) => Err(at_buffer(
+                problem.into_diagnostic(root, relative, None),
+                root,
+                relative,
+                sources,
+            )),
+        };
     }
     match crate::files::read_text(root, relative) {
         Ok(text) => Ok(sources.add(crate::files::display_path(root, relative), text)),
         Err(problem) => Err(problem.into_diagnostic(root, relative, Some(sources))),
     }
+}
+
+/// The text `overlay` holds for `relative` (an editor's buffer), refused as the file would
+/// be when it is larger than envc reads.
+fn overlay_text(
+    root: &Path,
+    relative: &Path,
+    overlay: &Overlay,
+) -> Option<Result<String, ReadProblem>> {
+    let text = overlay.get(relative)?;
+    let shown = crate::files::display_path(root, relative);
+    Some(match crate::files::check_text_size(&shown, text) {
+        Ok(()) => Ok(text.clone()),
+        Err(problem) => Err(ReadProblem::Refused(problem)),
+    })
+}
+
+/// `problem` with a label at the start of the buffer of `relative` it is about (whose text
+/// is not kept), so an editor lists it with that file.
+fn at_buffer(
+    problem: Diagnostic,
+    root: &Path,
+    relative: &Path,
+    sources: &mut SourceMap,
+) -> Diagnostic {
+    let file = sources.add(crate::files::display_path(root, relative), String::new());
+    problem.at(Span::new(file, 0, 0), "this buffer")
 }
 
 /// Parses one file's text (already in `sources`) into nodes.
@@ -429,14 +468,16 @@ fn kdl_problems(file: FileId, chunk: bounded::Chunk) -> Vec<Diagnostic> {
             return vec![Diagnostic::error(
                 Code::NodeTooLong,
                 format!(
-                    "this node is {} KiB long and is not valid KDL",
+                    "this node is {} KiB long, and not KDL envc reads at that length",
                     range.len() / 1024
                 ),
             )
             // Its first character: a label over the whole node would be unreadable.
             .at(Span::new(file, range.start, range.start + 1), "it starts here")
             .help(format!(
-                "envc explains syntax errors in nodes up to {} KiB; check this node's braces and quotes, or split it",
+                "envc explains syntax errors in nodes up to {} KiB, and reads longer ones written plainly \
+                 (without `/-`, raw or multi-line strings and line continuations): check this node's \
+                 braces and quotes, or split it",
                 bounded::MAX_NODE / 1024
             ))];
         }

@@ -3,6 +3,8 @@
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+pub use crate::model::pascal;
+
 pub fn register(env: &mut Environment<'static>) {
     env.add_function("import_value", import_value);
     env.add_function("export_name", export_name);
@@ -253,21 +255,6 @@ pub(super) fn export_name(state: &mut State, output: &str) -> Result<String, Err
 
 /// `<project>-<env>-<stack>-`: what every export name of the stack being rendered starts with.
 struct ExportedAs(String);
-
-/// `api-v2` / `DATABASE_URL` → `ApiV2` / `DatabaseUrl`, for logical ids.
-pub fn pascal(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|p| !p.is_empty())
-        .map(|part| {
-            let lower = part.to_ascii_lowercase();
-            let mut chars = lower.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

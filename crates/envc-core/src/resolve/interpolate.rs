@@ -2,6 +2,7 @@
 //! parent wrote. `$${` writes a literal `${`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::suggestion;
@@ -9,7 +10,7 @@ use crate::parse::Scalar;
 use crate::source::{SourceMap, Span};
 
 use super::path::KeyPath;
-use super::value::{Table, Value};
+use super::value::{ScalarValue, Table, Value};
 
 /// References followed through others before envc stops: real chains are two or three long.
 pub const MAX_REF_DEPTH: usize = 32;
@@ -84,12 +85,16 @@ pub fn interpolate(
     env: &str,
     sources: &SourceMap,
 ) -> (HashSet<KeyPath>, Vec<Diagnostic>) {
-    let templates: Vec<KeyPath> = root
-        .leaves()
-        .into_iter()
-        .filter(|p| matches!(root.get(p), Some(Value::Scalar(s)) if s.value.as_str().is_some_and(has_references)))
-        .collect();
-    if templates.is_empty() {
+    let holds_references = |s: &ScalarValue| s.value.as_str().is_some_and(has_references);
+    let (mut templates, mut lists) = (Vec::new(), Vec::new());
+    for path in root.leaves() {
+        match root.get(&path) {
+            Some(Value::Scalar(s)) if holds_references(s) => templates.push(path),
+            Some(Value::List(l)) if l.items.iter().any(holds_references) => lists.push(path),
+            _ => {}
+        }
+    }
+    if templates.is_empty() && lists.is_empty() {
         return (HashSet::new(), Vec::new());
     }
     let mut resolver = Resolver {
@@ -105,6 +110,30 @@ pub fn interpolate(
     for path in &templates {
         resolver.resolve(path);
     }
+    // A list's items are read by nothing else: each is resolved on its own.
+    let mut items = Vec::new();
+    for path in lists {
+        let Some(Value::List(list)) = resolver.root.get(&path) else {
+            continue;
+        };
+        let written: Vec<(usize, String, Span, Arc<str>)> = list
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| holds_references(item))
+            .map(|(i, item)| {
+                let text = item.value.as_str().unwrap_or_default().to_string();
+                (i, text, item.origin.span, item.origin.env.clone())
+            })
+            .collect();
+        for (index, text, span, origin_env) in written {
+            let resolved = resolver.expand(&text, span, &origin_env, &path);
+            if resolved.is_none() {
+                resolver.failed.insert(path.clone());
+            }
+            items.push((path.clone(), index, resolved));
+        }
+    }
     let Resolver {
         done,
         diagnostics,
@@ -119,6 +148,16 @@ pub fn interpolate(
                 if let Scalar::String(written) = written {
                     scalar.template = Some(written);
                 }
+            }
+        }
+    }
+    for (path, index, resolved) in items {
+        let Some(resolved) = resolved else { continue };
+        if let Some(Value::List(list)) = root.get_mut(&path) {
+            let item = &mut list.items[index];
+            let written = std::mem::replace(&mut item.value, Scalar::String(resolved));
+            if let Scalar::String(written) = written {
+                item.template = Some(written);
             }
         }
     }
@@ -138,11 +177,29 @@ impl Resolver<'_> {
         let span = scalar.origin.span;
         let origin_env = scalar.origin.env.clone();
         self.stack.push(path.clone());
-        let result = match pieces(&text) {
+        let result = self.expand(&text, span, &origin_env, path);
+        self.stack.pop();
+        if result.is_none() {
+            self.failed.insert(path.clone());
+        }
+        self.done.insert(path.clone(), result.clone());
+        result
+    }
+
+    /// `text` (written at `span` by `origin_env`, the value at `path`) with its references
+    /// replaced; none when one cannot be, and said why.
+    fn expand(
+        &mut self,
+        text: &str,
+        span: Span,
+        origin_env: &str,
+        path: &KeyPath,
+    ) -> Option<String> {
+        match pieces(text) {
             Err(offset) => {
                 let at = self.locate(span, &text[offset..offset + 2]);
                 self.report(
-                    &origin_env,
+                    origin_env,
                     Diagnostic::error(Code::RefSyntax, "`${` is not closed")
                         .at(at, "opened here")
                         .help("close the reference with `}`, or write `$${` for a literal `${`"),
@@ -155,14 +212,14 @@ impl Resolver<'_> {
                 for part in parts {
                     match part {
                         Piece::Text(t) => out.push_str(t),
-                        Piece::Ref(reference) => match self.lookup(reference, span, &origin_env) {
+                        Piece::Ref(reference) => match self.lookup(reference, span, origin_env) {
                             Some(value) => out.push_str(&value),
                             None => ok = false,
                         },
                     }
                     if out.len() > MAX_EXPANDED_BYTES {
                         self.report(
-                            &origin_env,
+                            origin_env,
                             Diagnostic::error(
                                 Code::RefLimit,
                                 format!("`{path}` expands to more than {} KiB", MAX_EXPANDED_BYTES / 1024),
@@ -176,13 +233,7 @@ impl Resolver<'_> {
                 }
                 ok.then_some(out)
             }
-        };
-        self.stack.pop();
-        if result.is_none() {
-            self.failed.insert(path.clone());
         }
-        self.done.insert(path.clone(), result.clone());
-        result
     }
 
     fn lookup(&mut self, reference: &str, span: Span, origin_env: &str) -> Option<String> {

@@ -35,7 +35,28 @@ pub fn check_compute(env: &Environment, at: &EnvSpans, out: &mut Vec<Diagnostic>
     }
     if let Some(migration) = &env.migration {
         check_fargate(migration.cpu, migration.memory, "/migration", at, out);
+        if !env.service.contains_key(&migration.service) {
+            out.push(unknown_migration_service(env, &migration.service, at));
+        }
     }
+}
+
+/// The migration task runs with the image, secrets and variables of a service not defined.
+fn unknown_migration_service(env: &Environment, service: &str, at: &EnvSpans) -> Diagnostic {
+    let (help, suggestion) = suggestion(service, env.service.keys().map(String::as_str), || {
+        "name a service of the environment: the task runs its image, with its secrets and variables"
+            .to_string()
+    });
+    at.note_inherited(
+        "/migration/service",
+        Diagnostic::error(
+            Code::UnknownService,
+            format!("the migration runs with service `{service}`, which is not defined"),
+        )
+        .at(at.value("/migration/service"), "no such service")
+        .help(help)
+        .suggest(suggestion),
+    )
 }
 
 /// A service's Fargate size, its scaling bounds, and its `desired` count within them.

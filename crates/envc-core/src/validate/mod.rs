@@ -12,6 +12,7 @@ mod database;
 mod database_names;
 mod deploy_role;
 mod dns;
+mod ids;
 mod lambda;
 mod model_schema;
 mod network;
@@ -432,20 +433,25 @@ fn validate_env(
     let (mut json, spans) = env.root.to_json();
     let blocks = settings.take(&mut json);
     let unresolved: HashSet<String> = env.unresolved.iter().map(|p| p.pointer()).collect();
+    // A value left as written, or an item of a list that holds one.
+    let is_unresolved = |pointer: &str| {
+        unresolved.contains(pointer)
+            || pointer.rsplit_once('/').is_some_and(|(list, index)| {
+                index.parse::<usize>().is_ok() && unresolved.contains(list)
+            })
+    };
     let root_span = Span::new(env.file, 0, 0);
     let found = schema_problems(
         &schemas.env,
         &json,
         &spans,
         root_span,
-        &|pointer| unresolved.contains(pointer),
+        &is_unresolved,
         // Only a document whose references all resolved is remembered as valid.
         cache.filter(|_| unresolved.is_empty()),
         &settings.env_shape,
     );
-    let (blocks, block_problems) = settings.check(blocks, &spans, root_span, &|pointer| {
-        unresolved.contains(pointer)
-    });
+    let (blocks, block_problems) = settings.check(blocks, &spans, root_span, &is_unresolved);
     let found: Vec<_> = found.into_iter().chain(block_problems).collect();
     let schema_ok = found.is_empty();
     for (located, diagnostic) in found {
@@ -522,6 +528,7 @@ fn check_rules(model: &Environment, at: &EnvSpans, diagnostics: &mut Vec<Diagnos
     applies::check_settings_apply(model, at, diagnostics);
     tags::check_tags(&model.tags, at, diagnostics);
     lambda::check_lambda_workers(model, at, diagnostics);
+    ids::check_logical_ids(model, at, diagnostics);
 }
 
 /// Drops the problems found since `before` that are at a block which lost an unknown key.

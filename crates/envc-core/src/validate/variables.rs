@@ -137,6 +137,11 @@ fn report_repeats(unit: &str, names: Vec<Named>, at: &EnvSpans, out: &mut Vec<Di
             first.insert(&named.name, named);
             continue;
         };
+        if !named.named_by_value && !earlier.named_by_value && named.what == earlier.what {
+            // Two queues whose names make one default variable make one logical id too,
+            // which is the problem reported (see `super::ids`).
+            continue;
+        }
         // Shown at the one this environment sets itself, when the other is inherited.
         let set_here = |n: &Named| at.spans.get(&n.pointer).is_some_and(|l| *l.env == *at.env);
         let (named, earlier) = if set_here(earlier) && !set_here(named) {
