@@ -687,3 +687,21 @@ fn a_buffer_larger_than_a_file_envc_reads_is_refused_at_it() {
     assert_eq!(edits, Value::Null);
     client.shutdown();
 }
+
+/// Hover on the first character of a file is on what is written there, not on the values
+/// envc sets itself (`env`, placed at the file's start).
+#[test]
+fn hover_at_the_start_of_a_file_is_on_what_is_written_there() {
+    let dir = project("");
+    let mut client = Client::start(dir.path());
+    let text = "account \"123456789012\"\nextends \"staging\"\n";
+    client.open("env/x.kdl", Some(text));
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": client.uri("env/x.kdl") }, "position": { "line": 0, "character": 0 } }),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("account"), "{hover}");
+    assert!(!shown.contains("**`env`**"), "{hover}");
+    client.shutdown();
+}

@@ -369,6 +369,30 @@ fn an_initialize_unlike_the_protocol_is_answered_and_another_may_follow() {
     client.shutdown();
 }
 
+/// Before `initialize`, a request is refused without repeating it (its parameters may hold a
+/// credential), and `exit` ends the server as an `exit` without `shutdown` does.
+#[test]
+fn before_initialize_requests_are_refused_unrepeated_and_exit_exits_with_one() {
+    let dir = project();
+    let mut client = Client::spawn_with(dir.path(), &[]);
+    let refused = client.ask(
+        "workspace/executeCommand",
+        json!({ "command": "x", "arguments": ["AKIAIOSFODNN7EXAMPLE"] }),
+    );
+    assert_eq!(refused["error"]["code"], -32002, "{refused}");
+    assert!(!refused.to_string().contains("AKIA"), "{refused}");
+    assert_eq!(client.exit(), 1);
+}
+
+/// A client gone after `shutdown` (without `exit`) ended the session in order.
+#[test]
+fn a_client_gone_after_shutdown_ends_it_in_order() {
+    let dir = project();
+    let mut client = Client::start(dir.path());
+    client.request("shutdown", Value::Null);
+    assert_eq!(client.hang_up(), 0);
+}
+
 #[test]
 fn formatting_a_file_that_is_a_named_pipe_answers_at_once() {
     let dir = project();

@@ -127,6 +127,15 @@ impl Client {
         self.child.wait().unwrap().code().unwrap_or(-1)
     }
 
+    /// Closes the server's input without `exit` and returns its exit code.
+    pub fn hang_up(self) -> i32 {
+        let Client {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        child.wait().unwrap().code().unwrap_or(-1)
+    }
+
     pub fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }

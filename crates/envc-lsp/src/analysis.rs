@@ -122,8 +122,10 @@ impl Analysis {
     }
 }
 
+/// Whether `offset` of `file` is in `span` (or just after it). An empty span is nothing
+/// written: values envc sets itself (`env`) have one at the start of the file.
 fn contains(span: Span, file: FileId, offset: usize) -> bool {
-    span.file == file && span.start <= offset && offset <= span.end
+    span.file == file && span.start < span.end && span.start <= offset && offset <= span.end
 }
 
 /// The deepest entry of `table` written at `offset` of `file`; `path` is left holding its

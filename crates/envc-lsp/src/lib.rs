@@ -57,7 +57,10 @@ pub enum Ended {
 /// Serves the protocol on `connection`; the project is the client's root folder, or
 /// `fallback_root`.
 pub fn serve(connection: Connection, fallback_root: &Path) -> Result<Ended, String> {
-    let (id, params) = initialize(&connection)?;
+    let Some((id, params)) = initialize(&connection)? else {
+        // `exit` before `initialize`: the protocol's exit without `shutdown`.
+        return Ok(Ended::WithoutShutdown);
+    };
     let encoding = chosen_encoding(&params);
     let root = client_root(&params).unwrap_or_else(|| fallback_root.to_path_buf());
     let root = std::fs::canonicalize(&root).unwrap_or(root);
@@ -71,24 +74,43 @@ pub fn serve(connection: Connection, fallback_root: &Path) -> Result<Ended, Stri
     Server::new(connection, root, encoding, true).run()
 }
 
-/// The client's `initialize` request. One whose parameters are not the protocol's is
-/// answered InvalidParams, and the server waits for another.
+/// The client's `initialize` request, or none when the client says `exit` first. Another
+/// request first is answered ServerNotInitialized (without repeating it: its parameters may
+/// hold a credential); one whose parameters are not the protocol's is answered
+/// InvalidParams; either way the server waits for another.
 fn initialize(
     connection: &Connection,
-) -> Result<(lsp_server::RequestId, InitializeParams), String> {
+) -> Result<Option<(lsp_server::RequestId, InitializeParams)>, String> {
     loop {
-        let (id, params) = connection.initialize_start().map_err(handshake_problem)?;
-        match serde_json::from_value::<InitializeParams>(params) {
-            Ok(params) => return Ok((id, params)),
-            Err(problem) => {
-                let refused = Response::new_err(
-                    id,
-                    lsp_server::ErrorCode::InvalidParams as i32,
-                    unlike_the_protocol("initialize", &problem),
-                );
-                let _ = connection.sender.send(Message::Response(refused));
+        let message = connection
+            .receiver
+            .recv()
+            .map_err(|_| "the client left before `initialize`".to_string())?;
+        let refused = match message {
+            Message::Request(request) if request.method == "initialize" => {
+                match serde_json::from_value::<InitializeParams>(request.params) {
+                    Ok(params) => return Ok(Some((request.id, params))),
+                    Err(problem) => Response::new_err(
+                        request.id,
+                        lsp_server::ErrorCode::InvalidParams as i32,
+                        unlike_the_protocol("initialize", &problem),
+                    ),
+                }
             }
-        }
+            Message::Request(request) => Response::new_err(
+                request.id,
+                lsp_server::ErrorCode::ServerNotInitialized as i32,
+                format!(
+                    "`{}` before `initialize`: initialize the server first",
+                    request.method
+                ),
+            ),
+            Message::Notification(notification) if notification.method == "exit" => {
+                return Ok(None)
+            }
+            Message::Notification(_) | Message::Response(_) => continue,
+        };
+        let _ = connection.sender.send(Message::Response(refused));
     }
 }
 
@@ -316,10 +338,11 @@ impl Server {
                     let _ = self.connection.sender.send(Message::Response(refused));
                 }
                 Ok(_) => {}
-                Err(_) => return Err("the client left without `exit`".to_string()),
+                // Gone after `shutdown`: as orderly an end as `exit`.
+                Err(_) => return Ok(Ended::AfterShutdown),
             }
         }
-        Err("the client left without `exit`".to_string())
+        Ok(Ended::AfterShutdown)
     }
 
     fn notified(&mut self, notification: Notification) {

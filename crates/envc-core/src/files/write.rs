@@ -308,6 +308,14 @@ fn write_temp(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let permissions = std::fs::metadata(target)
         .ok()
         .map(|meta| meta.permissions());
+    if permissions.as_ref().is_some_and(|p| p.readonly()) {
+        // Replacing it by a rename would need only the folder's permission: a file made
+        // read-only is left as it is, as an editor or `gofmt` leaves it.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "it is read-only",
+        ));
+    }
     for attempt in 0..100 {
         let temp = folder.join(format!(".{name}.envc-{}-{attempt}.tmp", std::process::id()));
         // Exclusive: fails on anything there under that name, a link included.
@@ -387,5 +395,21 @@ mod tests {
             std::fs::read_to_string(root.path().join("made/b.yaml")).unwrap(),
             "new\n"
         );
+    }
+
+    /// A file made read-only is not replaced (a rename needs only the folder's permission).
+    #[test]
+    fn a_read_only_file_is_left_as_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("ro.kdl");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(&path, permissions).unwrap();
+        let gate = Gate::new(root.path()).unwrap();
+        let refused = gate.write(Path::new("ro.kdl"), b"new\n").unwrap_err();
+        assert!(refused.message.contains("read-only"), "{}", refused.message);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
     }
 }
