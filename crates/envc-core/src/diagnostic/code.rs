@@ -62,6 +62,8 @@ codes! {
     MissingParent = "envc::resolve::missing-parent",
     /// `extends` chains form a cycle.
     ExtendsCycle = "envc::resolve::cycle",
+    /// An `extends` chain deeper than envc follows.
+    ExtendsTooDeep = "envc::resolve::too-deep",
     /// `(remove)` of something the environment does not inherit.
     RemoveMissing = "envc::resolve::remove-missing",
     /// `(append)` on something that is not a list.

@@ -157,6 +157,9 @@ impl Reading<'_> {
         self.own_kind_fields(out);
         self.unit_settings(out);
         if self.reads(&[Queues]) {
+            if !self.reads(&[Monitoring]) {
+                self.queue_alarms(out);
+            }
             return;
         }
         for name in model.queue.keys() {
@@ -166,6 +169,21 @@ impl Reading<'_> {
                 format!("queue `{name}` is set, but no stack has kind `queues`"),
                 "add `stack \"queues\" kind=\"queues\"` to stacks.kdl (it makes every queue), or remove it".to_string(),
             ));
+        }
+    }
+
+    /// Each queue's `alarm-depth`, where no `monitoring` stack makes its alarm.
+    fn queue_alarms(&self, out: &mut Vec<Diagnostic>) {
+        for (name, queue) in &self.env.model.queue {
+            let pointer = path::pointer(&["queue", name, "alarm-depth"]);
+            if queue.alarm_depth.is_some() && self.env.spans.contains(&pointer) {
+                out.push(refusal(
+                    self.env,
+                    &pointer,
+                    format!("queue `{name}`'s `alarm-depth` is set, but no stack has kind `monitoring`"),
+                    "only a `monitoring` stack makes its alarm: add `stack \"monitoring\" kind=\"monitoring\"` to stacks.kdl, or remove it".to_string(),
+                ));
+            }
         }
     }
 

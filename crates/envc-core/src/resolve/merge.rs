@@ -390,20 +390,46 @@ impl Merger<'_> {
 /// Sets `key`, recording what it overrode.
 fn set(table: &mut Table, key: &str, key_span: Span, mut value: Value) {
     if let Some(previous) = table.entries.get(key) {
-        let overridden = Overridden {
-            shown: previous.value.shown(),
-            origin: previous.value.origin().clone(),
-        };
-        match &mut value {
-            Value::Scalar(s) => s.origin.overrode = Some(Box::new(overridden)),
-            Value::List(l) => l.origin.overrode = Some(Box::new(overridden)),
-            Value::Table(t) => Arc::make_mut(t).origin.overrode = Some(Box::new(overridden)),
+        if let (Value::Table(fresh), Value::Table(old)) = (&mut value, &previous.value) {
+            // A block written whole (`(replace)`): each value in it overrode the one at its
+            // place in the old block, which `explain` shows.
+            overrode_within(Arc::make_mut(fresh), old);
         }
+        overrode(&mut value, &previous.value);
     }
     table.removed.shift_remove(key);
     table
         .entries
         .insert(key.to_string(), Entry { key_span, value });
+}
+
+/// Records in `value` that it overrode `previous`.
+fn overrode(value: &mut Value, previous: &Value) {
+    let overridden = Some(Box::new(Overridden {
+        shown: previous.shown(),
+        origin: previous.origin().clone(),
+    }));
+    match value {
+        Value::Scalar(s) => s.origin.overrode = overridden,
+        Value::List(l) => l.origin.overrode = overridden,
+        Value::Table(t) => Arc::make_mut(t).origin.overrode = overridden,
+    }
+}
+
+/// Each value of `fresh` overrode the value at its place in `old`, when there is one.
+fn overrode_within(fresh: &mut Table, old: &Table) {
+    for (key, entry) in &mut fresh.entries {
+        let Some(previous) = old.entries.get(key) else {
+            continue;
+        };
+        match (&mut entry.value, &previous.value) {
+            (Value::Table(inner), Value::Table(old_inner)) => {
+                overrode_within(Arc::make_mut(inner), old_inner)
+            }
+            (Value::Table(_), _) => {}
+            (value, previous) => overrode(value, previous),
+        }
+    }
 }
 
 /// A scalar from a `Scalar` for values envc injects (like `env`).

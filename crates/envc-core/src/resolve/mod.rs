@@ -307,6 +307,10 @@ fn finish_env(
     (resolved, found)
 }
 
+/// The most ancestors an environment may have: every merge and every provenance chain grows
+/// with the depth, and real projects need three or four.
+pub const MAX_EXTENDS_DEPTH: usize = 32;
+
 struct ChainMerger<'a, F> {
     parsed: &'a ParsedProject,
     shapes: &'a Shapes,
@@ -329,6 +333,14 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
             match self.parsed.env(&parent.name) {
                 Some(next) => {
                     chain.push(next.name.as_str());
+                    if chain.len() > MAX_EXTENDS_DEPTH + 1 {
+                        // Said once, at the environment the limit is first passed at; those
+                        // extending it fail with it.
+                        if next.extends.is_none() {
+                            self.report_too_deep(env);
+                        }
+                        return None;
+                    }
                     current = next;
                 }
                 None => {
@@ -340,6 +352,22 @@ impl<F: Fn(FileId) -> Table> ChainMerger<'_, F> {
             }
         }
         Some(chain[1..].iter().map(|s| s.to_string()).collect())
+    }
+
+    fn report_too_deep(&mut self, env: &EnvFile) {
+        let Some(parent) = &env.extends else { return };
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::ExtendsTooDeep,
+                format!(
+                    "`{}` inherits through {} environments; envc follows `extends` at most {MAX_EXTENDS_DEPTH} deep",
+                    env.name,
+                    MAX_EXTENDS_DEPTH + 1
+                ),
+            )
+            .at(parent.span, "one level too many")
+            .help("extend an environment nearer the base: real projects need three or four levels"),
+        );
     }
 
     fn report_missing_parent(&mut self, env: &EnvFile) {

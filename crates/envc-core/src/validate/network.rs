@@ -115,8 +115,8 @@ fn check_cidr(env: &Environment, cidr: &str, at: &EnvSpans, out: &mut Vec<Diagno
         ),
         Ok(parsed) => {
             let needed = subnet_count(env);
-            let largest_subnet = 28u8.min(parsed.prefix + bits_for(needed));
-            if parsed.prefix + bits_for(needed) > 28 {
+            let subnet_prefix = parsed.prefix + bits_for(needed);
+            if subnet_prefix > 28 {
                 out.push(
                     at.note_inherited(
                         "/network/cidr",
@@ -126,7 +126,7 @@ fn check_cidr(env: &Environment, cidr: &str, at: &EnvSpans, out: &mut Vec<Diagno
                         )
                         .at(
                             at.value("/network/cidr"),
-                            format!("subnets would be smaller than /28 (/{largest_subnet})"),
+                            format!("subnets would be /{subnet_prefix}, smaller than /28"),
                         )
                         .help("use a larger VPC range or fewer availability zones"),
                     ),
