@@ -107,8 +107,15 @@ fn run_migration_starts_the_task_where_the_services_run_and_exits_with_its_code(
     let ok = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
     assert_eq!(ok.code, 0, "{}", ok.all());
 
+    // A code no shell shows (negative, or past 255) is a failure still.
+    for code in [-1, 256] {
+        proxy.set_rules(ecs_answering(0, Some(code)));
+        let odd = envc_at(project.path(), &proxy.url(), &["run", "migration", "local"]);
+        assert_eq!(odd.code, 255, "{code}: {}", odd.all());
+    }
+
     tasks_not_runnable_are_refused_before_any_request(project.path(), &proxy);
-    assert_eq!(proxy.answered("RunTask").len(), 2);
+    assert_eq!(proxy.answered("RunTask").len(), 4);
 
     // ECS that no longer knows the task it started: the run failed, and says so.
     proxy.set_rules(ecs_forgetting_the_task());

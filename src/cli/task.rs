@@ -46,7 +46,12 @@ pub fn run_task(cli: &Cli, task: &str, env: &str, stop: bool, aws: &AwsArgs, col
                 task_id(&outcome.task_arn),
                 outcome.exit_code
             );
-            outcome.exit_code.clamp(0, 255)
+            // A shell sees only the low byte: a code past 255 (or below 0) is a failure
+            // still, never 0 by wrapping or clamping.
+            match outcome.exit_code {
+                code @ 0..=255 => code,
+                _ => 255,
+            }
         }
         Some(Err(problem)) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);

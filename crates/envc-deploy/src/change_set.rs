@@ -146,6 +146,7 @@ pub async fn plan_update(
 /// Waits for change set `id` to be computed, and reads it.
 async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planned, Diagnostic> {
     let mut delay = Duration::from_millis(100);
+    let started = std::time::Instant::now();
     loop {
         let described = cf
             .describe_change_set()
@@ -157,12 +158,32 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
             .or_failure(|| format!("cannot read the change set of `{}`", stack.stack_name))?;
         match described.status() {
             Some(ChangeSetStatus::CreateComplete) => {
-                let mut changes: Vec<ResourceChange> = described
-                    .changes()
-                    .iter()
-                    .filter_map(|c| c.resource_change())
-                    .map(resource_change)
-                    .collect();
+                let mut changes: Vec<ResourceChange> = Vec::new();
+                let mut page = described;
+                loop {
+                    changes.extend(
+                        page.changes()
+                            .iter()
+                            .filter_map(|c| c.resource_change())
+                            .map(resource_change),
+                    );
+                    // CloudFormation gives a large change set in pages: every one is read, or
+                    // the plan (and what a protected environment refuses) would miss changes.
+                    let Some(token) = page.next_token().filter(|t| !t.is_empty()) else {
+                        break;
+                    };
+                    page = cf
+                        .describe_change_set()
+                        .change_set_name(id)
+                        .stack_name(&stack.stack_name)
+                        .include_property_values(true)
+                        .next_token(token)
+                        .send()
+                        .await
+                        .or_failure(|| {
+                            format!("cannot read the change set of `{}`", stack.stack_name)
+                        })?;
+                }
                 changes.sort_by(|a, b| {
                     a.action
                         .cmp(&b.action)
@@ -190,6 +211,18 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
                 return Err(Diagnostic::error(Code::StackFailed, format!("the change set for `{}` failed: {reason}", stack.stack_name))
                     .help("CloudFormation rejected the template or its parameters; `envc diff ENV --live` shows what differs"));
             }
+            _ if started.elapsed() > COMPUTE_LIMIT => {
+                delete_change_set(cf, &stack.stack_name, id).await;
+                return Err(Diagnostic::error(
+                    Code::StackFailed,
+                    format!(
+                        "the change set for `{}` was not computed in {} minutes",
+                        stack.stack_name,
+                        COMPUTE_LIMIT.as_secs() / 60
+                    ),
+                )
+                .help("CloudFormation computes a change set in seconds to a few minutes; it was deleted: run the command again, and look at the stack in the console if it recurs"));
+            }
             _ => {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(3));
@@ -197,6 +230,9 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
         }
     }
 }
+
+/// How long a change set may take to be computed before envc gives up on it.
+const COMPUTE_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 fn resource_change(change: &aws_sdk_cloudformation::types::ResourceChange) -> ResourceChange {
     let mut properties: Vec<PropertyChange> = Vec::new();

@@ -365,6 +365,16 @@ fn stopped(
         .into_iter()
         .flatten()
         .collect();
+    if reasons.iter().any(|r| r.contains("OutOfMemory")) {
+        return Err(Diagnostic::error(
+            Code::TaskFailed,
+            format!(
+                "task `{task_arn}`'s container was killed for using more memory than it has: {}",
+                reasons.join("; ")
+            ),
+        )
+        .help("give the task more memory (its stack's `memory`, within Fargate's pairs for its `cpu`), or make it use less"));
+    }
     Err(Diagnostic::error(
         Code::TaskFailed,
         format!(
