@@ -17,6 +17,9 @@ struct Redaction {
     pending: Vec<Arc<String>>,
     /// Project kinds' schemas, whose defaults are values.
     pending_schemas: Vec<Arc<String>>,
+    /// How many of the credentials envc resolved (see [`envc_deploy::seen_secrets`]) are
+    /// learned.
+    credentials_learned: usize,
     redactor: Redactor,
 }
 
@@ -74,6 +77,10 @@ pub fn mask(text: &str) -> String {
         r.redactor.learn_kdl_texts(&texts);
         for schema in std::mem::take(&mut r.pending_schemas) {
             r.redactor.learn_json_schema(&schema);
+        }
+        for secret in envc_deploy::seen_secrets(r.credentials_learned) {
+            r.redactor.learn(&secret);
+            r.credentials_learned += 1;
         }
         r.redactor.mask(text).into_owned()
     })

@@ -184,11 +184,16 @@ fn run_set(
             0
         }
         Err(problem) => {
-            let code = if problem.code == envc_core::diagnostic::Code::SecretKey {
-                1
-            } else {
-                3
+            // 3 only where AWS could not be asked; a refusal (AWS's, or envc's: another
+            // account, a secret that is not a JSON object) is 1.
+            let asked = match problem.code {
+                envc_core::diagnostic::Code::Aws => {
+                    !envc_deploy::clients::could_not_ask(&problem.message)
+                }
+                envc_core::diagnostic::Code::Endpoint => false,
+                _ => true,
             };
+            let code = if asked { 1 } else { 3 };
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);
             code
         }

@@ -253,16 +253,40 @@ fn unparsed_response(raw: &aws_sdk_cloudformation::config::http::HttpResponse) -
     )
 }
 
+/// Whether a failed call's message says AWS could not be asked (unreachable, silent, or the
+/// credentials refused), rather than that it refused the request itself.
+pub fn could_not_ask(message: &str) -> bool {
+    unreachable(message) || credentials_refused(message)
+}
+
+fn unreachable(message: &str) -> bool {
+    [
+        "could not reach",
+        "did not answer",
+        "could not send",
+        "no credentials",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+fn credentials_refused(message: &str) -> bool {
+    [
+        "ExpiredToken",
+        "credentials",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "UnrecognizedClient",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 /// A diagnostic for a failed AWS call; `message` is AWS's code and message.
 pub fn aws_failure(what: &str, message: String) -> Diagnostic {
-    let help = if message.contains("could not reach") || message.contains("did not answer") {
+    let help = if unreachable(&message) {
         "check the network, `--region`, and `--endpoint-url`/`AWS_ENDPOINT_URL` if you use an emulator"
-    } else if message.contains("ExpiredToken")
-        || message.contains("credentials")
-        || message.contains("InvalidClientTokenId")
-        || message.contains("SignatureDoesNotMatch")
-        || message.contains("UnrecognizedClient")
-    {
+    } else if credentials_refused(&message) {
         "refresh your credentials (`aws sso login`, `--profile`)"
     } else if message.contains("AccessDenied") {
         "the credentials in use lack a permission this needs"

@@ -34,7 +34,14 @@ impl ProvideCredentials for TimedCredentials {
     {
         future::ProvideCredentials::new(async move {
             match tokio::time::timeout(self.wait, self.chain.provide_credentials()).await {
-                Ok(credentials) => credentials,
+                Ok(Ok(credentials)) => {
+                    remember(credentials.secret_access_key());
+                    if let Some(token) = credentials.session_token() {
+                        remember(token);
+                    }
+                    Ok(credentials)
+                }
+                Ok(failed) => failed,
                 Err(_) => Err(CredentialsError::provider_error(format!(
                     "no credentials came from the profile's credential source within {} s (its `credential_process` or SSO login did not finish)",
                     self.wait.as_secs()
@@ -42,6 +49,37 @@ impl ProvideCredentials for TimedCredentials {
             }
         })
     }
+}
+
+/// The secret parts (secret key, session token) of every credential resolved in this
+/// process, and the values read from secrets: the CLI masks them in everything it shows, as
+/// an endpoint may echo a request's headers or body into its error.
+static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// AWS's secret keys are 40 characters and its session tokens hundreds: a shorter secret is
+/// a local emulator's (`test`), and masking it would mask words.
+const SHORTEST_SECRET: usize = 16;
+
+fn remember(secret: &str) {
+    if secret.len() >= SHORTEST_SECRET {
+        remember_value(secret);
+    }
+}
+
+/// Keeps `value` (a value read from a secret) for output to mask, however short: the
+/// redactor masks a short one only where it stands quoted.
+pub(crate) fn remember_value(value: &str) {
+    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !value.is_empty() && !seen.iter().any(|s| s == value) {
+        seen.push(value.to_string());
+    }
+}
+
+/// The secrets of the credentials resolved so far, from the `skip`-th on (in the order
+/// they were first seen).
+pub fn seen_secrets(skip: usize) -> Vec<String> {
+    let seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    seen.iter().skip(skip).cloned().collect()
 }
 
 #[cfg(test)]
@@ -84,5 +122,31 @@ mod tests {
         let timed = TimedCredentials::shared(chain, Duration::from_secs(5));
         let credentials = timed.provide_credentials().await.unwrap();
         assert_eq!(credentials.access_key_id(), given.access_key_id());
+    }
+
+    /// The secret parts of resolved credentials are kept for output to mask; an emulator's
+    /// short stand-in (`test`) is not, as masking it would mask words.
+    #[tokio::test]
+    async fn the_secrets_of_resolved_credentials_are_kept_for_masking() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSEENKEY0001";
+        let token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0001";
+        let given = Credentials::new("AKIDEXAMPLE", secret, Some(token.into()), None, "test");
+        let timed = TimedCredentials::shared(
+            SharedCredentialsProvider::new(given),
+            Duration::from_secs(5),
+        );
+        timed.provide_credentials().await.unwrap();
+        let short = Credentials::new("AKIDEXAMPLE", "test", None, None, "test");
+        let timed = TimedCredentials::shared(
+            SharedCredentialsProvider::new(short),
+            Duration::from_secs(5),
+        );
+        timed.provide_credentials().await.unwrap();
+        let seen = seen_secrets(0);
+        assert!(
+            seen.iter().any(|s| s == secret) && seen.iter().any(|s| s == token),
+            "{seen:?}"
+        );
+        assert!(!seen.iter().any(|s| s == "test"), "{seen:?}");
     }
 }

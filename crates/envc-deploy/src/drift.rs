@@ -216,14 +216,26 @@ async fn read_drifts(cf: &Client, drift: &mut StackDrift) -> Result<(), Diagnost
             let properties = resource
                 .property_differences()
                 .iter()
-                .map(|p| PropertyDrift {
-                    path: p.property_path().unwrap_or_default().to_string(),
-                    expected: p.expected_value().unwrap_or_default().to_string(),
-                    actual: p.actual_value().unwrap_or_default().to_string(),
-                    difference: p
-                        .difference_type()
-                        .map(|d| d.as_str().to_string())
-                        .unwrap_or_default(),
+                .map(|p| {
+                    let path = p.property_path().unwrap_or_default().to_string();
+                    // Values as AWS holds them: a container's variable or a property may
+                    // hold a credential, which is never shown.
+                    let key = path
+                        .rsplit('/')
+                        .find(|s| s.parse::<usize>().is_err())
+                        .unwrap_or_default();
+                    let hidden = |value: Option<&str>| {
+                        envc_core::credentials::hide_in_reported(key, value.unwrap_or_default())
+                    };
+                    PropertyDrift {
+                        expected: hidden(p.expected_value()),
+                        actual: hidden(p.actual_value()),
+                        path,
+                        difference: p
+                            .difference_type()
+                            .map(|d| d.as_str().to_string())
+                            .unwrap_or_default(),
+                    }
                 })
                 .collect();
             drift.resources.push(ResourceDrift {

@@ -10,6 +10,7 @@ mod buckets;
 pub mod change_set;
 pub mod clients;
 mod credentials;
+pub use credentials::seen_secrets;
 pub mod drift;
 pub mod health;
 pub mod image;

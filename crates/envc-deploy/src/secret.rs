@@ -140,7 +140,9 @@ pub async fn list_with(clients: &Clients, target: &DeployTarget) -> Result<Secre
         .map(|(key, _)| key.clone())
         .filter(|key| !keys.contains(key))
         .collect();
-    missing.dedup();
+    // Each key once, though several stacks read it (in the order first read).
+    let mut seen = std::collections::HashSet::new();
+    missing.retain(|key| seen.insert(key.clone()));
     Ok(SecretKeys {
         secret: name,
         keys,
@@ -184,7 +186,13 @@ async fn current(clients: &Clients, name: &str) -> Result<Map<String, Value>, Di
         }
     };
     match serde_json::from_str(&text) {
-        Ok(Value::Object(keys)) => Ok(keys),
+        Ok(Value::Object(keys)) => {
+            // Never shown, even where an answer to a later call echoes them.
+            for value in keys.values().filter_map(Value::as_str) {
+                crate::credentials::remember_value(value);
+            }
+            Ok(keys)
+        }
         _ => Err(Diagnostic::error(
             Code::SecretKey,
             format!("`{name}` holds text that is not a JSON object"),

@@ -329,6 +329,73 @@ fn is_high_entropy(text: &str) -> bool {
     entropy >= 3.5
 }
 
+/// `text`, a value AWS reports at property `key` (drift's expected and actual values), with
+/// what looks like a credential in it hidden: the value itself, or inside its JSON, a
+/// mapping's value by its key and a `{"Name": …, "Value": …}` pair (a container's variable)
+/// by its name.
+pub fn hide_in_reported(key: &str, text: &str) -> String {
+    const HIDDEN: &str = "(hidden: it looks like a credential)";
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut json @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) => {
+            if hide_in_json(key, &mut json) {
+                json.to_string()
+            } else {
+                text.to_string()
+            }
+        }
+        _ => match looks_like_credential(
+            Context {
+                key,
+                in_secret_reference: false,
+            },
+            text,
+        ) {
+            Some(_) => HIDDEN.to_string(),
+            None => text.to_string(),
+        },
+    }
+}
+
+/// Hides the credentials in `json` (the value at `key`); whether it hid any.
+fn hide_in_json(key: &str, json: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match json {
+        Value::String(text) => {
+            let found = looks_like_credential(
+                Context {
+                    key,
+                    in_secret_reference: false,
+                },
+                text,
+            );
+            if found.is_some() {
+                *text = "****".to_string();
+            }
+            found.is_some()
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |hid, item| hide_in_json(key, item) | hid),
+        Value::Object(map) => {
+            // A name-value pair: the value is judged by the name.
+            let name = ["Name", "name"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str))
+                .map(str::to_string);
+            let mut hid = false;
+            for (field, value) in map.iter_mut() {
+                let judged_by = match (&name, field.as_str()) {
+                    (Some(name), "Value" | "value") => name.as_str(),
+                    _ => field.as_str(),
+                };
+                hid |= hide_in_json(judged_by, value);
+            }
+            hid
+        }
+        _ => false,
+    }
+}
+
 mod redactor;
 
 pub use redactor::Redactor;

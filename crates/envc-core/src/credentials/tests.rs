@@ -122,3 +122,19 @@ fn a_learned_value_is_masked_in_json_nested_in_json() {
     }
     assert!(shown.contains("SecretString"), "{shown}");
 }
+
+/// Values AWS reports (drift's expected and actual) are shown with their credentials
+/// hidden: a container variable by its name, a bare secret key by its shape.
+#[test]
+fn reported_values_hide_their_credentials() {
+    let variables =
+        r#"[{"Name":"DB_PASSWORD","Value":"hunter2hunter2"},{"Name":"MODE","Value":"fast"}]"#;
+    let shown = super::hide_in_reported("Environment", variables);
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("fast"), "{shown}");
+    let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    assert!(!super::hide_in_reported("Value", key).contains(key));
+    assert_eq!(super::hide_in_reported("VisibilityTimeout", "300"), "300");
+    let plain = r#"[{"Name":"MODE","Value":"fast"}]"#;
+    assert_eq!(super::hide_in_reported("Environment", plain), plain);
+}
