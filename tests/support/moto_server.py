@@ -54,6 +54,10 @@ answered one at a time.
 moto has no UpdateTerminationProtection, and deletes a stack whatever its
 `EnableTerminationProtection`; CloudFormation refuses to. Both are added.
 
+moto has no ListImports. CloudFormation lists the stacks that import an export, and refuses
+to when none does ("Export 'X' is not imported by any stack"). Added: the live stacks whose
+template names the export in `Fn::ImportValue`.
+
 moto's CloudFormation has no `AWS::WAFv2::WebACL` or `AWS::WAFv2::WebACLAssociation` (a
 stack with one fails with HTTP 500), though moto's WAFv2 API has both. The models create the
 ACL and associate it through that backend, and delete them again.
@@ -724,6 +728,34 @@ def _delete_unless_protected(self):
 
 
 _Response.delete_stack = _delete_unless_protected
+
+
+def _imports_value(node, name):
+    if isinstance(node, dict):
+        return node.get("Fn::ImportValue") == name or any(
+            _imports_value(value, name) for value in node.values()
+        )
+    if isinstance(node, list):
+        return any(_imports_value(value, name) for value in node)
+    return False
+
+
+def _list_imports(self):
+    name = self._get_param("ExportName")
+    importers = sorted(
+        {
+            stack.name
+            for stack in self.cloudformation_backend.stacks.values()
+            if not stack.status.startswith("DELETE_COMPLETE")
+            and _imports_value(stack.template_dict, name)
+        }
+    )
+    if not importers:
+        raise _ValidationError(message=f"Export '{name}' is not imported by any stack.")
+    return _ActionResult({"Imports": importers})
+
+
+_Response.list_imports = _list_imports
 
 import threading as _threading
 

@@ -248,6 +248,13 @@ pub async fn destroy(
         }
     };
     let cf = &clients.cloudformation;
+    match imported_elsewhere(cf, target).await {
+        Ok(None) => {}
+        Ok(Some(problem)) | Err(problem) => {
+            report.diagnostics.push(problem);
+            return report;
+        }
+    }
     for wave in target.waves.iter().rev() {
         let mut running = tokio::task::JoinSet::new();
         for name in wave {
@@ -283,6 +290,81 @@ pub async fn destroy(
 
 /// Why the environment is not destroyed, if it is not: it is protected and not forced, or
 /// the person did not confirm.
+/// Why the environment cannot be destroyed whole: a stack of another environment (or made
+/// by hand) imports one of its exports, and CloudFormation refuses to delete a stack whose
+/// export is in use. Found before anything is deleted, so the environment is not left half
+/// destroyed.
+async fn imported_elsewhere(
+    cf: &aws_sdk_cloudformation::Client,
+    target: &DeployTarget,
+) -> Result<Option<Diagnostic>, Diagnostic> {
+    let own: std::collections::HashSet<&str> = target
+        .stacks
+        .iter()
+        .map(|s| s.stack_name.as_str())
+        .collect();
+    let mut in_use = Vec::new();
+    for stack in &target.stacks {
+        for export in &stack.template.exports {
+            for importer in importers(cf, export).await? {
+                if !own.contains(importer.as_str()) {
+                    in_use.push(format!(
+                        "`{export}` (of `{}`) is imported by `{importer}`",
+                        stack.stack_name
+                    ));
+                }
+            }
+        }
+    }
+    if in_use.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        Diagnostic::error(
+            Code::StackFailed,
+            format!("`{}` cannot be destroyed while other stacks import its exports: {}", target.env, in_use.join("; ")),
+        )
+        .help("CloudFormation refuses to delete a stack whose export is in use: destroy (or change) the importing stacks first; nothing was deleted"),
+    ))
+}
+
+/// The stacks that import `export` (ListImports, every page).
+async fn importers(
+    cf: &aws_sdk_cloudformation::Client,
+    export: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut stacks = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let answer = cf
+            .list_imports()
+            .export_name(export)
+            .set_next_token(token.take())
+            .send()
+            .await;
+        match answer {
+            Ok(page) => {
+                stacks.extend(page.imports().iter().cloned());
+                match page.next_token() {
+                    Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                    _ => return Ok(stacks),
+                }
+            }
+            Err(error) => {
+                let message = super::clients::error_message(&error);
+                // An export nothing imports, or that does not exist (never deployed).
+                if message.contains("is not imported") || message.contains("does not exist") {
+                    return Ok(stacks);
+                }
+                return Err(super::clients::aws_failure(
+                    &format!("cannot tell which stacks import `{export}`"),
+                    message,
+                ));
+            }
+        }
+    }
+}
+
 fn destroy_refused(target: &DeployTarget, options: &DestroyOptions) -> Option<Diagnostic> {
     if target.protected && !options.force {
         return Some(
