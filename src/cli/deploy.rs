@@ -12,7 +12,7 @@ use envc_core::source::SourceMap;
 use envc_deploy::status::{LiveDiff, StackStatusRow};
 use envc_deploy::{DeployReport, Outcome, Progress, Reporter};
 
-use super::output::{errln, out, outln};
+use super::output::{errln, one_line, out, outln};
 use super::report::Format;
 use super::{print_diagnostics, AwsArgs, Cli, StatusFormat};
 
@@ -214,7 +214,8 @@ pub fn print_report(report: &DeployReport, verb: &str) {
         outln!("outputs:");
         for result in with_outputs {
             for (key, value) in &result.outputs {
-                outln!("  {}.{key} = {value}", result.stack);
+                // AWS's text: its line breaks and escape codes written out.
+                outln!("  {}.{} = {}", result.stack, one_line(key), one_line(value));
             }
         }
     }
@@ -231,16 +232,17 @@ pub fn status_table(rows: &[StackStatusRow]) -> String {
             row.stack,
             row.status,
             row.last_updated.as_deref().unwrap_or("-"),
-            row.image_tag.as_deref().unwrap_or("-"),
+            one_line(row.image_tag.as_deref().unwrap_or("-")),
             row.outputs.len()
         ));
+        // AWS's text: its line breaks and escape codes written out, so each row is a line.
         if let Some(reason) = &row.reason {
             if !reason.is_empty() {
-                out.push_str(&format!("  reason: {reason}\n"));
+                out.push_str(&format!("  reason: {}\n", one_line(reason)));
             }
         }
         for (key, value) in &row.outputs {
-            out.push_str(&format!("  {key} = {value}\n"));
+            out.push_str(&format!("  {} = {}\n", one_line(key), one_line(value)));
         }
     }
     out

@@ -117,6 +117,21 @@ pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
     escape_controls(text, false)
 }
 
+/// [`escaped`], line breaks and tabs too: for one field of a line (a key, a value AWS gave).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = escaped(text);
+    if !text.contains(['\n', '\r', '\t']) {
+        return text;
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => format!("\\u{{{:x}}}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
 fn escape_controls(text: &str, keep_colour: bool) -> std::borrow::Cow<'_, str> {
     let unsafe_at = |c: char| {
         (c.is_control() && !matches!(c, '\n' | '\t' | '\r' | '\u{1b}'))

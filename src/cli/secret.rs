@@ -236,6 +236,8 @@ fn run_list(cli: &Cli, env: &str, format: Format, aws: &AwsArgs, color: bool) ->
             );
             for key in &listed.keys {
                 let readers = listed.readers(key);
+                // A key as the secret holds it, its line breaks and escape codes written out.
+                let key = super::output::one_line(key);
                 match readers.as_slice() {
                     [] => outln!("  {key}"),
                     stacks => outln!("  {key}  (read by {})", stacks.join(", ")),
