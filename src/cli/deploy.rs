@@ -575,10 +575,12 @@ pub fn run_destroy(
         Err(code) => return code,
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let mut asked = false;
     let confirmed = if target.protected {
         match (confirm, interactive && force) {
             (Some(typed), _) => typed == env,
             (None, true) => {
+                asked = true;
                 out!("`{env}` is protected. Type its name to destroy every stack of it: ");
                 let _ = std::io::Write::flush(&mut std::io::stdout());
                 let mut typed = String::new();
@@ -590,14 +592,20 @@ pub fn run_destroy(
     } else if yes || confirm == Some(env) {
         true
     } else if interactive {
+        asked = true;
         out!("Destroy every stack of `{env}`? [y/N] ");
         let _ = std::io::Write::flush(&mut std::io::stdout());
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
-        matches!(answer.trim(), "y" | "yes")
+        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
     } else {
         false
     };
+    if asked && !confirmed {
+        // Answered at the terminal: the answer, not a missing `--yes`, is why.
+        outln!("destroy cancelled: nothing was destroyed");
+        return 1;
+    }
     let options = envc_deploy::status::DestroyOptions { force, confirmed };
     let printer: std::sync::Arc<dyn envc_deploy::Reporter> =
         std::sync::Arc::new(Printer::new(color));
