@@ -540,8 +540,22 @@ pub fn run_live_diff(cli: &Cli, env: &str, aws: &AwsArgs, color: bool) -> i32 {
         Ok(target) => target,
         Err(code) => return code,
     };
-    match runtime().block_on(envc_deploy::status::live_diff(&target)) {
-        Ok(diffs) => i32::from(print_live_diff(&diffs, color)),
+    let in_flight = envc_deploy::InFlight::default();
+    let diffed = match until_interrupted(
+        envc_deploy::status::live_diff(&target, &in_flight),
+        &[(&target, &in_flight)],
+    ) {
+        Ok(diffed) => diffed,
+        Err(code) => return code,
+    };
+    match diffed {
+        Ok(diffs) => {
+            let differs = print_live_diff(&diffs, color);
+            let problems: Vec<_> = diffs.iter().filter_map(|d| d.problem.clone()).collect();
+            print_diagnostics(&problems, &SourceMap::default(), Format::Human, color);
+            // A stack whose change set CloudFormation refused differs from what is deployed.
+            i32::from(differs || !problems.is_empty())
+        }
         // As `status`: AWS could not be asked (2 is a usage error).
         Err(problem) => {
             print_diagnostics(&[problem], &SourceMap::default(), Format::Human, color);

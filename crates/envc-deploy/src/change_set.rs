@@ -209,7 +209,7 @@ async fn computed(cf: &Client, stack: &RenderedStack, id: &str) -> Result<Planne
                     return Ok(Planned::NoChanges);
                 }
                 return Err(Diagnostic::error(Code::StackFailed, format!("the change set for `{}` failed: {reason}", stack.stack_name))
-                    .help("CloudFormation rejected the template or its parameters; `envc diff ENV --live` shows what differs"));
+                    .help("CloudFormation rejected the template or its parameters, for the reason it gives: fix the environment or its template, and run again"));
             }
             _ if started.elapsed() > COMPUTE_LIMIT => {
                 delete_change_set(cf, &stack.stack_name, id).await;

@@ -151,9 +151,18 @@ pub struct LiveDiff {
     pub template_diff: Option<String>,
     /// What CloudFormation would change (the change set is deleted again).
     pub changes: Option<ChangeSetSummary>,
+    /// Why CloudFormation could not say what would change (its change set failed): the
+    /// other stacks are still compared.
+    pub problem: Option<Diagnostic>,
 }
 
-pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnostic> {
+/// Each stack's deployed template against a fresh render, and the change set CloudFormation
+/// would make. The change sets made are listed in `made` while they exist, for Ctrl-C to
+/// delete.
+pub async fn live_diff(
+    target: &DeployTarget,
+    made: &InFlight,
+) -> Result<Vec<LiveDiff>, Diagnostic> {
     // It creates change sets to show them.
     let clients = Clients::to_change(&target.aws, &target.env).await?;
     let cf = &clients.cloudformation;
@@ -180,6 +189,7 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
                     &format!("{} (rendered)", stack.stack_name),
                 )),
                 changes: Some(change_set::summary_of_new(stack)),
+                problem: None,
             });
             continue;
         };
@@ -191,22 +201,27 @@ pub async fn live_diff(target: &DeployTarget) -> Result<Vec<LiveDiff>, Diagnosti
                 &format!("{} (rendered)", stack.stack_name),
             )
         });
-        let made = InFlight::default();
-        let changes = match change_set::plan_update(&clients, target, stack, &made).await? {
-            Planned::Update {
+        let (changes, problem) = match change_set::plan_update(&clients, target, stack, made).await
+        {
+            Ok(Planned::Update {
                 summary,
                 change_set,
-            } => {
+            }) => {
                 change_set::delete_change_set(cf, &stack.stack_name, &change_set).await;
-                Some(summary)
+                made.change_set_gone(&stack.stack_name);
+                (Some(summary), None)
             }
-            _ => None,
+            Ok(_) => (None, None),
+            // A change set CloudFormation refused is this stack's problem, not the run's.
+            Err(problem) if problem.code == Code::StackFailed => (None, Some(problem)),
+            Err(problem) => return Err(problem),
         };
         diffs.push(LiveDiff {
             stack: stack.stack.clone(),
             deployed: true,
             template_diff,
             changes,
+            problem,
         });
     }
     Ok(diffs)
