@@ -157,7 +157,7 @@ fn init_through_a_link_out_is_refused_and_leaves_nothing(project: &Path, outside
 }
 
 #[test]
-fn fmt_keeps_permissions_and_writes_through_links_inside_the_project() {
+fn fmt_keeps_permissions_writes_through_links_inside_the_project_and_leaves_read_only_files() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     support::copy_project(support::root(), project);
@@ -173,7 +173,14 @@ fn fmt_keeps_permissions_and_writes_through_links_inside_the_project() {
         project,
         &["fmt", "env/linked.kdl", "env/real/read-only.kdl"],
     );
-    assert_eq!(run.code, 0, "{}", run.all());
+    // A file made read-only is left as it is (as `gofmt -w` or `rustfmt` leave it), and said.
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("cannot write `env/real/read-only.kdl`: it is read-only"),
+        "{}",
+        run.all()
+    );
     let mode = |name: &str| {
         std::fs::symlink_metadata(project.join(name))
             .unwrap()
@@ -185,13 +192,14 @@ fn fmt_keeps_permissions_and_writes_through_links_inside_the_project() {
     assert_eq!(mode("env/real/read-only.kdl"), 0o444);
     let link = std::fs::symlink_metadata(project.join("env/linked.kdl")).unwrap();
     assert!(link.file_type().is_symlink(), "the link was replaced");
-    for name in ["env/real/private.kdl", "env/real/read-only.kdl"] {
-        assert_eq!(
-            std::fs::read_to_string(project.join(name)).unwrap(),
-            "x 1\n",
-            "{name}"
-        );
-    }
+    assert_eq!(
+        std::fs::read_to_string(project.join("env/real/private.kdl")).unwrap(),
+        "x 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("env/real/read-only.kdl")).unwrap(),
+        unformatted
+    );
     // No temporary file is left beside them.
     let names: Vec<_> = std::fs::read_dir(project.join("env/real"))
         .unwrap()

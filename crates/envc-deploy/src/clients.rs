@@ -246,11 +246,25 @@ fn unparsed_response(raw: &aws_sdk_cloudformation::config::http::HttpResponse) -
                 .collect::<String>()
         })
         .unwrap_or_default();
+    let status = raw.status().as_u16();
+    if (200..300).contains(&status) {
+        // A success envc cannot read: the request may well have been done.
+        return format!("{ANSWER_UNREAD} (HTTP {status}): {}", body.trim());
+    }
     format!(
-        "AWS answered HTTP {} without an error code envc could read: {}",
-        raw.status().as_u16(),
+        "AWS answered HTTP {status} without an error code envc could read: {}",
         body.trim()
     )
+}
+
+/// How a failed call's message begins when AWS answered with success in a form envc could
+/// not read: whether the request was done is not known.
+const ANSWER_UNREAD: &str = "AWS answered, but not in a form envc could read";
+
+/// Whether a failed call's message says the answer could not be read, so the request may
+/// have been done.
+pub fn answer_unread(message: &str) -> bool {
+    message.contains(ANSWER_UNREAD)
 }
 
 /// Whether a failed call's message says AWS could not be asked (unreachable, silent, or the
@@ -290,6 +304,8 @@ pub fn aws_failure(what: &str, message: String) -> Diagnostic {
         "refresh your credentials (`aws sso login`, `--profile`)"
     } else if message.contains("AccessDenied") {
         "the credentials in use lack a permission this needs"
+    } else if answer_unread(&message) {
+        "whether AWS did it is not known: `envc status ENV` shows the stacks as they are (a proxy or endpoint between envc and AWS may have changed the answer)"
     } else {
         "AWS refused the call for the reason it gives; nothing was changed by it"
     };

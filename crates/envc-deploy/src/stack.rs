@@ -294,6 +294,8 @@ pub async fn create(
             let message = error_message(&e);
             let help = if message.starts_with("AlreadyExistsException") {
                 "another operation (another `envc deploy`?) created the stack while this one was planning; let it finish, then deploy again"
+            } else if super::clients::answer_unread(&message) {
+                "whether CloudFormation created the stack is not known: `envc status ENV` shows it, and a later deploy goes on from there"
             } else {
                 "CloudFormation refused the request before creating anything, for the reason it gives; fix the environment or template and deploy again"
             };

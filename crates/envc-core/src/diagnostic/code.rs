@@ -66,6 +66,8 @@ codes! {
     ExtendsTooDeep = "envc::resolve::too-deep",
     /// `(remove)` of something the environment does not inherit.
     RemoveMissing = "envc::resolve::remove-missing",
+    /// `(remove)` with a value, property or block, which would be dropped with it.
+    RemoveWithValue = "envc::resolve::remove-with-value",
     /// `(append)` on something that is not a list.
     AppendNotList = "envc::resolve::append-not-list",
     /// A node sets a name envc reserves, like `env`.

@@ -187,6 +187,7 @@ impl Merger<'_> {
             }
         };
         match node.mode {
+            MergeMode::Remove if !self.removes_only(node, 1) => {}
             MergeMode::Remove => {
                 if !self.remove(group, &key, node) {
                     let known: Vec<String> = group.entries.keys().cloned().collect();
@@ -223,6 +224,9 @@ impl Merger<'_> {
 
     fn apply_node(&mut self, table: &mut Table, node: &Node, shape: &Shape) {
         if node.mode == MergeMode::Remove {
+            if !self.removes_only(node, 0) {
+                return;
+            }
             if !self.remove(table, &node.name, node) {
                 let known: Vec<String> = table.entries.keys().cloned().collect();
                 self.remove_missing(node, &node.name, &known);
@@ -354,6 +358,28 @@ impl Merger<'_> {
         };
         table.removed.insert(key.to_string(), removal);
         true
+    }
+
+    /// Whether a `(remove)` node holds nothing past its name and its `names` key arguments:
+    /// a value, property or block on it would be silently dropped with it (reported).
+    fn removes_only(&mut self, node: &Node, names: usize) -> bool {
+        let value = node
+            .args
+            .get(names)
+            .map(|a| a.span)
+            .or(node.props.first().map(|p| p.name_span));
+        let Some(at) = value.or(node.children.as_ref().map(|_| node.span)) else {
+            return true;
+        };
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::RemoveWithValue,
+                format!("`(remove){}` takes nothing but what it removes", node.name),
+            )
+            .at(at, "this would be dropped with it")
+            .help("`(remove)` deletes the inherited value whole: write it alone (`(remove)waf`, `(remove)queue \"legacy\"`), or without `(remove)` to change the value"),
+        );
+        false
     }
 
     fn remove_missing(&mut self, node: &Node, what: &str, known: &[String]) {
