@@ -363,8 +363,12 @@ fn check_across(
     let creates_zones = creates_builtin(stacks, crate::model::StackKind::Dns);
     let creates_registry = creates_builtin(stacks, crate::model::StackKind::Registry);
     compute::check_image_tags(all, creates_registry, &mut across);
-    let creates_config_secret = creates_builtin(stacks, crate::model::StackKind::ConfigSecret);
-    secret_refs::check_secret_references(all, creates_config_secret, &mut across);
+    // Which secret the project makes is known only from valid stacks: without them, every
+    // reference to the config secret would read as one to a secret made elsewhere.
+    if stacks.is_some() {
+        let creates_config_secret = creates_builtin(stacks, crate::model::StackKind::ConfigSecret);
+        secret_refs::check_secret_references(all, creates_config_secret, &mut across);
+    }
     let mut not_rendered = dns::check_zones(all, &resolved.declared, creates_zones, &mut across);
     let creates_queues = creates_builtin(stacks, crate::model::StackKind::Queues);
     not_rendered.extend(variables::check_container_variables(
