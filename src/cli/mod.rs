@@ -155,7 +155,8 @@ pub enum Command {
     },
     /// Deploy environments through CloudFormation change sets, in dependency waves: one
     /// (`envc deploy staging2`), several with one plan and one question (`envc deploy dev
-    /// staging`), every one (`--all`), or those a pattern matches (`'pr-*'`).
+    /// staging`), every one (`--all`), or those a pattern matches (`'pr-*'`). Exit 0 deployed,
+    /// 1 failed or refused, 2 usage, 130 interrupted.
     Deploy(deploy::DeployArgs),
     /// Run a stack's task once (the migration) where the services run, stream its log lines,
     /// and exit with its container's exit code. Exit 1 when it could not run, 2 for no such
@@ -204,7 +205,8 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
-    /// Delete an environment's stacks, last wave first.
+    /// Delete an environment's stacks, last wave first. Exit 0 destroyed, 1 refused, failed
+    /// or cancelled, 2 usage, 130 interrupted.
     Destroy {
         env: String,
         /// Do not ask (unprotected environments).
