@@ -9,6 +9,16 @@ pub fn check_plaintext(env: &ResolvedEnv, out: &mut Vec<Diagnostic>) {
     walk(&env.root, "", false, &env.name, out);
 }
 
+/// Whether `key` could have a credential's shape at all: every shape is 15 characters or
+/// more, or holds a capital, `_`, `.` or `:`. Most keys (`cidr`, `visibility-timeout`) are
+/// neither, and are not compared with the shapes.
+fn could_be_a_shape(key: &str) -> bool {
+    key.len() >= 15
+        || key
+            .bytes()
+            .any(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+}
+
 /// A key (a variable's or a tag's name) that is a credential: it is written out as
 /// plainly as a value, so it is refused the same way, and never named.
 fn key_credential(path: &str, what: &str, at: crate::source::Span) -> Diagnostic {
@@ -36,7 +46,7 @@ fn walk(table: &Table, path: &str, under_secret: bool, env: &str, out: &mut Vec<
             }
         };
         let is_ref_table = under_secret || key == "secret";
-        if let Some(what) = shape_of(key) {
+        if let Some(what) = could_be_a_shape(key).then(|| shape_of(key)).flatten() {
             out.push(key_credential(path, what, entry.key_span));
         }
         match &entry.value {
