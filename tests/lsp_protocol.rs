@@ -326,6 +326,18 @@ fn malformed_messages_get_protocol_errors_and_the_server_goes_on() {
     let invalid = client.next_response();
     assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
     assert_eq!(invalid["id"], 41);
+    // A second `initialize` is a request out of place.
+    let again = client.ask("initialize", json!({ "capabilities": {} }));
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+    // A request whose id is no JSON-RPC id is refused, not taken for a notification (which
+    // would leave the client waiting for an answer).
+    for id in [r#"{"a": 1}"#, "1.5", "99999999999999999999", "null"] {
+        client.send_body(&format!(
+            r#"{{"jsonrpc": "2.0", "id": {id}, "method": "textDocument/hover", "params": {{}}}}"#
+        ));
+        let refused = client.next_response();
+        assert_eq!(refused["error"]["code"], -32600, "{id}: {refused}");
+    }
     // Parameters of the wrong shape holding a credential: InvalidParams, not repeated.
     let wrong = client.ask(
         "textDocument/hover",

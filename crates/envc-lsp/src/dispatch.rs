@@ -117,6 +117,10 @@ impl<'a> RequestDispatcher<'a> {
             crash if std::env::var("ENVC_LSP_TEST_PANIC").is_ok_and(|m| m == crash) => {
                 panic!("`{crash}` panics on purpose (ENVC_LSP_TEST_PANIC)")
             }
+            "initialize" => Err(Refusal {
+                code: lsp_server::ErrorCode::InvalidRequest,
+                message: "the server is initialized already: `initialize` is sent once".to_string(),
+            }),
             other => Err(Refusal {
                 code: lsp_server::ErrorCode::MethodNotFound,
                 message: format!("envc does not answer `{other}`"),

@@ -97,6 +97,14 @@ pub fn read_messages(
             return;
         }
         match serde_json::from_slice::<Message>(&body) {
+            // A request whose id is no JSON-RPC id (an object, a fraction, a number past
+            // what lsp-server keeps, `null`) reads as a notification: it is refused instead,
+            // as the request it was meant to be, so the client is not left waiting.
+            Ok(Message::Notification(_)) if has_id(&body) => refuse(error(
+                None,
+                -32600,
+                "the request's id is not a JSON-RPC id (a number or a string)",
+            )),
             Ok(message) => {
                 let is_exit = matches!(&message, Message::Notification(n) if n.method == "exit");
                 if incoming.send(message).is_err() || is_exit {
@@ -106,6 +114,13 @@ pub fn read_messages(
             Err(_) => refuse(refusal(&body)),
         }
     }
+}
+
+/// Whether a message has an `id` member (a notification has none).
+fn has_id(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\"id\"").is_some()
+        && serde_json::from_slice::<serde_json::Value>(body)
+            .is_ok_and(|value| value.get("id").is_some())
 }
 
 /// The answer to a message that is not one the protocol has.
