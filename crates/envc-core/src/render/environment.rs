@@ -12,7 +12,7 @@ use super::unread::unread_settings;
 use super::{FreshStack, RenderedEnv, RenderedStack, Renderer, Slot};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::did_you_mean::did_you_mean;
-use crate::model::StackKind;
+use crate::model::{EnvValue, StackKind};
 use crate::resolve::path;
 use crate::source::{FileId, SourceMap, Span};
 use crate::validate::{ValidEnv, ValidStacks};
@@ -267,19 +267,88 @@ impl Renderer {
         if !found.is_empty() && rendered.iter().any(|(t, _, _)| t.is_none()) {
             return true;
         }
+        let taken = outputs_taken(&stacks.model.project, env);
         for diagnostic in found {
             let trace = diagnostic.primary.as_ref().and_then(|l| {
                 rendered
                     .iter()
                     .find_map(|(t, _, _)| t.as_ref().filter(|t| t.file == l.span.file))
             });
-            out.push(match trace {
+            let diagnostic = match trace {
                 Some(trace) => self.to_template_source(diagnostic, trace, sources),
                 None => diagnostic,
-            });
+            };
+            out.push(at_the_setting(diagnostic, &taken));
         }
         false
     }
+}
+
+/// Each `output="<stack>.<Output>"` an environment's variables take, as the import it renders
+/// to, and where it is set.
+fn outputs_taken(project: &str, env: &ValidEnv) -> Vec<(String, String, Span)> {
+    let model = &env.model;
+    let variables = model
+        .service
+        .iter()
+        .map(|(name, s)| ("service", name, &s.environment))
+        .chain(
+            model
+                .worker
+                .iter()
+                .map(|(name, w)| ("worker", name, &w.environment)),
+        );
+    let mut taken = Vec::new();
+    for (unit, name, environment) in variables {
+        for (key, value) in environment {
+            let EnvValue::Output(output) = value else {
+                continue;
+            };
+            let Some((stack, field)) = output.output.split_once('.') else {
+                continue;
+            };
+            let at = path::pointer(&[unit, name, "environment", key, "output"]);
+            let Some(located) = env.spans.nearest(&at) else {
+                continue;
+            };
+            let import = super::context::export_name(project, &env.name, stack, field);
+            taken.push((import, output.output.clone(), located.value));
+        }
+    }
+    taken
+}
+
+/// A stack's import that nothing exports, shown at the `output=` setting it came from (with
+/// the template's place beside it): the setting names an output its stack does not have.
+fn at_the_setting(mut diagnostic: Diagnostic, taken: &[(String, String, Span)]) -> Diagnostic {
+    if diagnostic.code != Code::DanglingImport {
+        return diagnostic;
+    }
+    let Some((import, output, span)) = taken
+        .iter()
+        .find(|(import, _, _)| diagnostic.message.contains(&format!("`{import}`")))
+    else {
+        return diagnostic;
+    };
+    if let Some(mut written) = diagnostic.primary.take() {
+        written.text = "imported here".to_string();
+        diagnostic.secondary.insert(0, written);
+    }
+    let stack = output.split_once('.').map_or(output.as_str(), |(s, _)| s);
+    let mut diagnostic = diagnostic.at(*span, format!("stack `{stack}` has no such output"));
+    if let Some(meant) = diagnostic
+        .help
+        .take()
+        .filter(|h| h.starts_with("did you mean"))
+    {
+        // An export of the stack, as the setting names it: `queues.JobsQueueUrl`.
+        let field = output.split_once('.').map_or("", |(_, f)| f);
+        let prefix = &import[..import.len() - field.len()];
+        return diagnostic.help(meant.replace(prefix, &format!("{stack}.")));
+    }
+    diagnostic.help(format!(
+        "name an output stack `{stack}` exports (its golden file's `Outputs`), like `output=\"{stack}.<Output>\"`"
+    ))
 }
 
 /// Keeps the cleanly rendered stacks in the cache; written only when something rendered
