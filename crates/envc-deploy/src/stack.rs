@@ -307,6 +307,18 @@ pub async fn create(
         })
 }
 
+/// Turns off a stack's termination protection (a protected environment's stacks have it),
+/// so it can be deleted.
+pub async fn unprotect(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
+    cf.update_termination_protection()
+        .stack_name(stack_name)
+        .enable_termination_protection(false)
+        .send()
+        .await
+        .map(|_| ())
+        .or_failure(|| format!("cannot turn off termination protection of `{stack_name}`"))
+}
+
 pub async fn delete(cf: &Client, stack_name: &str) -> Result<(), Diagnostic> {
     cf.delete_stack()
         .stack_name(stack_name)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::change_set::{self, Planned};
-use super::clients::{Clients, OrFailure};
+use super::clients::Clients;
 use super::health::ServiceHealth;
 use super::plan::ChangeSetSummary;
 use super::stack;
@@ -410,17 +410,7 @@ async fn delete_stack(
         return Ok(None);
     }
     if protected {
-        cf.update_termination_protection()
-            .stack_name(&stack.stack_name)
-            .enable_termination_protection(false)
-            .send()
-            .await
-            .or_failure(|| {
-                format!(
-                    "cannot turn off termination protection of `{}`",
-                    stack.stack_name
-                )
-            })?;
+        stack::unprotect(cf, &stack.stack_name).await?;
     }
     reporter.progress(Progress::Started {
         stack: stack.stack.clone(),

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::change_set::{self, Planned};
-use super::clients::{Clients, OrFailure};
+use super::clients::Clients;
 use super::plan::{self, ChangeSetSummary};
 use super::{stack, DeployOptions, DeployTarget, InFlight, Outcome, Progress, Reporter};
 use envc_core::diagnostic::{Code, Diagnostic};
@@ -256,17 +256,7 @@ async fn delete_failed(
     let seen = stack::event_ids(cf, &stack.stack_name).await;
     // A protected environment's stacks are created with termination protection, which a
     // failed creation keeps: the stack holds nothing, and replacing it was asked for.
-    cf.update_termination_protection()
-        .stack_name(&stack.stack_name)
-        .enable_termination_protection(false)
-        .send()
-        .await
-        .or_failure(|| {
-            format!(
-                "cannot turn off termination protection of the failed stack `{}`",
-                stack.stack_name
-            )
-        })?;
+    stack::unprotect(cf, &stack.stack_name).await?;
     stack::delete(cf, &stack.stack_name).await?;
     let finished = stack::wait(cf, &stack.stack, &stack.stack_name, reporter, since, seen).await?;
     if finished.status != "DELETE_COMPLETE" {
