@@ -316,6 +316,28 @@ fn a_new_identifier_replaces_the_instance_and_an_unprotected_environment_is_warn
     assert_eq!(found[0]["severity"], "warning");
 }
 
+/// A project in a folder below the repository's root reads its golden files at the base
+/// as one at the root does: no change is none, and a replacement is found.
+#[test]
+fn a_project_below_the_repositorys_root_is_compared_with_its_own_golden_files() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path().join("infra/balancer");
+    std::fs::create_dir_all(&dir).unwrap();
+    copy_project(root(), &dir);
+    std::fs::write(repo.path().join(".gitignore"), ".envc/\n").unwrap();
+    commit_all(repo.path(), "the project, in a folder");
+    let same = envc(&dir, &["diff", "--base", "HEAD"]);
+    assert_eq!(same.code, 0, "{}", same.all());
+    assert!(
+        same.all().contains("no changes since HEAD"),
+        "{}",
+        same.all()
+    );
+    append(&dir, "env/dev.kdl", "\noverride \"database\" {\n    Instance {\n        DBInstanceIdentifier \"balancer-dev-db2\"\n    }\n}\n");
+    let (_, json) = check_json(&dir, "dev");
+    assert_eq!(replacements(&json).len(), 1, "{json:?}");
+}
+
 #[test]
 fn cost_base_gives_the_monthly_delta_of_more_tasks() {
     let repo = root_in_git();

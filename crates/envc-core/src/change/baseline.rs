@@ -129,9 +129,16 @@ impl Baseline {
             }
         };
         let prefix = git(root, &["rev-parse", "--show-prefix"]).unwrap_or_default();
+        // `--full-tree`: in a project below the repository's root, ls-tree would otherwise
+        // list only the paths under the working directory, which a tree's paths are not.
         let listing = git(
             root,
-            &["ls-tree", "-r", &format!("{commit}:{prefix}golden")],
+            &[
+                "ls-tree",
+                "-r",
+                "--full-tree",
+                &format!("{commit}:{prefix}golden"),
+            ],
         )
         .unwrap_or_default();
         let listed = listing
