@@ -103,17 +103,19 @@ fn human_review(review: &Review) -> String {
                 resource.kind,
                 resource.action.verb()
             );
+            // Values from the files, written out on their line: one cannot forge another.
+            let one_line = super::output::one_line;
             for property in &resource.properties {
                 let _ = writeln!(
                     text,
                     "      {}: {} → {}",
-                    property.path,
-                    property.before.as_deref().unwrap_or("(none)"),
-                    property.after.as_deref().unwrap_or("(none)")
+                    one_line(&property.path),
+                    one_line(property.before.as_deref().unwrap_or("(none)")),
+                    one_line(property.after.as_deref().unwrap_or("(none)"))
                 );
             }
             for grant in &resource.widened {
-                let _ = writeln!(text, "      grants {}", grant.text);
+                let _ = writeln!(text, "      grants {}", one_line(&grant.text));
             }
         }
     }

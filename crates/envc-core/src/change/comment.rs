@@ -114,7 +114,9 @@ fn grouped_lines(review: &Review) -> (Grouped, Grouped) {
                 let flag = if grant.wildcard { " ⚠ wildcard" } else { "" };
                 let line = format!(
                     "`{}` `{}` grants `{}`{flag}",
-                    stack.stack, resource.id, grant.text
+                    stack.stack,
+                    tick_safe(&resource.id),
+                    tick_safe(&grant.text)
                 );
                 widened.add(line, &env.env);
             }
@@ -248,15 +250,22 @@ fn risky_line(stack: &StackChange, resource: &ResourceChange) -> String {
     let why = match &resource.cause {
         Some(Cause::Type) => ": its type changes".to_string(),
         Some(Cause::Property { path }) => {
-            format!(": `{path}` changes and cannot be updated in place")
+            format!(
+                ": `{}` changes and cannot be updated in place",
+                tick_safe(path)
+            )
         }
         Some(Cause::Refers { path, stack: s, id }) => {
+            let id = tick_safe(id);
             let whose = if *s == stack.stack {
                 format!("`{id}`")
             } else {
                 format!("`{s}`'s `{id}`")
             };
-            format!(": `{path}` refers to {whose}, which is replaced")
+            format!(
+                ": `{}` refers to {whose}, which is replaced",
+                tick_safe(path)
+            )
         }
         None if resource.action == Action::Delete
             && stack.resources.iter().all(|r| r.action == Action::Delete) =>
@@ -268,8 +277,8 @@ fn risky_line(stack: &StackChange, resource: &ResourceChange) -> String {
     format!(
         "{mark} `{}` `{}` (`{}`{data}) **{}**{why}",
         stack.stack,
-        resource.id,
-        resource.kind,
+        tick_safe(&resource.id),
+        tick_safe(&resource.kind),
         resource.action.verb()
     )
 }
@@ -294,8 +303,8 @@ fn details(env: &EnvChange, protected: bool) -> String {
             let _ = writeln!(
                 out,
                 "- `{}` `{}` {}",
-                resource.id,
-                resource.kind,
+                tick_safe(&resource.id),
+                tick_safe(&resource.kind),
                 resource.action.verb()
             );
             for property in &resource.properties {
@@ -304,7 +313,7 @@ fn details(env: &EnvChange, protected: bool) -> String {
                 let _ = writeln!(
                     out,
                     "  - `{}`: `{}` → `{}`",
-                    property.path,
+                    tick_safe(&property.path),
                     tick_safe(before),
                     tick_safe(after)
                 );
@@ -327,9 +336,21 @@ fn status_word(stack: &StackChange) -> &'static str {
     }
 }
 
-/// A value inside inline code: backticks would end it.
+/// Text to put inside inline code: a backtick would end it, and a line break would end
+/// the line (a blank line, the paragraph, after which the text would be markdown and HTML
+/// of the comment), so they are written out.
 fn tick_safe(text: &str) -> String {
-    text.replace('`', "'")
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '`' => safe.push('\''),
+            '\n' => safe.push_str("\\n"),
+            '\r' => safe.push_str("\\r"),
+            c if c.is_control() => safe.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => safe.push(c),
+        }
+    }
+    safe
 }
 
 /// The environments a line is about: all of them, or their names (protected ones marked),
@@ -353,4 +374,19 @@ fn envs_shown(envs: &[String], all: usize, protected: &BTreeSet<String>, most: u
         names.push(format!("{} more", envs.len() - most));
     }
     names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_safe;
+
+    /// What goes inside inline code cannot end it, nor the line it is on: a value from an
+    /// environment file cannot close the comment's `<details>` or add a heading.
+    #[test]
+    fn inline_code_holds_any_value() {
+        let value = "x\n</details>\n\n# INJECTED `y`\r<img src=x>";
+        let safe = tick_safe(value);
+        assert!(!safe.contains(['\n', '\r', '`']), "{safe}");
+        assert_eq!(safe, r"x\n</details>\n\n# INJECTED 'y'\r<img src=x>");
+    }
 }
