@@ -18,8 +18,14 @@ const SECRET_NAMES: &[&str] = &[
 
 /// `value` on one line, like `!Ref Subnet`, `[a, b]`, `{Key: v}`.
 pub fn one_line(value: &Yaml) -> String {
+    one_line_at("", value)
+}
+
+/// [`one_line`] of the value of `key`: a text that looks like a credential for its key (or,
+/// in a `{Name: …, Value: …}` pair, for its name) is shown as `****`.
+fn one_line_at(key: &str, value: &Yaml) -> String {
     let mut out = String::new();
-    write(value, &mut out);
+    write(key, value, &mut out);
     if out.chars().count() > MAX_SHOWN {
         let cut: String = out.chars().take(MAX_SHOWN - 1).collect();
         return format!("{cut}…");
@@ -27,38 +33,55 @@ pub fn one_line(value: &Yaml) -> String {
     out
 }
 
-fn write(value: &Yaml, out: &mut String) {
+fn write(key: &str, value: &Yaml, out: &mut String) {
     match value {
         Yaml::Null => out.push_str("null"),
         Yaml::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Yaml::Number(n) => out.push_str(&n.to_string()),
-        Yaml::String(s) => out.push_str(s),
+        Yaml::String(s) => {
+            let context = crate::credentials::Context {
+                key,
+                in_secret_reference: false,
+            };
+            match crate::credentials::looks_like_credential(context, s) {
+                Some(_) => out.push_str("****"),
+                None => out.push_str(s),
+            }
+        }
         Yaml::Sequence(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write(item, out);
+                write(key, item, out);
             }
             out.push(']');
         }
         Yaml::Mapping(map) => {
+            // A container's variable, `{Name: DB_PASSWORD, Value: …}`: its value is judged by
+            // its name.
+            let name = map.get("Name").and_then(Yaml::as_str);
             out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
+            for (i, (entry, item)) in map.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write(key, out);
+                write("", entry, out);
                 out.push_str(": ");
-                write(item, out);
+                let judged_by = match (entry.as_str(), name) {
+                    (Some("Value"), Some(name)) => name,
+                    (Some(entry), _) => entry,
+                    (None, _) => "",
+                };
+                write(judged_by, item, out);
             }
             out.push('}');
         }
         Yaml::Tagged(tag, inner) => {
             out.push_str(tag);
             out.push(' ');
-            write(inner, out);
+            write(key, inner, out);
         }
     }
 }
@@ -78,7 +101,8 @@ pub fn shown(path: &str, value: &Yaml) -> String {
     if is_secret_path(path) {
         "(secret, not shown)".to_string()
     } else {
-        one_line(value)
+        let leaf = path.rsplit(['.', '[']).next().unwrap_or(path);
+        one_line_at(leaf, value)
     }
 }
 
@@ -161,6 +185,21 @@ mod tests {
         assert_eq!(
             shown("MasterUserPassword", &Yaml::str("hunter22")),
             "(secret, not shown)"
+        );
+    }
+
+    /// A variable's value is judged by its name, and a property's by its own: a committed
+    /// password read back from the base's golden files is not shown.
+    #[test]
+    fn credentials_inside_values_are_masked() {
+        let text = "E:\n  - Name: DB_PASSWORD\n    Value: Tr0ub4dor-and-3-horses\n  - Name: MODE\n    Value: fast\n";
+        let tree = parse_again(text).unwrap();
+        let variables = shown("Environment", tree.get("E").unwrap());
+        assert!(!variables.contains("Tr0ub4dor"), "{variables}");
+        assert!(variables.contains("fast"), "{variables}");
+        assert_eq!(
+            shown("SigningKey", &Yaml::str("k8s-x9QzLm2vN4pR7tW1yB3c")),
+            "****"
         );
     }
 }
