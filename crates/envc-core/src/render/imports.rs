@@ -76,7 +76,14 @@ pub(super) fn check_imports(
                             })),
                     );
                 }
-                Some(exporter) if *exporter != stack.stack && !closure.contains(exporter) => out.push(
+                // CloudFormation makes a stack's exports when the stack is made: its own
+                // import of one finds nothing, and the create fails.
+                Some(exporter) if *exporter == stack.stack => out.push(
+                    Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports `{import}`, which it exports itself", stack.stack))
+                        .at(span(), "imported here")
+                        .help("a stack's exports exist only once it is made: refer to the value inside the stack (`!Ref`, `!GetAtt`) instead of importing it"),
+                ),
+                Some(exporter) if !closure.contains(exporter) => out.push(
                     Diagnostic::error(Code::DanglingImport, format!("stack `{}` imports from `{exporter}` but does not need it", stack.stack))
                         .at(span(), "imported here")
                         .help(format!("add `{exporter}` to the `needs` of stack `{}` in stacks.kdl, so it deploys first", stack.stack)),
