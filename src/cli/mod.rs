@@ -451,6 +451,9 @@ pub(crate) fn print_diagnostics(
     color: bool,
 ) {
     output::learn(sources);
+    for credential in diagnostics.iter().flat_map(|d| &d.hidden) {
+        output::learn_value(credential);
+    }
     let text = report::render(diagnostics, sources, format, color);
     match format {
         Format::Human => {

@@ -201,6 +201,21 @@ pub fn looks_like_credential(context: Context<'_>, text: &str) -> Option<&'stati
     None
 }
 
+/// [`looks_like_credential`] for a value a template writes under property `key`: by its
+/// shape, or a password, token or secret by the property's name (`Password`,
+/// `AuthToken`). Not by a name that merely holds a word like `key` with a random-looking
+/// value: CloudFormation's names (`KmsKeyId`, `TagKeyValue`) hold such words, and their
+/// values are ids.
+pub fn written_in_template(key: &str, text: &str) -> Option<&'static str> {
+    let context = Context {
+        key,
+        in_secret_reference: false,
+    };
+    let found = looks_like_credential(context, text)?;
+    let by_name = found == "a key or token";
+    (!by_name).then_some(found)
+}
+
 /// Whether `path` is a project kind's settings schema, whose defaults are values too.
 pub fn is_kind_schema(path: &std::path::Path) -> bool {
     path.to_string_lossy().ends_with(".schema.json")

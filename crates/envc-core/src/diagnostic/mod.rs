@@ -53,6 +53,9 @@ pub struct Diagnostic {
     /// Environments that have the problem through inheritance, from a value set in another
     /// environment's file: an editor shows it on their own files too.
     pub inherited_by: Vec<String>,
+    /// Credentials the lines it shows hold (one a template writes as a literal), which
+    /// every output masks as it masks those of the project's files.
+    pub hidden: Vec<String>,
 }
 
 impl Diagnostic {
@@ -68,7 +71,14 @@ impl Diagnostic {
             attachment: None,
             suggestion: None,
             inherited_by: Vec::new(),
+            hidden: Vec::new(),
         }
+    }
+
+    /// Marks `credential` as shown by this diagnostic's lines, to be masked wherever it is.
+    pub fn hiding(mut self, credential: &str) -> Self {
+        self.hidden.push(credential.to_string());
+        self
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {

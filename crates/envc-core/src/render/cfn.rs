@@ -9,6 +9,7 @@ use crate::source::{FileId, SourceMap, Span};
 
 use super::yaml::{KeptTree, Mapping, ParseError, ReadTree, Yaml};
 
+mod credentials;
 mod sections;
 
 use sections::{check_limits, check_numbers, check_outputs, check_sections};
@@ -97,6 +98,7 @@ pub fn parse_and_check(
         conditions: names(section("Conditions")),
     };
     check_resources(root, resources, &known, &at, out);
+    credentials::check_credentials(resources, outputs, &at, out);
     let mut places = Places::default();
     let imports = check_references(body, &known, &at, &mut places, out);
     let exports = check_outputs(outputs, &at, &mut places, out);
