@@ -27,7 +27,7 @@ pub enum ReadProblem {
     Missing(std::io::Error),
     /// There, but envc refuses it (a FIFO, a device, a symlink out of the project, too
     /// large). The diagnostic says why.
-    Refused(Diagnostic),
+    Refused(Box<Diagnostic>),
     /// Read, but not UTF-8: the bytes, to point at the first bad one.
     NotUtf8(std::string::FromUtf8Error),
 }
@@ -48,7 +48,7 @@ impl ReadProblem {
                 Code::Io,
                 format!("cannot read `{}`: {err}", relative.display()),
             ),
-            ReadProblem::Refused(diagnostic) => diagnostic,
+            ReadProblem::Refused(diagnostic) => *diagnostic,
             ReadProblem::NotUtf8(err) => {
                 let diagnostic = Diagnostic::error(
                     Code::Encoding,
@@ -89,14 +89,14 @@ pub fn read_bytes(root: &Path, relative: &Path) -> Result<Vec<u8>, ReadProblem> 
     // Following the link now: what it points at must be a regular file too.
     let meta = std::fs::metadata(&path).map_err(ReadProblem::Missing)?;
     if !meta.is_file() {
-        return Err(ReadProblem::Refused(refused(
+        return Err(ReadProblem::Refused(Box::new(refused(
             shown,
             &format!("it is {}, not a regular file", kind_of(&meta)),
             "envc reads only regular files; replace it with one",
-        )));
+        ))));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(ReadProblem::Refused(too_large(shown)));
+        return Err(ReadProblem::Refused(Box::new(too_large(shown))));
     }
     let file = std::fs::File::open(&path).map_err(ReadProblem::Missing)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -105,7 +105,7 @@ pub fn read_bytes(root: &Path, relative: &Path) -> Result<Vec<u8>, ReadProblem> 
         .read_to_end(&mut bytes)
         .map_err(ReadProblem::Missing)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(ReadProblem::Refused(too_large(shown)));
+        return Err(ReadProblem::Refused(Box::new(too_large(shown))));
     }
     Ok(bytes)
 }
@@ -115,17 +115,17 @@ fn check_inside(root: &Path, path: &Path, shown: &Path) -> Result<(), ReadProble
         return Ok(());
     }
     if std::fs::metadata(path).is_err() {
-        return Err(ReadProblem::Refused(refused(
+        return Err(ReadProblem::Refused(Box::new(refused(
             shown,
             "it is a symbolic link to nothing (its target does not exist)",
             "point the link at a file of the project, or replace it with the file",
-        )));
+        ))));
     }
-    Err(ReadProblem::Refused(refused(
+    Err(ReadProblem::Refused(Box::new(refused(
         shown,
         "it is a symbolic link to a file outside the project",
         "envc reads only files inside the project; copy the file into the project instead of linking to it",
-    )))
+    ))))
 }
 
 fn resolves_inside(root: &Path, path: &Path) -> bool {

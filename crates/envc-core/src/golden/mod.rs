@@ -272,7 +272,7 @@ fn reported_difference(
                 None => diagnostic,
             }
         }
-        Difference::Refused(problem) => problem,
+        Difference::Refused(problem) => *problem,
         Difference::LeftOver(path) => {
             let shown = crate::files::display_path(root, &path);
             let diagnostic = Diagnostic::error(
@@ -374,7 +374,7 @@ enum Difference<'a> {
     Missing(&'a RenderedStack),
     LeftOver(PathBuf),
     /// Not a file envc reads (a FIFO, a link out of the project).
-    Refused(Diagnostic),
+    Refused(Box<Diagnostic>),
 }
 
 fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
@@ -389,9 +389,9 @@ fn differences<'a>(root: &Path, env: &'a RenderedEnv) -> Vec<Difference<'a>> {
                 committed: String::from_utf8_lossy(&committed).into_owned(),
             }),
             Err(ReadProblem::Missing(_)) => differences.push(Difference::Missing(stack)),
-            Err(problem) => differences.push(Difference::Refused(
+            Err(problem) => differences.push(Difference::Refused(Box::new(
                 problem.into_diagnostic(root, &relative, None),
-            )),
+            ))),
         }
         expected.insert(relative);
     }

@@ -299,7 +299,7 @@ fn overlay_text(
     let shown = crate::files::display_path(root, relative);
     Some(match crate::files::check_text_size(&shown, text) {
         Ok(()) => Ok(text.clone()),
-        Err(problem) => Err(ReadProblem::Refused(problem)),
+        Err(problem) => Err(ReadProblem::Refused(Box::new(problem))),
     })
 }
 

@@ -437,7 +437,8 @@ impl Renderer {
         let file = sources.add(format!("{} (rendered)", golden.display()), text);
         let text = sources.file(file).text.clone();
         let mut problems = Vec::new();
-        let checked = cfn::parse_and_check(&text, file, &sources, &mut problems);
+        let own = self.is_projects_own(&template_name);
+        let checked = cfn::parse_and_check(&text, file, &sources, own, &mut problems);
         let trace = RenderTrace {
             file,
             context: value,
