@@ -199,6 +199,18 @@ fn compare_resource(
             }
         }
     }
+    // A resource kept on deletion or replacement (`Retain`) keeps its data: it is left in
+    // the account, no longer the stack's.
+    let retained =
+        |policy: &str| before.and_then(|b| b.get(policy)).and_then(Yaml::as_str) == Some("Retain");
+    let kept = match change.action {
+        Action::Delete => retained("DeletionPolicy"),
+        Action::Replace | Action::MayReplace => retained("UpdateReplacePolicy"),
+        _ => false,
+    };
+    if kept {
+        change.stateful = false;
+    }
     Some(change)
 }
 
@@ -472,4 +484,23 @@ fn exports<'v, 'a>(trees: &'v Trees<'a>) -> HashMap<String, (&'v str, &'v Yaml<'
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::yaml::parse_again;
+
+    /// A log group kept on deletion (`DeletionPolicy: Retain`) loses no data when its stack
+    /// drops it; one without the policy does.
+    #[test]
+    fn a_retained_resource_keeps_its_data() {
+        let kept = parse_again("Type: AWS::Logs::LogGroup\nDeletionPolicy: Retain\n").unwrap();
+        let deleted = compare_resource("Logs", Some(&kept), None).unwrap();
+        assert_eq!(deleted.action, Action::Delete);
+        assert!(!deleted.stateful);
+        let plain = parse_again("Type: AWS::Logs::LogGroup\n").unwrap();
+        let deleted = compare_resource("Logs", Some(&plain), None).unwrap();
+        assert!(deleted.stateful);
+    }
 }
