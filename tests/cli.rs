@@ -457,6 +457,16 @@ fn new_kind_scaffolds_a_kind_a_project_can_use_at_once() {
     );
     // The name is taken now.
     assert_eq!(envc(&dir, &["new-kind", "audit-queue"]).0, 2);
+    // A name environments use already would make a settings block no environment can have.
+    for taken in ["tags", "extends", "queue"] {
+        let (code, _, stderr) = envc(&dir, &["new-kind", taken]);
+        assert_eq!(code, 2, "{taken}: {stderr}");
+        assert!(
+            stderr.contains("a name every environment has already"),
+            "{stderr}"
+        );
+        assert!(!dir.join(format!("kinds/{taken}.yaml.j2")).exists());
+    }
 }
 
 #[test]

@@ -115,6 +115,17 @@ pub fn new_kind(dir: &Path, name: &str) -> Result<Vec<PathBuf>, Diagnostic> {
             "name the project's kind differently; to change the built-in, copy its template into `templates/{name}.yaml.j2` and edit it there"
         )));
     }
+    // A kind's settings block is named after its stack, which `new-kind` suggests naming
+    // after the kind: a name every environment has already (`tags`, `extends`) could not be.
+    let reserved = ["extends", "abstract", "override", "env"];
+    let model = crate::resolve::Shapes::shared().env.field_names();
+    if reserved.contains(&name) || model.contains(&name) {
+        return Err(Diagnostic::error(
+            Code::KindDefinition,
+            format!("`{name}` is a name every environment has already"),
+        )
+        .help("a kind's settings block takes its stack's name, and environments use this one for a setting or directive of their own: name the kind differently"));
+    }
     let kinds = Path::new("kinds");
     let files = [
         (
