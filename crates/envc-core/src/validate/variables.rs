@@ -54,7 +54,12 @@ fn containers(model: &Environment, creates_queues: bool) -> Vec<(String, Vec<Nam
     let mut containers = Vec::new();
     for (name, service) in &model.service {
         let base = ["service", name.as_str()];
-        let mut names = environment(&base, service.environment.keys());
+        let mut names = keyed(
+            &base,
+            "environment",
+            "a variable",
+            service.environment.keys(),
+        );
         if creates_queues {
             for (queue, settings) in &model.queue {
                 let (name, pointer, named_by_value) = match &settings.url_variable {
@@ -77,7 +82,7 @@ fn containers(model: &Environment, creates_queues: bool) -> Vec<(String, Vec<Nam
                 });
             }
         }
-        names.extend(secrets(&base, service.secret.keys()));
+        names.extend(keyed(&base, "secret", "a secret", service.secret.keys()));
         containers.push((format!("service `{name}`"), names));
     }
     for (name, worker) in &model.worker {
@@ -85,35 +90,37 @@ fn containers(model: &Environment, creates_queues: bool) -> Vec<(String, Vec<Nam
             continue;
         }
         let base = ["worker", name.as_str()];
-        let mut names = environment(&base, worker.environment.keys());
+        let mut names = keyed(
+            &base,
+            "environment",
+            "a variable",
+            worker.environment.keys(),
+        );
         names.push(Named {
             name: worker.queue_url_variable.clone(),
             pointer: path::pointer(&["worker", name, "queue-url-variable"]),
             named_by_value: true,
             what: "its queue's URL",
         });
-        names.extend(secrets(&base, worker.secret.keys()));
+        names.extend(keyed(&base, "secret", "a secret", worker.secret.keys()));
         containers.push((format!("worker `{name}`"), names));
     }
     containers
 }
 
-fn environment<'a>(base: &[&str], keys: impl Iterator<Item = &'a String>) -> Vec<Named> {
+/// The names a unit's block `block` (`environment`, `secret`) gives its container, each
+/// at its key.
+fn keyed<'a>(
+    base: &[&str],
+    block: &str,
+    what: &'static str,
+    keys: impl Iterator<Item = &'a String>,
+) -> Vec<Named> {
     keys.map(|key| Named {
         name: key.clone(),
-        pointer: path::pointer(&[base[0], base[1], "environment", key]),
+        pointer: path::pointer(&[base[0], base[1], block, key]),
         named_by_value: false,
-        what: "a variable",
-    })
-    .collect()
-}
-
-fn secrets<'a>(base: &[&str], keys: impl Iterator<Item = &'a String>) -> Vec<Named> {
-    keys.map(|key| Named {
-        name: key.clone(),
-        pointer: path::pointer(&[base[0], base[1], "secret", key]),
-        named_by_value: false,
-        what: "a secret",
+        what,
     })
     .collect()
 }
